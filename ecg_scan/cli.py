@@ -12,7 +12,8 @@ from . import __version__
 from .signals import ECGScanError
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'demo_cmd']
+__all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd', 'reconstruct_cmd',
+           'demo_cmd']
 
 # %% ../nbs/12_cli.ipynb #53bc60c7
 COMMANDS = {
@@ -101,17 +102,100 @@ def bench_cmd(name:str # which benchmark: synth, render, model, train, or `list`
     mod,fn,_ = BENCHES[name]
     _load(mod, fn)()
 
-# %% ../nbs/12_cli.ipynb #88cfd011
-@call_parse
-def demo_cmd(out:str='ecg_scan_demo' # folder for the demo's outputs
-            ):
-    "The offline end-to-end demo (currently: the data pipeline on the bundled real records)"
+# %% ../nbs/12_cli.ipynb #c585b08a
+_IMG_EXT = ('.png','.jpg','.jpeg','.bmp','.tif','.tiff','.webp')
+
+def _image_files(paths:list) -> list:
+    "Image files named by `paths` (files, or folders searched recursively)"
     from pathlib import Path
-    from ecg_scan.signals import dataset_snr, samples_path
-    print("NOTE: the full ECG-Scan demo (pretraining and evaluation) is not built yet; this runs the most complete "
-          "pipeline available today: reading the bundled real records and measuring paper Table 1 on them.")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    r = dataset_snr(samples_path())
-    print(r)
-    r.per_record.to_csv(out/'table1_snr.csv', index=False)
-    print(f"wrote {out/'table1_snr.csv'}")
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in _IMG_EXT)
+        elif p.exists(): out.append(p)
+        else: raise ECGScanError(f"{p}: no such file or folder; pass ECG image files or folders of images")
+    if not out: raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
+    return out
+
+def load_images(files:list, size:int) -> tuple:
+    "RGB uint8 arrays (n, size, size, 3) of the readable `files`, and `(file, reason)` for the others"
+    import cv2, numpy as np
+    ims,ok,bad = [],[],[]
+    for f in files:
+        im = cv2.imread(str(f), cv2.IMREAD_COLOR)
+        if im is None: bad.append((str(f), 'not a readable image')); continue
+        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (size,size), interpolation=cv2.INTER_AREA)); ok.append(f)
+    return (np.stack(ims) if ims else np.zeros((0,size,size,3), np.uint8)),ok,bad
+
+def _model(path:str):
+    from pathlib import Path
+    from ecg_scan.model import ECGScan
+    p = Path(path)
+    if not (p/'model.safetensors').exists() and (p/'best'/'model.safetensors').exists(): p = p/'best' # a run folder
+    return ECGScan.from_pretrained(p)
+
+def _batches(n, bs): return [(i, min(n, i+bs)) for i in range(0, n, bs)]
+
+@call_parse
+def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
+              images:str, # an image file or a folder of images (several: separate with commas)
+              out:str='embeddings.npz', # output: .npz with `files` and `embeddings` (or .csv)
+              kind:str='proj', # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
+              bs:int=32):
+    "ECG images in, embeddings out"
+    import numpy as np, torch
+    from pathlib import Path
+    from ecg_scan.signals import progress_bar
+    from ecg_scan.encoders import image_tensor
+    if kind not in ('proj','features'): raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
+    m = _model(model)
+    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_size)
+    for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
+    if not len(arr): raise ECGScanError("none of the images could be read")
+    embs = torch.cat([m.embed(image_tensor(arr[a:b]), kind) for a,b in progress_bar(_batches(len(arr), bs), desc='embedding')]).numpy()
+    o = Path(out)
+    if o.suffix=='.csv':
+        import pandas as pd
+        pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(o)
+    else: np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
+    print(f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}" + (f"; {len(bad)} skipped" if bad else ''))
+
+@call_parse
+def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
+                    images:str, # an image file or a folder of images (several: separate with commas)
+                    out:str='reconstructed', # folder for one WFDB record (+ PNG plot) per image
+                    plot:bool=True, # also write a PNG plot of each reconstruction
+                    bs:int=16):
+    "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV)"
+    import numpy as np, torch
+    from pathlib import Path
+    from ecg_scan.signals import progress_bar, LEADS, show_ecg
+    from ecg_scan.encoders import image_tensor
+    from ecg_scan.data import _wr
+    m = _model(model)
+    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_size)
+    for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
+    if not len(arr): raise ECGScanError("none of the images could be read")
+    o = Path(out); o.mkdir(parents=True, exist_ok=True)
+    for a,b in progress_bar(_batches(len(arr), bs), desc='reconstructing'):
+        rec = m.reconstruct(image_tensor(arr[a:b])).numpy()
+        for f,s in zip(files[a:b], rec):
+            _wr(o/Path(f).stem, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'])
+            if plot:
+                import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+                fig = show_ecg(s, title=f'{Path(f).name}: reconstruction'); fig.savefig(o/f'{Path(f).stem}.png', dpi=80); plt.close(fig)
+    print(f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)" + (f"; {len(bad)} skipped" if bad else ''))
+
+# %% ../nbs/12_cli.ipynb #1a70ede0
+@call_parse
+def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
+             n_synth:int=2000, # SynthECG records
+             steps:int=1500, # pretraining steps of the tiny model
+             bs:int=16, seed:int=0,
+             workers:int=0, # DataLoader worker processes rendering images
+             probe_epochs:int=100 # epochs of each linear probe (the MERL protocol uses 100)
+            ):
+    "The offline end-to-end demo: SynthECG -> pretrain `tiny` -> probe, zero-shot, reconstruction vs baselines -> report"
+    from ecg_scan.evaluate import run_demo
+    if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
+    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs)
+    print(f"report: {p}")

@@ -22,13 +22,15 @@ def _sos(kind, f, fs, order=4):
     return butter(order, f, kind, fs=fs, output='sos')
 
 def clean(sig:np.ndarray, # (n_leads, n) in mV
-          fs:float=FS) -> np.ndarray:
-    "Zero-phase filtered float64 copy of `sig`: 50 and 60 Hz notches and a 40 Hz low-pass (the baseline is kept)"
+          fs:float=FS,
+          lowpass:float=40. # cut-off (Hz) of the zero-phase low-pass
+         ) -> np.ndarray:
+    "Zero-phase filtered float64 copy of `sig`: 50 and 60 Hz notches and a low-pass (the baseline is kept)"
     from scipy.signal import iirnotch, filtfilt, sosfiltfilt
     x = np.nan_to_num(np.asarray(sig, np.float64))
     for f0 in (50, 60):
         if f0 < fs/2: b,a = iirnotch(f0, 30, fs); x = filtfilt(b, a, x, axis=-1)
-    return sosfiltfilt(_sos('lowpass', 40, fs), x, axis=-1)
+    return sosfiltfilt(_sos('lowpass', min(lowpass, .45*fs), fs), x, axis=-1)
 
 def live_leads(sig:np.ndarray, min_ptp:float=.02) -> np.ndarray:
     "Mask of the leads that carry a signal (some real records have flat, all-zero leads)"
@@ -124,7 +126,7 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
     from scipy.signal import sosfiltfilt
     from scipy.ndimage import uniform_filter1d
     ms = lambda v: int(round(v*fs/1000))
-    x = clean(sig, fs); live = live_leads(x); n = x.shape[1]
+    xa = clean(sig, fs, 100); x = clean(xa, fs, 40); live = live_leads(x); n = x.shape[1]
     out = _nan_out(fs)
     pk = detect_r_peaks(x, fs)
     out['n_beats'] = len(pk)
@@ -151,15 +153,19 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
     sv = np.convolve(np.sqrt((np.diff(H[live], axis=-1)**2).sum(0)), np.ones(3)/3, 'same')
     c0 = pre - ms(60) + int(np.argmax(sv[pre-ms(60):pre+ms(60)]))
     thr = max(.05*sv[c0], 2*np.percentile(sv, 30)) + 1e-4
-    on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150)); off = min(_crossing(sv, c0, thr, +1, ms(12)), c0 + ms(200))
+    on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150)); off = min(_crossing(sv, c0, max(thr, .08*sv[c0]), +1, ms(12)), c0 + ms(200))
     # baseline through the PR segments, then the median beat
     kn = pk + (on - pre) - ms(20)
     kv = _windows(x, kn, -ms(10), ms(10)).mean(-1)
-    xb = x - np.stack([np.interp(np.arange(n), kn, kv[:,l]) for l in range(len(x))])
+    base = np.stack([np.interp(np.arange(n), kn, kv[:,l]) for l in range(len(x))])
+    xb = x - base # 40 Hz: waves and rhythm
     B = _windows(xb, pk[dom], -pre, post)
-    M = np.median(B, 0); M[~live] = np.nan
-    M = M - np.nanmean(M[:, on-ms(30):on-ms(10)], axis=1, keepdims=True)
-    qrs = M[:, on:off+1]
+    def _median(B):
+        M = np.median(B, 0); M[~live] = np.nan
+        M[live] -= M[live, on-ms(30):on-ms(10)].mean(1, keepdims=True)
+        return M
+    M,Ma = _median(B),_median(_windows(xa - base, pk[dom], -pre, post)) # Ma (100 Hz): amplitudes
+    qrs = Ma[:, on:off+1]
     ar = np.nansum(qrs, 1)/fs
     out['qrs'] = (off-on)/fs*1000
     out['axis'] = float(np.degrees(np.arctan2(ar[_IX['aVF']]*2/math.sqrt(3), ar[_IX['I']])))
@@ -168,10 +174,10 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
         out['sokolow'] = float(max(0, -np.nanmin(qrs[_IX['V1']])) + np.nanmax(qrs[[_IX['V5'],_IX['V6']]]))
     term = slice(max(on, off-ms(40)), off+1)
     lat = [_IX[l] for l in ('I','V6') if live[_IX[l]]]
-    out.update(v1_terminal=float(np.sum(M[_IX['V1'], term])/fs*1000), v1_net=float(ar[_IX['V1']]*1000),
-               lat_terminal=float(np.mean([np.sum(M[l, term])/fs*1000 for l in lat])) if lat else np.nan,
+    out.update(v1_terminal=float(np.sum(Ma[_IX['V1'], term])/fs*1000), v1_net=float(ar[_IX['V1']]*1000),
+               lat_terminal=float(np.mean([np.sum(Ma[l, term])/fs*1000 for l in lat])) if lat else np.nan,
                lat_net=float(np.mean([ar[l]*1000 for l in lat])) if lat else np.nan)
-    out['st'] = M[:, off + ms(40 if 60/RR > 100 else 60)]
+    out['st'] = Ma[:, off + ms(40 if 60/RR > 100 else 60)]
     # T wave
     rms = np.sqrt(np.nanmean(M**2, 0))
     t_lo,t_hi = off + ms(80), min(off + ms(450), on + int(.7*RR*fs), M.shape[1]-2)
@@ -182,7 +188,7 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
         seg = dr[tp:min(tp+ms(250), on + int(RR*fs) - ms(30), len(dr))]
         ks = tp + int(np.argmin(seg)) if len(seg) else tp
         te = min(ks + int(round(rms[ks]/max(-dr[ks], 1e-6))) if dr[ks] < 0 else ks, tp + ms(250))
-        out.update(t_amp=M[:, tp], qt=(te-on)/fs*1000, qtc=(te-on)/fs*1000/math.sqrt(RR))
+        out.update(t_amp=Ma[:, tp], qt=(te-on)/fs*1000, qtc=(te-on)/fs*1000/math.sqrt(RR))
     # P wave
     s0 = max(on - ms(450), on - int(RR*fs) + (te - on) - ms(40), 0); s1 = on - ms(25)
     pl = [_IX[l] for l in ('I','II','aVF','V1') if live[_IX[l]]]
@@ -229,7 +235,7 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
             rk = float(_corr(res[:, ok].ravel(), np.roll(res, -L, axis=-1)[:, ok].ravel()))
             if rk > lock[0] and np.ptp(cyc[:, ok], axis=-1).max() > .05: lock = (rk, 60*fs/L)
     out.update(flutter_r=best[0], atrial_rate=best[1], lock_r=lock[0], lock_rate=lock[1])
-    if keep_beat: out.update(median_beat=M, t0=-pre/fs, marks=dict(P=(on/fs*1000-out['pr']) if out['p_present'] else np.nan,
+    if keep_beat: out.update(median_beat=Ma, t0=-pre/fs, marks=dict(P=(on/fs*1000-out['pr']) if out['p_present'] else np.nan,
                                                                    QRS=on/fs*1000, J=off/fs*1000, T_end=te/fs*1000))
     return out
 
@@ -243,7 +249,7 @@ def plot_median_beat(sig:np.ndarray, fs:float=FS, leads=('I','II','V1','V6'), ax
     tt = np.arange(M.shape[1])/fs*1000
     for i,l in enumerate(leads): ax.plot(tt, M[LEADS.index(l)] - 1.5*i, 'k', lw=.9); ax.text(tt[0], -1.5*i+.2, l, fontsize=8)
     for k,v in mk.items():
-        if np.isfinite(v): ax.axvline(v, color='r', lw=.7, ls='--'); ax.text(v, .9, k, color='r', fontsize=7, ha='center')
+        if np.isfinite(v): ax.axvline(v, color='r', lw=.7, ls='--'); ax.text(v, .98, k, color='r', fontsize=7, ha='center', va='top', transform=ax.get_xaxis_transform())
     ax.set_yticks([]); ax.set_xlabel('ms'); ax.set_xlim(mk['QRS'] - 350, mk['QRS'] + 650)
     if title: ax.set_title(title, fontsize=9)
     return m

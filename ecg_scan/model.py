@@ -27,6 +27,10 @@ class ECGScanConfig:
     # image encoder: open_clip tower + LoRA
     arch:str = 'ViT-B-16'; pretrained:str = None; vision_cfg:dict = None; image_size:int = 224
     lora_r:int = 16; lora_alpha:int = 32; lora_dropout:float = 0.05; lora_targets:tuple = ('attn','c_fc','c_proj')
+    train_tower:bool = False # also train the tower's own weights (not LoRA alone); off in both presets
+    # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's default,
+    # or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
+    render:str = 'random'; layout:str = '3x4+II'; augment_p:float = 1.0 # share of training images that are augmented
     # frozen teachers
     text_model:str = 'minilm'; text_pooling:str = None; text_max_len:int = 128
     teacher:str = 'clear'; teacher_path:str = None # 'clear' (bundled) or 'dbeta' (teacher_path = checkpoint)
@@ -50,8 +54,9 @@ class ECGScanConfig:
 CONFIGS = {
     'paper': ECGScanConfig(name='paper', arch='ViT-L-14', pretrained='openai', text_model='medcpt', teacher='dbeta',
                            dec_d=768, dec_layers=12, dec_heads=12, bs=80, lr=5e-4, steps=50_000),
-    'tiny': ECGScanConfig(name='tiny', vision_cfg=dict(image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2.),
-                          text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=300),
+    'tiny': ECGScanConfig(name='tiny', vision_cfg=dict(image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2., pool_type='avg'),
+                          render='standard', augment_p=0.3, text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4,
+                          dec_patch=25, bs=16, lr=1e-3, steps=1500),
 }
 
 def get_config(name:str='tiny', # a preset ('paper', 'tiny') or the path of a config.json
@@ -103,7 +108,7 @@ class ECGScan(nn.Module):
         self.cfg = cfg = cfg or get_config('tiny')
         pre = cfg.pretrained if pretrained=='config' else pretrained
         self.image = ImageEncoder(cfg.arch, pre, cfg.vision_cfg, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, tuple(cfg.lora_targets),
-                                  cfg.proj_dim, cfg.dec_d)
+                                  cfg.proj_dim, cfg.dec_d, train_tower=cfg.train_tower)
         self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio)
         self.scale_ctr,self.scale_gram = LogitScale(cfg.temp_init),LogitScale(cfg.temp_init)
         self.text = self.teacher = None

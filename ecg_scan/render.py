@@ -17,9 +17,9 @@ from .signals import *
 
 # %% auto #0
 __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
-           'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg', 'random_config', 'ecg_image',
-           'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'save_render', 'load_render',
-           'render_cmd', 'render_mpl', 'bench_render']
+           'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg', 'random_config', 'standard_config',
+           'ecg_image', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'save_render',
+           'load_render', 'render_cmd', 'render_mpl', 'bench_render']
 
 # %% ../nbs/04_render.ipynb #2361687d
 def mosaic(imgs:list, # uint8 (h, w, 3) RGB images
@@ -583,15 +583,23 @@ def random_config(rng:np.random.Generator, # drives every choice
 @lru_cache(maxsize=16384)
 def _config(items:tuple) -> RenderConfig: return RenderConfig(**dict(items))
 
-# %% ../nbs/04_render.ipynb #f5efdcd3
+# %% ../nbs/04_render.ipynb #28a71567
+def standard_config(size:int=224) -> RenderConfig:
+    "The fixed standard printout at `size` px: 3x4 + II, red grid, 25 mm/s, 10 mm/mV, a ~1.2 px trace"
+    return RenderConfig(size=size, line_mm=1.2*PAGES['a4'][1]/size)
+
+# %% ../nbs/04_render.ipynb #05e58dc4
 _AUG = {}
 def ecg_image(sig:np.ndarray, # (12, 5000) mV
               rng:np.random.Generator, # drives the settings and the augmentations
               size=224, # output pixels: int or (h, w)
-              augment=True # True: the default mix (`ecg_scan.augment.default_augment`); False/None: clean; or an `Augment`
+              augment=True, # True: the default mix (`ecg_scan.augment.default_augment`); False/None: clean; or an `Augment`
+              style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
+              **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
              ) -> np.ndarray:
-    "A training image: `sig` drawn with random realistic settings, then augmented; uint8 (size, size, 3) RGB"
-    img,_ = _render(sig, random_config(rng, size), want_meta=False)
+    "A training image: `sig` drawn with random (or the standard) settings, then augmented; uint8 (size, size, 3) RGB"
+    cfg = standard_config(size) if style=='standard' else random_config(rng, size, **overrides)
+    img,_ = _render(sig, cfg, want_meta=False)
     if augment is True:
         if 'default' not in _AUG:
             from ecg_scan.augment import default_augment
@@ -599,7 +607,7 @@ def ecg_image(sig:np.ndarray, # (12, 5000) mV
         augment = _AUG['default']
     return augment(img, rng) if augment else img
 
-# %% ../nbs/04_render.ipynb #6e5cbac2
+# %% ../nbs/04_render.ipynb #918459a8
 def _coverage(img, cfg, bg=None):
     "Ink coverage in [0, 1] of every pixel of `img`"
     x = img.astype(np.float32)
@@ -650,7 +658,7 @@ def blank_like(meta:RenderMeta) -> np.ndarray:
     "The render of `meta`'s settings with no signal: paper, grid, text, pulses (the `bg` of `extract_trace`)"
     return _render(np.full((12, N), np.nan, np.float32), meta.cfg, want_meta=False)[0]
 
-# %% ../nbs/04_render.ipynb #e3cae981
+# %% ../nbs/04_render.ipynb #09f203d9
 def _col_ranges(xs, ys, cols, span) -> tuple:
     "`(lo, hi)`: the y range of the polyline `(xs, ys)` within `span` px of each pixel column in `cols` (inf/-inf where absent)"
     ylo,yhi = np.minimum(ys[:-1], ys[1:]),np.maximum(ys[:-1], ys[1:])
@@ -698,7 +706,7 @@ def extraction_errors(sig:np.ndarray, cfg:RenderConfig) -> dict:
     return dict(px_per_mV=ppmv, line_px=w, n_cols=len(a), median_abs=float(np.median(a)), n_flat=len(f), flat_max=float(f.max(initial=0)),
                 flat_bound=0.5/ppmv, outside_range_max=float(e.max(initial=0)))
 
-# %% ../nbs/04_render.ipynb #aadf261b
+# %% ../nbs/04_render.ipynb #9884c8d4
 def save_render(stem, # output path without suffix: writes STEM.png (or .jpg), STEM.json, STEM.hea + STEM.dat
                 img:np.ndarray, meta:RenderMeta, sig:np.ndarray,
                 fmt:str='png', # 'png' or 'jpg'
@@ -728,7 +736,7 @@ def load_render(stem) -> tuple:
     sig,*_ = read_wfdb(jp.parent/d['signal'])
     return img,RenderMeta.from_dict(d),sig
 
-# %% ../nbs/04_render.ipynb #93b2d03c
+# %% ../nbs/04_render.ipynb #09aa6b67
 def _parse_size(size):
     if size is None or size=='': return None
     m = re.fullmatch(r'\s*(\d+)\s*(?:[xX,]\s*(\d+))?\s*', str(size))
@@ -786,7 +794,7 @@ def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a datase
     print(f"rendered {n_ok} record(s) to {out}" + (f"; {len(errors)} skipped" if errors else ""))
     if n_ok==0 and errors: return 1
 
-# %% ../nbs/04_render.ipynb #cd5e80f2
+# %% ../nbs/04_render.ipynb #38692739
 def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray:
     "Reference renderer: the same page drawn with plain matplotlib (Agg), uint8 RGB; for the speed benchmark"
     from matplotlib.figure import Figure
@@ -815,7 +823,7 @@ def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
-# %% ../nbs/04_render.ipynb #b8734c2f
+# %% ../nbs/04_render.ipynb #ac646f22
 def _rate(f, n:int) -> tuple:
     "`(calls per second of wall time, calls per second of this process's CPU time)` of `f()` repeated `n` times"
     f()

@@ -87,8 +87,3 @@ def test_physionet_strict_raises(tmp_path):
     (tmp_path/'E07501.mat').unlink()
     with pytest.raises(RecordError, match='E07501.mat named in the header is missing'): physionet_dataset(tmp_path, strict=True)
     assert len(physionet_dataset(tmp_path).errors) == 1
-
-def test_demo_runs_available_pipeline_and_says_so(tmp_path):
-    r = run_cli('demo', '--out', tmp_path/'demo')
-    assert r.returncode == 0, r.stderr
-    assert 'not built yet' in r.stdout and (tmp_path/'demo'/'table1_snr.csv').exists()

@@ -1,0 +1,65 @@
+"Integration tests for issue 6: `ecg-scan pretrain` end to end, exact resume, Ctrl-C, the NaN guard and bad input."
+import os, sys, signal, time, subprocess
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, torch
+from conftest import run_cli, assert_one_line_error, CLI
+from ecg_scan.signals import ECGScanError
+from ecg_scan.data import ECGDataset
+from ecg_scan.model import get_config, ECGScan
+from ecg_scan.train import pretrain, TrainingDiverged, TERMS
+
+ARGS = ['--data', 'samples', '--set', 'bs=8', '--steps', '12', '--valid-every', '4', '--ckpt-every', '3']
+
+def test_pretrain_resume_gives_same_losses(tmp_path):
+    r = run_cli('pretrain', '--out', tmp_path/'full', *ARGS, '--tensorboard')
+    assert r.returncode == 0, r.stderr
+    assert 'trained to step 12 of 12' in r.stdout
+    assert list((tmp_path/'full'/'tensorboard').glob('events.out.tfevents.*'))
+    r1 = run_cli('pretrain', '--out', tmp_path/'cut', *ARGS, '--until', '5')
+    assert r1.returncode == 0, r1.stderr
+    r2 = run_cli('pretrain', '--out', tmp_path/'cut', *ARGS, '--resume')
+    assert r2.returncode == 0, r2.stderr
+    a, b = pd.read_csv(tmp_path/'full'/'log.csv'), pd.read_csv(tmp_path/'cut'/'log.csv')
+    assert a.step.tolist() == b.step.tolist() and a.phase.tolist() == b.phase.tolist()
+    assert np.allclose(a[TERMS].values, b[TERMS].values, atol=1e-5)
+    for d in ('best', 'last'): assert (tmp_path/'full'/d/'model.safetensors').exists()
+    m = ECGScan.from_pretrained(tmp_path/'full'/'best')   # loads as a model-hub-style checkpoint
+    assert m.cfg.steps == 12
+
+def test_ctrl_c_saves_and_resumes(tmp_path):
+    out = tmp_path/'run'
+    p = subprocess.Popen([CLI, 'pretrain', '--out', str(out), '--data', 'samples', '--set', 'bs=8', '--steps', '400',
+                          '--valid-every', '1000', '--ckpt-every', '1000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while time.time() - t0 < 300:
+        log = out/'log.csv'
+        if log.exists() and len(log.read_text().splitlines()) >= 4: break
+        time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    so, se = p.communicate(timeout=300)
+    assert p.returncode == 130, (so, se)
+    assert 'interrupted after step' in se and 'Traceback' not in se
+    st = torch.load(out/'last'/'training_state.pt', weights_only=False)
+    assert st['step'] >= 3
+    r = run_cli('pretrain', '--out', out, '--data', 'samples', '--set', 'bs=8', '--steps', '400', '--valid-every', '1000',
+                '--ckpt-every', '1000', '--resume', '--until', str(st['step'] + 2))
+    assert r.returncode == 0, r.stderr
+    log = pd.read_csv(out/'log.csv')
+    tr = log[log.phase == 'train'].step.tolist()
+    assert tr == list(range(st['step'] + 2))    # nothing lost, nothing repeated
+
+def test_nan_guard_stops_with_clear_message(tmp_path):
+    sig = np.zeros((12, 5000), np.float32); sig[:, ::50] = 1.
+    bad = sig.copy(); bad[0, 10] = np.nan
+    items = [dict(id=str(i), report='sinus rhythm', labels=[], split='train' if i < 14 else 'val', bad=i == 3) for i in range(16)]
+    ds = ECGDataset(items, lambda it: bad if it['bad'] else sig, 'nan-test')
+    with pytest.raises(TrainingDiverged, match='loss became non-finite at step'):
+        pretrain(get_config('tiny', bs=4, steps=8), ds, tmp_path/'nan', progress=False, cache_teacher=False)
+
+def test_pretrain_bad_input(tmp_path):
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', tmp_path/'nowhere'), 'no such folder')
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'samples', '--set', 'lrr=1'), "unknown config key 'lrr'", "did you mean 'lr'")
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'samples', '--config', 'huge'), "unknown configuration 'huge'")
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'y', '--data', 'samples', '--resume'), 'nothing to resume')
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'samples', '--precision', 'bf16', '--steps', '1'), 'needs a CUDA GPU')
+    assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'synth:2'), 'N >= 4')
