@@ -78,6 +78,8 @@ def main(argv:list=None) -> int:
     "Entry point of the `ecg-scan` console script"
     import warnings
     warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated') # emitted by a dependency at import
+    import fastprogress.fastprogress as fp # fastprogress tests `stdout.isatty` without calling it, so it would draw
+    if not sys.stdout.isatty(): fp.printing = lambda: False # carriage-return bars into log files; logs keep a line per epoch
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h','--help','help'): print(usage()); return 0
     if argv[0] in ('-V','--version'): print(__version__); return 0

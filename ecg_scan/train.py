@@ -224,7 +224,6 @@ class TermLogger(Callback):
             with open(self.path, 'w', newline='') as f: csv.writer(f).writerow(self.cols)
             return
         rows = list(csv.reader(open(self.path)))
-        keep = [rows[0]] + [r for r in rows[1:] if int(r[0])<=self.start and not (r[2]=='train' and int(r[0])>self.start-1 and False)]
         keep = [rows[0]] + [r for r in rows[1:] if (int(r[0])<self.start if r[2]=='train' else int(r[0])<=self.start)]
         with open(self.path, 'w', newline='') as f: csv.writer(f).writerows(keep)
     def before_fit(self): self.t0 = time.time()

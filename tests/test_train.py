@@ -14,6 +14,7 @@ def test_pretrain_resume_gives_same_losses(tmp_path):
     r = run_cli('pretrain', '--out', tmp_path/'full', *ARGS, '--tensorboard')
     assert r.returncode == 0, r.stderr
     assert 'trained to step 12 of 12' in r.stdout
+    assert '\r' not in r.stdout and 'train_loss' in r.stdout # piped output: the per-epoch table, no carriage-return bars
     assert list((tmp_path/'full'/'tensorboard').glob('events.out.tfevents.*'))
     r1 = run_cli('pretrain', '--out', tmp_path/'cut', *ARGS, '--until', '5')
     assert r1.returncode == 0, r1.stderr
