@@ -2,7 +2,9 @@
 1. the committed package equals a fresh `nbdev-export` of the notebooks;
 2. the notebooks are clean (`nbdev-clean` changes nothing) and README.md is derived from nbs/index.ipynb;
 3. `nbdev-test` runs every notebook (cells marked `#| slow` are skipped; `--slow` runs them too);
-4. pytest runs tests/ and, being last, prints the final summary line.
+4. the docs pre-processing that the Pages build runs before Quarto (nbdev's `proc_nbs`: it executes every export and
+   import cell, so a notebook whose imports depend on an ordinary cell breaks the site);
+5. pytest runs tests/ and, being last, prints the final summary line.
 Extra arguments after `--` go to pytest."""
 import subprocess, sys, hashlib, shutil, os, time
 from pathlib import Path
@@ -43,6 +45,10 @@ t = time.time()
 cmd = [tool('nbdev-test'), '--n-workers', str(min(os.cpu_count() or 1, 4)), '--timing'] + (['--flags', 'slow'] if slow else [])
 r = subprocess.run(cmd)
 step(f'nbdev-test ({time.time()-t:.0f} s)', r.returncode == 0)
+
+t = time.time()
+r = subprocess.run([sys.executable, '-c', 'from nbdev.serve import proc_nbs; proc_nbs(force=True, n_workers=2)'], capture_output=True, text=True)
+step(f'docs pre-processing, nbdev proc_nbs ({time.time()-t:.0f} s)', r.returncode == 0, r.stderr[-3000:])
 
 if failures: print('\nFAILED before pytest: ' + '; '.join(failures), flush=True)
 r = subprocess.run([sys.executable, '-m', 'pytest', '-n', str(min(os.cpu_count() or 1, 4)), 'tests'] + pytest_args)
