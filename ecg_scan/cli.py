@@ -168,7 +168,6 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
                     plot:bool=True, # also write a PNG plot of each reconstruction
                     bs:int=16):
     "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV)"
-    import numpy as np, torch
     from pathlib import Path
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor

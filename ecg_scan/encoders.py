@@ -133,7 +133,7 @@ class TextEncoder(nn.Module):
         try:
             self.tok = AutoTokenizer.from_pretrained(src)
             bert = AutoModel.from_pretrained(src)
-        except OSError as e:
+        except OSError:
             raise ECGScanError(f"text encoder {name!r} ({src}) is not available offline: download it once with network access "
                                f"(`huggingface-cli download {src}`), or pass a local folder, or use name='minilm'") from None
         self.bert = bert.eval().requires_grad_(False) # frozen: only `proj_txt` trains

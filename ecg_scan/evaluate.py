@@ -130,7 +130,7 @@ def recon_metrics(true:np.ndarray, rec:np.ndarray, # (n, 12, T) mV
             k = m[i,l]
             if k.sum()<10: continue
             a,b = true[i,l,k].astype(np.float64),rec[i,l,k].astype(np.float64)
-            snr[i,l] = 10*np.log10((a**2).sum()/max(((a-b)**2).sum(), 1e-12))
+            snr[i,l] = snr_db(a, b)
             if a.std()>0 and b.std()>0: r[i,l] = np.corrcoef(a,b)[0,1]
     with warnings.catch_warnings(): # a lead with no finite value (e.g. r of a constant reconstruction) stays NaN
         warnings.simplefilter('ignore', RuntimeWarning)
@@ -248,7 +248,6 @@ def _variant_renders(ds, variant, seed, size, progress, cache, name):
 def encoder_suite(model, baselines:bool=True, seed:int=0) -> dict:
     "Name -> (kind, thing) of the methods to compare: ('image', model) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
     from ecg_scan.model import ECGScan
-    from ecg_scan.encoders import ImageEncoder
     suite = {'ECG-Scan': ('image', model)}
     if not baselines: return suite
     torch.manual_seed(seed+12345)
@@ -399,7 +398,7 @@ def run_demo(out='ecg_scan_demo', # report folder
     run = out/'run'
     if run.exists(): import shutil; shutil.rmtree(run)
     tp = time.time()
-    learn = pretrain(cfg, corpus, run, valid_every=max(1, steps//6), workers=workers, seed=seed, progress=progress)
+    pretrain(cfg, corpus, run, valid_every=max(1, steps//6), workers=workers, seed=seed, progress=progress)
     R['pretrain_minutes'] = (time.time()-tp)/60
     model = ECGScan.from_pretrained(run/'best')
     best = json.loads((run/'best'/'best.json').read_text())
@@ -446,14 +445,14 @@ def run_demo(out='ecg_scan_demo', # report folder
     say("transfer to real records done")
     # 6. zero-shot
     pr = load_prompts()
-    zrows,zfig = [],None
+    zrows = []
     for name,d,F_ in [('SynthECG test', parts['test'], {v:feats[v]['test']['ECG-Scan'] for v in feats}), ('real records', real, {v:rfeats[v]['ECG-Scan'] for v in rfeats})]:
         cl = [c for c in (classes if name.startswith('Synth') else rcls) if c in pr]
         for v in ('clean','augmented'):
             mac,per,skip,S = zero_shot(model, F_[v], d.label_matrix(cl), cl, pr)
             zrows.append(dict(data=name, renders=v, macro_auroc=mac, n_classes=len(per), **{c:per.get(c, float('nan')) for c in cl}))
             if name.startswith('Synth') and v=='augmented':
-                plot_roc(d.label_matrix(cl), S, cl, f'zero-shot ROC, SynthECG test (augmented)'); plt.savefig(out/'figures'/'zeroshot_roc.png', dpi=90); plt.close('all')
+                plot_roc(d.label_matrix(cl), S, cl, 'zero-shot ROC, SynthECG test (augmented)'); plt.savefig(out/'figures'/'zeroshot_roc.png', dpi=90); plt.close('all')
     zs = pd.DataFrame(zrows); R['zeroshot'] = zs.to_dict('records')
     say("zero-shot done")
     # 7. reconstruction: decoder vs classic digitiser

@@ -292,7 +292,6 @@ class Checkpoint(Callback):
         tmp = self.out/'last.tmp'
         if tmp.exists(): shutil.rmtree(tmp)
         _inner(self.learn.model).model.save_pretrained(tmp)
-        dl = self.sched_dl
         state = dict(step=self.sched.step, epoch=self.epoch, iter=int(self.iter)+1, n_iter=int(self.n_iter), best=self.val.best if self.val else None,
                      opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [])
         torch.save(state, tmp/'training_state.pt')
@@ -358,7 +357,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     logger = TermLogger(out/'log.csv', lossf, tensorboard, wandb, start)
     val = PeriodicValidate(vadl, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
     if state: val.history = state.get('history', [])
-    ck = Checkpoint(out, ckpt_every, sched, val, data_spec); ck.sched_dl = trdl
+    ck = Checkpoint(out, ckpt_every, sched, val, data_spec)
     cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, ck]
     if accum>1:
         from fastai.callback.training import GradientAccumulation
