@@ -25,6 +25,7 @@ COMMANDS = {
     'pretrain':    ('ecg_scan.train',    'pretrain_cmd',    "Pretrain ECG-Scan (fastai; resumable; multi-GPU with accelerate launch)"),
     'probe':       ('ecg_scan.evaluate', 'probe_cmd',       "Linear probing of a pretrained image encoder at 1/10/100 % labels (macro AUROC)"),
     'zeroshot':    ('ecg_scan.evaluate', 'zeroshot_cmd',    "Zero-shot classification of ECG images with text prompts (macro AUROC)"),
+    'ablate':      ('ecg_scan.evaluate', 'ablate_cmd',      "The paper's ablation table at CPU scale: objective variants pretrained and scored alike"),
     'embed':       ('ecg_scan.cli',      'embed_cmd',       "ECG images in, embeddings out"),
     'reconstruct': ('ecg_scan.cli',      'reconstruct_cmd', "ECG image in, 12-lead WFDB signal out"),
     'bench':       ('ecg_scan.cli',      'bench_cmd',       "Benchmarks that print speed and memory ratios measured in one run"),
@@ -34,8 +35,10 @@ COMMANDS = {
 BENCHES = { # name -> (module, function, help); each function prints what it measured in one run
     'synth':  ('ecg_scan.synth',  'bench_synth',  "SynthECG records per second on one core"),
     'render': ('ecg_scan.render', 'bench_render', "224x224 augmented images/s/core; full page at 200 dpi against matplotlib"),
+    'towers': ('ecg_scan.model',  'bench_towers', "training-step time of candidate image towers (tiny, small, small at 192x384, EfficientNet-Lite0)"),
     'model':  ('ecg_scan.model',  'bench_model',  "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`"),
     'train':  ('ecg_scan.train',  'bench_train',  "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption"),
+    'gpu':    ('ecg_scan.train',  'bench_gpu',    "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, accelerate (--minutes, --out, --dry-run)"),
 }
 
 def _load(mod:str, fn:str):
@@ -95,14 +98,22 @@ def main(argv:list=None) -> int:
 
 # %% ../nbs/12_cli.ipynb #cb42be0e
 @call_parse
-def bench_cmd(name:str # which benchmark: synth, render, model, train, or `list`
+def bench_cmd(name:str, # which benchmark: synth, render, model, train, gpu, or `list`
+              minutes:float=None, # time budget, for benchmarks that take one (gpu)
+              out:str=None, # output folder, for benchmarks that write one (gpu)
+              dry_run:store_true=False # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)
              ):
     "Run a benchmark and print what it measured"
     listing = "benchmarks:\n" + '\n'.join(f"  {k:<8} {v[2]}" for k,v in BENCHES.items())
     if name=='list': print(listing); return 0
     if name not in BENCHES: raise ECGScanError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHES)}")
     mod,fn,_ = BENCHES[name]
-    _load(mod, fn)()
+    f = _load(mod, fn)
+    import inspect
+    kw = {k:v for k,v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
+    bad = [k for k in kw if k not in inspect.signature(f).parameters]
+    if bad: raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_','-')}")
+    f(**kw)
 
 # %% ../nbs/12_cli.ipynb #c585b08a
 _IMG_EXT = ('.png','.jpg','.jpeg','.bmp','.tif','.tiff','.webp')
@@ -118,15 +129,16 @@ def _image_files(paths:list) -> list:
     if not out: raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
-def load_images(files:list, size:int) -> tuple:
-    "RGB uint8 arrays (n, size, size, 3) of the readable `files`, and `(file, reason)` for the others"
+def load_images(files:list, size) -> tuple:
+    "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
     import cv2, numpy as np
+    h,w = (size,size) if np.isscalar(size) else tuple(size)
     ims,ok,bad = [],[],[]
     for f in files:
         im = cv2.imread(str(f), cv2.IMREAD_COLOR)
         if im is None: bad.append((str(f), 'not a readable image')); continue
-        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (size,size), interpolation=cv2.INTER_AREA)); ok.append(f)
-    return (np.stack(ims) if ims else np.zeros((0,size,size,3), np.uint8)),ok,bad
+        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w,h), interpolation=cv2.INTER_AREA)); ok.append(f)
+    return (np.stack(ims) if ims else np.zeros((0,h,w,3), np.uint8)),ok,bad
 
 def _model(path:str):
     from pathlib import Path
@@ -150,7 +162,7 @@ def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
     from ecg_scan.encoders import image_tensor
     if kind not in ('proj','features'): raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
     m = _model(model)
-    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_size)
+    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr): raise ECGScanError("none of the images could be read")
     embs = torch.cat([m.embed(image_tensor(arr[a:b]), kind) for a,b in progress_bar(_batches(len(arr), bs), desc='embedding')]).numpy()
@@ -173,7 +185,7 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
     from ecg_scan.encoders import image_tensor
     from ecg_scan.data import _wr
     m = _model(model)
-    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_size)
+    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr): raise ECGScanError("none of the images could be read")
     o = Path(out); o.mkdir(parents=True, exist_ok=True)
@@ -190,13 +202,15 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
 @call_parse
 def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
              n_synth:int=2000, # SynthECG records
-             steps:int=1500, # pretraining steps of the tiny model
-             bs:int=16, seed:int=0,
+             steps:int=None, # pretraining steps (default: the preset's)
+             bs:int=None, # batch size (default: the preset's)
+             seed:int=0,
              workers:int=0, # DataLoader worker processes rendering images
-             probe_epochs:int=100 # epochs of each linear probe (the MERL protocol uses 100)
+             probe_epochs:int=100, # epochs of each linear probe (the MERL protocol uses 100)
+             config:str='small' # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
             ):
-    "The offline end-to-end demo: SynthECG -> pretrain `tiny` -> probe, zero-shot, reconstruction vs baselines -> report"
+    "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
     from ecg_scan.evaluate import run_demo
     if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs)
+    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs, config=config)
     print(f"report: {p}")

@@ -11,27 +11,45 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 
 # %% auto #0
-__all__ = ['SignalDecoder']
+__all__ = ['column_weights', 'SignalDecoder']
+
+# %% ../nbs/08_decoder.ipynb #d09dee76
+def column_weights(n_q:int, # query tokens, evenly spaced in time over the record
+                   n_col:int # columns of patch tokens across the page
+                  ) -> torch.Tensor:
+    "(n_q, n_col) linear-interpolation weights: query k reads the page at the horizontal position of its time, (k + 0.5)/n_q"
+    x = (torch.arange(n_q)+.5)/n_q*n_col - .5 # the query's position in column units
+    w = (1 - (x[:,None]-torch.arange(n_col)[None]).abs()).clamp(min=0)
+    return w/w.sum(1, keepdim=True)
+
 
 # %% ../nbs/08_decoder.ipynb #66def0e9
 class SignalDecoder(nn.Module):
-    "Image latent (B, d) -> signal (B, n_leads, T) through query tokens and a Transformer encoder"
+    "Image latent (B, d) -> signal (B, n_leads, T) through query tokens and a Transformer; optionally reading the image's patch tokens"
     def __init__(self,
                  d:int=768, # token width (paper: 768)
                  layers:int=12, heads:int=12, # paper: 12 layers, 12 heads
                  T:int=5000, P:int=8, n_leads:int=12, # samples, samples per patch, leads
                  mask_ratio:float=0.25, # fraction of query tokens replaced by the mask token during training
-                 mlp_ratio:float=4., dropout:float=0.):
+                 mlp_ratio:float=4., dropout:float=0.,
+                 d_mem:int=None, # width of the image tower's patch tokens: queries also cross-attend to them (None: the paper's global latent only)
+                 mem_grid:tuple=None # (rows, columns) of the patch tokens: each query also reads the page columns at its time (see below)
+                ):
         super().__init__()
-        store_attr('d,T,P,n_leads,mask_ratio')
+        store_attr('d,T,P,n_leads,mask_ratio,d_mem,mem_grid')
         self.n_p = math.ceil(T/P)
         self.query = nn.Parameter(torch.randn(1, self.n_p, d)*.02)
         self.pos = nn.Parameter(torch.randn(1, self.n_p, d)*.02)
         self.mask_tok = nn.Parameter(torch.zeros(1, 1, d))
-        layer = nn.TransformerEncoderLayer(d, heads, int(mlp_ratio*d), dropout, activation='gelu', batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-        self.norm = nn.LayerNorm(d)
-        self.out = nn.Linear(d, n_leads*P)
+        kw = dict(dim_feedforward=int(mlp_ratio*d), dropout=dropout, activation='gelu', batch_first=True, norm_first=True)
+        if d_mem:
+            self.mem_proj = nn.Sequential(nn.LayerNorm(d_mem), nn.Linear(d_mem, d))
+            self.blocks = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, heads, **kw), layers)
+            if mem_grid:
+                self.register_buffer('colw', column_weights(self.n_p, mem_grid[1]), persistent=False)
+                self.col_proj = nn.Linear(mem_grid[0]*d, d)
+        else: self.blocks = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, heads, **kw), layers, enable_nested_tensor=False)
+        self.norm,self.out = nn.LayerNorm(d),nn.Linear(d, n_leads*P)
 
     def tokens(self, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
         "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
@@ -40,6 +58,12 @@ class SignalDecoder(nn.Module):
         if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
         return q + z[:,None] + self.pos
 
+    def read_columns(self, m:torch.Tensor) -> torch.Tensor:
+        "(B, N_p, d): for each query, the projected tokens of all rows at its time's columns, interpolated and mixed"
+        (gh,gw),B = self.mem_grid,len(m)
+        cols = m.view(B, gh, gw, self.d).permute(0,2,1,3).reshape(B, gw, gh*self.d)
+        return self.col_proj(self.colw @ cols)
+
     def random_mask(self, B:int, device=None) -> torch.Tensor:
         "(B, N_p) bool: a random `mask_ratio` of the query tokens"
         k = int(round(self.mask_ratio*self.n_p))
@@ -47,9 +71,18 @@ class SignalDecoder(nn.Module):
         return r < k
 
     def forward(self, z:torch.Tensor, # (B, d) projected image latent
+                mem:torch.Tensor=None, # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)
                 mask:torch.Tensor=None # (B, N_p) tokens to mask; default: random in training, none in eval
                ) -> torch.Tensor:
         if mask is None and self.training and self.mask_ratio>0: mask = self.random_mask(len(z), z.device)
-        x = self.out(self.norm(self.blocks(self.tokens(z, mask)))) # (B, N_p, n_leads*P)
+        x = self.tokens(z, mask)
+        if self.d_mem:
+            if mem is None: raise ValueError("this decoder reads the image's patch tokens (d_mem is set): pass `mem`")
+            m = self.mem_proj(mem)
+            if self.mem_grid: x = x + self.read_columns(m)
+            x = self.blocks(x, m)
+        else: x = self.blocks(x)
+        x = self.out(self.norm(x)) # (B, N_p, n_leads*P)
         x = x.view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)
         return x[..., :self.T]
+

@@ -24,13 +24,14 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 def image_tensor(imgs, # uint8 array/tensor (B, H, W, 3) or (H, W, 3)
-                 size:int=None # resize (bilinear) to size x size if given and different
+                 size=None # resize (bilinear) to this size if given and different: int (square) or (h, w)
                 ) -> torch.Tensor:
     "CLIP-normalised float tensor (B, 3, H, W) from uint8 RGB images"
     x = torch.as_tensor(np.asarray(imgs) if not isinstance(imgs, torch.Tensor) else imgs)
     if x.ndim==3: x = x[None]
     x = x.permute(0,3,1,2).float().div_(255)
-    if size and (x.shape[-1]!=size or x.shape[-2]!=size): x = F.interpolate(x, size=(size,size), mode='bilinear', antialias=True, align_corners=False)
+    h,w = (size,size) if isinstance(size, int) else (size or x.shape[-2:])
+    if (x.shape[-2],x.shape[-1])!=(h,w): x = F.interpolate(x, size=(h,w), mode='bilinear', antialias=True, align_corners=False)
     m,s = torch.tensor(CLIP_MEAN, device=x.device).view(1,3,1,1),torch.tensor(CLIP_STD, device=x.device).view(1,3,1,1)
     return (x-m)/s
 
@@ -64,7 +65,7 @@ class ImageEncoder(nn.Module):
     def __init__(self,
                  arch:str='ViT-B-16', # open_clip architecture name (paper: ViT-L-14)
                  pretrained:str=None, # open_clip pretrained tag (e.g. 'openai') or checkpoint path; None: random init
-                 vision_cfg:dict=None, # custom tower instead of `arch` (open_clip CLIPVisionCfg fields)
+                 vision_cfg:dict=None, # custom tower instead of `arch` (open_clip CLIPVisionCfg fields; image_size may be [h, w])
                  lora_r:int=16, lora_alpha:int=32, lora_dropout:float=0.05,
                  lora_targets:tuple=('attn','c_fc','c_proj'), # attention and MLP layers of open_clip's ViT blocks
                  proj_dim:int=768, # width of the alignment space (Proj_ctr)
@@ -75,8 +76,12 @@ class ImageEncoder(nn.Module):
         super().__init__()
         v = _open_clip_visual(arch, pretrained, vision_cfg, cache_dir)
         if getattr(v, 'proj', None) is not None: v.proj = None # keep the pre-projection pooled feature (d_img)
-        self.image_size = v.image_size[0] if isinstance(getattr(v,'image_size',224), (tuple,list)) else getattr(v,'image_size',224)
-        with torch.no_grad(): self.d_img = v(torch.zeros(1,3,self.image_size,self.image_size)).shape[-1]
+        s = getattr(v, 'image_size', 224)
+        self.image_size = tuple(s) if isinstance(s, (tuple,list)) else (s,s) # (h, w)
+        if hasattr(v, 'output_tokens'): v.output_tokens = True # ViTs also return their patch tokens (for a token-reading decoder)
+        with torch.no_grad(): f,tok = self._split(v(torch.zeros(1,3,*self.image_size)))
+        self.d_img,self.d_tok = f.shape[-1],(None if tok is None else tok.shape[-1])
+        self.grid = tuple(v.grid_size) if tok is not None and hasattr(v, 'grid_size') else None # (rows, columns) of the patch tokens
         for p in v.parameters(): p.requires_grad_(False)
         self.lora = lora_r>0
         if self.lora:
@@ -87,13 +92,20 @@ class ImageEncoder(nn.Module):
         self.visual = v
         self.proj_ctr,self.proj_rec = head(self.d_img, proj_dim),head(self.d_img, rec_dim)
 
+    @staticmethod
+    def _split(o): return o if isinstance(o, tuple) else (o, None)
+
     def features(self, x:torch.Tensor) -> torch.Tensor:
         "Pooled image features (B, d_img) from CLIP-normalised images (B, 3, H, W)"
-        return self.visual(x)
+        return self._split(self.visual(x))[0]
 
     def forward(self, x:torch.Tensor) -> tuple:
-        "`(z_ctr, z_rec)`: the alignment embedding and the decoder latent"
-        f = self.features(x)
+        "`(z_ctr, z_rec, tokens)`: the alignment embedding, the decoder latent and the patch tokens (B, L, d_tok) (None if the tower has none)"
+        f,tok = self._split(self.visual(x))
+        return *self.project(f), tok
+
+    def project(self, f:torch.Tensor) -> tuple:
+        "`(z_ctr, z_rec)` from pooled features"
         return self.proj_ctr(f), self.proj_rec(f)
 
     def merge_lora(self):

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/11_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import json, math, time, hashlib, dataclasses, functools, importlib.resources, warnings
+import os, json, math, time, hashlib, dataclasses, functools, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
@@ -15,18 +15,22 @@ from .data import ECGDataset, label_fraction
 from .encoders import image_tensor
 
 # %% auto #0
-__all__ = ['eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts', 'class_embeddings',
-           'zero_shot', 'recon_metrics', 'classic_digitize', 'digitize_all', 'image_features', 'teacher_features',
-           'FeatureCache', 'plot_tsne', 'plot_roc', 'plot_log', 'md_table', 'encoder_suite', 'suite_features',
-           'probe_cmd', 'zeroshot_cmd', 'run_demo']
+__all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
+           'class_embeddings', 'zero_shot', 'recon_metrics', 'classic_digitize', 'digitize_all', 'image_features',
+           'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'plot_log', 'md_table', 'encoder_suite',
+           'suite_features', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model',
+           'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd',
+           'run_demo']
 
 # %% ../nbs/11_evaluate.ipynb #1d11aee8
-def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size:int=224, progress:bool=True) -> np.ndarray:
-    "uint8 images (n, size, size, 3) of every record of `ds`, clean or with the default augmentation (seeded per record)"
+def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
+                 progress:bool=True) -> np.ndarray:
+    "uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record)"
     from ecg_scan.render import render_ecg, standard_config
     from ecg_scan.augment import default_augment
     cfg,A = standard_config(size),default_augment()
-    out = np.zeros((len(ds), size, size, 3), np.uint8)
+    h,w = (size,size) if np.isscalar(size) else tuple(size)
+    out = np.zeros((len(ds), h, w, 3), np.uint8)
     for i in progress_bar(range(len(ds)), desc='rendering', display=progress):
         img,_ = render_ecg(ds.signal(i), cfg)
         out[i] = A(img, np.random.default_rng([seed, 7, i])) if augment else img
@@ -144,7 +148,7 @@ def classic_digitize(img:np.ndarray, # uint8 (H, W, 3) printout drawn with `cfg`
                     ) -> np.ndarray:
     "(12, 5000) mV read from the image by grid removal and per-panel trace extraction; NaN where no panel shows a lead"
     from ecg_scan.render import extract_trace, standard_config
-    return extract_trace(img, _nominal_meta(cfg or standard_config(img.shape[0])))[:, :N]
+    return extract_trace(img, _nominal_meta(cfg or standard_config(tuple(img.shape[:2]))))[:, :N]
 
 @functools.lru_cache(maxsize=16)
 def _nominal_meta(cfg):
@@ -161,7 +165,7 @@ def digitize_all(imgs:np.ndarray, cfg=None, progress:bool=True) -> np.ndarray:
 def image_features(model, imgs:np.ndarray, kind:str='proj', bs:int=64) -> np.ndarray:
     "Frozen image-encoder features (n, d) of uint8 images"
     model.eval()
-    return torch.cat([model.embed(image_tensor(imgs[i:i+bs], model.cfg.image_size), kind) for i in range(0, len(imgs), bs)]).numpy() \
+    return torch.cat([model.embed(image_tensor(imgs[i:i+bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]).numpy() \
         if len(imgs) else np.zeros((0, 0), np.float32)
 
 @torch.no_grad()
@@ -180,7 +184,9 @@ class FeatureCache:
         if f is not None and f.exists(): x = np.load(f)
         else:
             x = make()
-            if f is not None: self.path.mkdir(parents=True, exist_ok=True); np.save(f, x)
+            if f is not None: # written whole then renamed: a reader (or a second process) never sees half a file
+                self.path.mkdir(parents=True, exist_ok=True); tmp = f.with_suffix(f'.{os.getpid()}.tmp.npy')
+                np.save(tmp, x); tmp.replace(f)
         self.mem[k] = x
         return x
 
@@ -263,7 +269,7 @@ def encoder_suite(model, baselines:bool=True, seed:int=0) -> dict:
 
 def suite_features(suite:dict, ds:ECGDataset, variant:str, cache:FeatureCache, name:str, seed:int=0, progress:bool=True) -> dict:
     "Features of every available method on the renders of `ds`"
-    size = next(v[1] for v in suite.values() if v[0]=='image').cfg.image_size
+    size = next(v[1] for v in suite.values() if v[0]=='image').cfg.image_hw
     imgs = _variant_renders(ds, variant, seed, size, progress, cache, name)
     out = {}
     for k,(kind,m) in suite.items():
@@ -329,7 +335,7 @@ def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best
     classes = [c for c in ds.classes if c in pr]
     left = [c for c in ds.classes if c not in pr]
     if not classes: raise ECGScanError(f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts")
-    imgs = eval_renders(ds, variant=='augmented', size=m.cfg.image_size)
+    imgs = eval_renders(ds, variant=='augmented', size=m.cfg.image_hw)
     emb = image_features(m, imgs, 'proj')
     mac,per,skip,_ = zero_shot(m, emb, ds.label_matrix(classes), classes, pr)
     res = pd.DataFrame([dict(cls=c, auroc=per.get(c, float('nan')), positives=int(ds.label_matrix([c]).sum())) for c in classes])
@@ -338,6 +344,181 @@ def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best
     if skip: print(f"left out (only one label value): {', '.join(skip)}")
     if left: print(f"classes without prompts: {', '.join(left)}")
     if out: res.to_csv(out, index=False); print(f"written to {out}")
+
+# %% ../nbs/11_evaluate.ipynb #0a1cbff9
+ABLATIONS = { # row -> config overrides; the paper's Table 6 at CPU scale
+    'full objective': {},
+    'without L_rule': dict(w_rule=0.),
+    'without L_gram': dict(w_gram=0.),
+    'image-text contrastive only': dict(w_gram=0., w_mse=0.),
+    'reconstruction (MSE) only': dict(w_ctr=0., w_gram=0., w_rule=0.),
+    'pairwise CLIP across modalities (no Gram volume)': dict(gram_form='pairwise'),
+}
+
+@dataclasses.dataclass
+class EvalSet:
+    "Evaluation data rendered once: splits, classes, labels, renders (clean, augmented), true test signals and their digitisation"
+    name:str; parts:dict; classes:list; Y:dict; imgs:dict; true:np.ndarray; digitised:dict; cache:FeatureCache
+    def shown(self, v:str) -> np.ndarray: return np.isfinite(self.digitised[v]) # the test samples each page shows
+
+def eval_set(corpus:ECGDataset, size, seed:int=0, cache:FeatureCache=None, progress:bool=False) -> EvalSet:
+    "Render the train/val/test splits of `corpus` (clean and augmented) and note which test samples each page shows"
+    parts = {s:corpus.by_split(s).materialize(progress=False) for s in ('train','val','test')}
+    classes = [c for c in corpus.classes if parts['train'].label_matrix([c]).sum()>0 and parts['test'].label_matrix([c]).sum()>0]
+    fc = cache or FeatureCache()
+    imgs = {v:{s:_variant_renders(d, v, seed, size, progress, fc, f'{corpus.name}:{s}') for s,d in parts.items()} for v in ('clean','augmented')}
+    true = np.stack([parts['test'].signal(i) for i in range(len(parts['test']))])
+    dig = {v:fc(('digitised', corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]['test'], progress=False)) for v in imgs}
+    return EvalSet(f'{corpus.name}:{size}', parts, classes, {s:d.label_matrix(classes) for s,d in parts.items()}, imgs, true, dig, fc)
+
+def score_features(X:dict, es:EvalSet, fracs=(0.01,0.1,1.), seed:int=0, epochs:int=100) -> dict:
+    "Linear-probe macro AUROC at each label fraction for features `X[split]`"
+    t = probe_fractions(X, es.Y, es.classes, fracs, (seed,), epochs=epochs)
+    return {f'probe {f:g}':a for f,a in zip(t.fraction, t.auroc)}
+
+def score_model(model, es:EvalSet, seed:int=0, fracs=(0.01,0.1,1.), epochs:int=100, decoder:bool=True) -> dict:
+    "Probe, zero-shot and (if `decoder`) reconstruction scores of an ECG-Scan model on clean and augmented renders"
+    out = {}
+    for v in ('clean','augmented'):
+        X = {s:image_features(model, es.imgs[v][s], 'proj') for s in es.parts}
+        out.update({f'{k} {v}':a for k,a in score_features(X, es, fracs, seed, epochs).items()})
+        if model.text is not None: out[f'zero-shot {v}'] = zero_shot(model, X['test'], es.Y['test'], es.classes)[0]
+        if decoder:
+            x = es.imgs[v]['test']
+            rec = np.concatenate([model.reconstruct(image_tensor(x[i:i+64], model.cfg.image_hw)).numpy() for i in range(0, len(x), 64)])
+            m = recon_metrics(es.true, rec, es.shown(v))
+            out[f'decoder SNR {v}'],out[f'decoder r {v}'] = m.loc['all','snr_db'],m.loc['all','pearson_r']
+    return out
+
+def score_baselines(model, es:EvalSet, seed:int=0, fracs=(0.01,0.1,1.), epochs:int=100) -> dict:
+    "Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher"
+    torch.manual_seed(seed+12345)
+    rnd = type(model)(model.cfg, teachers=False, pretrained=None).eval()
+    res = {'random encoder': score_model(rnd, es, seed, fracs, epochs, decoder=False)}
+    dig = {}
+    for v in ('clean','augmented'):
+        X = {s:es.cache(('digitiser+teacher', model.cfg.teacher, model.cfg.teacher_path, es.name, s, v), lambda s=s: teacher_features(model.teacher,
+                 es.digitised[v] if s=='test' else digitize_all(es.imgs[v][s], progress=False))) for s in es.parts}
+        dig.update({f'{k} {v}':a for k,a in score_features(X, es, fracs, seed, epochs).items()})
+        m = recon_metrics(es.true, es.digitised[v], es.shown(v))
+        dig[f'decoder SNR {v}'],dig[f'decoder r {v}'] = m.loc['all','snr_db'],m.loc['all','pearson_r']
+    res['classic digitiser + signal teacher'] = dig
+    return res
+
+
+# %% ../nbs/11_evaluate.ipynb #86943675
+def _slug(s:str) -> str: return ''.join(c if c.isalnum() else '_' for c in s.lower()).strip('_')
+
+def ablation_runs(cfg, corpus:ECGDataset, out, seeds=(0,1,2), rows:dict=None, fracs=(0.01,0.1,1.), epochs:int=100,
+                  workers:int=0, progress:bool=True) -> pd.DataFrame:
+    "Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row per (method, seed)"
+    from ecg_scan.train import pretrain
+    from ecg_scan.model import ECGScan
+    out = Path(out); rows = rows or ABLATIONS
+    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out/'cache'), progress)
+    recs,t0 = [],time.time()
+    for seed in seeds:
+        for name,ov in rows.items():
+            run = out/'runs'/f'{_slug(name)}-seed{seed}'
+            if (run/'scores.json').exists(): sc = json.loads((run/'scores.json').read_text()) # finished earlier: resume the table
+            else:
+                c = dataclasses.replace(cfg, **ov)
+                pretrain(c, corpus, run, valid_every=max(1, c.steps//5), workers=workers, seed=seed, progress=False)
+                m = ECGScan.from_pretrained(run/'best')
+                sc = score_model(m, es, seed, fracs, epochs, decoder=bool(c.w_mse))
+                (run/'scores.json').write_text(json.dumps(sc))
+            recs.append(dict(method=name, seed=seed, **sc))
+            if progress: print(f"[{(time.time()-t0)/60:5.1f} min] seed {seed}: {name}: " + ', '.join(f'{k} {v:.3f}' for k,v in sc.items() if 'clean' in k), flush=True)
+        bf = out/'runs'/f'references-seed{seed}.json' # the random encoder and the digitiser, scored once per seed
+        if not bf.exists():
+            m = ECGScan.from_pretrained(out/'runs'/f'{_slug(next(iter(rows)))}-seed{seed}'/'best')
+            bf.write_text(json.dumps(score_baselines(m, es, seed, fracs, epochs)))
+        for name,sc in json.loads(bf.read_text()).items(): recs.append(dict(method=name, seed=seed, **sc))
+    return pd.DataFrame(recs)
+
+def ablation_table(df:pd.DataFrame, cols:list=None) -> pd.DataFrame:
+    "mean ± sd over seeds of every score, one row per method (in the order of `df`)"
+    cols = cols or [c for c in df.columns if c not in ('method','seed')]
+    g = df.groupby('method', sort=False)[cols]
+    mu,sd = g.mean(),g.std(ddof=1).fillna(0.)
+    fmt = lambda m,s: '–' if not np.isfinite(m) else f'{m:.3f} ± {s:.3f}'
+    return pd.DataFrame({c:[fmt(m,s) for m,s in zip(mu[c], sd[c])] for c in cols}, index=mu.index).reset_index()
+
+def ablation_verdicts(df:pd.DataFrame, full:str='full objective', metrics=('probe 1 clean','probe 0.1 clean','probe 1 augmented','zero-shot clean')) -> list:
+    "One plain sentence per method: does the full objective beat it by more than the seed spread (sum of the two sds)?"
+    g = df.groupby('method', sort=False); mu,sd = g.mean(numeric_only=True),g.std(ddof=1, numeric_only=True).fillna(0.)
+    out = []
+    for m in mu.index:
+        if m==full: continue
+        parts = []
+        for k in metrics:
+            if k not in mu or not np.isfinite(mu.loc[m,k]): continue
+            d,spread = mu.loc[full,k]-mu.loc[m,k],sd.loc[full,k]+sd.loc[m,k]
+            parts.append(f"{k}: {'beats it' if d>spread else ('loses to it' if -d>spread else 'within the seed spread')} ({d:+.3f}, spread {spread:.3f})")
+        out.append(f"{full} vs {m}: " + '; '.join(parts))
+    return out
+
+
+# %% ../nbs/11_evaluate.ipynb #bc2cef6b
+def plot_ablation(df:pd.DataFrame, metrics=('probe 0.1 clean','probe 1 clean','probe 1 augmented','zero-shot clean'), ax=None):
+    "Grouped bars, mean ± sd over seeds, of the main scores of each method"
+    import matplotlib.pyplot as plt
+    metrics = [k for k in metrics if k in df]
+    g = df.groupby('method', sort=False)[metrics]; mu,sd = g.mean(),g.std(ddof=1).fillna(0.)
+    ax = ax or plt.subplots(figsize=(10, 3.6))[1]
+    w = 0.8/len(metrics); x = np.arange(len(mu))
+    for k,m in enumerate(metrics): ax.bar(x+k*w-0.4+w/2, mu[m], w, yerr=sd[m], capsize=2, label=m)
+    ax.set_xticks(x); ax.set_xticklabels(mu.index, rotation=20, ha='right', fontsize=8)
+    ax.set_ylim(0.4, 1.0); ax.axhline(0.5, color='grey', lw=.5); ax.set_ylabel('macro AUROC'); ax.legend(fontsize=7, ncol=len(metrics))
+    return ax
+
+def _extra_rows(extra:str) -> dict:
+    "'name: key=v key=v; name2: ...' -> {name: overrides}"
+    from ecg_scan.model import parse_set
+    rows = {}
+    for part in filter(str.strip, (extra or '').split(';')):
+        name,colon,kv = part.partition(':')
+        if not colon: raise ECGScanError(f"--extra {part!r}: write 'row name: key=value ...', rows separated by ';'")
+        rows[name.strip()] = parse_set(kv)
+    return rows
+
+@call_parse
+def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablation.md, ablation.png
+               config:str='small', # preset or config.json every row starts from
+               data:str='synth:2000', # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
+               seeds:str='0,1,2', # training seeds (comma-separated); the table shows mean ± sd over them
+               steps:int=None, # pretraining steps of every row (default: the config's)
+               set:str=None, # overrides for every row, e.g. "bs=32 lr=5e-4"
+               extra:str=None, # more rows: "token decoder: dec_memory=true; no augmentation: augment_p=0"
+               only:str=None, # run only these rows of ABLATIONS (comma-separated names), plus --extra
+               epochs:int=100, # linear-probe epochs
+               workers:int=0 # DataLoader worker processes rendering images
+              ):
+    "The paper's ablation table (Table 6) at CPU scale: every objective variant pretrained and scored on the same data"
+    from ecg_scan.model import get_config, parse_set
+    t0 = time.time()
+    sd = [int(s) for s in seeds.split(',') if s.strip()] if all(s.strip().lstrip('-').isdigit() for s in seeds.split(',')) else None
+    if not sd: raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
+    ov = parse_set(set or ''); ov.update({'steps':steps} if steps else {})
+    cfg = get_config(config, **ov)
+    rows = dict(ABLATIONS)
+    if only:
+        names = [n.strip() for n in only.split(',')]
+        bad = [n for n in names if n not in rows]
+        if bad: raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
+        rows = {n:rows[n] for n in names}
+    rows.update(_extra_rows(extra))
+    df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers)
+    out = Path(out); df.to_csv(out/'ablation.csv', index=False)
+    tab,verd = ablation_table(df),ablation_verdicts(df, next(iter(rows)))
+    cmd = 'ecg-scan ablate ' + ' '.join(__import__('shlex').quote(a) for a in __import__('sys').argv[2:])
+    md = (f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: "
+          f"{(time.time()-t0)/60:.1f} min\n\n" + md_table(tab) + '\n\n' + '\n'.join(f'- {v}' for v in verd) + '\n')
+    (out/'ablation.md').write_text(md)
+    import matplotlib.pyplot as plt
+    plot_ablation(df); plt.tight_layout(); plt.savefig(out/'ablation.png', dpi=90); plt.close('all')
+    print(md); print(f"written: {out/'ablation.md'}, {out/'ablation.csv'}, {out/'ablation.png'}")
+
 
 # %% ../nbs/11_evaluate.ipynb #5b88d9a6
 def _md_to_html(md:str, title:str) -> str:
@@ -369,6 +550,15 @@ def _md_to_html(md:str, title:str) -> str:
     css = 'body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3}'
     return f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{css}</style></head><body>' + '\n'.join(out) + '</body></html>'
 
+def _describe(cfg) -> str:
+    "One line on the image tower and decoder of a config"
+    v = cfg.vision_cfg or {}
+    tower = (f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x {cfg.image_hw[1]} px, "
+             f"random initialisation, " if v else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), ")
+    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (", all tower weights trained" if cfg.train_tower else ", tower frozen")
+    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (" reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)")
+    return f"{tower}; {dec}"
+
 def _peak_gib() -> float:
     "Peak resident memory of this process in GiB (forked loader workers, if any, share most of it; adding the children's peaks would count it twice)"
     import resource
@@ -376,9 +566,11 @@ def _peak_gib() -> float:
 
 def run_demo(out='ecg_scan_demo', # report folder
              n_synth:int=2000, # SynthECG records (80/10/10 % train/val/test by patient)
-             steps:int=1500, bs:int=16, # pretraining steps and batch size of the `tiny` model
-             seed:int=0, workers:int=0, probe_epochs:int=100, progress:bool=True) -> Path:
-    "Generate SynthECG, pretrain `tiny`, evaluate it against baselines, write a report; returns the report's path"
+             steps:int=None, bs:int=None, # pretraining steps and batch size (default: the preset's)
+             seed:int=0, workers:int=0, probe_epochs:int=100, progress:bool=True,
+             config:str='small' # the preset to pretrain ('small' learns on a CPU; 'tiny' is the seconds-fast smoke test)
+            ) -> Path:
+    "Generate SynthECG, pretrain a CPU preset, evaluate it against baselines, write a report; returns the report's path"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt, platform, os as _os
     from ecg_scan import __version__
@@ -394,7 +586,8 @@ def run_demo(out='ecg_scan_demo', # report folder
     sizes = {s:int(sum(x==s for x in corpus.splits)) for s in ('train','val','test')}
     say(f"SynthECG corpus: {n_synth} records ({sizes})")
     # 2. pretraining
-    cfg = get_config('tiny', steps=steps, bs=bs)
+    cfg = get_config(config, **{k:v for k,v in dict(steps=steps, bs=bs).items() if v})
+    steps,bs = cfg.steps,cfg.bs
     run = out/'run'
     if run.exists(): import shutil; shutil.rmtree(run)
     tp = time.time()
@@ -460,7 +653,7 @@ def run_demo(out='ecg_scan_demo', # report folder
     for name,d in [('SynthECG test', parts['test']), ('real records', real)]:
         true = np.stack([d.signal(i) for i in range(len(d))])
         for v in ('clean','augmented'):
-            imgs = _variant_renders(d, v, seed, model.cfg.image_size, progress, fc, 'synth:test' if name.startswith('Synth') else 'real')
+            imgs = _variant_renders(d, v, seed, model.cfg.image_hw, progress, fc, 'synth:test' if name.startswith('Synth') else 'real')
             dec = np.concatenate([model.reconstruct(image_tensor(imgs[i:i+64])).numpy() for i in range(0, len(imgs), 64)])
             dig = digitize_all(imgs, progress=False)
             shown = np.isfinite(dig)
@@ -479,7 +672,7 @@ def run_demo(out='ecg_scan_demo', # report folder
     plot_tsne(feats['augmented']['test']['ECG-Scan'], rh, 'ECG-Scan embeddings (SynthECG test, augmented)', axs[0], seed)
     plot_tsne(feats['augmented']['test']['random encoder'], rh, 'random encoder', axs[1], seed)
     plt.tight_layout(); plt.savefig(out/'figures'/'tsne.png', dpi=90); plt.close('all')
-    ex = _variant_renders(parts['test'], 'augmented', seed, model.cfg.image_size, False, fc, 'synth:test')[:4]
+    ex = _variant_renders(parts['test'], 'augmented', seed, model.cfg.image_hw, False, fc, 'synth:test')[:4]
     fig,axs = plt.subplots(1,4, figsize=(12,3.2))
     for a,im,i in zip(axs, ex, range(4)): a.imshow(im); a.set_title(', '.join(parts['test'].labels[i])[:40], fontsize=8); a.axis('off')
     plt.tight_layout(); plt.savefig(out/'figures'/'examples.png', dpi=90); plt.close('all')
@@ -494,7 +687,7 @@ Generated by `ecg-scan demo` (ecg_scan {__version__}) in **{minutes:.1f} minutes
 ## What was trained, on what, for how long
 
 - **Corpus**: SynthECG, {n_synth} simulated 12-lead records with machine-style reports (train {sizes['train']}, validation {sizes['val']}, test {sizes['test']}, split by synthetic patient).
-- **Model**: the `tiny` configuration: a 2-block, 64-wide ViT (patch 32, random initialisation) with LoRA (r=16), the bundled MiniLM text encoder (frozen), the bundled CLEAR-style signal teacher (frozen), a 2-layer decoder; {nparams['trainable']/1e6:.2f} M trainable of {nparams['total']/1e6:.1f} M parameters.
+- **Model**: the `{cfg.name}` configuration: {_describe(cfg)}; the bundled MiniLM text encoder (frozen), the bundled CLEAR-style signal teacher (frozen); {nparams['trainable']/1e6:.2f} M trainable of {nparams['total']/1e6:.1f} M parameters.
 - **Pretraining**: {steps} steps of batch {bs} ({steps*bs/sizes['train']:.1f} epochs), AdamW lr {cfg.lr:g}, 10 % warmup then cosine decay; every image rendered on the fly ({'the standard printout' if cfg.render=='standard' else 'random print styles'}, {100*cfg.augment_p:.0f} % with print/scan/photo augmentation); {R['pretrain_minutes']:.1f} minutes. Best validation loss {best['valid']['total']:.4f} at step {best['step']} (CLIP {best['valid']['ctr']:.3f}, Gram {best['valid']['gram']:.3f}, MSE {best['valid']['mse']:.4f} mV², rule {best['valid']['rule']:.4f}).
 - **Evaluation renders**: every record drawn once on the standard 3x4 + II layout at {model.cfg.image_size} px, clean and with the default augmentation; the same images for every method.
 

@@ -13,7 +13,7 @@ from .signals import einthoven_projection, goldberger_residuals
 
 # %% auto #0
 __all__ = ['LogitScale', 'PatientAware', 'same_patient', 'dual_margin_loss', 'contrastive_loss', 'clip_loss', 'gram_volume',
-           'gram_loss', 'soft_lead_loss', 'LossWeights', 'ecg_scan_loss']
+           'gram_loss', 'refined_limb_leads', 'soft_lead_loss', 'LossWeights', 'ecg_scan_loss']
 
 # %% ../nbs/07_losses.ipynb #33e495a7
 class LogitScale(nn.Module):
@@ -87,12 +87,13 @@ def clip_loss(img:torch.Tensor, txt:torch.Tensor, # (B, d) embeddings (normalise
 def gram_volume(a:torch.Tensor, # (B, d) anchor vectors
                 b:torch.Tensor, c:torch.Tensor, # (B, d) the other two modalities
                 eps:float=1e-8) -> torch.Tensor:
-    "(B, B) volumes V[i, j] of (a_i, b_j, c_j) after L2 normalisation, numerically safe"
-    a,b,c = [F.normalize(x, dim=-1) for x in (a,b,c)]
-    ab,ac = a@b.T,a@c.T # (B, B)
-    bc = (b*c).sum(-1)[None] # (1, B): the two modalities of sample j
-    det = 1 + 2*ab*ac*bc - ab**2 - ac**2 - bc**2
-    return (det.clamp(min=0)+eps).sqrt()
+    "(B, B) volumes V[i, j] of (a_i, b_j, c_j) after L2 normalisation, numerically safe; always computed in fp32"
+    with torch.autocast(a.device.type, enabled=False): # 1 - (squares of cosines) cancels badly in bf16/fp16
+        a,b,c = [F.normalize(x.float(), dim=-1) for x in (a,b,c)]
+        ab,ac = a@b.T,a@c.T # (B, B)
+        bc = (b*c).sum(-1)[None] # (1, B): the two modalities of sample j
+        det = 1 + 2*ab*ac*bc - ab**2 - ac**2 - bc**2
+        return (det.clamp(min=0)+eps).sqrt()
 
 def gram_loss(img:torch.Tensor, txt:torch.Tensor, sig:torch.Tensor, # (B, d) embeddings
               scale:torch.Tensor, # logit scale applied to -V
@@ -106,13 +107,28 @@ def gram_loss(img:torch.Tensor, txt:torch.Tensor, sig:torch.Tensor, # (B, d) emb
     return contrastive_loss(-scale*V, label_smoothing, patient, pa, -V)
 
 # %% ../nbs/07_losses.ipynb #6d18b321
+def refined_limb_leads(pred:torch.Tensor # (B, 12, n) predicted signals in `LEADS` order
+                      ) -> torch.Tensor:
+    "(B, 6, n): I, II, III refined by equation (6), and aVR, aVL, aVF from the refined I and II (Goldberger)"
+    I,II,III = einthoven_projection(pred)
+    return torch.stack([I, II, III, -(I+II)/2, I-II/2, II-I/2], 1)
+
 def soft_lead_loss(pred:torch.Tensor, # (B, 12, n) predicted signals in `LEADS` order
-                   w_e:float=0.5, w_g:float=0.5) -> torch.Tensor:
-    "L_rule: Einthoven projection distance and Goldberger residuals of `pred`"
-    ref = torch.stack(einthoven_projection(pred), 1)
-    le = ((pred[:,:3]-ref)**2).mean()*3
-    lg = (goldberger_residuals(pred)**2).mean()*3
-    return w_e*le + w_g*lg
+                   target:torch.Tensor=None, # (B, 12, n) true signals; needed by the paper form
+                   w_e:float=0.5, w_g:float=0.5, # weights of the Einthoven and Goldberger parts
+                   form:str='paper' # 'paper': eq. (7), refined prediction vs truth; 'self': prediction vs its own projection
+                  ) -> torch.Tensor:
+    "L_rule, equation (7) (`form='paper'`) or the self-consistency variant (`form='self'`)"
+    if form=='paper':
+        if target is None: raise ValueError("soft_lead_loss(form='paper') compares with the ground truth: pass `target`")
+        ref = refined_limb_leads(pred)
+        return w_e*F.mse_loss(ref[:,:3], target[:,:3]) + w_g*F.mse_loss(ref[:,3:6], target[:,3:6])
+    if form=='self':
+        le = ((pred[:,:3]-torch.stack(einthoven_projection(pred), 1))**2).mean()*3
+        lg = (goldberger_residuals(pred)**2).mean()*3
+        return w_e*le + w_g*lg
+    raise ValueError(f"soft_lead_loss: form must be 'paper' or 'self', not {form!r}")
+
 
 # %% ../nbs/07_losses.ipynb #e018fcb7
 @dataclass
@@ -122,6 +138,8 @@ class LossWeights:
     w_e:float = 0.5; w_g:float = 0.5 # Einthoven and Goldberger parts of L_rule
     label_smoothing:float = 0.1 # for L_ctr
     gram_anchor:str = 'image'
+    gram_form:str = 'volume' # 'volume': L_gram (eq. 3-4); 'pairwise': mean of CLIP(image, signal) and CLIP(text, signal) (an ablation)
+    rule_form:str = 'paper' # 'paper' (eq. 7) or 'self' (see `soft_lead_loss`)
 
 def ecg_scan_loss(z_img, z_txt, z_sig, # (B, d) alignment embeddings of image, text, signal
                   rec, sig, # (B, 12, n) reconstruction and true signal (mV)
@@ -131,8 +149,14 @@ def ecg_scan_loss(z_img, z_txt, z_sig, # (B, d) alignment embeddings of image, t
     w = w or LossWeights()
     z0 = rec.new_zeros(())
     ctr,h_ctr = clip_loss(z_img, z_txt, scale_ctr, w.label_smoothing, patient, pa) if w.ctr and z_txt is not None else (z0,z0)
-    gram,h_gram = gram_loss(z_img, z_txt, z_sig, scale_gram, w.gram_anchor, 0., patient, pa) if w.gram and z_txt is not None and z_sig is not None else (z0,z0)
+    gram,h_gram = (z0,z0)
+    if w.gram and z_txt is not None and z_sig is not None:
+        if w.gram_form=='volume': gram,h_gram = gram_loss(z_img, z_txt, z_sig, scale_gram, w.gram_anchor, 0., patient, pa)
+        elif w.gram_form=='pairwise':
+            pairs = [clip_loss(a, z_sig, scale_gram, 0., patient, pa) for a in (z_img, z_txt)]
+            gram,h_gram = (pairs[0][0]+pairs[1][0])/2,(pairs[0][1]+pairs[1][1])/2
+        else: raise ValueError(f"gram_form must be 'volume' or 'pairwise', not {w.gram_form!r}")
     mse = F.mse_loss(rec, sig) if w.mse else z0
-    rule = soft_lead_loss(rec, w.w_e, w.w_g) if w.rule else z0
+    rule = soft_lead_loss(rec, sig, w.w_e, w.w_g, w.rule_form) if w.rule else z0
     total = w.ctr*(ctr+h_ctr) + w.gram*(gram+h_gram) + w.mse*(mse + w.rule*rule)
     return dict(total=total, ctr=ctr, gram=gram, mse=mse, rule=rule, hinge_ctr=h_ctr, hinge_gram=h_gram)

@@ -16,8 +16,8 @@ from .losses import *
 from .decoder import SignalDecoder
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'ECGScan', 'paper_param_counts', 'bench_model',
-           'sample_dataset_cached']
+__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan', 'paper_param_counts',
+           'bench_model', 'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/09_model.ipynb #193c7274
 @dataclass
@@ -25,9 +25,10 @@ class ECGScanConfig:
     "Everything that defines an ECG-Scan model and its pretraining run"
     name:str = 'custom'
     # image encoder: open_clip tower + LoRA
-    arch:str = 'ViT-B-16'; pretrained:str = None; vision_cfg:dict = None; image_size:int = 224
+    arch:str = 'ViT-B-16'; pretrained:str = None; vision_cfg:dict = None
+    image_size:int = 224; image_width:int = None # input height and width in px (width None: square); a custom tower is built at this size
     lora_r:int = 16; lora_alpha:int = 32; lora_dropout:float = 0.05; lora_targets:tuple = ('attn','c_fc','c_proj')
-    train_tower:bool = False # also train the tower's own weights (not LoRA alone); off in both presets
+    train_tower:bool = False # also train the tower's own weights (not LoRA alone)
     # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's default,
     # or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
     render:str = 'random'; layout:str = '3x4+II'; augment_p:float = 1.0 # share of training images that are augmented
@@ -37,15 +38,21 @@ class ECGScanConfig:
     # alignment space and decoder
     proj_dim:int = 768
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
+    dec_memory:bool = False # beyond the paper: decoder queries also cross-attend to the image tower's patch tokens
     # loss: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
     w_ctr:float = 0.1; w_gram:float = 0.05; w_mse:float = 1.0; w_rule:float = 0.1; w_e:float = 0.5; w_g:float = 0.5
+    rule_form:str = 'paper' # L_rule: 'paper' (eq. 7, refined prediction vs truth) or 'self' (prediction vs its own projection)
     label_smoothing:float = 0.1; gram_anchor:str = 'image'; temp_init:float = 0.07
+    gram_form:str = 'volume' # 'volume' (L_gram, eq. 3-4) or 'pairwise' (CLIP image-signal + text-signal; an ablation)
     patient_aware:bool = False; pa_mask:bool = True; pa_margin_same:float = 0.05; pa_margin_other:float = 0.2; pa_weight:float = 1.0
     # optimisation
     bs:int = 80; lr:float = 5e-4; steps:int = 50_000; warmup:float = 0.1; wd:float = 0.05
 
     def loss_weights(self) -> LossWeights:
-        return LossWeights(self.w_ctr, self.w_gram, self.w_mse, self.w_rule, self.w_e, self.w_g, self.label_smoothing, self.gram_anchor)
+        return LossWeights(ctr=self.w_ctr, gram=self.w_gram, mse=self.w_mse, rule=self.w_rule, w_e=self.w_e, w_g=self.w_g,
+                           label_smoothing=self.label_smoothing, gram_anchor=self.gram_anchor, rule_form=self.rule_form, gram_form=self.gram_form)
+    @property
+    def image_hw(self) -> tuple: return (self.image_size, self.image_width or self.image_size)
     def patient_aware_opts(self):
         return PatientAware(self.pa_mask, self.pa_margin_same, self.pa_margin_other, self.pa_weight) if self.patient_aware else None
     def to_dict(self) -> dict: return asdict(self)
@@ -57,6 +64,9 @@ CONFIGS = {
     'tiny': ECGScanConfig(name='tiny', vision_cfg=dict(image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2., pool_type='avg'),
                           render='standard', augment_p=0.3, text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4,
                           dec_patch=25, bs=16, lr=1e-3, steps=1500),
+    'small': ECGScanConfig(name='small', vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2., pool_type='avg'),
+                           image_size=224, lora_r=0, train_tower=True, render='standard', augment_p=0.3,
+                           text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500),
 }
 
 def get_config(name:str='tiny', # a preset ('paper', 'tiny') or the path of a config.json
@@ -67,7 +77,7 @@ def get_config(name:str='tiny', # a preset ('paper', 'tiny') or the path of a co
         p = Path(name) if Path(name).is_file() else Path(name, 'config.json')
         d = json.loads(p.read_text()); d = d.get('model', d)
         cfg = ECGScanConfig(); overrides = {**{k:v for k,v in d.items() if k in _FIELDS}, **overrides}
-    else: raise ECGScanError(f"unknown configuration {name!r}: use 'paper', 'tiny' or the path of a config.json")
+    else: raise ECGScanError(f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json")
     bad = [k for k in overrides if k not in _FIELDS]
     if bad:
         hint = difflib.get_close_matches(bad[0], _FIELDS, n=1)
@@ -100,6 +110,11 @@ def parse_overrides(pairs:list) -> dict:
         except ValueError: raise ECGScanError(f"config key {k!r} expects {t}, got {v!r}")
     return out
 
+def parse_set(s:str) -> dict:
+    "`'lr=1e-4 bs=32, patient_aware=true'` (as `--set` takes it) -> typed overrides"
+    import re
+    return parse_overrides([o for o in re.split(r'[,\s]+(?=[A-Za-z_]\w*=)', (s or '').strip()) if o])
+
 # %% ../nbs/09_model.ipynb #2a1cce75
 class ECGScan(nn.Module):
     "ECG-Scan: LoRA-CLIP image encoder aligned to frozen text and signal teachers, with a signal decoder"
@@ -107,9 +122,12 @@ class ECGScan(nn.Module):
         super().__init__()
         self.cfg = cfg = cfg or get_config('tiny')
         pre = cfg.pretrained if pretrained=='config' else pretrained
-        self.image = ImageEncoder(cfg.arch, pre, cfg.vision_cfg, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, tuple(cfg.lora_targets),
+        vcfg = None if cfg.vision_cfg is None else {**cfg.vision_cfg, 'image_size':list(cfg.image_hw)} # the config's size rules
+        self.image = ImageEncoder(cfg.arch, pre, vcfg, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, tuple(cfg.lora_targets),
                                   cfg.proj_dim, cfg.dec_d, train_tower=cfg.train_tower)
-        self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio)
+        if cfg.dec_memory and self.image.d_tok is None: raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
+        self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio,
+                                     d_mem=self.image.d_tok if cfg.dec_memory else None, mem_grid=self.image.grid if cfg.dec_memory else None)
         self.scale_ctr,self.scale_gram = LogitScale(cfg.temp_init),LogitScale(cfg.temp_init)
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()
@@ -134,8 +152,8 @@ class ECGScan(nn.Module):
                 text=None, # report texts (list of str) or their cached text features (B, d_txt)
                 sig_emb:torch.Tensor=None # precomputed teacher embeddings (B, d_teacher) instead of running the teacher
                ) -> dict:
-        z_img,z_rec = self.image(img)
-        out = dict(z_img=z_img, rec=self.decoder(z_rec), scale_ctr=self.scale_ctr(), scale_gram=self.scale_gram(), z_txt=None, z_sig=None)
+        z_img,z_rec,tok = self.image(img)
+        out = dict(z_img=z_img, rec=self.decoder(z_rec, tok if self.cfg.dec_memory else None), scale_ctr=self.scale_ctr(), scale_gram=self.scale_gram(), z_txt=None, z_sig=None)
         if text is not None and self.text is not None: out['z_txt'] = self.text(text)
         if sig_emb is None and sig is not None and self.teacher is not None: sig_emb = self.signal_embed_raw(sig)
         if sig_emb is not None: out['z_sig'] = self.sig_proj(sig_emb)
@@ -150,7 +168,7 @@ class ECGScan(nn.Module):
     def embed(self, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
         "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
         f = self.image.features(img)
-        return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
+        return F.normalize(self.image.project(f)[0], dim=-1) if kind=='proj' else f
 
     @torch.no_grad()
     def embed_text(self, texts:list) -> torch.Tensor:
@@ -160,8 +178,8 @@ class ECGScan(nn.Module):
     @torch.no_grad()
     def reconstruct(self, img:torch.Tensor) -> torch.Tensor:
         "The decoder's 12 x 5000 signal (mV) for each image"
-        z = self.image(img)[1]
-        return self.decoder(z, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
+        _,z,tok = self.image(img)
+        return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
 
     def n_params(self) -> dict:
         "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
@@ -266,3 +284,22 @@ def sample_dataset_cached():
         from ecg_scan.data import sample_dataset
         _SAMPLES = sample_dataset(validate=True).materialize(progress=False)
     return _SAMPLES
+
+# %% ../nbs/09_model.ipynb #661f440a
+def bench_towers(steps:int=4, bs:int=16):
+    "Print the training-step time of candidate image towers at batch `bs` on this CPU, as ratios to `small`'s ViT"
+    import timm
+    def vit(name, **ov):
+        c = get_config(name, **ov); return ImageEncoder(vision_cfg={**c.vision_cfg, 'image_size':list(c.image_hw)}, lora_r=0, train_tower=True).visual, c.image_hw
+    cands = {'tiny ViT (224 px, patch 32)': vit('tiny'), 'small ViT (224 px, patch 16)': vit('small'),
+             'small ViT at 192 x 384 px': vit('small', image_size=192, image_width=384),
+             'EfficientNet-Lite0 (224 px)': (timm.create_model('efficientnet_lite0', num_classes=0), (224,224))}
+    res = {}
+    for k,(m,hw) in cands.items():
+        opt,x,ts = torch.optim.AdamW(m.parameters(), 1e-3),torch.randn(bs,3,*hw),[]
+        for i in range(steps+1):
+            t = time.perf_counter(); y = m(x); y = y[0] if isinstance(y, tuple) else y
+            y.float().pow(2).mean().backward(); opt.step(); opt.zero_grad(); ts.append(time.perf_counter()-t)
+        res[k] = (float(np.median(ts[1:])), sum(p.numel() for p in m.parameters())/1e6)
+    ref = res['small ViT (224 px, patch 16)'][0]
+    for k,(t,n) in res.items(): print(f"{k:<32} {n:5.2f} M parameters  {t*1000:6.0f} ms/step  {t/ref:5.1f} x small")

@@ -584,9 +584,11 @@ def random_config(rng:np.random.Generator, # drives every choice
 def _config(items:tuple) -> RenderConfig: return RenderConfig(**dict(items))
 
 # %% ../nbs/04_render.ipynb #28a71567
-def standard_config(size:int=224) -> RenderConfig:
+def standard_config(size=224 # output pixels: int (square) or (h, w)
+                   ) -> RenderConfig:
     "The fixed standard printout at `size` px: 3x4 + II, red grid, 25 mm/s, 10 mm/mV, a ~1.2 px trace"
-    return RenderConfig(size=size, line_mm=1.2*PAGES['a4'][1]/size)
+    h = size if np.isscalar(size) else size[0]
+    return RenderConfig(size=size if np.isscalar(size) else tuple(size), line_mm=1.2*PAGES['a4'][1]/h)
 
 # %% ../nbs/04_render.ipynb #05e58dc4
 _AUG = {}

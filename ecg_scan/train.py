@@ -24,9 +24,11 @@ from .encoders import image_tensor
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
 # %% auto #0
-__all__ = ['TERMS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data', 'ScanModel',
-           'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule', 'StopAtStep', 'NaNGuard',
-           'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'pretrain', 'pretrain_cmd', 'bench_train']
+__all__ = ['TERMS', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data',
+           'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule', 'StopAtStep',
+           'NaNGuard', 'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'pretrain', 'pretrain_cmd',
+           'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config', 'count_flops', 'time_steps',
+           'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
 
 # %% ../nbs/10_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -125,7 +127,7 @@ class ScanModel(nn.Module):
     @property
     def device(self): return self.text_feats.device
     def forward(self, img, tidx, pidx, ridx):
-        x = image_tensor(img, self.model.cfg.image_size)
+        x = image_tensor(img, self.model.cfg.image_hw)
         out = self.model(x, text=self.text_feats[tidx], sig_emb=None if self.sig_emb is None else self.sig_emb[ridx])
         out.update(pid=pidx)
         return out
@@ -322,7 +324,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     "Pretrain ECG-Scan; returns the fastai `Learner` (its model's `ECGScan` is `learn.scan`)"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
-    data_spec = dict(data=spec, seed=seed, image_size=cfg.image_size, bs=cfg.bs, accum=accum)
+    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
     state = None
     if resume:
         lp = out/'last'/'training_state.pt'
@@ -332,7 +334,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
         cfg = get_config(str(out/'last'/'config.json'))
     _seed_all(seed)
     ds = open_training_data(data, seed) if isinstance(data, str) else data
-    td = prepare_data(ds, cfg.image_size, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
+    td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
     if not rank_distrib_():
         for n in td.notes: print(f"note: {n}")
     device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
@@ -441,7 +443,7 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
 def bench_train(steps:int=6, bs:int=16):
     "Print steps/s and peak memory of `tiny`, and loader images/s against the model's consumption"
     cfg = get_config('tiny', steps=10_000, bs=bs)
-    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.image_size)
+    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.image_hw)
     m = ECGScan(cfg).train()
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, td.valid, progress=False))
     lossf = ScanLoss(m)
@@ -456,7 +458,7 @@ def bench_train(steps:int=6, bs:int=16):
     st = np.median(times[1:])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
     print(f"tiny: {1/st:.2f} steps/s (batch {bs}, {torch.get_num_threads()} threads) = {bs/st:.1f} images/s consumed; peak process memory {peak:.0f} MiB")
-    big = ScanData(td.train.ds.subset(list(range(len(td.train)))*8), list(td.train.tidx)*8, list(td.train.pidx)*8, cfg.image_size)
+    big = ScanData(td.train.ds.subset(list(range(len(td.train)))*8), list(td.train.tidx)*8, list(td.train.pidx)*8, cfg.image_hw)
     for w in (1,2):
         dl = ScanDL(big, bs=bs, shuffle=True, num_workers=w)
         it = iter(dl); next(it); t = time.perf_counter(); n = 0
@@ -465,3 +467,426 @@ def bench_train(steps:int=6, bs:int=16):
             except StopIteration: break
         r = n/(time.perf_counter()-t)
         print(f"loader with {w} worker(s): {r:.0f} images/s rendered (224 px, default augmentation); loader/model ratio {r/(bs/st):.1f}x")
+
+# %% ../nbs/10_train.ipynb #bgpu02
+import gc, io, contextlib, subprocess, tempfile, platform, traceback, warnings
+from .encoders import DBETAEncoder
+from .losses import gram_volume
+
+# Dense peak TFLOP/s (no sparsity) from the vendors' datasheets (SXM / board parts). 'fp32' is plain fp32 on the CUDA cores, what
+# an fp32 matmul gets with TF32 off (PyTorch's default); 'tf32' is shown for reference. The first key found in the device name wins.
+PEAK_TFLOPS = {
+    'h200 nvl':  dict(fp32=60.,  tf32=417.5, bf16=835.5, fp16=835.5),
+    'h200':      dict(fp32=67.,  tf32=494.5, bf16=989.5, fp16=989.5),
+    'h100 nvl':  dict(fp32=60.,  tf32=417.5, bf16=835.5, fp16=835.5),
+    'h100 pcie': dict(fp32=51.,  tf32=378.,  bf16=756.,  fp16=756.),
+    'h100':      dict(fp32=67.,  tf32=494.5, bf16=989.5, fp16=989.5),
+    'a100':      dict(fp32=19.5, tf32=156.,  bf16=312.,  fp16=312.),
+    'l40s':      dict(fp32=91.6, tf32=183.,  bf16=362.,  fp16=362.),
+    'l4':        dict(fp32=30.3, tf32=60.,   bf16=121.,  fp16=121.),
+    'a10g':      dict(fp32=31.2, tf32=62.5,  bf16=125.,  fp16=125.),
+    'a10':       dict(fp32=31.2, tf32=62.5,  bf16=125.,  fp16=125.),
+    'rtx 4090':  dict(fp32=82.6, tf32=82.6,  bf16=165.2, fp16=165.2),
+    'v100':      dict(fp32=15.7, tf32=15.7,  bf16=None,  fp16=125.),
+}
+
+def device_peaks(name:str) -> tuple:
+    "`(key, {precision: peak TFLOP/s})` for a device name; `(None, {})` when it is not in `PEAK_TFLOPS`"
+    n = name.lower()
+    for k,v in PEAK_TFLOPS.items():
+        if re.search(rf'(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])', n): return k,v
+    return None,{}
+
+def matmul_tflops(dtype, device, n:int=8192, reps:int=10) -> float:
+    "Measured TFLOP/s of an n x n x n matrix product in `dtype`: the ceiling the model's matrix products can reach"
+    a,b = torch.randn(n, n, device=device, dtype=dtype),torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(2): a@b
+    _sync(device); t = time.perf_counter()
+    for _ in range(reps): a@b
+    _sync(device)
+    return 2*n**3*reps/(time.perf_counter()-t)/1e12
+
+def _sync(dev):
+    if torch.device(dev).type=='cuda': torch.cuda.synchronize(dev)
+
+# %% ../nbs/10_train.ipynb #bgpu05
+def _write_bert(folder, **kw) -> Path:
+    "A random BERT (MedCPT's BERT-base architecture unless `kw` says otherwise) with a character-level tokenizer, saved to `folder`"
+    import string
+    from transformers import BertConfig, BertModel, BertTokenizer
+    from transformers.utils import logging as tlog
+    tlog.disable_progress_bar()
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    chars = string.ascii_lowercase+string.digits+string.punctuation
+    voc = ['[PAD]','[UNK]','[CLS]','[SEP]','[MASK]'] + list(chars) + ['##'+c for c in chars]
+    (folder/'vocab.txt').write_text('\n'.join(voc)+'\n')
+    try: tok = BertTokenizer(vocab={t:i for i,t in enumerate(voc)}) # transformers 5
+    except TypeError: tok = BertTokenizer(vocab_file=str(folder/'vocab.txt')) # transformers 4
+    if tok.tokenize('ab')!=['a','##b']: raise ECGScanError(f"could not build a character-level BERT tokenizer with transformers here (got {tok.tokenize('ab')})")
+    tok.save_pretrained(str(folder))
+    cfg = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072) | kw
+    BertModel(BertConfig(**cfg)).save_pretrained(str(folder))
+    return folder
+
+def offline_config(folder, # scratch folder for the random text encoder (and signal teacher)
+                   dry_run:bool=False, # `tiny` with a small random BERT (for a CPU) instead of `paper`
+                   **overrides) -> ECGScanConfig:
+    "`paper` with random weights and no model hub: ViT-L-14 untrained, random BERT-base (MedCPT) and D-BETA written to `folder`"
+    folder = Path(folder)
+    if dry_run:
+        txt = _write_bert(folder/'text', hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)
+        return get_config('tiny', text_model=str(txt), text_pooling='cls', **overrides)
+    txt = _write_bert(folder/'text')
+    torch.manual_seed(0); torch.save({'model': DBETAEncoder().state_dict()}, folder/'dbeta.pt')
+    return get_config('paper', pretrained=None, text_model=str(txt), text_pooling='cls', teacher='dbeta',
+                      teacher_path=str(folder/'dbeta.pt'), **overrides)
+
+# %% ../nbs/10_train.ipynb #bgpu08
+_AMP = dict(bf16=torch.bfloat16, fp16=torch.float16)
+_OOM = getattr(torch, 'OutOfMemoryError', torch.cuda.OutOfMemoryError)
+
+def _opt(sm): return torch.optim.AdamW([p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.lr, weight_decay=sm.model.cfg.wd)
+
+def _train_step(sm:ScanModel, lossf:ScanLoss, opt, b:list, precision:str='fp32', scaler=None) -> dict:
+    "One optimizer step on batch `b` (on the device); returns the loss terms"
+    with torch.autocast(b[0].device.type, _AMP[precision]) if precision in _AMP else contextlib.nullcontext():
+        out = {k:(v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v) for k,v in sm(*b[:4]).items()}
+        loss = lossf(out, b[4])
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    else: loss.backward(); opt.step()
+    return lossf.last
+
+def count_flops(fn) -> float:
+    "FLOPs of the matrix products, convolutions and attention that `fn()` runs (`torch.utils.flop_counter`)"
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as fc: fn()
+    return float(fc.get_total_flops())
+
+def _peak_gib(dev) -> float:
+    "Peak memory since the last reset: GPU memory allocated, or this process's peak RSS on a CPU"
+    if dev.type=='cuda': return torch.cuda.max_memory_allocated(dev)/2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20
+
+def _free(dev):
+    gc.collect()
+    if dev.type=='cuda': torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
+
+def time_steps(sm:ScanModel, lossf:ScanLoss, b:list, precision:str='fp32', n:int=10, warm:int=2, limit_s:float=30.) -> dict:
+    "Time `n` training steps (at least 2, at most `limit_s` seconds after `warm` untimed ones) on batch `b`"
+    dev = b[0].device; _free(dev)
+    opt,terms = _opt(sm),[]
+    scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+    try:
+        for _ in range(warm): _train_step(sm, lossf, opt, b, precision, scaler)
+        _sync(dev); t = time.perf_counter()
+        while len(terms)<n and (len(terms)<2 or time.perf_counter()-t<limit_s):
+            terms.append(_train_step(sm, lossf, opt, b, precision, scaler)); _sync(dev)
+        s = (time.perf_counter()-t)/len(terms)
+    finally: opt.zero_grad(set_to_none=True)
+    bad = sorted({k for d in terms for k,v in d.items() if not torch.isfinite(v).all()})
+    return dict(s_per_step=s, images_per_s=len(b[0])/s, peak_gib=_peak_gib(dev), steps=len(terms), nonfinite=bad,
+                loss=[float(d['total']) for d in terms])
+
+# %% ../nbs/10_train.ipynb #bgpu10
+@torch.no_grad()
+def gram_autocast_check(sm:ScanModel, b:list, precision:str='bf16', tol:float=1e-3) -> dict:
+    "`gram_volume` under autocast against fp64, on the model's embeddings of batch `b` and on near-degenerate triples"
+    dev = b[0].device
+    g = torch.Generator(device=dev).manual_seed(0)
+    with torch.autocast(dev.type, _AMP[precision]): out = sm(*b[:4])
+    z = [out[k].float() for k in ('z_img','z_txt','z_sig')]
+    near = [z[0]] + [z[0] + 0.05*z[0].std()*torch.randn(z[0].shape, device=dev, generator=g) for _ in range(2)]
+    res = dict(precision=precision, tol=tol)
+    for name,xs in dict(model=z, near_degenerate=near).items():
+        ref = gram_volume(*[x.double() for x in xs])
+        with torch.autocast(dev.type, _AMP[precision]): v = gram_volume(*xs)
+        res[name] = dict(dtype=str(v.dtype).replace('torch.',''), max_abs_err=float((v.double()-ref).abs().max()), min_volume=float(ref.min()))
+    res['ok'] = all(res[k]['max_abs_err']<=tol for k in ('model','near_degenerate'))
+    return res
+
+def profile_step(sm:ScanModel, lossf:ScanLoss, b:list, precision:str='bf16', top:int=8) -> dict:
+    "Where one training step's time goes (`torch.profiler`): busy time and the operators with the most self time on the device"
+    from torch.profiler import profile, ProfilerActivity
+    from torch.autograd import DeviceType
+    dev = b[0].device; cuda = dev.type=='cuda'
+    opt = _opt(sm); scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+    try:
+        _train_step(sm, lossf, opt, b, precision, scaler); _sync(dev)
+        with warnings.catch_warnings(), profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
+            warnings.simplefilter('ignore') # the profiler's notice about cycles
+            _train_step(sm, lossf, opt, b, precision, scaler); _sync(dev)
+    finally: opt.zero_grad(set_to_none=True)
+    t = lambda e: e.self_device_time_total if cuda else e.self_cpu_time_total
+    ev = [e for e in prof.key_averages() if e.device_type==DeviceType.CPU and t(e)>0]
+    tot = sum(map(t, ev))
+    return dict(precision=precision, busy_ms=tot/1e3, top=[dict(op=e.key, ms=t(e)/1e3, share=t(e)/tot, calls=e.count)
+                                                          for e in sorted(ev, key=t, reverse=True)[:top]])
+
+# %% ../nbs/10_train.ipynb #bgpu12
+def _bench_loader(sm:ScanModel, lossf:ScanLoss, td:TrainData, bs:int, workers:int, precision:str, steps:int) -> dict:
+    "Train `steps` steps in `precision` on batches rendered by `workers` loader processes; the share of each step spent waiting"
+    dev,tr = sm.device,td.train
+    k = math.ceil((steps+2*workers+2)*bs/len(tr))
+    big = ScanData(tr.ds.subset(list(range(len(tr)))*k), tr.tidx.tolist()*k, tr.pidx.tolist()*k, tr.size, tr.augment, 1, 0,
+                   tr.layout, tr.style, tr.augment_p)
+    sm2 = ScanModel(sm.model, sm.text_feats, sm.sig_emb.repeat(k, 1))
+    opt,waits,tots = _opt(sm2),[],[]
+    scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+    it = iter(ScanDL(big, bs=bs, shuffle=True, seed=1, num_workers=workers))
+    try:
+        for i in range(steps+1):
+            t0 = time.perf_counter(); xb = next(it); t1 = time.perf_counter()
+            _train_step(sm2, lossf, opt, [o.to(dev, non_blocking=True) for o in xb], precision, scaler); _sync(dev)
+            if i: waits.append(t1-t0); tots.append(time.perf_counter()-t0)
+    finally: opt.zero_grad(set_to_none=True); it.close()
+    h = len(tots)//2
+    return dict(workers=workers, steps=steps, wait_share=sum(waits)/sum(tots), wait_share_steady=sum(waits[h:])/sum(tots[h:]),
+                s_per_step=sum(tots)/len(tots), images_per_s=bs*len(tots)/sum(tots))
+
+def _bench_max_batch(sm:ScanModel, lossf:ScanLoss, b:list, precision:str, budget, s_step:float, cap:int) -> dict:
+    "Double the batch (the rendered one, repeated) in `precision` until out of memory, `cap` times its size, or out of time"
+    dev,res,k = b[0].device,dict(precision=precision, tried={}, stopped=f'reached {cap} x the batch'),2
+    while k<=cap:
+        B,est = len(b[0])*k,4*s_step*k
+        if not budget.fits(est): res['stopped'] = f'time: batch {B} would need ~{est:.0f} s'; break
+        try: r = time_steps(sm, lossf, [torch.cat([o]*k) for o in b], precision, n=1, warm=1); res['tried'][B] = r
+        except _OOM: res['tried'][B] = 'out of memory'; res['stopped'] = f'out of memory at batch {B}'; break
+        finally: _free(dev)
+        s_step,k = r['s_per_step']/k,k*2
+    fit = [B for B,r in res['tried'].items() if isinstance(r, dict)]
+    res['largest'] = max(fit) if fit else len(b[0])
+    return res
+
+# %% ../nbs/10_train.ipynb #bgpu13
+def _read_log(p) -> dict:
+    "step -> [loss terms] of the train rows of a `log.csv`"
+    with open(p) as f: return {int(r['step']):[float(r[t]) for t in TERMS] for r in csv.DictReader(f) if r['phase']=='train'}
+
+def _bench_resume(cfg:ECGScanConfig, ds:ECGDataset, scratch, dev, precision:str, bs:int, steps:int, until:int) -> dict:
+    "`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged loss terms"
+    c = dataclasses.replace(cfg, bs=bs, steps=steps)
+    kw = dict(valid_every=steps, ckpt_every=until, precision=precision, progress=False, device=dev)
+    with contextlib.redirect_stdout(io.StringIO()):
+        pretrain(c, ds, Path(scratch)/'full', **kw)
+        pretrain(c, ds, Path(scratch)/'cut', until=until, **kw)
+        pretrain(c, ds, Path(scratch)/'cut', resume=True, **kw)
+    a,b = _read_log(Path(scratch)/'full'/'log.csv'),_read_log(Path(scratch)/'cut'/'log.csv')
+    if sorted(a)!=sorted(b) or sorted(a)!=list(range(steps)): raise ECGScanError(f"resume logged steps {sorted(b)}, the full run {sorted(a)}")
+    rel = {s:max(abs(x-y)/max(abs(x), abs(y), 1e-12) for x,y in zip(a[s], b[s])) for s in a}
+    after = max(rel[s] for s in a if s>=until)
+    return dict(precision=precision, batch=bs, steps=steps, until=until, max_rel_diff_after_resume=after,
+                max_rel_diff_before=max([rel[s] for s in a if s<until] or [0.]), per_step=[rel[s] for s in sorted(a)], ok=after<=1e-4)
+
+def _bench_accelerate(cfg:ECGScanConfig, scratch, dev, n_proc:int, precision:str, bs:int=8, steps:int=2, n_synth:int=64,
+                      timeout:float=900) -> dict:
+    "`accelerate launch --num_processes n_proc -m ecg_scan pretrain` for `steps` steps; return code, time and what it printed last"
+    scratch = Path(scratch); cfg.save(scratch/'config.json'); out = scratch/f'accelerate{n_proc}'
+    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--num_processes', str(n_proc), '--num_machines', '1',
+           '--mixed_precision', 'no', '--dynamo_backend', 'no'] + (['--cpu'] if dev.type=='cpu' else ['--multi_gpu'] if n_proc>1 else [])
+    args = ['-m', 'ecg_scan', 'pretrain', '--out', str(out), '--data', f'synth:{n_synth}', '--config', str(scratch/'config.json'),
+            '--steps', str(steps), '--set', f'bs={bs}', '--valid-every', str(steps), '--precision', precision]
+    import ecg_scan
+    root = str(Path(ecg_scan.__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root]+[p for p in os.environ.get('PYTHONPATH','').split(os.pathsep) if p]))
+    t = time.time()
+    r = subprocess.run(cmd+args, capture_output=True, text=True, env=env, timeout=timeout)
+    logged = sorted(_read_log(out/'log.csv')) if (out/'log.csv').exists() else []
+    ok = r.returncode==0 and logged==list(range(steps))
+    tail = (r.stdout.strip().splitlines() or [''])[-1] if ok else (r.stderr.strip().splitlines() or ['(no output)'])[-1]
+    return dict(processes=n_proc, precision=precision, batch=bs, steps=steps, returncode=r.returncode, seconds=time.time()-t,
+                ok=ok, last_line=tail[-300:], command=' '.join(['accelerate launch']+cmd[3:]+args))
+
+# %% ../nbs/10_train.ipynb #bgpu15
+class _Budget:
+    "Wall-clock budget in seconds; `fits(cost)`: whether a part estimated at `cost` s fits, keeping `reserve` s for the report"
+    def __init__(self, minutes:float, reserve:float=10.): self.t0,self.total,self.reserve = time.time(),60*minutes,reserve
+    def left(self) -> float: return self.total-(time.time()-self.t0)
+    def fits(self, cost:float) -> bool: return cost <= self.left()-self.reserve
+
+def _part(res:dict, budget:_Budget, name:str, cost:float, fn):
+    "Run `fn()` if `cost` seconds fit in the budget; a skip or an error is recorded in `res`, not raised"
+    if not budget.fits(cost):
+        res['skipped'][name] = f"needs ~{cost:.0f} s, {max(0, budget.left()-budget.reserve):.0f} s left"; return None
+    t = time.time()
+    print(f"bench gpu: {name} (estimated {cost:.0f} s) ...", file=sys.stderr, flush=True)
+    try: return fn()
+    except Exception as e:
+        if os.environ.get('ECG_SCAN_DEBUG'): raise
+        print(f"bench gpu: {name} failed:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
+        res['failed'][name] = f"{type(e).__name__}: {str(e)[:300]}"; return None
+    finally:
+        res['seconds'][name] = round(time.time()-t, 1)
+        _free(torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
+        if res.get('out'): (Path(res['out'])/'bench_gpu.json').write_text(json.dumps(res, indent=1, default=str)) # so far, in case of a kill
+
+def _bench_setup(cfg:ECGScanConfig, bs:int, n:int, dev) -> tuple:
+    "SynthECG data, the model on `dev` with cached text features and teacher embeddings, and one rendered batch"
+    from ecg_scan.synth import synth_dataset
+    t = time.time()
+    ds = synth_dataset(n, seed=0)
+    td = prepare_data(ds, cfg.image_hw, 0, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
+    torch.manual_seed(0)
+    m = ECGScan(cfg).train().to(dev)
+    sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, progress=False)).to(dev)
+    t_build = time.time()-t; t = time.perf_counter()
+    b = next(iter(ScanDL(td.train, bs=bs, shuffle=True)))
+    t_img = (time.perf_counter()-t)/bs
+    return ds, td, sm, ScanLoss(m), [o.to(dev) for o in b], t_build, t_img
+
+# %% ../nbs/10_train.ipynb #bgpu16
+def _bench_speed(res:dict, budget:_Budget, sm:ScanModel, lossf:ScanLoss, b:list, dev, precisions:tuple, dry:bool):
+    "Matmul ceilings, FLOPs per step, and the timed steps of each precision, with MFU"
+    name = torch.cuda.get_device_name(dev) if dev.type=='cuda' else platform.processor() or 'CPU'
+    key,peaks = device_peaks(name) if dev.type=='cuda' else (None,{})
+    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
+    mm = {p:matmul_tflops(dt[p], dev, n=1024 if dry else 8192) for p in precisions}
+    res['device'].update(name=name, peak_source=f"datasheet ({key})" if key else "not in PEAK_TFLOPS: MFU against the measured matmul rate",
+                         peak_tflops={p:(peaks.get(p) or mm[p]) for p in precisions}, matmul_tflops=mm)
+    p0 = precisions[0]
+    def fb():
+        with torch.autocast(dev.type, _AMP[p0]) if p0 in _AMP else contextlib.nullcontext():
+            loss = lossf({k:(v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v) for k,v in sm(*b[:4]).items()}, b[4])
+        loss.backward(); sm.zero_grad(set_to_none=True)
+    t = time.time(); flops = count_flops(fb); t_fb = time.time()-t
+    res['flops_per_step'] = flops
+    for p in precisions:
+        n,warm,lim = (2,1,0.) if dry else (10,2,0.04*budget.total)
+        s = t_fb if dry else flops/(0.35*mm[p]*1e12)
+        r = _part(res, budget, f'speed {p}', (warm+1)*s + min(lim, n*s) + 1, lambda: time_steps(sm, lossf, b, p, n, warm, lim))
+        if r is None: continue
+        r.update(tflops=flops/r['s_per_step']/1e12)
+        r.update(mfu=r['tflops']/res['device']['peak_tflops'][p], mfu_of_matmul=r['tflops']/mm[p])
+        res['precision'][p] = r
+    for p in ('fp32','bf16','fp16'):
+        if p not in precisions: res['skipped'][f'speed {p}'] = 'dry run: CPU, fp32 only'
+
+# %% ../nbs/10_train.ipynb #bgpu17
+def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry:bool, workers:tuple, t_build, t_img):
+    "Numerics, loader, resume, accelerate launch and the largest batch: each a `_part` with its own cost estimate"
+    fast = min((r['s_per_step'] for r in res['precision'].values()), default=1.)
+    pl = 'fp32' if dry else 'bf16'
+    for p in (['bf16'] if dry else ['bf16','fp16']):
+        r = _part(res, budget, f'gram volume {p}', 2+2*fast, lambda: gram_autocast_check(sm, b, p))
+        if r: res['numerics'][f'gram_{p}'] = r
+    if dry: res['skipped'][f'profile {pl}'] = 'dry run: profiles a GPU step'
+    elif r := _part(res, budget, f'profile {pl}', 5+5*fast, lambda: profile_step(sm, lossf, b, pl)): res['profile'] = r
+    bs = len(b[0])
+    for w in workers:
+        steps = 2 if dry else 2*w+8
+        est = 2 + 0.2*w + (steps+1)*max(fast, bs*t_img/max(w, 1)*1.3)
+        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, pl, steps))
+        if r: res['loader'][w] = r
+    rb,rs,ru = (8,4,2) if dry else (16,6,3)
+    r = _part(res, budget, 'resume fp32', 3*t_build + (10 if dry else 45),
+              lambda: _bench_resume(cfg, ds, Path(scratch)/'resume', dev, 'fp32', rb, rs, ru))
+    if r: res['resume'] = r
+    n_gpu = torch.cuda.device_count() if dev.type=='cuda' else 0
+    for n in ((1,2) if n_gpu>=2 else (1,)):
+        r = _part(res, budget, f'accelerate {n} process(es)', 15+t_build*n + (5 if dry else 15),
+                  lambda: _bench_accelerate(cfg, scratch, dev, n, pl, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
+        if r: res['accelerate'][n] = r
+    if n_gpu<2: res['skipped']['accelerate 2 processes'] = f'{n_gpu} GPU(s) here; needs 2'
+    if pl in res['precision']:
+        r = _part(res, budget, f'largest batch ({pl})', 8*res['precision'][pl]['s_per_step'],
+                  lambda: _bench_max_batch(sm, lossf, b, pl, budget, res['precision'][pl]['s_per_step'], 2 if dry else 64))
+        if r: res['max_batch'] = r
+    if dry: res['skipped']['resume bf16'] = 'dry run: CPU'; return
+    r = _part(res, budget, 'resume bf16', 3*t_build + 45, lambda: _bench_resume(cfg, ds, Path(scratch)/'resume16', dev, 'bf16', rb, rs, ru))
+    if r: res['resume_bf16'] = r
+
+# %% ../nbs/10_train.ipynb #bgpu18
+def _advice(res:dict, bs:int, target_mfu:float=0.35, target_wait:float=0.05) -> dict:
+    "Advised workers and batch, the 50k-step estimate, and each target of issue 13 as met / not met / not measured"
+    ld,pr,a,chk = res['loader'],res['precision'],{},{}
+    ok_w = [w for w,r in sorted(ld.items()) if r['wait_share_steady']<=target_wait]
+    a['workers'] = ok_w[0] if ok_w else (min(ld, key=lambda w: ld[w]['wait_share_steady']) if ld else None)
+    if 'max_batch' in res: a['largest_batch'] = res['max_batch']['largest']; a['largest_batch_note'] = res['max_batch']['stopped']
+    p = 'bf16' if 'bf16' in pr else next(iter(pr), None)
+    step = ld[a['workers']]['s_per_step'] if a['workers'] in ld else pr[p]['s_per_step'] if p else None
+    if step: a.update(hours_50k=50_000*step/3600, hours_50k_basis=f"{p} at batch {bs}" + (f" with {a['workers']} loader workers" if a['workers'] in ld else ", compute only"))
+    yes = lambda c: 'met' if c else 'NOT met'
+    chk['bf16 MFU >= 35 %'] = (f"{pr['bf16']['mfu']:.1%}", yes(pr['bf16']['mfu']>=target_mfu)) if 'bf16' in pr else ('-', 'not measured')
+    w = a['workers']
+    chk['loader <= 5 % of a step (advised workers)'] = ((f"{ld[w]['wait_share_steady']:.1%} with {w} workers", yes(ld[w]['wait_share_steady']<=target_wait))
+                                                         if w in ld else ('-', 'not measured'))
+    bad = {p:r['nonfinite'] for p,r in pr.items() if p in ('bf16','fp16')}
+    chk['no NaN/inf in any loss term (bf16, fp16)'] = (('; '.join(f"{p}: {', '.join(v) or 'none'}" for p,v in bad.items()), yes(not any(bad.values())))
+                                                       if bad else ('-', 'not measured'))
+    g = {k:v for k,v in res['numerics'].items() if k.startswith('gram')}
+    chk['Gram volume under autocast vs fp64 (<= 1e-3)'] = (('; '.join(f"{k[5:]}: {v['near_degenerate']['max_abs_err']:.1e} near-degenerate, {v['model']['max_abs_err']:.1e} model" for k,v in g.items()),
+                                                           yes(all(v['ok'] for v in g.values()))) if g else ('-', 'not measured'))
+    r = res.get('resume')
+    chk['resume exact to 1e-4 relative (fp32)'] = (f"{r['max_rel_diff_after_resume']:.1e} (before the cut: {r['max_rel_diff_before']:.1e})", yes(r['ok'])) if r else ('-', 'not measured')
+    if r := res.get('resume_bf16'):
+        chk['resume in bf16 (for information)'] = (f"{r['max_rel_diff_after_resume']:.1e} (two fresh runs before the cut: {r['max_rel_diff_before']:.1e})", 'info')
+    for n,r in res['accelerate'].items(): chk[f'accelerate launch, {n} process(es)'] = (f"exit {r['returncode']}, {r['seconds']:.0f} s", 'ran' if r['ok'] else 'FAILED')
+    chk['50k-step pretraining estimate'] = (f"{a['hours_50k']:.1f} h ({a['hours_50k_basis']})", 'printed') if 'hours_50k' in a else ('-', 'not measured')
+    return a, chk
+
+# %% ../nbs/10_train.ipynb #bgpu19
+def _md_table(head:list, rows:list) -> str:
+    return '\n'.join(['| '+' | '.join(head)+' |', '|'+'---|'*len(head)] + ['| '+' | '.join(map(str, r))+' |' for r in rows])
+
+def bench_report(res:dict) -> str:
+    "The markdown report of a `bench_gpu` result"
+    d,f = res['device'],lambda x,s='.2f': '-' if x is None else format(x, s)
+    out = [f"### `ecg-scan bench gpu`{' --dry-run' if res['dry_run'] else ''}: {d['name']}",
+           f"{res['model']}; batch {res['batch']}; torch {d['torch']}, CUDA {d['cuda']}, {d['gpus']} GPU(s), {d['cpus']} CPU cores; "
+           f"peak TFLOP/s: {', '.join(f'{p} {v:.3g}' for p,v in d.get('peak_tflops', {}).items())} ({d.get('peak_source','-')}); "
+           f"FLOPs per step (forward + backward, counted): {res.get('flops_per_step', 0)/1e12:.3g} TFLOP", '']
+    out.append(_md_table(['precision','s/step','images/s','peak memory GiB','TFLOP/s','MFU','of measured matmul rate','non-finite loss terms'],
+        [[p, f(r['s_per_step'],'.3f'), f(r['images_per_s'],'.0f'), f(r['peak_gib'],'.1f'), f(r['tflops'],'.1f'), f"{r['mfu']:.1%}",
+          f"{r['mfu_of_matmul']:.1%}", ', '.join(r['nonfinite']) or 'none'] for p,r in res['precision'].items()]))
+    if res['loader']:
+        out += ['', _md_table(['loader workers','wait share (all steps)','wait share (steady)','s/step','images/s'],
+            [[w, f"{r['wait_share']:.1%}", f"{r['wait_share_steady']:.1%}", f(r['s_per_step'],'.3f'), f(r['images_per_s'],'.0f')] for w,r in res['loader'].items()])]
+    out += ['', _md_table(['check','result','status'], [[k, *v] for k,v in res['checks'].items()])]
+    a,mb = res['advice'],res.get('max_batch')
+    out += ['', '**Advice**', '']
+    if mb:
+        tried = ', '.join(f"{B}: {r['peak_gib']:.0f} GiB, {r['images_per_s']:.0f} img/s" if isinstance(r, dict) else f"{B}: {r}" for B,r in mb['tried'].items())
+        out.append(f"- largest batch that fits ({mb['precision']}): {a['largest_batch']} (tried {tried or 'nothing'}; stopped: {mb['stopped']})")
+    if a.get('workers') is not None: out.append(f"- loader workers: {a['workers']} (the fewest whose steady wait is <= 5 % of a step, or the best measured)")
+    if 'hours_50k' in a: out.append(f"- 50k-step pretraining: ~{a['hours_50k']:.1f} h ({a['hours_50k_basis']}; validation and checkpoints not included)")
+    if pf := res.get('profile'):
+        s = res['precision'].get(pf['precision'], {}).get('s_per_step')
+        busy = f"{pf['busy_ms']:.0f} ms of device time" + (f" in a {1000*s:.0f} ms step ({pf['busy_ms']/(1000*s):.0%} busy)" if s else '')
+        out.append(f"- where a {pf['precision']} step goes (torch.profiler): {busy}; most self time: " + ', '.join(f"{o['op']} {o['share']:.0%}" for o in pf['top']))
+    for k,v in res['skipped'].items(): out.append(f"- skipped {k}: {v}")
+    for k,v in res['failed'].items(): out.append(f"- FAILED {k}: {v}")
+    out.append(f"- total {res['total_seconds']:.0f} s of a {res['minutes']:g}-minute budget")
+    return '\n'.join(out)
+
+# %% ../nbs/10_train.ipynb #bgpu20
+def bench_gpu(minutes:float=8, # finish within this many minutes, skipping what would not fit
+              out:str='runs/bench_gpu', # folder for bench_gpu.md and bench_gpu.json
+              dry_run:bool=False # the same code on this CPU with the `tiny` model for a couple of steps
+             ) -> dict:
+    "Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in one run"
+    if not dry_run and not torch.cuda.is_available():
+        raise ECGScanError("no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "
+                           "or add --dry-run to check the code path on this CPU")
+    budget,dev = _Budget(minutes),torch.device('cpu' if dry_run else 'cuda')
+    bs,n = (8,48) if dry_run else (80,400)
+    o = Path(out); o.mkdir(parents=True, exist_ok=True)
+    res = dict(dry_run=dry_run, minutes=minutes, batch=bs, out=str(o), precision={}, loader={}, numerics={}, accelerate={}, skipped={}, failed={},
+               seconds={}, device=dict(torch=torch.__version__, cuda=torch.version.cuda, gpus=torch.cuda.device_count(), cpus=os.cpu_count(),
+                                       tf32_matmul=torch.backends.cuda.matmul.allow_tf32))
+    with tempfile.TemporaryDirectory() as scratch:
+        t = time.time()
+        cfg = offline_config(scratch, dry_run)
+        ds,td,sm,lossf,b,t_build,t_img = _bench_setup(cfg, bs, n, dev)
+        res['seconds']['setup'] = round(time.time()-t, 1)
+        res['model'] = (f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA r={cfg.lora_r}, "
+                        f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable']/1e6:.1f} M trainable")
+        res.update(render_ms_per_image=1000*t_img, build_seconds=t_build)
+        _bench_speed(res, budget, sm, lossf, b, dev, ('fp32',) if dry_run else ('bf16','fp16','fp32'), dry_run)
+        _bench_checks(res, budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry_run, (0, 2) if dry_run else (0, 4, 8, 16), t_build, t_img)
+    try: res['advice'],res['checks'] = _advice(res, bs)
+    except Exception as e: res['advice'],res['checks'],res['failed']['advice'] = {},{},f"{type(e).__name__}: {e}"
+    res['total_seconds'] = time.time()-budget.t0
+    (o/'bench_gpu.json').write_text(json.dumps(res, indent=1, default=str))
+    md = bench_report(res)
+    print(md); (o/'bench_gpu.md').write_text(md+'\n')
+    return res

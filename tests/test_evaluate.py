@@ -83,3 +83,29 @@ def test_demo_small(tmp_path):
     res = json.loads((tmp_path/'demo'/'results.json').read_text())
     assert {'probe', 'transfer', 'zeroshot', 'reconstruction', 'minutes'} <= set(res)
     for f in ('loss_curves', 'tsne', 'zeroshot_roc', 'reconstruction_real', 'examples'): assert (tmp_path/'demo'/'figures'/f'{f}.png').exists()
+
+def test_ablate_table_and_resume(tmp_path):
+    "`ecg-scan ablate`: every row and both references, mean ± sd over seeds, a verdict per row; a second call reuses the finished runs"
+    out = tmp_path/'abl'
+    args = ('ablate', '--config', 'tiny', '--data', 'synth:160', '--seeds', '0,1', '--steps', '2', '--epochs', '3', '--out', out,
+            '--only', 'full objective,reconstruction (MSE) only', '--extra', 'token decoder: dec_memory=true')
+    r = run_cli(*args)
+    assert r.returncode == 0, r.stderr
+    import pandas as pd
+    df = pd.read_csv(out/'ablation.csv')
+    methods = ['full objective', 'reconstruction (MSE) only', 'token decoder', 'random encoder', 'classic digitiser + signal teacher']
+    assert sorted(df.method.unique()) == sorted(methods) and sorted(df.seed.unique()) == [0, 1]
+    probe = df[[c for c in df if c.startswith('probe')]].to_numpy()
+    assert np.isfinite(probe).all() and (probe >= 0).all() and (probe <= 1).all()
+    assert df.loc[df.method=='random encoder', 'decoder r clean'].isna().all()      # no decoder: no reconstruction score
+    assert df.loc[df.method=='token decoder', 'decoder r clean'].notna().all()
+    md = (out/'ablation.md').read_text()
+    for m in methods: assert f'| {m} |' in md
+    assert ' ± ' in md and 'full objective vs reconstruction (MSE) only' in md and (out/'ablation.png').stat().st_size > 1000
+    first = {p: p.stat().st_mtime for p in out.glob('runs/*/scores.json')}
+    assert len(first) == 6
+    r2 = run_cli(*args)
+    assert r2.returncode == 0, r2.stderr
+    assert {p: p.stat().st_mtime for p in out.glob('runs/*/scores.json')} == first    # nothing retrained
+    assert_one_line_error(run_cli('ablate', '--only', 'no such row', '--out', tmp_path/'x'), "--only 'no such row': not a row")
+    assert_one_line_error(run_cli('ablate', '--seeds', 'x', '--out', tmp_path/'x'), "--seeds 'x'")

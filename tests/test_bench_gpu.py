@@ -1,0 +1,32 @@
+"Integration tests for issue 13: `ecg-scan bench gpu` (its --dry-run on this CPU, and the one-line error without a GPU)."
+import json
+from conftest import run_cli, assert_one_line_error
+
+def test_bench_gpu_dry_run_writes_report(tmp_path):
+    out = tmp_path/'bench'
+    r = run_cli('bench', 'gpu', '--dry-run', '--out', out, '--minutes', '5')
+    assert r.returncode == 0, r.stderr
+    assert 'Traceback' not in r.stderr
+    md, res = (out/'bench_gpu.md').read_text(), json.loads((out/'bench_gpu.json').read_text())
+    assert md.strip() in r.stdout                                   # the printed report is the one written
+    for s in ('| precision |', '| loader workers |', '| check |', 'resume exact to 1e-4 relative (fp32)', '50k-step pretraining'):
+        assert s in md, s
+    assert res['dry_run'] and res['failed'] == {}, res['failed']
+    fp32 = res['precision']['fp32']
+    assert fp32['steps'] >= 2 and fp32['nonfinite'] == [] and fp32['s_per_step'] > 0 and res['flops_per_step'] > 0
+    assert {'speed bf16', 'speed fp16', 'resume bf16'} <= set(res['skipped'])  # CPU: fp32 only, the others marked skipped
+    assert set(res['loader']) == {'0', '2'} and res['resume']['ok'] and res['accelerate']['1']['ok']
+    assert res['advice']['hours_50k'] > 0 and res['total_seconds'] < 5*60
+
+def test_bench_gpu_without_gpu_is_one_line_error(tmp_path):
+    r = run_cli('bench', 'gpu', '--out', tmp_path/'b', env={'CUDA_VISIBLE_DEVICES': ''})
+    assert r.returncode == 2
+    assert_one_line_error(r, 'no CUDA GPU', '--dry-run')
+    assert not (tmp_path/'b').exists()
+
+def test_bench_options_only_where_taken():
+    r = run_cli('bench', 'list')
+    assert r.returncode == 0 and 'gpu' in r.stdout
+    r = run_cli('bench', 'train', '--minutes', '1')
+    assert r.returncode == 2
+    assert_one_line_error(r, 'takes no --minutes')
