@@ -38,8 +38,7 @@ class SignalDecoder(nn.Module):
         super().__init__()
         store_attr('d,T,P,n_leads,mask_ratio,d_mem,mem_grid')
         self.n_p = math.ceil(T/P)
-        self.query = nn.Parameter(torch.randn(1, self.n_p, d)*.02)
-        self.pos = nn.Parameter(torch.randn(1, self.n_p, d)*.02)
+        self.query,self.pos = nn.Parameter(torch.randn(1, self.n_p, d)*.02),nn.Parameter(torch.randn(1, self.n_p, d)*.02)
         self.mask_tok = nn.Parameter(torch.zeros(1, 1, d))
         kw = dict(dim_feedforward=int(mlp_ratio*d), dropout=dropout, activation='gelu', batch_first=True, norm_first=True)
         if d_mem:
@@ -53,8 +52,7 @@ class SignalDecoder(nn.Module):
 
     def tokens(self, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
         "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
-        B = len(z)
-        q = self.query.expand(B,-1,-1)
+        B,q = len(z),self.query.expand(len(z),-1,-1)
         if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
         return q + z[:,None] + self.pos
 
@@ -66,9 +64,7 @@ class SignalDecoder(nn.Module):
 
     def random_mask(self, B:int, device=None) -> torch.Tensor:
         "(B, N_p) bool: a random `mask_ratio` of the query tokens"
-        k = int(round(self.mask_ratio*self.n_p))
-        r = torch.rand(B, self.n_p, device=device).argsort(-1)
-        return r < k
+        return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio*self.n_p))
 
     def forward(self, z:torch.Tensor, # (B, d) projected image latent
                 mem:torch.Tensor=None, # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)

@@ -409,6 +409,10 @@ def score_baselines(model, es:EvalSet, seed:int=0, fracs=(0.01,0.1,1.), epochs:i
 # %% ../nbs/11_evaluate.ipynb #86943675
 def _slug(s:str) -> str: return ''.join(c if c.isalnum() else '_' for c in s.lower()).strip('_')
 
+def _run_minutes(run) -> float:
+    "Wall-clock minutes of a run's pretraining, from the last row of its log.csv"
+    return float(pd.read_csv(Path(run)/'log.csv')['seconds'].iloc[-1])/60
+
 def ablation_runs(cfg, corpus:ECGDataset, out, seeds=(0,1,2), rows:dict=None, fracs=(0.01,0.1,1.), epochs:int=100,
                   workers:int=0, progress:bool=True) -> pd.DataFrame:
     "Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row per (method, seed)"
@@ -427,7 +431,7 @@ def ablation_runs(cfg, corpus:ECGDataset, out, seeds=(0,1,2), rows:dict=None, fr
                 m = ECGScan.from_pretrained(run/'best')
                 sc = score_model(m, es, seed, fracs, epochs, decoder=bool(c.w_mse))
                 (run/'scores.json').write_text(json.dumps(sc))
-            recs.append(dict(method=name, seed=seed, **sc))
+            recs.append(dict(method=name, seed=seed, **sc, **{'pretrain minutes':_run_minutes(run)}))
             if progress: print(f"[{(time.time()-t0)/60:5.1f} min] seed {seed}: {name}: " + ', '.join(f'{k} {v:.3f}' for k,v in sc.items() if 'clean' in k), flush=True)
         bf = out/'runs'/f'references-seed{seed}.json' # the random encoder and the digitiser, scored once per seed
         if not bf.exists():
@@ -512,8 +516,9 @@ def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablati
     out = Path(out); df.to_csv(out/'ablation.csv', index=False)
     tab,verd = ablation_table(df),ablation_verdicts(df, next(iter(rows)))
     cmd = 'ecg-scan ablate ' + ' '.join(__import__('shlex').quote(a) for a in __import__('sys').argv[2:])
-    md = (f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: "
-          f"{(time.time()-t0)/60:.1f} min\n\n" + md_table(tab) + '\n\n' + '\n'.join(f'- {v}' for v in verd) + '\n')
+    md = (f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
+          f"{(time.time()-t0)/60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n" + md_table(tab) + '\n\n'
+          + '\n'.join(f'- {v}' for v in verd) + '\n')
     (out/'ablation.md').write_text(md)
     import matplotlib.pyplot as plt
     plot_ablation(df); plt.tight_layout(); plt.savefig(out/'ablation.png', dpi=90); plt.close('all')

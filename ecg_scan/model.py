@@ -58,6 +58,8 @@ class ECGScanConfig:
     def to_dict(self) -> dict: return asdict(self)
     def save(self, path): Path(path).write_text(json.dumps(self.to_dict(), indent=2))
 
+
+# %% ../nbs/09_model.ipynb #d56ca198
 CONFIGS = {
     'paper': ECGScanConfig(name='paper', arch='ViT-L-14', pretrained='openai', text_model='medcpt', teacher='dbeta',
                            dec_d=768, dec_layers=12, dec_heads=12, bs=80, lr=5e-4, steps=50_000),
@@ -69,6 +71,8 @@ CONFIGS = {
                            text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500),
 }
 
+
+# %% ../nbs/09_model.ipynb #cb103d8f
 def get_config(name:str='tiny', # a preset ('paper', 'tiny') or the path of a config.json
                **overrides) -> ECGScanConfig:
     "A configuration by name or file, with `overrides` (unknown keys are an error naming the closest key)"
@@ -114,6 +118,7 @@ def parse_set(s:str) -> dict:
     "`'lr=1e-4 bs=32, patient_aware=true'` (as `--set` takes it) -> typed overrides"
     import re
     return parse_overrides([o for o in re.split(r'[,\s]+(?=[A-Za-z_]\w*=)', (s or '').strip()) if o])
+
 
 # %% ../nbs/09_model.ipynb #2a1cce75
 class ECGScan(nn.Module):
