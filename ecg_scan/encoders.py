@@ -102,11 +102,7 @@ class ImageEncoder(nn.Module):
     def forward(self, x:torch.Tensor) -> tuple:
         "`(z_ctr, z_rec, tokens)`: the alignment embedding, the decoder latent and the patch tokens (B, L, d_tok) (None if the tower has none)"
         f,tok = self._split(self.visual(x))
-        return *self.project(f), tok
-
-    def project(self, f:torch.Tensor) -> tuple:
-        "`(z_ctr, z_rec)` from pooled features"
-        return self.proj_ctr(f), self.proj_rec(f)
+        return self.proj_ctr(f), self.proj_rec(f), tok
 
     def merge_lora(self):
         "Fold the LoRA weights into the tower (faster inference; LoRA can no longer be trained or removed)"

@@ -173,7 +173,7 @@ class ECGScan(nn.Module):
     def embed(self, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
         "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
         f = self.image.features(img)
-        return F.normalize(self.image.project(f)[0], dim=-1) if kind=='proj' else f
+        return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
 
     @torch.no_grad()
     def embed_text(self, texts:list) -> torch.Tensor:
