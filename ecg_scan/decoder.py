@@ -11,16 +11,17 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 
 # %% auto #0
-__all__ = ['column_weights', 'SignalDecoder']
+__all__ = ['QueryLinear', 'SignalDecoder']
 
-# %% ../nbs/08_decoder.ipynb #d09dee76
-def column_weights(n_q:int, # query tokens, evenly spaced in time over the record
-                   n_col:int # columns of patch tokens across the page
-                  ) -> torch.Tensor:
-    "(n_q, n_col) linear-interpolation weights: query k reads the page at the horizontal position of its time, (k + 0.5)/n_q"
-    x = (torch.arange(n_q)+.5)/n_q*n_col - .5 # the query's position in column units
-    w = (1 - (x[:,None]-torch.arange(n_col)[None]).abs()).clamp(min=0)
-    return w/w.sum(1, keepdim=True)
+# %% ../nbs/08_decoder.ipynb #a12c4f49
+class QueryLinear(nn.Module):
+    "A separate linear map (d -> n_out) for each of `n` tokens: (B, n, d) -> (B, n, n_out)"
+    def __init__(self, n:int, d:int, n_out:int,
+                 init:float=0.1): # weight std x sqrt(d): small, so that the first outputs are near 0 rather than noise of the signal's size
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n, d, n_out)*(init/d**.5))
+        self.bias = nn.Parameter(torch.zeros(n, n_out))
+    def forward(self, x:torch.Tensor) -> torch.Tensor: return torch.einsum('bnd,ndo->bno', x, self.weight) + self.bias
 
 
 # %% ../nbs/08_decoder.ipynb #66def0e9
@@ -29,26 +30,29 @@ class SignalDecoder(nn.Module):
     def __init__(self,
                  d:int=768, # token width (paper: 768)
                  layers:int=12, heads:int=12, # paper: 12 layers, 12 heads
-                 T:int=5000, P:int=8, n_leads:int=12, # samples, samples per patch, leads
+                 T:int=5000, P:int=8, n_leads:int=12, # samples, samples per query (ignored with `mem_grid`), leads
                  mask_ratio:float=0.25, # fraction of query tokens replaced by the mask token during training
                  mlp_ratio:float=4., dropout:float=0.,
-                 d_mem:int=None, # width of the image tower's patch tokens: queries also cross-attend to them (None: the paper's global latent only)
-                 mem_grid:tuple=None # (rows, columns) of the patch tokens: each query also reads the page columns at its time (see below)
+                 readout:str='shared', # 'shared': one linear map from token to samples (paper); 'per_query': one per query
+                 d_mem:int=None, # width of the image tower's patch tokens: queries cross-attend to them (None: the paper's global latent only)
+                 mem_grid:tuple=None # (rows, columns) of the patch tokens, needed with `d_mem`: one query per page column
                 ):
         super().__init__()
-        store_attr('d,T,P,n_leads,mask_ratio,d_mem,mem_grid')
+        if d_mem and not mem_grid: raise ValueError("the token-reading decoder (d_mem) needs mem_grid=(rows, columns) of the patch tokens")
+        if readout not in ('shared','per_query'): raise ValueError(f"readout must be 'shared' or 'per_query', not {readout!r}")
+        P = math.ceil(T/mem_grid[1]) if d_mem else P
+        store_attr('d,T,P,n_leads,mask_ratio,readout,d_mem,mem_grid')
         self.n_p = math.ceil(T/P)
         self.query,self.pos = nn.Parameter(torch.randn(1, self.n_p, d)*.02),nn.Parameter(torch.randn(1, self.n_p, d)*.02)
         self.mask_tok = nn.Parameter(torch.zeros(1, 1, d))
         kw = dict(dim_feedforward=int(mlp_ratio*d), dropout=dropout, activation='gelu', batch_first=True, norm_first=True)
         if d_mem:
             self.mem_proj = nn.Sequential(nn.LayerNorm(d_mem), nn.Linear(d_mem, d))
+            self.col_proj = nn.Sequential(nn.LayerNorm(mem_grid[0]*d_mem), nn.Linear(mem_grid[0]*d_mem, d))
             self.blocks = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, heads, **kw), layers)
-            if mem_grid:
-                self.register_buffer('colw', column_weights(self.n_p, mem_grid[1]), persistent=False)
-                self.col_proj = nn.Linear(mem_grid[0]*d, d)
         else: self.blocks = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, heads, **kw), layers, enable_nested_tensor=False)
-        self.norm,self.out = nn.LayerNorm(d),nn.Linear(d, n_leads*P)
+        self.norm = nn.LayerNorm(d)
+        self.out = nn.Linear(d, n_leads*P) if readout=='shared' else QueryLinear(self.n_p, d, n_leads*P)
 
     def tokens(self, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
         "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
@@ -56,11 +60,10 @@ class SignalDecoder(nn.Module):
         if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
         return q + z[:,None] + self.pos
 
-    def read_columns(self, m:torch.Tensor) -> torch.Tensor:
-        "(B, N_p, d): for each query, the projected tokens of all rows at its time's columns, interpolated and mixed"
-        (gh,gw),B = self.mem_grid,len(m)
-        cols = m.view(B, gh, gw, self.d).permute(0,2,1,3).reshape(B, gw, gh*self.d)
-        return self.col_proj(self.colw @ cols)
+    def column_tokens(self, mem:torch.Tensor) -> torch.Tensor:
+        "(B, n_col, d): the patch tokens of each page column, all rows side by side, projected"
+        (gh,gw),B = self.mem_grid,len(mem)
+        return self.col_proj(mem.view(B, gh, gw, -1).permute(0,2,1,3).reshape(B, gw, -1))
 
     def random_mask(self, B:int, device=None) -> torch.Tensor:
         "(B, N_p) bool: a random `mask_ratio` of the query tokens"
@@ -74,9 +77,7 @@ class SignalDecoder(nn.Module):
         x = self.tokens(z, mask)
         if self.d_mem:
             if mem is None: raise ValueError("this decoder reads the image's patch tokens (d_mem is set): pass `mem`")
-            m = self.mem_proj(mem)
-            if self.mem_grid: x = x + self.read_columns(m)
-            x = self.blocks(x, m)
+            x = self.blocks(x + self.column_tokens(mem), self.mem_proj(mem))
         else: x = self.blocks(x)
         x = self.out(self.norm(x)) # (B, N_p, n_leads*P)
         x = x.view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)

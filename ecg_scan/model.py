@@ -38,7 +38,8 @@ class ECGScanConfig:
     # alignment space and decoder
     proj_dim:int = 768
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
-    dec_memory:bool = False # beyond the paper: decoder queries also cross-attend to the image tower's patch tokens
+    dec_memory:bool = False # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
+    dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples) or 'per_query' (see the decoder notebook)
     # loss: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
     w_ctr:float = 0.1; w_gram:float = 0.05; w_mse:float = 1.0; w_rule:float = 0.1; w_e:float = 0.5; w_g:float = 0.5
     rule_form:str = 'paper' # L_rule: 'paper' (eq. 7, refined prediction vs truth) or 'self' (prediction vs its own projection)
@@ -68,7 +69,8 @@ CONFIGS = {
                           dec_patch=25, bs=16, lr=1e-3, steps=1500),
     'small': ECGScanConfig(name='small', vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2., pool_type='avg'),
                            image_size=224, lora_r=0, train_tower=True, render='standard', augment_p=0.3,
-                           text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500),
+                           text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500,
+                           dec_memory=True, dec_readout='per_query', w_mse=10.),
 }
 
 
@@ -131,7 +133,7 @@ class ECGScan(nn.Module):
         self.image = ImageEncoder(cfg.arch, pre, vcfg, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, tuple(cfg.lora_targets),
                                   cfg.proj_dim, cfg.dec_d, train_tower=cfg.train_tower)
         if cfg.dec_memory and self.image.d_tok is None: raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
-        self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio,
+        self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio, readout=cfg.dec_readout,
                                      d_mem=self.image.d_tok if cfg.dec_memory else None, mem_grid=self.image.grid if cfg.dec_memory else None)
         self.scale_ctr,self.scale_gram = LogitScale(cfg.temp_init),LogitScale(cfg.temp_init)
         self.text = self.teacher = None
