@@ -352,7 +352,8 @@ def signal_issues(sig:np.ndarray, # shape (12, n_samples), mV
     bad = ~np.isfinite(sig)
     for i in np.flatnonzero(bad.any(-1)): out.append(f"{names[i]} has {bad[i].sum()} NaN/inf samples")
     if not np.nan_to_num(sig).any(): return out+["all samples are zero"]
-    with np.errstate(invalid='ignore'):
+    with np.errstate(invalid='ignore'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # an all-NaN lead: reported above
         ptp = np.nanmax(np.where(bad, np.nan, sig), -1) - np.nanmin(np.where(bad, np.nan, sig), -1) if sig.shape[-1] else np.zeros(len(sig))
     flat = [names[i] for i in range(len(sig)) if not ptp[i]>=flat_mv]
     if flat: out.append(f"flat lead(s) {', '.join(flat)} (peak-to-peak < {flat_mv} mV)")
