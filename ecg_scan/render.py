@@ -780,7 +780,6 @@ def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a datase
               ):
     "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
     if fmt.lower() not in ('png','jpg','jpeg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
-    for k,v in dict(dpi=dpi, speed=speed, gain=gain).items(): check_range(f'--{k}', v, 0, lo_open=True)
     if limit is not None: check_range('--limit', limit, 1, integer=True)
     cfg = RenderConfig(layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style)
     items,errors,read = _records(Path(src), strict, pad)
