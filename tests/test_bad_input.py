@@ -101,7 +101,7 @@ REFUSED = [
     ('ablate --epochs 0',       ['ablate', '--out', '{o}', '--epochs', '0'], ['--epochs 0 is out of range']),
     ('demo --steps 0',          ['demo', '--out', '{o}', '--steps', '0'], ['--steps 0 is out of range']),
     ('synth --noise -1',        ['synth', '{o}', '--noise', '-1'], ['--noise -1.0 is out of range', 'number >= 0']),
-    ('synth --out is a file',   ['synth', '{w}/afile'], ['afile is a file']),
+    ('synth --out is a file',   ['synth', '{w}/afile'], ['afile: exists and is not a folder']),
     ('render --dpi 0',          ['render', '{w}/recs', '{o}', '--dpi', '0'], ['render setting dpi=0.0 is invalid', 'positive']),
     ('render --out is a file',  ['render', '{w}/recs', '{w}/afile'], ['afile is a file']),
     ('render all-NaN record',   ['render', '{w}/allnan', '{o}'], ['no record could be rendered (1 skipped']),
