@@ -111,6 +111,9 @@ REFUSED = [
     ('scan non-ECG files',      ['scan', '{w}/junk'], ['no ECG records recognised']),
     ('scan no usable record',   ['scan', '{w}/junkhea'], ['no usable ECG record (2 left out']),
     ('scan --strict',           ['scan', '{w}/recs', '--validate', '--strict'], ['short.hea: record is 2.0 s long']),
+    ('pretrain --strict',       ['pretrain', '--out', '{o}', '--data', '{w}/recs', '--set', 'bs=4', '--strict'], ['short.hea: record is 2.0 s long']),
+    ('probe --strict',          ['probe', '{w}/model', '--data', '{w}/recs', '--strict'], ['short.hea: record is 2.0 s long']),
+    ('zeroshot --strict',       ['zeroshot', '{w}/model', '--data', '{w}/recs', '--strict'], ['short.hea: record is 2.0 s long']),
     ('pretrain no report text', ['pretrain', '--out', '{o}', '--data', '{w}/nodx', '--set', 'bs=2'], ["no record has a report", "'# Dx:' line"]),
 ]
 
