@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys, os, importlib, difflib
 from fastcore.script import call_parse, anno_parser, store_true
 from . import __version__
-from .signals import ECGScanError, check_range, check_writable
+from .signals import ECGScanError, check_range, check_writable, printable
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'shown_name', 'load_images',
-           'embed_cmd', 'recon_warnings', 'reconstruct_cmd', 'demo_cmd']
+__all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
+           'recon_warnings', 'reconstruct_cmd', 'demo_cmd']
 
 # %% ../nbs/12_cli.ipynb #53bc60c7
 COMMANDS = {
@@ -133,10 +133,6 @@ def _image_files(paths:list) -> list:
     if not out: raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
-def shown_name(f) -> str:
-    "`f` as text that can always be printed (bytes that are not UTF-8 become U+FFFD)"
-    return os.fsencode(str(f)).decode('utf-8', 'replace')
-
 def _read_image(f):
     "BGR image of file `f`, read as bytes (OpenCV's own file reader can crash on unusual names), or None"
     import cv2, numpy as np
@@ -154,8 +150,8 @@ def load_images(files:list, size,
     h,w = (size,size) if np.isscalar(size) else tuple(size)
     ims,ok,bad = [],[],[]
     for f in files:
-        if shown_name(f)!=str(f):
-            bad.append((shown_name(f), 'the file name is not valid UTF-8; rename the file (e.g. with convmv)')); continue
+        if printable(f)!=str(f):
+            bad.append((printable(f), 'the file name is not valid UTF-8; rename the file (e.g. with convmv)')); continue
         im = _read_image(f)
         if im is None: bad.append((str(f), 'not a readable image')); continue
         if shapes is not None: shapes.append(im.shape[:2])
@@ -249,7 +245,7 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
         rec = m.reconstruct(image_tensor(arr[a:b])).numpy()
         for f,st,s,sh in zip(files[a:b], stems[a:b], rec, shapes[a:b]):
             w = recon_warnings(s, sh); n_warn += bool(w)
-            if w: print(f"warning: {shown_name(f)}: " + '; '.join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
+            if w: print(f"warning: {printable(f)}: " + '; '.join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
             _wr(o/st, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'] + [f'warning: {x}' for x in w])
             if not no_plot:
                 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt

@@ -16,10 +16,10 @@ from fastcore.script import call_parse
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
            'parse_numbers', 'check_writable', 'recover_folder', 'atomic_folder', 'samples_path', 'norm_lead',
-           'limb_from_I_II', 'reorder_leads', 'Header', 'read_header', 'mv_scale', 'read_wfdb', 'read_cpsc_mat',
-           'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize', 'signal_issues', 'load_ecg',
-           'show_ecg', 'einthoven_residual', 'goldberger_residuals', 'einthoven_projection', 'snr_db',
-           'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
+           'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale', 'read_wfdb',
+           'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize',
+           'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
+           'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
 
 # %% ../nbs/00_signals.ipynb #ca316bc6
 class ECGScanError(Exception):
@@ -171,9 +171,14 @@ class Header:
     quirk:bool = False # the record line names the record with a file suffix (PhysioNet 2021)
     fmts:list = field(default_factory=list) # (format, samples per frame, byte offset) of each signal
 
+def printable(path) -> str:
+    "`path` as text that can always be printed (bytes of a name that are not UTF-8 become U+FFFD)"
+    return os.fsencode(str(path)).decode('utf-8', 'replace')
+
 def read_header(path) -> Header:
     "Parse the WFDB header at `path` (`.hea`, or the record path without suffix)"
     path = Path(path)
+    if printable(path)!=str(path): raise RecordError(printable(path), "the file name is not valid UTF-8; rename the record's files (e.g. with convmv)")
     if path.suffix!='.hea': path = path.with_name(path.name+'.hea')
     if not path.exists(): raise RecordError(path, "header file not found; pass the path of an existing .hea file")
     try: lines = path.read_text(errors='replace').splitlines()
@@ -484,7 +489,7 @@ def dataset_snr(folder, # searched recursively for WFDB headers
             x = reorder_leads(sig, names, p)[:6]
             if (iss := signal_issues(x, LIMB)): raise RecordError(p, '; '.join(iss))
             rows.append(dict(record=str(p.relative_to(folder).with_suffix('')), **derived_lead_snr(x)))
-        except RecordError as e: fails.append((str(p), e.reason))
+        except RecordError as e: fails.append((e.path, e.reason))
     return SNRReport(pd.DataFrame(rows, columns=['record']+DERIVED), fails)
 
 @call_parse

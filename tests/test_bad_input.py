@@ -46,6 +46,10 @@ def w(tmp_path_factory):
     for r in GOOD[:6]:
         (nodx/f'{r}.hea').write_text(''.join(l for l in samples_path('cinc2021', r+'.hea').read_text().splitlines(True) if 'Dx' not in l))
         shutil.copy(samples_path('cinc2021', r+'.mat'), nodx)
+    badname = d/'badname'; badname.mkdir() # two good records and a copy whose name is not UTF-8
+    for r in GOOD[:2]:
+        for s in ('.hea', '.mat'): shutil.copy(samples_path('cinc2021', r+s), badname)
+    with open(os.fsencode(str(badname))+b'/E\xff.hea', 'wb') as f: f.write(samples_path('cinc2021', 'E07500.hea').read_bytes())
     (d/'afile').write_text('x')
     return d
 
@@ -164,6 +168,13 @@ def test_scan_reports_every_bad_record_with_a_reason(w, capsys):
     assert 'short.hea: record is 2.0 s long' in out and '--pad' in out
     code, out, err = run(capsys, 'scan', w/'recs', '--validate', '--pad')
     assert code == 0 and f'{len(GOOD)+1} records' in out and '1 record(s) shorter than 10 s zero-padded' in out
+
+def test_record_name_not_utf8_is_reported_not_fatal(w, capsys):
+    code, out, err = run(capsys, 'scan', w/'badname', '--validate')
+    assert code == 0 and err == '', err
+    assert 'ecg_scan' not in err and '2 records' in out and 'E\ufffd.hea: the file name is not valid UTF-8' in out
+    code, out, err = run(capsys, 'snr', w/'badname')
+    assert code == 0 and 'measured 2 record(s); 1 could not be read' in out
 
 def test_render_skips_bad_records_keeps_good(w, tmp_path, capsys):
     code, out, err = run(capsys, 'render', w/'recs', tmp_path/'r', '--size', '64')
