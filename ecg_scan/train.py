@@ -401,7 +401,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     if precision!='fp32' and dev.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
     out = check_writable(out)
     with RunLock(out):
-        prepare_run(out, resume, overwrite)
+        if not rank_distrib_(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
         return _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
                          augment, tensorboard, wandb, progress, dev, strict, pad, steps)
 
