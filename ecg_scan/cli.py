@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys, os, importlib, difflib
 from fastcore.script import call_parse, anno_parser, store_true
 from . import __version__
-from .signals import ECGScanError
+from .signals import ECGScanError, check_range, check_writable, printable
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd', 'reconstruct_cmd',
-           'demo_cmd']
+__all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
+           'recon_warnings', 'reconstruct_cmd', 'demo_cmd']
 
 # %% ../nbs/12_cli.ipynb #53bc60c7
 COMMANDS = {
@@ -66,7 +66,11 @@ def run_cmd(func, # a `call_parse` function
             prog:str # program name shown in help and errors
            ) -> int:
     "Parse `argv` for `func`, call it, and turn user errors into one line on stderr (exit code 2)"
-    a = vars(anno_parser(func, prog=prog).parse_args(argv))
+    p = anno_parser(func, prog=prog)
+    def _bad(msg): _err(prog, f"{msg} (see `{prog} --help`)"); raise SystemExit(2) # one line, not usage + error
+    p.error = _bad
+    try: a = vars(p.parse_args(argv))
+    except SystemExit as e: return e.code or 0
     a.pop('pdb', None); a.pop('xtra', None)
     try: res = getattr(func, '__wrapped__', func)(**a)
     except ECGScanError as e: _err(prog, e); return 2
@@ -129,14 +133,28 @@ def _image_files(paths:list) -> list:
     if not out: raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
-def load_images(files:list, size) -> tuple:
+def _read_image(f):
+    "BGR image of file `f`, read as bytes (OpenCV's own file reader can crash on unusual names), or None"
+    import cv2, numpy as np
+    from pathlib import Path
+    try: b = np.frombuffer(Path(f).read_bytes(), np.uint8)
+    except OSError: return None
+    try: return cv2.imdecode(b, cv2.IMREAD_COLOR) if len(b) else None
+    except cv2.error: return None
+
+def load_images(files:list, size,
+                shapes:list=None # if given, the original (h, w) of each readable image is appended to it
+               ) -> tuple:
     "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
     import cv2, numpy as np
     h,w = (size,size) if np.isscalar(size) else tuple(size)
     ims,ok,bad = [],[],[]
     for f in files:
-        im = cv2.imread(str(f), cv2.IMREAD_COLOR)
+        if printable(f)!=str(f):
+            bad.append((printable(f), 'the file name is not valid UTF-8; rename the file (e.g. with convmv)')); continue
+        im = _read_image(f)
         if im is None: bad.append((str(f), 'not a readable image')); continue
+        if shapes is not None: shapes.append(im.shape[:2])
         ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w,h), interpolation=cv2.INTER_AREA)); ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0,h,w,3), np.uint8)),ok,bad
 
@@ -156,11 +174,13 @@ def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
               kind:str='proj', # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
               bs:int=32):
     "ECG images in, embeddings out"
+    check_range('--bs', bs, 1, integer=True)
     import numpy as np, torch
     from pathlib import Path
     from ecg_scan.signals import progress_bar
     from ecg_scan.encoders import image_tensor
     if kind not in ('proj','features'): raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
+    check_writable(out, folder=False)
     m = _model(model)
     arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
@@ -173,30 +193,67 @@ def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
     else: np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
     print(f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}" + (f"; {len(bad)} skipped" if bad else ''))
 
+# %% ../nbs/12_cli.ipynb #c12a0302
+EINTHOVEN_MIN_DB = 20. # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
+
+def recon_warnings(sig, # reconstruction (12, 5000), mV
+                   shape:tuple=None # (h, w) of the input image, if known
+                  ) -> list:
+    "Reasons to distrust a reconstruction (empty if none)"
+    import numpy as np
+    from ecg_scan.signals import derived_lead_snr
+    out = []
+    snr = min(derived_lead_snr(sig).values())
+    if not snr>=EINTHOVEN_MIN_DB:
+        out.append(f"limb leads break Einthoven/Goldberger (derived-lead SNR {snr:.0f} dB; recorded ECGs: 30-50 dB)")
+    amp = float(np.median(np.ptp(sig, -1)))
+    if amp<0.3: out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
+    if shape is not None and not 1.0<=shape[1]/shape[0]<=2.2:
+        out.append(f"image is {shape[1]}x{shape[0]} px, unlike the landscape page renders the model was trained on")
+    return out
+
+def _unique_stems(files:list) -> list:
+    "Output names for `files`: the WFDB-safe stem, with -2, -3... added where two images share one"
+    from pathlib import Path
+    from ecg_scan.data import wfdb_name
+    seen,out = {},[]
+    for f in files:
+        s = wfdb_name(Path(f).stem); k = seen[s.lower()] = seen.get(s.lower(), 0)+1
+        out.append(s if k==1 else f"{s}-{k}")
+    return out
+
+# %% ../nbs/12_cli.ipynb #c12a0304
 @call_parse
 def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
                     images:str, # an image file or a folder of images (several: separate with commas)
                     out:str='reconstructed', # folder for one WFDB record (+ PNG plot) per image
-                    plot:bool=True, # also write a PNG plot of each reconstruction
+                    no_plot:store_true=False, # do not write the PNG plot of each reconstruction
                     bs:int=16):
-    "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV)"
+    "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a real ECG"
     from pathlib import Path
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor
     from ecg_scan.data import _wr
-    m = _model(model)
-    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
+    check_range('--bs', bs, 1, integer=True)
+    o = check_writable(out)
+    m = _model(model); shapes = []
+    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw, shapes)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr): raise ECGScanError("none of the images could be read")
-    o = Path(out); o.mkdir(parents=True, exist_ok=True)
+    stems,n_warn = _unique_stems(files),0
     for a,b in progress_bar(_batches(len(arr), bs), desc='reconstructing'):
         rec = m.reconstruct(image_tensor(arr[a:b])).numpy()
-        for f,s in zip(files[a:b], rec):
-            _wr(o/Path(f).stem, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'])
-            if plot:
+        for f,st,s,sh in zip(files[a:b], stems[a:b], rec, shapes[a:b]):
+            w = recon_warnings(s, sh); n_warn += bool(w)
+            if w: print(f"warning: {printable(f)}: " + '; '.join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
+            _wr(o/st, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'] + [f'warning: {x}' for x in w])
+            if not no_plot:
                 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-                fig = show_ecg(s, title=f'{Path(f).name}: reconstruction'); fig.savefig(o/f'{Path(f).stem}.png', dpi=80); plt.close(fig)
-    print(f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)" + (f"; {len(bad)} skipped" if bad else ''))
+                fig = show_ecg(s, title=f'{Path(f).name}: reconstruction' + (' (see warnings)' if w else ''), common=True)
+                fig.savefig(o/f'{st}.png', dpi=80); plt.close(fig)
+    renamed = sum(st!=Path(f).stem for f,st in zip(files, stems))
+    print(f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)" + (f"; {len(bad)} skipped" if bad else '') +
+          (f"; {renamed} renamed (shared or non-WFDB names: see the .hea comments)" if renamed else '') + (f"; {n_warn} with warnings" if n_warn else ''))
 
 # %% ../nbs/12_cli.ipynb #1a70ede0
 @call_parse
@@ -212,5 +269,8 @@ def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, r
     "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
     from ecg_scan.evaluate import run_demo
     if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
+    for k,v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
+        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
+    check_range('--workers', workers, 0, integer=True); check_writable(out)
     p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs, config=config)
     print(f"report: {p}")

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #79f235d1
 from __future__ import annotations
-import re, ast, math, json, shutil, warnings
+import re, ast, math, json, shutil, inspect, warnings
 from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,7 +17,7 @@ from .signals import *
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
            'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
-           'sample_dataset', 'ptbxl_dataset', 'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset',
+           'sample_dataset', 'ptbxl_dataset', 'wfdb_name', 'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset',
            'make_mimic_example', 'code_test_dataset', 'make_code_test_example', 'cpsc2018_dataset', 'detect_layout',
            'open_dataset', 'scan_cmd']
 
@@ -181,7 +181,7 @@ def label_name(label:str) -> str:
     return m.name.iloc[0] if len(m) else label
 
 # %% ../nbs/01_data.ipynb #ca94904d
-def _wfdb_reader(it): return load_ecg(it['path'], check=False)
+def _wfdb_reader(it): return load_ecg(it['path'], check=False, pad=it.get('pad', False))
 
 def _scan_headers(paths, strict, parse):
     "Apply `parse(path)` to each header; collect `RecordError`s unless `strict`"
@@ -193,33 +193,45 @@ def _scan_headers(paths, strict, parse):
             errors.append((e.path, e.reason))
     return items,errors
 
-def _check_header(h:Header):
-    "Raise `RecordError` if the header cannot give a 12-lead record"
+def _check_header(h:Header, pad:bool=False) -> float:
+    "Raise `RecordError` if the header cannot give a 12-lead record of 10 s (unless `pad`); returns the seconds to pad"
     names = [norm_lead(n) for n in h.sig_names]
     missing = [l for l in LEADS if l not in names]
     if missing: raise RecordError(h.path, f"missing lead(s) {', '.join(missing)}; it has {', '.join(h.sig_names)}")
     gone = sorted(f for f in set(h.files) if not (h.path.parent/f).exists())
     if gone: raise RecordError(h.path, f"signal file {', '.join(gone)} named in the header is missing")
+    secs = h.n_samples/h.fs if h.n_samples and h.fs else N/FS
+    if secs<N/FS and not pad: raise RecordError(h.path, f"record is {secs:.1f} s long; ecg_scan uses {N/FS:g} s windows: "
+                                                        "pass --pad (pad=True) to zero-pad short records, or leave it out")
+    return max(0., N/FS-secs)
+
+def _pad_notes(items, pad) -> list:
+    "Mark `items` for zero-padding when `pad`, and a note counting the ones that are padded"
+    n = sum(it['meta'].get('padded_s', 0)>0 for it in items)
+    for it in items: it['pad'] = pad
+    return [f"{n} record(s) shorter than {N/FS:g} s zero-padded to {N/FS:g} s (pad=True); `meta['padded_s']` says by how much"] if n else []
 
 def physionet_dataset(folder, # searched recursively for `.hea` files
                       strict:bool=False, # raise on the first unusable record instead of collecting it in `errors`
                       merge_equivalent:bool=True, # see `dx_labels`
                       dx_report:bool=False, # use the diagnosis names as report text
+                      pad:bool=False, # zero-pad records shorter than 10 s instead of leaving them out
                       split_fracs=(0.7,0.1,0.2), seed:int=42, # random split (no official split exists)
                       name:str=None) -> ECGDataset:
     "Dataset of a PhysioNet/CinC 2020-2021 challenge folder (CPSC2018, Georgia, Chapman-Shaoxing, Ningbo, PTB-XL...)"
     folder = Path(folder)
     def parse(p):
         h = read_header(p)
-        _check_header(h)
+        padded = _check_header(h, pad)
         labels = dx_labels(h.comments.get('Dx',''), merge_equivalent)
-        meta = dict(age=h.comments.get('Age'), sex=h.comments.get('Sex'), fs=h.fs, path=str(p))
+        meta = dict(age=h.comments.get('Age'), sex=h.comments.get('Sex'), fs=h.fs, path=str(p), padded_s=padded)
         rep = '. '.join(label_name(l) for l in labels)+'.' if dx_report and labels else ''
         return dict(id=str(p.relative_to(folder).with_suffix('')), path=str(p), labels=labels, report=rep, patient=None, meta=meta)
     items,errors = _scan_headers(find_headers(folder), strict, parse)
     for it,s in zip(items, random_split(len(items), split_fracs, seed)): it['split'] = s
     unk = sorted({l for it in items for l in it['labels'] if l.startswith('SNOMED:')})
     notes = [f"{len(unk)} SNOMED code(s) not in the challenge tables kept as 'SNOMED:<code>': {', '.join(unk)}"] if unk else []
+    notes += _pad_notes(items, pad)
     return ECGDataset(items, _wfdb_reader, name or folder.name, errors, notes)
 
 # %% ../nbs/01_data.ipynb #d004cf88
@@ -245,7 +257,9 @@ def ptbxl_dataset(root, # folder with ptbxl_database.csv, scp_statements.csv and
                   task:str='superclass', # one of `PTBXL_TASKS`
                   fs:int=500, # 500 (records500) or 100 (records100)
                   drop_unlabelled:bool=True, # leave out records without a label in `task` (counted in notes)
-                  strict:bool=False, db_csv:str='ptbxl_database.csv') -> ECGDataset:
+                  strict:bool=False, db_csv:str='ptbxl_database.csv',
+                  pad:bool=False # zero-pad records shorter than 10 s instead of leaving them out
+                 ) -> ECGDataset:
     "Dataset of PTB-XL in its native layout, with one of its four benchmark label sets and the official split"
     root = Path(root)
     if task not in PTBXL_TASKS: raise ECGScanError(f"unknown PTB-XL task {task!r}; use one of {', '.join(PTBXL_TASKS)}")
@@ -260,24 +274,29 @@ def ptbxl_dataset(root, # folder with ptbxl_database.csv, scp_statements.csv and
         try: codes = ast.literal_eval(row.scp_codes)
         except Exception: raise RecordError(p, f"ecg_id {ecg_id}: unreadable scp_codes {row.scp_codes!r}")
         h = read_header(p)
-        _check_header(h)
+        padded = _check_header(h, pad)
         fold = int(row.strat_fold)
         return dict(id=str(ecg_id), path=str(p), labels=_ptbxl_labels(codes, stm, task), report=str(row.report or '').strip(),
                     patient=None if pd.isna(row.patient_id) else str(int(row.patient_id)),
                     split='train' if fold<=8 else 'val' if fold==9 else 'test',
-                    meta=dict(age=row.age, sex=row.sex, strat_fold=fold, scp_codes=codes, fs=h.fs, path=str(p)))
+                    meta=dict(age=row.age, sex=row.sex, strat_fold=fold, scp_codes=codes, fs=h.fs, path=str(p), padded_s=padded))
     items,errors = _scan_headers(db.index, strict, parse)
-    notes = []
+    notes = _pad_notes(items, pad)
     if drop_unlabelled:
         n0 = len(items); items = [it for it in items if it['labels']]
         if n0>len(items): notes.append(f"{n0-len(items)} record(s) without a '{task}' label left out (drop_unlabelled=False keeps them)")
     return ECGDataset(items, _wfdb_reader, f'PTB-XL {task}', errors, notes)
 
 # %% ../nbs/01_data.ipynb #d979a9a8
-def _wr(dest:Path, sig:np.ndarray, fs:float, names:list, comments=None):
-    "Write `sig` (leads x samples, mV; NaN allowed) as a WFDB record with 16-bit `.dat` at 1 uV resolution"
+def wfdb_name(name:str) -> str:
+    "`name` as a WFDB record name (letters, digits, `_` and `-` only): spaces and other characters become `_`"
+    return re.sub(r'[^-\w]+', '_', str(name)).strip('_') or 'record'
+
+def _wr(dest:Path, sig:np.ndarray, fs:float, names:list, comments=None) -> Path:
+    "Write `sig` (leads x samples, mV; NaN allowed) as a WFDB record with 16-bit `.dat` at 1 uV resolution; returns its path"
     from ecg_scan.signals import _wfdb
     wfdb = _wfdb()
+    dest = Path(dest); dest = dest.with_name(wfdb_name(dest.name))
     dest.parent.mkdir(parents=True, exist_ok=True)
     d = np.round(np.nan_to_num(sig.T)*1000).astype(np.int64).clip(-32767,32767)
     d[np.isnan(sig.T)] = -32768 # WFDB's "no sample" value for format 16: read back as NaN
@@ -285,6 +304,7 @@ def _wr(dest:Path, sig:np.ndarray, fs:float, names:list, comments=None):
         warnings.simplefilter('ignore')
         wfdb.wrsamp(dest.name, fs=int(fs), units=['mV']*len(names), sig_name=list(names), d_signal=d, fmt=['16']*len(names),
                     adc_gain=[1000.]*len(names), baseline=[0]*len(names), comments=comments or [], write_dir=str(dest.parent))
+    return dest
 
 def make_ptbxl_example(dest) -> Path:
     "Write a small PTB-XL copy in its native layout from the bundled real records (ecg_id 1 and 6000-6009)"
@@ -320,7 +340,8 @@ def clean_report(parts, # statements (strings, NaN/None ignored)
 def mimic_ecg_dataset(root, # folder with record_list.csv, machine_measurements.csv and files/
                       min_words:int=2, # drop reports with fewer words (e.g. a lone 'abnormal'; counted in notes)
                       split_fracs=(0.9,0.05,0.05), seed:int=42, # patient-wise random split
-                      strict:bool=False, check_files:bool=True # check each header exists (slow on network disks)
+                      strict:bool=False, check_files:bool=True, # check each header exists (slow on network disks)
+                      pad:bool=False # zero-pad records shorter than 10 s (read time) instead of leaving them out
                      ) -> ECGDataset:
     "Dataset of MIMIC-IV-ECG in its native layout, with cleaned machine reports and subject ids as patients"
     root = Path(root)
@@ -341,7 +362,7 @@ def mimic_ecg_dataset(root, # folder with record_list.csv, machine_measurements.
             if strict: raise
             errors.append((e.path, e.reason)); continue
         if len(rep.split())<min_words: short += 1; continue
-        items.append(dict(id=str(r.study_id), path=str(p), report=rep, labels=[], patient=str(r.subject_id),
+        items.append(dict(id=str(r.study_id), path=str(p), pad=pad, report=rep, labels=[], patient=str(r.subject_id),
                           meta=dict(ecg_time=getattr(r,'ecg_time',None), path=str(p))))
     for it,s in zip(items, random_split(len(items), split_fracs, seed, [it['patient'] for it in items])): it['split'] = s
     notes = [f"{short} record(s) with a report shorter than {min_words} words left out"] if short else []
@@ -392,7 +413,7 @@ def code_test_dataset(root, # folder with ecg_tracings.hdf5 and annotations/gold
     def read(it):
         x = strip_zero_pad(read_code_tracings(h5, [it['idx']], scale=scale)[0])
         return standardize(x, 400, CODE_LEADS, src=it['path'])[0]
-    return ECGDataset(items, read, 'CODE-test')
+    return ECGDataset(items, read, 'CODE-test', notes=['CODE-test exams are 7-10 s long: shorter ones are zero-padded to 10 s, as in the CODE-test protocol'])
 
 def make_code_test_example(dest, n:int=12) -> Path:
     "Write a small CODE-test copy in its layout (HDF5 at 400 Hz, padded to 4096; gold-standard CSV) from bundled real records"
@@ -415,7 +436,7 @@ def make_code_test_example(dest, n:int=12) -> Path:
 # %% ../nbs/01_data.ipynb #d79e4575
 CPSC_CLASSES = {1:'NORM', 2:'AF', 3:'IAVB', 4:'LBBB', 5:'RBBB', 6:'PAC', 7:'PVC', 8:'STD', 9:'STE'}
 
-def cpsc2018_dataset(folder, split_fracs=(0.7,0.1,0.2), seed:int=42, strict:bool=False) -> ECGDataset:
+def cpsc2018_dataset(folder, split_fracs=(0.7,0.1,0.2), seed:int=42, strict:bool=False, pad:bool=False) -> ECGDataset:
     "Dataset of the original CPSC-2018 layout: `*.mat` records and REFERENCE.csv, with a seeded random split"
     folder = Path(folder)
     ref = folder/'REFERENCE.csv'
@@ -428,9 +449,9 @@ def cpsc2018_dataset(folder, split_fracs=(0.7,0.1,0.2), seed:int=42, strict:bool
             if strict: raise RecordError(p, 'listed in REFERENCE.csv but missing')
             errors.append((str(p), 'listed in REFERENCE.csv but missing')); continue
         labels = [CPSC_CLASSES[int(v)] for v in r[1:] if not pd.isna(v) and int(v) in CPSC_CLASSES]
-        items.append(dict(id=str(r[0]), path=str(p), labels=labels))
+        items.append(dict(id=str(r[0]), path=str(p), labels=labels, pad=pad))
     for it,s in zip(items, random_split(len(items), split_fracs, seed)): it['split'] = s
-    return ECGDataset(items, lambda it: load_ecg(it['path'], check=False), 'CPSC2018', errors)
+    return ECGDataset(items, _wfdb_reader, 'CPSC2018', errors)
 
 # %% ../nbs/01_data.ipynb #432ced1f
 def detect_layout(path) -> str:
@@ -446,21 +467,28 @@ def detect_layout(path) -> str:
 
 LAYOUTS = dict(physionet=physionet_dataset, ptbxl=ptbxl_dataset, mimic=mimic_ecg_dataset, **{'code-test':code_test_dataset, 'cpsc2018':cpsc2018_dataset})
 
-def open_dataset(path, layout:str='auto', **kwargs) -> ECGDataset:
-    "The dataset in folder `path`, its layout detected unless given"
+def open_dataset(path, layout:str='auto',
+                 check:bool=False, # also read every signal and leave out (and report) the unusable ones: `validate`
+                 strict:bool=False, # raise on the first unusable record
+                 progress:bool=True, **kwargs) -> ECGDataset:
+    "The dataset in folder `path`, its layout detected unless given; options a layout does not have (e.g. `task`) are ignored"
     if layout=='auto': layout = detect_layout(path)
     if layout not in LAYOUTS: raise ECGScanError(f"unknown layout {layout!r}; use one of auto, {', '.join(LAYOUTS)}")
-    return LAYOUTS[layout](path, **kwargs)
+    f = LAYOUTS[layout]; ps = inspect.signature(f).parameters
+    ds = f(path, **{k:v for k,v in dict(kwargs, strict=strict).items() if k in ps})
+    return ds.validate(progress, strict) if check else ds
 
 @call_parse
 def scan_cmd(folder:str, # dataset folder
              layout:str='auto', # auto, physionet, ptbxl, mimic, code-test or cpsc2018
              task:str='superclass', # PTB-XL label set: superclass, subclass, form, rhythm, all
              validate:store_true=False, # also read every signal and report NaN/flat/all-zero records
-             strict:store_true=False # stop at the first unusable record
+             strict:store_true=False, # stop at the first unusable record
+             pad:store_true=False # zero-pad records shorter than 10 s instead of leaving them out
             ):
     "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
     lay = detect_layout(folder) if layout=='auto' else layout
-    ds = open_dataset(folder, lay, **({'task':task} if lay=='ptbxl' else {}), **({'strict':strict} if lay!='code-test' else {}))
-    if validate: ds = ds.validate(strict=strict)
+    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad)
     print(f"layout: {lay}"); print(ds.summary(max_errors=1000))
+    if not validate: print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
+    if not len(ds): raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")

@@ -433,13 +433,20 @@ def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> _SigList:
 
 TEACHER_DIR = 'clear_teacher'
 
+def _check_teacher_folder(path:Path):
+    "A teacher is saved by replacing its whole folder: refuse a folder that holds anything else"
+    other = sorted(f.name for f in path.iterdir() if f.name not in ('model.safetensors','config.json','.complete')) if path.is_dir() else []
+    if other: raise ECGScanError(f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other)>3 else ''}); "
+                                 "save the teacher to a new folder, or to a folder that holds only a teacher")
+
 def save_teacher(enc:CLEAREncoder, path, **info):
     "Save a CLEAR encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
     from safetensors.torch import save_file
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    save_file({k:v.detach().contiguous() for k,v in enc.state_dict().items()}, str(path/'model.safetensors'))
+    path = Path(path); _check_teacher_folder(path)
     cfg = dict(kind='clear', d=enc.d, layers=len(enc.blocks), heads=enc.blocks[0].h, patch=enc.patch, d_out=enc.d_out, clip_mv=enc.clip_mv)
-    (path/'config.json').write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
+    with atomic_folder(path) as tmp: # a kill during the save leaves the previous teacher, never a half-written one
+        save_file({k:v.detach().contiguous() for k,v in enc.state_dict().items()}, str(tmp/'model.safetensors'))
+        (tmp/'config.json').write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
 
 def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
@@ -512,13 +519,17 @@ def teacher_cmd(out:str='clear_teacher', # folder to write model.safetensors and
                ):
     "Pretrain the CLEAR-style signal encoder (masked heartbeat modelling) and save it as the signal teacher"
     import time
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise ECGScanError(f"{out} exists and is not a folder; pass a folder for --out")
+    for k,v in dict(steps=steps, bs=bs).items(): check_range(f'--{k}', v, 1, integer=True)
+    check_range('--lr', lr, 0, lo_open=True, fix='e.g. --lr 1e-3')
+    check_range('--n-synth', n_synth, 0, integer=True); check_range('--workers', workers, 0, integer=True)
+    out = check_writable(out); _check_teacher_folder(out)
     t0 = time.time()
     sigs = teacher_corpus(n_synth, seed)
     print(f"corpus: {len(sigs)} signals ({n_synth} SynthECG + real bundled records, repeated)")
     enc,learn = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers)
     vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float('nan')
+    if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
+        raise ECGScanError(f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})")
     save_teacher(enc, out, steps=steps, bs=bs, lr=lr, seed=seed, n_synth=n_synth, corpus=len(sigs), valid_loss_mv2=vl, minutes=round((time.time()-t0)/60,1),
                  command='ecg-scan teacher ' + ' '.join(sys.argv[2:]))
     print(f"saved the teacher to {out} (validation masked-patch MSE {vl:.4f} mV^2)")

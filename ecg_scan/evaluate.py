@@ -238,15 +238,17 @@ def md_table(df:pd.DataFrame, digits:int=3) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/11_evaluate.ipynb #dd9400cd
-def _eval_data(spec:str, task:str='superclass', seed:int=0) -> ECGDataset:
-    from ecg_scan.data import open_dataset, sample_dataset, detect_layout
+def _eval_data(spec:str, task:str='superclass', seed:int=0, strict:bool=False, pad:bool=False) -> ECGDataset:
+    "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`)"
+    from ecg_scan.data import open_dataset, sample_dataset
     if spec.startswith('synth'):
         from ecg_scan.train import open_training_data
         return open_training_data(spec, seed)
-    if spec=='samples': return sample_dataset(validate=True)
+    if spec=='samples': return sample_dataset().validate(False, strict)
     if not Path(spec).exists(): raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
-    lay = detect_layout(spec)
-    return open_dataset(spec, lay, **({'task':task} if lay=='ptbxl' else {}))
+    ds = open_dataset(spec, check=True, strict=strict, pad=pad, task=task)
+    if ds.errors: print(f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all")
+    return ds
 
 def _variant_renders(ds, variant, seed, size, progress, cache, name):
     return cache(('renders', name, tuple(ds.ids), variant, seed, size), lambda: eval_renders(ds, variant=='augmented', seed, size, progress))
@@ -294,13 +296,17 @@ def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
               variant:str='augmented', # 'clean' or 'augmented' renders
               baselines:store_true=False, # also probe the random encoder, CLIP without adaptation and the classic digitiser
               epochs:int=100, cache:str=None, # folder to cache renders and features in
-              out:str=None # also write the table to this CSV
+              out:str=None, # also write the table to this CSV
+              strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
              ):
     "Linear probing (MERL protocol) of a pretrained image encoder: macro AUROC at 1/10/100 % of the labels"
     from ecg_scan.cli import _model
     if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
-    fr = [float(f) for f in fracs.split(',')]; sd = [int(x) for x in seeds.split(',')]
-    m = _model(model); ds = _eval_data(data, task)
+    fr = parse_numbers('--fracs', fracs, lo=0, hi=1, lo_open=True, example='0.01,0.1,1')
+    sd = parse_numbers('--seeds', seeds, integer=True); check_range('--epochs', epochs, 1, integer=True)
+    if out: check_writable(out, folder=False)
+    if cache: check_writable(cache, name='--cache')
+    m = _model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
     parts = _split3(ds)
     classes = [c for c in ds.classes if parts['train'].label_matrix([c]).sum()>0]
     fc = FeatureCache(cache); suite = encoder_suite(m, baselines)
@@ -323,11 +329,14 @@ def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best
                  prompts:str=None, # JSON file: class -> list of descriptions (default: the bundled prompts)
                  split:str='test', # which split to score ('all' for every record)
                  variant:str='augmented', # 'clean' or 'augmented' renders
-                 out:str=None # also write per-class AUROCs to this CSV
+                 out:str=None, # also write per-class AUROCs to this CSV
+                 strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
                 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.cli import _model
-    m = _model(model); ds = _eval_data(data, task)
+    if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
+    if out: check_writable(out, folder=False)
+    m = _model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
     if split!='all':
         if split not in ds.splits: raise ECGScanError(f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all")
         ds = ds.by_split(split)
@@ -427,7 +436,7 @@ def ablation_runs(cfg, corpus:ECGDataset, out, seeds=(0,1,2), rows:dict=None, fr
             if (run/'scores.json').exists(): sc = json.loads((run/'scores.json').read_text()) # finished earlier: resume the table
             else:
                 c = dataclasses.replace(cfg, **ov)
-                pretrain(c, corpus, run, valid_every=max(1, c.steps//5), workers=workers, seed=seed, progress=False)
+                pretrain(c, corpus, run, valid_every=max(1, c.steps//5), workers=workers, seed=seed, progress=False, overwrite=True) # an unfinished row starts again
                 m = ECGScan.from_pretrained(run/'best')
                 sc = score_model(m, es, seed, fracs, epochs, decoder=bool(c.w_mse))
                 (run/'scores.json').write_text(json.dumps(sc))
@@ -461,7 +470,6 @@ def ablation_verdicts(df:pd.DataFrame, full:str='full objective', metrics=('prob
             parts.append(f"{k}: {'beats it' if d>spread else ('loses to it' if -d>spread else 'within the seed spread')} ({d:+.3f}, spread {spread:.3f})")
         out.append(f"{full} vs {m}: " + '; '.join(parts))
     return out
-
 
 # %% ../nbs/11_evaluate.ipynb #bc2cef6b
 def plot_ablation(df:pd.DataFrame, metrics=('probe 0.1 clean','probe 1 clean','probe 1 augmented','zero-shot clean'), ax=None):
@@ -505,6 +513,9 @@ def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablati
     if not sd: raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
     ov = parse_set(set or ''); ov.update({'steps':steps} if steps else {})
     cfg = get_config(config, **ov)
+    from ecg_scan.train import check_config
+    check_config(cfg); check_range('--epochs', epochs, 1, integer=True); check_range('--workers', workers, 0, integer=True)
+    check_writable(out)
     rows = dict(ABLATIONS)
     if only:
         names = [n.strip() for n in only.split(',')]
@@ -523,7 +534,6 @@ def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablati
     import matplotlib.pyplot as plt
     plot_ablation(df); plt.tight_layout(); plt.savefig(out/'ablation.png', dpi=90); plt.close('all')
     print(md); print(f"written: {out/'ablation.md'}, {out/'ablation.csv'}, {out/'ablation.png'}")
-
 
 # %% ../nbs/11_evaluate.ipynb #5b88d9a6
 def _md_to_html(md:str, title:str) -> str:
@@ -596,7 +606,7 @@ def run_demo(out='ecg_scan_demo', # report folder
     run = out/'run'
     if run.exists(): import shutil; shutil.rmtree(run)
     tp = time.time()
-    pretrain(cfg, corpus, run, valid_every=max(1, steps//6), workers=workers, seed=seed, progress=progress)
+    pretrain(cfg, corpus, run, valid_every=max(1, steps//6), workers=workers, seed=seed, progress=progress, overwrite=True)
     R['pretrain_minutes'] = (time.time()-tp)/60
     model = ECGScan.from_pretrained(run/'best')
     best = json.loads((run/'best'/'best.json').read_text())

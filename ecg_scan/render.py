@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np, cv2
 from fastcore.script import call_parse, store_true
 from .signals import *
+from .data import wfdb_name
 
 # %% auto #0
 __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
@@ -745,15 +746,19 @@ def _parse_size(size):
     if not m: raise ECGScanError(f"size {size!r} is invalid; give N (square) or HxW in pixels, e.g. 224 or 512x724")
     return int(m[1]) if m[2] is None else (int(m[1]), int(m[2]))
 
-def _records(src:Path):
-    "`(items, errors, read)` for a WFDB header or any dataset folder"
+def _records(src:Path, strict:bool=False, pad:bool=False):
+    "`(items, errors, read)` for a WFDB header or any dataset folder; `read` applies the bad-record policy of `data`"
     if src.is_file():
         if src.suffix not in ('.hea','.mat'): raise ECGScanError(f"{src}: not a WFDB header; pass a .hea file or a folder of records")
-        return [dict(id=src.stem, path=str(src))],[],lambda it: load_ecg(it['path'], check=False)
+        return [dict(id=src.stem, path=str(src))],[],lambda it: load_ecg(it['path'], pad=pad)
     if not src.exists(): raise ECGScanError(f"{src}: not found; pass a WFDB record (.hea) or a folder of records")
     from ecg_scan.data import open_dataset
-    ds = open_dataset(src)
-    return ds.items,list(ds.errors),ds.read
+    ds = open_dataset(src, strict=strict, pad=pad)
+    def read(it):
+        x = ds.read(it)
+        if (iss := signal_issues(x)): raise RecordError(it.get('path', it['id']), '; '.join(iss))
+        return x
+    return ds.items,list(ds.errors),read
 
 @call_parse
 def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
@@ -769,24 +774,29 @@ def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a datase
                augment:store_true=False, # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
                seed:int=0, # seed of the augmentations
                fmt:str='png', # png or jpg
-               limit:int=None # render at most this many records
+               limit:int=None, # render at most this many records
+               strict:store_true=False, # stop at the first unusable record (default: skip it, with the reason)
+               pad:store_true=False # zero-pad records shorter than 10 s (default: skip them)
               ):
     "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
     if fmt.lower() not in ('png','jpg','jpeg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
+    if limit is not None: check_range('--limit', limit, 1, integer=True)
     cfg = RenderConfig(layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style)
-    items,errors,read = _records(Path(src))
+    items,errors,read = _records(Path(src), strict, pad)
+    out = check_writable(out_dir, name='out_dir')
     if limit: items = items[:limit]
     aug = None
     if augment:
         from ecg_scan.augment import default_augment
         aug = default_augment()
-    out = Path(out_dir)
     n_ok = 0
     for k,it in enumerate(progress_bar(items, desc='rendering')):
         try: s = read(it)
-        except RecordError as e: errors.append((e.path, e.reason)); continue
+        except RecordError as e:
+            if strict: raise
+            errors.append((e.path, e.reason)); continue
         img,meta = render_ecg(s, cfg)
-        stem = out/Path(str(it['id']))
+        stem = out/Path(str(it['id'])); stem = stem.with_name(wfdb_name(stem.name)) # WFDB record names cannot hold spaces
         if aug is not None:
             img,H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
             meta.warp = tuple(np.ravel(H).tolist())
@@ -794,7 +804,7 @@ def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a datase
         n_ok += 1
     for p,r in errors: print(f"skipped {p}: {r}")
     print(f"rendered {n_ok} record(s) to {out}" + (f"; {len(errors)} skipped" if errors else ""))
-    if n_ok==0 and errors: return 1
+    if n_ok==0: raise ECGScanError(f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else ''))
 
 # %% ../nbs/04_render.ipynb #38692739
 def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray:

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, shutil, tempfile, warnings, importlib.resources
+import re, os, sys, math, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
 from fractions import Fraction
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -14,8 +14,9 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse
 
 # %% auto #0
-__all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'samples_path',
-           'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'read_header', 'mv_scale', 'read_wfdb',
+__all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
+           'parse_numbers', 'check_writable', 'recover_folder', 'atomic_folder', 'samples_path', 'norm_lead',
+           'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale', 'read_wfdb',
            'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize',
            'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
            'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
@@ -43,6 +44,81 @@ def progress_bar(it, # what to iterate over
     env = os.environ.get('ECG_SCAN_PROGRESS')
     show = display and (bool(int(env)) if env else (sys.stderr.isatty() or in_notebook()))
     return tqdm(it, total=total, desc=desc, disable=not show, leave=False, dynamic_ncols=True, file=sys.stderr)
+
+# %% ../nbs/00_signals.ipynb #c12a0002
+def _range_text(lo, hi, lo_open, hi_open, integer) -> str:
+    kind = 'an integer' if integer else 'a number'
+    if lo is not None and hi is not None: return f"{kind} in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if lo is not None: return f"{kind} {'>' if lo_open else '>='} {lo:g}"
+    if hi is not None: return f"{kind} {'<' if hi_open else '<='} {hi:g}"
+    return kind
+
+def check_range(name:str, # the option or key as the user wrote it: '--bs', 'lr'
+                v, # its value
+                lo=None, hi=None, # bounds (None: unbounded)
+                lo_open:bool=False, hi_open:bool=False, # exclude the bound itself
+                integer:bool=False, # must be a whole number
+                fix:str=None): # what to do instead (default: pass a value in the range)
+    "Return `v` if it is a finite number in the range, else raise `ECGScanError` naming the value, the range and the fix"
+    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and (not integer or float(v).is_integer())
+    if ok: ok = (lo is None or (v>lo if lo_open else v>=lo)) and (hi is None or (v<hi if hi_open else v<=hi))
+    if not ok:
+        raise ECGScanError(f"{name} {v!r} is out of range: it must be {_range_text(lo, hi, lo_open, hi_open, integer)}; "
+                           f"{fix or 'pass a value in that range'}")
+    return v
+
+def parse_numbers(name:str, # the option, e.g. '--fracs'
+                  s:str, # comma-separated values, e.g. '0.01,0.1,1'
+                  integer:bool=False, example:str='0,1,2', **rng) -> list:
+    "The comma-separated numbers in `s`, each checked with `check_range(name, v, **rng)`"
+    try: vals = [(int if integer else float)(o) for o in str(s).split(',') if o.strip()]
+    except ValueError: vals = None
+    if not vals: raise ECGScanError(f"{name} {s!r}: expected comma-separated {'integers' if integer else 'numbers'}, e.g. {example}")
+    return [check_range(name, v, integer=integer, **rng) for v in vals]
+
+# %% ../nbs/00_signals.ipynb #c12a0004
+def check_writable(path, # where the command will write
+                   folder:bool=True, # a folder (created here if needed) or a file (its folder is created)
+                   name:str='--out') -> Path:
+    "`path`, after making sure it can be written: raise `ECGScanError` now rather than an `OSError` after the work"
+    p = Path(path)
+    if folder and p.exists() and not p.is_dir(): raise ECGScanError(f"{name} {p} is a file; pass a folder (a new or existing directory)")
+    if not folder and p.is_dir(): raise ECGScanError(f"{name} {p} is a folder; pass a file name, e.g. {p/'out'}")
+    d = p if folder else p.parent
+    try: d.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError): raise ECGScanError(f"{name} {p}: a part of the path is a file, not a folder; choose another location")
+    except OSError as e: raise ECGScanError(f"{name} {p}: cannot create the folder {d} ({e.strerror}); choose a writable location")
+    try: tempfile.TemporaryFile(dir=d).close()
+    except OSError as e: raise ECGScanError(f"{name} {p}: cannot write in {d} ({e.strerror}); choose a writable location")
+    return p
+
+# %% ../nbs/00_signals.ipynb #c12a0007
+def _side(p:Path, s:str) -> Path: return p.with_name(p.name+s)
+
+def recover_folder(dest) -> Path:
+    "Put the newest complete copy of `dest` in place after an interrupted `atomic_folder`; `dest` (which may not exist)"
+    dest = Path(dest); new,old = _side(dest, '.new'),_side(dest, '.old')
+    if (new/'.complete').exists():
+        if dest.exists():
+            if old.exists(): shutil.rmtree(old)
+            dest.rename(old)
+        new.rename(dest)
+    elif new.exists(): shutil.rmtree(new) # never finished: the copy in `dest` (or `.old`) is the newest complete one
+    if old.exists():
+        if dest.exists(): shutil.rmtree(old)
+        else: old.rename(dest)
+    return dest
+
+@contextlib.contextmanager
+def atomic_folder(dest):
+    "Write a folder atomically: `with atomic_folder(p) as tmp:` write into `tmp`; on success it replaces `p`"
+    dest = recover_folder(dest); new,old = _side(dest, '.new'),_side(dest, '.old')
+    new.mkdir(parents=True)
+    yield new
+    (new/'.complete').touch()
+    if dest.exists(): dest.rename(old)
+    new.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_signals.ipynb #9710f2bd
 def samples_path(*parts:str) -> Path:
@@ -93,10 +169,16 @@ class Header:
     files:list; sig_names:list; units:list; gains:list
     comments:dict = field(default_factory=dict) # `# Key: value` lines, e.g. Age, Sex, Dx
     quirk:bool = False # the record line names the record with a file suffix (PhysioNet 2021)
+    fmts:list = field(default_factory=list) # (format, samples per frame, byte offset) of each signal
+
+def printable(path) -> str:
+    "`path` as text that can always be printed (bytes of a name that are not UTF-8 become U+FFFD)"
+    return os.fsencode(str(path)).decode('utf-8', 'replace')
 
 def read_header(path) -> Header:
     "Parse the WFDB header at `path` (`.hea`, or the record path without suffix)"
     path = Path(path)
+    if printable(path)!=str(path): raise RecordError(printable(path), "the file name is not valid UTF-8; rename the record's files (e.g. with convmv)")
     if path.suffix!='.hea': path = path.with_name(path.name+'.hea')
     if not path.exists(): raise RecordError(path, "header file not found; pass the path of an existing .hea file")
     try: lines = path.read_text(errors='replace').splitlines()
@@ -116,14 +198,19 @@ def read_header(path) -> Header:
         n = int(rec[3]) if len(rec)>3 else 0
         sigs = body[1:1+n_sig]
         if len(sigs)<n_sig: raise ValueError(f"{n_sig} signals announced, {len(sigs)} described")
-    except (IndexError,ValueError) as e: raise RecordError(path, f"not a valid WFDB header ({e})")
+    except (IndexError,ValueError) as e:
+        hint = ("; the file name has a space, which WFDB record names cannot hold: rename the files (e.g. with _) and the "
+                "header's first line") if re.search(r'\s', path.stem) else ''
+        raise RecordError(path, f"not a valid WFDB header ({e}){hint}")
     def _gain(tok):
         m = re.match(r'([-+\d.eE]+)(?:\(([-\d]+)\))?(?:/(.*))?$', tok)
         return (float(m.group(1)) if m else 200., (m.group(3) if m and m.group(3) else 'mV'))
     gu = [_gain(s[2]) if len(s)>2 else (200.,'mV') for s in sigs]
     quirk = bool(re.search(r'\.(mat|dat|hea)$', name))
+    fm = [re.match(r'(\d+)(?:x(\d+))?(?::\d+)?(?:\+(\d+))?', s[1]) if len(s)>1 else None for s in sigs]
+    fmts = [(m.group(1), int(m.group(2) or 1), int(m.group(3) or 0)) if m else ('16',1,0) for m in fm]
     return Header(path, re.sub(r'\.(mat|dat|hea)$','',name), fs, n, [s[0] for s in sigs], [s[-1] if len(s)>8 else f'ch{i}' for i,s in enumerate(sigs)],
-                  [u for g,u in gu], [g for g,u in gu], comments, quirk)
+                  [u for g,u in gu], [g for g,u in gu], comments, quirk, fmts)
 
 # %% ../nbs/00_signals.ipynb #d804b11f
 _MV = {'mv':1., 'millivolt':1., 'uv':1e-3, 'µv':1e-3, 'μv':1e-3, 'microvolt':1e-3, 'v':1e3, 'volt':1e3, '':1.}
@@ -153,6 +240,19 @@ def _wfdb():
         import wfdb
     return wfdb
 
+_BYTES = {'8':1, '16':2, '24':3, '32':4, '61':2, '80':1, '160':2, '212':1.5, '310':4/3, '311':4/3}
+
+def _check_sizes(hdr:Header):
+    "Raise `RecordError` if a signal file is shorter than the header says (a truncated copy or download)"
+    if not hdr.n_samples or len(hdr.fmts)!=len(hdr.files): return
+    need = {}
+    for f,(fmt,spf,off) in zip(hdr.files, hdr.fmts):
+        if fmt not in _BYTES: return # compressed or unusual formats: leave the check to wfdb
+        b,o = need.get(f, (0.,0)); need[f] = (b+_BYTES[fmt]*spf, max(o, off))
+    for f,(b,off) in need.items():
+        want,got = off+math.ceil(b*hdr.n_samples),(hdr.path.parent/f).stat().st_size
+        if got<want: raise RecordError(hdr.path, f"signal file {f} ends after {got:,} of {want:,} bytes (truncated copy or download?); copy it again")
+
 def read_wfdb(path) -> tuple:
     "Read a WFDB record as `(sig, fs, lead_names, header)`, `sig` float32 in mV with shape (n_leads, n_samples)"
     wfdb = _wfdb()
@@ -160,6 +260,7 @@ def read_wfdb(path) -> tuple:
     stem = hdr.path.with_suffix('')
     missing = [f for f in set(hdr.files) if not (hdr.path.parent/f).exists()]
     if missing: raise RecordError(hdr.path, f"signal file {', '.join(sorted(missing))} named in the header is missing; copy it next to the .hea file")
+    _check_sizes(hdr)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore') # wfdb 4.3 triggers pandas deprecation warnings on every read
@@ -256,7 +357,8 @@ def signal_issues(sig:np.ndarray, # shape (12, n_samples), mV
     bad = ~np.isfinite(sig)
     for i in np.flatnonzero(bad.any(-1)): out.append(f"{names[i]} has {bad[i].sum()} NaN/inf samples")
     if not np.nan_to_num(sig).any(): return out+["all samples are zero"]
-    with np.errstate(invalid='ignore'):
+    with np.errstate(invalid='ignore'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # an all-NaN lead: reported above
         ptp = np.nanmax(np.where(bad, np.nan, sig), -1) - np.nanmin(np.where(bad, np.nan, sig), -1) if sig.shape[-1] else np.zeros(len(sig))
     flat = [names[i] for i in range(len(sig)) if not ptp[i]>=flat_mv]
     if flat: out.append(f"flat lead(s) {', '.join(flat)} (peak-to-peak < {flat_mv} mV)")
@@ -266,13 +368,17 @@ def signal_issues(sig:np.ndarray, # shape (12, n_samples), mV
 def load_ecg(path, # `.hea` (or record path without suffix), or an original CPSC-2018 `.mat`
              start:float=0., # seconds to skip before the 10 s window
              check:bool=True, # raise on NaN, flat leads or all-zero signals
-             derive:bool=False # derive missing III/aVR/aVL/aVF from I and II
+             derive:bool=False, # derive missing III/aVR/aVL/aVF from I and II
+             pad:bool=False # zero-pad a record shorter than 10 s (otherwise it is an error)
             ) -> np.ndarray:
     "Standard 12 x 5000 float32 mV signal of the record at `path`"
     p = Path(path)
     if p.suffix=='.mat' and not p.with_suffix('.hea').exists(): sig,fs,names,_ = read_cpsc_mat(p)
     else: sig,fs,names,_ = read_wfdb(p.with_suffix('') if p.suffix in ('.hea','.mat','.dat') else p)
-    x,_ = standardize(sig, fs, names, src=p, start=start, derive=derive)
+    x,padded = standardize(sig, fs, names, src=p, start=start, derive=derive)
+    if padded and not pad:
+        raise RecordError(p, f"record is {sig.shape[-1]/fs:.1f} s long ({sig.shape[-1]:,} samples at {fs:g} Hz) after skipping {start:g} s; "
+                             f"ecg_scan uses {N/FS:g} s windows: pass pad=True (--pad) to zero-pad it, or leave it out")
     if check and (iss := signal_issues(x)): raise RecordError(p, '; '.join(iss))
     return x
 
@@ -280,7 +386,8 @@ def load_ecg(path, # `.hea` (or record path without suffix), or an original CPSC
 def show_ecg(sig:np.ndarray, # shape (12, n) in mV, `LEADS` order
              fs:float=FS, title:str=None, names:list=LEADS,
              sig2:np.ndarray=None, # optional second signal drawn over the first (e.g. a reconstruction)
-             labels=('signal','reconstruction'), secs:float=None, figsize=None):
+             labels=('signal','reconstruction'), secs:float=None, figsize=None,
+             common:bool=False): # one mV scale on every lead, with ticks (amplitudes comparable across leads)
     "Plot the leads of `sig` stacked, one row per lead (and `sig2` overlaid); returns the figure"
     import matplotlib.pyplot as plt
     n = sig.shape[-1] if secs is None else int(secs*fs)
@@ -290,9 +397,14 @@ def show_ecg(sig:np.ndarray, # shape (12, n) in mV, `LEADS` order
         ax.plot(t, sig[i,:n], 'k', lw=.6, label=labels[0])
         if sig2 is not None: ax.plot(t, sig2[i,:n], 'r', lw=.6, alpha=.8, label=labels[1])
         ax.set_ylabel(names[i], rotation=0, ha='right', va='center', fontsize=8)
-        ax.set_yticks([]); ax.spines[['top','right','left']].set_visible(False)
+        if not common: ax.set_yticks([])
+        ax.spines[['top','right'] + ([] if common else ['left'])].set_visible(False)
+    if common:
+        v = np.abs(np.nan_to_num(np.concatenate([sig[:, :n]] + ([] if sig2 is None else [sig2[:, :n]]), -1)))
+        lim = max(0.5, float(np.ceil(np.percentile(v, 99.9)*2)/2))
+        for ax in np.atleast_1d(axs): ax.set_ylim(-lim, lim); ax.set_yticks([-lim, 0, lim]); ax.tick_params(axis='y', labelsize=6)
     if sig2 is not None: np.atleast_1d(axs)[0].legend(loc='upper right', fontsize=7, ncol=2)
-    np.atleast_1d(axs)[-1].set_xlabel('s')
+    np.atleast_1d(axs)[-1].set_xlabel('s' + ('; every lead on the same scale, in mV' if common else ''))
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout(h_pad=0)
     return fig
@@ -377,7 +489,7 @@ def dataset_snr(folder, # searched recursively for WFDB headers
             x = reorder_leads(sig, names, p)[:6]
             if (iss := signal_issues(x, LIMB)): raise RecordError(p, '; '.join(iss))
             rows.append(dict(record=str(p.relative_to(folder).with_suffix('')), **derived_lead_snr(x)))
-        except RecordError as e: fails.append((str(p), e.reason))
+        except RecordError as e: fails.append((e.path, e.reason))
     return SNRReport(pd.DataFrame(rows, columns=['record']+DERIVED), fails)
 
 @call_parse
@@ -385,6 +497,12 @@ def snr_cmd(folder:str, # folder searched recursively for WFDB records (.hea + .
             csv:str=None # also write the per-record SNRs to this CSV file
            ):
     "Table 1 of the paper: SNR (dB) of III, aVR, aVL, aVF derived from I and II against the recorded leads"
+    if csv: check_writable(csv, folder=False, name='--csv')
     r = dataset_snr(folder)
+    if not len(r.per_record):
+        if not r.failures: raise ECGScanError(f"{folder}: no WFDB records (.hea headers) found; pass a folder of WFDB records")
+        p,why = r.failures[0]
+        raise ECGScanError(f"{folder}: none of the {len(r.failures)} record(s) could be measured (e.g. {p}: {why}); "
+                           f"`ecg-scan scan {folder} --validate` lists every record with its problem")
     print(r)
     if csv: r.per_record.to_csv(csv, index=False); print(f"per-record SNR written to {csv}")

@@ -723,6 +723,7 @@ def synth_cmd(out:str, # folder to write the records into (created if needed)
     "Write N SynthECG records (WFDB, 500 Hz, 12 leads, # Dx: SNOMED codes) and synth_records.csv with their reports and labels"
     if n < 1: raise ECGScanError(f"--n must be at least 1, got {n}")
     if start < 0: raise ECGScanError(f"--start must be non-negative, got {start}")
+    check_range('--noise', noise, 0, fix='0 gives clean signals, 1 the default nuisance')
     t = time.time()
     write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
     print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time()-t:.1f} s")

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/train.html.md"""
 
 # %% ../nbs/10_train.ipynb #eb3b932e
 from __future__ import annotations
-import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil
+import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil, socket
 from pathlib import Path
 from functools import partial
 import numpy as np, torch, torch.nn as nn
@@ -24,11 +24,12 @@ from .encoders import image_tensor
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
 # %% auto #0
-__all__ = ['TERMS', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data',
-           'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule', 'StopAtStep',
-           'NaNGuard', 'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'pretrain', 'pretrain_cmd',
-           'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config', 'count_flops', 'time_steps',
-           'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
+__all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
+           'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'check_config',
+           'RunLock', 'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops',
+           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
+           'bench_gpu']
 
 # %% ../nbs/10_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -74,18 +75,19 @@ class ScanDistributedDL(DistributedDL):
 
 # %% ../nbs/10_train.ipynb #37f59052
 def open_training_data(spec:str, # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
-                       seed:int=0) -> ECGDataset:
+                       seed:int=0,
+                       strict:bool=False, # raise on the first unusable record instead of leaving it out
+                       pad:bool=False, # zero-pad records shorter than 10 s
+                       progress:bool=True) -> ECGDataset:
     "The pretraining corpus named by `spec`"
     if spec.startswith('synth:') or spec=='synth':
         from ecg_scan.synth import synth_dataset
         n = spec.partition(':')[2] or '2000'
         if not n.isdigit() or int(n)<4: raise ECGScanError(f"--data {spec!r}: write synth:N with N >= 4 records, e.g. synth:2000")
         return synth_dataset(int(n), seed=seed)
-    if spec=='samples': return sample_dataset(validate=True, dx_report=True)
+    if spec=='samples': return sample_dataset(dx_report=True).validate(False, strict)
     if not Path(spec).exists(): raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
-    from ecg_scan.data import detect_layout
-    kw = dict(dx_report=True) if detect_layout(spec)=='physionet' else {}
-    return open_dataset(spec, **kw)
+    return open_dataset(spec, check=True, strict=strict, pad=pad, dx_report=True, progress=progress) # every signal read and checked once
 
 @dataclasses.dataclass
 class TrainData:
@@ -99,7 +101,8 @@ def prepare_data(ds:ECGDataset, size:int=224, seed:int=0, valid_frac:float=0.05,
                                "`ecg-scan scan FOLDER` lists them all")
     keep = [i for i,r in enumerate(ds.reports) if r and r.strip()]
     if not keep: raise ECGScanError(f"{ds.name}: no record has a report; pretraining aligns images with report text "
-                                    "(PhysioNet folders: the diagnosis names are used as text when dx_report=True)")
+                                    "(PhysioNet folders: the diagnosis names on each header's '# Dx:' line are used as text; "
+                                    "these records have none, so use a dataset with reports or labels)")
     if len(keep)<len(ds): notes.append(f"{len(ds)-len(keep)} record(s) without a report left out of pretraining")
     ds = ds.subset(keep)
     sp = ds.splits
@@ -198,8 +201,10 @@ class NaNGuard(Callback):
         bad = {k:float(v) for k,v in self.lossf.last.items() if not torch.isfinite(v).all()}
         if bad:
             step = getattr(self.learn, 'scan_step', 0)
-            raise TrainingDiverged(f"loss became non-finite at step {step} ({', '.join(f'{k}={v}' for k,v in bad.items())}); "
-                                   "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint")
+            why = ("a record in this batch has NaN/inf samples: open the data with `open_dataset(..., check=True)` (the CLI does) "
+                   "so that unusable records are left out" if not torch.isfinite(self.learn.yb[0]).all() else
+                   "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint")
+            raise TrainingDiverged(f"loss became non-finite at step {step} ({', '.join(f'{k}={v}' for k,v in bad.items())}); {why}")
 
 # %% ../nbs/10_train.ipynb #1a05f613
 TERMS = ['total','ctr','gram','mse','rule','hinge_ctr','hinge_gram']
@@ -273,8 +278,9 @@ class PeriodicValidate(Callback):
         if self.logger: self.logger.write(step, 'valid', res)
         if res['total']<self.best and not rank_distrib_():
             self.best = res['total']
-            _inner(self.learn.model).model.save_pretrained(self.out/'best')
-            (self.out/'best'/'best.json').write_text(json.dumps(dict(step=step, valid=res), indent=2))
+            with atomic_folder(self.out/'best') as tmp:
+                _inner(self.learn.model).model.save_pretrained(tmp)
+                (tmp/'best.json').write_text(json.dumps(dict(step=step, valid=res), indent=2))
 
 class Checkpoint(Callback):
     "Save `out/last` (weights + training state) every `every` steps, at the end, and on Ctrl-C"
@@ -291,14 +297,11 @@ class Checkpoint(Callback):
         print("\ninterrupt: saving a checkpoint at the end of this step (press Ctrl-C again to abort without saving)", file=sys.stderr)
     def save(self):
         if rank_distrib_(): return
-        tmp = self.out/'last.tmp'
-        if tmp.exists(): shutil.rmtree(tmp)
-        _inner(self.learn.model).model.save_pretrained(tmp)
         state = dict(step=self.sched.step, epoch=self.epoch, iter=int(self.iter)+1, n_iter=int(self.n_iter), best=self.val.best if self.val else None,
-                     opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [])
-        torch.save(state, tmp/'training_state.pt')
-        if (self.out/'last').exists(): shutil.rmtree(self.out/'last')
-        tmp.rename(self.out/'last')
+                     opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [], total=self.sched.total)
+        with atomic_folder(self.out/'last') as tmp: # a kill at any point leaves a complete last/ (see `recover_folder`)
+            _inner(self.learn.model).model.save_pretrained(tmp)
+            torch.save(state, tmp/'training_state.pt')
     def after_step(self):
         if self.sched.step % self.every == 0 or self.sched._stop(): self.save()
     def after_batch(self):
@@ -307,9 +310,70 @@ class Checkpoint(Callback):
     def after_fit(self):
         if self._old is not None: signal.signal(signal.SIGINT, self._old)
 
-# %% ../nbs/10_train.ipynb #44719641
-def _seed_all(seed):
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+# %% ../nbs/10_train.ipynb #c12a0202
+_INT1 = ('bs','steps','proj_dim','dec_d','dec_layers','dec_heads','dec_patch','text_max_len','lora_alpha')
+
+def check_config(cfg:ECGScanConfig) -> ECGScanConfig:
+    "`cfg` if every key is in its range; else an `ECGScanError` naming the key, its value, the range and the fix"
+    fix = lambda k: f"e.g. --set {k}={getattr(get_config('tiny'), k)}"
+    for k in _INT1: check_range(k, getattr(cfg, k), 1, integer=True, fix=fix(k))
+    for k in ('lr','temp_init'): check_range(k, getattr(cfg, k), 0, lo_open=True, fix=fix(k))
+    check_range('image_size', cfg.image_size, 32, integer=True, fix='e.g. --set image_size=224')
+    if cfg.image_width is not None: check_range('image_width', cfg.image_width, 32, integer=True, fix='e.g. --set image_width=448')
+    check_range('lora_r', cfg.lora_r, 0, integer=True, fix='0 turns LoRA off')
+    for k in ('augment_p','warmup','dec_mask_ratio','label_smoothing','lora_dropout'):
+        check_range(k, getattr(cfg, k), 0, 1, hi_open=k!='augment_p', fix=fix(k))
+    for k in ('wd','w_ctr','w_gram','w_mse','w_rule','w_e','w_g','pa_margin_same','pa_margin_other','pa_weight'):
+        check_range(k, getattr(cfg, k), 0, fix=fix(k))
+    for k,ok in dict(render=('random','standard'), rule_form=('paper','self'), gram_form=('volume','pairwise'), gram_anchor=('image','text','signal')).items():
+        if getattr(cfg, k) not in ok: raise ECGScanError(f"config key {k} = {getattr(cfg, k)!r}: use one of {', '.join(ok)}")
+    if cfg.layout!='random':
+        from ecg_scan.render import parse_layout
+        try: parse_layout(cfg.layout)
+        except ECGScanError as e: raise ECGScanError(f"config key layout: {e}, or 'random'") from None
+    return cfg
+
+# %% ../nbs/10_train.ipynb #c12a0205
+class RunLock:
+    "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
+    def __init__(self, out): self.path,self.f = Path(out)/'.lock',None
+    def __enter__(self):
+        try: import fcntl
+        except ImportError: return self
+        if rank_distrib_(): return self
+        f = open(self.path, 'a+')
+        try: fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0); who = f.read().strip() or 'another process'; f.close()
+            raise ECGScanError(f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out") from None
+        f.seek(0); f.truncate(); f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
+        self.f = f; return self
+    def __exit__(self, *exc):
+        if self.f: self.f.seek(0); self.f.truncate(); self.f.close(); self.f = None # closing releases the lock
+
+RUN_FILES = ('last','best','log.csv','config.json','tensorboard')
+
+def prepare_run(out, resume:bool=False, overwrite:bool=False) -> Path:
+    "Check run folder `out` (locked by the caller) for `resume` / a fresh start; `overwrite` removes an old run"
+    out = Path(out)
+    if resume and overwrite: raise ECGScanError("--resume continues a run and --overwrite deletes it: pass one of them")
+    for d in ('last','best'): recover_folder(out/d)
+    found = [f for f in RUN_FILES if (out/f).exists()]
+    if resume or not found: return out
+    if not overwrite:
+        raise ECGScanError(f"{out} already holds a run ({', '.join(found)}); pass --resume to continue it, "
+                           "--overwrite to delete it and start again, or another --out")
+    for f in found: shutil.rmtree(out/f) if (out/f).is_dir() else (out/f).unlink()
+    return out
+
+# %% ../nbs/10_train.ipynb #c12a0208
+def _extension_note(state:dict, cfg:ECGScanConfig):
+    "Say what the schedule does when a resumed run's total steps changed"
+    s,old = state['step'],state.get('total')
+    if old is None or old==cfg.steps or s>=cfg.steps: return
+    print(f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for {cfg.steps} steps, "
+          f"so the learning rate goes from {lr_at(s-1, old, cfg.lr, cfg.warmup):.3g} (step {s-1} of the old schedule) to "
+          f"{lr_at(s, cfg.steps, cfg.lr, cfg.warmup):.3g} at step {s}, then decays to 0 at step {cfg.steps}")
 
 def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('tiny')`, ...)
              data, # an `ECGDataset`, or a spec for `open_training_data` ('synth:N', 'samples', a folder)
@@ -320,9 +384,43 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
              seed:int=0, resume:bool=False, until:int=None, # stop after this step (as if interrupted)
              accum:int=1, clip:float=None, precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (GPU)
              cache_teacher:bool=True, augment=True, tensorboard:bool=False, wandb:bool=False,
-             progress:bool=True, device=None) -> Learner:
+             progress:bool=True, device=None,
+             overwrite:bool=False, # delete a run already in `out` and start again (else: an error, or `resume`)
+             strict:bool=False, pad:bool=False, # bad-record policy of a dataset folder (see `open_dataset`)
+             steps:int=None # with `resume`: the run's new total steps (a larger value extends a finished run)
+            ) -> Learner:
     "Pretrain ECG-Scan; returns the fastai `Learner` (its model's `ECGScan` is `learn.scan`)"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    check_config(cfg)
+    for k,v in dict(valid_every=valid_every, ckpt_every=ckpt_every, until=until, steps=steps).items():
+        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
+    check_range('--workers', workers, 0, integer=True, fix='0 renders in the main process')
+    check_range('--accum', accum, 1, integer=True, fix='1 means no gradient accumulation')
+    if clip is not None: check_range('--clip', clip, 0, lo_open=True, fix='e.g. --clip 1.0, or leave it out')
+    if precision not in ('fp32','bf16','fp16'): raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
+    dev = torch.device(device) if device else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if precision!='fp32' and dev.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
+    out = check_writable(out)
+    with RunLock(out):
+        if not rank_distrib_(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
+        return _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
+                         augment, tensorboard, wandb, progress, dev, strict, pad, steps)
+
+# %% ../nbs/10_train.ipynb #44719641
+def _seed_all(seed):
+    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+
+def _pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('tiny')`, ...)
+             data, # an `ECGDataset`, or a spec for `open_training_data` ('synth:N', 'samples', a folder)
+             out, # run folder: log.csv, config.json, last/, best/
+             valid_every:int=None, # validate every this many steps (default: 10 times per run)
+             ckpt_every:int=None, # checkpoint every this many steps (default: as valid_every)
+             workers:int=0, # DataLoader worker processes rendering images
+             seed:int=0, resume:bool=False, until:int=None, # stop after this step (as if interrupted)
+             accum:int=1, clip:float=None, precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (GPU)
+             cache_teacher:bool=True, augment=True, tensorboard:bool=False, wandb:bool=False,
+             progress:bool=True, device=None, strict:bool=False, pad:bool=False, steps:int=None) -> Learner:
+    "`pretrain` once the run folder is locked and checked"
+    out = Path(out)
     spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
     state = None
@@ -331,9 +429,10 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
         if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
         state = torch.load(lp, weights_only=False)
         if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
-        cfg = get_config(str(out/'last'/'config.json'))
+        cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
+        if not rank_distrib_(): _extension_note(state, cfg)
     _seed_all(seed)
-    ds = open_training_data(data, seed) if isinstance(data, str) else data
+    ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
     if not rank_distrib_():
         for n in td.notes: print(f"note: {n}")
@@ -372,7 +471,6 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     learn.recorder.valid_metrics = False
     learn.scan,learn.scan_step,learn.interrupted = m,start,False
     if precision!='fp32':
-        if device.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
         from fastai.callback.fp16 import MixedPrecision
         learn.add_cb(MixedPrecision(amp_mode=precision))
     cfg.save(out/'config.json')
@@ -388,7 +486,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
             trdl.epoch = self.epoch
             if state and self.epoch==start_epoch: trdl.skip = skip
     learn.add_cb(_Epoch())
-    if start>=total: print(f"{out}: already trained for {start} of {total} steps"); return learn
+    if start>=total: print(f"{out}: already trained for {start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
     from contextlib import ExitStack
     with ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
@@ -412,14 +510,17 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
                  ckpt_every:int=None, # checkpoint every N steps (default: as --valid-every)
                  workers:int=0, # DataLoader worker processes rendering images
                  seed:int=0, # seeds data order, renders and model randomness
-                 resume:store_true=False, # continue the run in --out from its last checkpoint
+                 resume:store_true=False, # continue the run in --out from its last checkpoint (with a larger --steps: extend it)
+                 overwrite:store_true=False, # delete the run already in --out and start again
                  until:int=None, # stop after this step (resume later with --resume)
                  accum:int=1, # gradient accumulation: micro-batches per optimizer step
                  clip:float=None, # clip the gradient norm to this value
                  precision:str='fp32', # fp32, bf16 or fp16 (bf16/fp16 need a GPU)
                  teacher_path:str=None, # D-BETA checkpoint (config teacher=dbeta) or a CLEAR teacher folder
                  no_teacher_cache:store_true=False, # run the signal teacher every step instead of caching its embeddings
-                 tensorboard:store_true=False, wandb:store_true=False # also log to TensorBoard / Weights & Biases
+                 tensorboard:store_true=False, wandb:store_true=False, # also log to TensorBoard / Weights & Biases
+                 strict:store_true=False, # stop at the first unusable record of a dataset folder (default: leave it out, with the reason)
+                 pad:store_true=False # zero-pad records shorter than 10 s (default: leave them out)
                 ):
     "Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m ecg_scan pretrain`)"
     if precision not in ('fp32','bf16','fp16'): raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
@@ -429,10 +530,11 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
     cfg = get_config(config, **ov)
     t0 = time.time()
     learn = pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision,
-                     cache_teacher=not no_teacher_cache, tensorboard=tensorboard, wandb=wandb)
+                     cache_teacher=not no_teacher_cache, tensorboard=tensorboard, wandb=wandb, overwrite=overwrite, strict=strict, pad=pad,
+                     steps=steps if resume else None)
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib_(): return 0
+    if rank_distrib_() or not val: return 0
     if learn.interrupted:
         print(f"interrupted after step {step}: checkpoint saved in {Path(out)/'last'}; continue with --resume", file=sys.stderr); return 130
     best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best<float('inf') else ''
