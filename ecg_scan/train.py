@@ -409,17 +409,9 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
 def _seed_all(seed):
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-def _pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('tiny')`, ...)
-             data, # an `ECGDataset`, or a spec for `open_training_data` ('synth:N', 'samples', a folder)
-             out, # run folder: log.csv, config.json, last/, best/
-             valid_every:int=None, # validate every this many steps (default: 10 times per run)
-             ckpt_every:int=None, # checkpoint every this many steps (default: as valid_every)
-             workers:int=0, # DataLoader worker processes rendering images
-             seed:int=0, resume:bool=False, until:int=None, # stop after this step (as if interrupted)
-             accum:int=1, clip:float=None, precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (GPU)
-             cache_teacher:bool=True, augment=True, tensorboard:bool=False, wandb:bool=False,
-             progress:bool=True, device=None, strict:bool=False, pad:bool=False, steps:int=None) -> Learner:
-    "`pretrain` once the run folder is locked and checked"
+def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
+              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
+    "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s)"
     out = Path(out)
     spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
