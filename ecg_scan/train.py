@@ -43,7 +43,7 @@ class ScanData(torch.utils.data.Dataset):
         self.epoch = 0
     def __len__(self): return len(self.ds)
     def __getitem__(self, i):
-        from ecg_scan.render import ecg_image
+        from ecg_scan.augment import ecg_image
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         sig = self.ds.signal(i)
         aug = self.augment if rng.random()<self.augment_p else False

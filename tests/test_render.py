@@ -5,7 +5,8 @@ import numpy as np, cv2
 import pytest
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS
-from ecg_scan.render import render_ecg, RenderMeta, load_render, extraction_errors, RenderConfig, ecg_image
+from ecg_scan.render import render_ecg, RenderMeta, load_render, extraction_errors, RenderConfig
+from ecg_scan.augment import ecg_image
 from ecg_scan.augment import default_augment
 
 def _trace_from_json(img, d, panel):
