@@ -425,7 +425,7 @@ def goldberger_residuals(sig):
     return _stack([sig[...,3,:]-d['aVR'], sig[...,4,:]-d['aVL'], sig[...,5,:]-d['aVF']], -2)
 
 def einthoven_projection(sig) -> tuple:
-    "$(I_{ref}, II_{ref}, III_{ref})$: the orthogonal projection of (I, II, III) onto the plane II = I + III"
+    "$(I_{ref}, II_{ref}, III_{ref})$ of the paper's equation (6): the orthogonal projection of (I, II, III) onto the plane II = I + III"
     r = einthoven_residual(sig)/3
     return sig[...,0,:]+r, sig[...,1,:]-r, sig[...,2,:]+r
 
