@@ -105,7 +105,7 @@ class Crop(GeomAug):
         tx,ty = rng.uniform(-1,1,2)*.08*s*np.array([w,h])
         return np.array([[zx,0,(1-zx)*w/2+tx],[0,zy,(1-zy)*h/2+ty],[0,0,1.]])
 
-# %% ../nbs/05_augment.ipynb #c4df922a
+# %% ../nbs/05_augment.ipynb #7a625c28
 _BANK = 768
 
 @lru_cache(maxsize=None)
@@ -158,6 +158,7 @@ class PaperTexture(Aug):
         f += noise(rng, h, w, 'fibre')*rng.uniform(.3,1)*.02*s
         return _mul(img, f, tint)
 
+# %% ../nbs/05_augment.ipynb #c4df922a
 class Creases(Aug):
     "Fold lines near the halves and thirds of the page: a dark valley beside a bright ridge, and the facets lit differently"
     def apply(self, img, rng):
@@ -222,7 +223,7 @@ class BlackWhite(Aug):
             g = cv2.LUT(g, lut.astype(np.uint8))
         return cv2.merge([g,g,g])
 
-# %% ../nbs/05_augment.ipynb #5e6fca86
+# %% ../nbs/05_augment.ipynb #0ca19652
 class Lighting(Aug):
     "Uneven light of a phone photo: a brightness gradient, vignetting, and half the time a soft-edged shadow"
     def apply(self, img, rng):
@@ -282,6 +283,7 @@ class ScanNoise(Aug):
             for (px,py) in pts: cv2.circle(out, (int(px),int(py)), max(1,int(min(h,w)/400)), (int(rng.integers(30,120)),)*3, -1, cv2.LINE_AA)
         return out
 
+# %% ../nbs/05_augment.ipynb #5e6fca86
 class JPEG(Aug):
     "JPEG compression at a quality between 90 and `90-60*strength`"
     def apply(self, img, rng):

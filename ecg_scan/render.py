@@ -284,7 +284,7 @@ def _text_mask(cfg) -> tuple:
     m,boxes = _TEXT.get(('all',)+tuple(_text_keys(cfg, g)), make)
     return m.copy(),boxes
 
-# %% ../nbs/04_render.ipynb #5b9d7a01
+# %% ../nbs/04_render.ipynb #69f32140
 _SHIFT = 4
 
 @lru_cache(maxsize=1)
@@ -326,6 +326,8 @@ class _Group:
     x_first:np.ndarray; x_last:np.ndarray
 
 _PLANS = {}
+
+# %% ../nbs/04_render.ipynb #938ed3af
 def _plan(cfg, g) -> list:
     "Signal-independent part of drawing the traces: gather indices, buckets, x coordinates (cached)"
     key = _geom_key(cfg)
@@ -385,6 +387,7 @@ def _traces(sig, cfg, g, want_boxes=False):
                 for i,a,c,lo,hi in zip(gr.idx, gr.x_first, gr.x_last, np.nanmin(y, 1), np.nanmax(y, 1)): boxes[i] = (a, lo, c, hi)
     return polys,boxes
 
+# %% ../nbs/04_render.ipynb #5b9d7a01
 _MARKS = {}
 def _marks(cfg, g) -> list:
     "Polylines (px, `_SHIFT` bits) of the calibration pulses and column separators (cached)"
