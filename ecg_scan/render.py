@@ -281,7 +281,7 @@ def _text_mask(cfg) -> tuple:
             np.maximum(m[r0:r0+len(band)], band, out=m[r0:r0+len(band)])
             boxes += b
         return m,boxes
-    m,boxes = _TEXT.get(('all',)+tuple(_text_keys(cfg, g)), make)
+    m,boxes = _TEXT.get(('all', g.h, g.w)+tuple(_text_keys(cfg, g)), make) # the size too: a page without text has no other key
     return m.copy(),boxes
 
 # %% ../nbs/04_render.ipynb #69f32140
