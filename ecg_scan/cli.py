@@ -119,7 +119,7 @@ def bench_cmd(name:str, # which benchmark: synth, render, model, train, gpu, or 
     if bad: raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_','-')}")
     f(**kw)
 
-# %% ../nbs/12_cli.ipynb #c585b08a
+# %% ../nbs/12_cli.ipynb #34359afa
 _IMG_EXT = ('.png','.jpg','.jpeg','.bmp','.tif','.tiff','.webp')
 
 def _image_files(paths:list) -> list:
@@ -160,6 +160,7 @@ def load_images(files:list, size,
 
 def _batches(n, bs): return [(i, min(n, i+bs)) for i in range(0, n, bs)]
 
+# %% ../nbs/12_cli.ipynb #c585b08a
 @call_parse
 def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
               images:str, # an image file or a folder of images (several: separate with commas)
