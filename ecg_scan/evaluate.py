@@ -20,7 +20,7 @@ __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_pr
            'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'plot_log', 'md_table', 'encoder_suite',
            'suite_features', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model',
            'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd',
-           'run_demo']
+           'run_demo', 'demo_cmd']
 
 # %% ../nbs/11_evaluate.ipynb #1d11aee8
 def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
@@ -300,13 +300,13 @@ def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
               strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
              ):
     "Linear probing (MERL protocol) of a pretrained image encoder: macro AUROC at 1/10/100 % of the labels"
-    from ecg_scan.cli import _model
+    from ecg_scan.model import load_model
     if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     fr = parse_numbers('--fracs', fracs, lo=0, hi=1, lo_open=True, example='0.01,0.1,1')
     sd = parse_numbers('--seeds', seeds, integer=True); check_range('--epochs', epochs, 1, integer=True)
     if out: check_writable(out, folder=False)
     if cache: check_writable(cache, name='--cache')
-    m = _model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
+    m = load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
     parts = _split3(ds)
     classes = [c for c in ds.classes if parts['train'].label_matrix([c]).sum()>0]
     fc = FeatureCache(cache); suite = encoder_suite(m, baselines)
@@ -333,10 +333,10 @@ def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best
                  strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
                 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
-    from ecg_scan.cli import _model
+    from ecg_scan.model import load_model
     if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     if out: check_writable(out, folder=False)
-    m = _model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
+    m = load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
     if split!='all':
         if split not in ds.splits: raise ECGScanError(f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all")
         ds = ds.by_split(split)
@@ -759,3 +759,22 @@ Median over records of SNR (dB) and Pearson r, all leads. The classic digitiser 
     (out/'results.json').write_text(json.dumps(R, indent=1, default=float))
     say(f"report written to {out/'report.html'} (and report.md, results.json)")
     return out/'report.html'
+
+# %% ../nbs/11_evaluate.ipynb #1a70ede0
+@call_parse
+def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
+             n_synth:int=2000, # SynthECG records
+             steps:int=None, # pretraining steps (default: the preset's)
+             bs:int=None, # batch size (default: the preset's)
+             seed:int=0,
+             workers:int=0, # DataLoader worker processes rendering images
+             probe_epochs:int=100, # epochs of each linear probe (the MERL protocol uses 100)
+             config:str='small' # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
+            ):
+    "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
+    if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
+    for k,v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
+        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
+    check_range('--workers', workers, 0, integer=True); check_writable(out)
+    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs, config=config)
+    print(f"report: {p}")

@@ -134,7 +134,7 @@ def soft_lead_loss(pred:torch.Tensor, # (B, 12, n) predicted signals in `LEADS` 
 @dataclass
 class LossWeights:
     "Weights of ECG-Scan's loss terms (paper defaults)"
-    ctr:float = 0.1; gram:float = 0.05; mse:float = 1.0; rule:float = 0.1 # L = ctr*L_ctr + gram*L_gram + mse*(L_mse + rule*L_rule)
+    ctr:float = 0.1; gram:float = 0.05; mse:float = 1.0; rule:float = 0.1 # alpha, theta, beta, w_rule of eq. (8)-(9), combined in `ecg_scan_loss`
     w_e:float = 0.5; w_g:float = 0.5 # Einthoven and Goldberger parts of L_rule
     label_smoothing:float = 0.1 # for L_ctr
     gram_anchor:str = 'image'

@@ -11,8 +11,10 @@ import numpy as np, pandas as pd
 from .signals import *
 
 # %% auto #0
-__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'clean', 'live_leads', 'detect_r_peaks', 'classify_beats', 'measure_ecg',
-           'plot_median_beat', 'criteria', 'measured_labels', 'measure_dataset', 'agreement']
+__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'clean', 'live_leads', 'detect_r_peaks', 'classify_beats', 'filtered_beats',
+           'rr_rhythm', 'qrs_bounds', 'median_beats', 'qrs_measures', 't_wave', 'p_wave', 'flutter_diastole',
+           'flutter_locked', 'measure_ecg', 'plot_median_beat', 'criteria', 'measured_labels', 'measure_dataset',
+           'agreement']
 
 # %% ../nbs/02_measure.ipynb #580d0c19
 _IX = {l:i for i,l in enumerate(LEADS)}
@@ -117,23 +119,18 @@ def _nan_out(fs):
                 t_amp=nan12, n_pvc=0, n_pac=0, flutter_r=np.nan, atrial_rate=np.nan, lock_r=np.nan, lock_rate=np.nan,
                 v1_terminal=np.nan, lat_terminal=np.nan, v1_net=np.nan, lat_net=np.nan)
 
-# %% ../nbs/02_measure.ipynb #5fd0a69a
-def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
-                fs:float=FS,
-                keep_beat:bool=False # also return the median beat and the wave boundaries on it
-               ) -> dict:
-    "Interval, axis, amplitude, ST-T and rhythm measurements of a 12-lead ECG, from the samples alone"
+# %% ../nbs/02_measure.ipynb #5fb07635
+def filtered_beats(sig:np.ndarray, # (12, n) in mV, `LEADS` order
+                   fs:float=FS) -> tuple:
+    "`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at 0.7 Hz, the live leads, the R peaks"
     from scipy.signal import sosfiltfilt
-    from scipy.ndimage import uniform_filter1d
-    ms = lambda v: int(round(v*fs/1000))
-    xa = clean(sig, fs, 100); x = clean(xa, fs, 40); live = live_leads(x); n = x.shape[1]
-    out = _nan_out(fs)
-    pk = detect_r_peaks(x, fs)
-    out['n_beats'] = len(pk)
-    if len(pk) < 4: return out
-    hp = sosfiltfilt(_sos('highpass', .7, fs, 2), x, axis=-1)
-    pk,dom,ect,c = classify_beats(hp, pk, fs)
-    # RR intervals
+    xa = clean(sig, fs, 100); x = clean(xa, fs, 40)
+    return xa, x, sosfiltfilt(_sos('highpass', .7, fs, 2), x, axis=-1), live_leads(x), detect_r_peaks(x, fs)
+
+def rr_rhythm(pk:np.ndarray, # R peaks (samples)
+              dom:np.ndarray, ect:np.ndarray, c:np.ndarray, # from `classify_beats`: dominant and ectopic beats, correlation with the template
+              fs:float=FS) -> dict:
+    "RR intervals `rr` (s), premature beats `prem`, the irregularity `irr` of the clean intervals, the sinus `RR`, the rate and the PVC count"
     rr = np.diff(pk)/fs
     nn = dom[1:] & dom[:-1]
     med = np.median(rr[nn] if nn.sum() >= 2 else rr)
@@ -146,30 +143,47 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
     irr = irr_of(rrn)
     sinus_iv = nn & ~prem[1:] & ~ect_like[:-1]
     RR = float(np.mean(rr[sinus_iv])) if sinus_iv.sum() >= 2 and irr < .08 else float(np.mean(rr))
-    out.update(rate=60/RR, rr_irr=irr, rr_irr_all=irr_of(rra), n_pvc=int((ect & (prem | (c < .6))).sum()))
-    # QRS onset and offset on the median high-passed beat
+    return dict(rr=rr, prem=prem, irr=irr, RR=RR, rate=60/RR, rr_irr=irr, rr_irr_all=irr_of(rra), n_pvc=int((ect & (prem | (c < .6))).sum()))
+
+# %% ../nbs/02_measure.ipynb #7a8e47cf
+def qrs_bounds(hp:np.ndarray, # (12, n) high-passed signal
+               pk:np.ndarray, dom:np.ndarray, live:np.ndarray, # R peaks, dominant beats, live leads
+               fs:float=FS) -> tuple:
+    "`(on, off)`: QRS onset and offset on the median high-passed beat, from the spatial velocity of the live leads"
+    ms = lambda v: int(round(v*fs/1000))
     pre,post = ms(500), ms(1000)
     H = np.median(_windows(hp, pk[dom], -pre, post), 0)
     sv = np.convolve(np.sqrt((np.diff(H[live], axis=-1)**2).sum(0)), np.ones(3)/3, 'same')
     c0 = pre - ms(60) + int(np.argmax(sv[pre-ms(60):pre+ms(60)]))
     thr = max(.05*sv[c0], 2*np.percentile(sv, 30)) + 1e-4
     on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150)); off = min(_crossing(sv, c0, max(thr, .08*sv[c0]), +1, ms(12)), c0 + ms(200))
-    # baseline through the PR segments, then the median beat
+    return on, off
+
+def median_beats(x:np.ndarray, xa:np.ndarray, # the 40 Hz and 100 Hz signals of `filtered_beats`
+                 pk:np.ndarray, dom:np.ndarray, on:int, live:np.ndarray, fs:float=FS) -> tuple:
+    "`(xb, B, M, Ma)`: `x` less a baseline through the PR segments, its beats, and the median beats at 40 Hz and 100 Hz (amplitudes), zero before the QRS"
+    ms = lambda v: int(round(v*fs/1000))
+    pre,post = ms(500), ms(1000)
     kn = pk + (on - pre) - ms(20)
     kv = _windows(x, kn, -ms(10), ms(10)).mean(-1)
-    base = np.stack([np.interp(np.arange(n), kn, kv[:,l]) for l in range(len(x))])
+    base = np.stack([np.interp(np.arange(x.shape[1]), kn, kv[:,l]) for l in range(len(x))])
     xb = x - base # 40 Hz: waves and rhythm
     B = _windows(xb, pk[dom], -pre, post)
     def _median(B):
         M = np.median(B, 0); M[~live] = np.nan
         M[live] -= M[live, on-ms(30):on-ms(10)].mean(1, keepdims=True)
         return M
-    M,Ma = _median(B),_median(_windows(xa - base, pk[dom], -pre, post)) # Ma (100 Hz): amplitudes
+    return xb, B, _median(B), _median(_windows(xa - base, pk[dom], -pre, post))
+
+# %% ../nbs/02_measure.ipynb #6814d1ca
+def qrs_measures(Ma:np.ndarray, # (12, 750) median beat at 100 Hz
+                 on:int, off:int, live:np.ndarray, RR:float, fs:float=FS) -> dict:
+    "QRS duration and axis, limb and Sokolow-Lyon voltages, terminal and net QRS forces in V1 and I/V6, and the ST level"
+    ms = lambda v: int(round(v*fs/1000))
     qrs = Ma[:, on:off+1]
     ar = np.nansum(qrs, 1)/fs
-    out['qrs'] = (off-on)/fs*1000
-    out['axis'] = float(np.degrees(np.arctan2(ar[_IX['aVF']]*2/math.sqrt(3), ar[_IX['I']])))
-    out['limb_qrs'] = float(np.nanmax(np.ptp(qrs[:6], axis=1)))
+    out = dict(qrs=(off-on)/fs*1000, axis=float(np.degrees(np.arctan2(ar[_IX['aVF']]*2/math.sqrt(3), ar[_IX['I']]))),
+               limb_qrs=float(np.nanmax(np.ptp(qrs[:6], axis=1))))
     if live[_IX['V1']] and (live[_IX['V5']] or live[_IX['V6']]):
         out['sokolow'] = float(max(0, -np.nanmin(qrs[_IX['V1']])) + np.nanmax(qrs[[_IX['V5'],_IX['V6']]]))
     term = slice(max(on, off-ms(40)), off+1)
@@ -178,38 +192,49 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
                lat_terminal=float(np.mean([np.sum(Ma[l, term])/fs*1000 for l in lat])) if lat else np.nan,
                lat_net=float(np.mean([ar[l]*1000 for l in lat])) if lat else np.nan)
     out['st'] = Ma[:, off + ms(40 if 60/RR > 100 else 60)]
-    # T wave
+    return out
+
+def t_wave(M:np.ndarray, Ma:np.ndarray, # median beats at 40 and 100 Hz
+           on:int, off:int, RR:float, fs:float=FS) -> tuple:
+    "`(te, measures)`: the T end (200 ms after J when no T wave is found) and the T amplitudes, QT and QTc"
+    ms = lambda v: int(round(v*fs/1000))
     rms = np.sqrt(np.nanmean(M**2, 0))
     t_lo,t_hi = off + ms(80), min(off + ms(450), on + int(.7*RR*fs), M.shape[1]-2)
     te = off + ms(200)
-    if t_hi - t_lo > ms(20):
-        tp = t_lo + int(np.argmax(rms[t_lo:t_hi]))
-        dr = np.diff(rms)
-        seg = dr[tp:min(tp+ms(250), on + int(RR*fs) - ms(30), len(dr))]
-        ks = tp + int(np.argmin(seg)) if len(seg) else tp
-        te = min(ks + int(round(rms[ks]/max(-dr[ks], 1e-6))) if dr[ks] < 0 else ks, tp + ms(250))
-        out.update(t_amp=Ma[:, tp], qt=(te-on)/fs*1000, qtc=(te-on)/fs*1000/math.sqrt(RR))
-    # P wave
+    if t_hi - t_lo <= ms(20): return te, {}
+    tp = t_lo + int(np.argmax(rms[t_lo:t_hi]))
+    dr = np.diff(rms)
+    seg = dr[tp:min(tp+ms(250), on + int(RR*fs) - ms(30), len(dr))]
+    ks = tp + int(np.argmin(seg)) if len(seg) else tp
+    te = min(ks + int(round(rms[ks]/max(-dr[ks], 1e-6))) if dr[ks] < 0 else ks, tp + ms(250))
+    return te, dict(t_amp=Ma[:, tp], qt=(te-on)/fs*1000, qtc=(te-on)/fs*1000/math.sqrt(RR))
+
+# %% ../nbs/02_measure.ipynb #1885ae77
+def p_wave(M:np.ndarray, B:np.ndarray, # median beat (40 Hz) and the beats it is the median of
+           on:int, te:int, RR:float, live:np.ndarray, fs:float=FS) -> dict:
+    "P amplitude, beat-to-beat P correlation, presence and the PR interval, searched between the previous T and the QRS"
+    ms = lambda v: int(round(v*fs/1000))
     s0 = max(on - ms(450), on - int(RR*fs) + (te - on) - ms(40), 0); s1 = on - ms(25)
     pl = [_IX[l] for l in ('I','II','aVF','V1') if live[_IX[l]]]
-    if s1 - s0 > ms(40) and pl:
-        prms = np.convolve(np.sqrt(np.mean(M[pl, s0:s1]**2, 0)), np.ones(ms(16))/ms(16), 'same')
-        lo = ms(40) if s1 - s0 > ms(100) else 0 # the first 40 ms may still hold the end of the T wave
-        pp = lo + int(np.argmax(prms[lo:])); pamp = float(np.max(np.abs(M[pl, s0+lo:s1])))
-        seg = B[:, pl, s0+max(0, pp-ms(70)):s0+min(s1-s0, pp+ms(70))]
-        seg = (seg - seg.mean(-1, keepdims=True)).reshape(len(B), -1)
-        tot = seg.sum(0) # each beat against the mean of the others
-        pcorr = float(np.median(_corr(seg, (tot[None] - seg)/max(len(seg)-1, 1))))
-        fl,k = np.median(prms),pp
-        while k > 0 and prms[k] > fl + .05*(prms[pp]-fl) and prms[k-1] <= prms[k] + .002: k -= 1
-        out.update(p_amp=pamp, p_corr=pcorr, p_present=bool(pamp >= .04 and pcorr >= .7), pr=(on - (s0+k))/fs*1000)
-    if not out['p_present'] or irr >= .08: out['rate'] = 60/float(np.mean(rr)) # not sinus: the rate of all beats
-    nxt,prv = np.r_[rr, np.inf],np.r_[np.inf, rr]
-    out['n_pac'] = int((dom & prem & (nxt > 1.1*prv)).sum()) if irr < .08 else 0
-    # flutter waves in long diastoles
-    al = [_IX[l] for l in ('II','III','aVF','V1') if live[_IX[l]]]
+    if s1 - s0 <= ms(40) or not pl: return {}
+    prms = np.convolve(np.sqrt(np.mean(M[pl, s0:s1]**2, 0)), np.ones(ms(16))/ms(16), 'same')
+    lo = ms(40) if s1 - s0 > ms(100) else 0 # the first 40 ms may still hold the end of the T wave
+    pp = lo + int(np.argmax(prms[lo:])); pamp = float(np.max(np.abs(M[pl, s0+lo:s1])))
+    seg = B[:, pl, s0+max(0, pp-ms(70)):s0+min(s1-s0, pp+ms(70))]
+    seg = (seg - seg.mean(-1, keepdims=True)).reshape(len(B), -1)
+    tot = seg.sum(0) # each beat against the mean of the others
+    pcorr = float(np.median(_corr(seg, (tot[None] - seg)/max(len(seg)-1, 1))))
+    fl,k = np.median(prms),pp
+    while k > 0 and prms[k] > fl + .05*(prms[pp]-fl) and prms[k-1] <= prms[k] + .002: k -= 1
+    return dict(p_amp=pamp, p_corr=pcorr, p_present=bool(pamp >= .04 and pcorr >= .7), pr=(on - (s0+k))/fs*1000)
+
+# %% ../nbs/02_measure.ipynb #1c71c783
+def flutter_diastole(xb:np.ndarray, pk:np.ndarray, on:int, te:int, live:np.ndarray, fs:float=FS) -> tuple:
+    "`(r, atrial rate)`: the best autocorrelation, at 150-270 ms, of the slope in long diastoles (T end to QRS) in II, III, aVF, V1"
+    ms = lambda v: int(round(v*fs/1000))
+    pre,n = ms(500),xb.shape[1]
     best = (0., np.nan)
-    for l in al:
+    for l in [_IX[l] for l in ('II','III','aVF','V1') if live[_IX[l]]]:
         acs,wts = [],[]
         for k in range(1, len(pk)):
             a0,a1 = pk[k-1] + (te - pre) + ms(30), pk[k] + (on - pre) - ms(20)
@@ -220,23 +245,53 @@ def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
         if acs:
             L = min(len(a) for a in acs); ac = np.average([a[:L] for a in acs], axis=0, weights=wts)
             if ac.max() > best[0]: best = (float(ac.max()), 60/((ms(150) + int(np.argmax(ac)))/fs))
-    # flutter waves locked to the QRS: the median cycle repeats at RR/k
+    return best
+
+def flutter_locked(M:np.ndarray, on:int, off:int, RR:float, irr:float, live:np.ndarray, fs:float=FS) -> tuple:
+    "`(r, atrial rate)`: flutter waves locked to the QRS, the median cycle's slope correlated with itself shifted by RR/k, outside the QRS"
+    from scipy.ndimage import uniform_filter1d
+    ms = lambda v: int(round(v*fs/1000))
+    al = [_IX[l] for l in ('II','III','aVF','V1') if live[_IX[l]]]
     RRs,c1 = int(round(RR*fs)),off + ms(20)
     lock = (0., np.nan)
-    if c1 + RRs <= M.shape[1] and al and irr < .08:
-        cyc = M[al, c1:c1+RRs]
-        res = uniform_filter1d(np.gradient(cyc, axis=-1), ms(16), axis=-1, mode='wrap')
-        bad = np.zeros(RRs, bool); bad[(on + RRs - ms(10) - c1) % RRs:] = True # the next QRS
-        for k in (2, 3, 4, 5):
-            L = int(round(RRs/k))
-            if not 230 <= 60*fs/L <= 360: continue
-            ok = ~bad & ~np.roll(bad, -L)
-            if ok.sum() < ms(60): continue
-            rk = float(_corr(res[:, ok].ravel(), np.roll(res, -L, axis=-1)[:, ok].ravel()))
-            if rk > lock[0] and np.ptp(cyc[:, ok], axis=-1).max() > .05: lock = (rk, 60*fs/L)
-    out.update(flutter_r=best[0], atrial_rate=best[1], lock_r=lock[0], lock_rate=lock[1])
-    if keep_beat: out.update(median_beat=Ma, t0=-pre/fs, marks=dict(P=(on/fs*1000-out['pr']) if out['p_present'] else np.nan,
-                                                                   QRS=on/fs*1000, J=off/fs*1000, T_end=te/fs*1000))
+    if not (c1 + RRs <= M.shape[1] and al and irr < .08): return lock
+    cyc = M[al, c1:c1+RRs]
+    res = uniform_filter1d(np.gradient(cyc, axis=-1), ms(16), axis=-1, mode='wrap')
+    bad = np.zeros(RRs, bool); bad[(on + RRs - ms(10) - c1) % RRs:] = True # the next QRS
+    for k in (2, 3, 4, 5):
+        L = int(round(RRs/k))
+        if not 230 <= 60*fs/L <= 360: continue
+        ok = ~bad & ~np.roll(bad, -L)
+        if ok.sum() < ms(60): continue
+        rk = float(_corr(res[:, ok].ravel(), np.roll(res, -L, axis=-1)[:, ok].ravel()))
+        if rk > lock[0] and np.ptp(cyc[:, ok], axis=-1).max() > .05: lock = (rk, 60*fs/L)
+    return lock
+
+# %% ../nbs/02_measure.ipynb #5fd0a69a
+def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
+                fs:float=FS,
+                keep_beat:bool=False # also return the median beat and the wave boundaries on it
+               ) -> dict:
+    "Interval, axis, amplitude, ST-T and rhythm measurements of a 12-lead ECG, from the samples alone"
+    out = _nan_out(fs)
+    xa,x,hp,live,pk = filtered_beats(sig, fs)
+    out['n_beats'] = len(pk)
+    if len(pk) < 4: return out
+    pk,dom,ect,c = classify_beats(hp, pk, fs)
+    r = rr_rhythm(pk, dom, ect, c, fs); rr,prem,irr,RR = r['rr'],r['prem'],r['irr'],r['RR']
+    out.update({k:r[k] for k in ('rate','rr_irr','rr_irr_all','n_pvc')})
+    on,off = qrs_bounds(hp, pk, dom, live, fs)
+    xb,B,M,Ma = median_beats(x, xa, pk, dom, on, live, fs)
+    out.update(qrs_measures(Ma, on, off, live, RR, fs))
+    te,t = t_wave(M, Ma, on, off, RR, fs); out.update(t)
+    out.update(p_wave(M, B, on, te, RR, live, fs))
+    if not out['p_present'] or irr >= .08: out['rate'] = 60/float(np.mean(rr)) # not sinus: the rate of all beats
+    nxt,prv = np.r_[rr, np.inf],np.r_[np.inf, rr]
+    out['n_pac'] = int((dom & prem & (nxt > 1.1*prv)).sum()) if irr < .08 else 0
+    (fr,ar),(lr,lrate) = flutter_diastole(xb, pk, on, te, live, fs),flutter_locked(M, on, off, RR, irr, live, fs)
+    out.update(flutter_r=fr, atrial_rate=ar, lock_r=lr, lock_rate=lrate)
+    if keep_beat: out.update(median_beat=Ma, t0=-int(round(500*fs/1000))/fs, marks=dict(P=(on/fs*1000-out['pr']) if out['p_present'] else np.nan,
+                                                                                     QRS=on/fs*1000, J=off/fs*1000, T_end=te/fs*1000))
     return out
 
 # %% ../nbs/02_measure.ipynb #c88f8356

@@ -16,8 +16,8 @@ from .losses import *
 from .decoder import SignalDecoder
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan', 'paper_param_counts',
-           'bench_model', 'sample_dataset_cached', 'bench_towers']
+__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan', 'model_folder', 'load_model',
+           'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/09_model.ipynb #193c7274
 @dataclass
@@ -233,6 +233,24 @@ def _merge(self:ECGScan) -> ECGScan:
     "Fold the LoRA adapter into the image tower"
     self.image.merge_lora(); return self
 ECGScan.merge_lora = _merge
+
+# %% ../nbs/09_model.ipynb #45b23574
+def model_folder(path) -> Path: # a saved model, or a run folder with best/ or last/
+    "The saved-model folder `path` names: itself, else its `best/`, else its `last/`"
+    p = Path(path)
+    if (p/'model.safetensors').exists(): return p
+    for d in ('best','last'):
+        if (p/d).exists() or (p/f'{d}.new').exists() or (p/f'{d}.old').exists(): recover_folder(p/d)
+        if (p/d/'model.safetensors').exists(): return p/d
+    raise ECGScanError(f"{p/'config.json'}: not found; pass a folder written by ECGScan.save_pretrained, "
+                       f"a run folder of `ecg-scan pretrain` (with best/ or last/), or its best/ or last/")
+
+def load_model(path, # a saved model, or a run folder with best/ or last/
+               teachers:bool=True, # also build the (frozen) teacher encoders
+               **overrides # `ECGScanConfig` fields to change, e.g. steps=10
+              ) -> ECGScan:
+    "Load the model in `path` (see `model_folder`), in eval mode"
+    return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)
 
 # %% ../nbs/09_model.ipynb #2a89fbd6
 def _count(m): return sum(p.numel() for p in m.parameters())

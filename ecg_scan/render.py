@@ -19,8 +19,8 @@ from .data import wfdb_name
 # %% auto #0
 __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
            'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg', 'random_config', 'standard_config',
-           'ecg_image', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'save_render',
-           'load_render', 'render_cmd', 'render_mpl', 'bench_render']
+           'random_render', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'save_render',
+           'load_render', 'render_mpl']
 
 # %% ../nbs/04_render.ipynb #2361687d
 def mosaic(imgs:list, # uint8 (h, w, 3) RGB images
@@ -281,10 +281,10 @@ def _text_mask(cfg) -> tuple:
             np.maximum(m[r0:r0+len(band)], band, out=m[r0:r0+len(band)])
             boxes += b
         return m,boxes
-    m,boxes = _TEXT.get(('all',)+tuple(_text_keys(cfg, g)), make)
+    m,boxes = _TEXT.get(('all', g.h, g.w)+tuple(_text_keys(cfg, g)), make) # the size too: a page without text has no other key
     return m.copy(),boxes
 
-# %% ../nbs/04_render.ipynb #5b9d7a01
+# %% ../nbs/04_render.ipynb #69f32140
 _SHIFT = 4
 
 @lru_cache(maxsize=1)
@@ -326,6 +326,8 @@ class _Group:
     x_first:np.ndarray; x_last:np.ndarray
 
 _PLANS = {}
+
+# %% ../nbs/04_render.ipynb #938ed3af
 def _plan(cfg, g) -> list:
     "Signal-independent part of drawing the traces: gather indices, buckets, x coordinates (cached)"
     key = _geom_key(cfg)
@@ -385,6 +387,7 @@ def _traces(sig, cfg, g, want_boxes=False):
                 for i,a,c,lo,hi in zip(gr.idx, gr.x_first, gr.x_last, np.nanmin(y, 1), np.nanmax(y, 1)): boxes[i] = (a, lo, c, hi)
     return polys,boxes
 
+# %% ../nbs/04_render.ipynb #5b9d7a01
 _MARKS = {}
 def _marks(cfg, g) -> list:
     "Polylines (px, `_SHIFT` bits) of the calibration pulses and column separators (cached)"
@@ -592,23 +595,15 @@ def standard_config(size=224 # output pixels: int (square) or (h, w)
     return RenderConfig(size=size if np.isscalar(size) else tuple(size), line_mm=1.2*PAGES['a4'][1]/h)
 
 # %% ../nbs/04_render.ipynb #05e58dc4
-_AUG = {}
-def ecg_image(sig:np.ndarray, # (12, 5000) mV
-              rng:np.random.Generator, # drives the settings and the augmentations
-              size=224, # output pixels: int or (h, w)
-              augment=True, # True: the default mix (`ecg_scan.augment.default_augment`); False/None: clean; or an `Augment`
-              style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
-              **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
-             ) -> np.ndarray:
-    "A training image: `sig` drawn with random (or the standard) settings, then augmented; uint8 (size, size, 3) RGB"
+def random_render(sig:np.ndarray, # (12, 5000) mV
+                  rng:np.random.Generator, # drives the settings
+                  size=224, # output pixels: int or (h, w)
+                  style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
+                  **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
+                 ) -> np.ndarray:
+    "`sig` drawn clean with random (or the standard) settings; uint8 (size, size, 3) RGB"
     cfg = standard_config(size) if style=='standard' else random_config(rng, size, **overrides)
-    img,_ = _render(sig, cfg, want_meta=False)
-    if augment is True:
-        if 'default' not in _AUG:
-            from ecg_scan.augment import default_augment
-            _AUG['default'] = default_augment()
-        augment = _AUG['default']
-    return augment(img, rng) if augment else img
+    return _render(sig, cfg, want_meta=False)[0]
 
 # %% ../nbs/04_render.ipynb #918459a8
 def _coverage(img, cfg, bg=None):
@@ -760,51 +755,6 @@ def _records(src:Path, strict:bool=False, pad:bool=False):
         return x
     return ds.items,list(ds.errors),read
 
-@call_parse
-def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
-               out_dir:str, # where to write NAME.png|jpg, NAME.json and NAME.hea/.dat per record
-               layout:str='3x4+II', # 3x4, 6x2 or 12x1, plus +LEAD[,LEAD..] rhythm strips; or one lead name
-               size:str=None, # output pixels, N or HxW (e.g. 224); default: a full page at --dpi
-               page:str='a4', # a4 or letter (landscape)
-               dpi:float=200, # page resolution
-               speed:float=25, # mm/s
-               gain:float=10, # mm/mV
-               grid:str='red', # red, pink, orange, blue, green, grey or none
-               style:str='lines', # grid style: lines or dots
-               augment:store_true=False, # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
-               seed:int=0, # seed of the augmentations
-               fmt:str='png', # png or jpg
-               limit:int=None, # render at most this many records
-               strict:store_true=False, # stop at the first unusable record (default: skip it, with the reason)
-               pad:store_true=False # zero-pad records shorter than 10 s (default: skip them)
-              ):
-    "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
-    if fmt.lower() not in ('png','jpg','jpeg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
-    if limit is not None: check_range('--limit', limit, 1, integer=True)
-    cfg = RenderConfig(layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style)
-    items,errors,read = _records(Path(src), strict, pad)
-    out = check_writable(out_dir, name='out_dir')
-    if limit: items = items[:limit]
-    aug = None
-    if augment:
-        from ecg_scan.augment import default_augment
-        aug = default_augment()
-    n_ok = 0
-    for k,it in enumerate(progress_bar(items, desc='rendering')):
-        try: s = read(it)
-        except RecordError as e:
-            if strict: raise
-            errors.append((e.path, e.reason)); continue
-        img,meta = render_ecg(s, cfg)
-        stem = out/Path(str(it['id'])); stem = stem.with_name(wfdb_name(stem.name)) # WFDB record names cannot hold spaces
-        if aug is not None:
-            img,H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
-            meta.warp = tuple(np.ravel(H).tolist())
-        save_render(stem, img, meta, s, fmt)
-        n_ok += 1
-    for p,r in errors: print(f"skipped {p}: {r}")
-    print(f"rendered {n_ok} record(s) to {out}" + (f"; {len(errors)} skipped" if errors else ""))
-    if n_ok==0: raise ECGScanError(f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else ''))
 
 # %% ../nbs/04_render.ipynb #38692739
 def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray:
@@ -834,47 +784,3 @@ def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray
     for pl in _marks(cfg, g): ax.plot(pl[:,0]/(1<<_SHIFT), pl[:,1]/(1<<_SHIFT), color=ink, lw=cfg.line_mm*pt)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-# %% ../nbs/04_render.ipynb #ac646f22
-def _rate(f, n:int) -> tuple:
-    "`(calls per second of wall time, calls per second of this process's CPU time)` of `f()` repeated `n` times"
-    f()
-    t0,c0 = time.perf_counter(),time.process_time()
-    for _ in range(n): f()
-    return n/(time.perf_counter()-t0),n/max(time.process_time()-c0, 1e-9)
-
-def bench_render(n_train:int=4000, # training images timed in (a)
-                 n_page:int=10 # pages timed in (b)
-                ) -> dict:
-    "Print (a) 224x224 augmented training images/s on one core and (b) the speed-up over matplotlib of a clean 200 dpi A4 page"
-    import os, torch
-    from contextlib import nullcontext
-    try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
-    except ImportError: one = nullcontext()
-    cv2.setNumThreads(1); torch.set_num_threads(1)
-    from ecg_scan.data import sample_dataset
-    ds = sample_dataset().materialize(progress=False)
-    sigs = [ds.signal(i) for i in range(len(ds))]
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
-    with one:
-        rng = np.random.default_rng(0)
-        k = iter(range(10**9))
-        for _ in range(500): ecg_image(sigs[next(k)%len(sigs)], rng) # warm the caches of the common settings
-        clean = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng, augment=False), n_train)
-        aug = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng), n_train)
-        cfg,s = RenderConfig(),sigs[0]
-        mpl = _rate(lambda: render_mpl(s, cfg), n_page)
-        warm = _rate(lambda: render_ecg(s, cfg), 5*n_page)
-        def cold(): _BG.clear(); _TEXT.clear(); _GEOM.clear(); _PLANS.clear(); _MARKS.clear(); render_ecg(s, cfg)
-        cold_ = _rate(cold, n_page)
-    print(f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
-          f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not")
-    print(f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall ({clean[1]:,.0f} /s CPU); "
-          f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
-          f"{'met' if aug[0]>=500 else 'met in CPU time' if aug[1]>=500 else 'NOT met'}")
-    r_warm,r_cold = warm[1]/mpl[1],cold_[1]/mpl[1]
-    print(f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3/mpl[1]:.0f} ms; ecg_scan {1e3/warm[1]:.1f} ms "
-          f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3/cold_[1]:.0f} ms from empty caches ({r_cold:.1f}x); "
-          f"goal >= 20x: {'met' if r_warm>=20 else 'NOT met'} (cached, as in any run that renders more than one page)")
-    print(f"    wall clock: matplotlib {1e3/mpl[0]:.0f} ms, ecg_scan {1e3/warm[0]:.1f} ms cached ({warm[0]/mpl[0]:.0f}x), {1e3/cold_[0]:.0f} ms cold")
-    return dict(train_clean=clean, train_aug=aug, page_mpl=mpl, page_warm=warm, page_cold=cold_, speedup_warm=r_warm, speedup_cold=r_cold, load=load)

@@ -425,7 +425,7 @@ def goldberger_residuals(sig):
     return _stack([sig[...,3,:]-d['aVR'], sig[...,4,:]-d['aVL'], sig[...,5,:]-d['aVF']], -2)
 
 def einthoven_projection(sig) -> tuple:
-    "$(I_{ref}, II_{ref}, III_{ref})$: the orthogonal projection of (I, II, III) onto the plane II = I + III"
+    "$(I_{ref}, II_{ref}, III_{ref})$ of the paper's equation (6): the orthogonal projection of (I, II, III) onto the plane II = I + III"
     r = einthoven_residual(sig)/3
     return sig[...,0,:]+r, sig[...,1,:]-r, sig[...,2,:]+r
 
@@ -442,7 +442,7 @@ def derived_lead_snr(sig:np.ndarray # shape (12, n), `LEADS` order, any sampling
     d = limb_from_I_II(np.asarray(sig[0]), np.asarray(sig[1]))
     return {l:float(snr_db(sig[LEADS.index(l)], d[l])) for l in DERIVED}
 
-# %% ../nbs/00_signals.ipynb #5f83720c
+# %% ../nbs/00_signals.ipynb #13cd4032
 def find_headers(folder) -> list:
     "All WFDB headers below `folder`, sorted"
     folder = Path(folder)
@@ -492,6 +492,7 @@ def dataset_snr(folder, # searched recursively for WFDB headers
         except RecordError as e: fails.append((e.path, e.reason))
     return SNRReport(pd.DataFrame(rows, columns=['record']+DERIVED), fails)
 
+# %% ../nbs/00_signals.ipynb #5f83720c
 @call_parse
 def snr_cmd(folder:str, # folder searched recursively for WFDB records (.hea + .mat/.dat)
             csv:str=None # also write the per-record SNRs to this CSV file

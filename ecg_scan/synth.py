@@ -415,7 +415,7 @@ def atrial_activity(self:SynthECG, rng, at:dict, t:np.ndarray) -> np.ndarray:
     k = np.hanning(9); s = np.convolve(s, k/k.sum(), 'same')
     return np.outer(at['dir'], s*at['amp'])
 
-# %% ../nbs/03_synth.ipynb #48e50373
+# %% ../nbs/03_synth.ipynb #4cdd0f5d
 @patch
 def truth(self:SynthECG, m:dict, sched:dict) -> dict:
     "Intervals, axis, voltages and ST-T levels of the clean dominant beat, and rhythm facts, by the generator's definitions"
@@ -447,6 +447,7 @@ def truth(self:SynthECG, m:dict, sched:dict) -> dict:
                 n_pvc=int(((kind=='V') & (qs > .2) & (qs < 9.8)).sum()), n_pac=int(((kind=='A') & (qs > .2) & (qs < 9.8)).sum()),
                 premature=bool(all(qs[k]-qs[k-1] < .85*np.median(rrn) for k in np.flatnonzero(kind!='N') if k > 0)))
 
+# %% ../nbs/03_synth.ipynb #48e50373
 @patch
 def check(self:SynthECG, labels:list, tr:dict) -> list:
     "The label definitions (with margins) that the clean signal `tr` fails; empty if the labels are consistent"
@@ -483,7 +484,7 @@ def check(self:SynthECG, labels:list, tr:dict) -> list:
     need(('PAC' in lab) == (tr['n_pac'] > 0), 'PAC')
     return bad
 
-# %% ../nbs/03_synth.ipynb #97132187
+# %% ../nbs/03_synth.ipynb #497ce087
 RHYTHM_PHRASES = dict(NSR=['Normal sinus rhythm','Sinus rhythm'], SB=['Sinus bradycardia'], STach=['Sinus tachycardia'],
                       AF=['Atrial fibrillation'], AFL=['Atrial flutter'])
 MODIFIERS = dict(IAVB=['with 1st degree A-V block','with first degree AV block'],
@@ -543,12 +544,13 @@ _REPORT_RULES = [('NSR', r'\bsinus rhythm'), ('SB', r'sinus bradycardia'), ('STa
                  ('TInv', r't wave inversion|inverted t waves'), ('PVC', r'premature ventricular|ventricular premature|\bpvcs?\b'),
                  ('PAC', r'premature (atrial|supraventricular)|\bpacs?\b')]
 
+# %% ../nbs/03_synth.ipynb #97132187
 def report_labels(report:str) -> list:
     "SynthECG labels stated in a machine-style report (in `SYNTH_CLASSES` order)"
     s = report.lower()
     return [l for l,rx in _REPORT_RULES if re.search(rx, s)]
 
-# %% ../nbs/03_synth.ipynb #1e640713
+# %% ../nbs/03_synth.ipynb #b497eabe
 @patch
 def params(self:SynthECG, i:int) -> dict:
     "Everything about record `i` except its samples: labels, report, patient, simulated values and the beats' lobes"
@@ -597,6 +599,7 @@ def electrode_noise(self:SynthECG, rng, P:dict) -> np.ndarray:
     if _bern(rng, .15): e *= 1 + 2*np.clip(np.sin(np.float32(2*np.pi*rng.uniform(.05, .3))*_T32 + np.float32(rng.uniform(0, 6))), 0, None)**4
     return self.noise*(x + e)
 
+# %% ../nbs/03_synth.ipynb #1e640713
 @patch
 def signal(self:SynthECG, i:int, p:dict=None) -> np.ndarray:
     "The (12, 5000) float32 signal (mV) of record `i`, generated deterministically from (seed, i)"

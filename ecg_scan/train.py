@@ -20,6 +20,7 @@ from fastai.optimizer import Adam
 import fastai.callback.progress, fastai.callback.schedule
 from .signals import *
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
+from .augment import ecg_image
 from .encoders import image_tensor
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
@@ -43,7 +44,6 @@ class ScanData(torch.utils.data.Dataset):
         self.epoch = 0
     def __len__(self): return len(self.ds)
     def __getitem__(self, i):
-        from ecg_scan.render import ecg_image
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         sig = self.ds.signal(i)
         aug = self.augment if rng.random()<self.augment_p else False

@@ -5,8 +5,8 @@ import numpy as np, cv2
 import pytest
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS
-from ecg_scan.render import render_ecg, RenderMeta, load_render, extraction_errors, RenderConfig, ecg_image
-from ecg_scan.augment import default_augment
+from ecg_scan.render import render_ecg, RenderMeta, load_render, extraction_errors, RenderConfig
+from ecg_scan.augment import ecg_image, default_augment
 
 def _trace_from_json(img, d, panel):
     "Read one panel's trace back using nothing but the JSON numbers: per pixel column, the centroid of the dark pixels"
@@ -110,3 +110,13 @@ def test_augmentation_is_deterministic_by_seed(tmp_path):
         assert np.array_equal(aug(img, np.random.default_rng(seed)), aug(img, np.random.default_rng(seed)))
         assert np.array_equal(ecg_image(sig, np.random.default_rng(seed)), ecg_image(sig, np.random.default_rng(seed)))
     assert not np.array_equal(ecg_image(sig, np.random.default_rng(0)), ecg_image(sig, np.random.default_rng(1)))
+
+
+def test_pages_of_two_sizes_without_text_in_one_process():
+    "Regression: pages without any text layer cached one text mask for every size, so a second size crashed in `_composite`"
+    from dataclasses import replace
+    sig = load_ecg(samples_path('cinc2021', 'E07500'))
+    c1 = RenderConfig(size=224, labels=False, header='', info=False)
+    assert render_ecg(sig, c1)[0].shape == (224, 224, 3)
+    assert render_ecg(sig, replace(c1, size=160))[0].shape == (160, 160, 3)
+    assert render_ecg(sig, replace(c1, size=(160, 320), layout='6x2'))[0].shape == (160, 320, 3)
