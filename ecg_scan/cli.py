@@ -228,7 +228,7 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
     from pathlib import Path
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor
-    from ecg_scan.data import _wr
+    from ecg_scan.data import write_wfdb
     from ecg_scan.model import load_model
     check_range('--bs', bs, 1, integer=True)
     o = check_writable(out)
@@ -242,7 +242,7 @@ def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its b
         for f,st,s,sh in zip(files[a:b], stems[a:b], rec, shapes[a:b]):
             w = recon_warnings(s, sh); n_warn += bool(w)
             if w: print(f"warning: {printable(f)}: " + '; '.join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
-            _wr(o/st, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'] + [f'warning: {x}' for x in w])
+            write_wfdb(o/st, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'] + [f'warning: {x}' for x in w])
             if not no_plot:
                 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
                 fig = show_ecg(s, title=f'{Path(f).name}: reconstruction' + (' (see warnings)' if w else ''), common=True)

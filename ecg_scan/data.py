@@ -17,9 +17,9 @@ from .signals import *
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
            'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
-           'sample_dataset', 'ptbxl_dataset', 'wfdb_name', 'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset',
-           'make_mimic_example', 'code_test_dataset', 'make_code_test_example', 'cpsc2018_dataset', 'detect_layout',
-           'open_dataset', 'scan_cmd']
+           'sample_dataset', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example', 'clean_report',
+           'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example', 'cpsc2018_dataset',
+           'detect_layout', 'open_dataset', 'scan_cmd']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -292,8 +292,13 @@ def wfdb_name(name:str) -> str:
     "`name` as a WFDB record name (letters, digits, `_` and `-` only): spaces and other characters become `_`"
     return re.sub(r'[^-\w]+', '_', str(name)).strip('_') or 'record'
 
-def _wr(dest:Path, sig:np.ndarray, fs:float, names:list, comments=None) -> Path:
-    "Write `sig` (leads x samples, mV; NaN allowed) as a WFDB record with 16-bit `.dat` at 1 uV resolution; returns its path"
+def write_wfdb(dest:Path, # record path without suffix (the name is made WFDB-safe by `wfdb_name`)
+               sig:np.ndarray, # (n_leads, n) mV; NaN allowed
+               fs:float=FS, names:list=LEADS,
+               comments:list|dict=None # header comment lines, or a dict written as `Key: value` lines
+              ) -> Path:
+    "Write `sig` as a WFDB record through `wfdb.wrsamp` (16-bit `.dat`, 1 uV resolution, NaN as WFDB's no-sample value); returns its path"
+    if isinstance(comments, dict): comments = [f"{k}: {v}" for k,v in comments.items()]
     from ecg_scan.signals import _wfdb
     wfdb = _wfdb()
     dest = Path(dest); dest = dest.with_name(wfdb_name(dest.name))
@@ -320,7 +325,7 @@ def make_ptbxl_example(dest) -> Path:
         else:
             hi,fs,_,_ = read_wfdb(samples_path('cinc2021', f'HR{r.ecg_id:05d}'))
             lo = resample(hi, 500, 100)
-        _wr(dest/r.filename_hr, hi, 500, names); _wr(dest/r.filename_lr, lo, 100, names)
+        write_wfdb(dest/r.filename_hr, hi, 500, names); write_wfdb(dest/r.filename_lr, lo, 100, names)
     return dest
 
 # %% ../nbs/01_data.ipynb #a6f56970
@@ -381,7 +386,7 @@ def make_mimic_example(dest, n:int=24) -> Path:
         path = f"files/p{str(subj)[:4]}/p{subj}/s{study}/{study}"
         sig = src.signal(k)[[LEADS.index(o) for o in order]]
         if k==5: sig = sig.copy(); sig[4,100:140] = np.nan # row 4 is aVF in MIMIC's order
-        if k!=7: _wr(dest/path, sig, 500, order)
+        if k!=7: write_wfdb(dest/path, sig, 500, order)
         stm = [label_name(l).capitalize() for l in it['labels']] or ['Sinus rhythm']
         if k==3: stm = ['Abnormal']
         rl.append(dict(subject_id=subj, study_id=study, file_name=study, ecg_time=f'2180-07-{1+k%28:02d} 10:{k:02d}:00', path=path))

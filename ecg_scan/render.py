@@ -711,7 +711,7 @@ def save_render(stem, # output path without suffix: writes STEM.png (or .jpg), S
                 quality:int=95 # JPEG quality
                ) -> list:
     "Write the image, its JSON metadata and the plotted samples (WFDB); returns the paths written"
-    from ecg_scan.data import _wr
+    from ecg_scan.data import write_wfdb
     fmt = fmt.lower().lstrip('.').replace('jpeg','jpg')
     if fmt not in ('png','jpg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
@@ -720,7 +720,7 @@ def save_render(stem, # output path without suffix: writes STEM.png (or .jpg), S
     if not ok: raise ECGScanError(f"{ip}: could not write the image; check the folder is writable")
     d = meta.to_dict() | dict(image=ip.name, signal=stem.name)
     jp.write_text(json.dumps(d, indent=1))
-    _wr(stem, meta.plotted(sig), FS, LEADS, comments=[f"plotted samples of {ip.name}; NaN where not shown"])
+    write_wfdb(stem, meta.plotted(sig), FS, LEADS, comments=[f"plotted samples of {ip.name}; NaN where not shown"])
     return [ip, jp, stem.with_name(stem.name+'.hea'), stem.with_name(stem.name+'.dat')]
 
 def load_render(stem) -> tuple:

@@ -12,14 +12,13 @@ import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
 from .signals import *
-from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES
+from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES, write_wfdb
 
 # %% auto #0
 __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'CODE_TEST_MAP', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER',
            'QRS_NORMAL', 'QRS_RBBB', 'QRS_LBBB', 'P_LOBES', 'T0', 'GROUPS', 'TGROUPS', 'RHYTHM_PHRASES', 'MODIFIERS',
            'ALONE', 'STATEMENTS', 'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area',
-           'render', 'SynthECG', 'report_labels', 'synth_dataset', 'write_wfdb', 'write_synth', 'synth_cmd',
-           'bench_synth']
+           'render', 'SynthECG', 'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
 SYNTH_CLASSES = ['NSR','SB','STach','AF','AFL','IAVB','RBBB','LBBB','LAD','RAD','LVH','LQRSV','STE','STD','TInv','PVC','PAC']
@@ -664,19 +663,6 @@ def _snomed_codes() -> dict:
     t = snomed_table()
     return {c:t[t.abbrev==c].index[0] for c in SYNTH_CLASSES}
 
-def write_wfdb(path, # record path without suffix
-               sig:np.ndarray, # (12, n) mV
-               fs:float=FS, comments:dict=None):
-    "Write `sig` as a WFDB record (`.hea` + 16-bit `.dat`, 1 µV resolution, `LEADS` names), comments as `# Key: value`"
-    path = Path(path); name = path.name
-    d = np.round(np.asarray(sig, np.float64).T*1000).clip(-32767, 32767).astype('<i2')
-    d.tofile(path.with_suffix('.dat'))
-    cs = (d.astype(np.int64).sum(0) + 32768) % 65536 - 32768
-    lines = [f"{name} {len(sig)} {fs:g} {d.shape[0]}"]
-    lines += [f"{name}.dat 16 1000.0(0)/mV 16 0 {d[0,k]} {cs[k]} 0 {l}" for k,l in enumerate(LEADS)]
-    lines += [f"# {k}: {v}" for k,v in (comments or {}).items()]
-    path.with_suffix('.hea').write_text('\n'.join(lines) + '\n')
-
 def write_synth(out, # folder (created if needed)
                 n:int, seed:int=0, start:int=0, prevalence:dict=None, noise:float=1., progress:bool=True) -> Path:
     "Write `n` SynthECG records as WFDB into `out`, with `synth_records.csv` (id, patient, split, labels, report, values)"
@@ -693,7 +679,7 @@ def write_synth(out, # folder (created if needed)
             for ext in ('.hea','.dat'): (out/f'{rid}{ext}').unlink(missing_ok=True)
     for i in progress_bar(range(start, start+n), total=n, desc='SynthECG', display=progress):
         p = g.params(i); rid = f'synth{i:06d}'; meta = _meta(p)
-        try: write_wfdb(out/rid, g.signal(i, p), comments=dict(Age=p['P']['age'], Sex=p['P']['sex'], Dx=','.join(codes[l] for l in p['labels']),
+        try: write_wfdb(out/rid, g.signal(i, p).astype(np.float64), comments=dict(Age=p['P']['age'], Sex=p['P']['sex'], Dx=','.join(codes[l] for l in p['labels']),
                                                      Rx='Unknown', Hx='Unknown', Sx='Unknown', Patient=p['P']['id'], Split=p['split'],
                                                      Report=p['report']))
         except OSError as e: raise ECGScanError(f"{out/rid}: cannot write the record ({e.strerror or e})")

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, pytest, torch, cv2
 from conftest import CLI
 from ecg_scan.cli import main
 from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS, recover_folder
-from ecg_scan.data import _wr
+from ecg_scan.data import write_wfdb
 from ecg_scan.model import ECGScan, get_config
 import ecg_scan.signals, ecg_scan.train
 from ecg_scan.train import pretrain
@@ -34,12 +34,12 @@ def w(tmp_path_factory):
     for r in GOOD:
         for s in ('.hea', '.mat'): shutil.copy(samples_path('cinc2021', r+s), recs)
     x = load_ecg(samples_path('cinc2021', 'E07505'))
-    x2 = x.copy(); x2[3] = np.nan; _wr(recs/'nan_lead', x2, 500, LEADS, comments=['Dx: 426783006'])
-    _wr(recs/'short', x[:, :1000], 500, LEADS, comments=['Dx: 426783006'])
+    x2 = x.copy(); x2[3] = np.nan; write_wfdb(recs/'nan_lead', x2, 500, LEADS, comments=['Dx: 426783006'])
+    write_wfdb(recs/'short', x[:, :1000], 500, LEADS, comments=['Dx: 426783006'])
     shutil.copy(samples_path('cinc2021', 'E07506.hea'), recs/'trunc.hea')
     (recs/'trunc.hea').write_text((recs/'trunc.hea').read_text().replace('E07506', 'trunc'))
     (recs/'trunc.mat').write_bytes(samples_path('cinc2021', 'E07506.mat').read_bytes()[:2488])
-    nanrec = d/'allnan'; nanrec.mkdir(); x3 = x.copy(); x3[:] = np.nan; _wr(nanrec/'all_nan', x3, 500, LEADS)
+    nanrec = d/'allnan'; nanrec.mkdir(); x3 = x.copy(); x3[:] = np.nan; write_wfdb(nanrec/'all_nan', x3, 500, LEADS)
     junk = d/'junk'; junk.mkdir(); (junk/'notes.txt').write_text('hello'); (junk/'photo.png').write_bytes(b'png?')
     junkhea = d/'junkhea'; junkhea.mkdir(); (junkhea/'a.hea').write_text('not a header\n'); (junkhea/'b.hea').write_text('b 2 500 10\n')
     nodx = d/'nodx'; nodx.mkdir()

@@ -6,7 +6,7 @@ import pytest
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg, RecordError
 from ecg_scan.data import (make_ptbxl_example, make_mimic_example, make_code_test_example, open_dataset, physionet_dataset,
-                           sample_dataset, _wr)
+                           sample_dataset, write_wfdb)
 
 def test_help_lists_commands():
     r = run_cli('--help')
@@ -34,7 +34,7 @@ def test_snr_keeps_going_and_lists_failures(tmp_path):
     (tmp_path/'E07501.mat').unlink()                          # signal file missing
     (tmp_path/'bad.hea').write_text('bad twelve 500\n')         # unreadable header
     sig = load_ecg(samples_path('cinc2021', 'E07502'))
-    _wr(tmp_path/'eight', sig[[0, 1, 6, 7, 8, 9, 10, 11]], 500, ['I', 'II', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'])  # 8-lead record
+    write_wfdb(tmp_path/'eight', sig[[0, 1, 6, 7, 8, 9, 10, 11]], 500, ['I', 'II', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'])  # 8-lead record
     r = run_cli('snr', tmp_path)
     assert r.returncode == 0, r.stderr
     assert 'measured 4 record(s); 3 could not be read' in r.stdout
