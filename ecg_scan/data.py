@@ -15,7 +15,7 @@ from fastcore.script import call_parse, store_true
 from .signals import *
 
 # %% auto #0
-__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
+__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
            'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
            'sample_dataset', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example', 'clean_report',
            'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example', 'cpsc2018_dataset',
@@ -397,6 +397,7 @@ def make_mimic_example(dest, n:int=24) -> Path:
 
 # %% ../nbs/01_data.ipynb #d8cdb781
 CODE_CLASSES = ['1dAVb','RBBB','LBBB','SB','AF','ST']
+CODE_TEST_MAP = {'1dAVb':'IAVB', 'RBBB':'RBBB', 'LBBB':'LBBB', 'SB':'SB', 'AF':'AF', 'ST':'STach'} # CODE-test class -> CinC-2021 / SynthECG label
 
 def code_test_dataset(root, # folder with ecg_tracings.hdf5 and annotations/gold_standard.csv
                       scale:float=1., # multiply the stored values by this to get mV
@@ -431,8 +432,8 @@ def make_code_test_example(dest, n:int=12) -> Path:
         if i%4==3: s = s[:, :2800] # a 7 s exam
         off = (4096-s.shape[1])//2
         x[i, off:off+s.shape[1]] = s.T
-        ls = set(src.items[i]['labels']); m = {'1dAVb':'IAVB', 'RBBB':'RBBB', 'LBBB':'LBBB', 'SB':'SB', 'AF':'AF', 'ST':'STach'}
-        rows.append({c:int(m[c] in ls) for c in CODE_CLASSES})
+        ls = set(src.items[i]['labels'])
+        rows.append({c:int(CODE_TEST_MAP[c] in ls) for c in CODE_CLASSES})
     with h5py.File(dest/'ecg_tracings.hdf5','w') as f: f['tracings'] = x
     pd.DataFrame(rows).to_csv(dest/'annotations/gold_standard.csv', index=False)
     pd.DataFrame(dict(age=[60]*n, is_male=[True]*n)).to_csv(dest/'attributes.csv', index=False)

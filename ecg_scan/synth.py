@@ -12,18 +12,17 @@ import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
 from .signals import *
-from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES, write_wfdb
+from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES, CODE_TEST_MAP, write_wfdb
 
 # %% auto #0
-__all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'CODE_TEST_MAP', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER',
-           'QRS_NORMAL', 'QRS_RBBB', 'QRS_LBBB', 'P_LOBES', 'T0', 'GROUPS', 'TGROUPS', 'RHYTHM_PHRASES', 'MODIFIERS',
-           'ALONE', 'STATEMENTS', 'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area',
-           'render', 'SynthECG', 'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
+__all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER', 'QRS_NORMAL', 'QRS_RBBB',
+           'QRS_LBBB', 'P_LOBES', 'T0', 'GROUPS', 'TGROUPS', 'RHYTHM_PHRASES', 'MODIFIERS', 'ALONE', 'STATEMENTS',
+           'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area', 'render', 'SynthECG',
+           'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
 SYNTH_CLASSES = ['NSR','SB','STach','AF','AFL','IAVB','RBBB','LBBB','LAD','RAD','LVH','LQRSV','STE','STD','TInv','PVC','PAC']
 RHYTHMS = ['NSR','SB','STach','AF','AFL']
-CODE_TEST_MAP = {'1dAVb':'IAVB', 'RBBB':'RBBB', 'LBBB':'LBBB', 'SB':'SB', 'AF':'AF', 'ST':'STach'} # CODE-test class -> SynthECG label
 
 # %% ../nbs/03_synth.ipynb #cd2e5df0
 DEFAULT_PREVALENCE = dict(NSR=.44, SB=.14, STach=.14, AF=.16, AFL=.12, # rhythm: relative weights (one rhythm per record)
