@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import os, sys, json, math, hashlib, warnings, importlib.resources
+import os, sys, json, math, hashlib, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
@@ -16,7 +16,7 @@ from .signals import *
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'head', 'ImageEncoder', 'TextEncoder',
            'DBETAEncoder', 'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss',
-           'teacher_corpus', 'save_teacher', 'pretrain_teacher', 'standardize_head', 'teacher_path',
+           'teacher_corpus', 'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
            'load_signal_teacher', 'teacher_cmd']
 
 # %% ../nbs/06_encoders.ipynb #97324f21
@@ -481,10 +481,24 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     return enc, learn
 
 @torch.no_grad()
+def teacher_embed(teacher:nn.Module, # a signal encoder: (B, 12, 5000) mV -> (B, d)
+                  sigs, # an array (n, 12, 5000), or any sequence or iterable of (12, 5000) signals
+                  bs:int=64, n:int=None, # how many signals (default `len(sigs)`)
+                  nan:float=0., # what NaN samples count as; None passes them through
+                  progress:bool=False) -> torch.Tensor:
+    "The teacher's embeddings (n, d) of `sigs`, run in batches of `bs` on the teacher's device and returned on the CPU"
+    dev = next(teacher.parameters()).device
+    it,n,out = iter(sigs),len(sigs) if n is None else n,[]
+    for _ in progress_bar(range(0, n, bs), desc='signal teacher', display=progress):
+        x = np.stack([np.asarray(s, np.float32) for s in itertools.islice(it, bs)])
+        if nan is not None: x = np.nan_to_num(x, nan=nan)
+        out.append(teacher(torch.from_numpy(x).to(dev)).cpu())
+    return torch.cat(out)
+
+@torch.no_grad()
 def standardize_head(enc:CLEAREncoder, sigs, bs:int=64) -> CLEAREncoder:
     "Fold a per-dimension standardisation of the embeddings of `sigs` into `enc.head` (zero mean, unit variance)"
-    e = torch.cat([enc(torch.as_tensor(np.stack([np.asarray(sigs[j], np.float32) for j in range(i, min(i+bs, len(sigs)))])))
-                   for i in range(0, len(sigs), bs)])
+    e = teacher_embed(enc, sigs, bs=bs, nan=None)
     mu,sd = e.mean(0),e.std(0).clamp(min=1e-6)
     enc.head.weight.div_(sd[:,None]); enc.head.bias.sub_(mu).div_(sd)
     return enc

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from fastcore.script import call_parse, store_true
 from .signals import *
 from .data import ECGDataset, label_fraction
-from .encoders import image_tensor
+from .encoders import image_tensor, teacher_embed
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
@@ -168,11 +168,9 @@ def image_features(model, imgs:np.ndarray, kind:str='proj', bs:int=64) -> np.nda
     return torch.cat([model.embed(image_tensor(imgs[i:i+bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]).numpy() \
         if len(imgs) else np.zeros((0, 0), np.float32)
 
-@torch.no_grad()
 def teacher_features(teacher, sigs:np.ndarray, bs:int=64) -> np.ndarray:
-    "Signal-teacher embeddings (n, d) of signals (n, 12, 5000); NaN samples count as 0"
-    x = torch.from_numpy(np.nan_to_num(np.asarray(sigs, np.float32)))
-    return torch.cat([teacher(x[i:i+bs]) for i in range(0, len(x), bs)]).numpy()
+    "Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count as 0"
+    return teacher_embed(teacher, sigs, bs=bs).numpy()
 
 class FeatureCache:
     "Features on disk, keyed by (method, dataset, variant)"

@@ -21,7 +21,7 @@ import fastai.callback.progress, fastai.callback.schedule
 from .signals import *
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
-from .encoders import image_tensor
+from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
 # %% auto #0
@@ -147,13 +147,8 @@ class ScanLoss:
 @torch.no_grad()
 def teacher_embeddings(model:ECGScan, *datas:ScanData, bs:int=32, progress:bool=True) -> torch.Tensor:
     "The frozen signal teacher's embedding of every record of `datas`, in record-index order"
-    sigs = [(d,i) for d in datas for i in range(len(d))]
-    dev = next(model.teacher.parameters()).device
-    out = []
-    for k in progress_bar(range(0, len(sigs), bs), desc='signal teacher', display=progress):
-        x = torch.from_numpy(np.stack([d.ds.signal(i) for d,i in sigs[k:k+bs]])).to(dev)
-        out.append(model.signal_embed_raw(x).cpu())
-    return torch.cat(out)
+    return teacher_embed(model.teacher, (d.ds.signal(i) for d in datas for i in range(len(d))), bs=bs, n=sum(len(d) for d in datas),
+                         nan=None, progress=progress)
 
 # %% ../nbs/10_train.ipynb #9db327b1
 class TrainingDiverged(ECGScanError): "A loss term became NaN or infinite"
