@@ -238,14 +238,9 @@ def md_table(df:pd.DataFrame, digits:int=3) -> str:
 # %% ../nbs/11_evaluate.ipynb #dd9400cd
 def _eval_data(spec:str, task:str='superclass', seed:int=0, strict:bool=False, pad:bool=False) -> ECGDataset:
     "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`)"
-    from ecg_scan.data import open_dataset, sample_dataset
-    if spec.startswith('synth'):
-        from ecg_scan.train import open_training_data
-        return open_training_data(spec, seed)
-    if spec=='samples': return sample_dataset().validate(False, strict)
-    if not Path(spec).exists(): raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
-    ds = open_dataset(spec, check=True, strict=strict, pad=pad, task=task)
-    if ds.errors: print(f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all")
+    from ecg_scan.train import open_training_data
+    ds = open_training_data(spec, seed, strict, pad, reports=False, task=task)
+    if spec!='samples' and ds.errors: print(f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all")
     return ds
 
 def _variant_renders(ds, variant, seed, size, progress, cache, name):

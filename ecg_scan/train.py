@@ -78,16 +78,20 @@ def open_training_data(spec:str, # 'synth:N' (SynthECG), 'samples' (bundled real
                        seed:int=0,
                        strict:bool=False, # raise on the first unusable record instead of leaving it out
                        pad:bool=False, # zero-pad records shorter than 10 s
-                       progress:bool=True) -> ECGDataset:
-    "The pretraining corpus named by `spec`"
+                       progress:bool=True,
+                       reports:bool=True, # diagnosis names as report text (pretraining); False: the records as they are (evaluation)
+                       **kwargs # passed to `open_dataset` for a folder, e.g. `task`
+                      ) -> ECGDataset:
+    "The dataset named by `spec`: the pretraining corpus, or with `reports=False` the evaluation data"
     if spec.startswith('synth:') or spec=='synth':
         from ecg_scan.synth import synth_dataset
         n = spec.partition(':')[2] or '2000'
         if not n.isdigit() or int(n)<4: raise ECGScanError(f"--data {spec!r}: write synth:N with N >= 4 records, e.g. synth:2000")
         return synth_dataset(int(n), seed=seed)
-    if spec=='samples': return sample_dataset(dx_report=True).validate(False, strict)
+    dx = dict(dx_report=True) if reports else {}
+    if spec=='samples': return sample_dataset(**dx).validate(False, strict)
     if not Path(spec).exists(): raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
-    return open_dataset(spec, check=True, strict=strict, pad=pad, dx_report=True, progress=progress) # every signal read and checked once
+    return open_dataset(spec, check=True, strict=strict, pad=pad, progress=progress, **dx, **kwargs) # every signal read and checked once
 
 @dataclasses.dataclass
 class TrainData:

@@ -64,3 +64,15 @@ def test_pretrain_bad_input(tmp_path):
     assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'y', '--data', 'samples', '--resume'), 'nothing to resume')
     assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'samples', '--precision', 'bf16', '--steps', '1'), 'needs a CUDA GPU')
     assert_one_line_error(run_cli('pretrain', '--out', tmp_path/'x', '--data', 'synth:2'), 'N >= 4')
+
+
+def test_open_training_data_reports():
+    "One parser for 'synth:N' | 'samples' | folder: training reads diagnosis names as reports, evaluation (`reports=False`) does not"
+    from ecg_scan.train import open_training_data
+    from ecg_scan.evaluate import _eval_data
+    tr, ev = open_training_data('samples'), open_training_data('samples', reports=False)
+    assert tr.ids == ev.ids and any(r.strip() for r in tr.reports) and not any(r.strip() for r in ev.reports)
+    assert _eval_data('samples').reports == ev.reports
+    assert len(open_training_data('synth:4', reports=False)) == len(_eval_data('synth:4')) == 4
+    with pytest.raises(ECGScanError, match='no such folder'): _eval_data('/no/such/folder')
+    with pytest.raises(ECGScanError, match='synth:N'): open_training_data('synth:2')
