@@ -13,7 +13,7 @@ from .signals import einthoven_projection, goldberger_residuals
 
 # %% auto #0
 __all__ = ['LogitScale', 'PatientAware', 'same_patient', 'dual_margin_loss', 'contrastive_loss', 'clip_loss', 'gram_volume',
-           'gram_loss', 'refined_limb_leads', 'soft_lead_loss', 'LossWeights', 'ecg_scan_loss']
+           'gram_loss', 'refined_limb_leads', 'soft_lead_loss', 'LossWeights', 'recon_loss', 'ecg_scan_loss']
 
 # %% ../nbs/07_losses.ipynb #33e495a7
 class LogitScale(nn.Module):
@@ -130,22 +130,33 @@ def soft_lead_loss(pred:torch.Tensor, # (B, 12, n) predicted signals in `LEADS` 
     raise ValueError(f"soft_lead_loss: form must be 'paper' or 'self', not {form!r}")
 
 
-# %% ../nbs/07_losses.ipynb #e018fcb7
+# %% ../nbs/07_losses.ipynb #891c5513
 @dataclass
 class LossWeights:
     "Weights of ECG-Scan's loss terms (paper defaults)"
-    ctr:float = 0.1; gram:float = 0.05; mse:float = 1.0; rule:float = 0.1 # alpha, theta, beta, w_rule of eq. (8)-(9), combined in `ecg_scan_loss`
+    ctr:float = 0.1; gram:float = 0.05; mse:float = 1.0; rule:float = 0.1 # alpha, theta, beta, w_rule of eq. (8)-(9)
     w_e:float = 0.5; w_g:float = 0.5 # Einthoven and Goldberger parts of L_rule
     label_smoothing:float = 0.1 # for L_ctr
     gram_anchor:str = 'image'
     gram_form:str = 'volume' # 'volume': L_gram (eq. 3-4); 'pairwise': mean of CLIP(image, signal) and CLIP(text, signal) (an ablation)
     rule_form:str = 'paper' # 'paper' (eq. 7) or 'self' (see `soft_lead_loss`)
 
+# %% ../nbs/07_losses.ipynb #97938d20
+def recon_loss(rec:torch.Tensor, sig:torch.Tensor, # (B, 12, n) reconstruction and true signal (mV)
+               w:LossWeights=None) -> dict:
+    "`recon` = L_mse (eq. 5) + w_rule * L_rule (eq. 7): equation (9), with its two terms `mse` and `rule`"
+    w = w or LossWeights()
+    z0 = rec.new_zeros(())
+    mse = F.mse_loss(rec, sig) if w.mse else z0
+    rule = soft_lead_loss(rec, sig, w.w_e, w.w_g, w.rule_form) if w.rule else z0
+    return dict(recon=mse + w.rule*rule, mse=mse, rule=rule)
+
+# %% ../nbs/07_losses.ipynb #e018fcb7
 def ecg_scan_loss(z_img, z_txt, z_sig, # (B, d) alignment embeddings of image, text, signal
                   rec, sig, # (B, 12, n) reconstruction and true signal (mV)
                   scale_ctr, scale_gram, # logit scales
                   w:LossWeights=None, patient=None, pa:PatientAware=None) -> dict:
-    "All terms of ECG-Scan's objective and their weighted `total`"
+    "All terms of ECG-Scan's objective and their weighted `total` (equation 8)"
     w = w or LossWeights()
     z0 = rec.new_zeros(())
     ctr,h_ctr = clip_loss(z_img, z_txt, scale_ctr, w.label_smoothing, patient, pa) if w.ctr and z_txt is not None else (z0,z0)
@@ -156,7 +167,6 @@ def ecg_scan_loss(z_img, z_txt, z_sig, # (B, d) alignment embeddings of image, t
             pairs = [clip_loss(a, z_sig, scale_gram, 0., patient, pa) for a in (z_img, z_txt)]
             gram,h_gram = (pairs[0][0]+pairs[1][0])/2,(pairs[0][1]+pairs[1][1])/2
         else: raise ValueError(f"gram_form must be 'volume' or 'pairwise', not {w.gram_form!r}")
-    mse = F.mse_loss(rec, sig) if w.mse else z0
-    rule = soft_lead_loss(rec, sig, w.w_e, w.w_g, w.rule_form) if w.rule else z0
-    total = w.ctr*(ctr+h_ctr) + w.gram*(gram+h_gram) + w.mse*(mse + w.rule*rule)
-    return dict(total=total, ctr=ctr, gram=gram, mse=mse, rule=rule, hinge_ctr=h_ctr, hinge_gram=h_gram)
+    r = recon_loss(rec, sig, w)
+    total = w.ctr*(ctr+h_ctr) + w.gram*(gram+h_gram) + w.mse*r['recon']
+    return dict(total=total, ctr=ctr, gram=gram, mse=r['mse'], rule=r['rule'], hinge_ctr=h_ctr, hinge_gram=h_gram)
