@@ -11,10 +11,10 @@ import numpy as np, pandas as pd
 from .signals import *
 
 # %% auto #0
-__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'clean', 'live_leads', 'detect_r_peaks', 'classify_beats', 'filtered_beats',
-           'rr_rhythm', 'qrs_bounds', 'median_beats', 'qrs_measures', 't_wave', 'p_wave', 'flutter_diastole',
-           'flutter_locked', 'measure_ecg', 'plot_median_beat', 'criteria', 'measured_labels', 'measure_dataset',
-           'agreement']
+__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'notch_lowpass', 'live_leads', 'detect_r_peaks', 'classify_beats',
+           'filtered_beats', 'rr_rhythm', 'spatial_velocity', 'qrs_bounds', 'median_beats', 'qrs_measures', 't_wave',
+           'p_wave', 'flutter_diastole', 'flutter_locked', 'measure_ecg', 'plot_median_beat', 'criteria',
+           'measured_labels', 'measure_dataset', 'agreement']
 
 # %% ../nbs/02_measure.ipynb #580d0c19
 _IX = {l:i for i,l in enumerate(LEADS)}
@@ -23,7 +23,7 @@ def _sos(kind, f, fs, order=4):
     from scipy.signal import butter
     return butter(order, f, kind, fs=fs, output='sos')
 
-def clean(sig:np.ndarray, # (n_leads, n) in mV
+def notch_lowpass(sig:np.ndarray, # (n_leads, n) in mV
           fs:float=FS,
           lowpass:float=40. # cut-off (Hz) of the zero-phase low-pass
          ) -> np.ndarray:
@@ -39,7 +39,7 @@ def live_leads(sig:np.ndarray, min_ptp:float=.02) -> np.ndarray:
     return np.ptp(np.nan_to_num(sig), axis=-1) >= min_ptp
 
 # %% ../nbs/02_measure.ipynb #6881189e
-def detect_r_peaks(sig:np.ndarray, # (n_leads, n) in mV (best after `clean`)
+def detect_r_peaks(sig:np.ndarray, # (n_leads, n) in mV (best after `notch_lowpass`)
                    fs:float=FS, min_rr:float=.25 # shortest RR interval accepted (s)
                   ) -> np.ndarray:
     "Sample indices of the QRS complexes: peaks of the summed 5-30 Hz slope energy of all live leads"
@@ -124,7 +124,7 @@ def filtered_beats(sig:np.ndarray, # (12, n) in mV, `LEADS` order
                    fs:float=FS) -> tuple:
     "`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at 0.7 Hz, the live leads, the R peaks"
     from scipy.signal import sosfiltfilt
-    xa = clean(sig, fs, 100); x = clean(xa, fs, 40)
+    xa = notch_lowpass(sig, fs, 100); x = notch_lowpass(xa, fs, 40)
     return xa, x, sosfiltfilt(_sos('highpass', .7, fs, 2), x, axis=-1), live_leads(x), detect_r_peaks(x, fs)
 
 def rr_rhythm(pk:np.ndarray, # R peaks (samples)
@@ -145,20 +145,28 @@ def rr_rhythm(pk:np.ndarray, # R peaks (samples)
     RR = float(np.mean(rr[sinus_iv])) if sinus_iv.sum() >= 2 and irr < .08 else float(np.mean(rr))
     return dict(rr=rr, prem=prem, irr=irr, RR=RR, rate=60/RR, rr_irr=irr, rr_irr_all=irr_of(rra), n_pvc=int((ect & (prem | (c < .6))).sum()))
 
-# %% ../nbs/02_measure.ipynb #7a8e47cf
+# %% ../nbs/02_measure.ipynb #12035ce9
+def spatial_velocity(hp:np.ndarray, # (12, n) high-passed signal
+                     pk:np.ndarray, dom:np.ndarray, live:np.ndarray, # R peaks, dominant beats, live leads
+                     fs:float=FS) -> tuple:
+    "`(H, sv)`: the median high-passed beat (R peak at 500 ms) and its spatial velocity, the length of the live leads' slope vector"
+    ms = lambda v: int(round(v*fs/1000))
+    H = np.median(_windows(hp, pk[dom], -ms(500), ms(1000)), 0)
+    return H, np.convolve(np.sqrt((np.diff(H[live], axis=-1)**2).sum(0)), np.ones(3)/3, 'same')
+
 def qrs_bounds(hp:np.ndarray, # (12, n) high-passed signal
                pk:np.ndarray, dom:np.ndarray, live:np.ndarray, # R peaks, dominant beats, live leads
                fs:float=FS) -> tuple:
     "`(on, off)`: QRS onset and offset on the median high-passed beat, from the spatial velocity of the live leads"
     ms = lambda v: int(round(v*fs/1000))
-    pre,post = ms(500), ms(1000)
-    H = np.median(_windows(hp, pk[dom], -pre, post), 0)
-    sv = np.convolve(np.sqrt((np.diff(H[live], axis=-1)**2).sum(0)), np.ones(3)/3, 'same')
+    pre = ms(500)
+    _,sv = spatial_velocity(hp, pk, dom, live, fs)
     c0 = pre - ms(60) + int(np.argmax(sv[pre-ms(60):pre+ms(60)]))
     thr = max(.05*sv[c0], 2*np.percentile(sv, 30)) + 1e-4
     on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150)); off = min(_crossing(sv, c0, max(thr, .08*sv[c0]), +1, ms(12)), c0 + ms(200))
     return on, off
 
+# %% ../nbs/02_measure.ipynb #5e225d76
 def median_beats(x:np.ndarray, xa:np.ndarray, # the 40 Hz and 100 Hz signals of `filtered_beats`
                  pk:np.ndarray, dom:np.ndarray, on:int, live:np.ndarray, fs:float=FS) -> tuple:
     "`(xb, B, M, Ma)`: `x` less a baseline through the PR segments, its beats, and the median beats at 40 Hz and 100 Hz (amplitudes), zero before the QRS"
@@ -194,6 +202,7 @@ def qrs_measures(Ma:np.ndarray, # (12, 750) median beat at 100 Hz
     out['st'] = Ma[:, off + ms(40 if 60/RR > 100 else 60)]
     return out
 
+# %% ../nbs/02_measure.ipynb #a4a14cb3
 def t_wave(M:np.ndarray, Ma:np.ndarray, # median beats at 40 and 100 Hz
            on:int, off:int, RR:float, fs:float=FS) -> tuple:
     "`(te, measures)`: the T end (200 ms after J when no T wave is found) and the T amplitudes, QT and QTc"
@@ -215,12 +224,12 @@ def p_wave(M:np.ndarray, B:np.ndarray, # median beat (40 Hz) and the beats it is
     "P amplitude, beat-to-beat P correlation, presence and the PR interval, searched between the previous T and the QRS"
     ms = lambda v: int(round(v*fs/1000))
     s0 = max(on - ms(450), on - int(RR*fs) + (te - on) - ms(40), 0); s1 = on - ms(25)
-    pl = [_IX[l] for l in ('I','II','aVF','V1') if live[_IX[l]]]
-    if s1 - s0 <= ms(40) or not pl: return {}
-    prms = np.convolve(np.sqrt(np.mean(M[pl, s0:s1]**2, 0)), np.ones(ms(16))/ms(16), 'same')
+    p_leads = [_IX[l] for l in ('I','II','aVF','V1') if live[_IX[l]]]
+    if s1 - s0 <= ms(40) or not p_leads: return {}
+    prms = np.convolve(np.sqrt(np.mean(M[p_leads, s0:s1]**2, 0)), np.ones(ms(16))/ms(16), 'same')
     lo = ms(40) if s1 - s0 > ms(100) else 0 # the first 40 ms may still hold the end of the T wave
-    pp = lo + int(np.argmax(prms[lo:])); pamp = float(np.max(np.abs(M[pl, s0+lo:s1])))
-    seg = B[:, pl, s0+max(0, pp-ms(70)):s0+min(s1-s0, pp+ms(70))]
+    pp = lo + int(np.argmax(prms[lo:])); pamp = float(np.max(np.abs(M[p_leads, s0+lo:s1])))
+    seg = B[:, p_leads, s0+max(0, pp-ms(70)):s0+min(s1-s0, pp+ms(70))]
     seg = (seg - seg.mean(-1, keepdims=True)).reshape(len(B), -1)
     tot = seg.sum(0) # each beat against the mean of the others
     pcorr = float(np.median(_corr(seg, (tot[None] - seg)/max(len(seg)-1, 1))))
