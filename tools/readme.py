@@ -14,8 +14,8 @@ def render(nb_path=root/'nbs'/'index.ipynb') -> str:
     for c in nb['cells']:
         src = cell_text(c).strip('\n')
         if c['cell_type'] == 'markdown':
-            # the notebook title block "# T\n\n> summary" stays as it is
-            out.append(src)
+            # the notebook title block "# T\n\n> summary" stays as it is; images are linked from the notebook's folder
+            out.append(re.sub(r'\]\((?!https?:|/|#|mailto:)', '](nbs/', src))
         elif c['cell_type'] == 'code':
             lines = src.split('\n')
             dirs = [l for l in lines if l.startswith('#|')]
