@@ -8,7 +8,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/decoder.html.md"""
 from __future__ import annotations
 import math
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, patch
 
 # %% auto #0
 __all__ = ['QueryLinear', 'SignalDecoder']
@@ -54,21 +54,6 @@ class SignalDecoder(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, n_leads*P) if readout=='shared' else QueryLinear(self.n_p, d, n_leads*P)
 
-    def tokens(self, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
-        "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
-        B,q = len(z),self.query.expand(len(z),-1,-1)
-        if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
-        return q + z[:,None] + self.pos
-
-    def column_tokens(self, mem:torch.Tensor) -> torch.Tensor:
-        "(B, n_col, d): the patch tokens of each page column, all rows side by side, projected"
-        (gh,gw),B = self.mem_grid,len(mem)
-        return self.col_proj(mem.view(B, gh, gw, -1).permute(0,2,1,3).reshape(B, gw, -1))
-
-    def random_mask(self, B:int, device=None) -> torch.Tensor:
-        "(B, N_p) bool: a random `mask_ratio` of the query tokens"
-        return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio*self.n_p))
-
     def forward(self, z:torch.Tensor, # (B, d) projected image latent
                 mem:torch.Tensor=None, # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)
                 mask:torch.Tensor=None # (B, N_p) tokens to mask; default: random in training, none in eval
@@ -83,3 +68,21 @@ class SignalDecoder(nn.Module):
         x = x.view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)
         return x[..., :self.T]
 
+# %% ../nbs/08_decoder.ipynb #83077adb
+@patch
+def tokens(self:SignalDecoder, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
+    "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
+    B,q = len(z),self.query.expand(len(z),-1,-1)
+    if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
+    return q + z[:,None] + self.pos
+
+@patch
+def column_tokens(self:SignalDecoder, mem:torch.Tensor) -> torch.Tensor:
+    "(B, n_col, d): the patch tokens of each page column, all rows side by side, projected"
+    (gh,gw),B = self.mem_grid,len(mem)
+    return self.col_proj(mem.view(B, gh, gw, -1).permute(0,2,1,3).reshape(B, gw, -1))
+
+@patch
+def random_mask(self:SignalDecoder, B:int, device=None) -> torch.Tensor:
+    "(B, N_p) bool: a random `mask_ratio` of the query tokens"
+    return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio*self.n_p))
