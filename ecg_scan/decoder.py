@@ -7,11 +7,14 @@ Docs: https://ecg-scan.github.io/ecg_scan/decoder.html.md"""
 # %% ../nbs/08_decoder.ipynb #542bfa32
 from __future__ import annotations
 import math
+import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr, patch
+from .signals import LEADS
+
 
 # %% auto #0
-__all__ = ['QueryLinear', 'SignalDecoder']
+__all__ = ['QueryLinear', 'SignalDecoder', 'column_oracle']
 
 # %% ../nbs/08_decoder.ipynb #a12c4f49
 class QueryLinear(nn.Module):
@@ -86,3 +89,18 @@ def column_tokens(self:SignalDecoder, mem:torch.Tensor) -> torch.Tensor:
 def random_mask(self:SignalDecoder, B:int, device=None) -> torch.Tensor:
     "(B, N_p) bool: a random `mask_ratio` of the query tokens"
     return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio*self.n_p))
+
+# %% ../nbs/08_decoder.ipynb #052a79ec
+def column_oracle(sig:np.ndarray, # (n, 12, T) true signals in mV
+                  meta # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
+                 ) -> np.ndarray:
+    "(n, 12, T) the true traces read back from a perfect page: one value per pixel column (the midpoint of the rows the line covers, rounded to a pixel); NaN where no panel shows a lead"
+    rec = np.full(sig.shape, np.nan)
+    for p in meta.panels:
+        l,t = LEADS.index(p.lead),np.arange(p.start, p.end)
+        x = np.floor(p.x(t/p.fs)+0.5).astype(int); cols = np.unique(x)
+        y = p.y(sig[:,l,t]) # pixel rows, (n, len(t))
+        lo = np.stack([y[:,x==c].min(1) for c in cols], 1); hi = np.stack([y[:,x==c].max(1) for c in cols], 1)
+        rec[:,l,t] = p.mv(np.round((lo+hi)/2))[:, np.searchsorted(cols, x)]
+    return rec
+
