@@ -16,12 +16,19 @@ from .losses import *
 from .decoder import SignalDecoder
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan', 'model_folder', 'load_model',
-           'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
+__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan',
+           'model_folder', 'load_model', 'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/09_model.ipynb #193c7274
+_TERMS = ('ctr','gram','mse','rule') # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
+LOSS_KEYS = {(f'w_{f.name}' if f.name in _TERMS else f.name): f.name for f in dataclasses.fields(LossWeights)} # config key -> field
+
+# the loss keys of a configuration, with `LossWeights`' types and defaults: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
+LossConfig = dataclasses.make_dataclass('LossConfig', [(k, LossWeights.__annotations__[f], field(default=getattr(LossWeights, f)))
+                                                       for k,f in LOSS_KEYS.items()])
+
 @dataclass
-class ECGScanConfig:
+class ECGScanConfig(LossConfig):
     "Everything that defines an ECG-Scan model and its pretraining run"
     name:str = 'custom'
     # image encoder: open_clip tower + LoRA
@@ -40,18 +47,13 @@ class ECGScanConfig:
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
     dec_memory:bool = False # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
     dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples) or 'per_query' (see the decoder notebook)
-    # loss: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
-    w_ctr:float = 0.1; w_gram:float = 0.05; w_mse:float = 1.0; w_rule:float = 0.1; w_e:float = 0.5; w_g:float = 0.5
-    rule_form:str = 'paper' # L_rule: 'paper' (eq. 7, refined prediction vs truth) or 'self' (prediction vs its own projection)
-    label_smoothing:float = 0.1; gram_anchor:str = 'image'; temp_init:float = 0.07
-    gram_form:str = 'volume' # 'volume' (L_gram, eq. 3-4) or 'pairwise' (CLIP image-signal + text-signal; an ablation)
+    # loss: the keys of `LossConfig` (w_ctr, w_gram, w_mse, w_rule, ...), and the temperatures' start
+    temp_init:float = 0.07
     patient_aware:bool = False; pa_mask:bool = True; pa_margin_same:float = 0.05; pa_margin_other:float = 0.2; pa_weight:float = 1.0
     # optimisation
     bs:int = 80; lr:float = 5e-4; steps:int = 50_000; warmup:float = 0.1; wd:float = 0.05
 
-    def loss_weights(self) -> LossWeights:
-        return LossWeights(ctr=self.w_ctr, gram=self.w_gram, mse=self.w_mse, rule=self.w_rule, w_e=self.w_e, w_g=self.w_g,
-                           label_smoothing=self.label_smoothing, gram_anchor=self.gram_anchor, rule_form=self.rule_form, gram_form=self.gram_form)
+    def loss_weights(self) -> LossWeights: return LossWeights(**{f:getattr(self, k) for k,f in LOSS_KEYS.items()})
     @property
     def image_hw(self) -> tuple: return (self.image_size, self.image_width or self.image_size)
     def patient_aware_opts(self):
