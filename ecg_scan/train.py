@@ -17,6 +17,7 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.optimizer import Adam
+from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress, fastai.callback.schedule
 from .signals import *
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
@@ -158,10 +159,10 @@ def teacher_embeddings(model:ECGScan, *datas:ScanData, bs:int=32, progress:bool=
 class TrainingDiverged(ECGScanError): "A loss term became NaN or infinite"
 
 def lr_at(step:int, total:int, lr:float, warmup:float=0.1) -> float:
-    "The paper's schedule: linear warmup over `warmup` of the steps, then cosine decay to 0"
-    w = max(1, int(round(warmup*total)))
-    if step<w: return lr*(step+1)/w
-    return lr*0.5*(1+math.cos(math.pi*min(1., (step-w)/max(1, total-w))))
+    "The paper's schedule through fastai's annealers: `SchedLin` warmup over `warmup` of the steps, then `SchedCos` decay to 0"
+    w = max(1, int(round(warmup*total))) # warmup steps; step w-1 reaches `lr`
+    if step<w: return SchedLin(0, lr)((step+1)/w)
+    return SchedCos(lr, 0)(min(1., (step-w)/max(1, total-w)))
 
 def _inner(m): return getattr(m, 'module', m) # unwrap DDP
 
