@@ -613,6 +613,5 @@ d = { 'settings': { 'branch': 'main',
                                 'ecg_scan.train.pretrain': ('train.html#pretrain', 'ecg_scan/train.py'),
                                 'ecg_scan.train.pretrain_cmd': ('train.html#pretrain_cmd', 'ecg_scan/train.py'),
                                 'ecg_scan.train.profile_step': ('train.html#profile_step', 'ecg_scan/train.py'),
-                                'ecg_scan.train.rank_distrib_': ('train.html#rank_distrib_', 'ecg_scan/train.py'),
                                 'ecg_scan.train.teacher_embeddings': ('train.html#teacher_embeddings', 'ecg_scan/train.py'),
                                 'ecg_scan.train.time_steps': ('train.html#time_steps', 'ecg_scan/train.py')}}}

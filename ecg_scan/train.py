@@ -17,6 +17,7 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.optimizer import Adam
+from fastai.torch_core import rank_distrib
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress, fastai.callback.schedule
 from .signals import *
@@ -28,10 +29,9 @@ from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
-           'StopAtStep', 'NaNGuard', 'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'check_config',
-           'RunLock', 'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops',
-           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
-           'bench_gpu']
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'Checkpoint', 'check_config', 'RunLock',
+           'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config',
+           'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
 
 # %% ../nbs/10_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -236,7 +236,7 @@ class TermLogger(Callback):
     def before_fit(self): self.t0 = time.time()
     def write(self, step, phase, terms:dict, lr=None):
         row = dict(step=step, epoch=self.epoch, phase=phase, lr=lr, seconds=round(time.time()-self.t0,2), **{k:float(v) for k,v in terms.items()})
-        if rank_distrib_(): return
+        if rank_distrib(): return
         with open(self.path, 'a', newline='') as f: csv.writer(f).writerow([row.get(c,'') for c in self.cols])
         if self.tb:
             for k,v in terms.items(): self.tb.add_scalar(f'{phase}/{k}', float(v), step)
@@ -245,10 +245,6 @@ class TermLogger(Callback):
         if self.training: self.write(getattr(self.learn, 'scan_step', 0), 'train', self.lossf.last, self.opt.hypers[0]['lr'])
     def after_fit(self):
         if self.tb: self.tb.flush()
-
-def rank_distrib_() -> int:
-    "This process's rank in distributed training (0 when not distributed)"
-    return int(os.environ.get('RANK', os.environ.get('LOCAL_RANK', 0)) or 0)
 
 # %% ../nbs/10_train.ipynb #4710ba63
 class PeriodicValidate(Callback):
@@ -276,7 +272,7 @@ class PeriodicValidate(Callback):
         if self.history and self.history[-1][0]==step: return
         res = self.validate(); self.history.append((step, res))
         if self.logger: self.logger.write(step, 'valid', res)
-        if res['total']<self.best and not rank_distrib_():
+        if res['total']<self.best and not rank_distrib():
             self.best = res['total']
             with atomic_folder(self.out/'best') as tmp:
                 _inner(self.learn.model).model.save_pretrained(tmp)
@@ -288,7 +284,7 @@ class Checkpoint(Callback):
     def __init__(self, out, every:int, sched:StepSchedule, val:PeriodicValidate, data_spec:dict):
         store_attr('every,sched,val,data_spec'); self.out = Path(out); self.stop_requested = False; self._old = None
     def before_fit(self):
-        if rank_distrib_()==0 and sys.platform!='win32':
+        if rank_distrib()==0 and sys.platform!='win32':
             try: self._old = signal.signal(signal.SIGINT, self._on_sigint)
             except ValueError: self._old = None # not in the main thread
     def _on_sigint(self, *args):
@@ -296,7 +292,7 @@ class Checkpoint(Callback):
         self.stop_requested = True
         print("\ninterrupt: saving a checkpoint at the end of this step (press Ctrl-C again to abort without saving)", file=sys.stderr)
     def save(self):
-        if rank_distrib_(): return
+        if rank_distrib(): return
         state = dict(step=self.sched.step, epoch=self.epoch, iter=int(self.iter)+1, n_iter=int(self.n_iter), best=self.val.best if self.val else None,
                      opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [], total=self.sched.total)
         with atomic_folder(self.out/'last') as tmp: # a kill at any point leaves a complete last/ (see `recover_folder`)
@@ -340,7 +336,7 @@ class RunLock:
     def __enter__(self):
         try: import fcntl
         except ImportError: return self
-        if rank_distrib_(): return self
+        if rank_distrib(): return self
         f = open(self.path, 'a+')
         try: fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)
         except OSError:
@@ -401,7 +397,7 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     if precision!='fp32' and dev.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
     out = check_writable(out)
     with RunLock(out):
-        if not rank_distrib_(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
+        if not rank_distrib(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
         return _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
                          augment, tensorboard, wandb, progress, dev, strict, pad, steps)
 
@@ -422,11 +418,11 @@ def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, un
         state = torch.load(lp, weights_only=False)
         if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
         cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
-        if not rank_distrib_(): _extension_note(state, cfg)
+        if not rank_distrib(): _extension_note(state, cfg)
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
-    if not rank_distrib_():
+    if not rank_distrib():
         for n in td.notes: print(f"note: {n}")
     device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
     m = ECGScan.from_pretrained(out/'last') if resume else ECGScan(cfg)
@@ -526,7 +522,7 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
                      steps=steps if resume else None)
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib_() or not val: return 0
+    if rank_distrib() or not val: return 0
     if learn.interrupted:
         print(f"interrupted after step {step}: checkpoint saved in {Path(out)/'last'}; continue with --resume", file=sys.stderr); return 130
     best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best<float('inf') else ''
