@@ -9,6 +9,7 @@ from __future__ import annotations
 import os, sys, json, math, hashlib, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils.data import Subset, ConcatDataset
 from fastcore.basics import store_attr
 from fastcore.script import call_parse, store_true
 from .signals import *
@@ -417,23 +418,23 @@ def _arr_dataset(sigs):
             x = torch.as_tensor(np.asarray(sigs[i], dtype=np.float32)); return x,x
     return _D()
 
-class _SigList:
-    "Signals of several `ECGDataset`s (each entry read on access), optionally repeated"
-    def __init__(self, parts): self.parts = [(ds, reps) for ds,reps in parts if len(ds)]; self.idx = [(k,i) for k,(ds,r) in enumerate(self.parts) for _ in range(r) for i in range(len(ds))]
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, j): k,i = self.idx[j]; return self.parts[k][0].signal(i)
+class _Signals:
+    "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
+    def __init__(self, ds): self.ds = ds
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i): return self.ds.signal(i)
 
-def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> _SigList:
+def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> ConcatDataset:
     "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
     from ecg_scan.data import sample_dataset
     parts = []
     if n_synth:
         from ecg_scan.synth import synth_dataset
-        parts.append((synth_dataset(n_synth, seed=seed), 1))
+        parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
     if real:
         r = sample_dataset(validate=True).materialize(progress=False)
-        parts.append((r, max(1, round(0.1*max(n_synth,1)/len(r)))))
-    return _SigList(parts)
+        parts += [_Signals(r)]*max(1, round(0.1*max(n_synth,1)/len(r)))
+    return ConcatDataset(parts)
 
 TEACHER_DIR = 'clear_teacher'
 
@@ -466,7 +467,7 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     set_seed(seed, reproducible=True)
     n = len(sigs); nv = max(1, int(n*valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
-    tr,va = _arr_dataset([sigs[i] for i in perm[nv:]] if n<=20000 else _Sub(sigs, perm[nv:])),_arr_dataset(_Sub(sigs, perm[:nv]))
+    tr,va = _arr_dataset([sigs[i] for i in perm[nv:]] if n<=20000 else Subset(sigs, perm[nv:])),_arr_dataset(Subset(sigs, perm[:nv]))
     dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers),
                       DataLoader(va, bs=bs, num_workers=workers))
     enc = CLEAREncoder(**(enc_kwargs or {}))
@@ -477,7 +478,7 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     with ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
         learn.fit_one_cycle(epochs, lr)
-    standardize_head(enc.eval(), _Sub(sigs, perm[:min(n, 2000)]))
+    standardize_head(enc.eval(), Subset(sigs, perm[:min(n, 2000)]))
     return enc, learn
 
 @torch.no_grad()
@@ -502,11 +503,6 @@ def standardize_head(enc:CLEAREncoder, sigs, bs:int=64) -> CLEAREncoder:
     mu,sd = e.mean(0),e.std(0).clamp(min=1e-6)
     enc.head.weight.div_(sd[:,None]); enc.head.bias.sub_(mu).div_(sd)
     return enc
-
-class _Sub:
-    def __init__(self, xs, idx): self.xs,self.idx = xs,idx
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, i): return self.xs[self.idx[i]]
 
 def teacher_path() -> Path:
     "Where the pretrained CLEAR teacher shipped with ecg_scan lives"
