@@ -15,7 +15,7 @@ from fastcore.script import call_parse, store_true
 from .signals import *
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'head', 'ImageEncoder', 'TextEncoder',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder',
            'DBETAEncoder', 'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss',
            'teacher_corpus', 'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
            'load_signal_teacher', 'teacher_cmd']
@@ -36,7 +36,7 @@ def image_tensor(imgs, # uint8 array/tensor (B, H, W, 3) or (H, W, 3)
     m,s = torch.tensor(CLIP_MEAN, device=x.device).view(1,3,1,1),torch.tensor(CLIP_STD, device=x.device).view(1,3,1,1)
     return (x-m)/s
 
-def head(d_in:int, d_out:int) -> nn.Sequential:
+def proj_head(d_in:int, d_out:int) -> nn.Sequential:
     "The paper's projector: Linear then Tanh"
     return nn.Sequential(nn.Linear(d_in, d_out), nn.Tanh())
 
@@ -92,7 +92,7 @@ class ImageEncoder(nn.Module):
         if train_tower:
             for n,p in v.named_parameters(): p.requires_grad_(True)
         self.visual = v
-        self.proj_ctr,self.proj_rec = head(self.d_img, proj_dim),head(self.d_img, rec_dim)
+        self.proj_ctr,self.proj_rec = proj_head(self.d_img, proj_dim),proj_head(self.d_img, rec_dim)
 
     @staticmethod
     def _split(o): return o if isinstance(o, tuple) else (o, None)
@@ -150,7 +150,7 @@ class TextEncoder(nn.Module):
         self.bert = bert.eval().requires_grad_(False) # frozen: only `proj_txt` trains
         self.name,self.pooling,self.max_len = name,pooling or pool,max_len
         self.d_txt = bert.config.hidden_size
-        self.proj_txt = head(self.d_txt, proj_dim)
+        self.proj_txt = proj_head(self.d_txt, proj_dim)
         self.cache = {}
 
     def train(self, mode:bool=True):

@@ -143,7 +143,7 @@ class ECGScan(nn.Module):
         if teachers:
             self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
             self.teacher = load_signal_teacher(cfg.teacher, cfg.teacher_path)
-            if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = head(self.teacher.d_out, cfg.proj_dim)
+            if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
 
     def train(self, mode:bool=True):
         super().train(mode)
@@ -255,7 +255,7 @@ def load_model(path, # a saved model, or a run folder with best/ or last/
     return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)
 
 # %% ../nbs/09_model.ipynb #2a89fbd6
-def _count(m): return sum(p.numel() for p in m.parameters())
+def _numel(m): return sum(p.numel() for p in m.parameters())
 
 def paper_param_counts() -> dict:
     "Parameter counts (millions) of the `paper` configuration's parts, built without any weights"
@@ -264,10 +264,10 @@ def paper_param_counts() -> dict:
     img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0., cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
     bert = BertModel(BertConfig(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072), add_pooling_layer=False)
     dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
-    r = dict(image_tower_frozen=_count(img.visual)-sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
+    r = dict(image_tower_frozen=_numel(img.visual)-sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
              lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-             projectors=_count(img.proj_ctr)+_count(img.proj_rec)+_count(head(768, cfg.proj_dim)),
-             text_encoder_frozen=_count(bert), signal_teacher_frozen=_count(DBETAEncoder()), decoder=_count(dec), d_img=img.d_img)
+             projectors=_numel(img.proj_ctr)+_numel(img.proj_rec)+_numel(proj_head(768, cfg.proj_dim)),
+             text_encoder_frozen=_numel(bert), signal_teacher_frozen=_numel(DBETAEncoder()), decoder=_numel(dec), d_img=img.d_img)
     return {k:(v/1e6 if k!='d_img' else v) for k,v in r.items()}
 
 def bench_model(steps:int=5, bs:int=None):

@@ -855,17 +855,17 @@ def _bench_speed(res:dict, budget:_Budget, sm:ScanModel, lossf:ScanLoss, b:list,
 def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry:bool, workers:tuple, t_build, t_img):
     "Numerics, loader, resume, accelerate launch and the largest batch: each a `_part` with its own cost estimate"
     fast = min((r['s_per_step'] for r in res['precision'].values()), default=1.)
-    pl = 'fp32' if dry else 'bf16'
+    prec = 'fp32' if dry else 'bf16'
     for p in (['bf16'] if dry else ['bf16','fp16']):
         r = _part(res, budget, f'gram volume {p}', 2+2*fast, lambda: gram_autocast_check(sm, b, p))
         if r: res['numerics'][f'gram_{p}'] = r
-    if dry: res['skipped'][f'profile {pl}'] = 'dry run: profiles a GPU step'
-    elif r := _part(res, budget, f'profile {pl}', 5+5*fast, lambda: profile_step(sm, lossf, b, pl)): res['profile'] = r
+    if dry: res['skipped'][f'profile {prec}'] = 'dry run: profiles a GPU step'
+    elif r := _part(res, budget, f'profile {prec}', 5+5*fast, lambda: profile_step(sm, lossf, b, prec)): res['profile'] = r
     bs = len(b[0])
     for w in workers:
         steps = 2 if dry else 2*w+8
         est = 2 + 0.2*w + (steps+1)*max(fast, bs*t_img/max(w, 1)*1.3)
-        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, pl, steps))
+        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, prec, steps))
         if r: res['loader'][w] = r
     rb,rs,ru = (8,4,2) if dry else (16,6,3)
     r = _part(res, budget, 'resume fp32', 3*t_build + (10 if dry else 45),
@@ -874,12 +874,12 @@ def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scra
     n_gpu = torch.cuda.device_count() if dev.type=='cuda' else 0
     for n in ((1,2) if n_gpu>=2 else (1,)):
         r = _part(res, budget, f'accelerate {n} process(es)', 15+t_build*n + (5 if dry else 15),
-                  lambda: _bench_accelerate(cfg, scratch, dev, n, pl, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
+                  lambda: _bench_accelerate(cfg, scratch, dev, n, prec, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
         if r: res['accelerate'][n] = r
     if n_gpu<2: res['skipped']['accelerate 2 processes'] = f'{n_gpu} GPU(s) here; needs 2'
-    if pl in res['precision']:
-        r = _part(res, budget, f'largest batch ({pl})', 8*res['precision'][pl]['s_per_step'],
-                  lambda: _bench_max_batch(sm, lossf, b, pl, budget, res['precision'][pl]['s_per_step'], 2 if dry else 64))
+    if prec in res['precision']:
+        r = _part(res, budget, f'largest batch ({prec})', 8*res['precision'][prec]['s_per_step'],
+                  lambda: _bench_max_batch(sm, lossf, b, prec, budget, res['precision'][prec]['s_per_step'], 2 if dry else 64))
         if r: res['max_batch'] = r
     if dry: res['skipped']['resume bf16'] = 'dry run: CPU'; return
     r = _part(res, budget, 'resume bf16', 3*t_build + 45, lambda: _bench_resume(cfg, ds, Path(scratch)/'resume16', dev, 'bf16', rb, rs, ru))
