@@ -8,6 +8,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 from __future__ import annotations
 import json, dataclasses, difflib, time, resource, os
 from dataclasses import dataclass, field, asdict
+from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from .signals import *
@@ -173,34 +174,41 @@ class ECGScan(nn.Module):
         return ecg_scan_loss(out['z_img'], out['z_txt'], out['z_sig'], out['rec'], sig, out['scale_ctr'], out['scale_gram'],
                              self.cfg.loss_weights(), patient, self.cfg.patient_aware_opts())
 
-    @torch.no_grad()
-    def embed(self, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
-        "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
-        f = self.image.features(img)
-        return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
+# %% ../nbs/09_model.ipynb #e04bf852
+@patch
+@torch.no_grad()
+def embed(self:ECGScan, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
+    "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
+    f = self.image.features(img)
+    return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
 
-    @torch.no_grad()
-    def embed_text(self, texts:list) -> torch.Tensor:
-        "L2-normalised projected text embeddings (zero-shot prompts)"
-        return F.normalize(self.text(list(texts)), dim=-1)
+@patch
+@torch.no_grad()
+def embed_text(self:ECGScan, texts:list) -> torch.Tensor:
+    "L2-normalised projected text embeddings (zero-shot prompts)"
+    return F.normalize(self.text(list(texts)), dim=-1)
 
-    @torch.no_grad()
-    def reconstruct(self, img:torch.Tensor) -> torch.Tensor:
-        "The decoder's 12 x 5000 signal (mV) for each image"
-        _,z,tok = self.image(img)
-        return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
+@patch
+@torch.no_grad()
+def reconstruct(self:ECGScan, img:torch.Tensor) -> torch.Tensor:
+    "The decoder's 12 x 5000 signal (mV) for each image"
+    _,z,tok = self.image(img)
+    return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
 
-    def n_params(self) -> dict:
-        "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
-        tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        tot = sum(p.numel() for p in self.parameters())
-        return dict(trainable=tr, total=tot, frozen=tot-tr)
+@patch
+def n_params(self:ECGScan) -> dict:
+    "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
+    tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
+    tot = sum(p.numel() for p in self.parameters())
+    return dict(trainable=tr, total=tot, frozen=tot-tr)
 
 # %% ../nbs/09_model.ipynb #e48fe24b
 _FROZEN = ('text.bert.', 'teacher.')
 
+@patch
 @torch.no_grad()
-def _save(self:ECGScan, path):
+def save_pretrained(self:ECGScan, path):
+    "Save to folder `path`: config.json, model.safetensors (without the frozen teachers) and the LoRA adapter"
     from safetensors.torch import save_file
     from ecg_scan import __version__
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -210,10 +218,9 @@ def _save(self:ECGScan, path):
                                                      ecg_scan_version=__version__, format='ecg_scan/1'), indent=2))
     if self.image.lora: self.image.visual.save_pretrained(str(path/'adapter'))
     return path
-ECGScan.save_pretrained = _save
 
-@classmethod
-def _load(cls, path, teachers:bool=True, **overrides) -> ECGScan:
+@patch(cls_method=True)
+def from_pretrained(cls:ECGScan, path, teachers:bool=True, **overrides) -> ECGScan:
     "Load a model saved with `save_pretrained` (image tower weights come from the file, never from the hub)"
     from safetensors.torch import load_file
     path = Path(path)
@@ -229,12 +236,11 @@ def _load(cls, path, teachers:bool=True, **overrides) -> ECGScan:
     if missing or unexpected: raise ECGScanError(f"{path}: weights do not match the configuration (missing {missing[:3]}, unexpected {unexpected[:3]})")
     if meta.get('lora_merged'): m.cfg = dataclasses.replace(m.cfg, lora_r=json.loads((path/'config.json').read_text())['model']['lora_r'])
     return m.eval()
-ECGScan.from_pretrained = _load
 
-def _merge(self:ECGScan) -> ECGScan:
+@patch
+def merge_lora(self:ECGScan) -> ECGScan:
     "Fold the LoRA adapter into the image tower"
     self.image.merge_lora(); return self
-ECGScan.merge_lora = _merge
 
 # %% ../nbs/09_model.ipynb #45b23574
 def model_folder(path) -> Path: # a saved model, or a run folder with best/ or last/

@@ -279,16 +279,15 @@ def _max_group_hits(vals, groups, f):
     return max(sum(bool(f(l, vals[LEADS.index(l)])) for l in g) for g in groups.values())
 
 # %% ../nbs/03_synth.ipynb #38153f85
-@patch
-def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
-    "Lobes and parameters of the record's beats (`None` if its voltage targets cannot be met)"
-    lab = set(labels)
-    D8 = self.leads_matrix(rng, P); M = to12(D8)
-    R = rot(0, P['rotx'] + rng.normal(0, 2)) @ rot(1, P['roty'] + rng.normal(0, 3))
+def _qrs(rng, P:dict, lab:set, R:np.ndarray) -> tuple:
+    "Step 2: the conduction ('N', 'RBBB' or 'LBBB'), the QRS duration (s) and the QRS lobes of the dominant beat"
     cond = 'RBBB' if 'RBBB' in lab else 'LBBB' if 'LBBB' in lab else 'N'
     d = _clip(P['qrs'] + rng.normal(0, .004) + (.01 if 'LVH' in lab else 0), .072, .102) if cond=='N' else rng.uniform(.128, .17)
     q = _lobes(dict(N=QRS_NORMAL, RBBB=QRS_RBBB, LBBB=QRS_LBBB)[cond], d, R, P['qrs_jit'] + rng.normal(0, .04, (5,3)), P['qrs_tj'])
-    # frontal axis
+    return cond, d, q
+
+def _turn_to_axis(rng, P:dict, lab:set, cond:str, q:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 3: turn the QRS lobes `q` (in place) in the frontal plane onto a target axis; returns `(turn weights, target)`"
     lo,hi = (-80, -40) if 'LAD' in lab else (100, 155) if 'RAD' in lab else (-18, 82)
     tgt = (rng.uniform(-75, -40) if 'LAD' in lab else rng.uniform(100, 150) if 'RAD' in lab else
            _clip(P['axis'] + rng.normal(0, 5) + dict(N=0, RBBB=10, LBBB=-25)[cond], lo, hi))
@@ -304,7 +303,10 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         if err[k] < 1000: break
     phi = np.degrees(phis[k])
     q[:,4:7] = np.stack([rot(2, w*phi) @ v for w,v in zip(turn, q[:,4:7])])
-    # voltage
+    return turn, tgt
+
+def _qrs_gain(rng, P:dict, lab:set, cond:str, q:np.ndarray, d:float, D8:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 4: the QRS gain meeting the label's voltage criteria, and the lead matrices; `(g, D8, M)`, or None if none can"
     x = M @ lobe_dipole(q, 0, int(d*FS) + 1)
     lim = np.ptp(x[:6], axis=1).max(); sok = max(0, -x[6].min()) + max(x[10].max(), x[11].max())
     if 'LVH' in lab: # precordial voltage criteria; limb-lead QRS kept below 2.6 mV
@@ -317,13 +319,20 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         lo,hi = .62/lim, min(3.15/sok, 2.4/lim) # limb-lead QRS 0.62-2.4 mV
         if lo > hi: return None
         g = _clip(P['gain']*math.exp(rng.normal(0, .06))*2.2/sok*(1.3 if cond!='N' else 1.), lo, hi)
-    q[:,4:7] *= g
-    # P waves
+    return g, D8, M
+
+def _p_lobes(rng, P:dict, R:np.ndarray) -> tuple:
+    "Step 5: the P-wave duration (s), the sinus P lobes and the P lobes of atrial premature beats"
     pdur = _clip(P['pdur'] + rng.normal(0, .004), .075, .115)
     pv = [np.array(v) + P['p_jit'][j]*np.linalg.norm(v) for j,(*_,v) in enumerate(P_LOBES)]
     plobes = np.array([[s*pdur, pk*pdur, pk*pdur, e*pdur, *(P['p_gain']*(R@v)), 0.] for (s,e,pk,_),v in zip(P_LOBES, pv)])
     pac = plobes.copy(); pac[:,4:7] = pac[:,4:7] @ rot(int(rng.integers(0, 3)), rng.uniform(100, 170)).T
-    # T wave and ST segment
+    return pdur, plobes, pac
+
+
+# %% ../nbs/03_synth.ipynb #d5c1df15
+def _t_and_st(rng, P:dict, lab:set, cond:str, q:np.ndarray, R:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 6: the T dipole, the ST dipole, and the territories of ST change and of T inversion; `(T, st, terr, tterr)`"
     qmean = unit((q[:,4:7]*lobe_area(q)[:,None]).sum(0))
     T = (R @ (np.array(T0) + P['t_jit'] + rng.normal(0, .03, 3))) * P['t_gain'] * math.exp(rng.normal(0, .08))
     st = rng.normal(0, .006, 3) + np.array([0, 0, -rng.uniform(0, .03)]) # a little J elevation in V2-V3 is normal
@@ -349,14 +358,33 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         ks = np.linspace(0, 3, 61)
         vals = np.array([np.sort([M[LEADS.index(l)]@away(k) for l in TGROUPS[tterr]])[1] for k in ks])
         T = away(ks[np.argmax(vals <= ttgt)] if vals.min() <= ttgt else ks[-1])
-    # premature ventricular beat
+    return T, st, terr, tterr
+
+def _pvc(rng, q:np.ndarray) -> tuple:
+    "Step 7: the lobes of a premature ventricular beat, its QRS duration (s) and its T direction (before a random size)"
     u = unit(rng.normal(0, 1, 3) + np.array([0, .4, 0])); dv = rng.uniform(.13, .17)
     av = rng.uniform(1.3, 2.3)*np.linalg.norm(q[:,4:7], axis=1).max()
     u2 = rot(int(rng.integers(0, 3)), rng.uniform(30, 70)) @ u
     pvc = np.array([[0, .22*dv, .22*dv, .4*dv, *(u*av*.3), 1], [.15*dv, .42*dv, .42*dv, .62*dv, *(u*av), 1],
                     [.45*dv, .72*dv, .72*dv, dv, *(u2*av*.7), 1]])
+    return pvc, dv, -u*av
+
+@patch
+def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
+    "Lobes and parameters of the record's beats (`None` if its voltage targets cannot be met)"
+    lab = set(labels)
+    D8 = self.leads_matrix(rng, P); M = to12(D8) # step 1
+    R = rot(0, P['rotx'] + rng.normal(0, 2)) @ rot(1, P['roty'] + rng.normal(0, 3))
+    cond,d,q = _qrs(rng, P, lab, R)
+    turn,tgt = _turn_to_axis(rng, P, lab, cond, q, M)
+    if (gain := _qrs_gain(rng, P, lab, cond, q, d, D8, M)) is None: return None
+    g,D8,M = gain; q[:,4:7] *= g
+    pdur,plobes,pac = _p_lobes(rng, P, R)
+    T,st,terr,tterr = _t_and_st(rng, P, lab, cond, q, R, M)
+    pvc,dv,pvc_t = _pvc(rng, q)
     return dict(D8=D8, M=M, qrs=q, turn=turn, d=d, cond=cond, p=plobes, pac=pac, pdur=pdur, T=T, st=st, terr=terr, tterr=tterr,
-                qtc=P['qtc'] + rng.normal(0, .006), thw=P['thw'], pvc=pvc, dv=dv, pvcT=-u*av*rng.uniform(.2, .3), axis_target=tgt, gain=g)
+                qtc=P['qtc'] + rng.normal(0, .006), thw=P['thw'], pvc=pvc, dv=dv, pvcT=pvc_t*rng.uniform(.2, .3), axis_target=tgt, gain=g)
+
 
 # %% ../nbs/03_synth.ipynb #b5f0fa54
 @patch

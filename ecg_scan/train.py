@@ -403,89 +403,119 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
 
 # %% ../nbs/10_train.ipynb #44719641
 def _seed_all(seed):
+    "Seed Python, NumPy and torch"
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
-              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
-    "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s)"
-    out = Path(out)
-    spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
-    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
-    state = None
-    if resume:
-        lp = out/'last'/'training_state.pt'
-        if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
-        state = torch.load(lp, weights_only=False)
-        if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
-        cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
-        if not rank_distrib(): _extension_note(state, cfg)
+def _resume_state(out:Path, cfg:ECGScanConfig, data_spec:dict, steps:int=None) -> tuple:
+    "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
+    lp = out/'last'/'training_state.pt'
+    if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
+    state = torch.load(lp, weights_only=False)
+    if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
+    cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
+    if not rank_distrib(): _extension_note(state, cfg)
+    return state, cfg
+
+def _model_and_data(cfg:ECGScanConfig, data, seed:int, resume_from, augment, strict:bool, pad:bool, progress:bool, device,
+                    cache_teacher:bool) -> tuple:
+    "Step 2: seeded, the `TrainData` and the model (new, or from `resume_from`) with fastai's view of it; `(td, model, ScanModel, ScanLoss)`"
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
     if not rank_distrib():
         for n in td.notes: print(f"note: {n}")
-    device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
-    m = ECGScan.from_pretrained(out/'last') if resume else ECGScan(cfg)
+    m = ECGScan.from_pretrained(resume_from) if resume_from else ECGScan(cfg)
     m.train()
     m.to(device)
     feats = m.text.encode(td.texts, progress=progress)
     emb = teacher_embeddings(m, td.train, td.valid, progress=progress) if cache_teacher else None
-    sm = ScanModel(m, feats, emb).to(device)
-    lossf = ScanLoss(m)
-    bs = cfg.bs
+    return td, m, ScanModel(m, feats, emb).to(device), ScanLoss(m)
+
+def _loaders(td:TrainData, bs:int, seed:int, workers:int, accum:int, device) -> DataLoaders:
+    "Step 3: the training loader (its order a function of `(seed, epoch)`) and the validation loader"
     if len(td.train)<bs: raise ECGScanError(f"only {len(td.train)} training records for batch size {bs}; use more data or --set bs=...")
     trdl = ScanDL(td.train, bs=bs, shuffle=True, seed=seed, num_workers=workers)
     vadl = ScanDL(td.valid, bs=bs, shuffle=False, seed=seed, num_workers=workers)
     dls = DataLoaders(trdl, vadl, device=device); dls.n_inp = 4
-    total = cfg.steps
-    per_epoch = len(trdl)//accum
-    if per_epoch<1: raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
+    if len(trdl)//accum<1: raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
+    return dls
+
+def _callbacks(cfg:ECGScanConfig, lossf:ScanLoss, dls:DataLoaders, out:Path, state:dict, seed:int, until:int, accum:int, clip:float,
+               valid_every:int, ckpt_every:int, tensorboard:bool, wandb:bool, data_spec:dict) -> list:
+    "Step 4: the callbacks of the table above (`StepSchedule` first), with fastai's accumulation and clipping if asked"
+    total,start = cfg.steps,(state['step'] if state else 0)
     valid_every = valid_every or max(1, total//10); ckpt_every = ckpt_every or valid_every
-    start = state['step'] if state else 0
     sched = StepSchedule(total, cfg.lr, cfg.warmup, seed, until, start, accum)
     logger = TermLogger(out/'log.csv', lossf, tensorboard, wandb, start)
-    val = PeriodicValidate(vadl, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
+    val = PeriodicValidate(dls.valid, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
     if state: val.history = state.get('history', [])
-    ck = Checkpoint(out, ckpt_every, sched, val, data_spec)
-    cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, ck]
+    cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, Checkpoint(out, ckpt_every, sched, val, data_spec)]
     if accum>1:
         from fastai.callback.training import GradientAccumulation
-        cbs.append(GradientAccumulation(n_acc=accum*bs))
+        cbs.append(GradientAccumulation(n_acc=accum*cfg.bs))
     if clip:
         from fastai.callback.training import GradientClip
         cbs.append(GradientClip(clip))
-    learn = Learner(dls, sm, loss_func=lossf, opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=cfg.lr, wd=cfg.wd,
-                    cbs=cbs, model_dir=out)
-    learn.recorder.valid_metrics = False
-    learn.scan,learn.scan_step,learn.interrupted = m,start,False
-    if precision!='fp32':
-        from fastai.callback.fp16 import MixedPrecision
-        learn.add_cb(MixedPrecision(amp_mode=precision))
-    cfg.save(out/'config.json')
-    n_epoch = math.ceil(total/per_epoch) + 1
-    start_epoch,skip = (0,0)
-    if state:
-        start_epoch,skip = state['epoch'],state['iter']
-        if skip>=state['n_iter']: start_epoch,skip = start_epoch+1,0
-        learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-    class _Epoch(Callback):
-        order = -20
-        def before_epoch(self):
-            trdl.epoch = self.epoch
-            if state and self.epoch==start_epoch: trdl.skip = skip
-    learn.add_cb(_Epoch())
-    if start>=total: print(f"{out}: already trained for {start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
+    return cbs
+
+
+# %% ../nbs/10_train.ipynb #103b51a4
+class _EpochStart(Callback):
+    "Give the training loader the epoch (its order depends on it); in the epoch a run resumes in, skip the batches done"
+    order = -20
+    def __init__(self, dl:ScanDL, start_epoch:int=0, skip:int=0): store_attr()
+    def before_epoch(self):
+        self.dl.epoch = self.epoch
+        if self.epoch==self.start_epoch: self.dl.skip = self.skip
+
+def _resume_position(learn:Learner, state:dict) -> tuple:
+    "Step 5: `(epoch, batches to skip)` where the run goes on, with the optimizer state restored; `(0, 0)` for a new run"
+    if not state: return 0,0
+    start_epoch,skip = state['epoch'],state['iter']
+    if skip>=state['n_iter']: start_epoch,skip = start_epoch+1,0
+    learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+    return start_epoch,skip
+
+def _fit(learn:Learner, n_epoch:int, lr:float, start_epoch:int, progress:bool, device):
+    "Step 6: `learn.fit`, quiet without `progress`, and through accelerate when launched on several processes"
     from contextlib import ExitStack
     with ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
         if int(os.environ.get('WORLD_SIZE', 1))>1:
             from fastai.distributed import distrib_ctx
-            dls.loaders[0] = ScanDistributedDL(trdl, device=device)
+            learn.dls.loaders[0] = ScanDistributedDL(learn.dls.train, device=device)
             from accelerate import DistributedDataParallelKwargs
             st.enter_context(learn.distrib_ctx(cpu=device.type=='cpu', kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]))
-        learn.fit(n_epoch, cfg.lr, start_epoch=start_epoch, reset_opt=False)
+        learn.fit(n_epoch, lr, start_epoch=start_epoch, reset_opt=False)
+
+def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
+              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
+    "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
+    out = Path(out)
+    spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
+    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
+    state,cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None,cfg)
+    device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
+    td,m,sm,lossf = _model_and_data(cfg, data, seed, out/'last' if resume else None, augment, strict, pad, progress, device, cache_teacher)
+    dls = _loaders(td, cfg.bs, seed, workers, accum, device)
+    cbs = _callbacks(cfg, lossf, dls, out, state, seed, until, accum, clip, valid_every, ckpt_every, tensorboard, wandb, data_spec)
+    sched,val,ck = cbs[0],cbs[4],cbs[5]
+    learn = Learner(dls, sm, loss_func=lossf, opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=cfg.lr, wd=cfg.wd,
+                    cbs=cbs, model_dir=out)
+    learn.recorder.valid_metrics = False
+    learn.scan,learn.scan_step,learn.interrupted = m,sched.start,False
+    if precision!='fp32':
+        from fastai.callback.fp16 import MixedPrecision
+        learn.add_cb(MixedPrecision(amp_mode=precision))
+    cfg.save(out/'config.json')
+    start_epoch,skip = _resume_position(learn, state)
+    learn.add_cb(_EpochStart(dls.train, start_epoch, skip))
+    total = cfg.steps
+    if sched.start>=total: print(f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
+    _fit(learn, math.ceil(total/(len(dls.train)//accum)) + 1, cfg.lr, start_epoch, progress, device)
     if not learn.interrupted and (until is None or sched.step>=total): val.validate_now(); ck.save()
     return learn
+
 
 # %% ../nbs/10_train.ipynb #f4641148
 @call_parse
