@@ -410,13 +410,9 @@ def masked_beat_loss(pred:tuple, sig:torch.Tensor, enc_patches=None, w_visible:f
     return (err*mf).sum()/mf.sum().clamp(min=1) + w_visible*(err*(1-mf)).sum()/(1-mf).sum().clamp(min=1)
 
 # %% ../nbs/06_encoders.ipynb #6aae31a3
-def _arr_dataset(sigs):
-    "A torch dataset over an (n, 12, 5000) array (or a callable i -> signal with a length)"
-    class _D(torch.utils.data.Dataset):
-        def __len__(self): return len(sigs)
-        def __getitem__(self, i):
-            x = torch.as_tensor(np.asarray(sigs[i], dtype=np.float32)); return x,x
-    return _D()
+def _pair(sig) -> tuple:
+    "A signal as `(input, target)` float32 tensors: masked beat modelling reconstructs its own input"
+    x = torch.as_tensor(np.asarray(sig, dtype=np.float32)); return x,x
 
 class _Signals:
     "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
@@ -467,9 +463,9 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     set_seed(seed, reproducible=True)
     n = len(sigs); nv = max(1, int(n*valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
-    tr,va = _arr_dataset([sigs[i] for i in perm[nv:]] if n<=20000 else Subset(sigs, perm[nv:])),_arr_dataset(Subset(sigs, perm[:nv]))
-    dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers),
-                      DataLoader(va, bs=bs, num_workers=workers))
+    tr,va = [sigs[i] for i in perm[nv:]] if n<=20000 else Subset(sigs, perm[nv:]),Subset(sigs, perm[:nv])
+    dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
+                      DataLoader(va, bs=bs, num_workers=workers, after_item=_pair))
     enc = CLEAREncoder(**(enc_kwargs or {}))
     model = MaskedBeatModel(enc)
     learn = Learner(dls, model, loss_func=lambda pred,y: masked_beat_loss(pred, y, enc.patches), wd=wd)
