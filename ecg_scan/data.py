@@ -11,6 +11,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 import numpy as np, pandas as pd
+from fastcore.basics import patch
 from fastcore.script import call_parse, store_true
 from .signals import *
 
@@ -84,44 +85,50 @@ class ECGDataset:
     def split_idxs(self, split:str) -> np.ndarray: return np.array([i for i,s in enumerate(self.splits) if s==split], dtype=int)
     def by_split(self, split:str) -> ECGDataset: return self.subset(self.split_idxs(split), f'{self.name}[{split}]')
 
-    def validate(self, progress:bool=True, strict:bool=False) -> ECGDataset:
-        "Read every signal; return a dataset without the unusable ones, which are added to `errors`"
-        keep,errs = [],[]
-        for i in progress_bar(range(len(self)), desc=f'validating {self.name}', display=progress):
-            it = self.items[i]
-            try:
-                x = self.read(it)
-                if (iss := signal_issues(x)): raise RecordError(it.get('path', it['id']), '; '.join(iss))
-                keep.append(i)
-            except RecordError as e:
-                if strict: raise
-                errs.append((e.path, e.reason))
-        res = self.subset(keep)
-        res.errors = self.errors+errs
-        return res
+# %% ../nbs/01_data.ipynb #36ed7417
+@patch
+def validate(self:ECGDataset, progress:bool=True, strict:bool=False) -> ECGDataset:
+    "Read every signal; return a dataset without the unusable ones, which are added to `errors`"
+    keep,errs = [],[]
+    for i in progress_bar(range(len(self)), desc=f'validating {self.name}', display=progress):
+        it = self.items[i]
+        try:
+            x = self.read(it)
+            if (iss := signal_issues(x)): raise RecordError(it.get('path', it['id']), '; '.join(iss))
+            keep.append(i)
+        except RecordError as e:
+            if strict: raise
+            errs.append((e.path, e.reason))
+    res = self.subset(keep)
+    res.errors = self.errors+errs
+    return res
 
-    def materialize(self, progress:bool=True) -> ECGDataset:
-        "A copy holding every signal in one in-memory array (fast repeated access for small datasets)"
-        arr = np.stack([self.read(it) for it in progress_bar(self.items, desc=f'loading {self.name}', display=progress)]) if len(self) else np.zeros((0,12,N), np.float32)
-        items = [dict(it, _row=i) for i,it in enumerate(self.items)]
-        return ECGDataset(items, lambda it: arr[it['_row']], self.name, self.errors, self.notes)
+@patch
+def materialize(self:ECGDataset, progress:bool=True) -> ECGDataset:
+    "A copy holding every signal in one in-memory array (fast repeated access for small datasets)"
+    arr = np.stack([self.read(it) for it in progress_bar(self.items, desc=f'loading {self.name}', display=progress)]) if len(self) else np.zeros((0,12,N), np.float32)
+    items = [dict(it, _row=i) for i,it in enumerate(self.items)]
+    return ECGDataset(items, lambda it: arr[it['_row']], self.name, self.errors, self.notes)
 
-    def summary(self, max_errors:int=20) -> str:
-        "Counts of records, splits, labels, and the records left out with the reason"
-        sp = pd.Series([s or 'none' for s in self.splits]).value_counts()
-        lc = pd.Series([l for ls in self.labels for l in ls]).value_counts()
-        pats = {p for p in self.patients if p is not None}
-        s = [f"{self.name}: {len(self)} records" + (f" from {len(pats)} patients" if pats else '') +
-             f"; splits: {', '.join(f'{k} {v}' for k,v in sp.items()) or 'none'}; {len(self.classes)} labels; "
-             f"{sum(bool(r) for r in self.reports)} with a report"]
-        if len(lc): s.append("labels: " + ', '.join(f"{k} {v}" for k,v in lc.head(25).items()) + (' ...' if len(lc)>25 else ''))
-        s += [f"note: {n}" for n in self.notes]
-        if self.errors:
-            s.append(f"{len(self.errors)} record(s) left out:")
-            s += [f"  {p}: {r}" for p,r in self.errors[:max_errors]]
-            if len(self.errors)>max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see .errors)")
-        return '\n'.join(s)
-    def __repr__(self): return self.summary(5)
+@patch
+def summary(self:ECGDataset, max_errors:int=20) -> str:
+    "Counts of records, splits, labels, and the records left out with the reason"
+    sp = pd.Series([s or 'none' for s in self.splits]).value_counts()
+    lc = pd.Series([l for ls in self.labels for l in ls]).value_counts()
+    pats = {p for p in self.patients if p is not None}
+    s = [f"{self.name}: {len(self)} records" + (f" from {len(pats)} patients" if pats else '') +
+         f"; splits: {', '.join(f'{k} {v}' for k,v in sp.items()) or 'none'}; {len(self.classes)} labels; "
+         f"{sum(bool(r) for r in self.reports)} with a report"]
+    if len(lc): s.append("labels: " + ', '.join(f"{k} {v}" for k,v in lc.head(25).items()) + (' ...' if len(lc)>25 else ''))
+    s += [f"note: {n}" for n in self.notes]
+    if self.errors:
+        s.append(f"{len(self.errors)} record(s) left out:")
+        s += [f"  {p}: {r}" for p,r in self.errors[:max_errors]]
+        if len(self.errors)>max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see .errors)")
+    return '\n'.join(s)
+
+@patch
+def __repr__(self:ECGDataset): "`summary`, naming at most 5 records left out"; return self.summary(5)
 
 # %% ../nbs/01_data.ipynb #83b7f307
 def label_fraction(idxs, # indices of the full training set

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os, sys, json, math, hashlib, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from torch.utils.data import Subset, ConcatDataset
 from fastcore.basics import store_attr
 from fastcore.script import call_parse, store_true
 from .signals import *
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'head', 'ImageEncoder', 'TextEncoder',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder',
            'DBETAEncoder', 'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss',
            'teacher_corpus', 'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
            'load_signal_teacher', 'teacher_cmd']
@@ -35,7 +36,7 @@ def image_tensor(imgs, # uint8 array/tensor (B, H, W, 3) or (H, W, 3)
     m,s = torch.tensor(CLIP_MEAN, device=x.device).view(1,3,1,1),torch.tensor(CLIP_STD, device=x.device).view(1,3,1,1)
     return (x-m)/s
 
-def head(d_in:int, d_out:int) -> nn.Sequential:
+def proj_head(d_in:int, d_out:int) -> nn.Sequential:
     "The paper's projector: Linear then Tanh"
     return nn.Sequential(nn.Linear(d_in, d_out), nn.Tanh())
 
@@ -91,7 +92,7 @@ class ImageEncoder(nn.Module):
         if train_tower:
             for n,p in v.named_parameters(): p.requires_grad_(True)
         self.visual = v
-        self.proj_ctr,self.proj_rec = head(self.d_img, proj_dim),head(self.d_img, rec_dim)
+        self.proj_ctr,self.proj_rec = proj_head(self.d_img, proj_dim),proj_head(self.d_img, rec_dim)
 
     @staticmethod
     def _split(o): return o if isinstance(o, tuple) else (o, None)
@@ -149,7 +150,7 @@ class TextEncoder(nn.Module):
         self.bert = bert.eval().requires_grad_(False) # frozen: only `proj_txt` trains
         self.name,self.pooling,self.max_len = name,pooling or pool,max_len
         self.d_txt = bert.config.hidden_size
-        self.proj_txt = head(self.d_txt, proj_dim)
+        self.proj_txt = proj_head(self.d_txt, proj_dim)
         self.cache = {}
 
     def train(self, mode:bool=True):
@@ -409,31 +410,27 @@ def masked_beat_loss(pred:tuple, sig:torch.Tensor, enc_patches=None, w_visible:f
     return (err*mf).sum()/mf.sum().clamp(min=1) + w_visible*(err*(1-mf)).sum()/(1-mf).sum().clamp(min=1)
 
 # %% ../nbs/06_encoders.ipynb #6aae31a3
-def _arr_dataset(sigs):
-    "A torch dataset over an (n, 12, 5000) array (or a callable i -> signal with a length)"
-    class _D(torch.utils.data.Dataset):
-        def __len__(self): return len(sigs)
-        def __getitem__(self, i):
-            x = torch.as_tensor(np.asarray(sigs[i], dtype=np.float32)); return x,x
-    return _D()
+def _pair(sig) -> tuple:
+    "A signal as `(input, target)` float32 tensors: masked beat modelling reconstructs its own input"
+    x = torch.as_tensor(np.asarray(sig, dtype=np.float32)); return x,x
 
-class _SigList:
-    "Signals of several `ECGDataset`s (each entry read on access), optionally repeated"
-    def __init__(self, parts): self.parts = [(ds, reps) for ds,reps in parts if len(ds)]; self.idx = [(k,i) for k,(ds,r) in enumerate(self.parts) for _ in range(r) for i in range(len(ds))]
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, j): k,i = self.idx[j]; return self.parts[k][0].signal(i)
+class _Signals:
+    "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
+    def __init__(self, ds): self.ds = ds
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i): return self.ds.signal(i)
 
-def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> _SigList:
+def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> ConcatDataset:
     "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
     from ecg_scan.data import sample_dataset
     parts = []
     if n_synth:
         from ecg_scan.synth import synth_dataset
-        parts.append((synth_dataset(n_synth, seed=seed), 1))
+        parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
     if real:
         r = sample_dataset(validate=True).materialize(progress=False)
-        parts.append((r, max(1, round(0.1*max(n_synth,1)/len(r)))))
-    return _SigList(parts)
+        parts += [_Signals(r)]*max(1, round(0.1*max(n_synth,1)/len(r)))
+    return ConcatDataset(parts)
 
 TEACHER_DIR = 'clear_teacher'
 
@@ -466,9 +463,9 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     set_seed(seed, reproducible=True)
     n = len(sigs); nv = max(1, int(n*valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
-    tr,va = _arr_dataset([sigs[i] for i in perm[nv:]] if n<=20000 else _Sub(sigs, perm[nv:])),_arr_dataset(_Sub(sigs, perm[:nv]))
-    dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers),
-                      DataLoader(va, bs=bs, num_workers=workers))
+    tr,va = [sigs[i] for i in perm[nv:]] if n<=20000 else Subset(sigs, perm[nv:]),Subset(sigs, perm[:nv])
+    dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
+                      DataLoader(va, bs=bs, num_workers=workers, after_item=_pair))
     enc = CLEAREncoder(**(enc_kwargs or {}))
     model = MaskedBeatModel(enc)
     learn = Learner(dls, model, loss_func=lambda pred,y: masked_beat_loss(pred, y, enc.patches), wd=wd)
@@ -477,7 +474,7 @@ def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corp
     with ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
         learn.fit_one_cycle(epochs, lr)
-    standardize_head(enc.eval(), _Sub(sigs, perm[:min(n, 2000)]))
+    standardize_head(enc.eval(), Subset(sigs, perm[:min(n, 2000)]))
     return enc, learn
 
 @torch.no_grad()
@@ -502,11 +499,6 @@ def standardize_head(enc:CLEAREncoder, sigs, bs:int=64) -> CLEAREncoder:
     mu,sd = e.mean(0),e.std(0).clamp(min=1e-6)
     enc.head.weight.div_(sd[:,None]); enc.head.bias.sub_(mu).div_(sd)
     return enc
-
-class _Sub:
-    def __init__(self, xs, idx): self.xs,self.idx = xs,idx
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, i): return self.xs[self.idx[i]]
 
 def teacher_path() -> Path:
     "Where the pretrained CLEAR teacher shipped with ecg_scan lives"

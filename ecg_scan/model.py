@@ -8,6 +8,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 from __future__ import annotations
 import json, dataclasses, difflib, time, resource, os
 from dataclasses import dataclass, field, asdict
+from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from .signals import *
@@ -16,12 +17,19 @@ from .losses import *
 from .decoder import SignalDecoder
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan', 'model_folder', 'load_model',
-           'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
+__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan',
+           'model_folder', 'load_model', 'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/09_model.ipynb #193c7274
+_TERMS = ('ctr','gram','mse','rule') # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
+LOSS_KEYS = {(f'w_{f.name}' if f.name in _TERMS else f.name): f.name for f in dataclasses.fields(LossWeights)} # config key -> field
+
+# the loss keys of a configuration, with `LossWeights`' types and defaults: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
+LossConfig = dataclasses.make_dataclass('LossConfig', [(k, LossWeights.__annotations__[f], field(default=getattr(LossWeights, f)))
+                                                       for k,f in LOSS_KEYS.items()])
+
 @dataclass
-class ECGScanConfig:
+class ECGScanConfig(LossConfig):
     "Everything that defines an ECG-Scan model and its pretraining run"
     name:str = 'custom'
     # image encoder: open_clip tower + LoRA
@@ -40,18 +48,13 @@ class ECGScanConfig:
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
     dec_memory:bool = False # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
     dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples) or 'per_query' (see the decoder notebook)
-    # loss: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
-    w_ctr:float = 0.1; w_gram:float = 0.05; w_mse:float = 1.0; w_rule:float = 0.1; w_e:float = 0.5; w_g:float = 0.5
-    rule_form:str = 'paper' # L_rule: 'paper' (eq. 7, refined prediction vs truth) or 'self' (prediction vs its own projection)
-    label_smoothing:float = 0.1; gram_anchor:str = 'image'; temp_init:float = 0.07
-    gram_form:str = 'volume' # 'volume' (L_gram, eq. 3-4) or 'pairwise' (CLIP image-signal + text-signal; an ablation)
+    # loss: the keys of `LossConfig` (w_ctr, w_gram, w_mse, w_rule, ...), and the temperatures' start
+    temp_init:float = 0.07
     patient_aware:bool = False; pa_mask:bool = True; pa_margin_same:float = 0.05; pa_margin_other:float = 0.2; pa_weight:float = 1.0
     # optimisation
     bs:int = 80; lr:float = 5e-4; steps:int = 50_000; warmup:float = 0.1; wd:float = 0.05
 
-    def loss_weights(self) -> LossWeights:
-        return LossWeights(ctr=self.w_ctr, gram=self.w_gram, mse=self.w_mse, rule=self.w_rule, w_e=self.w_e, w_g=self.w_g,
-                           label_smoothing=self.label_smoothing, gram_anchor=self.gram_anchor, rule_form=self.rule_form, gram_form=self.gram_form)
+    def loss_weights(self) -> LossWeights: return LossWeights(**{f:getattr(self, k) for k,f in LOSS_KEYS.items()})
     @property
     def image_hw(self) -> tuple: return (self.image_size, self.image_width or self.image_size)
     def patient_aware_opts(self):
@@ -141,7 +144,7 @@ class ECGScan(nn.Module):
         if teachers:
             self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
             self.teacher = load_signal_teacher(cfg.teacher, cfg.teacher_path)
-            if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = head(self.teacher.d_out, cfg.proj_dim)
+            if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
 
     def train(self, mode:bool=True):
         super().train(mode)
@@ -171,34 +174,41 @@ class ECGScan(nn.Module):
         return ecg_scan_loss(out['z_img'], out['z_txt'], out['z_sig'], out['rec'], sig, out['scale_ctr'], out['scale_gram'],
                              self.cfg.loss_weights(), patient, self.cfg.patient_aware_opts())
 
-    @torch.no_grad()
-    def embed(self, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
-        "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
-        f = self.image.features(img)
-        return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
+# %% ../nbs/09_model.ipynb #e04bf852
+@patch
+@torch.no_grad()
+def embed(self:ECGScan, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
+    "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
+    f = self.image.features(img)
+    return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
 
-    @torch.no_grad()
-    def embed_text(self, texts:list) -> torch.Tensor:
-        "L2-normalised projected text embeddings (zero-shot prompts)"
-        return F.normalize(self.text(list(texts)), dim=-1)
+@patch
+@torch.no_grad()
+def embed_text(self:ECGScan, texts:list) -> torch.Tensor:
+    "L2-normalised projected text embeddings (zero-shot prompts)"
+    return F.normalize(self.text(list(texts)), dim=-1)
 
-    @torch.no_grad()
-    def reconstruct(self, img:torch.Tensor) -> torch.Tensor:
-        "The decoder's 12 x 5000 signal (mV) for each image"
-        _,z,tok = self.image(img)
-        return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
+@patch
+@torch.no_grad()
+def reconstruct(self:ECGScan, img:torch.Tensor) -> torch.Tensor:
+    "The decoder's 12 x 5000 signal (mV) for each image"
+    _,z,tok = self.image(img)
+    return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
 
-    def n_params(self) -> dict:
-        "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
-        tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
-        tot = sum(p.numel() for p in self.parameters())
-        return dict(trainable=tr, total=tot, frozen=tot-tr)
+@patch
+def n_params(self:ECGScan) -> dict:
+    "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
+    tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
+    tot = sum(p.numel() for p in self.parameters())
+    return dict(trainable=tr, total=tot, frozen=tot-tr)
 
 # %% ../nbs/09_model.ipynb #e48fe24b
 _FROZEN = ('text.bert.', 'teacher.')
 
+@patch
 @torch.no_grad()
-def _save(self:ECGScan, path):
+def save_pretrained(self:ECGScan, path):
+    "Save to folder `path`: config.json, model.safetensors (without the frozen teachers) and the LoRA adapter"
     from safetensors.torch import save_file
     from ecg_scan import __version__
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -208,10 +218,9 @@ def _save(self:ECGScan, path):
                                                      ecg_scan_version=__version__, format='ecg_scan/1'), indent=2))
     if self.image.lora: self.image.visual.save_pretrained(str(path/'adapter'))
     return path
-ECGScan.save_pretrained = _save
 
-@classmethod
-def _load(cls, path, teachers:bool=True, **overrides) -> ECGScan:
+@patch(cls_method=True)
+def from_pretrained(cls:ECGScan, path, teachers:bool=True, **overrides) -> ECGScan:
     "Load a model saved with `save_pretrained` (image tower weights come from the file, never from the hub)"
     from safetensors.torch import load_file
     path = Path(path)
@@ -227,12 +236,11 @@ def _load(cls, path, teachers:bool=True, **overrides) -> ECGScan:
     if missing or unexpected: raise ECGScanError(f"{path}: weights do not match the configuration (missing {missing[:3]}, unexpected {unexpected[:3]})")
     if meta.get('lora_merged'): m.cfg = dataclasses.replace(m.cfg, lora_r=json.loads((path/'config.json').read_text())['model']['lora_r'])
     return m.eval()
-ECGScan.from_pretrained = _load
 
-def _merge(self:ECGScan) -> ECGScan:
+@patch
+def merge_lora(self:ECGScan) -> ECGScan:
     "Fold the LoRA adapter into the image tower"
     self.image.merge_lora(); return self
-ECGScan.merge_lora = _merge
 
 # %% ../nbs/09_model.ipynb #45b23574
 def model_folder(path) -> Path: # a saved model, or a run folder with best/ or last/
@@ -253,7 +261,7 @@ def load_model(path, # a saved model, or a run folder with best/ or last/
     return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)
 
 # %% ../nbs/09_model.ipynb #2a89fbd6
-def _count(m): return sum(p.numel() for p in m.parameters())
+def _numel(m): return sum(p.numel() for p in m.parameters())
 
 def paper_param_counts() -> dict:
     "Parameter counts (millions) of the `paper` configuration's parts, built without any weights"
@@ -262,10 +270,10 @@ def paper_param_counts() -> dict:
     img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0., cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
     bert = BertModel(BertConfig(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072), add_pooling_layer=False)
     dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
-    r = dict(image_tower_frozen=_count(img.visual)-sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
+    r = dict(image_tower_frozen=_numel(img.visual)-sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
              lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-             projectors=_count(img.proj_ctr)+_count(img.proj_rec)+_count(head(768, cfg.proj_dim)),
-             text_encoder_frozen=_count(bert), signal_teacher_frozen=_count(DBETAEncoder()), decoder=_count(dec), d_img=img.d_img)
+             projectors=_numel(img.proj_ctr)+_numel(img.proj_rec)+_numel(proj_head(768, cfg.proj_dim)),
+             text_encoder_frozen=_numel(bert), signal_teacher_frozen=_numel(DBETAEncoder()), decoder=_numel(dec), d_img=img.d_img)
     return {k:(v/1e6 if k!='d_img' else v) for k,v in r.items()}
 
 def bench_model(steps:int=5, bs:int=None):

@@ -358,21 +358,21 @@ def _plan(cfg, g) -> list:
 def _traces(sig, cfg, g, want_boxes=False):
     "Polylines of all panels (and their bounding boxes in px if asked)"
     ppmv = cfg.gain*g.sy
-    fs = sig.reshape(-1) if sig.shape[1]==N and sig.flags.c_contiguous else \
+    flat_sig = sig.reshape(-1) if sig.shape[1]==N and sig.flags.c_contiguous else \
          np.ascontiguousarray(sig[:, :N] if sig.shape[1]>=N else np.pad(sig, ((0,0),(0,N-sig.shape[1])))).reshape(-1)
     polys,boxes = [],{}
     lim = 1<<(30-_SHIFT)
     for gr in _plan(cfg, g):
-        if gr.head is None: v = fs[gr.flat]
+        if gr.head is None: v = flat_sig[gr.flat]
         else:
-            b = fs[gr.flat]
+            b = flat_sig[gr.flat]
             mn,mx = b.min(0),b.max(0)
             up = b[-1]>=b[0]
             n,nb = mn.shape
-            v = np.empty((n, gr.pts.shape[1]), fs.dtype)
-            v[:,:1] = fs[gr.head]
+            v = np.empty((n, gr.pts.shape[1]), flat_sig.dtype)
+            v[:,:1] = flat_sig[gr.head]
             v[:,1:2*nb+1:2] = np.where(up, mn, mx); v[:,2:2*nb+2:2] = np.where(up, mx, mn)
-            v[:,2*nb+1:] = fs[gr.tail]
+            v[:,2*nb+1:] = flat_sig[gr.tail]
         y = gr.y0 - v*ppmv
         p = gr.pts.copy()
         if np.abs(y).max()<lim: # (False with NaNs)
@@ -394,19 +394,19 @@ def _marks(cfg, g) -> list:
     key = (_geom_key(cfg), cfg.gain, cfg.separator)
     if key in _MARKS: return _MARKS[key]
     out = []
-    def pl(pts): a = np.array(pts, np.float64); a[:,0] = a[:,0]*g.sx-.5; a[:,1] = a[:,1]*g.sy-.5; out.append(np.rint(a*(1<<_SHIFT)).astype(np.int32))
+    def add_line(pts): a = np.array(pts, np.float64); a[:,0] = a[:,0]*g.sx-.5; a[:,1] = a[:,1]*g.sy-.5; out.append(np.rint(a*(1<<_SHIFT)).astype(np.int32))
     if cfg.calibration:
         cw,ch = 0.2*cfg.speed,cfg.gain
         for base,x in g.rows:
             x0 = x-cw-3
-            pl([(x0,base),(x0+1,base),(x0+1,base-ch),(x0+1+cw,base-ch),(x0+1+cw,base),(x0+cw+3,base)])
+            add_line([(x0,base),(x0+1,base),(x0+1,base-ch),(x0+1+cw,base-ch),(x0+1+cw,base),(x0+cw+3,base)])
     if cfg.separator!='none':
         for p in g.panels:
             if p['col']==0: continue
             x,b = p['x_mm'],p['base_mm']
-            if cfg.separator=='tick': pl([(x,b-min(.2*g.pitch,5)),(x,b+min(.2*g.pitch,5))])
+            if cfg.separator=='tick': add_line([(x,b-min(.2*g.pitch,5)),(x,b+min(.2*g.pitch,5))])
             else:
-                for y in np.arange(b-.55*g.pitch, b+.45*g.pitch-.5, 2.): pl([(x,y),(x,y+.6)])
+                for y in np.arange(b-.55*g.pitch, b+.45*g.pitch-.5, 2.): add_line([(x,y),(x,y+.6)])
     if len(_MARKS)>4096: _MARKS.clear()
     _MARKS[key] = out
     return out

@@ -17,7 +17,7 @@ from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES, COD
 # %% auto #0
 __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER', 'QRS_NORMAL', 'QRS_RBBB',
            'QRS_LBBB', 'P_LOBES', 'T0', 'GROUPS', 'TGROUPS', 'RHYTHM_PHRASES', 'MODIFIERS', 'ALONE', 'STATEMENTS',
-           'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area', 'render', 'SynthECG',
+           'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area', 'lobe_dipole', 'SynthECG',
            'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
@@ -79,7 +79,7 @@ def lobe_area(L:np.ndarray) -> np.ndarray:
     k = np.where(L[:,7] > 0, 13/35, .5) # integral of the smoothstep edge over [0, 1], plain or squared
     return k*(L[:,1]-L[:,0]) + (L[:,2]-L[:,1]) + k*(L[:,3]-L[:,2])
 
-def render(L:np.ndarray, # (m, 8) lobes
+def lobe_dipole(L:np.ndarray, # (m, 8) lobes
            t0:float, # time of the first sample (s)
            n:int, # number of samples
            fs:float=FS) -> np.ndarray:
@@ -172,7 +172,7 @@ def patient(self:SynthECG, pid:int) -> dict:
              qtc=rng.normal(.405 + (.012 if female else 0), .016), thw=rng.uniform(.06, .09),
              resp=rng.uniform(.15, .33), rsa=rng.uniform(.005, .03),
              bw=math.exp(rng.normal(-2.9, .7)), emg=math.exp(rng.normal(-5.3, .6)), mains=50 if _bern(rng, .5) else 60,
-             pl=math.exp(rng.normal(-5, 1)) if _bern(rng, .35) else 0.)
+             mains_amp=math.exp(rng.normal(-5, 1)) if _bern(rng, .35) else 0.)
     P['u_split'] = np.random.default_rng([self.seed, 4, pid]).random()
     if len(self._patients) > 20000: self._patients.clear()
     self._patients[pid] = P
@@ -274,21 +274,20 @@ def _scale_st(M, dirv, groups, sign, margin):
 GROUPS = dict(inferior=['II','III','aVF'], lateral=['I','aVL','V5','V6'], anterior=['V1','V2','V3','V4'])
 TGROUPS = dict(inferior=['II','aVF'], lateral=['I','V5','V6'], anterior=['V2','V3','V4'])
 def _st_thr(l): return .15 if l in ('V2','V3') else .1
-def _count(vals, groups, f):
+def _max_group_hits(vals, groups, f):
     "Largest number of leads of one group where `f(lead, value)` holds"
     return max(sum(bool(f(l, vals[LEADS.index(l)])) for l in g) for g in groups.values())
 
 # %% ../nbs/03_synth.ipynb #38153f85
-@patch
-def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
-    "Lobes and parameters of the record's beats (`None` if its voltage targets cannot be met)"
-    lab = set(labels)
-    D8 = self.leads_matrix(rng, P); M = to12(D8)
-    R = rot(0, P['rotx'] + rng.normal(0, 2)) @ rot(1, P['roty'] + rng.normal(0, 3))
+def _qrs(rng, P:dict, lab:set, R:np.ndarray) -> tuple:
+    "Step 2: the conduction ('N', 'RBBB' or 'LBBB'), the QRS duration (s) and the QRS lobes of the dominant beat"
     cond = 'RBBB' if 'RBBB' in lab else 'LBBB' if 'LBBB' in lab else 'N'
     d = _clip(P['qrs'] + rng.normal(0, .004) + (.01 if 'LVH' in lab else 0), .072, .102) if cond=='N' else rng.uniform(.128, .17)
     q = _lobes(dict(N=QRS_NORMAL, RBBB=QRS_RBBB, LBBB=QRS_LBBB)[cond], d, R, P['qrs_jit'] + rng.normal(0, .04, (5,3)), P['qrs_tj'])
-    # frontal axis
+    return cond, d, q
+
+def _turn_to_axis(rng, P:dict, lab:set, cond:str, q:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 3: turn the QRS lobes `q` (in place) in the frontal plane onto a target axis; returns `(turn weights, target)`"
     lo,hi = (-80, -40) if 'LAD' in lab else (100, 155) if 'RAD' in lab else (-18, 82)
     tgt = (rng.uniform(-75, -40) if 'LAD' in lab else rng.uniform(100, 150) if 'RAD' in lab else
            _clip(P['axis'] + rng.normal(0, 5) + dict(N=0, RBBB=10, LBBB=-25)[cond], lo, hi))
@@ -304,8 +303,11 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         if err[k] < 1000: break
     phi = np.degrees(phis[k])
     q[:,4:7] = np.stack([rot(2, w*phi) @ v for w,v in zip(turn, q[:,4:7])])
-    # voltage
-    x = M @ render(q, 0, int(d*FS) + 1)
+    return turn, tgt
+
+def _qrs_gain(rng, P:dict, lab:set, cond:str, q:np.ndarray, d:float, D8:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 4: the QRS gain meeting the label's voltage criteria, and the lead matrices; `(g, D8, M)`, or None if none can"
+    x = M @ lobe_dipole(q, 0, int(d*FS) + 1)
     lim = np.ptp(x[:6], axis=1).max(); sok = max(0, -x[6].min()) + max(x[10].max(), x[11].max())
     if 'LVH' in lab: # precordial voltage criteria; limb-lead QRS kept below 2.6 mV
         g = rng.uniform(3.85, 5.3)/sok
@@ -317,13 +319,20 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         lo,hi = .62/lim, min(3.15/sok, 2.4/lim) # limb-lead QRS 0.62-2.4 mV
         if lo > hi: return None
         g = _clip(P['gain']*math.exp(rng.normal(0, .06))*2.2/sok*(1.3 if cond!='N' else 1.), lo, hi)
-    q[:,4:7] *= g
-    # P waves
+    return g, D8, M
+
+def _p_lobes(rng, P:dict, R:np.ndarray) -> tuple:
+    "Step 5: the P-wave duration (s), the sinus P lobes and the P lobes of atrial premature beats"
     pdur = _clip(P['pdur'] + rng.normal(0, .004), .075, .115)
     pv = [np.array(v) + P['p_jit'][j]*np.linalg.norm(v) for j,(*_,v) in enumerate(P_LOBES)]
-    pl = np.array([[s*pdur, pk*pdur, pk*pdur, e*pdur, *(P['p_gain']*(R@v)), 0.] for (s,e,pk,_),v in zip(P_LOBES, pv)])
-    pac = pl.copy(); pac[:,4:7] = pac[:,4:7] @ rot(int(rng.integers(0, 3)), rng.uniform(100, 170)).T
-    # T wave and ST segment
+    plobes = np.array([[s*pdur, pk*pdur, pk*pdur, e*pdur, *(P['p_gain']*(R@v)), 0.] for (s,e,pk,_),v in zip(P_LOBES, pv)])
+    pac = plobes.copy(); pac[:,4:7] = pac[:,4:7] @ rot(int(rng.integers(0, 3)), rng.uniform(100, 170)).T
+    return pdur, plobes, pac
+
+
+# %% ../nbs/03_synth.ipynb #d5c1df15
+def _t_and_st(rng, P:dict, lab:set, cond:str, q:np.ndarray, R:np.ndarray, M:np.ndarray) -> tuple:
+    "Step 6: the T dipole, the ST dipole, and the territories of ST change and of T inversion; `(T, st, terr, tterr)`"
     qmean = unit((q[:,4:7]*lobe_area(q)[:,None]).sum(0))
     T = (R @ (np.array(T0) + P['t_jit'] + rng.normal(0, .03, 3))) * P['t_gain'] * math.exp(rng.normal(0, .08))
     st = rng.normal(0, .006, 3) + np.array([0, 0, -rng.uniform(0, .03)]) # a little J elevation in V2-V3 is normal
@@ -349,14 +358,33 @@ def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
         ks = np.linspace(0, 3, 61)
         vals = np.array([np.sort([M[LEADS.index(l)]@away(k) for l in TGROUPS[tterr]])[1] for k in ks])
         T = away(ks[np.argmax(vals <= ttgt)] if vals.min() <= ttgt else ks[-1])
-    # premature ventricular beat
+    return T, st, terr, tterr
+
+def _pvc(rng, q:np.ndarray) -> tuple:
+    "Step 7: the lobes of a premature ventricular beat, its QRS duration (s) and its T direction (before a random size)"
     u = unit(rng.normal(0, 1, 3) + np.array([0, .4, 0])); dv = rng.uniform(.13, .17)
     av = rng.uniform(1.3, 2.3)*np.linalg.norm(q[:,4:7], axis=1).max()
     u2 = rot(int(rng.integers(0, 3)), rng.uniform(30, 70)) @ u
     pvc = np.array([[0, .22*dv, .22*dv, .4*dv, *(u*av*.3), 1], [.15*dv, .42*dv, .42*dv, .62*dv, *(u*av), 1],
                     [.45*dv, .72*dv, .72*dv, dv, *(u2*av*.7), 1]])
-    return dict(D8=D8, M=M, qrs=q, turn=turn, d=d, cond=cond, p=pl, pac=pac, pdur=pdur, T=T, st=st, terr=terr, tterr=tterr,
-                qtc=P['qtc'] + rng.normal(0, .006), thw=P['thw'], pvc=pvc, dv=dv, pvcT=-u*av*rng.uniform(.2, .3), axis_target=tgt, gain=g)
+    return pvc, dv, -u*av
+
+@patch
+def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
+    "Lobes and parameters of the record's beats (`None` if its voltage targets cannot be met)"
+    lab = set(labels)
+    D8 = self.leads_matrix(rng, P); M = to12(D8) # step 1
+    R = rot(0, P['rotx'] + rng.normal(0, 2)) @ rot(1, P['roty'] + rng.normal(0, 3))
+    cond,d,q = _qrs(rng, P, lab, R)
+    turn,tgt = _turn_to_axis(rng, P, lab, cond, q, M)
+    if (gain := _qrs_gain(rng, P, lab, cond, q, d, D8, M)) is None: return None
+    g,D8,M = gain; q[:,4:7] *= g
+    pdur,plobes,pac = _p_lobes(rng, P, R)
+    T,st,terr,tterr = _t_and_st(rng, P, lab, cond, q, R, M)
+    pvc,dv,pvc_t = _pvc(rng, q)
+    return dict(D8=D8, M=M, qrs=q, turn=turn, d=d, cond=cond, p=plobes, pac=pac, pdur=pdur, T=T, st=st, terr=terr, tterr=tterr,
+                qtc=P['qtc'] + rng.normal(0, .006), thw=P['thw'], pvc=pvc, dv=dv, pvcT=pvc_t*rng.uniform(.2, .3), axis_target=tgt, gain=g)
+
 
 # %% ../nbs/03_synth.ipynb #b5f0fa54
 @patch
@@ -390,10 +418,10 @@ def p_lobes(self:SynthECG, m:dict, times, akind, amp=None) -> np.ndarray:
     times,akind = np.asarray(times, float),np.asarray(akind)
     amp = np.ones(len(times)) if amp is None else amp
     out = []
-    for code,pl in (('s', m['p']), ('a', m['pac'])):
+    for code,plobes in (('s', m['p']), ('a', m['pac'])):
         sel = akind==code
         if not sel.any(): continue
-        Q = np.repeat(pl[None], sel.sum(), 0)
+        Q = np.repeat(plobes[None], sel.sum(), 0)
         Q[:,:,:4] += times[sel,None,None]; Q[:,:,4:7] *= amp[sel,None,None]
         out.append(Q.reshape(-1, 8))
     return np.concatenate(out) if out else np.zeros((0,8))
@@ -427,7 +455,7 @@ def truth(self:SynthECG, m:dict, sched:dict) -> dict:
     L = self.beat_lobes(m, 0., 'N', rrm)
     if at['kind']=='sinus': L = np.concatenate([L, self.p_lobes(m, [-at['pr']], ['s'])])
     t0,n = -.4,int(1.2*FS)
-    v = render(L, t0, n)
+    v = lobe_dipole(L, t0, n)
     if at['kind']=='AFL': v += self.atrial_activity(None, dict(at, f0=-at['delay']), t0 + np.arange(n)/FS) # locked F waves
     x = m['M'] @ v
     i0 = int(round(-t0*FS)); i1 = i0 + int(round(m['d']*FS))
@@ -472,11 +500,11 @@ def check(self:SynthECG, labels:list, tr:dict) -> list:
     if not wide: need(tr['sokolow'] > 3.7 if 'LVH' in lab else tr['sokolow'] < 3.25, 'LVH')
     if not wide and rh!='AFL':
         st,t = tr['st'],tr['t']
-        up = _count(st, GROUPS, lambda l,v: v >= _st_thr(l) + .04) >= 2
-        near_up = _count(st, GROUPS, lambda l,v: v >= _st_thr(l) - .03) >= 2
+        up = _max_group_hits(st, GROUPS, lambda l,v: v >= _st_thr(l) + .04) >= 2
+        near_up = _max_group_hits(st, GROUPS, lambda l,v: v >= _st_thr(l) - .03) >= 2
         need(up if 'STE' in lab else not near_up, 'STE')
-        need(_count(st, GROUPS, lambda l,v: v <= -.14) >= 2 if 'STD' in lab else ('STE' in lab or _count(st, GROUPS, lambda l,v: v <= -.06) < 2), 'STD')
-        need(_count(t, TGROUPS, lambda l,v: v <= -.14) >= 2 if 'TInv' in lab else _count(t, TGROUPS, lambda l,v: v <= -.06) < 2, 'TInv')
+        need(_max_group_hits(st, GROUPS, lambda l,v: v <= -.14) >= 2 if 'STD' in lab else ('STE' in lab or _max_group_hits(st, GROUPS, lambda l,v: v <= -.06) < 2), 'STD')
+        need(_max_group_hits(t, TGROUPS, lambda l,v: v <= -.14) >= 2 if 'TInv' in lab else _max_group_hits(t, TGROUPS, lambda l,v: v <= -.06) < 2, 'TInv')
     need(tr['premature'], 'premature ectopic beats')
     need(('PVC' in lab) == (tr['n_pvc'] > 0), 'PVC')
     need(('PAC' in lab) == (tr['n_pac'] > 0), 'PAC')
@@ -586,9 +614,9 @@ def electrode_noise(self:SynthECG, rng, P:dict) -> np.ndarray:
     basis = np.sin((2*np.pi*f[:,None]).astype(np.float32)*_T32 + rng.uniform(0, 6, (5,1)).astype(np.float32))
     mix = rng.normal(0, 1, (9,5)) / np.sqrt(1 + (f/.15)**2) * P['bw']*math.exp(rng.normal(0, .4)) * .7
     mix[:,4] = np.r_[np.zeros(3), rng.uniform(0, .05)*rng.uniform(.5, 1.5, 6)] # respiration on the chest electrodes
-    if P['pl'] > 0: # mains interference: two more basis rows
+    if P['mains_amp'] > 0: # mains interference: two more basis rows
         basis = np.concatenate([basis, np.sin(np.float32(2*np.pi*P['mains'])*_T32 + np.array([[0.], [np.pi/2]], np.float32))])
-        mix = np.concatenate([mix, P['pl']*rng.uniform(.3, 1.5, (9,2))], 1)
+        mix = np.concatenate([mix, P['mains_amp']*rng.uniform(.3, 1.5, (9,2))], 1)
     x = (mix @ basis).astype(np.float32)
     # muscle noise: differenced white noise (peaks near 125 Hz), stronger on the limbs, sometimes in bursts
     w = rng.random((9, N+2), dtype=np.float32) - .5
@@ -613,7 +641,7 @@ def signal(self:SynthECG, i:int, p:dict=None) -> np.ndarray:
     L = self.beat_lobes(m, qs, kind, rr, amp, Rb)
     at = sched['atrial']
     if at['kind']=='sinus': L = np.concatenate([L, self.p_lobes(m, at['times'], at['akind'], 1 + rng.normal(0, .04, len(at['times'])))])
-    v = render(L, 0., N)
+    v = lobe_dipole(L, 0., N)
     if at['kind']!='sinus': v += self.atrial_activity(rng, at, _T)
     x8 = m['D8'] @ v
     e = self.electrode_noise(rng, P)
@@ -633,7 +661,7 @@ def _meta(p:dict) -> dict:
     return dict(age=P['age'], sex=P['sex'], rate=r(tr['rate']), pr=r(tr['pr'] and tr['pr']*1000), qrs=r(tr['qrs']*1000),
                 qt=r(tr['qt']*1000), qtc=r(tr['qtc']*1000), axis=r(tr['axis']), sokolow=r(tr['sokolow'], 2), limb_qrs=r(tr['limb'], 2),
                 conduction=m['cond'], st_territory=m['terr'], t_territory=m['tterr'], flutter=at.get('mode'),
-                n_pvc=tr['n_pvc'], n_pac=tr['n_pac'], mains=P['mains'] if P['pl'] > 0 else None)
+                n_pvc=tr['n_pvc'], n_pac=tr['n_pac'], mains=P['mains'] if P['mains_amp'] > 0 else None)
 
 # %% ../nbs/03_synth.ipynb #2a56659e
 def synth_dataset(n:int, # number of records

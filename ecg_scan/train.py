@@ -17,6 +17,8 @@ from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.optimizer import Adam
+from fastai.torch_core import rank_distrib
+from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress, fastai.callback.schedule
 from .signals import *
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
@@ -27,10 +29,9 @@ from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
-           'StopAtStep', 'NaNGuard', 'TermLogger', 'rank_distrib_', 'PeriodicValidate', 'Checkpoint', 'check_config',
-           'RunLock', 'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops',
-           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
-           'bench_gpu']
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'Checkpoint', 'check_config', 'RunLock',
+           'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config',
+           'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
 
 # %% ../nbs/10_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -158,10 +159,10 @@ def teacher_embeddings(model:ECGScan, *datas:ScanData, bs:int=32, progress:bool=
 class TrainingDiverged(ECGScanError): "A loss term became NaN or infinite"
 
 def lr_at(step:int, total:int, lr:float, warmup:float=0.1) -> float:
-    "The paper's schedule: linear warmup over `warmup` of the steps, then cosine decay to 0"
-    w = max(1, int(round(warmup*total)))
-    if step<w: return lr*(step+1)/w
-    return lr*0.5*(1+math.cos(math.pi*min(1., (step-w)/max(1, total-w))))
+    "The paper's schedule through fastai's annealers: `SchedLin` warmup over `warmup` of the steps, then `SchedCos` decay to 0"
+    w = max(1, int(round(warmup*total))) # warmup steps; step w-1 reaches `lr`
+    if step<w: return SchedLin(0, lr)((step+1)/w)
+    return SchedCos(lr, 0)(min(1., (step-w)/max(1, total-w)))
 
 def _inner(m): return getattr(m, 'module', m) # unwrap DDP
 
@@ -235,7 +236,7 @@ class TermLogger(Callback):
     def before_fit(self): self.t0 = time.time()
     def write(self, step, phase, terms:dict, lr=None):
         row = dict(step=step, epoch=self.epoch, phase=phase, lr=lr, seconds=round(time.time()-self.t0,2), **{k:float(v) for k,v in terms.items()})
-        if rank_distrib_(): return
+        if rank_distrib(): return
         with open(self.path, 'a', newline='') as f: csv.writer(f).writerow([row.get(c,'') for c in self.cols])
         if self.tb:
             for k,v in terms.items(): self.tb.add_scalar(f'{phase}/{k}', float(v), step)
@@ -244,10 +245,6 @@ class TermLogger(Callback):
         if self.training: self.write(getattr(self.learn, 'scan_step', 0), 'train', self.lossf.last, self.opt.hypers[0]['lr'])
     def after_fit(self):
         if self.tb: self.tb.flush()
-
-def rank_distrib_() -> int:
-    "This process's rank in distributed training (0 when not distributed)"
-    return int(os.environ.get('RANK', os.environ.get('LOCAL_RANK', 0)) or 0)
 
 # %% ../nbs/10_train.ipynb #4710ba63
 class PeriodicValidate(Callback):
@@ -275,7 +272,7 @@ class PeriodicValidate(Callback):
         if self.history and self.history[-1][0]==step: return
         res = self.validate(); self.history.append((step, res))
         if self.logger: self.logger.write(step, 'valid', res)
-        if res['total']<self.best and not rank_distrib_():
+        if res['total']<self.best and not rank_distrib():
             self.best = res['total']
             with atomic_folder(self.out/'best') as tmp:
                 _inner(self.learn.model).model.save_pretrained(tmp)
@@ -287,7 +284,7 @@ class Checkpoint(Callback):
     def __init__(self, out, every:int, sched:StepSchedule, val:PeriodicValidate, data_spec:dict):
         store_attr('every,sched,val,data_spec'); self.out = Path(out); self.stop_requested = False; self._old = None
     def before_fit(self):
-        if rank_distrib_()==0 and sys.platform!='win32':
+        if rank_distrib()==0 and sys.platform!='win32':
             try: self._old = signal.signal(signal.SIGINT, self._on_sigint)
             except ValueError: self._old = None # not in the main thread
     def _on_sigint(self, *args):
@@ -295,7 +292,7 @@ class Checkpoint(Callback):
         self.stop_requested = True
         print("\ninterrupt: saving a checkpoint at the end of this step (press Ctrl-C again to abort without saving)", file=sys.stderr)
     def save(self):
-        if rank_distrib_(): return
+        if rank_distrib(): return
         state = dict(step=self.sched.step, epoch=self.epoch, iter=int(self.iter)+1, n_iter=int(self.n_iter), best=self.val.best if self.val else None,
                      opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [], total=self.sched.total)
         with atomic_folder(self.out/'last') as tmp: # a kill at any point leaves a complete last/ (see `recover_folder`)
@@ -339,7 +336,7 @@ class RunLock:
     def __enter__(self):
         try: import fcntl
         except ImportError: return self
-        if rank_distrib_(): return self
+        if rank_distrib(): return self
         f = open(self.path, 'a+')
         try: fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)
         except OSError:
@@ -400,95 +397,125 @@ def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('ti
     if precision!='fp32' and dev.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
     out = check_writable(out)
     with RunLock(out):
-        if not rank_distrib_(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
+        if not rank_distrib(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
         return _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
                          augment, tensorboard, wandb, progress, dev, strict, pad, steps)
 
 # %% ../nbs/10_train.ipynb #44719641
 def _seed_all(seed):
+    "Seed Python, NumPy and torch"
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
-              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
-    "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s)"
-    out = Path(out)
-    spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
-    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
-    state = None
-    if resume:
-        lp = out/'last'/'training_state.pt'
-        if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
-        state = torch.load(lp, weights_only=False)
-        if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
-        cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
-        if not rank_distrib_(): _extension_note(state, cfg)
+def _resume_state(out:Path, cfg:ECGScanConfig, data_spec:dict, steps:int=None) -> tuple:
+    "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
+    lp = out/'last'/'training_state.pt'
+    if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
+    state = torch.load(lp, weights_only=False)
+    if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
+    cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
+    if not rank_distrib(): _extension_note(state, cfg)
+    return state, cfg
+
+def _model_and_data(cfg:ECGScanConfig, data, seed:int, resume_from, augment, strict:bool, pad:bool, progress:bool, device,
+                    cache_teacher:bool) -> tuple:
+    "Step 2: seeded, the `TrainData` and the model (new, or from `resume_from`) with fastai's view of it; `(td, model, ScanModel, ScanLoss)`"
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
-    if not rank_distrib_():
+    if not rank_distrib():
         for n in td.notes: print(f"note: {n}")
-    device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
-    m = ECGScan.from_pretrained(out/'last') if resume else ECGScan(cfg)
+    m = ECGScan.from_pretrained(resume_from) if resume_from else ECGScan(cfg)
     m.train()
     m.to(device)
     feats = m.text.encode(td.texts, progress=progress)
     emb = teacher_embeddings(m, td.train, td.valid, progress=progress) if cache_teacher else None
-    sm = ScanModel(m, feats, emb).to(device)
-    lossf = ScanLoss(m)
-    bs = cfg.bs
+    return td, m, ScanModel(m, feats, emb).to(device), ScanLoss(m)
+
+def _loaders(td:TrainData, bs:int, seed:int, workers:int, accum:int, device) -> DataLoaders:
+    "Step 3: the training loader (its order a function of `(seed, epoch)`) and the validation loader"
     if len(td.train)<bs: raise ECGScanError(f"only {len(td.train)} training records for batch size {bs}; use more data or --set bs=...")
     trdl = ScanDL(td.train, bs=bs, shuffle=True, seed=seed, num_workers=workers)
     vadl = ScanDL(td.valid, bs=bs, shuffle=False, seed=seed, num_workers=workers)
     dls = DataLoaders(trdl, vadl, device=device); dls.n_inp = 4
-    total = cfg.steps
-    per_epoch = len(trdl)//accum
-    if per_epoch<1: raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
+    if len(trdl)//accum<1: raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
+    return dls
+
+def _callbacks(cfg:ECGScanConfig, lossf:ScanLoss, dls:DataLoaders, out:Path, state:dict, seed:int, until:int, accum:int, clip:float,
+               valid_every:int, ckpt_every:int, tensorboard:bool, wandb:bool, data_spec:dict) -> list:
+    "Step 4: the callbacks of the table above (`StepSchedule` first), with fastai's accumulation and clipping if asked"
+    total,start = cfg.steps,(state['step'] if state else 0)
     valid_every = valid_every or max(1, total//10); ckpt_every = ckpt_every or valid_every
-    start = state['step'] if state else 0
     sched = StepSchedule(total, cfg.lr, cfg.warmup, seed, until, start, accum)
     logger = TermLogger(out/'log.csv', lossf, tensorboard, wandb, start)
-    val = PeriodicValidate(vadl, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
+    val = PeriodicValidate(dls.valid, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
     if state: val.history = state.get('history', [])
-    ck = Checkpoint(out, ckpt_every, sched, val, data_spec)
-    cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, ck]
+    cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, Checkpoint(out, ckpt_every, sched, val, data_spec)]
     if accum>1:
         from fastai.callback.training import GradientAccumulation
-        cbs.append(GradientAccumulation(n_acc=accum*bs))
+        cbs.append(GradientAccumulation(n_acc=accum*cfg.bs))
     if clip:
         from fastai.callback.training import GradientClip
         cbs.append(GradientClip(clip))
-    learn = Learner(dls, sm, loss_func=lossf, opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=cfg.lr, wd=cfg.wd,
-                    cbs=cbs, model_dir=out)
-    learn.recorder.valid_metrics = False
-    learn.scan,learn.scan_step,learn.interrupted = m,start,False
-    if precision!='fp32':
-        from fastai.callback.fp16 import MixedPrecision
-        learn.add_cb(MixedPrecision(amp_mode=precision))
-    cfg.save(out/'config.json')
-    n_epoch = math.ceil(total/per_epoch) + 1
-    start_epoch,skip = (0,0)
-    if state:
-        start_epoch,skip = state['epoch'],state['iter']
-        if skip>=state['n_iter']: start_epoch,skip = start_epoch+1,0
-        learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-    class _Epoch(Callback):
-        order = -20
-        def before_epoch(self):
-            trdl.epoch = self.epoch
-            if state and self.epoch==start_epoch: trdl.skip = skip
-    learn.add_cb(_Epoch())
-    if start>=total: print(f"{out}: already trained for {start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
+    return cbs
+
+
+# %% ../nbs/10_train.ipynb #103b51a4
+class _EpochStart(Callback):
+    "Give the training loader the epoch (its order depends on it); in the epoch a run resumes in, skip the batches done"
+    order = -20
+    def __init__(self, dl:ScanDL, start_epoch:int=0, skip:int=0): store_attr()
+    def before_epoch(self):
+        self.dl.epoch = self.epoch
+        if self.epoch==self.start_epoch: self.dl.skip = self.skip
+
+def _resume_position(learn:Learner, state:dict) -> tuple:
+    "Step 5: `(epoch, batches to skip)` where the run goes on, with the optimizer state restored; `(0, 0)` for a new run"
+    if not state: return 0,0
+    start_epoch,skip = state['epoch'],state['iter']
+    if skip>=state['n_iter']: start_epoch,skip = start_epoch+1,0
+    learn.create_opt(); learn.opt.load_state_dict(state['opt'])
+    return start_epoch,skip
+
+def _fit(learn:Learner, n_epoch:int, lr:float, start_epoch:int, progress:bool, device):
+    "Step 6: `learn.fit`, quiet without `progress`, and through accelerate when launched on several processes"
     from contextlib import ExitStack
     with ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
         if int(os.environ.get('WORLD_SIZE', 1))>1:
             from fastai.distributed import distrib_ctx
-            dls.loaders[0] = ScanDistributedDL(trdl, device=device)
+            learn.dls.loaders[0] = ScanDistributedDL(learn.dls.train, device=device)
             from accelerate import DistributedDataParallelKwargs
             st.enter_context(learn.distrib_ctx(cpu=device.type=='cpu', kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]))
-        learn.fit(n_epoch, cfg.lr, start_epoch=start_epoch, reset_opt=False)
+        learn.fit(n_epoch, lr, start_epoch=start_epoch, reset_opt=False)
+
+def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
+              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
+    "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
+    out = Path(out)
+    spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
+    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
+    state,cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None,cfg)
+    device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
+    td,m,sm,lossf = _model_and_data(cfg, data, seed, out/'last' if resume else None, augment, strict, pad, progress, device, cache_teacher)
+    dls = _loaders(td, cfg.bs, seed, workers, accum, device)
+    cbs = _callbacks(cfg, lossf, dls, out, state, seed, until, accum, clip, valid_every, ckpt_every, tensorboard, wandb, data_spec)
+    sched,val,ck = cbs[0],cbs[4],cbs[5]
+    learn = Learner(dls, sm, loss_func=lossf, opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=cfg.lr, wd=cfg.wd,
+                    cbs=cbs, model_dir=out)
+    learn.recorder.valid_metrics = False
+    learn.scan,learn.scan_step,learn.interrupted = m,sched.start,False
+    if precision!='fp32':
+        from fastai.callback.fp16 import MixedPrecision
+        learn.add_cb(MixedPrecision(amp_mode=precision))
+    cfg.save(out/'config.json')
+    start_epoch,skip = _resume_position(learn, state)
+    learn.add_cb(_EpochStart(dls.train, start_epoch, skip))
+    total = cfg.steps
+    if sched.start>=total: print(f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
+    _fit(learn, math.ceil(total/(len(dls.train)//accum)) + 1, cfg.lr, start_epoch, progress, device)
     if not learn.interrupted and (until is None or sched.step>=total): val.validate_now(); ck.save()
     return learn
+
 
 # %% ../nbs/10_train.ipynb #f4641148
 @call_parse
@@ -525,7 +552,7 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
                      steps=steps if resume else None)
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib_() or not val: return 0
+    if rank_distrib() or not val: return 0
     if learn.interrupted:
         print(f"interrupted after step {step}: checkpoint saved in {Path(out)/'last'}; continue with --resume", file=sys.stderr); return 130
     best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best<float('inf') else ''
@@ -858,17 +885,17 @@ def _bench_speed(res:dict, budget:_Budget, sm:ScanModel, lossf:ScanLoss, b:list,
 def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry:bool, workers:tuple, t_build, t_img):
     "Numerics, loader, resume, accelerate launch and the largest batch: each a `_part` with its own cost estimate"
     fast = min((r['s_per_step'] for r in res['precision'].values()), default=1.)
-    pl = 'fp32' if dry else 'bf16'
+    prec = 'fp32' if dry else 'bf16'
     for p in (['bf16'] if dry else ['bf16','fp16']):
         r = _part(res, budget, f'gram volume {p}', 2+2*fast, lambda: gram_autocast_check(sm, b, p))
         if r: res['numerics'][f'gram_{p}'] = r
-    if dry: res['skipped'][f'profile {pl}'] = 'dry run: profiles a GPU step'
-    elif r := _part(res, budget, f'profile {pl}', 5+5*fast, lambda: profile_step(sm, lossf, b, pl)): res['profile'] = r
+    if dry: res['skipped'][f'profile {prec}'] = 'dry run: profiles a GPU step'
+    elif r := _part(res, budget, f'profile {prec}', 5+5*fast, lambda: profile_step(sm, lossf, b, prec)): res['profile'] = r
     bs = len(b[0])
     for w in workers:
         steps = 2 if dry else 2*w+8
         est = 2 + 0.2*w + (steps+1)*max(fast, bs*t_img/max(w, 1)*1.3)
-        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, pl, steps))
+        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, prec, steps))
         if r: res['loader'][w] = r
     rb,rs,ru = (8,4,2) if dry else (16,6,3)
     r = _part(res, budget, 'resume fp32', 3*t_build + (10 if dry else 45),
@@ -877,12 +904,12 @@ def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scra
     n_gpu = torch.cuda.device_count() if dev.type=='cuda' else 0
     for n in ((1,2) if n_gpu>=2 else (1,)):
         r = _part(res, budget, f'accelerate {n} process(es)', 15+t_build*n + (5 if dry else 15),
-                  lambda: _bench_accelerate(cfg, scratch, dev, n, pl, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
+                  lambda: _bench_accelerate(cfg, scratch, dev, n, prec, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
         if r: res['accelerate'][n] = r
     if n_gpu<2: res['skipped']['accelerate 2 processes'] = f'{n_gpu} GPU(s) here; needs 2'
-    if pl in res['precision']:
-        r = _part(res, budget, f'largest batch ({pl})', 8*res['precision'][pl]['s_per_step'],
-                  lambda: _bench_max_batch(sm, lossf, b, pl, budget, res['precision'][pl]['s_per_step'], 2 if dry else 64))
+    if prec in res['precision']:
+        r = _part(res, budget, f'largest batch ({prec})', 8*res['precision'][prec]['s_per_step'],
+                  lambda: _bench_max_batch(sm, lossf, b, prec, budget, res['precision'][prec]['s_per_step'], 2 if dry else 64))
         if r: res['max_batch'] = r
     if dry: res['skipped']['resume bf16'] = 'dry run: CPU'; return
     r = _part(res, budget, 'resume bf16', 3*t_build + 45, lambda: _bench_resume(cfg, ds, Path(scratch)/'resume16', dev, 'bf16', rb, rs, ru))

@@ -76,3 +76,16 @@ def test_open_training_data_reports():
     assert len(open_training_data('synth:4', reports=False)) == len(_eval_data('synth:4')) == 4
     with pytest.raises(ECGScanError, match='no such folder'): _eval_data('/no/such/folder')
     with pytest.raises(ECGScanError, match='synth:N'): open_training_data('synth:2')
+
+def test_lr_schedule_is_the_hand_written_one():
+    "`lr_at` (fastai's SchedLin + SchedCos) gives the learning rates of the earlier hand-written schedule, step by step"
+    import math
+    from ecg_scan.train import lr_at
+    def hand(step, total, lr, warmup=.1):
+        w = max(1, int(round(warmup*total)))
+        return lr*(step+1)/w if step<w else lr*0.5*(1+math.cos(math.pi*min(1., (step-w)/max(1, total-w))))
+    for total, lr, wu in [(12, 1e-3, .1), (1500, 1e-3, .1), (20, .05, .2), (7, 1., 0.)]:
+        a = np.array([lr_at(s, total, lr, wu) for s in range(total+3)])
+        b = np.array([hand(s, total, lr, wu) for s in range(total+3)])
+        assert np.allclose(a, b, rtol=0, atol=1e-15*lr) and (a.astype(np.float32) == b.astype(np.float32)).all()
+        assert a[-1] == 0 and a.max() == lr
