@@ -49,7 +49,7 @@ class Demo:
     def say(self, m:str): print(f"[{(time.time()-self.t0)/60:4.1f} min] {m}", flush=True)
     def keep(self, name:str, t:pd.DataFrame) -> pd.DataFrame: self.tables[name] = t; return t
 
-    def save(self, fig, name:str, dpi:int=90, tight:bool=True):
+    def save_fig(self, fig, name:str, dpi:int=90, tight:bool=True):
         "Write `fig` to `figures/NAME.png`, close it and return it (a notebook shows it)"
         import matplotlib.pyplot as plt
         if tight: fig.tight_layout()
@@ -87,7 +87,7 @@ def loss_figure(self:Demo):
     "The training and validation curves of every loss term (`figures/loss_curves.png`)"
     fig = plot_log(self.out/'run'/'log.csv')[0].figure
     fig.set_size_inches(15, 2.6)
-    return self.save(fig, 'loss_curves')
+    return self.save_fig(fig, 'loss_curves')
 
 # %% ../nbs/12_demo.ipynb #cd809f93
 @patch
@@ -167,7 +167,7 @@ def zeroshot(self:Demo) -> pd.DataFrame:
 def roc_figure(self:Demo):
     "Zero-shot ROC curves on the augmented SynthECG test renders (`figures/zeroshot_roc.png`)"
     ax = plot_roc(*self.roc, 'zero-shot ROC, SynthECG test (augmented)')
-    return self.save(ax.figure, 'zeroshot_roc', tight=False)
+    return self.save_fig(ax.figure, 'zeroshot_roc', tight=False)
 
 # %% ../nbs/12_demo.ipynb #0a96d92c
 _RECON = ('ECG-Scan decoder (all 10 s)', 'ECG-Scan decoder (samples shown on the page)', 'classic digitiser (samples shown on the page)')
@@ -194,7 +194,7 @@ def recon_figure(self:Demo):
     "The first real record and the decoder's reconstruction from its clean render (`figures/reconstruction_real.png`)"
     id_,true,dec = self.recon_example
     fig = show_ecg(true, sig2=dec, labels=('true','ECG-Scan decoder'), title=f'{id_}: true signal and reconstruction from its clean render')
-    return self.save(fig, 'reconstruction_real', dpi=80, tight=False)
+    return self.save_fig(fig, 'reconstruction_real', dpi=80, tight=False)
 
 # %% ../nbs/12_demo.ipynb #4886b9ec
 @patch
@@ -206,7 +206,7 @@ def tsne_figure(self:Demo):
     fig,axs = plt.subplots(1,2, figsize=(10,4.3))
     plot_tsne(X['ECG-Scan'], rh, 'ECG-Scan embeddings (SynthECG test, augmented)', axs[0], self.seed)
     plot_tsne(X['random encoder'], rh, 'random encoder', axs[1], self.seed)
-    return self.save(fig, 'tsne')
+    return self.save_fig(fig, 'tsne')
 
 @patch
 def examples_figure(self:Demo):
@@ -216,7 +216,7 @@ def examples_figure(self:Demo):
     ex = _variant_renders(d, 'augmented', self.seed, self.model.cfg.image_hw, False, self.fc, 'synth:test')[:4]
     fig,axs = plt.subplots(1,4, figsize=(12,3.2))
     for a,im,i in zip(axs, ex, range(4)): a.imshow(im); a.set_title(', '.join(d.labels[i])[:40], fontsize=8); a.axis('off')
-    return self.save(fig, 'examples')
+    return self.save_fig(fig, 'examples')
 
 # %% ../nbs/12_demo.ipynb #f97bba2e
 _CSS = ('body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} img{max-width:100%} '

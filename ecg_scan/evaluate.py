@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/11_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, json, math, time, hashlib, dataclasses, functools, importlib.resources, warnings
+import os, json, math, time, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
