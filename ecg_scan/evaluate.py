@@ -6,21 +6,21 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/11_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, json, math, time, hashlib, dataclasses, functools, importlib.resources, warnings
+import os, json, math, time, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
 from .signals import *
 from .data import ECGDataset, label_fraction
 from .encoders import image_tensor, teacher_embed
+from .render import classic_digitize, digitize_all
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
-           'class_embeddings', 'zero_shot', 'recon_metrics', 'classic_digitize', 'digitize_all', 'image_features',
-           'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'plot_log', 'md_table', 'encoder_suite',
-           'suite_features', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model',
-           'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd',
-           'run_demo', 'demo_cmd']
+           'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
+           'plot_tsne', 'plot_roc', 'md_table', 'encoder_suite', 'suite_features', 'probe_cmd', 'zeroshot_cmd',
+           'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table',
+           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/11_evaluate.ipynb #1d11aee8
 def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
@@ -142,24 +142,6 @@ def recon_metrics(true:np.ndarray, rec:np.ndarray, # (n, 12, T) mV
         d.loc['all'] = [np.nanmedian(snr), np.nanmedian(r)]
     return d
 
-# %% ../nbs/11_evaluate.ipynb #1fb9a56a
-def classic_digitize(img:np.ndarray, # uint8 (H, W, 3) printout drawn with `cfg` (possibly photographed)
-                     cfg=None # the printout's nominal settings (default: `standard_config` at the image's size)
-                    ) -> np.ndarray:
-    "(12, 5000) mV read from the image by grid removal and per-panel trace extraction; NaN where no panel shows a lead"
-    from ecg_scan.render import extract_trace, standard_config
-    return extract_trace(img, _nominal_meta(cfg or standard_config(tuple(img.shape[:2]))))[:, :N]
-
-@functools.lru_cache(maxsize=16)
-def _nominal_meta(cfg):
-    "The geometry of a printout drawn with `cfg` (what a digitiser that knows the format assumes)"
-    from ecg_scan.render import render_ecg
-    return render_ecg(np.zeros((12,N), np.float32), cfg)[1]
-
-def digitize_all(imgs:np.ndarray, cfg=None, progress:bool=True) -> np.ndarray:
-    "`classic_digitize` of every image: (n, 12, 5000)"
-    return np.stack([classic_digitize(im, cfg) for im in progress_bar(imgs, desc='digitising', display=progress)])
-
 # %% ../nbs/11_evaluate.ipynb #15b4273a
 @torch.no_grad()
 def image_features(model, imgs:np.ndarray, kind:str='proj', bs:int=64) -> np.ndarray:
@@ -210,20 +192,6 @@ def plot_roc(Y:np.ndarray, S:np.ndarray, classes:list, title:str='', ax=None):
         f,t,_ = roc_curve(Y[:,j], S[:,j]); ax.plot(f, t, lw=1, label=f'{c} ({roc_auc_score(Y[:,j], S[:,j]):.2f})')
     ax.plot([0,1],[0,1],'k:',lw=.7); ax.set_xlabel('false positive rate'); ax.set_ylabel('true positive rate')
     ax.legend(fontsize=6); ax.set_title(title, fontsize=9)
-    return ax
-
-def plot_log(log_csv, ax=None):
-    "Training and validation curves of every loss term from a `pretrain` log"
-    import matplotlib.pyplot as plt
-    log = pd.read_csv(log_csv)
-    terms = ['total','ctr','gram','mse','rule']
-    if ax is None: _,ax = plt.subplots(1, len(terms), figsize=(3*len(terms), 2.4))
-    tr,va = log[log.phase=='train'],log[log.phase=='valid']
-    for a,k in zip(ax, terms):
-        a.plot(tr.step, tr[k].rolling(10, min_periods=1).mean(), lw=1, label='train (10-step mean)')
-        if len(va): a.plot(va.step, va[k], 'o-', ms=3, label='valid')
-        a.set_title(k, fontsize=9); a.set_xlabel('step', fontsize=8)
-    ax[0].legend(fontsize=6)
     return ax
 
 def md_table(df:pd.DataFrame, digits:int=3) -> str:
@@ -527,247 +495,3 @@ def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablati
     import matplotlib.pyplot as plt
     plot_ablation(df); plt.tight_layout(); plt.savefig(out/'ablation.png', dpi=90); plt.close('all')
     print(md); print(f"written: {out/'ablation.md'}, {out/'ablation.csv'}, {out/'ablation.png'}")
-
-# %% ../nbs/11_evaluate.ipynb #5b88d9a6
-def _md_to_html(md:str, title:str) -> str:
-    "A small markdown-to-HTML conversion for the report (headings, paragraphs, lists, tables, images, code, bold)"
-    import html, re
-    def inline(t):
-        t = html.escape(t)
-        t = re.sub(r'!\[(.*?)\]\((.*?)\)', r'<img src="\2" alt="\1" style="max-width:100%">', t)
-        t = re.sub(r'`(.+?)`', r'<code>\1</code>', t)
-        return re.sub(r'\*\*(.+?)\*\*', r'<b>\1</b>', t)
-    out,lines,i = [],md.split('\n'),0
-    while i<len(lines):
-        l = lines[i]
-        if l.startswith('#'):
-            k = len(l)-len(l.lstrip('#')); out.append(f'<h{k}>{inline(l[k:].strip())}</h{k}>')
-        elif l.startswith('|'):
-            rows = []
-            while i<len(lines) and lines[i].startswith('|'): rows.append(lines[i]); i += 1
-            cells = [[c.strip() for c in r.strip('|').split('|')] for r in rows if not set(r) <= set('|-: ')]
-            out.append('<table><tr>' + ''.join(f'<th>{inline(c)}</th>' for c in cells[0]) + '</tr>' +
-                       ''.join('<tr>' + ''.join(f'<td>{inline(c)}</td>' for c in r) + '</tr>' for r in cells[1:]) + '</table>')
-            continue
-        elif l.startswith('- '):
-            items = []
-            while i<len(lines) and lines[i].startswith('- '): items.append(lines[i][2:]); i += 1
-            out.append('<ul>' + ''.join(f'<li>{inline(t)}</li>' for t in items) + '</ul>'); continue
-        elif l.strip(): out.append(f'<p>{inline(l)}</p>')
-        i += 1
-    css = 'body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3}'
-    return f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{css}</style></head><body>' + '\n'.join(out) + '</body></html>'
-
-def _describe(cfg) -> str:
-    "One line on the image tower and decoder of a config"
-    v = cfg.vision_cfg or {}
-    tower = (f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x {cfg.image_hw[1]} px, "
-             f"random initialisation, " if v else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), ")
-    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (", all tower weights trained" if cfg.train_tower else ", tower frozen")
-    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (" reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)")
-    return f"{tower}; {dec}"
-
-def _peak_gib() -> float:
-    "Peak resident memory of this process in GiB (forked loader workers, if any, share most of it; adding the children's peaks would count it twice)"
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024**2
-
-def run_demo(out='ecg_scan_demo', # report folder
-             n_synth:int=2000, # SynthECG records (80/10/10 % train/val/test by patient)
-             steps:int=None, bs:int=None, # pretraining steps and batch size (default: the preset's)
-             seed:int=0, workers:int=0, probe_epochs:int=100, progress:bool=True,
-             config:str='small' # the preset to pretrain ('small' learns on a CPU; 'tiny' is the seconds-fast smoke test)
-            ) -> Path:
-    "Generate SynthECG, pretrain a CPU preset, evaluate it against baselines, write a report; returns the report's path"
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt, platform, os as _os
-    from ecg_scan import __version__
-    from ecg_scan.synth import synth_dataset, SYNTH_CLASSES, RHYTHMS
-    from ecg_scan.data import sample_dataset
-    from ecg_scan.model import ECGScan, get_config
-    from ecg_scan.train import pretrain
-    t0 = time.time(); out = Path(out); (out/'figures').mkdir(parents=True, exist_ok=True)
-    say = lambda m: print(f"[{(time.time()-t0)/60:4.1f} min] {m}", flush=True)
-    R = dict(version=__version__, seed=seed)
-    # 1. corpus
-    corpus = synth_dataset(n_synth, seed=seed)
-    sizes = {s:int(sum(x==s for x in corpus.splits)) for s in ('train','val','test')}
-    say(f"SynthECG corpus: {n_synth} records ({sizes})")
-    # 2. pretraining
-    cfg = get_config(config, **{k:v for k,v in dict(steps=steps, bs=bs).items() if v})
-    steps,bs = cfg.steps,cfg.bs
-    run = out/'run'
-    if run.exists(): import shutil; shutil.rmtree(run)
-    tp = time.time()
-    pretrain(cfg, corpus, run, valid_every=max(1, steps//6), workers=workers, seed=seed, progress=progress, overwrite=True)
-    R['pretrain_minutes'] = (time.time()-tp)/60
-    model = ECGScan.from_pretrained(run/'best')
-    best = json.loads((run/'best'/'best.json').read_text())
-    R['best_step'],R['best_valid'] = best['step'],best['valid']
-    say(f"pretrained {steps} steps in {R['pretrain_minutes']:.1f} min; best validation loss {best['valid']['total']:.4f} at step {best['step']}")
-    plot_log(run/'log.csv'); plt.gcf().set_size_inches(15, 2.6); plt.tight_layout(); plt.savefig(out/'figures'/'loss_curves.png', dpi=90); plt.close('all')
-    # 3. evaluation data and methods
-    parts = {s:corpus.by_split(s).materialize(progress=False) for s in ('train','val','test')}
-    real = sample_dataset(validate=True).materialize(progress=False)
-    suite = encoder_suite(model, baselines=True, seed=seed)
-    fc = FeatureCache(out/'cache')
-    classes = [c for c in SYNTH_CLASSES if parts['train'].label_matrix([c]).sum()>0 and parts['test'].label_matrix([c]).sum()>0]
-    Y = {s:d.label_matrix(classes) for s,d in parts.items()}
-    feats = {v:{s:suite_features(suite, d, v, fc, f'synth:{s}', seed, progress) for s,d in parts.items()} for v in ('clean','augmented')}
-    rfeats = {v:suite_features(suite, real, v, fc, 'real', seed, progress) for v in ('clean','augmented')}
-    say("rendered and encoded SynthECG splits and the real records (clean and augmented)")
-    # reference: the signal teacher on the true signals (not an image method)
-    tsig = {s:fc(('teacher-true', s), lambda d=d: teacher_features(model.teacher, np.stack([d.signal(i) for i in range(len(d))]))) for s,d in parts.items()}
-    # 4. linear probing on SynthECG
-    rows = []
-    methods = [k for k,v in suite.items() if v[0]!='n/a']
-    for k in methods:
-        for v in ('clean','augmented'):
-            t = probe_fractions({s:feats[v][s][k] for s in parts}, Y, classes, (0.01,0.1,1.0), (seed,), epochs=probe_epochs)
-            for r in t.itertuples(): rows.append(dict(method=k, renders=v, fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test))
-    t = probe_fractions(tsig, Y, classes, (0.01,0.1,1.0), (seed,), epochs=probe_epochs)
-    for r in t.itertuples(): rows.append(dict(method='reference: signal teacher on the true signal', renders='-', fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test))
-    probe = pd.DataFrame(rows)
-    R['probe'] = probe.to_dict('records')
-    piv = probe.pivot_table(index=['method','renders'], columns='fraction', values='auroc', sort=False).reset_index()
-    piv.columns = ['method','renders'] + [f'{c:g} labels' for c in piv.columns[2:]]
-    pivb = probe.pivot_table(index=['method','renders'], columns='fraction', values='auroc_best_test', sort=False).reset_index()
-    pivb.columns = ['method','renders'] + [f'{c:g} labels' for c in pivb.columns[2:]]
-    say("linear probes done")
-    # 5. transfer to the real records: probe trained on SynthECG (100 %), tested on the real renders
-    rcls = [c for c in classes if 0<real.label_matrix([c]).sum()<len(real)]
-    trows = []
-    for k in methods:
-        for v in ('clean','augmented'):
-            Xtr,Xva = feats[v]['train'][k],feats[v]['val'][k]
-            r = linear_probe(Xtr, parts['train'].label_matrix(rcls), Xva, parts['val'].label_matrix(rcls), rfeats[v][k], real.label_matrix(rcls), rcls, epochs=probe_epochs, seed=seed)
-            trows.append(dict(method=k, renders=v, macro_auroc=r.test_auc, **{c:r.per_class.get(c, float('nan')) for c in rcls}))
-    transfer = pd.DataFrame(trows); R['transfer'] = transfer.to_dict('records')
-    say("transfer to real records done")
-    # 6. zero-shot
-    pr = load_prompts()
-    zrows = []
-    for name,d,F_ in [('SynthECG test', parts['test'], {v:feats[v]['test']['ECG-Scan'] for v in feats}), ('real records', real, {v:rfeats[v]['ECG-Scan'] for v in rfeats})]:
-        cl = [c for c in (classes if name.startswith('Synth') else rcls) if c in pr]
-        for v in ('clean','augmented'):
-            mac,per,skip,S = zero_shot(model, F_[v], d.label_matrix(cl), cl, pr)
-            zrows.append(dict(data=name, renders=v, macro_auroc=mac, n_classes=len(per), **{c:per.get(c, float('nan')) for c in cl}))
-            if name.startswith('Synth') and v=='augmented':
-                plot_roc(d.label_matrix(cl), S, cl, 'zero-shot ROC, SynthECG test (augmented)'); plt.savefig(out/'figures'/'zeroshot_roc.png', dpi=90); plt.close('all')
-    zs = pd.DataFrame(zrows); R['zeroshot'] = zs.to_dict('records')
-    say("zero-shot done")
-    # 7. reconstruction: decoder vs classic digitiser
-    rec_rows = []
-    for name,d in [('SynthECG test', parts['test']), ('real records', real)]:
-        true = np.stack([d.signal(i) for i in range(len(d))])
-        for v in ('clean','augmented'):
-            imgs = _variant_renders(d, v, seed, model.cfg.image_hw, progress, fc, 'synth:test' if name.startswith('Synth') else 'real')
-            dec = np.concatenate([model.reconstruct(image_tensor(imgs[i:i+64])).numpy() for i in range(0, len(imgs), 64)])
-            dig = digitize_all(imgs, progress=False)
-            shown = np.isfinite(dig)
-            for meth,rec,mask in [('ECG-Scan decoder (all 10 s)', dec, None), ('ECG-Scan decoder (samples shown on the page)', dec, shown), ('classic digitiser (samples shown on the page)', dig, shown)]:
-                m_ = recon_metrics(true, rec, mask)
-                rec_rows.append(dict(data=name, renders=v, method=meth, snr_db=m_.loc['all','snr_db'], pearson_r=m_.loc['all','pearson_r']))
-            if name=='real records' and v=='clean':
-                from ecg_scan.signals import show_ecg
-                fig = show_ecg(true[0], sig2=dec[0], labels=('true','ECG-Scan decoder'), title=f'{d.ids[0]}: true signal and reconstruction from its clean render')
-                fig.savefig(out/'figures'/'reconstruction_real.png', dpi=80); plt.close('all')
-    recon = pd.DataFrame(rec_rows); R['reconstruction'] = recon.to_dict('records')
-    say("reconstruction done")
-    # 8. embeddings picture
-    rh = [next((l for l in ls if l in RHYTHMS), 'other') for ls in parts['test'].labels]
-    fig,axs = plt.subplots(1,2, figsize=(10,4.3))
-    plot_tsne(feats['augmented']['test']['ECG-Scan'], rh, 'ECG-Scan embeddings (SynthECG test, augmented)', axs[0], seed)
-    plot_tsne(feats['augmented']['test']['random encoder'], rh, 'random encoder', axs[1], seed)
-    plt.tight_layout(); plt.savefig(out/'figures'/'tsne.png', dpi=90); plt.close('all')
-    ex = _variant_renders(parts['test'], 'augmented', seed, model.cfg.image_hw, False, fc, 'synth:test')[:4]
-    fig,axs = plt.subplots(1,4, figsize=(12,3.2))
-    for a,im,i in zip(axs, ex, range(4)): a.imshow(im); a.set_title(', '.join(parts['test'].labels[i])[:40], fontsize=8); a.axis('off')
-    plt.tight_layout(); plt.savefig(out/'figures'/'examples.png', dpi=90); plt.close('all')
-    minutes = (time.time()-t0)/60; R['minutes'] = minutes; R['peak_gib'] = _peak_gib()
-    # 9. report
-    na = {k:v[1] for k,v in suite.items() if v[0]=='n/a'}
-    nparams = model.n_params()
-    md = f"""# ECG-Scan offline demo
-
-Generated by `ecg-scan demo` (ecg_scan {__version__}) in **{minutes:.1f} minutes** on {_os.cpu_count()} CPU core(s) ({platform.processor() or platform.machine()}), peak memory {R['peak_gib']:.1f} GiB, seed {seed}.
-
-## What was trained, on what, for how long
-
-- **Corpus**: SynthECG, {n_synth} simulated 12-lead records with machine-style reports (train {sizes['train']}, validation {sizes['val']}, test {sizes['test']}, split by synthetic patient).
-- **Model**: the `{cfg.name}` configuration: {_describe(cfg)}; the bundled MiniLM text encoder (frozen), the bundled CLEAR-style signal teacher (frozen); {nparams['trainable']/1e6:.2f} M trainable of {nparams['total']/1e6:.1f} M parameters.
-- **Pretraining**: {steps} steps of batch {bs} ({steps*bs/sizes['train']:.1f} epochs), AdamW lr {cfg.lr:g}, 10 % warmup then cosine decay; every image rendered on the fly ({'the standard printout' if cfg.render=='standard' else 'random print styles'}, {100*cfg.augment_p:.0f} % with print/scan/photo augmentation); {R['pretrain_minutes']:.1f} minutes. Best validation loss {best['valid']['total']:.4f} at step {best['step']} (CLIP {best['valid']['ctr']:.3f}, Gram {best['valid']['gram']:.3f}, MSE {best['valid']['mse']:.4f} mV², rule {best['valid']['rule']:.4f}).
-- **Evaluation renders**: every record drawn once on the standard 3x4 + II layout at {model.cfg.image_size} px, clean and with the default augmentation; the same images for every method.
-
-![loss curves](figures/loss_curves.png)
-
-![examples](figures/examples.png)
-
-## Linear probing on SynthECG (held-out test split)
-
-Macro AUROC over {len(classes)} classes ({', '.join(classes)}), linear classifier on frozen features, 100 epochs, test score at the epoch with the best validation AUROC.
-
-{md_table(piv)}
-
-The same runs scored MERL-style (best test AUROC over epochs; optimistic, for comparison with published tables only):
-
-{md_table(pivb)}
-
-Not run: {'; '.join(f'{k}: {v}' for k,v in na.items()) or 'none'}.
-
-## Transfer to real ECGs
-
-Probes trained on SynthECG features (100 % of the training split) and tested, without any adaptation, on the {len(real)} usable real records bundled with ecg_scan (PhysioNet/CinC 2021: Georgia, PTB-XL, Ningbo, Chapman-Shaoxing), rendered the same way. Classes present among both: {', '.join(rcls)} (few positives each: treat as a smoke test of transfer, not an estimate).
-
-{md_table(transfer)}
-
-## Zero-shot classification
-
-ECG-Scan image embeddings against the bundled prompts (`ecg_scan/assets/prompts.json`), cosine similarity, macro AUROC.
-
-{md_table(zs)}
-
-![zero-shot ROC](figures/zeroshot_roc.png)
-
-## Reconstruction (image to signal)
-
-Median over records of SNR (dB) and Pearson r, all leads. The classic digitiser recovers only what the page shows (2.5 s per lead plus the lead II strip), so the decoder is also scored on those samples.
-
-{md_table(recon)}
-
-![reconstruction](figures/reconstruction_real.png)
-
-## Embeddings
-
-![t-SNE](figures/tsne.png)
-
-## What this does and does not show
-
-- Everything here is CPU-scale: a tiny model, {steps} steps, a synthetic corpus. The numbers show that the pipeline works end to end and how the methods compare under these conditions; they are not comparable with the paper's (ViT-L-14, MIMIC-IV-ECG, 50k steps of batch 80, D-BETA teacher).
-- SynthECG labels are exact by construction; real records have few examples per class here, so real-record AUROCs are very noisy.
-- The random encoder is a strong linear-probe baseline on ECGs; a method that does not beat it has not learnt much beyond the image statistics.
-"""
-    (out/'report.md').write_text(md)
-    (out/'report.html').write_text(_md_to_html(md, 'ECG-Scan demo'))
-    (out/'results.json').write_text(json.dumps(R, indent=1, default=float))
-    say(f"report written to {out/'report.html'} (and report.md, results.json)")
-    return out/'report.html'
-
-# %% ../nbs/11_evaluate.ipynb #1a70ede0
-@call_parse
-def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
-             n_synth:int=2000, # SynthECG records
-             steps:int=None, # pretraining steps (default: the preset's)
-             bs:int=None, # batch size (default: the preset's)
-             seed:int=0,
-             workers:int=0, # DataLoader worker processes rendering images
-             probe_epochs:int=100, # epochs of each linear probe (the MERL protocol uses 100)
-             config:str='small' # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
-            ):
-    "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
-    if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    for k,v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
-        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
-    check_range('--workers', workers, 0, integer=True); check_writable(out)
-    p = run_demo(out, n_synth, steps, bs, seed, workers, probe_epochs, config=config)
-    print(f"report: {p}")

@@ -19,8 +19,8 @@ from .data import wfdb_name
 # %% auto #0
 __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
            'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg', 'random_config', 'standard_config',
-           'random_render', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'save_render',
-           'load_render', 'render_mpl']
+           'random_render', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'classic_digitize',
+           'digitize_all', 'save_render', 'load_render', 'render_mpl']
 
 # %% ../nbs/04_render.ipynb #2361687d
 def mosaic(imgs:list, # uint8 (h, w, 3) RGB images
@@ -703,6 +703,22 @@ def extraction_errors(sig:np.ndarray, cfg:RenderConfig) -> dict:
     ppmv = meta.panels[0].px_per_mV
     return dict(px_per_mV=ppmv, line_px=w, n_cols=len(a), median_abs=float(np.median(a)), n_flat=len(f), flat_max=float(f.max(initial=0)),
                 flat_bound=0.5/ppmv, outside_range_max=float(e.max(initial=0)))
+
+# %% ../nbs/04_render.ipynb #1b3edbfb
+def classic_digitize(img:np.ndarray, # uint8 (H, W, 3) printout drawn with `cfg` (possibly photographed)
+                     cfg=None # the printout's nominal settings (default: `standard_config` at the image's size)
+                    ) -> np.ndarray:
+    "(12, 5000) mV read from the image by grid removal and per-panel trace extraction; NaN where no panel shows a lead"
+    return extract_trace(img, _nominal_meta(cfg or standard_config(tuple(img.shape[:2]))))[:, :N]
+
+@lru_cache(maxsize=16)
+def _nominal_meta(cfg):
+    "The geometry of a printout drawn with `cfg` (what a digitiser that knows the format assumes)"
+    return render_ecg(np.zeros((12,N), np.float32), cfg)[1]
+
+def digitize_all(imgs:np.ndarray, cfg=None, progress:bool=True) -> np.ndarray:
+    "`classic_digitize` of every image: (n, 12, 5000)"
+    return np.stack([classic_digitize(im, cfg) for im in progress_bar(imgs, desc='digitising', display=progress)])
 
 # %% ../nbs/04_render.ipynb #9884c8d4
 def save_render(stem, # output path without suffix: writes STEM.png (or .jpg), STEM.json, STEM.hea + STEM.dat

@@ -30,8 +30,9 @@ from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
            'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'Checkpoint', 'check_config', 'RunLock',
-           'prepare_run', 'pretrain', 'pretrain_cmd', 'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config',
-           'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
+           'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train', 'device_peaks', 'matmul_tflops',
+           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
+           'bench_gpu']
 
 # %% ../nbs/10_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -558,6 +559,22 @@ def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, la
     best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best<float('inf') else ''
     print(f"trained to step {step} of {learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0].total} in {(time.time()-t0)/60:.1f} min{best}; "
           f"log: {Path(out)/'log.csv'}; checkpoints: {Path(out)/'best'}, {Path(out)/'last'}")
+
+# %% ../nbs/10_train.ipynb #06b8d8e7
+def plot_log(log_csv, # a `log.csv` written by `TermLogger`
+             ax=None):
+    "Training and validation curves of every loss term from a `pretrain` log"
+    import matplotlib.pyplot as plt, pandas as pd
+    log = pd.read_csv(log_csv)
+    terms = ['total','ctr','gram','mse','rule']
+    if ax is None: _,ax = plt.subplots(1, len(terms), figsize=(3*len(terms), 2.4))
+    tr,va = log[log.phase=='train'],log[log.phase=='valid']
+    for a,k in zip(ax, terms):
+        a.plot(tr.step, tr[k].rolling(10, min_periods=1).mean(), lw=1, label='train (10-step mean)')
+        if len(va): a.plot(va.step, va[k], 'o-', ms=3, label='valid')
+        a.set_title(k, fontsize=9); a.set_xlabel('step', fontsize=8)
+    ax[0].legend(fontsize=6)
+    return ax
 
 # %% ../nbs/10_train.ipynb #136945c5
 def bench_train(steps:int=6, bs:int=16):

@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np, pytest, torch
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.model import ECGScan, get_config
-from ecg_scan.evaluate import eval_renders, load_prompts, classic_digitize
+from ecg_scan.evaluate import eval_renders, load_prompts
+from ecg_scan.render import classic_digitize
 from ecg_scan.data import sample_dataset
 from ecg_scan.signals import ECGScanError
 
@@ -83,6 +84,32 @@ def test_demo_small(tmp_path):
     res = json.loads((tmp_path/'demo'/'results.json').read_text())
     assert {'probe', 'transfer', 'zeroshot', 'reconstruction', 'minutes'} <= set(res)
     for f in ('loss_curves', 'tsne', 'zeroshot_roc', 'reconstruction_real', 'examples'): assert (tmp_path/'demo'/'figures'/f'{f}.png').exists()
+    # the numbers, not only the headings
+    assert set(res) == {'version', 'seed', 'pretrain_minutes', 'best_step', 'best_valid', 'probe', 'transfer', 'zeroshot', 'reconstruction',
+                        'minutes', 'peak_gib'}
+    assert res['best_step'] <= 6 and all(np.isfinite(v) for v in res['best_valid'].values())
+    probe = [(r['method'], r['renders'], r['fraction'], r['auroc'], r['auroc_best_test']) for r in res['probe']]
+    assert {m for m, *_ in probe} == {'ECG-Scan', 'random encoder', 'classic digitiser + signal teacher', 'reference: signal teacher on the true signal'}
+    aucs = np.array([a for *_, a, b in probe] + [b for *_, a, b in probe] + [r['macro_auroc'] for r in res['transfer'] + res['zeroshot']], float)
+    assert np.isfinite(aucs).mean() > 0.9 and ((aucs[np.isfinite(aucs)] >= 0) & (aucs[np.isfinite(aucs)] <= 1)).all()
+    assert all(np.isfinite(a) and b >= a for *_, a, b in probe)                     # best test epoch never below the selected one
+    sel = {(m, v, f): a for m, v, f, a, _ in probe}
+    assert max(sel['ECG-Scan', v, 1.0] for v in ('clean', 'augmented')) > 0.5       # the trained model's probe beats chance
+    assert sel['reference: signal teacher on the true signal', '-', 1.0] > 0.6
+    rec = {(r['data'], r['renders'], r['method']): r['pearson_r'] for r in res['reconstruction']}
+    dig = 'classic digitiser (samples shown on the page)'
+    assert rec['SynthECG test', 'clean', dig] > 0.3 and rec['real records', 'clean', dig] > 0.3    # clearly positive on clean renders
+    assert rec['SynthECG test', 'clean', dig] > rec['SynthECG test', 'clean', 'ECG-Scan decoder (samples shown on the page)']   # 6 steps: below the digitiser
+    # every number printed in report.md is the one in results.json (md_table: 3 decimals, '–' for NaN)
+    lines, f3 = set(md.splitlines()), lambda x: f'{x:.3f}' if np.isfinite(x) else '–'
+    for r in res['reconstruction']: assert f"| {r['data']} | {r['renders']} | {r['method']} | {f3(r['snr_db'])} | {f3(r['pearson_r'])} |" in lines
+    for r in res['zeroshot']: assert f"| {r['data']} | {r['renders']} | {f3(r['macro_auroc'])} | {r['n_classes']} |" in md
+    for r in res['transfer']: assert f"| {r['method']} | {r['renders']} | {f3(r['macro_auroc'])} |" in md
+    for m, v in {(m, v) for m, v, *_ in probe}:
+        assert f"| {m} | {v} | " + ' | '.join(f3(sel[m, v, f]) for f in (0.01, 0.1, 1.0)) + ' |' in lines
+    assert f"at step {res['best_step']} (CLIP {res['best_valid']['ctr']:.3f}" in md and 'frozen features, 3 epochs, test score' in md
+    html = rep.read_text()
+    assert html.count('<table>') == 5 and all(f'src="figures/{f}.png"' in html for f in ('loss_curves', 'tsne', 'zeroshot_roc', 'reconstruction_real', 'examples'))
 
 def test_ablate_table_and_resume(tmp_path):
     "`ecg-scan ablate`: every row and both references, mean ± sd over seeds, a verdict per row; a second call reuses the finished runs"

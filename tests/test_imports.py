@@ -52,12 +52,13 @@ def test_find_cycle():
 
 def test_no_import_cycle():
     g = import_graph()
-    assert {'signals','render','augment','cli','evaluate'} <= set(g)
+    assert {'signals','render','augment','cli','evaluate','demo'} <= set(g)
     assert find_cycle(g) is None, f"import cycle: {' -> '.join(find_cycle(g))}"
 
 def test_imports_flow_one_way():
     order,g = notebook_order(),import_graph()
     assert order['signals']==0 and order['cli'] > order['evaluate'] > order['train']
+    assert order['cli'] > order['demo'] > order['evaluate'] and 'demo' not in g['evaluate']
     order['__init__'] = -1
     bad = [f"{m} ({order[m]:02d}) imports {t} ({order[t]:02d})" for m,ts in g.items() if m in order for t in ts if order.get(t, -1) > order[m]]
     assert not bad, 'imports of later notebooks: ' + '; '.join(sorted(bad))

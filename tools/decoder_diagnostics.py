@@ -15,7 +15,8 @@ Default: every row (about 15 minutes on 2 cores).
 """
 import sys, time, argparse, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from ecg_scan.synth import synth_dataset
-from ecg_scan.evaluate import eval_renders, digitize_all, recon_metrics
+from ecg_scan.render import digitize_all
+from ecg_scan.evaluate import eval_renders, recon_metrics
 from ecg_scan.model import ECGScan, get_config
 from ecg_scan.decoder import SignalDecoder
 from ecg_scan.encoders import image_tensor
