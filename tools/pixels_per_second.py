@@ -12,7 +12,7 @@ as clean standard printouts at 160, 224, 320, 448 and 672 px:
   digitiser, HP   the same after a 0.7 Hz high-pass of truth and reading (is r carried by baseline wander?).
 r is the median Pearson r over records and leads on the samples the page shows (as everywhere in ecg_scan).
 `--runs` adds the ECG-Scan points of `ecg-scan ablate` folders pretrained at other sizes (`--set image_size=S`).
-About one minute on one core (without --runs)."""
+About a minute on an idle core (without --runs)."""
 import argparse, json, numpy as np, pandas as pd, scipy.signal as ss
 from pathlib import Path
 from ecg_scan.evaluate import _eval_data, digitize_all, recon_metrics, md_table
@@ -58,8 +58,9 @@ def plot(tab, pts=None, png=None):
         ax2 = axs[0,1]
         for meth,st in (('full objective','C3-^'),('classic digitiser + signal teacher','C0-s')):
             f = pts[pts.method==meth].sort_values('px')
-            ax2.plot([pxs[p] for p in f.px], f['probe 1 clean'], st, label=f'{meth}: probe 100 %')
-            ax2.plot([pxs[p] for p in f.px], f['probe 0.1 clean'], st.replace('-',':',1), label=f'{meth}: probe 10 %')
+            lab = {'full objective':'ECG-Scan small', 'classic digitiser + signal teacher':'digitiser + teacher'}[meth]
+            ax2.plot([pxs[p] for p in f.px], f['probe 1 clean'], st, label=f'{lab}: probe 100 %')
+            ax2.plot([pxs[p] for p in f.px], f['probe 0.1 clean'], st.replace('-',':',1), label=f'{lab}: probe 10 %')
         ax2.set_xlabel('pixels per second'); ax2.set_ylabel('macro AUROC (clean)'); ax2.legend(fontsize=7); ax2.grid(alpha=.3)
     ax.axhline(0.8, color='grey', lw=.6, ls='--'); ax.set_xlabel('pixels per second (standard printout, 10 s strip)')
     ax.set_ylabel('median r on shown samples'); ax.legend(fontsize=7); ax.grid(alpha=.3)
