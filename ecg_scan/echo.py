@@ -399,12 +399,12 @@ class EchoPairs:
                     labels=dict(self.labels.get(it['study'], {})), path=it['path'])
     def __iter__(self): return (self[i] for i in range(len(self)))
     def counts(self) -> Counter: return Counter(r.split(':')[0] for _,r in self.errors)
-    def summary(self, max_errors:int=20) -> str:
+    def summary(self, max_errors:int=20, where:str='.errors') -> str:
         s = [f"{self.name}: {len(self)} pairs from {len({it['study'] for it in self.items})} studies of "
              f"{len({it['patient'] for it in self.items})} patients; {len(self.errors)} file(s) left out"]
         s += [f"  {k}: {v}" for k,v in sorted(self.counts().items(), key=lambda kv: -kv[1])]
         s += [f"  {p}: {r}" for p,r in self.errors[:max_errors]]
-        if len(self.errors) > max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see .errors)")
+        if len(self.errors) > max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see {where})")
         return '\n'.join(s)
     __repr__ = summary
 
@@ -494,7 +494,7 @@ def echo_scan_cmd(folder:str, # MIMIC-IV-Echo folder (with files/) or a folder i
                      fps=round(it['fps'], 3), n_samples=len(it['ecg'])) for it in p.items]
         rows += [dict(path=q, status='left out', reason=r) for q,r in p.errors]
         pd.DataFrame(rows).sort_values('path').to_csv(Path(out)/SCAN_CSV, index=False)
-    print(p.summary(max_errors=0 if out else 1000))
+    print(p.summary(max_errors=0, where=Path(out)/SCAN_CSV) if out else p.summary(max_errors=1000))
     if out: print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")
     if not len(p): raise ECGScanError(f"{folder}: no usable ECG-echo pair ({len(p.errors)} file(s) left out, reasons above)")
 
