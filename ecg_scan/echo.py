@@ -32,7 +32,7 @@ HSV_LO,HSV_HI = (64,97,113),(91,255,198) # the paper's HSV band for the trace (O
 ROI_FRAC = .3 # the bottom fraction of a frame searched for the trace when no ECG region is given
 MAX_FRAMES = 120 # longer sequences are excluded: the trace on the first frame no longer covers the loop (paper)
 ECG_FS = 250 # Hz: sampling rate of the ECG returned with each pair
-PX_PER_MV = 18. # simulator's display gain (pixels per mV); extracted traces are converted to mV with it
+PX_PER_MV = 15. # simulator's display gain (pixels per mV); extracted traces are converted to mV with it
 RECORD_CSV,STUDY_CSV = 'echo-record-list.csv','echo-study-list.csv' # the two index files of MIMIC-IV-Echo
 _SOP_NAMES = {US_MULTIFRAME:'Ultrasound Multi-frame Image Storage', US_IMAGE:'Ultrasound Image Storage',
               SECONDARY_CAPTURE:'Secondary Capture Image Storage'}
@@ -95,7 +95,7 @@ def draw_strip(rng, v:np.ndarray, # lead II (mV) over the shown window, evenly s
     "The ECG strip (h, w, 3) uint8 RGB: lead II in green, the lead name, and the study's nuisance"
     import cv2
     img = np.zeros((h, w, 3), np.uint8)
-    base = int(h*.7)
+    base = int(h*.62)
     gain = max(2.5*PX_PER_MV, 1.2*base/max(v.max() - np.median(v), .05)) if nuisance=='clipped' else PX_PER_MV # clipped: R waves beyond the top
     x = np.linspace(_X0, w-1-_X0, len(v)); y = np.clip(base - gain*v, 0, h-1) # the machine clips at the strip edge
     keep = x >= _X0 + rng.uniform(.6, .8)*(w - 2*_X0) if nuisance=='short' else np.ones(len(x), bool)
@@ -226,7 +226,7 @@ def synth_echo_study(g:SynthECG, i:int, # SynthECG simulator and record index
         recs.append(dict(subject_id=subj, study_id=study, acquisition_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), dicom_filepath=rel,
                          sim_record=i, sim_ecg_start=round(t0, 4), sim_nuisance=what, sim_regions=int(regs is not None and num==1)))
     row = dict(subject_id=subj, study_id=study, study_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), note_id=None, note_seq=None,
-               note_charttime=None, **{k:st[k] for k in ('lvh','reduced_ef','ef','wall_mm','lvedd_mm')}, ecg_labels=','.join(st['labels']))
+               note_charttime=None, **{k:st[k] for k in ('lvh','reduced_ef','ef','wall_mm','lvedd_mm')}, ecg_labels=','.join(st['labels']), split=p['split'])
     return recs,row
 
 # %% ../nbs/09_echo.ipynb #538a037e
@@ -384,13 +384,20 @@ def echo_clips(frames:np.ndarray, # (n, h, w, 3) uint8 RGB loop
     return np.clip(out + .5, 0, 255).astype(np.uint8).reshape(n//F, F, size, size)
 
 # %% ../nbs/09_echo.ipynb #e4536c68
-_STUDY_COLS = {'subject_id','study_id','study_datetime','note_id','note_seq','note_charttime','ecg_labels'}
+_STUDY_COLS = {'subject_id','study_id','study_datetime','note_id','note_seq','note_charttime','ecg_labels','split'}
 
 class EchoPairs:
     "Echo loops with the ECG drawn on them: one item per usable file; `errors` names every file left out and why"
-    def __init__(self, items:list, errors:list, labels:dict, F:int=16, size:int=224, fs:float=ECG_FS, name:str='echo'):
+    def __init__(self, items:list, errors:list, labels:dict, F:int=16, size:int=224, fs:float=ECG_FS, name:str='echo', splits:dict=None):
         self.items,self.errors,self.labels,self.F,self.size,self.fs,self.name = items,errors,labels,F,size,fs,name
+        self.split_of = splits or {}
     def __len__(self): return len(self.items)
+    @property
+    def patients(self) -> list: return [it['patient'] for it in self.items]
+    @property
+    def studies(self) -> list: return [it['study'] for it in self.items]
+    @property
+    def splits(self) -> list: return [self.split_of.get(it['study']) for it in self.items] # 'train', 'val', 'test' or None
     def __getitem__(self, i:int) -> dict:
         it = self.items[i]
         c = echo_clips(read_frames(it['file']), self.F, self.size, it['regions'].get('tissue'))
@@ -416,6 +423,12 @@ def _study_labels(root:Path) -> dict:
     cols = [c for c in d.columns if c not in _STUDY_COLS]
     return {int(r.study_id):{c:r[c].item() if hasattr(r[c], 'item') else r[c] for c in cols} for _,r in d.iterrows()}
 
+def _study_splits(root:Path) -> dict:
+    "study_id -> split, when echo-study-list.csv has a `split` column (simulated studies: SynthECG's patient split)"
+    if not (root/STUDY_CSV).exists(): return {}
+    d = pd.read_csv(root/STUDY_CSV)
+    return dict(zip(d.study_id.astype(int), d.split)) if 'split' in d else {}
+
 def scan_file(path, root=None, fs:float=ECG_FS) -> dict:
     "`echo_file` plus the ECG from its first frame (`ecg`); raises `RecordError` with the reason"
     f = echo_file(path, root)
@@ -438,7 +451,7 @@ def echo_pairs(folder, # a MIMIC-IV-Echo folder (with files/ inside) or any fold
         except RecordError as e:
             if strict: raise
             errs.append((e.path, e.reason))
-    return EchoPairs(items, errs, _study_labels(root), F, size, fs, root.name)
+    return EchoPairs(items, errs, _study_labels(root), F, size, fs, root.name, _study_splits(root))
 
 # %% ../nbs/09_echo.ipynb #763ec77b
 def trace_agreement(root, # a folder written by `write_echo_synth`
