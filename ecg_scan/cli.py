@@ -97,6 +97,7 @@ def main(argv:list=None) -> int:
     if len(argv) > 1 and f'{argv[0]} {argv[1]}' in COMMANDS: argv = [f'{argv[0]} {argv[1]}'] + argv[2:] # a command group
     name,rest = argv[0],argv[1:]
     if (sub := [k.split()[1] for k in COMMANDS if k.startswith(name+' ')]):
+        if rest[:1] in (['-h'], ['--help']): print('\n'.join(f"  {name} {k:<10} {COMMANDS[name+' '+k][2]}" for k in sub)); return 0
         _err(f'ecg-scan {name}', f"choose one of: {', '.join(sub)} (e.g. `ecg-scan {name} {sub[0]} --help`)"); return 2
     if name not in COMMANDS:
         close = difflib.get_close_matches(name, COMMANDS, n=1)
