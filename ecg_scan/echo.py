@@ -46,8 +46,8 @@ def lv_state(g:SynthECG, # the simulator
     rng = np.random.default_rng([g.seed, 7, p['patient']]) # patient-level draws: the same heart in every study
     u,ef_low,ef_ok,lvedd_low,lvedd_ok,wall_lvh,wall_ok = rng.random(), rng.uniform(22, 38), np.clip(rng.normal(61, 5), 50, 72), \
         rng.uniform(58, 70), rng.uniform(42, 54), rng.uniform(13, 17), rng.uniform(7, 11)
-    low = u < (.45 if 'LBBB' in labs else .18) # weakly tied to the ECG: LBBB makes it more likely
-    lvh = 'LVH' in labs
+    low = u < (.45 if 'LBBB' in p['P']['want'] else .18) # weakly tied to the ECG: a tendency to LBBB makes it more likely
+    lvh = 'LVH' in p['P']['want'] | labs # the patient's hypertrophy, shown by most (not all) of their ECGs
     return dict(patient=p['patient'], labels=list(p['labels']), ef=round(float(ef_low if low else ef_ok), 1),
                 wall_mm=round(float(wall_lvh if lvh else wall_ok), 1), lvedd_mm=round(float(lvedd_low if low else lvedd_ok), 1),
                 lvh=int(lvh), reduced_ef=int(low))
