@@ -30,6 +30,9 @@ COMMANDS = {
     'reconstruct': ('ecg_scan.cli',      'reconstruct_cmd', "ECG image in, 12-lead WFDB signal out"),
     'bench':       ('ecg_scan.cli',      'bench_cmd',       "Benchmarks that print speed and memory ratios measured in one run"),
     'demo':        ('ecg_scan.demo',     'demo_cmd',        "The offline end-to-end demo"),
+    # two-word names form a command group: `ecg-scan echo synth ...`
+    'echo synth':  ('ecg_scan.echo',     'echo_synth_cmd',  "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout"),
+    'echo scan':   ('ecg_scan.echo',     'echo_scan_cmd',   "ECG-echo pairs of a MIMIC-IV-Echo folder: traces as WFDB, every file left out with its reason"),
 }
 
 BENCHES = { # name -> (module, function, help); each function prints what it measured in one run
@@ -39,6 +42,7 @@ BENCHES = { # name -> (module, function, help); each function prints what it mea
     'model':  ('ecg_scan.model',  'bench_model',  "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`"),
     'train':  ('ecg_scan.train',  'bench_train',  "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption"),
     'gpu':    ('ecg_scan.train',  'bench_gpu',    "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, accelerate (--minutes, --out, --dry-run)"),
+    'echo':   ('ecg_scan.echo',   'bench_echo',   "reading 1,000 simulated echo studies and extracting their ECG traces: files/s on one core"),
 }
 
 def _load(mod:str, fn:str):
@@ -90,7 +94,11 @@ def main(argv:list=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ('-h','--help','help'): print(usage()); return 0
     if argv[0] in ('-V','--version'): print(__version__); return 0
+    if len(argv) > 1 and f'{argv[0]} {argv[1]}' in COMMANDS: argv = [f'{argv[0]} {argv[1]}'] + argv[2:] # a command group
     name,rest = argv[0],argv[1:]
+    if (sub := [k.split()[1] for k in COMMANDS if k.startswith(name+' ')]):
+        if rest[:1] in (['-h'], ['--help']): print('\n'.join(f"  {name} {k:<10} {COMMANDS[name+' '+k][2]}" for k in sub)); return 0
+        _err(f'ecg-scan {name}', f"choose one of: {', '.join(sub)} (e.g. `ecg-scan {name} {sub[0]} --help`)"); return 2
     if name not in COMMANDS:
         close = difflib.get_close_matches(name, COMMANDS, n=1)
         _err('ecg-scan', f"unknown command {name!r}" + (f"; did you mean {close[0]!r}?" if close else "") + " Run `ecg-scan --help` for the list.")
@@ -102,7 +110,7 @@ def main(argv:list=None) -> int:
 
 # %% ../nbs/15_cli.ipynb #cb42be0e
 @call_parse
-def bench_cmd(name:str, # which benchmark: synth, render, model, train, gpu, or `list`
+def bench_cmd(name:str, # which benchmark: synth, render, echo, model, train, gpu, or `list`
               minutes:float=None, # time budget, for benchmarks that take one (gpu)
               out:str=None, # output folder, for benchmarks that write one (gpu)
               dry_run:store_true=False # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)
