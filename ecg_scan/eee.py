@@ -173,9 +173,8 @@ class EEE(nn.Module):
 
 # %% ../nbs/10_eee.ipynb #b32bf8ab
 def _view(x:torch.Tensor, rng) -> torch.Tensor:
-    "An augmented copy of ECG tokens (T, patch): gain, baseline offset, noise"
-    g,o = rng.uniform(.8, 1.2),rng.normal(0, .05)
-    return x*g + o + torch.from_numpy(rng.normal(0, .03, x.shape).astype(np.float32))
+    "An augmented copy of ECG tokens (T, patch): baseline offset and noise (no gain change: amplitudes carry structure, e.g. LVH)"
+    return x + rng.normal(0, .05) + torch.from_numpy(rng.normal(0, .03, x.shape).astype(np.float32))
 
 def eee_batch(studies:list, # prepared studies (`prepare_study`)
               rng:np.random.Generator, cfg:EEEConfig, bs:int=8, per_study:int=2,
@@ -280,7 +279,7 @@ def save_eee(m:EEE, path, **info) -> Path:
 def load_eee(path) -> EEE:
     "The `EEE` model saved in run folder `path`, in eval mode"
     from safetensors.torch import load_file
-    p = Path(path)
+    p = recover_folder(path) # a save killed midway leaves the previous complete run
     if not (p/'model.safetensors').exists() or not (p/'config.json').exists():
         raise ECGScanError(f"{p}: no EEE run there (config.json + model.safetensors); make one with `eee_pretrain_cmd`")
     c = json.loads((p/'config.json').read_text())
