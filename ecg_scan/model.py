@@ -15,10 +15,12 @@ from .signals import *
 from .encoders import *
 from .losses import *
 from .decoder import SignalDecoder
+from .eee import load_eee_teacher
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'ECGScan',
-           'model_folder', 'load_model', 'paper_param_counts', 'bench_model', 'sample_dataset_cached', 'bench_towers']
+__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'signal_teacher',
+           'ECGScan', 'model_folder', 'load_model', 'paper_param_counts', 'bench_model', 'sample_dataset_cached',
+           'bench_towers']
 
 # %% ../nbs/11_model.ipynb #193c7274
 _TERMS = ('ctr','gram','mse','rule') # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
@@ -42,7 +44,7 @@ class ECGScanConfig(LossConfig):
     render:str = 'random'; layout:str = '3x4+II'; augment_p:float = 1.0 # share of training images that are augmented
     # frozen teachers
     text_model:str = 'minilm'; text_pooling:str = None; text_max_len:int = 128
-    teacher:str = 'clear'; teacher_path:str = None # 'clear' (bundled) or 'dbeta' (teacher_path = checkpoint)
+    teacher:str = 'clear'; teacher_path:str = None # 'clear' (bundled), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     # alignment space and decoder
     proj_dim:int = 768
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
@@ -126,6 +128,10 @@ def parse_set(s:str) -> dict:
 
 
 # %% ../nbs/11_model.ipynb #2a1cce75
+def signal_teacher(cfg:ECGScanConfig) -> nn.Module:
+    "The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path` = an EEE run)"
+    return load_eee_teacher(cfg.teacher_path) if cfg.teacher=='eee' else load_signal_teacher(cfg.teacher, cfg.teacher_path)
+
 class ECGScan(nn.Module):
     "ECG-Scan: LoRA-CLIP image encoder aligned to frozen text and signal teachers, with a signal decoder"
     def __init__(self, cfg:ECGScanConfig=None, teachers:bool=True, pretrained:str='config'):
@@ -143,7 +149,7 @@ class ECGScan(nn.Module):
         self.sig_proj = nn.Identity()
         if teachers:
             self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
-            self.teacher = load_signal_teacher(cfg.teacher, cfg.teacher_path)
+            self.teacher = signal_teacher(cfg)
             if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
 
     def train(self, mode:bool=True):
