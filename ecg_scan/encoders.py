@@ -15,10 +15,12 @@ from fastcore.script import call_parse, store_true
 from .signals import *
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder',
-           'DBETAEncoder', 'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss',
-           'teacher_corpus', 'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
-           'load_signal_teacher', 'teacher_cmd']
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
+           'GROUP_PAIRS', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder', 'beat_ids',
+           'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus', 'save_teacher',
+           'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path', 'load_signal_teacher',
+           'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks', 'CLEAR', 'CLEARPretrain',
+           'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
 
 # %% ../nbs/06_encoders.ipynb #97324f21
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -432,7 +434,8 @@ def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> ConcatDatase
         parts += [_Signals(r)]*max(1, round(0.1*max(n_synth,1)/len(r)))
     return ConcatDataset(parts)
 
-TEACHER_DIR = 'clear_teacher'
+TEACHER_DIR = 'clear_teacher' # the default teacher, CLEAR as published (`CLEAR`, below)
+TEACHER_DIRS = {'clear': TEACHER_DIR, 'clear_style': 'clear_style_teacher'}
 
 def _check_teacher_folder(path:Path):
     "A teacher is saved by replacing its whole folder: refuse a folder that holds anything else"
@@ -440,15 +443,16 @@ def _check_teacher_folder(path:Path):
     if other: raise ECGScanError(f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other)>3 else ''}); "
                                  "save the teacher to a new folder, or to a folder that holds only a teacher")
 
-def save_teacher(enc:CLEAREncoder, path, **info):
-    "Save a CLEAR encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
+def save_teacher(enc:nn.Module, path, **info):
+    "Save a CLEAR or CLEAR-style encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
     from safetensors.torch import save_file
     path = Path(path); _check_teacher_folder(path)
-    cfg = dict(kind='clear', d=enc.d, layers=len(enc.blocks), heads=enc.blocks[0].h, patch=enc.patch, d_out=enc.d_out, clip_mv=enc.clip_mv)
+    cfg = enc.config() if hasattr(enc, 'config') else dict(kind='clear_style', d=enc.d, layers=len(enc.blocks), heads=enc.blocks[0].h, patch=enc.patch, d_out=enc.d_out, clip_mv=enc.clip_mv)
     with atomic_folder(path) as tmp: # a kill during the save leaves the previous teacher, never a half-written one
         save_file({k:v.detach().contiguous() for k,v in enc.state_dict().items()}, str(tmp/'model.safetensors'))
         (tmp/'config.json').write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
+
 
 # %% ../nbs/06_encoders.ipynb #8c550268
 def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
@@ -500,48 +504,287 @@ def standardize_head(enc:CLEAREncoder, sigs, bs:int=64) -> CLEAREncoder:
     enc.head.weight.div_(sd[:,None]); enc.head.bias.sub_(mu).div_(sd)
     return enc
 
-def teacher_path() -> Path:
-    "Where the pretrained CLEAR teacher shipped with ecg_scan lives"
-    return Path(str(importlib.resources.files('ecg_scan')))/'assets'/TEACHER_DIR
+def teacher_path(kind:str='clear') -> Path:
+    "Where the pretrained teacher `kind` ('clear' or 'clear_style') shipped with ecg_scan lives"
+    return Path(str(importlib.resources.files('ecg_scan')))/'assets'/TEACHER_DIRS[kind]
+
 
 # %% ../nbs/06_encoders.ipynb #757becae
-def load_signal_teacher(kind:str='clear', # 'clear' (ours, shipped) or 'dbeta' (needs `path`)
-                        path:str=None # folder of a saved CLEAR teacher, or a D-BETA checkpoint file
+def load_signal_teacher(kind:str='clear', # 'clear' (as published, shipped), 'clear_style' (shipped) or 'dbeta' (needs `path`)
+                        path:str=None # folder of a saved CLEAR or CLEAR-style teacher (its config says which), or a D-BETA checkpoint file
                        ) -> nn.Module:
     "A frozen signal teacher in eval mode: (B, 12, 5000) mV -> (B, 768)"
     if kind=='dbeta':
         if not path: raise ECGScanError("the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, not bundled)")
         m = DBETAEncoder.from_checkpoint(path)
-    elif kind=='clear':
+    elif kind in TEACHER_DIRS:
         from safetensors.torch import load_file
-        p = Path(path) if path else teacher_path()
+        p = Path(path) if path else teacher_path(kind)
         if not (p/'model.safetensors').exists():
             raise ECGScanError(f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`")
         cfg = json.loads((p/'config.json').read_text())
-        m = CLEAREncoder(**{k:cfg[k] for k in ('d','layers','heads','patch','d_out','clip_mv')})
+        if 'beats' in cfg: m = CLEAR(**{k:cfg[k] for k in ('d','layers','heads','beats','beat_len','d_out','clip_mv','fs')})
+        else: m = CLEAREncoder(**{k:cfg[k] for k in ('d','layers','heads','patch','d_out','clip_mv')})
         m.load_state_dict(load_file(str(p/'model.safetensors')))
-    else: raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear' or 'dbeta'")
+    else: raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")
     return m.eval().requires_grad_(False)
 
 @call_parse
 def teacher_cmd(out:str='clear_teacher', # folder to write model.safetensors and config.json to
                 n_synth:int=4000, # SynthECG records in the corpus (plus the real bundled records)
                 steps:int=2000, bs:int=32, lr:float=1e-3, seed:int=0,
-                workers:int=0 # DataLoader worker processes
+                workers:int=0, # DataLoader worker processes (CLEAR-style)
+                arch:str='clear' # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
                ):
-    "Pretrain the CLEAR-style signal encoder (masked heartbeat modelling) and save it as the signal teacher"
+    "Pretrain a CLEAR (or CLEAR-style) signal encoder by masked heartbeat modelling and save it as a signal teacher"
     import time
     for k,v in dict(steps=steps, bs=bs).items(): check_range(f'--{k}', v, 1, integer=True)
     check_range('--lr', lr, 0, lo_open=True, fix='e.g. --lr 1e-3')
     check_range('--n-synth', n_synth, 0, integer=True); check_range('--workers', workers, 0, integer=True)
+    if arch not in TEACHER_DIRS: raise ECGScanError(f"--arch must be clear or clear_style, not {arch!r}")
     out = check_writable(out); _check_teacher_folder(out)
     t0 = time.time()
     sigs = teacher_corpus(n_synth, seed)
     print(f"corpus: {len(sigs)} signals ({n_synth} SynthECG + real bundled records, repeated)")
-    enc,learn = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers)
+    if arch=='clear': enc,learn,kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed); info = dict(tokeniser_policies=kinds)
+    else: (enc,learn),info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers),{}
     vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float('nan')
     if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
         raise ECGScanError(f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})")
-    save_teacher(enc, out, steps=steps, bs=bs, lr=lr, seed=seed, n_synth=n_synth, corpus=len(sigs), valid_loss_mv2=vl, minutes=round((time.time()-t0)/60,1),
+    save_teacher(enc, out, steps=steps, bs=bs, lr=lr, seed=seed, n_synth=n_synth, corpus=len(sigs), **{'valid_loss' if arch=='clear' else 'valid_loss_mv2': vl}, **info, minutes=round((time.time()-t0)/60,1),
                  command='ecg-scan teacher ' + ' '.join(sys.argv[2:]))
-    print(f"saved the teacher to {out} (validation masked-patch MSE {vl:.4f} mV^2)")
+    print(f"saved the teacher to {out} (validation loss {vl:.4f}: {'normalised beats' if arch=='clear' else 'mV^2'})")
+
+
+# %% ../nbs/06_encoders.ipynb #c1402code
+import dataclasses
+from .measure import clean, live_leads, detect_r_peaks, _sos
+BEATS,BEAT_FS,BEAT_LEN = 15,100,96 # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
+
+def qrs_peaks(sig:np.ndarray, # (12, n) mV, best after `measure.clean`
+              fs:int=FS, k:float=1.5 # each lead is clipped to k times its 99th-percentile excursion first
+             ) -> np.ndarray:
+    "R peaks (samples) by `measure.detect_r_peaks` on leads whose spikes are clipped"
+    x = np.nan_to_num(np.asarray(sig, np.float64))
+    med = np.median(x, -1, keepdims=True); q = np.percentile(np.abs(x-med), 99, -1, keepdims=True)
+    return detect_r_peaks(np.clip(x, med-k*q, med+k*q), fs)
+
+@dataclasses.dataclass
+class BeatTokens:
+    "The QRS-centred beats of one record"
+    x:np.ndarray # (12, BEATS, BEAT_LEN) mV at BEAT_FS, zero outside the beat
+    pad:np.ndarray # (12, BEATS) True where a slot holds no beat (too few beats, flat lead)
+    t:np.ndarray # (BEATS,) second of the record (1-based) of each R peak, 0 for padding
+    r:np.ndarray # (BEATS,) R peaks used (samples at the record's rate), -1 for padding
+    peaks:np.ndarray # every R peak found
+    issues:list # what did not fit the 12 x 15 grid, in words
+
+# %% ../nbs/06_encoders.ipynb #c1403code
+def _beat_windows(y:np.ndarray, rk:np.ndarray, L:int=BEAT_LEN) -> np.ndarray:
+    "(leads, K, L) windows of `y` centred on the samples `rk`, zero outside the midpoints to the neighbouring peaks"
+    h = L//2; n = y.shape[-1]
+    mid = (rk[1:]+rk[:-1])//2
+    lo,hi = np.r_[rk[:1]-h, mid],np.r_[mid, rk[-1:]-h+L]
+    idx = rk[:,None]+np.arange(-h, L-h)
+    ok = (idx>=lo[:,None]) & (idx<hi[:,None]) & (idx>=0) & (idx<n)
+    return y[:, idx.clip(0, n-1)]*ok
+
+def beat_tokens(sig:np.ndarray, # (12, n) mV, `LEADS` order
+                fs:int=FS, beats:int=BEATS) -> BeatTokens:
+    "QRS-centred beat tokens of one record, with the padding mask and the reasons for anything that did not fit"
+    from scipy.signal import sosfiltfilt, resample_poly
+    x = np.nan_to_num(np.asarray(sig, np.float64)); live = live_leads(x); issues = []
+    if not live.all(): issues.append(f"flat or missing lead(s) {','.join(l for l,v in zip(LEADS, live) if not v)}: their tokens are padding")
+    c = clean(x, fs); pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
+    if len(pk)==0:
+        issues.append('all leads flat' if not live.any() else 'no QRS found'); 
+        issues[-1] += f': {beats} evenly spaced windows stand in for beats'
+        r = np.linspace(0, x.shape[-1]-1, beats).astype(int)
+    else:
+        if len(pk)>beats: issues.append(f'{len(pk)} beats: the first {beats} kept')
+        r = pk[:beats]
+    y = resample_poly(sosfiltfilt(_sos('highpass', .5, fs, 2), c, axis=-1), BEAT_FS, fs, axis=-1)
+    rk = np.round(r*BEAT_FS/fs).astype(int)
+    K = len(r); X = np.zeros((12, beats, BEAT_LEN), np.float32); X[:, :K] = _beat_windows(y, rk)
+    pad = np.ones((12, beats), bool); pad[:, :K] = ~live[:,None]
+    t = np.zeros(beats, int); t[:K] = np.minimum(r//fs+1, 15)
+    return BeatTokens(X*~pad[...,None], pad, t, np.r_[r, -np.ones(beats-K, int)], pk, issues)
+
+def tokenize(sigs, fs:int=FS, beats:int=BEATS) -> tuple:
+    "Beat tokens of signals (B, 12, n) as tensors `(x (B,12,beats,96), pad (B,12,beats), t (B,beats))` and the issues of each record"
+    bt = [beat_tokens(np.asarray(s), fs, beats) for s in sigs]
+    f = lambda k,dt: torch.as_tensor(np.stack([getattr(b,k) for b in bt]), dtype=dt)
+    return (f('x', torch.float32), f('pad', torch.bool), f('t', torch.long)), [b.issues for b in bt]
+
+# %% ../nbs/06_encoders.ipynb #c1408code
+def clear_masks(leads:int=12, beats:int=BEATS) -> tuple:
+    "Boolean (T, T) masks over [12 class tokens, 12*beats beat tokens (lead-major)], True = may attend: (lead view, conduction view, own class token)"
+    L = leads*beats; T = leads+L
+    ld,bt = torch.arange(L)//beats,torch.arange(L)%beats
+    lead,cond,cls = (torch.zeros(T, T, dtype=torch.bool) for _ in range(3))
+    lead[leads:,leads:] = ld[:,None]==ld[None]; cond[leads:,leads:] = bt[:,None]==bt[None]
+    lead[:leads,leads:] = torch.arange(leads)[:,None]==ld[None]; lead[:leads,:leads] = torch.eye(leads, dtype=torch.bool)
+    cls[leads:,:leads] = ld[:,None]==torch.arange(leads)[None]
+    return lead,cond,cls
+
+def _attn_mask(m:torch.Tensor, pad:torch.Tensor) -> torch.Tensor:
+    "(B, 1, T, T) mask: `m` ((B,) T, T) without padded keys (`pad` (B, T) True = padding); every token may see itself"
+    out = (m if m.dim()==3 else m[None]) & ~pad[:,None,:]
+    return (out | torch.eye(m.shape[-1], dtype=torch.bool, device=m.device))[:,None]
+
+# %% ../nbs/06_encoders.ipynb #c1409code
+class CLEAR(nn.Module):
+    "CLEAR (Pan et al.): beat-and-lead tokens, per-lead class tokens, lead and conduction attention; (B, 12, 5000) mV -> (B, d_out)"
+    def __init__(self, d:int=128, layers:int=4, heads:int=4, beats:int=BEATS, beat_len:int=BEAT_LEN, d_out:int=768,
+                 clip_mv:float=5., fs:int=FS):
+        super().__init__()
+        store_attr('d,beats,beat_len,d_out,clip_mv,fs')
+        self.embed = nn.Linear(beat_len, d)
+        self.lead_emb,self.pos_emb,self.time_emb = nn.Embedding(12, d),nn.Embedding(beats, d),nn.Embedding(16, d)
+        self.cls = nn.Parameter(torch.randn(12, d)*.02)
+        self.blocks = nn.ModuleList([_Block(d, heads) for _ in range(layers)])
+        self.norm,self.head = nn.LayerNorm(d),nn.Linear(d, d_out)
+        lead,cond,cls = clear_masks(12, beats)
+        self.register_buffer('enc_mask', lead|cond|cls, persistent=False)
+
+    def embed_tokens(self, x, t): # (B,12,beats,len), (B,beats) -> (B, 12*beats, d)
+        B = len(x); e = self.embed(x.clamp(-self.clip_mv, self.clip_mv))
+        e = e + self.lead_emb.weight[:,None] + self.pos_emb.weight[None] + self.time_emb(t)[:,None]
+        return e.reshape(B, -1, self.d)
+
+    def encode(self, toks:tuple, keep:torch.Tensor=None) -> torch.Tensor:
+        "Outputs (B, 12+K, d) of the class tokens and the beat tokens `keep` (B, K) (default all) of `toks = (x, pad, t)`"
+        x,pad,t = toks; B = len(x); e = self.embed_tokens(x, t); pad = pad.reshape(B, -1)
+        if keep is None: keep = torch.arange(e.shape[1], device=e.device).expand(B, -1)
+        e,pad = e.gather(1, keep[...,None].expand(-1,-1,self.d)),pad.gather(1, keep)
+        h = torch.cat([self.cls.expand(B,-1,-1), e], 1)
+        idx = torch.cat([torch.arange(12, device=e.device).expand(B,-1), keep+12], 1)
+        m = _attn_mask(self.enc_mask[idx[:,:,None], idx[:,None,:]], torch.cat([torch.zeros_like(pad[:,:12]), pad], 1))
+        for b in self.blocks: h = b(h, m)
+        return self.norm(h)
+
+    def tokenize(self, sig) -> tuple:
+        "Beat tokens of signals (B, 12, n) on this encoder's device"
+        (x,pad,t),_ = tokenize(np.asarray(sig.detach().cpu() if torch.is_tensor(sig) else sig), self.fs, self.beats)
+        dev = self.cls.device; return x.to(dev),pad.to(dev),t.to(dev)
+
+    def config(self) -> dict: return dict(kind='clear', d=self.d, layers=len(self.blocks), heads=self.blocks[0].h, beats=self.beats,
+                                          beat_len=self.beat_len, d_out=self.d_out, clip_mv=self.clip_mv, fs=self.fs)
+    def lead_tokens(self, sig) -> torch.Tensor: "The 12 class tokens (B, 12, d): one vector per lead"; return self.encode(self.tokenize(sig))[:,:12]
+    def forward(self, sig) -> torch.Tensor: return self.head(self.lead_tokens(sig).mean(1))
+
+# %% ../nbs/06_encoders.ipynb #c1413code
+class CLEARPretrain(nn.Module):
+    "CLEAR's masked-beat reconstruction: hide `mask_ratio` of the beats, rebuild them from the same beat in the other leads"
+    def __init__(self, enc:CLEAR, dec_d:int=128, dec_layers:int=2, dec_heads:int=4, mask_ratio:float=.8):
+        super().__init__()
+        store_attr('enc,mask_ratio'); T = 12+12*enc.beats
+        self.dec_embed,self.pred = nn.Linear(enc.d, dec_d),nn.Linear(dec_d, enc.beat_len)
+        self.mask_tok,self.dec_pos = nn.Parameter(torch.zeros(1,1,dec_d)),nn.Parameter(torch.randn(1, T, dec_d)*.02)
+        self.dec = nn.ModuleList([_Block(dec_d, dec_heads) for _ in range(dec_layers)])
+        self.dec_norm = nn.LayerNorm(dec_d)
+        for k,m in zip(('lead','cond','cls'), clear_masks(12, enc.beats)): self.register_buffer(k, m, persistent=False)
+
+    def choose(self, pad:torch.Tensor) -> torch.Tensor:
+        "Indices (B, K) of the visible beat tokens: a random `1 - mask_ratio` share, real beats before padding"
+        B,L = pad.shape; K = max(1, int(L*(1-self.mask_ratio)))
+        return (torch.rand(B, L, device=pad.device) + pad.float()).argsort(1)[:, :K]
+
+    def dec_mask(self, hidden:torch.Tensor) -> torch.Tensor:
+        "(B, T, T) decoder mask: hidden beat -> same beat in all leads; visible beat -> visible beats; beats -> their class token"
+        B,L = hidden.shape; m = torch.zeros(B, 12+L, 12+L, dtype=torch.bool, device=hidden.device)
+        m[:, :12] = self.lead[:12]; m[:, 12:, :12] = self.cls[12:, :12]
+        m[:, 12:, 12:] = torch.where(hidden[:,:,None], self.cond[12:,12:][None], ~hidden[:,None,:])
+        return m
+
+    def forward(self, x, pad, t) -> tuple:
+        "`(reconstructed beats (B, L, beat_len), loss weights (B, L): hidden and not padding)`"
+        B = len(x); padf = pad.reshape(B, -1); keep = self.choose(padf)
+        h = self.dec_embed(self.enc.encode((x, pad, t), keep))
+        z = self.mask_tok.expand(B, padf.shape[1], -1).clone().scatter(1, keep[...,None].expand(-1,-1,h.shape[-1]), h[:,12:])
+        z = torch.cat([h[:,:12], z], 1) + self.dec_pos
+        hidden = torch.ones_like(padf).scatter(1, keep, False)
+        m = _attn_mask(self.dec_mask(hidden), torch.cat([torch.zeros_like(padf[:,:12]), padf], 1))
+        for b in self.dec: z = b(z, m)
+        return self.pred(self.dec_norm(z[:,12:])), hidden & ~padf
+
+def clear_loss(pred:tuple, x:torch.Tensor) -> torch.Tensor:
+    "MSE on the hidden beats, each target beat normalised (zero mean, unit variance over its samples)"
+    rec,w = pred; tgt = x.reshape(len(x), -1, x.shape[-1])
+    tgt = (tgt-tgt.mean(-1, keepdim=True))/(tgt.var(-1, keepdim=True)+1e-6)**.5
+    err = ((rec-tgt)**2).mean(-1); w = w.float()
+    return (err*w).sum()/w.sum().clamp(min=1)
+
+# %% ../nbs/06_encoders.ipynb #c1416code
+import re
+def beat_corpus(sigs, fs:int=FS, progress:bool=False) -> tuple:
+    "Beat tokens of every signal of `sigs`: `((x float16, pad, t), {issue kind: count})`"
+    xs,ps,ts,kinds = [],[],[],{}
+    for i in progress_bar(range(len(sigs)), desc='beat tokens', display=progress):
+        b = beat_tokens(np.asarray(sigs[i]), fs)
+        xs.append(b.x.astype(np.float16)); ps.append(b.pad); ts.append(b.t)
+        for s in b.issues: k = re.sub(r'\d+', 'N', s.split(':')[0]).split(' lead(s)')[0]; kinds[k] = kinds.get(k,0)+1
+    return (torch.from_numpy(np.stack(xs)),torch.from_numpy(np.stack(ps)),torch.from_numpy(np.stack(ts))), kinds
+
+class _TokDS(torch.utils.data.Dataset):
+    def __init__(self, toks, idx): self.toks,self.idx = toks,idx
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i):
+        j = self.idx[i]; x = self.toks[0][j].float(); return x,self.toks[1][j],self.toks[2][j],x
+
+def pretrain_clear(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
+                   steps:int=2000, bs:int=32, lr:float=1e-3, wd:float=0.05, seed:int=0, valid_frac:float=0.05,
+                   enc_kwargs:dict=None, mask_ratio:float=.8, progress:bool=True, toks:tuple=None):
+    "Pretrain a `CLEAR` encoder by masked-beat reconstruction; returns `(encoder, fastai Learner, issue counts)`"
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner
+    from fastai.torch_core import set_seed
+    import fastai.callback.progress, fastai.callback.schedule
+    from contextlib import ExitStack
+    set_seed(seed, reproducible=True)
+    kinds = {}
+    if toks is None: toks,kinds = beat_corpus(sigs, progress=progress)
+    n = len(toks[0]); nv = max(1, int(n*valid_frac)); perm = np.random.default_rng(seed).permutation(n)
+    dls = DataLoaders(DataLoader(_TokDS(toks, perm[nv:]), bs=bs, shuffle=True, drop_last=True),
+                      DataLoader(_TokDS(toks, perm[:nv]), bs=bs))
+    enc = CLEAR(**(enc_kwargs or {})); model = CLEARPretrain(enc, mask_ratio=mask_ratio)
+    learn = Learner(dls, model, loss_func=clear_loss, wd=wd)
+    with ExitStack() as st:
+        if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
+        learn.fit_one_cycle(max(1, math.ceil(steps/max(1, (n-nv)//bs))), lr)
+    standardize_head(enc.eval(), Subset(sigs, perm[:min(n, 2000)]))
+    return enc, learn, kinds
+
+# %% ../nbs/06_encoders.ipynb #c1419code
+LEAD_GROUPS = ((0,1,2), (3,4,5), (6,7,8,9,10,11)) # (I, II, III), (aVR, aVL, aVF), (V1-V6)
+GROUP_PAIRS = ((0,1), (1,2), (0,2))
+
+class HUGHead(nn.Module):
+    "HUG: lead groups, pairs of groups, all groups, each level with its own projections; (B, 12, d) -> (B, n_out)"
+    def __init__(self, d:int, n_out:int):
+        super().__init__()
+        self.groups = nn.ModuleList([nn.Linear(d, d) for _ in LEAD_GROUPS])
+        self.pairs = nn.ModuleList([nn.Linear(d, d) for _ in GROUP_PAIRS])
+        self.all,self.out = nn.Linear(d, d),nn.Linear(d, n_out)
+
+    def pool(self, x:torch.Tensor) -> torch.Tensor:
+        "The HUG vector (B, d): the mean of the 3 group, 3 pair and 1 whole-ECG vectors"
+        g = [p(x[:, list(ix)]).mean(1) for p,ix in zip(self.groups, LEAD_GROUPS)]
+        pr = [p(torch.stack([g[a], g[b]], 1)).mean(1) for p,(a,b) in zip(self.pairs, GROUP_PAIRS)]
+        return torch.stack(g + pr + [self.all(torch.stack(pr, 1)).mean(1)], 1).mean(1)
+
+    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.out(self.pool(x))
+
+@torch.no_grad()
+def teacher_tokens(teacher:nn.Module, sigs, bs:int=64, progress:bool=False) -> torch.Tensor:
+    "One token per lead (n, 12, d): CLEAR's class tokens, or for other teachers the embedding of each lead alone"
+    if hasattr(teacher, 'lead_tokens'): f = teacher.lead_tokens
+    else:
+        eye = torch.eye(12)
+        f = lambda x: torch.stack([teacher(x*eye[l][:,None].to(x)) for l in range(12)], 1)
+    dev = next(teacher.parameters()).device; out = []
+    for i in progress_bar(range(0, len(sigs), bs), desc='lead tokens', display=progress):
+        x = torch.from_numpy(np.nan_to_num(np.stack([np.asarray(sigs[j], np.float32) for j in range(i, min(i+bs, len(sigs)))])))
+        out.append(f(x.to(dev)).cpu())
+    return torch.cat(out)

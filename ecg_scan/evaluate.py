@@ -12,15 +12,15 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from fastcore.script import call_parse, store_true
 from .signals import *
 from .data import ECGDataset, label_fraction
-from .encoders import image_tensor, teacher_embed
+from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
 from .render import classic_digitize, digitize_all
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
            'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
-           'plot_tsne', 'plot_roc', 'md_table', 'encoder_suite', 'suite_features', 'probe_cmd', 'zeroshot_cmd',
-           'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table',
-           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
+           'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'encoder_suite', 'suite_features', 'probe_cmd',
+           'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines', 'ablation_runs',
+           'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
@@ -61,14 +61,17 @@ class ProbeResult:
     val_curve:list; test_curve:list
 
 def linear_probe(Xtr, Ytr, Xva, Yva, Xte, Yte, # features (n, d) and 0/1 labels (n, C) of the three splits
-                 classes:list=None, epochs:int=100, lr:float=1e-3, bs:int=16, wd:float=1e-2, seed:int=0) -> ProbeResult:
-    "Train a linear multi-label classifier on frozen features; report test macro AUROC (validation-selected and best)"
+                 classes:list=None, epochs:int=100, lr:float=1e-3, bs:int=16, wd:float=1e-2, seed:int=0,
+                 head:str='linear' # 'linear', or 'hug' on lead tokens (n, 12, d)
+                ) -> ProbeResult:
+    "Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC (validation-selected and best)"
     g = torch.Generator().manual_seed(seed)
     mu,sd = Xtr.mean(0),Xtr.std(0)+1e-6
     f = lambda X: torch.tensor((X-mu)/sd, dtype=torch.float32)
     xtr,xva,xte,ytr = f(Xtr),f(Xva),f(Xte),torch.tensor(Ytr, dtype=torch.float32)
     torch.manual_seed(seed)
-    lin = nn.Linear(xtr.shape[1], ytr.shape[1])
+    if head not in ('linear','hug') or (head=='hug')!=(xtr.dim()==3): raise ECGScanError(f"head {head!r} on features of shape {tuple(xtr.shape)}: use 'linear' on (n, d) or 'hug' on (n, 12, d)")
+    lin = HUGHead(xtr.shape[-1], ytr.shape[1]) if head=='hug' else nn.Linear(xtr.shape[1], ytr.shape[1])
     opt = torch.optim.AdamW(lin.parameters(), lr=lr, weight_decay=wd)
     vc,tc,best = [],[],(-1.,0,None)
     for ep in range(epochs):
@@ -211,6 +214,17 @@ def _eval_data(spec:str, task:str='superclass', seed:int=0, strict:bool=False, p
     if spec!='samples' and ds.errors: print(f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all")
     return ds
 
+def _signal_teacher(spec:str) -> nn.Module:
+    "The signal teacher named by `teacher:KIND` (a shipped teacher) or `teacher:FOLDER`"
+    k = spec.partition(':')[2] or 'clear'
+    return load_signal_teacher(k) if k in TEACHER_DIRS else load_signal_teacher('clear', k)
+
+def signal_features(teacher, ds:ECGDataset, head:str, cache, name:str) -> np.ndarray:
+    "Probe features of the true signals of `ds`: embeddings (n, d) for a linear head, lead tokens (n, 12, d) for HUG"
+    sigs = [ds.signal(i) for i in range(len(ds))]
+    make = (lambda: teacher_tokens(teacher, sigs).numpy()) if head=='hug' else (lambda: teacher_features(teacher, np.stack(sigs)))
+    return cache(('signal', name, tuple(ds.ids), head), make)
+
 def _variant_renders(ds, variant, seed, size, progress, cache, name):
     return cache(('renders', name, tuple(ds.ids), variant, seed, size), lambda: eval_renders(ds, variant=='augmented', seed, size, progress))
 
@@ -258,28 +272,33 @@ def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
               baselines:store_true=False, # also probe the random encoder, CLIP without adaptation and the classic digitiser
               epochs:int=100, cache:str=None, # folder to cache renders and features in
               out:str=None, # also write the table to this CSV
-              strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
+              strict:store_true=False, pad:store_true=False, # stop at the first unusable record; zero-pad records shorter than 10 s
+              head:str='linear' # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
              ):
-    "Linear probing (MERL protocol) of a pretrained image encoder: macro AUROC at 1/10/100 % of the labels"
+    "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
     from ecg_scan.model import load_model
     if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     fr = parse_numbers('--fracs', fracs, lo=0, hi=1, lo_open=True, example='0.01,0.1,1')
     sd = parse_numbers('--seeds', seeds, integer=True); check_range('--epochs', epochs, 1, integer=True)
     if out: check_writable(out, folder=False)
     if cache: check_writable(cache, name='--cache')
-    m = load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
+    sig = model.startswith('teacher:')
+    if head not in ('linear','hug'): raise ECGScanError(f"--head must be linear or hug, not {head!r}")
+    if head=='hug' and not sig: raise ECGScanError("--head hug reads one token per lead, and an image encoder gives one vector per image: "
+                                                  "probe a signal teacher, e.g. `ecg-scan probe teacher:clear --head hug`")
+    m = _signal_teacher(model) if sig else load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
     parts = _split3(ds)
     classes = [c for c in ds.classes if parts['train'].label_matrix([c]).sum()>0]
-    fc = FeatureCache(cache); suite = encoder_suite(m, baselines)
-    feats = {s:suite_features(suite, d, variant, fc, f'{ds.name}:{s}') for s,d in parts.items()}
+    fc = FeatureCache(cache); suite = {f'{model} on the true signal':('signal', m)} if sig else encoder_suite(m, baselines)
+    feats = {s:{k:signal_features(m, d, head, fc, f'{model}:{ds.name}:{s}') for k in suite} if sig else suite_features(suite, d, variant, fc, f'{ds.name}:{s}') for s,d in parts.items()}
     Y = {s:d.label_matrix(classes) for s,d in parts.items()}
     rows = []
     for k,(kind,_) in suite.items():
         if kind=='n/a': rows.append(dict(method=k, fraction='', auroc=float('nan'), auroc_best_test=float('nan'), note=suite[k][1])); continue
-        t = probe_fractions({s:feats[s][k] for s in parts}, Y, classes, fr, sd, epochs=epochs)
+        t = probe_fractions({s:feats[s][k] for s in parts}, Y, classes, fr, sd, epochs=epochs, head=head)
         for r in t.itertuples(): rows.append(dict(method=k, fraction=f'{r.fraction:g}', auroc=r.auroc, auroc_best_test=r.auroc_best_test, note=f'seed {r.seed}, n={r.n_train}'))
     res = pd.DataFrame(rows)
-    print(f"linear probing on {ds.name} ({variant} renders), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)")
+    print(f"{head} probing on {ds.name} ({'true signals' if sig else variant+' renders'}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)")
     print(md_table(res))
     if out: res.to_csv(out, index=False); print(f"written to {out}")
 
