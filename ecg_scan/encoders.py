@@ -558,7 +558,7 @@ def teacher_cmd(out:str='clear_teacher', # folder to write model.safetensors and
 
 # %% ../nbs/06_encoders.ipynb #c1402code
 import dataclasses
-from .measure import clean, live_leads, detect_r_peaks, _sos
+from .measure import notch_lowpass, live_leads, detect_r_peaks, _sos
 BEATS,BEAT_FS,BEAT_LEN = 15,100,96 # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
 
 def qrs_peaks(sig:np.ndarray, # (12, n) mV, best after `measure.clean`
@@ -595,7 +595,7 @@ def beat_tokens(sig:np.ndarray, # (12, n) mV, `LEADS` order
     from scipy.signal import sosfiltfilt, resample_poly
     x = np.nan_to_num(np.asarray(sig, np.float64)); live = live_leads(x); issues = []
     if not live.all(): issues.append(f"flat or missing lead(s) {','.join(l for l,v in zip(LEADS, live) if not v)}: their tokens are padding")
-    c = clean(x, fs); pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
+    c = notch_lowpass(x, fs); pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
     if len(pk)==0:
         issues.append('all leads flat' if not live.any() else 'no QRS found'); 
         issues[-1] += f': {beats} evenly spaced windows stand in for beats'
