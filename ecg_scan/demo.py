@@ -21,7 +21,7 @@ from .encoders import image_tensor
 from .model import ECGScan, get_config
 from .train import pretrain, plot_log
 from .evaluate import (FeatureCache, encoder_suite, suite_features, teacher_features, probe_fractions, linear_probe,
-                               load_prompts, zero_shot, recon_metrics, plot_roc, plot_tsne, md_table, _variant_renders)
+                               load_prompts, zero_shot, recon_metrics, plot_roc, plot_tsne, md_table, variant_renders)
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
@@ -179,7 +179,7 @@ def reconstruction(self:Demo) -> pd.DataFrame:
     for name,d,key in [('SynthECG test', self.parts['test'], 'synth:test'), ('real records', self.real, 'real')]:
         true = np.stack([d.signal(i) for i in range(len(d))])
         for v in VARIANTS:
-            imgs = _variant_renders(d, v, self.seed, m.cfg.image_hw, self.progress, self.fc, key)
+            imgs = variant_renders(d, v, self.seed, m.cfg.image_hw, self.progress, self.fc, key)
             dec = np.concatenate([m.reconstruct(image_tensor(imgs[i:i+64])).numpy() for i in range(0, len(imgs), 64)])
             dig = digitize_all(imgs, progress=False); shown = np.isfinite(dig)
             for meth,rec,mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
@@ -213,7 +213,7 @@ def examples_figure(self:Demo):
     "Four augmented SynthECG test renders titled with their labels (`figures/examples.png`)"
     import matplotlib.pyplot as plt
     d = self.parts['test']
-    ex = _variant_renders(d, 'augmented', self.seed, self.model.cfg.image_hw, False, self.fc, 'synth:test')[:4]
+    ex = variant_renders(d, 'augmented', self.seed, self.model.cfg.image_hw, False, self.fc, 'synth:test')[:4]
     fig,axs = plt.subplots(1,4, figsize=(12,3.2))
     for a,im,i in zip(axs, ex, range(4)): a.imshow(im); a.set_title(', '.join(d.labels[i])[:40], fontsize=8); a.axis('off')
     return self.save_fig(fig, 'examples')

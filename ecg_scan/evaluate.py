@@ -18,9 +18,9 @@ from .render import classic_digitize, digitize_all
 # %% auto #0
 __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
            'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
-           'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'encoder_suite', 'suite_features', 'probe_cmd',
-           'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines', 'ablation_runs',
-           'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
+           'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'variant_renders', 'encoder_suite', 'suite_features',
+           'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines',
+           'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
@@ -225,7 +225,9 @@ def signal_features(teacher, ds:ECGDataset, head:str, cache, name:str) -> np.nda
     make = (lambda: teacher_tokens(teacher, sigs).numpy()) if head=='hug' else (lambda: teacher_features(teacher, np.stack(sigs)))
     return cache(('signal', name, tuple(ds.ids), head), make)
 
-def _variant_renders(ds, variant, seed, size, progress, cache, name):
+def variant_renders(ds:ECGDataset, variant:str, seed:int, size, # variant 'clean' or 'augmented'; size int or (h, w)
+                    progress:bool, cache, name:str) -> np.ndarray: # a FeatureCache and the name the renders are cached under
+    "`eval_renders` of `ds`, cached: the images every evaluation of the same records, variant, seed and size shares"
     return cache(('renders', name, tuple(ds.ids), variant, seed, size), lambda: eval_renders(ds, variant=='augmented', seed, size, progress))
 
 def encoder_suite(model, baselines:bool=True, seed:int=0) -> dict:
@@ -247,7 +249,7 @@ def encoder_suite(model, baselines:bool=True, seed:int=0) -> dict:
 def suite_features(suite:dict, ds:ECGDataset, variant:str, cache:FeatureCache, name:str, seed:int=0, progress:bool=True) -> dict:
     "Features of every available method on the renders of `ds`"
     size = next(v[1] for v in suite.values() if v[0]=='image').cfg.image_hw
-    imgs = _variant_renders(ds, variant, seed, size, progress, cache, name)
+    imgs = variant_renders(ds, variant, seed, size, progress, cache, name)
     out = {}
     for k,(kind,m) in suite.items():
         key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind!='digitiser' else 'teacher')
@@ -262,6 +264,7 @@ def _split3(ds):
     if empty: raise ECGScanError(f"{ds.name} has no {'/'.join(empty)} split; linear probing needs train, val and test (CODE-test: use `ecg-scan zeroshot`)")
     return parts
 
+# %% ../nbs/13_evaluate.ipynb #fe51f4fb
 @call_parse
 def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
               data:str='synth:2000', # 'synth:N', 'samples' or a dataset folder (PTB-XL, PhysioNet/CPSC/CSN, ...)
@@ -302,6 +305,7 @@ def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ o
     print(md_table(res))
     if out: res.to_csv(out, index=False); print(f"written to {out}")
 
+# %% ../nbs/13_evaluate.ipynb #e2ba8cf2
 @call_parse
 def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
                  data:str='samples', # 'synth:N', 'samples' or a dataset folder (CODE-test, PTB-XL, PhysioNet...)
@@ -355,7 +359,7 @@ def eval_set(corpus:ECGDataset, size, seed:int=0, cache:FeatureCache=None, progr
     parts = {s:corpus.by_split(s).materialize(progress=False) for s in ('train','val','test')}
     classes = [c for c in corpus.classes if parts['train'].label_matrix([c]).sum()>0 and parts['test'].label_matrix([c]).sum()>0]
     fc = cache or FeatureCache()
-    imgs = {v:{s:_variant_renders(d, v, seed, size, progress, fc, f'{corpus.name}:{s}') for s,d in parts.items()} for v in ('clean','augmented')}
+    imgs = {v:{s:variant_renders(d, v, seed, size, progress, fc, f'{corpus.name}:{s}') for s,d in parts.items()} for v in ('clean','augmented')}
     true = np.stack([parts['test'].signal(i) for i in range(len(parts['test']))])
     dig = {v:fc(('digitised', corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]['test'], progress=False)) for v in imgs}
     return EvalSet(f'{corpus.name}:{size}', parts, classes, {s:d.label_matrix(classes) for s,d in parts.items()}, imgs, true, dig, fc)
@@ -464,6 +468,7 @@ def plot_ablation(df:pd.DataFrame, metrics=('probe 0.1 clean','probe 1 clean','p
     ax.set_ylim(0.4, 1.0); ax.axhline(0.5, color='grey', lw=.5); ax.set_ylabel('macro AUROC'); ax.legend(fontsize=7, ncol=len(metrics))
     return ax
 
+# %% ../nbs/13_evaluate.ipynb #b848ec7b
 def _extra_rows(extra:str) -> dict:
     "'name: key=v key=v; name2: ...' -> {name: overrides}"
     from ecg_scan.model import parse_set
