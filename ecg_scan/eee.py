@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .signals import *
 from .encoders import _check_teacher_folder
-from fastcore.script import call_parse
+from fastcore.script import call_parse, store_true
+from .echo import echo_pairs, echo_clips, read_frames
 
 # %% auto #0
 __all__ = ['EEE_PAPER', 'BIG_NEG', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
            'prepare_study', 'sinusoid', 'SeqEncoder', 'TubeletViT', 'EchoEncoder', 'EEE', 'eee_batch', 'similarity',
-           'dual_margin_mask', 'dual_margin_contrastive', 'masked_infonce', 'eee_loss', 'eee_pretrain', 'save_eee',
-           'load_eee', 'EEETeacher', 'load_eee_teacher', 'cir_labels', 'auroc', 'study_tokens', 'embed_studies',
-           'linear_probe', 'finetune', 'patient_split', 'eee_probe', 'eee_pretrain_cmd', 'eee_probe_cmd',
-           'echo_studies', 'echo_pretrain_cmd', 'probe_summary', 'echo_probe_cmd']
+           'dual_margin_mask', 'dual_margin_contrastive', 'masked_infonce', 'infonce', 'eee_loss', 'eee_pretrain',
+           'save_eee', 'load_eee', 'EEETeacher', 'load_eee_teacher', 'cir_labels', 'auroc', 'study_tokens',
+           'embed_studies', 'linear_probe', 'finetune', 'patient_split', 'eee_probe', 'eee_pretrain_cmd',
+           'eee_probe_cmd', 'echo_studies', 'echo_pretrain_cmd', 'probe_summary', 'echo_probe_cmd']
 
 # %% ../nbs/10_eee.ipynb #06eb7cbf
 @dataclass
@@ -39,6 +40,7 @@ class EEEConfig:
     dropout:float = 0.1
     tau:float = 0.1 # temperature of S
     m_same:float = 0.5; m_other:float = 2.0 # margins of the same-id and other-id windows, in units of S (cosine 0.05 and 0.2 at tau 0.1)
+    mining:bool = True # dual-margin semi-hard mining; False: plain symmetric InfoNCE over all pairs (an ablation)
     p_shift:float = 0.25 # share of training sequences whose ECG is shifted against the echo (M_shift)
     clip_mv:float = 5. # ECG clipped to +-clip_mv mV
 
@@ -229,12 +231,18 @@ def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:f
     return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y))/2
 
 # %% ../nbs/10_eee.ipynb #80fbc940
+def infonce(fa:torch.Tensor, fb:torch.Tensor, tau:float=0.1) -> torch.Tensor:
+    "Plain symmetric InfoNCE over all pairs, no mining (`EEEConfig(mining=False)`, an ablation)"
+    if len(fa)==0: return fa.sum()*0.
+    S = similarity(fa, fb, tau); y = torch.arange(len(S), device=S.device)
+    return (F.cross_entropy(S, y) + F.cross_entropy(S.T, y))/2
+
 def eee_loss(out:dict, # `EEE` outputs
              b:dict, # the batch (`eee_batch`)
              cfg:EEEConfig) -> dict:
     "The four terms and their sum `total`"
     c = cfg; keep = ~b['shift'].bool()
-    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other)
+    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other) if c.mining else infonce(fa, fb, c.tau)
     tok = keep[:,None] & ~b['pad']
     r = dict(token=L(out['ecg_tok'][tok], out['echo_tok'][tok], b['study'][:,None].expand_as(tok)[tok]),
              sid=L(out['ecg_cls'][keep], out['echo_cls'][keep], b['study'][keep]),
@@ -399,12 +407,12 @@ def eee_probe(encoders:dict, # name -> `EEE` model (or its `SeqEncoder`), all wi
               studies:list, labels:list=None, # label names (default: those of the first study)
               fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
               test_frac:float=.3, fs_in:float=250, ft_epochs:int=20,
+              resplit:bool=False, # each seed also draws its own patient split (default: one split, seed 0)
               progress:bool=False # print a line per encoder
              ) -> pd.DataFrame:
     "Macro and micro test AUROC of each encoder, mode, label fraction and seed"
     labels = list(labels or studies[0]['labels'])
     Y = np.array([[s['labels'].get(l, 0) for l in labels] for s in studies], np.float32)
-    test = patient_split(studies, test_frac); tri = np.flatnonzero(~test)
     rows = []
     for name,m in encoders.items():
         t0 = time.time()
@@ -413,12 +421,13 @@ def eee_probe(encoders:dict, # name -> `EEE` model (or its `SeqEncoder`), all wi
         X = embed_studies(enc, tok, pad)
         for frac in fracs:
             for seed in seeds:
+                test = patient_split(studies, test_frac, seed if resplit else 0); tri = np.flatnonzero(~test)
                 sub = np.sort(np.random.default_rng(seed).permutation(tri)[:max(2, round(frac*len(tri)))])
                 for mode in modes:
                     p = (linear_probe(X[sub], Y[sub], X[test], seed=seed) if mode=='linear' else
                          finetune(enc, (tok[sub], pad[sub]), Y[sub], (tok[test], pad[test]), epochs=ft_epochs, seed=seed))
                     mac,mic,per = auroc(Y[test], p)
-                    rows.append(dict(encoder=name, mode=mode, frac=frac, seed=seed, n_train=len(sub), macro_auroc=mac, micro_auroc=mic,
+                    rows.append(dict(encoder=name, mode=mode, frac=frac, seed=seed, n_train=len(sub), n_test=int(test.sum()), macro_auroc=mac, micro_auroc=mic,
                                      **{f'auroc_{l}':a for l,a in zip(labels, per)}))
         if progress: print(f"probed {name}: {len(fracs)*len(seeds)*len(modes)} fits in {time.time()-t0:.0f} s", flush=True)
     return pd.DataFrame(rows)
@@ -450,13 +459,14 @@ def eee_probe_cmd(studies:list, # study dicts with `labels`
                   fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
                   untrained:bool=True, # also probe the untrained encoder (same sizes as the first run)
                   ft_epochs:int=20, fs_in:float=250, # the study ECGs' rate
-                  show:bool=True # print mean and sd per encoder, mode and fraction
+                  show:bool=True, # print mean and sd per encoder, mode and fraction
+                  resplit:bool=False # each seed draws its own patient split too
                  ) -> pd.DataFrame:
     "Probe the ECG encoders of `runs` on `studies`: macro/micro AUROC per encoder, mode, label fraction and seed"
     encs = {k:load_eee(v) for k,v in runs.items()}
     if untrained and encs:
         torch.manual_seed(0); encs['untrained'] = EEE(next(iter(encs.values())).cfg).eval()
-    t = eee_probe(encs, studies, fracs=fracs, seeds=seeds, modes=modes, ft_epochs=ft_epochs, fs_in=fs_in, progress=True)
+    t = eee_probe(encs, studies, fracs=fracs, seeds=seeds, modes=modes, ft_epochs=ft_epochs, fs_in=fs_in, resplit=resplit, progress=True)
     if out: t.to_csv(check_writable(out, folder=False), index=False)
     if show: print(t.groupby(['encoder', 'mode', 'frac'])[['macro_auroc', 'micro_auroc']].agg(['mean', 'std']).round(3).to_string())
     return t
@@ -472,7 +482,6 @@ def echo_studies(folder, # MIMIC-IV-Echo folder (or one written by `ecg-scan ech
                  labels:list=None, # label names (default: every 0/1 column of echo-study-list.csv)
                  progress:bool=False) -> tuple:
     "`(prepared studies, EchoPairs)`: per usable file, clips of one token's duration and the ECG drawn during them"
-    from .echo import echo_pairs, echo_clips, read_frames
     cfg = cfg or EEEConfig(); clip_s = cfg.patch/cfg.fs
     p = echo_pairs(folder, size=cfg.img, fs=cfg.fs, progress=progress)
     labels = list(labels) if labels is not None else _binary_labels(p.labels, set(p.studies))
@@ -508,19 +517,20 @@ def echo_pretrain_cmd(folder:str, # echo folder (MIMIC-IV-Echo layout; `ecg-scan
                       steps:int=600, # training steps of each model
                       bs:int=16, lr:float=2e-3, seed:int=0,
                       baseline:str='ecg-only', # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
-                      img:int=32 # frame size inside the model (the default small model)
+                      img:int=32, # frame size inside the model (the default small model)
+                      no_mining:store_true=False # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
                      ):
     "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
     if not out: raise ECGScanError("--out RUN is required: the folder the run is written to")
     if baseline not in BASELINES: raise ECGScanError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
-    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img)
+    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img, mining=not no_mining)
     out = check_writable(out)
     if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
     S = _read_echo(folder, cfg)
     for echo in (True, False) if baseline=='ecg-only' else (True,):
         eee_pretrain_cmd(S, out/('eee' if echo else 'ecg_only'), echo, steps, bs, lr, seed, cfg, progress=True)
     (out/'echo_pretrain.json').write_text(json.dumps(dict(folder=str(folder), steps=steps, bs=bs, lr=lr, seed=seed, img=img,
-                                                           n_studies=len(S), baseline=baseline), indent=2))
+                                                           n_studies=len(S), baseline=baseline, mining=not no_mining), indent=2))
 
 
 # %% ../nbs/10_eee.ipynb #aca49ffe
@@ -542,6 +552,7 @@ def echo_probe_cmd(run:str, # run folder of `ecg-scan echo pretrain`
                    seeds:str='0,1,2', # probe seeds (training subset and head initialisation)
                    modes:str='linear,finetune', # 'linear' and/or 'finetune'
                    ft_epochs:int=10, # fine-tuning epochs
+                   resplit:store_true=False, # each seed also draws its own test patients (default: one split for all seeds)
                    out:str=None # CSV of every row (default: RUN/probe.csv)
                   ):
     "Linear probe and fine-tune the ECG encoders of RUN (EEE, ECG-only, untrained) on FOLDER: macro/micro AUROC"
@@ -556,8 +567,8 @@ def echo_probe_cmd(run:str, # run folder of `ecg-scan echo pretrain`
     if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
     out = out or (r/'probe.csv' if r/'eee' in runs.values() else None)
-    t = eee_probe_cmd(S, {k:str(v) for k,v in runs.items()}, out, fr, sd, md, ft_epochs=ft_epochs, fs_in=cfg.fs, show=False)
-    print(f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients; mean +- sd over seeds {seeds}")
+    t = eee_probe_cmd(S, {k:str(v) for k,v in runs.items()}, out, fr, sd, md, ft_epochs=ft_epochs, fs_in=cfg.fs, show=False, resplit=resplit)
+    print(f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}")
     print(probe_summary(t).to_string())
     if out: print(f"wrote {len(t)} rows to {out}")
 
