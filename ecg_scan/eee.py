@@ -41,6 +41,7 @@ class EEEConfig:
     tau:float = 0.1 # temperature of S
     m_same:float = 0.5; m_other:float = 2.0 # margins of the same-id and other-id windows, in units of S (cosine 0.05 and 0.2 at tau 0.1)
     mining:bool = True # dual-margin semi-hard mining; False: plain symmetric InfoNCE over all pairs (an ablation)
+    keep_hard:bool = False # also keep negatives more similar than the positive (not the paper's; see the simulated-corpus run)
     p_shift:float = 0.25 # share of training sequences whose ECG is shifted against the echo (M_shift)
     clip_mv:float = 5. # ECG clipped to +-clip_mv mV
 
@@ -206,27 +207,29 @@ def similarity(fa:torch.Tensor, fb:torch.Tensor, # (N, d) features, pairs on the
 @torch.no_grad()
 def dual_margin_mask(S:torch.Tensor, # (N, N) similarity matrix, positives on the diagonal
                      ids:torch.Tensor, # (N,) identifiers I (study or patient)
-                     m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+                     m_same:float=0.5, m_other:float=2.0,
+                     keep_hard:bool=False # also keep the negatives above the positive (not the paper's)
+                    ) -> torch.Tensor:
     "M_final (N, N) bool: the diagonal, and the semi-hard negatives of both windows"
     pos = S.diagonal()[:,None]
     same = ids.view(-1, 1)==ids.view(1, -1)
     eye = torch.eye(len(S), dtype=torch.bool, device=S.device)
     lo = pos - torch.where(same, torch.full_like(S, m_same), torch.full_like(S, m_other))
-    return eye | ((S > lo) & (S < pos) & ~eye)
+    return eye | ((S > lo) & ((S < pos) | keep_hard) & ~eye)
 
 # %% ../nbs/10_eee.ipynb #5bd06c96
 BIG_NEG = -1e4 # the "large negative value" given to logits outside M_final
 
 def dual_margin_contrastive(fa:torch.Tensor, fb:torch.Tensor, # (N, d) paired features
                             ids:torch.Tensor, # (N,) identifiers I
-                            tau:float=0.1, m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+                            tau:float=0.1, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
     "L_contrastive: symmetric cross-entropy over S with the logits outside M_final set to `BIG_NEG`"
     if len(fa)==0: return fa.sum()*0.
-    return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other)
+    return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other, keep_hard)
 
-def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
     "The symmetric cross-entropy of S (N, N) with entries outside `dual_margin_mask` set to `BIG_NEG`"
-    Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other), BIG_NEG)
+    Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other, keep_hard), BIG_NEG)
     y = torch.arange(len(S), device=S.device)
     return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y))/2
 
@@ -242,7 +245,7 @@ def eee_loss(out:dict, # `EEE` outputs
              cfg:EEEConfig) -> dict:
     "The four terms and their sum `total`"
     c = cfg; keep = ~b['shift'].bool()
-    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other) if c.mining else infonce(fa, fb, c.tau)
+    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other, c.keep_hard) if c.mining else infonce(fa, fb, c.tau)
     tok = keep[:,None] & ~b['pad']
     r = dict(token=L(out['ecg_tok'][tok], out['echo_tok'][tok], b['study'][:,None].expand_as(tok)[tok]),
              sid=L(out['ecg_cls'][keep], out['echo_cls'][keep], b['study'][keep]),
@@ -518,19 +521,20 @@ def echo_pretrain_cmd(folder:str, # echo folder (MIMIC-IV-Echo layout; `ecg-scan
                       bs:int=16, lr:float=2e-3, seed:int=0,
                       baseline:str='ecg-only', # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
                       img:int=32, # frame size inside the model (the default small model)
-                      no_mining:store_true=False # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
+                      no_mining:store_true=False, # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
+                      keep_hard:store_true=False # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
                      ):
     "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
     if not out: raise ECGScanError("--out RUN is required: the folder the run is written to")
     if baseline not in BASELINES: raise ECGScanError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
-    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img, mining=not no_mining)
+    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
     out = check_writable(out)
     if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
     S = _read_echo(folder, cfg)
     for echo in (True, False) if baseline=='ecg-only' else (True,):
         eee_pretrain_cmd(S, out/('eee' if echo else 'ecg_only'), echo, steps, bs, lr, seed, cfg, progress=True)
     (out/'echo_pretrain.json').write_text(json.dumps(dict(folder=str(folder), steps=steps, bs=bs, lr=lr, seed=seed, img=img,
-                                                           n_studies=len(S), baseline=baseline, mining=not no_mining), indent=2))
+                                                           n_studies=len(S), baseline=baseline, mining=not no_mining, keep_hard=keep_hard), indent=2))
 
 
 # %% ../nbs/10_eee.ipynb #aca49ffe
