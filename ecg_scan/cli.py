@@ -33,6 +33,8 @@ COMMANDS = {
     # two-word names form a command group: `ecg-scan echo synth ...`
     'echo synth':  ('ecg_scan.echo',     'echo_synth_cmd',  "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout"),
     'echo scan':   ('ecg_scan.echo',     'echo_scan_cmd',   "ECG-echo pairs of a MIMIC-IV-Echo folder: traces as WFDB, every file left out with its reason"),
+    'echo pretrain': ('ecg_scan.eee',  'echo_pretrain_cmd', "Pretrain EEE (and the ECG-only baseline) on the ECG-echo pairs of an echo folder"),
+    'echo probe':  ('ecg_scan.eee',      'echo_probe_cmd',  "Probe EEE, ECG-only and untrained ECG encoders on an echo folder's labels (macro/micro AUROC)"),
 }
 
 BENCHES = { # name -> (module, function, help); each function prints what it measured in one run

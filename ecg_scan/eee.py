@@ -12,13 +12,16 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .signals import *
 from .encoders import _check_teacher_folder
+from fastcore.script import call_parse, store_true
+from .echo import echo_pairs, echo_clips, read_frames
 
 # %% auto #0
-__all__ = ['EEE_PAPER', 'BIG_NEG', 'CIR_ICD10', 'ICD10_CIR', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
+__all__ = ['EEE_PAPER', 'BIG_NEG', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
            'prepare_study', 'sinusoid', 'SeqEncoder', 'TubeletViT', 'EchoEncoder', 'EEE', 'eee_batch', 'similarity',
-           'dual_margin_mask', 'dual_margin_contrastive', 'masked_infonce', 'eee_loss', 'eee_pretrain', 'save_eee',
-           'load_eee', 'EEETeacher', 'load_eee_teacher', 'cir_labels', 'auroc', 'study_tokens', 'embed_studies',
-           'linear_probe', 'finetune', 'patient_split', 'eee_probe', 'eee_pretrain_cmd', 'eee_probe_cmd']
+           'dual_margin_mask', 'dual_margin_contrastive', 'masked_infonce', 'infonce', 'eee_loss', 'eee_pretrain',
+           'save_eee', 'load_eee', 'EEETeacher', 'load_eee_teacher', 'cir_labels', 'auroc', 'study_tokens',
+           'embed_studies', 'linear_probe', 'finetune', 'patient_split', 'eee_probe', 'eee_pretrain_cmd',
+           'eee_probe_cmd', 'echo_studies', 'echo_pretrain_cmd', 'probe_summary', 'echo_probe_cmd']
 
 # %% ../nbs/10_eee.ipynb #06eb7cbf
 @dataclass
@@ -37,6 +40,8 @@ class EEEConfig:
     dropout:float = 0.1
     tau:float = 0.1 # temperature of S
     m_same:float = 0.5; m_other:float = 2.0 # margins of the same-id and other-id windows, in units of S (cosine 0.05 and 0.2 at tau 0.1)
+    mining:bool = True # dual-margin semi-hard mining; False: plain symmetric InfoNCE over all pairs (an ablation)
+    keep_hard:bool = False # also keep negatives more similar than the positive (not the paper's; see the simulated-corpus run)
     p_shift:float = 0.25 # share of training sequences whose ECG is shifted against the echo (M_shift)
     clip_mv:float = 5. # ECG clipped to +-clip_mv mV
 
@@ -202,37 +207,45 @@ def similarity(fa:torch.Tensor, fb:torch.Tensor, # (N, d) features, pairs on the
 @torch.no_grad()
 def dual_margin_mask(S:torch.Tensor, # (N, N) similarity matrix, positives on the diagonal
                      ids:torch.Tensor, # (N,) identifiers I (study or patient)
-                     m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+                     m_same:float=0.5, m_other:float=2.0,
+                     keep_hard:bool=False # also keep the negatives above the positive (not the paper's)
+                    ) -> torch.Tensor:
     "M_final (N, N) bool: the diagonal, and the semi-hard negatives of both windows"
     pos = S.diagonal()[:,None]
     same = ids.view(-1, 1)==ids.view(1, -1)
     eye = torch.eye(len(S), dtype=torch.bool, device=S.device)
     lo = pos - torch.where(same, torch.full_like(S, m_same), torch.full_like(S, m_other))
-    return eye | ((S > lo) & (S < pos) & ~eye)
+    return eye | ((S > lo) & ((S < pos) | keep_hard) & ~eye)
 
 # %% ../nbs/10_eee.ipynb #5bd06c96
 BIG_NEG = -1e4 # the "large negative value" given to logits outside M_final
 
 def dual_margin_contrastive(fa:torch.Tensor, fb:torch.Tensor, # (N, d) paired features
                             ids:torch.Tensor, # (N,) identifiers I
-                            tau:float=0.1, m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+                            tau:float=0.1, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
     "L_contrastive: symmetric cross-entropy over S with the logits outside M_final set to `BIG_NEG`"
     if len(fa)==0: return fa.sum()*0.
-    return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other)
+    return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other, keep_hard)
 
-def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:float=2.0) -> torch.Tensor:
+def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
     "The symmetric cross-entropy of S (N, N) with entries outside `dual_margin_mask` set to `BIG_NEG`"
-    Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other), BIG_NEG)
+    Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other, keep_hard), BIG_NEG)
     y = torch.arange(len(S), device=S.device)
     return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y))/2
 
 # %% ../nbs/10_eee.ipynb #80fbc940
+def infonce(fa:torch.Tensor, fb:torch.Tensor, tau:float=0.1) -> torch.Tensor:
+    "Plain symmetric InfoNCE over all pairs, no mining (`EEEConfig(mining=False)`, an ablation)"
+    if len(fa)==0: return fa.sum()*0.
+    S = similarity(fa, fb, tau); y = torch.arange(len(S), device=S.device)
+    return (F.cross_entropy(S, y) + F.cross_entropy(S.T, y))/2
+
 def eee_loss(out:dict, # `EEE` outputs
              b:dict, # the batch (`eee_batch`)
              cfg:EEEConfig) -> dict:
     "The four terms and their sum `total`"
     c = cfg; keep = ~b['shift'].bool()
-    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other)
+    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other, c.keep_hard) if c.mining else infonce(fa, fb, c.tau)
     tok = keep[:,None] & ~b['pad']
     r = dict(token=L(out['ecg_tok'][tok], out['echo_tok'][tok], b['study'][:,None].expand_as(tok)[tok]),
              sid=L(out['ecg_cls'][keep], out['echo_cls'][keep], b['study'][keep]),
@@ -256,12 +269,15 @@ def eee_pretrain(studies:list, # study dicts (data side) or prepared studies
     opt = torch.optim.AdamW(m.parameters(), lr, weight_decay=wd)
     sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=.1)
     hist = []
-    for _ in progress_bar(range(steps), desc='EEE pretraining' if echo else 'ECG-only pretraining', display=progress):
+    name,t0 = 'EEE' if echo else 'ECG-only',time.time()
+    for it in progress_bar(range(steps), desc=f'{name} pretraining', display=progress):
         b = eee_batch(P, rng, cfg, bs, echo=echo)
         r = eee_loss(m(b), b, cfg)
         opt.zero_grad(); r['total'].backward()
         nn.utils.clip_grad_norm_(m.parameters(), 1.); opt.step(); sch.step()
         hist.append({k:float(v.detach()) for k,v in r.items()})
+        if progress and (it+1) % max(1, steps//10)==0: # a line per tenth: progress in logs, where the bar is off
+            print(f"{name} step {it+1}/{steps}: loss {np.mean([x['total'] for x in hist[-max(1, steps//10):]]):.3f} ({time.time()-t0:.0f} s)", flush=True)
     h = pd.DataFrame(hist)
     if not np.isfinite(h['total']).all(): raise ECGScanError(f"EEE pretraining diverged (loss {h['total'].iloc[-1]}); lower lr (it was {lr:g})")
     return m.eval(), h
@@ -277,11 +293,13 @@ def save_eee(m:EEE, path, **info) -> Path:
     return path
 
 def load_eee(path) -> EEE:
-    "The `EEE` model saved in run folder `path`, in eval mode"
+    "The `EEE` model saved in run folder `path` (or in `path/eee`, as `ecg-scan echo pretrain` writes it), in eval mode"
     from safetensors.torch import load_file
-    p = recover_folder(path) # a save killed midway leaves the previous complete run
+    p = Path(path)
+    if not (p/'config.json').exists() and ((p/'eee').is_dir() or (p/'eee.new').is_dir()): p = p/'eee' # a run of `ecg-scan echo pretrain`
+    p = recover_folder(p) # a save killed midway leaves the previous complete run
     if not (p/'model.safetensors').exists() or not (p/'config.json').exists():
-        raise ECGScanError(f"{p}: no EEE run there (config.json + model.safetensors); make one with `eee_pretrain_cmd`")
+        raise ECGScanError(f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`")
     c = json.loads((p/'config.json').read_text())
     if c.get('kind')!='eee': raise ECGScanError(f"{p}: config.json is of kind {c.get('kind')!r}, not an EEE run")
     m = EEE(EEEConfig(**c['cfg']), echo=c['echo'])
@@ -391,25 +409,30 @@ def patient_split(studies:list, test_frac:float=.3, seed:int=0) -> np.ndarray:
 def eee_probe(encoders:dict, # name -> `EEE` model (or its `SeqEncoder`), all with the same `cfg`
               studies:list, labels:list=None, # label names (default: those of the first study)
               fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
-              test_frac:float=.3, fs_in:float=250, ft_epochs:int=20) -> pd.DataFrame:
+              test_frac:float=.3, fs_in:float=250, ft_epochs:int=20,
+              resplit:bool=False, # each seed also draws its own patient split (default: one split, seed 0)
+              progress:bool=False # print a line per encoder
+             ) -> pd.DataFrame:
     "Macro and micro test AUROC of each encoder, mode, label fraction and seed"
     labels = list(labels or studies[0]['labels'])
     Y = np.array([[s['labels'].get(l, 0) for l in labels] for s in studies], np.float32)
-    test = patient_split(studies, test_frac); tri = np.flatnonzero(~test)
     rows = []
     for name,m in encoders.items():
+        t0 = time.time()
         enc = m.ecg if isinstance(m, EEE) else m; cfg = m.cfg if isinstance(m, EEE) else None
         tok,pad = study_tokens(studies, cfg or EEEConfig(patch=enc.proj.in_features), fs_in)
         X = embed_studies(enc, tok, pad)
         for frac in fracs:
             for seed in seeds:
+                test = patient_split(studies, test_frac, seed if resplit else 0); tri = np.flatnonzero(~test)
                 sub = np.sort(np.random.default_rng(seed).permutation(tri)[:max(2, round(frac*len(tri)))])
                 for mode in modes:
                     p = (linear_probe(X[sub], Y[sub], X[test], seed=seed) if mode=='linear' else
                          finetune(enc, (tok[sub], pad[sub]), Y[sub], (tok[test], pad[test]), epochs=ft_epochs, seed=seed))
                     mac,mic,per = auroc(Y[test], p)
-                    rows.append(dict(encoder=name, mode=mode, frac=frac, seed=seed, n_train=len(sub), macro_auroc=mac, micro_auroc=mic,
+                    rows.append(dict(encoder=name, mode=mode, frac=frac, seed=seed, n_train=len(sub), n_test=int(test.sum()), macro_auroc=mac, micro_auroc=mic,
                                      **{f'auroc_{l}':a for l,a in zip(labels, per)}))
+        if progress: print(f"probed {name}: {len(fracs)*len(seeds)*len(modes)} fits in {time.time()-t0:.0f} s", flush=True)
     return pd.DataFrame(rows)
 
 # %% ../nbs/10_eee.ipynb #e8e268b6
@@ -438,12 +461,118 @@ def eee_probe_cmd(studies:list, # study dicts with `labels`
                   out:str=None, # CSV to write the table to
                   fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
                   untrained:bool=True, # also probe the untrained encoder (same sizes as the first run)
-                  ft_epochs:int=20) -> pd.DataFrame:
+                  ft_epochs:int=20, fs_in:float=250, # the study ECGs' rate
+                  show:bool=True, # print mean and sd per encoder, mode and fraction
+                  resplit:bool=False # each seed draws its own patient split too
+                 ) -> pd.DataFrame:
     "Probe the ECG encoders of `runs` on `studies`: macro/micro AUROC per encoder, mode, label fraction and seed"
     encs = {k:load_eee(v) for k,v in runs.items()}
     if untrained and encs:
         torch.manual_seed(0); encs['untrained'] = EEE(next(iter(encs.values())).cfg).eval()
-    t = eee_probe(encs, studies, fracs=fracs, seeds=seeds, modes=modes, ft_epochs=ft_epochs)
+    t = eee_probe(encs, studies, fracs=fracs, seeds=seeds, modes=modes, ft_epochs=ft_epochs, fs_in=fs_in, resplit=resplit, progress=True)
     if out: t.to_csv(check_writable(out, folder=False), index=False)
-    print(t.groupby(['encoder', 'mode', 'frac'])[['macro_auroc', 'micro_auroc']].agg(['mean', 'std']).round(3).to_string())
+    if show: print(t.groupby(['encoder', 'mode', 'frac'])[['macro_auroc', 'micro_auroc']].agg(['mean', 'std']).round(3).to_string())
     return t
+
+# %% ../nbs/10_eee.ipynb #69b06fe5
+def _binary_labels(lab:dict, studies:list) -> list:
+    "Names of the label columns that are 0/1 for every study in `studies`"
+    cols = sorted({k for s in studies for k in lab.get(s, {})})
+    return [c for c in cols if all(lab.get(s, {}).get(c) in (0, 1) for s in studies)]
+
+def echo_studies(folder, # MIMIC-IV-Echo folder (or one written by `ecg-scan echo synth`)
+                 cfg:EEEConfig=None, # model sizes: the clip duration is `patch / fs`, frames are resized to `img`
+                 labels:list=None, # label names (default: every 0/1 column of echo-study-list.csv)
+                 progress:bool=False) -> tuple:
+    "`(prepared studies, EchoPairs)`: per usable file, clips of one token's duration and the ECG drawn during them"
+    cfg = cfg or EEEConfig(); clip_s = cfg.patch/cfg.fs
+    p = echo_pairs(folder, size=cfg.img, fs=cfg.fs, progress=progress)
+    labels = list(labels) if labels is not None else _binary_labels(p.labels, set(p.studies))
+    out = []
+    for it in progress_bar(p.items, desc='echo clips', display=progress):
+        F_ = max(1, int(round(clip_s*it['fps']))) # frames per clip
+        c = echo_clips(read_frames(it['file']), F_, cfg.img, it['regions'].get('tissue'))
+        if not len(c): p.errors.append((it['path'], f"too short: {it['frames']} frames at {it['fps']:g} Hz, no clip of {clip_s:g} s")); continue
+        ecg = it['ecg'][:int(round(len(c)*F_/it['fps']*cfg.fs))]
+        lab = p.labels.get(it['study'], {})
+        s = dict(ecg=ecg, clips=c, patient=it['patient'], study=it['study'], labels={k:int(lab[k]) for k in labels if k in lab})
+        out.append(dict(prepare_study(s, cfg, cfg.fs), ecg=ecg, path=it['path'], fps=it['fps']))
+    return out, p
+
+
+# %% ../nbs/10_eee.ipynb #b9eb7eb1
+BASELINES = ('ecg-only', 'none')
+
+def _read_echo(folder, cfg:EEEConfig, need_labels:bool=False) -> list:
+    "`echo_studies` of `folder`, or an error that says why there is nothing to use"
+    S,p = echo_studies(folder, cfg, progress=True)
+    print(p.summary(max_errors=5))
+    if not S: raise ECGScanError(f"{folder}: no ECG-echo pair found ({len(p.errors)} file(s) left out" +
+                                 (f"; reasons: {', '.join(f'{k} {v}' for k,v in p.counts().most_common(3))})" if p.errors else
+                                  "; no DICOM file under files/pNN/pNNNNNNNN/sNNNNNNNN/, is this a MIMIC-IV-Echo folder?)"))
+    if need_labels and not S[0]['labels']:
+        raise ECGScanError(f"{folder}: its echo-study-list.csv has no 0/1 label column (e.g. lvh, reduced_ef) to probe")
+    return S
+
+@call_parse
+def echo_pretrain_cmd(folder:str, # echo folder (MIMIC-IV-Echo layout; `ecg-scan echo synth` writes one)
+                      out:str=None, # run folder to write: eee/ (and ecg_only/) inside
+                      steps:int=600, # training steps of each model
+                      bs:int=16, lr:float=2e-3, seed:int=0,
+                      baseline:str='ecg-only', # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
+                      img:int=32, # frame size inside the model (the default small model)
+                      no_mining:store_true=False, # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
+                      keep_hard:store_true=False # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
+                     ):
+    "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
+    if not out: raise ECGScanError("--out RUN is required: the folder the run is written to")
+    if baseline not in BASELINES: raise ECGScanError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
+    out = check_writable(out)
+    if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
+    S = _read_echo(folder, cfg)
+    for echo in (True, False) if baseline=='ecg-only' else (True,):
+        eee_pretrain_cmd(S, out/('eee' if echo else 'ecg_only'), echo, steps, bs, lr, seed, cfg, progress=True)
+    (out/'echo_pretrain.json').write_text(json.dumps(dict(folder=str(folder), steps=steps, bs=bs, lr=lr, seed=seed, img=img,
+                                                           n_studies=len(S), baseline=baseline, mining=not no_mining, keep_hard=keep_hard), indent=2))
+
+
+# %% ../nbs/10_eee.ipynb #aca49ffe
+def _floats(s:str, name:str) -> list:
+    try: v = [float(x) for x in str(s).split(',') if x.strip()]
+    except ValueError: raise ECGScanError(f"{name} takes comma-separated numbers, got {s!r}")
+    if not v: raise ECGScanError(f"{name} is empty")
+    return v
+
+def probe_summary(t:pd.DataFrame) -> pd.DataFrame:
+    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction"
+    g = t.groupby(['encoder', 'mode', 'frac'], sort=False)[['macro_auroc', 'micro_auroc']].agg(['mean', 'std'])
+    return pd.DataFrame({k:[f"{a:.3f} +- {b:.3f}" for a,b in zip(g[(k, 'mean')], g[(k, 'std')].fillna(0))] for k in ('macro_auroc', 'micro_auroc')}, index=g.index)
+
+@call_parse
+def echo_probe_cmd(run:str, # run folder of `ecg-scan echo pretrain`
+                   folder:str, # echo folder with labels in echo-study-list.csv
+                   fractions:str='0.1,1', # label fractions of the training studies
+                   seeds:str='0,1,2', # probe seeds (training subset and head initialisation)
+                   modes:str='linear,finetune', # 'linear' and/or 'finetune'
+                   ft_epochs:int=10, # fine-tuning epochs
+                   resplit:store_true=False, # each seed also draws its own test patients (default: one split for all seeds)
+                   out:str=None # CSV of every row (default: RUN/probe.csv)
+                  ):
+    "Linear probe and fine-tune the ECG encoders of RUN (EEE, ECG-only, untrained) on FOLDER: macro/micro AUROC"
+    r = Path(run)
+    if not r.is_dir(): raise ECGScanError(f"{run}: no such run folder; make one with `ecg-scan echo pretrain FOLDER --out {run}`")
+    runs = {k:r/d for k,d in (('EEE', 'eee'), ('ECG-only', 'ecg_only')) if (r/d/'config.json').exists()} or {'EEE': r}
+    md = [m.strip() for m in modes.split(',') if m.strip()]
+    if not md or set(md) - {'linear', 'finetune'}: raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
+    fr = _floats(fractions, '--fractions'); sd = [int(s) for s in _floats(seeds, '--seeds')]
+    for f in fr: check_range('--fractions', f, 0, 1, lo_open=True)
+    cfg = load_eee(runs['EEE']).cfg
+    if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
+    S = _read_echo(folder, cfg, need_labels=True)
+    out = out or (r/'probe.csv' if r/'eee' in runs.values() else None)
+    t = eee_probe_cmd(S, {k:str(v) for k,v in runs.items()}, out, fr, sd, md, ft_epochs=ft_epochs, fs_in=cfg.fs, show=False, resplit=resplit)
+    print(f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}")
+    print(probe_summary(t).to_string())
+    if out: print(f"wrote {len(t)} rows to {out}")
+

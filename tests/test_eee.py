@@ -51,3 +51,38 @@ def test_cir_labels_from_diagnoses_csv(tmp_path):
     import pandas as pd
     y = cir_labels(pd.read_csv(p))
     assert y.loc[1, 'CIR022'] == 1 and y.loc[1].sum() == 1 and y.loc[2].sum() == 0 and y.loc[3, 'CIR029'] == 1
+
+def test_echo_cli_end_to_end(tmp_path, capsys):
+    "echo synth -> echo pretrain -> echo probe -> the run as ECG-Scan's teacher, through the `ecg-scan` entry point"
+    from ecg_scan.cli import main
+    import pandas as pd
+    echo,run = tmp_path/'echo',tmp_path/'run'
+    def cli(*a):
+        rc = main([str(x) for x in a]); o = capsys.readouterr(); return rc,o.out,o.err
+    rc,out,err = cli('echo', 'synth', echo, '--n', 16, '--frames', 20, '--seed', 6) # seed 6: both label values among the test patients; assert rc == 0, err
+    rc,out,err = cli('echo', 'pretrain', echo, '--out', run, '--steps', 6, '--bs', 4)
+    assert rc == 0, err
+    assert 'saved EEE' in out and 'saved the ECG-only baseline' in out and 'pairs from' in out
+    assert load_eee(run).echo is not None and load_eee(run/'ecg_only').echo is None # RUN means RUN/eee
+    rc,out,err = cli('echo', 'probe', run, echo, '--fractions', '1', '--seeds', '0,1', '--ft-epochs', 1)
+    assert rc == 0, err
+    t = pd.read_csv(run/'probe.csv')
+    assert set(t.encoder) == {'EEE', 'ECG-only', 'untrained'} and set(t['mode']) == {'linear', 'finetune'} and len(t) == 12
+    assert {'auroc_lvh', 'auroc_reduced_ef'} <= set(t.columns)
+    a = t[['micro_auroc', 'auroc_lvh', 'auroc_reduced_ef']].values
+    assert np.isfinite(a).any() and ((a[np.isfinite(a)] >= 0) & (a[np.isfinite(a)] <= 1)).all() # NaN: one label value in a tiny test set
+    assert 'macro_auroc' in out and '+-' in out and 'EEE' in out
+    # the EEE run as ECG-Scan's signal teacher: a short smoke run
+    rc,out,err = cli('pretrain', '--out', tmp_path/'scan', '--data', 'samples', '--set', f'bs=8 teacher=eee teacher_path={run}',
+                     '--steps', 2, '--valid-every', 2)
+    assert rc == 0, err
+    assert json.loads((tmp_path/'scan'/'config.json').read_text())['teacher'] == 'eee'
+    # one-line errors: missing folder, a folder without pairs, a missing run
+    (tmp_path/'empty').mkdir()
+    for a,frag in [(('echo', 'pretrain', tmp_path/'nope', '--out', tmp_path/'r2'), 'no such folder'),
+                   (('echo', 'pretrain', tmp_path/'empty', '--out', tmp_path/'r3'), 'no ECG-echo pair found'),
+                   (('echo', 'pretrain', echo), '--out RUN is required'),
+                   (('echo', 'probe', tmp_path/'norun', echo), 'no such run folder'),
+                   (('echo', 'probe', run, echo, '--fractions', 'x'), '--fractions takes')]:
+        rc,out,err = cli(*a)
+        assert rc == 2 and frag in err and len(err.strip().splitlines()) == 1, (a, err)
