@@ -340,11 +340,11 @@ def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
 ABLATIONS = { # row -> config overrides; the paper's Table 6 at CPU scale
-    'full objective': {},
-    'without L_rule': dict(w_rule=0.),
-    'without L_gram': dict(w_gram=0.),
-    'image-text contrastive only': dict(w_gram=0., w_mse=0.),
-    'reconstruction (MSE) only': dict(w_ctr=0., w_gram=0., w_rule=0.),
+    'full objective': dict(gram_form='volume'), # the paper's objective, whatever the base preset uses
+    'without L_rule': dict(gram_form='volume', w_rule=0.),
+    'without L_gram': dict(gram_form='volume', w_gram=0.),
+    'image-text contrastive only': dict(gram_form='volume', w_gram=0., w_mse=0.),
+    'reconstruction (MSE) only': dict(gram_form='volume', w_ctr=0., w_gram=0., w_rule=0.),
     'pairwise CLIP across modalities (no Gram volume)': dict(gram_form='pairwise'),
 }
 
