@@ -237,9 +237,7 @@ def write_echo_synth(out, # dataset folder (created if needed)
     "Write `n` simulated echo studies in the MIMIC-IV-Echo layout with `echo-record-list.csv` and `echo-study-list.csv`"
     out = Path(out)
     if n < 1: raise ECGScanError(f"the number of studies must be at least 1, got {n}")
-    if out.exists() and not out.is_dir(): raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
-    if out.is_dir() and any(out.iterdir()) and not (out/RECORD_CSV).exists():
-        raise ECGScanError(f"{out}: folder is not empty and holds no {RECORD_CSV}; pass a new or empty folder")
+    check_dataset_folder(out, RECORD_CSV)
     check_writable(out)
     g,recs,rows = SynthECG(seed),[],[]
     for i in progress_bar(range(start, start+n), total=n, desc='echo studies', display=progress):

@@ -15,10 +15,10 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
-           'parse_numbers', 'check_writable', 'recover_folder', 'atomic_folder', 'samples_path', 'norm_lead',
-           'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale', 'read_wfdb',
-           'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize',
-           'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
+           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'samples_path',
+           'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale',
+           'read_wfdb', 'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length',
+           'standardize', 'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
            'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
 
 # %% ../nbs/00_signals.ipynb #ca316bc6
@@ -91,6 +91,18 @@ def check_writable(path, # where the command will write
     try: tempfile.TemporaryFile(dir=d).close()
     except OSError as e: raise ECGScanError(f"{name} {p}: cannot write in {d} ({e.strerror}); choose a writable location")
     return p
+
+# %% ../nbs/00_signals.ipynb #fe2508fa
+def check_dataset_folder(out, # the folder a dataset is written into
+                         marker:str # the index file the writing command leaves there (e.g. 'synth_records.csv')
+                        ) -> Path:
+    "`out` as a Path if it is new, empty or an earlier folder of the same kind (holds `marker`); else a one-line error"
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and not (out/marker).exists():
+        raise ECGScanError(f"{out}: folder is not empty and holds no {marker}; pass a new or empty folder (or an earlier one of the same kind, to overwrite)")
+    return out
+
 
 # %% ../nbs/00_signals.ipynb #c12a0007
 def _side(p:Path, s:str) -> Path: return p.with_name(p.name+s)

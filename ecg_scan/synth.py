@@ -695,9 +695,7 @@ def write_synth(out, # folder (created if needed)
     "Write `n` SynthECG records as WFDB into `out`, with `synth_records.csv` (id, patient, split, labels, report, values)"
     out = Path(out)
     if n < 1: raise ECGScanError(f"the number of records must be at least 1, got {n}")
-    if out.exists() and not out.is_dir(): raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
-    if out.is_dir() and any(out.iterdir()) and not (out/SYNTH_CSV).exists():
-        raise ECGScanError(f"{out}: folder is not empty and holds no {SYNTH_CSV}; pass a new or empty folder (or an earlier SynthECG folder to overwrite)")
+    check_dataset_folder(out, SYNTH_CSV)
     g,codes,rows = SynthECG(seed, prevalence, noise),_snomed_codes(),[]
     try: out.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise ECGScanError(f"{out}: cannot create the folder ({e.strerror or e})")
