@@ -17,11 +17,11 @@ from .synth import SynthECG
 
 # %% auto #0
 __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'REGION_ECG', 'HSV_LO', 'HSV_HI', 'ROI_FRAC',
-           'MAX_FRAMES', 'ECG_FS', 'PX_PER_MV', 'RECORD_CSV', 'STUDY_CSV', 'NUISANCES', 'SUBJECT0', 'STUDY0',
-           'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region', 'write_dicom',
-           'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask', 'trace_roi',
-           'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs', 'scan_file', 'echo_pairs',
-           'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd', 'bench_echo']
+           'MAX_FRAMES', 'ECG_FS', 'PX_PER_MV', 'RECORD_CSV', 'STUDY_CSV', 'DECODERS', 'NUISANCES', 'SUBJECT0',
+           'STUDY0', 'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region',
+           'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask',
+           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs', 'scan_file',
+           'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd', 'bench_echo']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
 US_MULTIFRAME = '1.2.840.10008.5.1.4.1.1.3.1' # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
@@ -36,6 +36,8 @@ PX_PER_MV = 15. # simulator's display gain (pixels per mV); extracted traces are
 RECORD_CSV,STUDY_CSV = 'echo-record-list.csv','echo-study-list.csv' # the two index files of MIMIC-IV-Echo
 _SOP_NAMES = {US_MULTIFRAME:'Ultrasound Multi-frame Image Storage', US_IMAGE:'Ultrasound Image Storage',
               SECONDARY_CAPTURE:'Secondary Capture Image Storage'}
+DECODERS = ("pydicom decodes JPEG baseline with Pillow; for other compressions install its decoders: "
+            "`pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg` (JPEG lossless, JPEG-LS, JPEG 2000)")
 
 # %% ../nbs/09_echo.ipynb #1f16f499
 def lv_state(g:SynthECG, # the simulator
@@ -153,18 +155,37 @@ def us_region(box:tuple, # (x0, y0, x1, y1) inclusive pixel bounds
     r.PhysicalDeltaX,r.PhysicalDeltaY = float(dx),float(dy)
     return r
 
+def _pixel_data(ds, pix:np.ndarray, jpeg:int=None) -> str:
+    "Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg` (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"
+    from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
+    ds.Rows,ds.Columns = pix.shape[-3:-1]
+    ds.SamplesPerPixel,ds.BitsAllocated,ds.BitsStored,ds.HighBit,ds.PixelRepresentation = 3,8,8,7,0
+    if not jpeg:
+        ds.PhotometricInterpretation,ds.PlanarConfiguration = 'RGB',0
+        ds.PixelData = np.ascontiguousarray(pix, np.uint8).tobytes()
+        return ExplicitVRLittleEndian
+    import io
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    def enc(f):
+        b = io.BytesIO(); Image.fromarray(f).save(b, 'JPEG', quality=int(jpeg), subsampling=1); return b.getvalue() # 1: 4:2:2
+    ds.PhotometricInterpretation,ds.PlanarConfiguration = 'YBR_FULL_422',0
+    ds.LossyImageCompression,ds.LossyImageCompressionMethod = '01','ISO_10918_1'
+    ds.PixelData = encapsulate([enc(f) for f in (pix if pix.ndim==4 else pix[None])])
+    ds['PixelData'].VR = 'OB'
+    return JPEGBaseline8Bit
+
 def write_dicom(path, pix:np.ndarray, # (n, h, w, 3) cine loop or (h, w, 3) still, uint8 RGB
                 sop:str=US_MULTIFRAME, patient:int=0, study:int=0, number:int=1,
                 fps:float=None, # frame rate of a cine loop
                 when:dt.datetime=None, # acquisition time
-                regions:list=None # `us_region` items
+                regions:list=None, # `us_region` items
+                jpeg:int=None # JPEG quality (1-95) to store the frames lossy-compressed, as MIMIC-IV-Echo does; None: uncompressed
                ) -> Path:
-    "Write `pix` as a DICOM file (uncompressed RGB) with file meta, identity, timing and ultrasound regions"
+    "Write `pix` as a DICOM file (uncompressed RGB or JPEG baseline) with file meta, identity, timing and ultrasound regions"
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
     ds,fm = Dataset(),FileMetaDataset()
     fm.MediaStorageSOPClassUID,fm.MediaStorageSOPInstanceUID = sop,_uid('sop', study, number)
-    fm.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta,ds.SOPClassUID,ds.SOPInstanceUID = fm,sop,fm.MediaStorageSOPInstanceUID
     ds.Modality = 'OT' if sop==SECONDARY_CAPTURE else 'US'
     ds.PatientID,ds.PatientName,ds.StudyID = str(patient),f'SIM^{patient}',str(study)
@@ -177,14 +198,12 @@ def write_dicom(path, pix:np.ndarray, # (n, h, w, 3) cine loop or (h, w, 3) stil
         from pydicom.tag import Tag
         ds.NumberOfFrames,ds.FrameTime,ds.CineRate = len(pix),round(1000/fps, 3),int(round(fps))
         ds.FrameIncrementPointer = Tag(0x0018, 0x1063)
-    ds.Rows,ds.Columns = pix.shape[-3:-1]
-    ds.SamplesPerPixel,ds.PhotometricInterpretation,ds.PlanarConfiguration = 3,'RGB',0
-    ds.BitsAllocated,ds.BitsStored,ds.HighBit,ds.PixelRepresentation = 8,8,7,0
     if regions: ds.SequenceOfUltrasoundRegions = regions
-    ds.PixelData = np.ascontiguousarray(pix, np.uint8).tobytes()
+    fm.TransferSyntaxUID = _pixel_data(ds, pix, jpeg)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return Path(path)
+
 
 # %% ../nbs/09_echo.ipynb #4182171f
 SUBJECT0,STUDY0 = 10_000_000,90_000_000 # subject_id = SUBJECT0 + SynthECG patient; study_id = STUDY0 + record index
@@ -202,7 +221,9 @@ def _draw_nuisance(rng) -> str:
 
 def synth_echo_study(g:SynthECG, i:int, # SynthECG simulator and record index
                      root, # dataset folder (the layout's root)
-                     frames:int=32, fps:float=20., h:int=208, w:int=256) -> tuple:
+                     frames:int=32, fps:float=20., h:int=208, w:int=256,
+                     jpeg:int=None # JPEG quality of the pixel data (None: uncompressed)
+                    ) -> tuple:
     "Write the DICOM files of the study of record `i`; returns (record-list rows, study-list row)"
     p,st = g.params(i),lv_state(g, i)
     rng = np.random.default_rng([g.seed, 8, i])
@@ -222,7 +243,7 @@ def synth_echo_study(g:SynthECG, i:int, # SynthECG simulator and record index
     recs = []
     for num,px,sop,what in files:
         rel = echo_path(subj, study, num)
-        write_dicom(Path(root)/rel, px, sop, subj, study, num, fps, when, regs if num==1 else None)
+        write_dicom(Path(root)/rel, px, sop, subj, study, num, fps, when, regs if num==1 else None, jpeg)
         recs.append(dict(subject_id=subj, study_id=study, acquisition_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), dicom_filepath=rel,
                          sim_record=i, sim_ecg_start=round(t0, 4), sim_nuisance=what, sim_regions=int(regs is not None and num==1)))
     row = dict(subject_id=subj, study_id=study, study_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), note_id=None, note_seq=None,
@@ -233,7 +254,9 @@ def synth_echo_study(g:SynthECG, i:int, # SynthECG simulator and record index
 def write_echo_synth(out, # dataset folder (created if needed)
                      n:int, # number of studies
                      seed:int=0, start:int=0, # SynthECG seed and first record index
-                     frames:int=32, fps:float=20., progress:bool=True) -> Path:
+                     frames:int=32, fps:float=20.,
+                     jpeg:int=None, # JPEG quality of the pixel data (None: uncompressed, like the files of a DICOM export)
+                     progress:bool=True) -> Path:
     "Write `n` simulated echo studies in the MIMIC-IV-Echo layout with `echo-record-list.csv` and `echo-study-list.csv`"
     out = Path(out)
     if n < 1: raise ECGScanError(f"the number of studies must be at least 1, got {n}")
@@ -241,7 +264,7 @@ def write_echo_synth(out, # dataset folder (created if needed)
     check_writable(out)
     g,recs,rows = SynthECG(seed),[],[]
     for i in progress_bar(range(start, start+n), total=n, desc='echo studies', display=progress):
-        r,s = synth_echo_study(g, i, out, frames, fps)
+        r,s = synth_echo_study(g, i, out, frames, fps, jpeg=jpeg)
         recs += r; rows.append(s)
     pd.DataFrame(recs).to_csv(out/RECORD_CSV, index=False)
     pd.DataFrame(rows).to_csv(out/STUDY_CSV, index=False)
@@ -286,7 +309,9 @@ def echo_file(path, # a DICOM file
     fps = _fps(ds)
     if not fps > 0: raise RecordError(rel, "no frame timing: FrameTime, FrameTimeVector and CineRate all missing")
     if ds.get('SamplesPerPixel', 1)!=3: raise RecordError(rel, f"not colour: {ds.get('SamplesPerPixel')} sample(s) per pixel, the trace cannot be told apart by colour")
+    ts = getattr(ds, 'file_meta', {}).get('TransferSyntaxUID')
     return dict(path=rel, file=path, patient=int(m[2]), study=int(m[3]), frames=n, fps=fps,
+                syntax=ts.name if ts else 'no transfer syntax', compressed=bool(ts and ts.is_compressed),
                 rows=int(ds.Rows), cols=int(ds.Columns), regions=_regions(ds), when=str(ds.get('AcquisitionDateTime', '')))
 
 # %% ../nbs/09_echo.ipynb #ed1675ee
@@ -296,10 +321,15 @@ class TraceError(RecordError):
         self.check = check
         super().__init__(path, f"trace {check}: {detail}")
 
-def trace_mask(rgb:np.ndarray) -> np.ndarray:
-    "Pixels of `rgb` (h, w, 3) uint8 inside the paper's HSV band"
+def trace_mask(rgb:np.ndarray, # (h, w, 3) uint8
+               close:int=5 # bridge vertical holes shorter than this many pixels (JPEG blurs the line's colour); 1: off
+              ) -> np.ndarray:
+    "Pixels of `rgb` inside the paper's HSV band, with short vertical holes in the line filled"
     import cv2
-    return cv2.inRange(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV), HSV_LO, HSV_HI) > 0
+    m = cv2.inRange(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV), HSV_LO, HSV_HI)
+    if close <= 1: return m > 0
+    c = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((close, 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return (c > 0) | (m > 0) # zero border: nothing new on the crop's edge rows, so the amplitude check still sees clipping
 
 def trace_roi(h:int, w:int, region:dict=None) -> tuple:
     "(y0, y1, x0, x1) of the trace search area: the ECG region if given, else the bottom `ROI_FRAC` of the frame"
@@ -431,7 +461,8 @@ def scan_file(path, root=None, fs:float=ECG_FS) -> dict:
     "`echo_file` plus the ECG from its first frame (`ecg`); raises `RecordError` with the reason"
     f = echo_file(path, root)
     try: fr = read_frames(f['file'], 0)
-    except Exception as e: raise RecordError(f['path'], f"unreadable pixels: {type(e).__name__}: {e}")
+    except Exception as e: raise RecordError(f['path'], f"unreadable pixels ({f['syntax']}): {type(e).__name__}: {str(e).splitlines()[0]}"
+                                             + (f"; {DECODERS}" if f['compressed'] else ''))
     return dict(f, ecg=trace_ecg(f, fr, fs))
 
 def echo_pairs(folder, # a MIMIC-IV-Echo folder (with files/ inside) or any folder of echo DICOMs in that layout
@@ -478,16 +509,18 @@ def echo_synth_cmd(out:str, # folder to write the studies into (created if neede
                    seed:int=0, # SynthECG seed: the same seed gives the same studies
                    start:int=0, # first SynthECG record (to write a corpus in parts)
                    frames:int=32, # frames per cine loop
-                   fps:float=20. # frame rate (Hz)
+                   fps:float=20., # frame rate (Hz)
+                   jpeg:int=None # JPEG quality (1-95): store the frames JPEG-compressed, as MIMIC-IV-Echo does (default: uncompressed)
                   ):
     "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout, with echo-record-list.csv and echo-study-list.csv"
     if n < 1: raise ECGScanError(f"--n must be at least 1, got {n}")
     if start < 0: raise ECGScanError(f"--start must be non-negative, got {start}")
     check_range('--frames', frames, 2, MAX_FRAMES, integer=True, fix=f'loops of 2 to {MAX_FRAMES} frames')
     check_range('--fps', fps, 1, 200, fix='echo loops run at 15-100 Hz')
+    if jpeg is not None: check_range('--jpeg', jpeg, 1, 95, integer=True, fix='JPEG quality runs from 1 (smallest) to 95 (best)')
     t = time.time()
-    write_echo_synth(out, n, seed, start, frames, fps)
-    print(f"wrote {n} simulated echo studies (seed {seed}) with {RECORD_CSV} and {STUDY_CSV} to {out} in {time.time()-t:.1f} s")
+    write_echo_synth(out, n, seed, start, frames, fps, jpeg=jpeg)
+    print(f"wrote {n} simulated echo studies (seed {seed}{f', JPEG quality {jpeg}' if jpeg else ''}) with {RECORD_CSV} and {STUDY_CSV} to {out} in {time.time()-t:.1f} s")
 
 @call_parse
 def echo_scan_cmd(folder:str, # MIMIC-IV-Echo folder (with files/) or a folder in its layout
@@ -510,18 +543,26 @@ def echo_scan_cmd(folder:str, # MIMIC-IV-Echo folder (with files/) or a folder i
     if not len(p): raise ECGScanError(f"{folder}: no usable ECG-echo pair ({len(p.errors)} file(s) left out, reasons above)")
 
 # %% ../nbs/09_echo.ipynb #d120093a
-def bench_echo(n:int=1000):
-    "Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core"
+def _bench_folder(n:int, jpeg:int=None) -> dict:
+    "Write `n` simulated studies to a temporary folder and time reading it (headers, first frames, traces) and making clips"
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter(); write_echo_synth(d, n, seed=321, jpeg=jpeg, progress=False); t1 = time.perf_counter()
+        p = echo_pairs(d); t2 = time.perf_counter()
+        k = min(50, len(p)); [p[i] for i in range(k)]; t3 = time.perf_counter()
+        return dict(files=len(p) + len(p.errors), pairs=len(p), left_out=dict(p.counts()), gb=sum(f.stat().st_size for f in Path(d).rglob('*.dcm'))/1e9,
+                    write=n/(t1-t0), read=(len(p) + len(p.errors))/(t2-t1), clips=k/(t3-t2))
+
+def bench_echo(n:int=1000, jpeg:int=90):
+    "Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core: uncompressed and JPEG"
     import contextlib
     try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
     except ImportError: one = contextlib.nullcontext()
-    with one, tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter(); write_echo_synth(d, n, seed=321, progress=False); t1 = time.perf_counter()
-        p = echo_pairs(d); t2 = time.perf_counter()
-        k = min(50, len(p)); [p[i] for i in range(k)]; t3 = time.perf_counter()
-        nf = len(p) + len(p.errors)
-        size = sum(f.stat().st_size for f in Path(d).rglob('*.dcm'))/1e9
-    print(f"echo, one core, {n} simulated studies ({nf} files, {size:.1f} GB):")
-    print(f"  simulate + write DICOM:        {n/(t1-t0):7.1f} studies/s")
-    print(f"  read + extract traces:         {nf/(t2-t1):7.1f} files/s  ({len(p)} pairs; left out: {dict(p.counts())})")
-    print(f"  whole loop -> 224x224 clips:   {k/(t3-t2):7.1f} pairs/s")
+    with one: res = {'uncompressed': _bench_folder(n), f'JPEG {jpeg}': _bench_folder(n, jpeg)}
+    for name,r in res.items():
+        print(f"echo, one core, {n} simulated studies, {name} ({r['files']} files, {r['gb']:.2f} GB):")
+        print(f"  simulate + write DICOM:        {r['write']:7.1f} studies/s")
+        print(f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: {r['left_out']})")
+        print(f"  whole loop -> 224x224 clips:   {r['clips']:7.1f} pairs/s")
+    a,b = res.values()
+    print(f"JPEG / uncompressed, same run: reading {b['read']/a['read']:.2f}x, clips {b['clips']/a['clips']:.2f}x, size {b['gb']/a['gb']:.2f}x")
+

@@ -62,3 +62,21 @@ def test_strict_stops_at_first_bad_file(tmp_path):
     root = _synth(tmp_path, 3)
     bad = root/echo_path(10000000, 80000000, 1); bad.parent.mkdir(parents=True); bad.write_text("x") # sorts first
     assert_one_line_error(run_cli('echo', 'scan', root, '--strict'), 'not DICOM')
+
+def test_jpeg_folder_end_to_end(tmp_path):
+    "MIMIC-IV-Echo stores JPEG-compressed DICOMs: written with --jpeg, scanned, traces still the patients' lead II"
+    import pydicom
+    root = tmp_path/'echo'
+    r = run_cli('echo', 'synth', root, '--n', 8, '--start', 40, '--jpeg', 90)
+    assert r.returncode == 0, r.stderr
+    assert 'JPEG quality 90' in r.stdout
+    recs = pd.read_csv(root/RECORD_CSV)
+    assert pydicom.dcmread(root/recs.dicom_filepath[0], stop_before_pixels=True).file_meta.TransferSyntaxUID == pydicom.uid.JPEGBaseline8Bit
+    out = tmp_path/'traces'
+    r = run_cli('echo', 'scan', root, '--out', out)
+    assert r.returncode == 0, r.stderr
+    table = pd.read_csv(out/SCAN_CSV)
+    assert len(table) == len(recs) and (table.status=='pair').sum() >= 4
+    ag = trace_agreement(root, echo_pairs(root))
+    assert ag.r.median() >= .95, ag
+    assert_one_line_error(run_cli('echo', 'synth', tmp_path/'y', '--jpeg', 0), '--jpeg')

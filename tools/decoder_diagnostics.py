@@ -8,6 +8,7 @@ clean standard printouts at 224 px; 336 train, 64 held out; r = median Pearson r
   oracle        the paper decoder given the true signal at 25 Hz, linearly projected to 64 d (600 steps)
   token         `small` with the token-reading decoder, shared readout
   token_pq      `small` with the token-reading decoder, per-query readout
+--set "k=v ..." changes the config of the model rows (e.g. "dec_d=256").
   global_pq     `small` with the paper's pooled latent and a per-query readout
   ridge         ridge regression from each page column's raw pixels to its samples
   digitiser     the classic digitiser
@@ -40,9 +41,9 @@ def fit(params, f, sig, ntr, steps, lr=1e-3, bs=16):
 
 def r_of(rec, sig, mask): return recon_metrics(sig, rec, mask).loc['all','pearson_r']
 
-def model_row(ov, sig, imgs, mask, ntr, steps):
+def model_row(ov, sig, imgs, mask, ntr, steps, extra=None):
     torch.manual_seed(0)
-    cfg = get_config('small', **ov); m = ECGScan(cfg, teachers=False).train()
+    cfg = get_config('small', **{**ov, **(extra or {})}); m = ECGScan(cfg, teachers=False).train()
     I = torch.from_numpy(imgs)
     def f(idx):
         _,z,tok = m.image(image_tensor(I[idx], cfg.image_hw)); return m.decoder(z, tok if cfg.dec_memory else None)
@@ -73,11 +74,14 @@ if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('rows', nargs='*', default=['global','oracle','token','token_pq','global_pq','ridge','digitiser'])
     ap.add_argument('--steps', type=int, default=800)
+    ap.add_argument('--set', default='', help='config overrides for the model rows, e.g. "dec_d=256 dec_layers=4"')
     a = ap.parse_args()
+    from ecg_scan.model import parse_set
+    extra = parse_set(a.set)
     sig, imgs, mask, ntr = data()
     for row in a.rows:
         t = time.time()
-        if row in ('global','token','token_pq','global_pq'): te,tr = model_row(ROWS['global_' if row=='global' else row], sig, imgs, mask, ntr, a.steps)
+        if row in ('global','token','token_pq','global_pq'): te,tr = model_row(ROWS['global_' if row=='global' else row], sig, imgs, mask, ntr, a.steps, extra)
         elif row=='oracle': te,tr = oracle_row(sig, mask, ntr, min(a.steps, 600))
         elif row=='ridge': te,tr = ridge_row(sig, imgs, mask, ntr)
         elif row=='digitiser': te,tr = r_of(digitize_all(imgs[ntr:], progress=False), sig[ntr:], mask), None
