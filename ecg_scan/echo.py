@@ -155,6 +155,7 @@ def us_region(box:tuple, # (x0, y0, x1, y1) inclusive pixel bounds
     r.PhysicalDeltaX,r.PhysicalDeltaY = float(dx),float(dy)
     return r
 
+# %% ../nbs/09_echo.ipynb #8e5d2e12
 def _pixel_data(ds, pix:np.ndarray, jpeg:int=None) -> str:
     "Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg` (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"
     from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
