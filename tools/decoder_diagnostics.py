@@ -3,7 +3,7 @@
     python tools/decoder_diagnostics.py [ROW ...] [--steps N]
 
 Rows (all: MSE only, batch 16, AdamW 1e-3 with warmup + cosine, on 400 SynthECG records (seed 5) rendered once as
-clean standard printouts at 224 px; 336 train, 64 held out; r = median Pearson r on the samples the page shows):
+clean standard printouts at 224 px; 336 train, 64 held out (`--n N`: N - 64 train); r = median Pearson r on the samples the page shows):
   global        `small` (paper decoder: pooled latent, shared readout), tower trained with it
   oracle        the paper decoder given the true signal at 25 Hz, linearly projected to 64 d (600 steps)
   token         `small` with the token-reading decoder, shared readout
@@ -74,11 +74,12 @@ if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('rows', nargs='*', default=['global','oracle','token','token_pq','global_pq','ridge','digitiser'])
     ap.add_argument('--steps', type=int, default=800)
+    ap.add_argument('--n', type=int, default=400, help='SynthECG records (64 held out)')
     ap.add_argument('--set', default='', help='config overrides for the model rows, e.g. "dec_d=256 dec_layers=4"')
     a = ap.parse_args()
     from ecg_scan.model import parse_set
     extra = parse_set(a.set)
-    sig, imgs, mask, ntr = data()
+    sig, imgs, mask, ntr = data(a.n)
     for row in a.rows:
         t = time.time()
         if row in ('global','token','token_pq','global_pq'): te,tr = model_row(ROWS['global_' if row=='global' else row], sig, imgs, mask, ntr, a.steps, extra)
