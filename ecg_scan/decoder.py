@@ -14,7 +14,7 @@ from .signals import LEADS
 
 
 # %% auto #0
-__all__ = ['QueryLinear', 'SignalDecoder', 'column_oracle']
+__all__ = ['QueryLinear', 'SignalDecoder', 'column_oracle', 'layout_route']
 
 # %% ../nbs/08_decoder.ipynb #a12c4f49
 class QueryLinear(nn.Module):
@@ -36,13 +36,16 @@ class SignalDecoder(nn.Module):
                  T:int=5000, P:int=8, n_leads:int=12, # samples, samples per query (ignored with `mem_grid`), leads
                  mask_ratio:float=0.25, # fraction of query tokens replaced by the mask token during training
                  mlp_ratio:float=4., dropout:float=0.,
-                 readout:str='shared', # 'shared': one linear map from token to samples (paper); 'per_query': one per query
+                 readout:str='shared', # 'shared': one linear map from token to samples (paper); 'per_query': one per query;
+                                       # 'layout': one map from a column token to its pixel columns, read where the page draws each sample
                  d_mem:int=None, # width of the image tower's patch tokens: queries cross-attend to them (None: the paper's global latent only)
-                 mem_grid:tuple=None # (rows, columns) of the patch tokens, needed with `d_mem`: one query per page column
+                 mem_grid:tuple=None, # (rows, columns) of the patch tokens, needed with `d_mem`: one query per page column
+                 route:dict=None # with readout='layout': `layout_route` of the page the decoder reads
                 ):
         super().__init__()
         if d_mem and not mem_grid: raise ValueError("the token-reading decoder (d_mem) needs mem_grid=(rows, columns) of the patch tokens")
-        if readout not in ('shared','per_query'): raise ValueError(f"readout must be 'shared' or 'per_query', not {readout!r}")
+        if readout not in ('shared','per_query','layout'): raise ValueError(f"readout must be 'shared', 'per_query' or 'layout', not {readout!r}")
+        if readout=='layout' and not (d_mem and route): raise ValueError("readout='layout' reads page columns: it needs d_mem, mem_grid and route=layout_route(meta)")
         P = math.ceil(T/mem_grid[1]) if d_mem else P
         store_attr('d,T,P,n_leads,mask_ratio,readout,d_mem,mem_grid')
         self.n_p = math.ceil(T/P)
@@ -55,7 +58,8 @@ class SignalDecoder(nn.Module):
             self.blocks = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, heads, **kw), layers)
         else: self.blocks = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, heads, **kw), layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
-        self.out = nn.Linear(d, n_leads*P) if readout=='shared' else QueryLinear(self.n_p, d, n_leads*P)
+        self.out = nn.Linear(d, n_leads*P) if readout=='shared' else QueryLinear(self.n_p, d, n_leads*P) # 'layout': for samples no panel shows
+        if readout=='layout': self.init_route(route)
 
     def forward(self, z:torch.Tensor, # (B, d) projected image latent
                 mem:torch.Tensor=None, # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)
@@ -67,9 +71,9 @@ class SignalDecoder(nn.Module):
             if mem is None: raise ValueError("this decoder reads the image's patch tokens (d_mem is set): pass `mem`")
             x = self.blocks(x + self.column_tokens(mem), self.mem_proj(mem))
         else: x = self.blocks(x)
-        x = self.out(self.norm(x)) # (B, N_p, n_leads*P)
-        x = x.view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)
-        return x[..., :self.T]
+        x = self.norm(x)
+        y = self.out(x).view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)[..., :self.T]
+        return self.routed(x, y) if self.readout=='layout' else y
 
 # %% ../nbs/08_decoder.ipynb #83077adb
 @patch
@@ -103,4 +107,39 @@ def column_oracle(sig:np.ndarray, # (n, 12, T) true signals in mV
         lo = np.stack([y[:,x==c].min(1) for c in cols], 1); hi = np.stack([y[:,x==c].max(1) for c in cols], 1)
         rec[:,l,t] = p.mv(np.round((lo+hi)/2))[:, np.searchsorted(cols, x)]
     return rec
+
+
+# %% ../nbs/08_decoder.ipynb #433dd92b
+def layout_route(meta, # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
+                 T:int=5000 # samples per lead
+                ) -> dict:
+    "Where the page draws each (lead, sample): pixel column (`x0` and the weight `w` of `x0 + 1`), layout row `r`; `shown` False where no panel does"
+    rows = sorted({p.row for p in meta.panels})
+    x,r = np.full((len(LEADS), T), np.nan),np.zeros((len(LEADS), T), np.int64)
+    for p in meta.panels: # a lead drawn twice keeps its last panel (the rhythm strip)
+        l,t = LEADS.index(p.lead),np.arange(p.start, min(p.end, T))
+        x[l,t],r[l,t] = p.x(t/p.fs),rows.index(p.row)
+    W = meta.size if np.isscalar(meta.size) else meta.size[1]
+    shown = np.isfinite(x); x = np.where(shown, x, 0.); x0 = np.clip(np.floor(x), 0, W-2).astype(np.int64)
+    return dict(shown=torch.from_numpy(shown), x0=torch.from_numpy(x0), w=torch.from_numpy(x - x0).float(), r=torch.from_numpy(r),
+                rows=len(rows), width=int(W))
+
+@patch
+def init_route(self:SignalDecoder, route:dict):
+    "The shared column readout of `readout='layout'` (small initial weights, like `QueryLinear`) and the routing as buffers"
+    self.ppc,self.R = route['width']//self.mem_grid[1],route['rows'] # pixel columns per token, layout rows
+    self.route_out = nn.Linear(self.d, self.ppc*self.R)
+    nn.init.normal_(self.route_out.weight, std=.1/self.d**.5); nn.init.zeros_(self.route_out.bias)
+    for k in ('shown','x0','w','r'): self.register_buffer(f'route_{k}', route[k][:, :self.T], persistent=False) # rebuilt from the config
+
+@patch
+def routed(self:SignalDecoder, x:torch.Tensor, # (B, n_col, d) normalised column tokens
+           y:torch.Tensor # (B, n_leads, T) the per-query readout, used where no panel shows a sample
+          ) -> torch.Tensor:
+    "Samples the page shows read at their pixel column and layout row from one map shared by all column tokens; the rest from `y`"
+    B = len(x)
+    v = self.route_out(x).view(B, -1, self.R).flatten(1) # (B, pixel columns * rows): column-major, then row
+    i0 = (self.route_x0*self.R + self.route_r).flatten()
+    a,b = v[:, i0].view(B, self.n_leads, -1),v[:, i0 + self.R].view(B, self.n_leads, -1)
+    return torch.where(self.route_shown, a + (b - a)*self.route_w, y)
 

@@ -14,13 +14,13 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from .signals import *
 from .encoders import *
 from .losses import *
-from .decoder import SignalDecoder
+from .decoder import SignalDecoder, layout_route
 from .eee import load_eee_teacher
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'signal_teacher',
-           'ECGScan', 'model_folder', 'load_model', 'paper_param_counts', 'bench_model', 'sample_dataset_cached',
-           'bench_towers']
+__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route',
+           'signal_teacher', 'ECGScan', 'model_folder', 'load_model', 'paper_param_counts', 'bench_model',
+           'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/11_model.ipynb #193c7274
 _TERMS = ('ctr','gram','mse','rule') # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
@@ -49,7 +49,7 @@ class ECGScanConfig(LossConfig):
     proj_dim:int = 768
     dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
     dec_memory:bool = False # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
-    dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples) or 'per_query' (see the decoder notebook)
+    dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
     # loss: the keys of `LossConfig` (w_ctr, w_gram, w_mse, w_rule, ...), and the temperatures' start
     temp_init:float = 0.07
     patient_aware:bool = False; pa_mask:bool = True; pa_margin_same:float = 0.05; pa_margin_other:float = 0.2; pa_weight:float = 1.0
@@ -127,6 +127,17 @@ def parse_set(s:str) -> dict:
     return parse_overrides([o for o in re.split(r'[,\s]+(?=[A-Za-z_]\w*=)', (s or '').strip()) if o])
 
 
+# %% ../nbs/11_model.ipynb #3fc6e68d
+def decoder_route(cfg:ECGScanConfig) -> dict:
+    "For `dec_readout='layout'`: `layout_route` of the page `cfg` trains on (its layout, drawn as the standard printout at its input size); else None"
+    if cfg.dec_readout!='layout': return None
+    if not cfg.dec_memory: raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
+    if cfg.layout=='random': raise ECGScanError("dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'")
+    from ecg_scan.render import render_ecg, standard_config
+    rc = dataclasses.replace(standard_config(cfg.image_hw), layout=cfg.layout)
+    return layout_route(render_ecg(np.zeros((12, N), np.float32), rc)[1], N)
+
+
 # %% ../nbs/11_model.ipynb #2a1cce75
 def signal_teacher(cfg:ECGScanConfig) -> nn.Module:
     "The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path` = an EEE run)"
@@ -143,7 +154,8 @@ class ECGScan(nn.Module):
                                   cfg.proj_dim, cfg.dec_d, train_tower=cfg.train_tower)
         if cfg.dec_memory and self.image.d_tok is None: raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
         self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio, readout=cfg.dec_readout,
-                                     d_mem=self.image.d_tok if cfg.dec_memory else None, mem_grid=self.image.grid if cfg.dec_memory else None)
+                                     d_mem=self.image.d_tok if cfg.dec_memory else None, mem_grid=self.image.grid if cfg.dec_memory else None,
+                                     route=decoder_route(cfg))
         self.scale_ctr,self.scale_gram = LogitScale(cfg.temp_init),LogitScale(cfg.temp_init)
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()

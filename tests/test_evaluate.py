@@ -115,22 +115,22 @@ def test_ablate_table_and_resume(tmp_path):
     "`ecg-scan ablate`: every row and both references, mean ± sd over seeds, a verdict per row; a second call reuses the finished runs"
     out = tmp_path/'abl'
     args = ('ablate', '--config', 'tiny', '--data', 'synth:160', '--seeds', '0,1', '--steps', '2', '--epochs', '3', '--out', out,
-            '--only', 'full objective,reconstruction (MSE) only', '--extra', 'token decoder: dec_memory=true')
+            '--only', 'full objective,reconstruction (MSE) only', '--extra', 'token decoder: dec_memory=true; layout readout: dec_memory=true dec_readout=layout')
     r = run_cli(*args)
     assert r.returncode == 0, r.stderr
     import pandas as pd
     df = pd.read_csv(out/'ablation.csv')
-    methods = ['full objective', 'reconstruction (MSE) only', 'token decoder', 'random encoder', 'classic digitiser + signal teacher']
+    methods = ['full objective', 'reconstruction (MSE) only', 'token decoder', 'layout readout', 'random encoder', 'classic digitiser + signal teacher']
     assert sorted(df.method.unique()) == sorted(methods) and sorted(df.seed.unique()) == [0, 1]
     probe = df[[c for c in df if c.startswith('probe')]].to_numpy()
     assert np.isfinite(probe).all() and (probe >= 0).all() and (probe <= 1).all()
     assert df.loc[df.method=='random encoder', 'decoder r clean'].isna().all()      # no decoder: no reconstruction score
-    assert df.loc[df.method=='token decoder', 'decoder r clean'].notna().all()
+    assert df.loc[df.method.isin(['token decoder', 'layout readout']), 'decoder r clean'].notna().all()
     md = (out/'ablation.md').read_text()
     for m in methods: assert f'| {m} |' in md
     assert ' ± ' in md and 'full objective vs reconstruction (MSE) only' in md and (out/'ablation.png').stat().st_size > 1000
     first = {p: p.stat().st_mtime for p in out.glob('runs/*/scores.json')}
-    assert len(first) == 6
+    assert len(first) == 8
     r2 = run_cli(*args)
     assert r2.returncode == 0, r2.stderr
     assert {p: p.stat().st_mtime for p in out.glob('runs/*/scores.json')} == first    # nothing retrained

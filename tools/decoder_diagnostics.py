@@ -10,6 +10,7 @@ clean standard printouts at 224 px; 336 train, 64 held out (`--n N`: N - 64 trai
   token_pq      `small` with the token-reading decoder, per-query readout
 --set "k=v ..." changes the config of the model rows (e.g. "dec_d=256").
   global_pq     `small` with the paper's pooled latent and a per-query readout
+  token_layout  `small` with the token-reading decoder and the layout readout (one map shared by all page columns)
   ridge         ridge regression from each page column's raw pixels to its samples
   digitiser     the classic digitiser
 Default: every row (about 15 minutes on 2 cores).
@@ -23,7 +24,8 @@ from ecg_scan.decoder import SignalDecoder
 from ecg_scan.encoders import image_tensor
 
 ROWS = dict(global_=dict(dec_memory=False, dec_readout='shared'), token=dict(dec_memory=True, dec_readout='shared'),
-            token_pq=dict(dec_memory=True, dec_readout='per_query'), global_pq=dict(dec_memory=False, dec_readout='per_query'))
+            token_pq=dict(dec_memory=True, dec_readout='per_query'), global_pq=dict(dec_memory=False, dec_readout='per_query'),
+            token_layout=dict(dec_memory=True, dec_readout='layout'))
 
 def data(n=400, ntest=64):
     ds = synth_dataset(n, seed=5).materialize(progress=False)
@@ -72,7 +74,7 @@ def ridge_row(sig, imgs, mask, ntr, lam=10.):
 
 if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('rows', nargs='*', default=['global','oracle','token','token_pq','global_pq','ridge','digitiser'])
+    ap.add_argument('rows', nargs='*', default=['global','oracle','token','token_pq','global_pq','token_layout','ridge','digitiser'])
     ap.add_argument('--steps', type=int, default=800)
     ap.add_argument('--n', type=int, default=400, help='SynthECG records (64 held out)')
     ap.add_argument('--set', default='', help='config overrides for the model rows, e.g. "dec_d=256 dec_layers=4"')
@@ -82,9 +84,9 @@ if __name__=='__main__':
     sig, imgs, mask, ntr = data(a.n)
     for row in a.rows:
         t = time.time()
-        if row in ('global','token','token_pq','global_pq'): te,tr = model_row(ROWS['global_' if row=='global' else row], sig, imgs, mask, ntr, a.steps, extra)
+        if row in ('global','token','token_pq','global_pq','token_layout'): te,tr = model_row(ROWS['global_' if row=='global' else row], sig, imgs, mask, ntr, a.steps, extra)
         elif row=='oracle': te,tr = oracle_row(sig, mask, ntr, min(a.steps, 600))
         elif row=='ridge': te,tr = ridge_row(sig, imgs, mask, ntr)
         elif row=='digitiser': te,tr = r_of(digitize_all(imgs[ntr:], progress=False), sig[ntr:], mask), None
-        else: sys.exit(f"unknown row {row!r}; rows: global oracle token token_pq global_pq ridge digitiser")
+        else: sys.exit(f"unknown row {row!r}; rows: global oracle token token_pq global_pq token_layout ridge digitiser")
         print(f"{row:<10} held-out r {te:.3f}" + (f"  training renders r {tr:.3f}" if tr is not None else '') + f"  ({time.time()-t:.0f} s)", flush=True)
