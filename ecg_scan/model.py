@@ -75,7 +75,7 @@ CONFIGS = {
     'small': ECGScanConfig(name='small', vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2., pool_type='avg'),
                            image_size=224, lora_r=0, train_tower=True, render='standard', augment_p=0.3,
                            text_model='minilm', teacher='clear_style', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500,
-                           dec_memory=True, dec_readout='per_query', w_mse=10., gram_form='pairwise'),
+                           dec_memory=True, dec_readout='layout', w_mse=10., gram_form='pairwise'),
 }
 
 
