@@ -12,4 +12,5 @@ import sys
 from .cli import main
 
 # %% ../nbs/16_main.ipynb #b23eef49
-if __name__ == '__main__': sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

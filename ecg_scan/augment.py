@@ -11,8 +11,8 @@ from pathlib import Path
 from functools import lru_cache
 import numpy as np, cv2
 from fastcore.script import call_parse, store_true
-from .signals import *
-from .render import *
+from .signals import ECGScanError, RecordError, check_range, check_writable, progress_bar
+from .render import RenderConfig, random_render, render_ecg, render_mpl, save_render
 from .render import _parse_size, _records, _BG, _TEXT, _GEOM, _PLANS, _MARKS
 from .data import wfdb_name
 
@@ -24,384 +24,604 @@ __all__ = ['PAPER_TINTS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug
 # %% ../nbs/05_augment.ipynb #530cfb8b
 class Aug:
     "An augmentation applied with probability `p`; `strength` in [0, 1] scales its effect"
+
     geometric = False
-    def __init__(self, p:float=1., # probability of being applied
-                 strength:float=.5 # 0: no effect, 1: the strongest realistic effect
-                ): self.p,self.strength = p,strength
-    def __call__(self, img:np.ndarray, rng:np.random.Generator) -> np.ndarray:
-        return self.apply(img, rng) if rng.random()<self.p else img
-    def apply(self, img:np.ndarray, rng:np.random.Generator) -> np.ndarray:
+
+    def __init__(
+        self,
+        p: float = 1.0,  # probability of being applied
+        strength: float = 0.5,  # 0: no effect, 1: the strongest realistic effect
+    ):
+        self.p, self.strength = p, strength
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.apply(img, rng) if rng.random() < self.p else img
+
+    def apply(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         "Apply the effect (always); `img` uint8 (h, w, 3), returns a new array of the same shape"
         raise NotImplementedError
-    def __repr__(self): return f"{type(self).__name__}(p={self.p:g}, strength={self.strength:g})"
 
-def background(rng:np.random.Generator) -> tuple:
+    def __repr__(self):
+        return f"{type(self).__name__}(p={self.p:g}, strength={self.strength:g})"
+
+# %% ../nbs/05_augment.ipynb #1fbe4865
+def background(rng: np.random.Generator) -> tuple:
     "Colour seen outside the paper: a white scanner lid (half the time) or a table, desk or cloth"
-    if rng.random()<.5: return (int(rng.integers(225,256)),)*3
-    hsv = np.uint8([[[rng.integers(0,180), rng.integers(0,120), rng.integers(25,200)]]])
-    return tuple(int(o) for o in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0,0])
+    if rng.random() < 0.5:
+        return (int(rng.integers(225, 256)),) * 3
+    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(0, 120), rng.integers(25, 200)]]])
+    return tuple(int(o) for o in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])
 
+# %% ../nbs/05_augment.ipynb #00861100
 def _rgba(f, img, *args, **kw):
     "`f(img, ...)` computed on an RGBA copy: OpenCV's warps are about twice as fast on 4 channels as on 3"
     return cv2.cvtColor(f(cv2.cvtColor(img, cv2.COLOR_RGB2RGBA), *args, **kw), cv2.COLOR_RGBA2RGB)
 
-def warp(img:np.ndarray, H:np.ndarray, fill=(255,255,255)) -> np.ndarray:
+# %% ../nbs/05_augment.ipynb #a255b81a
+def warp(img: np.ndarray, H: np.ndarray, fill=(255, 255, 255)) -> np.ndarray:
     "`img` warped by the homography `H` (output pixel = H @ input pixel), `fill` outside"
-    h,w = img.shape[:2]
-    return _rgba(cv2.warpPerspective, img, H, (w,h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=tuple(int(o) for o in fill)+(255,))
+    h, w = img.shape[:2]
+    return _rgba(
+        cv2.warpPerspective,
+        img,
+        H,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=tuple(int(o) for o in fill) + (255,),
+    )
 
+# %% ../nbs/05_augment.ipynb #ade2b4fd
 class GeomAug(Aug):
     "A geometric augmentation: it gives a homography, which `Augment` fuses with its neighbours into one warp"
-    geometric = True
-    def matrix(self, h:int, w:int, rng:np.random.Generator) -> np.ndarray: raise NotImplementedError
-    def apply(self, img, rng): return warp(img, self.matrix(*img.shape[:2], rng), background(rng))
 
+    geometric = True
+
+    def matrix(self, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def apply(self, img, rng):
+        return warp(img, self.matrix(*img.shape[:2], rng), background(rng))
+
+# %% ../nbs/05_augment.ipynb #5e00977f
 class Augment:
     "Augmentations applied in order, each with its probability; consecutive geometric ones become one warp"
-    def __init__(self, augs:list): self.augs = list(augs)
-    def __call__(self, img:np.ndarray, rng:np.random.Generator,
-                 return_warp:bool=False # also return the 3x3 homography from the input image to the output
-                ):
-        h,w = img.shape[:2]
-        total,pending = np.eye(3),None
-        for a,u in zip(self.augs, rng.random(len(self.augs)).tolist()):
-            if u>=a.p: continue
+
+    def __init__(self, augs: list):
+        self.augs = list(augs)
+
+    def __call__(
+        self,
+        img: np.ndarray,
+        rng: np.random.Generator,
+        return_warp: bool = False,  # also return the 3x3 homography from the input image to the output
+    ):
+        h, w = img.shape[:2]
+        total, pending = np.eye(3), None
+        for a, u in zip(self.augs, rng.random(len(self.augs)).tolist()):
+            if u >= a.p:
+                continue
             if a.geometric:
                 M = a.matrix(h, w, rng)
-                pending = M if pending is None else M@pending
+                pending = M if pending is None else M @ pending
                 continue
-            if pending is not None: img,total,pending = warp(img, pending, background(rng)),pending@total,None
+            if pending is not None:
+                img, total, pending = warp(img, pending, background(rng)), pending @ total, None
             img = a.apply(img, rng)
-        if pending is not None: img,total = warp(img, pending, background(rng)),pending@total
-        return (img,total) if return_warp else img
-    def __repr__(self): return 'Augment([\n' + ''.join(f"  {a!r},\n" for a in self.augs) + '])'
+        if pending is not None:
+            img, total = warp(img, pending, background(rng)), pending @ total
+        return (img, total) if return_warp else img
+
+    def __repr__(self):
+        return "Augment([\n" + "".join(f"  {a!r},\n" for a in self.augs) + "])"
 
 # %% ../nbs/05_augment.ipynb #ebbc5af5
-def _h3(m): return np.vstack([m, [0,0,1]]).astype(np.float64)
+def _h3(m):
+    return np.vstack([m, [0, 0, 1]]).astype(np.float64)
 
+# %% ../nbs/05_augment.ipynb #ecddf064
 class Rotate(GeomAug):
     "Rotation by up to `8*strength` degrees about a point near the centre"
-    def matrix(self, h, w, rng):
-        a = rng.uniform(-1,1)*8*self.strength
-        c = (w*(.5+rng.uniform(-.1,.1)), h*(.5+rng.uniform(-.1,.1)))
-        return _h3(cv2.getRotationMatrix2D(c, a, 1.))
 
+    def matrix(self, h, w, rng):
+        a = rng.uniform(-1, 1) * 8 * self.strength
+        c = (w * (0.5 + rng.uniform(-0.1, 0.1)), h * (0.5 + rng.uniform(-0.1, 0.1)))
+        return _h3(cv2.getRotationMatrix2D(c, a, 1.0))
+
+# %% ../nbs/05_augment.ipynb #85712f01
 class Perspective(GeomAug):
     "A camera at an angle: corners moved by up to `15*strength` % of the size, usually with one edge narrower (keystone)"
-    def matrix(self, h, w, rng):
-        s = self.strength*.15
-        src = np.float32([[0,0],[w,0],[w,h],[0,h]])
-        d = rng.uniform(-.4,.4,(4,2))*s
-        k = rng.uniform(-1,1)*s # keystone: top (k>0) or bottom edge narrower
-        d[[0,1],0] += [k,-k] if k>0 else [0,0]; d[[3,2],0] += [-k,k] if k<0 else [0,0]
-        return cv2.getPerspectiveTransform(src, (src + d*np.float32([w,h])).astype(np.float32)).astype(np.float64)
 
+    def matrix(self, h, w, rng):
+        s = self.strength * 0.15
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        d = rng.uniform(-0.4, 0.4, (4, 2)) * s
+        k = rng.uniform(-1, 1) * s  # keystone: top (k>0) or bottom edge narrower
+        d[[0, 1], 0] += [k, -k] if k > 0 else [0, 0]
+        d[[3, 2], 0] += [-k, k] if k < 0 else [0, 0]
+        return cv2.getPerspectiveTransform(src, (src + d * np.float32([w, h])).astype(np.float32)).astype(np.float64)
+
+# %% ../nbs/05_augment.ipynb #43041754
 class Crop(GeomAug):
     "Framing: zoom in (crop into the page) or out (margins of background) by up to `exp(0.3*strength)`, plus a shift"
+
     def matrix(self, h, w, rng):
         s = self.strength
-        z = math.exp(rng.uniform(-1,1)*.3*s)
-        zx,zy = z*math.exp(rng.uniform(-1,1)*.05*s),z
-        tx,ty = rng.uniform(-1,1,2)*.08*s*np.array([w,h])
-        return np.array([[zx,0,(1-zx)*w/2+tx],[0,zy,(1-zy)*h/2+ty],[0,0,1.]])
+        z = math.exp(rng.uniform(-1, 1) * 0.3 * s)
+        zx, zy = z * math.exp(rng.uniform(-1, 1) * 0.05 * s), z
+        tx, ty = rng.uniform(-1, 1, 2) * 0.08 * s * np.array([w, h])
+        return np.array([[zx, 0, (1 - zx) * w / 2 + tx], [0, zy, (1 - zy) * h / 2 + ty], [0, 0, 1.0]])
 
 # %% ../nbs/05_augment.ipynb #7a625c28
 _BANK = 768
 
+
 @lru_cache(maxsize=None)
-def _bank(kind:str) -> np.ndarray:
+def _bank(kind: str) -> np.ndarray:
     "A fixed (768, 768) float32 field with zero mean and unit std: 'white' noise or paper 'fibre'"
-    r = np.random.default_rng({'white':1, 'fibre':2}[kind])
-    x = r.standard_normal((_BANK,_BANK), dtype=np.float32)
-    if kind=='fibre':
-        x = cv2.GaussianBlur(x, (0,0), 1.2) + .6*cv2.GaussianBlur(r.standard_normal((_BANK,_BANK), dtype=np.float32), (0,0), 4.)
-    return ((x-x.mean())/x.std()).astype(np.float32)
+    r = np.random.default_rng({"white": 1, "fibre": 2}[kind])
+    x = r.standard_normal((_BANK, _BANK), dtype=np.float32)
+    if kind == "fibre":
+        x = cv2.GaussianBlur(x, (0, 0), 1.2) + 0.6 * cv2.GaussianBlur(
+            r.standard_normal((_BANK, _BANK), dtype=np.float32), (0, 0), 4.0
+        )
+    return ((x - x.mean()) / x.std()).astype(np.float32)
 
+# %% ../nbs/05_augment.ipynb #21a8f315
 @lru_cache(maxsize=None)
-def _bank_u8(kind:str) -> np.ndarray: return np.clip(128+32*_bank(kind), 0, 255).astype(np.uint8) # std 32 around 128
+def _bank_u8(kind: str) -> np.ndarray:
+    return np.clip(128 + 32 * _bank(kind), 0, 255).astype(np.uint8)  # std 32 around 128
 
-def noise(rng:np.random.Generator, h:int, w:int, kind:str='white', u8:bool=False) -> np.ndarray:
+# %% ../nbs/05_augment.ipynb #c15e3855
+def noise(rng: np.random.Generator, h: int, w: int, kind: str = "white", u8: bool = False) -> np.ndarray:
     "A random (h, w) window of a noise bank (tiled for images larger than the bank), randomly flipped (`u8`: 128 + 32 x noise)"
     b = _bank_u8(kind) if u8 else _bank(kind)
-    if h>_BANK or w>_BANK: b = np.tile(b, (h//_BANK+1, w//_BANK+1))
-    y,x = int(rng.integers(0, b.shape[0]-h+1)),int(rng.integers(0, b.shape[1]-w+1))
-    f = b[y:y+h, x:x+w]
+    if h > _BANK or w > _BANK:
+        b = np.tile(b, (h // _BANK + 1, w // _BANK + 1))
+    y, x = int(rng.integers(0, b.shape[0] - h + 1)), int(rng.integers(0, b.shape[1] - w + 1))
+    f = b[y : y + h, x : x + w]
     k = int(rng.integers(4))
-    return f[::-1] if k==1 else f[:,::-1] if k==2 else f
+    return f[::-1] if k == 1 else f[:, ::-1] if k == 2 else f
 
+# %% ../nbs/05_augment.ipynb #468f8989
 @lru_cache(maxsize=64)
 def _grid(h, w, n=96) -> tuple:
     "Coordinates in [-1, 1] of a low-resolution grid with the aspect of (h, w), and its size"
-    s = n/max(h,w); hs,ws = max(2,round(h*s)),max(2,round(w*s))
-    y,x = np.mgrid[0:hs, 0:ws].astype(np.float32)
-    return x/(ws-1)*2-1,y/(hs-1)*2-1
+    s = n / max(h, w)
+    hs, ws = max(2, round(h * s)), max(2, round(w * s))
+    y, x = np.mgrid[0:hs, 0:ws].astype(np.float32)
+    return x / (ws - 1) * 2 - 1, y / (hs - 1) * 2 - 1
 
-def _up(f, h, w) -> np.ndarray: return cv2.resize(f.astype(np.float32), (w,h), interpolation=cv2.INTER_LINEAR)
+# %% ../nbs/05_augment.ipynb #7bd2d5fb
+def _up(f, h, w) -> np.ndarray:
+    return cv2.resize(f.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
+# %% ../nbs/05_augment.ipynb #36ed5109
 def _mul(img, f, tint=None) -> np.ndarray:
     "`img` times the field `f` (h, w), values in [0, 1.5], times a per-channel `tint`; in 8-bit fixed point (fast)"
-    q = cv2.convertScaleAbs(f, alpha=170.)
-    q = cv2.merge([q,q,q]) if tint is None else cv2.merge([cv2.convertScaleAbs(f, alpha=170.*t) for t in tint])
-    return cv2.multiply(img, q, scale=1.5/255)
+    q = cv2.convertScaleAbs(f, alpha=170.0)
+    q = cv2.merge([q, q, q]) if tint is None else cv2.merge([cv2.convertScaleAbs(f, alpha=170.0 * t) for t in tint])
+    return cv2.multiply(img, q, scale=1.5 / 255)
 
-PAPER_TINTS = [(255,252,242), (250,242,218), (244,242,236), (255,245,246), (247,247,247), (240,236,224)]
 
+PAPER_TINTS = [(255, 252, 242), (250, 242, 218), (244, 242, 236), (255, 245, 246), (247, 247, 247), (240, 236, 224)]
+
+# %% ../nbs/05_augment.ipynb #edcd5a05
 class PaperTexture(Aug):
     "Paper colour (bright white to yellowed, grey or pink); on large images also a few % of unevenness and fine fibres"
+
     def apply(self, img, rng):
-        h,w = img.shape[:2]
-        s = self.strength*2
-        tint = np.clip(1 + (np.array(PAPER_TINTS[int(rng.integers(len(PAPER_TINTS)))], np.float32)/255-1)*rng.uniform(.5,1.2)*s, .8, 1)
-        if min(h,w)<600: return cv2.transform(img, np.diag(tint)) # texture is finer than a pixel at training sizes
-        x,y = _grid(h, w, 24)
-        f = _up(1 + rng.uniform(0,.03)*s*np.cos(rng.uniform(2,8)*x + rng.uniform(0,6))*np.cos(rng.uniform(2,8)*y + rng.uniform(0,6)), h, w)
-        f += noise(rng, h, w, 'fibre')*rng.uniform(.3,1)*.02*s
+        h, w = img.shape[:2]
+        s = self.strength * 2
+        tint = np.clip(
+            1
+            + (np.array(PAPER_TINTS[int(rng.integers(len(PAPER_TINTS)))], np.float32) / 255 - 1)
+            * rng.uniform(0.5, 1.2)
+            * s,
+            0.8,
+            1,
+        )
+        if min(h, w) < 600:
+            return cv2.transform(img, np.diag(tint))  # texture is finer than a pixel at training sizes
+        x, y = _grid(h, w, 24)
+        f = _up(
+            1
+            + rng.uniform(0, 0.03)
+            * s
+            * np.cos(rng.uniform(2, 8) * x + rng.uniform(0, 6))
+            * np.cos(rng.uniform(2, 8) * y + rng.uniform(0, 6)),
+            h,
+            w,
+        )
+        f += noise(rng, h, w, "fibre") * rng.uniform(0.3, 1) * 0.02 * s
         return _mul(img, f, tint)
 
 # %% ../nbs/05_augment.ipynb #c4df922a
 class Creases(Aug):
     "Fold lines near the halves and thirds of the page: a dark valley beside a bright ridge, and the facets lit differently"
-    def apply(self, img, rng):
-        h,w = img.shape[:2]
-        x,y = _grid(h, w, 24)
-        f = np.ones_like(x)
-        lines = np.full((h,w), 128, np.uint8) # 128: unchanged; darker and brighter lines drawn around it
-        s = self.strength*2
-        th = max(1, round(min(h,w)*.004))
-        for _ in range(int(rng.integers(1,4))):
-            u = rng.random(8).tolist()
-            a = math.radians(12*u[0]-6) + (0 if u[1]<.6 else math.pi/2)
-            pos = (-1/3, 0., 1/3)[int(u[2]*3)] + .16*u[3]-.08 # halves and thirds of the page, in [-1, 1]
-            nx,ny = -math.sin(a),math.cos(a)
-            f *= 1 + (.1*u[4]-.05)*s*np.tanh((nx*x + ny*y - pos)/(.05+.25*u[5])) # facets lit differently
-            cx,cy,tx,ty = w/2*(1+nx*pos),h/2*(1+ny*pos),math.cos(a)*2*max(h,w),math.sin(a)*2*max(h,w)
-            o = .004+.008*u[6] # ridge beside the valley, in half-sizes
-            for dx,dy,v in ((0,0,-(.03+.09*u[7])*s),(nx*w*o,ny*h*o,.06*u[7]*s)): # valley, ridge
-                cv2.line(lines, (int((cx+dx-tx)*16),int((cy+dy-ty)*16)), (int((cx+dx+tx)*16),int((cy+dy+ty)*16)),
-                         int(min(max(128*(1+v), 0), 255)), th, cv2.LINE_AA, 4)
-        if th>=2: lines = cv2.GaussianBlur(lines, (0,0), th*.8) # soft profile across the fold
-        return _mul(img, cv2.multiply(_up(f, h, w), lines, scale=1/128, dtype=cv2.CV_32F))
 
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        x, y = _grid(h, w, 24)
+        f = np.ones_like(x)
+        lines = np.full((h, w), 128, np.uint8)  # 128: unchanged; darker and brighter lines drawn around it
+        s = self.strength * 2
+        th = max(1, round(min(h, w) * 0.004))
+        for _ in range(int(rng.integers(1, 4))):
+            u = rng.random(8).tolist()
+            a = math.radians(12 * u[0] - 6) + (0 if u[1] < 0.6 else math.pi / 2)
+            pos = (-1 / 3, 0.0, 1 / 3)[int(u[2] * 3)] + 0.16 * u[3] - 0.08  # halves and thirds of the page, in [-1, 1]
+            nx, ny = -math.sin(a), math.cos(a)
+            f *= 1 + (0.1 * u[4] - 0.05) * s * np.tanh(
+                (nx * x + ny * y - pos) / (0.05 + 0.25 * u[5])
+            )  # facets lit differently
+            cx, cy, tx, ty = (
+                w / 2 * (1 + nx * pos),
+                h / 2 * (1 + ny * pos),
+                math.cos(a) * 2 * max(h, w),
+                math.sin(a) * 2 * max(h, w),
+            )
+            o = 0.004 + 0.008 * u[6]  # ridge beside the valley, in half-sizes
+            for dx, dy, v in (
+                (0, 0, -(0.03 + 0.09 * u[7]) * s),
+                (nx * w * o, ny * h * o, 0.06 * u[7] * s),
+            ):  # valley, ridge
+                cv2.line(
+                    lines,
+                    (int((cx + dx - tx) * 16), int((cy + dy - ty) * 16)),
+                    (int((cx + dx + tx) * 16), int((cy + dy + ty) * 16)),
+                    int(min(max(128 * (1 + v), 0), 255)),
+                    th,
+                    cv2.LINE_AA,
+                    4,
+                )
+        if th >= 2:
+            lines = cv2.GaussianBlur(lines, (0, 0), th * 0.8)  # soft profile across the fold
+        return _mul(img, cv2.multiply(_up(f, h, w), lines, scale=1 / 128, dtype=cv2.CV_32F))
+
+# %% ../nbs/05_augment.ipynb #d3f81e3e
 @lru_cache(maxsize=16)
 def _pixel_grid(h, w) -> tuple:
     "float32 x and y coordinates of every pixel (cached per size)"
     return tuple(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
 
+# %% ../nbs/05_augment.ipynb #9423478a
 class Wrinkles(Aug):
     "Crumpled paper: a random relief shades the page (light from one side, about `7*strength` %) and bends it by up to `0.5*strength` % of the size"
+
     def apply(self, img, rng):
-        h,w = img.shape[:2]
-        x,_ = _grid(h, w, 64); hs,ws = x.shape
-        z = sum(_up(rng.standard_normal((n, n)), hs, ws)*a for n,a in ((5,1.),(9,.7),(15,.5)))
-        gy,gx = np.gradient(z)
-        t = rng.uniform(0, 2*np.pi)
-        g = np.cos(t)*gx + np.sin(t)*gy
-        shade = 1 + .07*self.strength*g/(g.std()+1e-6)
-        d = self.strength*.005*max(h,w)/z.std()
-        mx,my = _pixel_grid(h, w)
-        out = _rgba(cv2.remap, img, mx+_up(z*d, h, w), my+_up(np.roll(z, hs//3, 0)*d, h, w), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return _mul(out, _up(np.clip(shade, .6, 1.3), h, w))
+        h, w = img.shape[:2]
+        x, _ = _grid(h, w, 64)
+        hs, ws = x.shape
+        z = sum(_up(rng.standard_normal((n, n)), hs, ws) * a for n, a in ((5, 1.0), (9, 0.7), (15, 0.5)))
+        gy, gx = np.gradient(z)
+        t = rng.uniform(0, 2 * np.pi)
+        g = np.cos(t) * gx + np.sin(t) * gy
+        shade = 1 + 0.07 * self.strength * g / (g.std() + 1e-6)
+        d = self.strength * 0.005 * max(h, w) / z.std()
+        mx, my = _pixel_grid(h, w)
+        out = _rgba(
+            cv2.remap,
+            img,
+            mx + _up(z * d, h, w),
+            my + _up(np.roll(z, hs // 3, 0) * d, h, w),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        return _mul(out, _up(np.clip(shade, 0.6, 1.3), h, w))
 
 # %% ../nbs/05_augment.ipynb #a29c4a7d
 class InkThickness(Aug):
     "Ink spread (a minimum filter: thicker dark lines) or a starved printer (a maximum filter, blended: thinner, fainter)"
-    def apply(self, img, rng):
-        k = 2 + int(rng.random()<self.strength*min(img.shape[:2])/1000) # 2 px at training size, 2-3 px on pages
-        ker = np.ones((k,k), np.uint8)
-        if rng.random()<.6: return cv2.erode(img, ker)
-        a = rng.uniform(.3,.8)
-        return cv2.addWeighted(cv2.dilate(img, ker), a, img, 1-a, 0)
 
+    def apply(self, img, rng):
+        k = 2 + int(rng.random() < self.strength * min(img.shape[:2]) / 1000)  # 2 px at training size, 2-3 px on pages
+        ker = np.ones((k, k), np.uint8)
+        if rng.random() < 0.6:
+            return cv2.erode(img, ker)
+        a = rng.uniform(0.3, 0.8)
+        return cv2.addWeighted(cv2.dilate(img, ker), a, img, 1 - a, 0)
+
+# %% ../nbs/05_augment.ipynb #c7c7889b
 class BlackWhite(Aug):
     "A black-and-white print or photocopy: grey levels, and half the time a contrast curve that fades the grid"
+
     def apply(self, img, rng):
         g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        if rng.random()<.5:
-            t = rng.uniform(.55, .9) # grey level above which the copier prints white
-            x = np.arange(256)/255.
-            lut = np.clip((x/t)**(1+self.strength*2), 0, 1)*255
+        if rng.random() < 0.5:
+            t = rng.uniform(0.55, 0.9)  # grey level above which the copier prints white
+            x = np.arange(256) / 255.0
+            lut = np.clip((x / t) ** (1 + self.strength * 2), 0, 1) * 255
             g = cv2.LUT(g, lut.astype(np.uint8))
-        return cv2.merge([g,g,g])
+        return cv2.merge([g, g, g])
 
 # %% ../nbs/05_augment.ipynb #0ca19652
 class Lighting(Aug):
     "Uneven light of a phone photo: a brightness gradient, vignetting, and half the time a soft-edged shadow"
-    def apply(self, img, rng):
-        h,w = img.shape[:2]
-        x,y = _grid(h, w, 48)
-        s = self.strength*2
-        t = rng.uniform(0, 2*np.pi)
-        f = 1 + rng.uniform(0,.18)*s*(np.cos(t)*x + np.sin(t)*y)
-        cx,cy = rng.uniform(-.3,.3,2)
-        f -= rng.uniform(.03,.2)*s*((x-cx)**2 + (y-cy)**2)/2
-        if rng.random()<.5:
-            a = rng.uniform(0, 2*np.pi); c = rng.uniform(.2, .9)
-            d = np.cos(a)*x + np.sin(a)*y - c
-            f *= 1 - rng.uniform(.1,.35)*s*(1/(1+np.exp(-d/rng.uniform(.03,.15))))
-        return _mul(img, _up(np.clip(f, .2, 1.3), h, w))
 
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        x, y = _grid(h, w, 48)
+        s = self.strength * 2
+        t = rng.uniform(0, 2 * np.pi)
+        f = 1 + rng.uniform(0, 0.18) * s * (np.cos(t) * x + np.sin(t) * y)
+        cx, cy = rng.uniform(-0.3, 0.3, 2)
+        f -= rng.uniform(0.03, 0.2) * s * ((x - cx) ** 2 + (y - cy) ** 2) / 2
+        if rng.random() < 0.5:
+            a = rng.uniform(0, 2 * np.pi)
+            c = rng.uniform(0.2, 0.9)
+            d = np.cos(a) * x + np.sin(a) * y - c
+            f *= 1 - rng.uniform(0.1, 0.35) * s * (1 / (1 + np.exp(-d / rng.uniform(0.03, 0.15))))
+        return _mul(img, _up(np.clip(f, 0.2, 1.3), h, w))
+
+# %% ../nbs/05_augment.ipynb #692b9e8e
 class ColorJitter(Aug):
     "Exposure, contrast and white balance (one 3x4 colour matrix) and, half the time, gamma (a lookup table)"
+
     def apply(self, img, rng):
-        s = self.strength*2
-        if rng.random()<.5:
-            g = math.exp(rng.uniform(-.25,.25)*s)
-            img = cv2.LUT(img, np.clip(255*(np.arange(256)/255)**g+.5, 0, 255).astype(np.uint8))
-        b = rng.uniform(-.25,.08)*s*255 # photos are usually darker than the white paper
-        c = math.exp(rng.uniform(-.35,.2)*s)
-        temp,tint = rng.uniform(-.1,.1)*s,rng.uniform(-.03,.03)*s # warm (+) or cool; green-magenta
-        k = np.array([1+temp, 1+tint, 1-temp])*c
-        M = np.concatenate([np.diag(k), (k*((1-c)/c*127.5 + b/c))[:,None]], 1) # out = k (x - 127.5) + gains (127.5 + b)
+        s = self.strength * 2
+        if rng.random() < 0.5:
+            g = math.exp(rng.uniform(-0.25, 0.25) * s)
+            img = cv2.LUT(img, np.clip(255 * (np.arange(256) / 255) ** g + 0.5, 0, 255).astype(np.uint8))
+        b = rng.uniform(-0.25, 0.08) * s * 255  # photos are usually darker than the white paper
+        c = math.exp(rng.uniform(-0.35, 0.2) * s)
+        temp, tint = rng.uniform(-0.1, 0.1) * s, rng.uniform(-0.03, 0.03) * s  # warm (+) or cool; green-magenta
+        k = np.array([1 + temp, 1 + tint, 1 - temp]) * c
+        M = np.concatenate(
+            [np.diag(k), (k * ((1 - c) / c * 127.5 + b / c))[:, None]], 1
+        )  # out = k (x - 127.5) + gains (127.5 + b)
         return cv2.transform(img, M)
 
+# %% ../nbs/05_augment.ipynb #5a409760
 class Blur(Aug):
     "Out of focus (Gaussian, sigma up to `2*strength` px at 224 px) or camera shake (motion blur along a random direction)"
-    def apply(self, img, rng):
-        r = min(img.shape[:2])/224
-        if rng.random()<.7:
-            sg = max(rng.uniform(.2, 1.)*self.strength*2*r, .3)
-            k = 2*math.ceil(2*sg)+1 # the kernel cut at 2 sigma
-            return cv2.GaussianBlur(img, (k,k), sg)
-        n = max(3, int(round(rng.uniform(1.5, 4)*self.strength*2*r))|1)
-        k = np.zeros((n,n), np.float32); k[n//2] = 1
-        k = cv2.warpAffine(k, cv2.getRotationMatrix2D((n/2-.5, n/2-.5), rng.uniform(0,180), 1.), (n,n))
-        return cv2.filter2D(img, -1, k/k.sum())
 
+    def apply(self, img, rng):
+        r = min(img.shape[:2]) / 224
+        if rng.random() < 0.7:
+            sg = max(rng.uniform(0.2, 1.0) * self.strength * 2 * r, 0.3)
+            k = 2 * math.ceil(2 * sg) + 1  # the kernel cut at 2 sigma
+            return cv2.GaussianBlur(img, (k, k), sg)
+        n = max(3, int(round(rng.uniform(1.5, 4) * self.strength * 2 * r)) | 1)
+        k = np.zeros((n, n), np.float32)
+        k[n // 2] = 1
+        k = cv2.warpAffine(k, cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0), (n, n))
+        return cv2.filter2D(img, -1, k / k.sum())
+
+# %% ../nbs/05_augment.ipynb #e3d82d23
 class ScanNoise(Aug):
     "Sensor or scanner noise (std up to `10*strength` grey levels), sometimes faint scanner streaks and dust specks"
+
     def apply(self, img, rng):
-        h,w = img.shape[:2]
-        sd = rng.uniform(.2,1)*10*self.strength
+        h, w = img.shape[:2]
+        sd = rng.uniform(0.2, 1) * 10 * self.strength
         n = noise(rng, h, w, u8=True)
-        out = cv2.addWeighted(img, 1., cv2.merge([n,n,n]), sd/32, -128*sd/32) # img + sd * unit noise
-        if rng.random()<.3: # scanner streaks: a few columns slightly brighter or darker
-            cols = np.flatnonzero(rng.random(w)<.03)
-            out[:, cols] = np.clip(out[:, cols].astype(np.int16) + (rng.standard_normal(len(cols))*12*self.strength).astype(np.int16)[None,:,None], 0, 255).astype(np.uint8)
-        if rng.random()<.3:
+        out = cv2.addWeighted(img, 1.0, cv2.merge([n, n, n]), sd / 32, -128 * sd / 32)  # img + sd * unit noise
+        if rng.random() < 0.3:  # scanner streaks: a few columns slightly brighter or darker
+            cols = np.flatnonzero(rng.random(w) < 0.03)
+            out[:, cols] = np.clip(
+                out[:, cols].astype(np.int16)
+                + (rng.standard_normal(len(cols)) * 12 * self.strength).astype(np.int16)[None, :, None],
+                0,
+                255,
+            ).astype(np.uint8)
+        if rng.random() < 0.3:
             k = int(rng.integers(1, 12))
-            pts = rng.uniform(0,1,(k,2))*[w,h]
-            for (px,py) in pts: cv2.circle(out, (int(px),int(py)), max(1,int(min(h,w)/400)), (int(rng.integers(30,120)),)*3, -1, cv2.LINE_AA)
+            pts = rng.uniform(0, 1, (k, 2)) * [w, h]
+            for px, py in pts:
+                cv2.circle(
+                    out,
+                    (int(px), int(py)),
+                    max(1, int(min(h, w) / 400)),
+                    (int(rng.integers(30, 120)),) * 3,
+                    -1,
+                    cv2.LINE_AA,
+                )
         return out
 
 # %% ../nbs/05_augment.ipynb #5e6fca86
 class JPEG(Aug):
     "JPEG compression at a quality between 90 and `90-60*strength`"
+
     def apply(self, img, rng):
-        q = int(rng.uniform(90-60*self.strength, 90))
-        ok,buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        q = int(rng.uniform(90 - 60 * self.strength, 90))
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
         return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
 
 # %% ../nbs/05_augment.ipynb #785d7378
-AUGMENTATIONS = [InkThickness, BlackWhite, PaperTexture, Creases, Wrinkles, Rotate, Perspective, Crop, Lighting, ColorJitter, Blur, ScanNoise, JPEG]
+AUGMENTATIONS = [
+    InkThickness,
+    BlackWhite,
+    PaperTexture,
+    Creases,
+    Wrinkles,
+    Rotate,
+    Perspective,
+    Crop,
+    Lighting,
+    ColorJitter,
+    Blur,
+    ScanNoise,
+    JPEG,
+]
 
 # %% ../nbs/05_augment.ipynb #a180875a
 def default_augment() -> Augment:
     "The documented default mix of print, paper, capture and storage effects used for training"
-    return Augment([InkThickness(.15, .5), BlackWhite(.08, .5), PaperTexture(.6, .5), Creases(.25, .5), Wrinkles(.1, .4),
-                    Rotate(.35, .35), Perspective(.2, .4), Crop(.3, .5), Lighting(.35, .5), ColorJitter(.7, .5), Blur(.3, .4),
-                    ScanNoise(.35, .5), JPEG(.3, .6)])
+    return Augment(
+        [
+            InkThickness(0.15, 0.5),
+            BlackWhite(0.08, 0.5),
+            PaperTexture(0.6, 0.5),
+            Creases(0.25, 0.5),
+            Wrinkles(0.1, 0.4),
+            Rotate(0.35, 0.35),
+            Perspective(0.2, 0.4),
+            Crop(0.3, 0.5),
+            Lighting(0.35, 0.5),
+            ColorJitter(0.7, 0.5),
+            Blur(0.3, 0.4),
+            ScanNoise(0.35, 0.5),
+            JPEG(0.3, 0.6),
+        ]
+    )
 
 # %% ../nbs/05_augment.ipynb #20510a62
 _AUG = {}
-def ecg_image(sig:np.ndarray, # (12, 5000) mV
-              rng:np.random.Generator, # drives the settings and the augmentations
-              size=224, # output pixels: int or (h, w)
-              augment=True, # True: the default mix (`default_augment`); False/None: clean; or an `Augment`
-              style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
-              **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
-             ) -> np.ndarray:
+
+
+def ecg_image(
+    sig: np.ndarray,  # (12, 5000) mV
+    rng: np.random.Generator,  # drives the settings and the augmentations
+    size=224,  # output pixels: int or (h, w)
+    augment=True,  # True: the default mix (`default_augment`); False/None: clean; or an `Augment`
+    style: str = "random",  # 'random' realistic settings, or 'standard' (`standard_config`)
+    **overrides,  # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
+) -> np.ndarray:
     "A training image: `sig` drawn with random (or the standard) settings, then augmented; uint8 (size, size, 3) RGB"
     img = random_render(sig, rng, size, style, **overrides)
     if augment is True:
-        if 'default' not in _AUG: _AUG['default'] = default_augment()
-        augment = _AUG['default']
+        if "default" not in _AUG:
+            _AUG["default"] = default_augment()
+        augment = _AUG["default"]
     return augment(img, rng) if augment else img
 
 # %% ../nbs/05_augment.ipynb #94fa22cb
 @call_parse
-def render_cmd(src:str, # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
-               out_dir:str, # where to write NAME.png|jpg, NAME.json and NAME.hea/.dat per record
-               layout:str='3x4+II', # 3x4, 6x2 or 12x1, plus +LEAD[,LEAD..] rhythm strips; or one lead name
-               size:str=None, # output pixels, N or HxW (e.g. 224); default: a full page at --dpi
-               page:str='a4', # a4 or letter (landscape)
-               dpi:float=200, # page resolution
-               speed:float=25, # mm/s
-               gain:float=10, # mm/mV
-               grid:str='red', # red, pink, orange, blue, green, grey or none
-               style:str='lines', # grid style: lines or dots
-               augment:store_true=False, # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
-               seed:int=0, # seed of the augmentations
-               fmt:str='png', # png or jpg
-               limit:int=None, # render at most this many records
-               strict:store_true=False, # stop at the first unusable record (default: skip it, with the reason)
-               pad:store_true=False # zero-pad records shorter than 10 s (default: skip them)
-              ):
+def render_cmd(
+    src: str,  # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
+    out_dir: str,  # where to write NAME.png|jpg, NAME.json and NAME.hea/.dat per record
+    layout: str = "3x4+II",  # 3x4, 6x2 or 12x1, plus +LEAD[,LEAD..] rhythm strips; or one lead name
+    size: str = None,  # output pixels, N or HxW (e.g. 224); default: a full page at --dpi
+    page: str = "a4",  # a4 or letter (landscape)
+    dpi: float = 200,  # page resolution
+    speed: float = 25,  # mm/s
+    gain: float = 10,  # mm/mV
+    grid: str = "red",  # red, pink, orange, blue, green, grey or none
+    style: str = "lines",  # grid style: lines or dots
+    augment: store_true = False,  # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
+    seed: int = 0,  # seed of the augmentations
+    fmt: str = "png",  # png or jpg
+    limit: int = None,  # render at most this many records
+    strict: store_true = False,  # stop at the first unusable record (default: skip it, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: skip them)
+):
     "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
-    if fmt.lower() not in ('png','jpg','jpeg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
-    if limit is not None: check_range('--limit', limit, 1, integer=True)
-    cfg = RenderConfig(layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style)
-    items,errors,read = _records(Path(src), strict, pad)
-    out = check_writable(out_dir, name='out_dir')
-    if limit: items = items[:limit]
+    if fmt.lower() not in ("png", "jpg", "jpeg"):
+        raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
+    if limit is not None:
+        check_range("--limit", limit, 1, integer=True)
+    cfg = RenderConfig(
+        layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style
+    )
+    items, errors, read = _records(Path(src), strict, pad)
+    out = check_writable(out_dir, name="out_dir")
+    if limit:
+        items = items[:limit]
     aug = None
-    if augment: aug = default_augment()
+    if augment:
+        aug = default_augment()
     n_ok = 0
-    for k,it in enumerate(progress_bar(items, desc='rendering')):
-        try: s = read(it)
+    for k, it in enumerate(progress_bar(items, desc="rendering")):
+        try:
+            s = read(it)
         except RecordError as e:
-            if strict: raise
-            errors.append((e.path, e.reason)); continue
-        img,meta = render_ecg(s, cfg)
-        stem = out/Path(str(it['id'])); stem = stem.with_name(wfdb_name(stem.name)) # WFDB record names cannot hold spaces
+            if strict:
+                raise
+            errors.append((e.path, e.reason))
+            continue
+        img, meta = render_ecg(s, cfg)
+        stem = out / Path(str(it["id"]))
+        stem = stem.with_name(wfdb_name(stem.name))  # WFDB record names cannot hold spaces
         if aug is not None:
-            img,H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
+            img, H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
             meta.warp = tuple(np.ravel(H).tolist())
         save_render(stem, img, meta, s, fmt)
         n_ok += 1
-    for p,r in errors: print(f"skipped {p}: {r}")
+    for p, r in errors:
+        print(f"skipped {p}: {r}")
     print(f"rendered {n_ok} record(s) to {out}" + (f"; {len(errors)} skipped" if errors else ""))
-    if n_ok==0: raise ECGScanError(f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else ''))
+    if n_ok == 0:
+        raise ECGScanError(
+            f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else "")
+        )
 
 # %% ../nbs/05_augment.ipynb #ac646f22
-def _rate(f, n:int) -> tuple:
+def _rate(f, n: int) -> tuple:
     "`(calls per second of wall time, calls per second of this process's CPU time)` of `f()` repeated `n` times"
     f()
-    t0,c0 = time.perf_counter(),time.process_time()
-    for _ in range(n): f()
-    return n/(time.perf_counter()-t0),n/max(time.process_time()-c0, 1e-9)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        f()
+    return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
 
-def bench_render(n_train:int=4000, # training images timed in (a)
-                 n_page:int=10 # pages timed in (b)
-                ) -> dict:
+# %% ../nbs/05_augment.ipynb #7da94b20
+def bench_render(
+    n_train: int = 4000,  # training images timed in (a)
+    n_page: int = 10,  # pages timed in (b)
+) -> dict:
     "Print (a) 224x224 augmented training images/s on one core and (b) the speed-up over matplotlib of a clean 200 dpi A4 page"
     import os, torch
     from contextlib import nullcontext
-    try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
-    except ImportError: one = nullcontext()
-    cv2.setNumThreads(1); torch.set_num_threads(1)
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        one = threadpool_limits(1)
+    except ImportError:
+        one = nullcontext()
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
     from ecg_scan.data import sample_dataset
+
     ds = sample_dataset().materialize(progress=False)
     sigs = [ds.signal(i) for i in range(len(ds))]
-    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     with one:
         rng = np.random.default_rng(0)
         k = iter(range(10**9))
-        for _ in range(500): ecg_image(sigs[next(k)%len(sigs)], rng) # warm the caches of the common settings
-        clean = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng, augment=False), n_train)
-        aug = _rate(lambda: ecg_image(sigs[next(k)%len(sigs)], rng), n_train)
-        cfg,s = RenderConfig(),sigs[0]
+        for _ in range(500):
+            ecg_image(sigs[next(k) % len(sigs)], rng)  # warm the caches of the common settings
+        clean = _rate(lambda: ecg_image(sigs[next(k) % len(sigs)], rng, augment=False), n_train)
+        aug = _rate(lambda: ecg_image(sigs[next(k) % len(sigs)], rng), n_train)
+        cfg, s = RenderConfig(), sigs[0]
         mpl = _rate(lambda: render_mpl(s, cfg), n_page)
-        warm = _rate(lambda: render_ecg(s, cfg), 5*n_page)
-        def cold(): _BG.clear(); _TEXT.clear(); _GEOM.clear(); _PLANS.clear(); _MARKS.clear(); render_ecg(s, cfg)
+        warm = _rate(lambda: render_ecg(s, cfg), 5 * n_page)
+
+        def cold():
+            _BG.clear()
+            _TEXT.clear()
+            _GEOM.clear()
+            _PLANS.clear()
+            _MARKS.clear()
+            render_ecg(s, cfg)
+
         cold_ = _rate(cold, n_page)
-    print(f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
-          f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not")
-    print(f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall ({clean[1]:,.0f} /s CPU); "
-          f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
-          f"{'met' if aug[0]>=500 else 'met in CPU time' if aug[1]>=500 else 'NOT met'}")
-    r_warm,r_cold = warm[1]/mpl[1],cold_[1]/mpl[1]
-    print(f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3/mpl[1]:.0f} ms; ecg_scan {1e3/warm[1]:.1f} ms "
-          f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3/cold_[1]:.0f} ms from empty caches ({r_cold:.1f}x); "
-          f"goal >= 20x: {'met' if r_warm>=20 else 'NOT met'} (cached, as in any run that renders more than one page)")
-    print(f"    wall clock: matplotlib {1e3/mpl[0]:.0f} ms, ecg_scan {1e3/warm[0]:.1f} ms cached ({warm[0]/mpl[0]:.0f}x), {1e3/cold_[0]:.0f} ms cold")
-    return dict(train_clean=clean, train_aug=aug, page_mpl=mpl, page_warm=warm, page_cold=cold_, speedup_warm=r_warm, speedup_cold=r_cold, load=load)
+    print(
+        f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
+        f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not"
+    )
+    print(
+        f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall ({clean[1]:,.0f} /s CPU); "
+        f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
+        f"{'met' if aug[0] >= 500 else 'met in CPU time' if aug[1] >= 500 else 'NOT met'}"
+    )
+    r_warm, r_cold = warm[1] / mpl[1], cold_[1] / mpl[1]
+    print(
+        f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3 / mpl[1]:.0f} ms; ecg_scan {1e3 / warm[1]:.1f} ms "
+        f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3 / cold_[1]:.0f} ms from empty caches ({r_cold:.1f}x); "
+        f"goal >= 20x: {'met' if r_warm >= 20 else 'NOT met'} (cached, as in any run that renders more than one page)"
+    )
+    print(
+        f"    wall clock: matplotlib {1e3 / mpl[0]:.0f} ms, ecg_scan {1e3 / warm[0]:.1f} ms cached ({warm[0] / mpl[0]:.0f}x), {1e3 / cold_[0]:.0f} ms cold"
+    )
+    return dict(
+        train_clean=clean,
+        train_aug=aug,
+        page_mpl=mpl,
+        page_warm=warm,
+        page_cold=cold_,
+        speedup_warm=r_warm,
+        speedup_cold=r_cold,
+        load=load,
+    )

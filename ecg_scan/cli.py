@@ -17,246 +17,438 @@ __all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main'
 
 # %% ../nbs/15_cli.ipynb #53bc60c7
 COMMANDS = {
-    'synth':       ('ecg_scan.synth',    'synth_cmd',       "Write N SynthECG records (WFDB) and a CSV of their reports and labels"),
-    'render':      ('ecg_scan.augment',  'render_cmd',      "Render ECG records to printout images with metadata (clean or augmented)"),
-    'snr':         ('ecg_scan.signals',  'snr_cmd',         "SNR of III, aVR, aVL, aVF derived from I and II over a folder (paper Table 1)"),
-    'scan':        ('ecg_scan.data',     'scan_cmd',        "Read a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test): counts, labels, problems"),
-    'teacher':     ('ecg_scan.encoders', 'teacher_cmd',     "Pretrain an ECG signal encoder used as the offline signal teacher (CLEAR as published, or --arch clear_style)"),
-    'pretrain':    ('ecg_scan.train',    'pretrain_cmd',    "Pretrain ECG-Scan (fastai; resumable; multi-GPU with accelerate launch)"),
-    'probe':       ('ecg_scan.evaluate', 'probe_cmd',       "Linear or HUG probing of an image encoder or signal teacher at 1/10/100 % labels (macro AUROC)"),
-    'zeroshot':    ('ecg_scan.evaluate', 'zeroshot_cmd',    "Zero-shot classification of ECG images with text prompts (macro AUROC)"),
-    'ablate':      ('ecg_scan.evaluate', 'ablate_cmd',      "The paper's ablation table at CPU scale: objective variants pretrained and scored alike"),
-    'embed':       ('ecg_scan.cli',      'embed_cmd',       "ECG images in, embeddings out"),
-    'reconstruct': ('ecg_scan.cli',      'reconstruct_cmd', "ECG image in, 12-lead WFDB signal out"),
-    'bench':       ('ecg_scan.cli',      'bench_cmd',       "Benchmarks that print speed and memory ratios measured in one run"),
-    'demo':        ('ecg_scan.demo',     'demo_cmd',        "The offline end-to-end demo"),
+    "synth": ("ecg_scan.synth", "synth_cmd", "Write N SynthECG records (WFDB) and a CSV of their reports and labels"),
+    "render": (
+        "ecg_scan.augment",
+        "render_cmd",
+        "Render ECG records to printout images with metadata (clean or augmented)",
+    ),
+    "snr": (
+        "ecg_scan.signals",
+        "snr_cmd",
+        "SNR of III, aVR, aVL, aVF derived from I and II over a folder (paper Table 1)",
+    ),
+    "scan": (
+        "ecg_scan.data",
+        "scan_cmd",
+        "Read a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test): counts, labels, problems",
+    ),
+    "teacher": (
+        "ecg_scan.encoders",
+        "teacher_cmd",
+        "Pretrain an ECG signal encoder used as the offline signal teacher (CLEAR as published, or --arch clear_style)",
+    ),
+    "pretrain": (
+        "ecg_scan.train",
+        "pretrain_cmd",
+        "Pretrain ECG-Scan (fastai; resumable; multi-GPU with accelerate launch)",
+    ),
+    "probe": (
+        "ecg_scan.evaluate",
+        "probe_cmd",
+        "Linear or HUG probing of an image encoder or signal teacher at 1/10/100 % labels (macro AUROC)",
+    ),
+    "zeroshot": (
+        "ecg_scan.evaluate",
+        "zeroshot_cmd",
+        "Zero-shot classification of ECG images with text prompts (macro AUROC)",
+    ),
+    "ablate": (
+        "ecg_scan.evaluate",
+        "ablate_cmd",
+        "The paper's ablation table at CPU scale: objective variants pretrained and scored alike",
+    ),
+    "embed": ("ecg_scan.cli", "embed_cmd", "ECG images in, embeddings out"),
+    "reconstruct": ("ecg_scan.cli", "reconstruct_cmd", "ECG image in, 12-lead WFDB signal out"),
+    "bench": ("ecg_scan.cli", "bench_cmd", "Benchmarks that print speed and memory ratios measured in one run"),
+    "demo": ("ecg_scan.demo", "demo_cmd", "The offline end-to-end demo"),
     # two-word names form a command group: `ecg-scan echo synth ...`
-    'echo synth':  ('ecg_scan.echo',     'echo_synth_cmd',  "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout"),
-    'echo scan':   ('ecg_scan.echo',     'echo_scan_cmd',   "ECG-echo pairs of a MIMIC-IV-Echo folder: traces as WFDB, every file left out with its reason"),
-    'echo pretrain': ('ecg_scan.eee',  'echo_pretrain_cmd', "Pretrain EEE (and the ECG-only baseline) on the ECG-echo pairs of an echo folder"),
-    'echo probe':  ('ecg_scan.eee',      'echo_probe_cmd',  "Probe EEE, ECG-only and untrained ECG encoders on an echo folder's labels (macro/micro AUROC)"),
+    "echo synth": (
+        "ecg_scan.echo",
+        "echo_synth_cmd",
+        "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout",
+    ),
+    "echo scan": (
+        "ecg_scan.echo",
+        "echo_scan_cmd",
+        "ECG-echo pairs of a MIMIC-IV-Echo folder: traces as WFDB, every file left out with its reason",
+    ),
+    "echo pretrain": (
+        "ecg_scan.eee",
+        "echo_pretrain_cmd",
+        "Pretrain EEE (and the ECG-only baseline) on the ECG-echo pairs of an echo folder",
+    ),
+    "echo probe": (
+        "ecg_scan.eee",
+        "echo_probe_cmd",
+        "Probe EEE, ECG-only and untrained ECG encoders on an echo folder's labels (macro/micro AUROC)",
+    ),
 }
 
-BENCHES = { # name -> (module, function, help); each function prints what it measured in one run
-    'synth':  ('ecg_scan.synth',  'bench_synth',  "SynthECG records per second on one core"),
-    'render': ('ecg_scan.augment', 'bench_render', "224x224 augmented images/s/core; full page at 200 dpi against matplotlib"),
-    'towers': ('ecg_scan.model',  'bench_towers', "training-step time of candidate image towers (tiny, small, small at 192x384, EfficientNet-Lite0)"),
-    'model':  ('ecg_scan.model',  'bench_model',  "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`"),
-    'train':  ('ecg_scan.train',  'bench_train',  "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption"),
-    'gpu':    ('ecg_scan.train',  'bench_gpu',    "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, accelerate (--minutes, --out, --dry-run)"),
-    'echo':   ('ecg_scan.echo',   'bench_echo',   "reading 1,000 simulated echo studies and extracting their ECG traces: files/s on one core"),
+BENCHES = {  # name -> (module, function, help); each function prints what it measured in one run
+    "synth": ("ecg_scan.synth", "bench_synth", "SynthECG records per second on one core"),
+    "render": (
+        "ecg_scan.augment",
+        "bench_render",
+        "224x224 augmented images/s/core; full page at 200 dpi against matplotlib",
+    ),
+    "towers": (
+        "ecg_scan.model",
+        "bench_towers",
+        "training-step time of candidate image towers (tiny, small, small at 192x384, EfficientNet-Lite0)",
+    ),
+    "model": (
+        "ecg_scan.model",
+        "bench_model",
+        "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`",
+    ),
+    "train": (
+        "ecg_scan.train",
+        "bench_train",
+        "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption",
+    ),
+    "gpu": (
+        "ecg_scan.train",
+        "bench_gpu",
+        "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, accelerate (--minutes, --out, --dry-run)",
+    ),
+    "echo": (
+        "ecg_scan.echo",
+        "bench_echo",
+        "reading 1,000 simulated echo studies and extracting their ECG traces: files/s on one core",
+    ),
 }
 
-def _load(mod:str, fn:str):
+
+def _load(mod: str, fn: str):
     "Import `fn` from `mod`; a part of the package that is not built yet is a clear error, not a traceback"
-    try: m = importlib.import_module(mod)
+    try:
+        m = importlib.import_module(mod)
     except ModuleNotFoundError as e:
-        if e.name and e.name.startswith('ecg_scan'): raise ECGScanError(f"{mod} is not part of this version of ecg_scan yet")
+        if e.name and e.name.startswith("ecg_scan"):
+            raise ECGScanError(f"{mod} is not part of this version of ecg_scan yet")
         raise
-    if not hasattr(m, fn): raise ECGScanError(f"{mod}.{fn} is not part of this version of ecg_scan yet")
+    if not hasattr(m, fn):
+        raise ECGScanError(f"{mod}.{fn} is not part of this version of ecg_scan yet")
     return getattr(m, fn)
 
 # %% ../nbs/15_cli.ipynb #d14d087d
 def usage() -> str:
     "The top-level help text"
     w = max(map(len, COMMANDS))
-    cmds = '\n'.join(f"  {k:<{w}}  {v[2]}" for k,v in COMMANDS.items())
-    return (f"usage: ecg-scan COMMAND [options]   (ecg_scan {__version__})\n\n"
-            f"ECG-Scan: ECG image representations aligned with clinical text and 12-lead signals.\n\ncommands:\n{cmds}\n\n"
-            "Run `ecg-scan COMMAND --help` for the options of a command.")
+    cmds = "\n".join(f"  {k:<{w}}  {v[2]}" for k, v in COMMANDS.items())
+    return (
+        f"usage: ecg-scan COMMAND [options]   (ecg_scan {__version__})\n\n"
+        f"ECG-Scan: ECG image representations aligned with clinical text and 12-lead signals.\n\ncommands:\n{cmds}\n\n"
+        "Run `ecg-scan COMMAND --help` for the options of a command."
+    )
 
-def _err(prog, msg): print(f"{prog}: error: {msg}", file=sys.stderr)
+# %% ../nbs/15_cli.ipynb #bd973df6
+def _err(prog, msg):
+    print(f"{prog}: error: {msg}", file=sys.stderr)
 
-def run_cmd(func, # a `call_parse` function
-            argv:list, # its command-line arguments
-            prog:str # program name shown in help and errors
-           ) -> int:
+# %% ../nbs/15_cli.ipynb #2167a0a5
+def run_cmd(
+    func,  # a `call_parse` function
+    argv: list,  # its command-line arguments
+    prog: str,  # program name shown in help and errors
+) -> int:
     "Parse `argv` for `func`, call it, and turn user errors into one line on stderr (exit code 2)"
     p = anno_parser(func, prog=prog)
-    def _bad(msg): _err(prog, f"{msg} (see `{prog} --help`)"); raise SystemExit(2) # one line, not usage + error
+
+    def _bad(msg):
+        _err(prog, f"{msg} (see `{prog} --help`)")
+        raise SystemExit(2)  # one line, not usage + error
+
     p.error = _bad
-    try: a = vars(p.parse_args(argv))
-    except SystemExit as e: return e.code or 0
-    a.pop('pdb', None); a.pop('xtra', None)
-    try: res = getattr(func, '__wrapped__', func)(**a)
-    except ECGScanError as e: _err(prog, e); return 2
-    except KeyboardInterrupt: _err(prog, "interrupted"); return 130
+    try:
+        a = vars(p.parse_args(argv))
+    except SystemExit as e:
+        return e.code or 0
+    a.pop("pdb", None)
+    a.pop("xtra", None)
+    try:
+        res = getattr(func, "__wrapped__", func)(**a)
+    except ECGScanError as e:
+        _err(prog, e)
+        return 2
+    except KeyboardInterrupt:
+        _err(prog, "interrupted")
+        return 130
     except Exception as e:
-        if os.environ.get('ECG_SCAN_DEBUG'): raise
-        _err(prog, f"unexpected {type(e).__name__}: {e} (set ECG_SCAN_DEBUG=1 to see the traceback, and please report it)")
+        if os.environ.get("ECG_SCAN_DEBUG"):
+            raise
+        _err(
+            prog,
+            f"unexpected {type(e).__name__}: {e} (set ECG_SCAN_DEBUG=1 to see the traceback, and please report it)",
+        )
         return 1
     return res if isinstance(res, int) else 0
 
-def main(argv:list=None) -> int:
+# %% ../nbs/15_cli.ipynb #7c8c3d07
+def main(argv: list = None) -> int:
     "Entry point of the `ecg-scan` console script"
     import warnings
-    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated') # emitted by a dependency at import
-    import fastprogress.fastprogress as fp # fastprogress tests `stdout.isatty` without calling it, so it would draw
-    if not sys.stdout.isatty(): fp.printing = lambda: False # carriage-return bars into log files; logs keep a line per epoch
+
+    warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated")  # emitted by a dependency at import
+    import fastprogress.fastprogress as fp  # fastprogress tests `stdout.isatty` without calling it, so it would draw
+
+    if not sys.stdout.isatty():
+        fp.printing = lambda: False  # carriage-return bars into log files; logs keep a line per epoch
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h','--help','help'): print(usage()); return 0
-    if argv[0] in ('-V','--version'): print(__version__); return 0
-    if len(argv) > 1 and f'{argv[0]} {argv[1]}' in COMMANDS: argv = [f'{argv[0]} {argv[1]}'] + argv[2:] # a command group
-    name,rest = argv[0],argv[1:]
-    if (sub := [k.split()[1] for k in COMMANDS if k.startswith(name+' ')]):
-        if rest[:1] in (['-h'], ['--help']): print('\n'.join(f"  {name} {k:<10} {COMMANDS[name+' '+k][2]}" for k in sub)); return 0
-        _err(f'ecg-scan {name}', f"choose one of: {', '.join(sub)} (e.g. `ecg-scan {name} {sub[0]} --help`)"); return 2
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        print(__version__)
+        return 0
+    if len(argv) > 1 and f"{argv[0]} {argv[1]}" in COMMANDS:
+        argv = [f"{argv[0]} {argv[1]}"] + argv[2:]  # a command group
+    name, rest = argv[0], argv[1:]
+    if sub := [k.split()[1] for k in COMMANDS if k.startswith(name + " ")]:
+        if rest[:1] in (["-h"], ["--help"]):
+            print("\n".join(f"  {name} {k:<10} {COMMANDS[name + ' ' + k][2]}" for k in sub))
+            return 0
+        _err(f"ecg-scan {name}", f"choose one of: {', '.join(sub)} (e.g. `ecg-scan {name} {sub[0]} --help`)")
+        return 2
     if name not in COMMANDS:
         close = difflib.get_close_matches(name, COMMANDS, n=1)
-        _err('ecg-scan', f"unknown command {name!r}" + (f"; did you mean {close[0]!r}?" if close else "") + " Run `ecg-scan --help` for the list.")
+        _err(
+            "ecg-scan",
+            f"unknown command {name!r}"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+            + " Run `ecg-scan --help` for the list.",
+        )
         return 2
-    mod,fn,_ = COMMANDS[name]
-    try: func = _load(mod, fn)
-    except ECGScanError as e: _err(f'ecg-scan {name}', e); return 2
-    return run_cmd(func, rest, f'ecg-scan {name}')
+    mod, fn, _ = COMMANDS[name]
+    try:
+        func = _load(mod, fn)
+    except ECGScanError as e:
+        _err(f"ecg-scan {name}", e)
+        return 2
+    return run_cmd(func, rest, f"ecg-scan {name}")
 
 # %% ../nbs/15_cli.ipynb #cb42be0e
 @call_parse
-def bench_cmd(name:str, # which benchmark: synth, render, echo, model, train, gpu, or `list`
-              minutes:float=None, # time budget, for benchmarks that take one (gpu)
-              out:str=None, # output folder, for benchmarks that write one (gpu)
-              dry_run:store_true=False # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)
-             ):
+def bench_cmd(
+    name: str,  # which benchmark: synth, render, echo, model, train, gpu, or `list`
+    minutes: float = None,  # time budget, for benchmarks that take one (gpu)
+    out: str = None,  # output folder, for benchmarks that write one (gpu)
+    dry_run: store_true = False,  # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)
+):
     "Run a benchmark and print what it measured"
-    listing = "benchmarks:\n" + '\n'.join(f"  {k:<8} {v[2]}" for k,v in BENCHES.items())
-    if name=='list': print(listing); return 0
-    if name not in BENCHES: raise ECGScanError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHES)}")
-    mod,fn,_ = BENCHES[name]
+    listing = "benchmarks:\n" + "\n".join(f"  {k:<8} {v[2]}" for k, v in BENCHES.items())
+    if name == "list":
+        print(listing)
+        return 0
+    if name not in BENCHES:
+        raise ECGScanError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHES)}")
+    mod, fn, _ = BENCHES[name]
     f = _load(mod, fn)
     import inspect
-    kw = {k:v for k,v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
+
+    kw = {k: v for k, v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
     bad = [k for k in kw if k not in inspect.signature(f).parameters]
-    if bad: raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_','-')}")
+    if bad:
+        raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_', '-')}")
     f(**kw)
 
 # %% ../nbs/15_cli.ipynb #34359afa
-_IMG_EXT = ('.png','.jpg','.jpeg','.bmp','.tif','.tiff','.webp')
+_IMG_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-def _image_files(paths:list) -> list:
+
+def _image_files(paths: list) -> list:
     "Image files named by `paths` (files, or folders searched recursively)"
     from pathlib import Path
+
     out = []
     for p in map(Path, paths):
-        if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.suffix.lower() in _IMG_EXT)
-        elif p.exists(): out.append(p)
-        else: raise ECGScanError(f"{p}: no such file or folder; pass ECG image files or folders of images")
-    if not out: raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.suffix.lower() in _IMG_EXT)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise ECGScanError(f"{p}: no such file or folder; pass ECG image files or folders of images")
+    if not out:
+        raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
+# %% ../nbs/15_cli.ipynb #f7749d86
 def _read_image(f):
     "BGR image of file `f`, read as bytes (OpenCV's own file reader can crash on unusual names), or None"
     import cv2, numpy as np
     from pathlib import Path
-    try: b = np.frombuffer(Path(f).read_bytes(), np.uint8)
-    except OSError: return None
-    try: return cv2.imdecode(b, cv2.IMREAD_COLOR) if len(b) else None
-    except cv2.error: return None
 
-def load_images(files:list, size,
-                shapes:list=None # if given, the original (h, w) of each readable image is appended to it
-               ) -> tuple:
+    try:
+        b = np.frombuffer(Path(f).read_bytes(), np.uint8)
+    except OSError:
+        return None
+    try:
+        return cv2.imdecode(b, cv2.IMREAD_COLOR) if len(b) else None
+    except cv2.error:
+        return None
+
+# %% ../nbs/15_cli.ipynb #8d66af9f
+def load_images(
+    files: list,
+    size,
+    shapes: list = None,  # if given, the original (h, w) of each readable image is appended to it
+) -> tuple:
     "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
     import cv2, numpy as np
-    h,w = (size,size) if np.isscalar(size) else tuple(size)
-    ims,ok,bad = [],[],[]
-    for f in files:
-        if printable(f)!=str(f):
-            bad.append((printable(f), 'the file name is not valid UTF-8; rename the file (e.g. with convmv)')); continue
-        im = _read_image(f)
-        if im is None: bad.append((str(f), 'not a readable image')); continue
-        if shapes is not None: shapes.append(im.shape[:2])
-        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w,h), interpolation=cv2.INTER_AREA)); ok.append(f)
-    return (np.stack(ims) if ims else np.zeros((0,h,w,3), np.uint8)),ok,bad
 
-def _batches(n, bs): return [(i, min(n, i+bs)) for i in range(0, n, bs)]
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
+    ims, ok, bad = [], [], []
+    for f in files:
+        if printable(f) != str(f):
+            bad.append((printable(f), "the file name is not valid UTF-8; rename the file (e.g. with convmv)"))
+            continue
+        im = _read_image(f)
+        if im is None:
+            bad.append((str(f), "not a readable image"))
+            continue
+        if shapes is not None:
+            shapes.append(im.shape[:2])
+        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA))
+        ok.append(f)
+    return (np.stack(ims) if ims else np.zeros((0, h, w, 3), np.uint8)), ok, bad
+
+# %% ../nbs/15_cli.ipynb #56576479
+def _batches(n, bs):
+    return [(i, min(n, i + bs)) for i in range(0, n, bs)]
 
 # %% ../nbs/15_cli.ipynb #c585b08a
 @call_parse
-def embed_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
-              images:str, # an image file or a folder of images (several: separate with commas)
-              out:str='embeddings.npz', # output: .npz with `files` and `embeddings` (or .csv)
-              kind:str='proj', # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
-              bs:int=32):
+def embed_cmd(
+    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
+    images: str,  # an image file or a folder of images (several: separate with commas)
+    out: str = "embeddings.npz",  # output: .npz with `files` and `embeddings` (or .csv)
+    kind: str = "proj",  # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
+    bs: int = 32,
+):
     "ECG images in, embeddings out"
-    check_range('--bs', bs, 1, integer=True)
+    check_range("--bs", bs, 1, integer=True)
     import numpy as np, torch
     from pathlib import Path
     from ecg_scan.signals import progress_bar
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
-    if kind not in ('proj','features'): raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
+
+    if kind not in ("proj", "features"):
+        raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
     check_writable(out, folder=False)
     m = load_model(model)
-    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw)
-    for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
-    if not len(arr): raise ECGScanError("none of the images could be read")
-    embs = torch.cat([m.embed(image_tensor(arr[a:b]), kind) for a,b in progress_bar(_batches(len(arr), bs), desc='embedding')]).numpy()
+    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw)
+    for f, r in bad:
+        print(f"skipped {f}: {r}", file=sys.stderr)
+    if not len(arr):
+        raise ECGScanError("none of the images could be read")
+    embs = torch.cat(
+        [m.embed(image_tensor(arr[a:b]), kind) for a, b in progress_bar(_batches(len(arr), bs), desc="embedding")]
+    ).numpy()
     o = Path(out)
-    if o.suffix=='.csv':
+    if o.suffix == ".csv":
         import pandas as pd
+
         pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(o)
-    else: np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
-    print(f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}" + (f"; {len(bad)} skipped" if bad else ''))
+    else:
+        np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
+    print(
+        f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}"
+        + (f"; {len(bad)} skipped" if bad else "")
+    )
 
 # %% ../nbs/15_cli.ipynb #c12a0302
-EINTHOVEN_MIN_DB = 20. # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
+EINTHOVEN_MIN_DB = 20.0  # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
 
-def recon_warnings(sig, # reconstruction (12, 5000), mV
-                   shape:tuple=None # (h, w) of the input image, if known
-                  ) -> list:
+
+def recon_warnings(
+    sig,  # reconstruction (12, 5000), mV
+    shape: tuple = None,  # (h, w) of the input image, if known
+) -> list:
     "Reasons to distrust a reconstruction (empty if none)"
     import numpy as np
     from ecg_scan.signals import derived_lead_snr
+
     out = []
     snr = min(derived_lead_snr(sig).values())
-    if not snr>=EINTHOVEN_MIN_DB:
+    if not snr >= EINTHOVEN_MIN_DB:
         out.append(f"limb leads break Einthoven/Goldberger (derived-lead SNR {snr:.0f} dB; recorded ECGs: 30-50 dB)")
     amp = float(np.median(np.ptp(sig, -1)))
-    if amp<0.3: out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
-    if shape is not None and not 1.0<=shape[1]/shape[0]<=2.2:
+    if amp < 0.3:
+        out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
+    if shape is not None and not 1.0 <= shape[1] / shape[0] <= 2.2:
         out.append(f"image is {shape[1]}x{shape[0]} px, unlike the landscape page renders the model was trained on")
     return out
 
-def _unique_stems(files:list) -> list:
+# %% ../nbs/15_cli.ipynb #c3e12de9
+def _unique_stems(files: list) -> list:
     "Output names for `files`: the WFDB-safe stem, with -2, -3... added where two images share one"
     from pathlib import Path
     from ecg_scan.data import wfdb_name
-    seen,out = {},[]
+
+    seen, out = {}, []
     for f in files:
-        s = wfdb_name(Path(f).stem); k = seen[s.lower()] = seen.get(s.lower(), 0)+1
-        out.append(s if k==1 else f"{s}-{k}")
+        s = wfdb_name(Path(f).stem)
+        k = seen[s.lower()] = seen.get(s.lower(), 0) + 1
+        out.append(s if k == 1 else f"{s}-{k}")
     return out
 
 # %% ../nbs/15_cli.ipynb #c12a0304
 @call_parse
-def reconstruct_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
-                    images:str, # an image file or a folder of images (several: separate with commas)
-                    out:str='reconstructed', # folder for one WFDB record (+ PNG plot) per image
-                    no_plot:store_true=False, # do not write the PNG plot of each reconstruction
-                    bs:int=16):
+def reconstruct_cmd(
+    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
+    images: str,  # an image file or a folder of images (several: separate with commas)
+    out: str = "reconstructed",  # folder for one WFDB record (+ PNG plot) per image
+    no_plot: store_true = False,  # do not write the PNG plot of each reconstruction
+    bs: int = 16,
+):
     "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a real ECG"
     from pathlib import Path
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor
     from ecg_scan.data import write_wfdb
     from ecg_scan.model import load_model
-    check_range('--bs', bs, 1, integer=True)
+
+    check_range("--bs", bs, 1, integer=True)
     o = check_writable(out)
-    m = load_model(model); shapes = []
-    arr,files,bad = load_images(_image_files(images.split(',')), m.cfg.image_hw, shapes)
-    for f,r in bad: print(f"skipped {f}: {r}", file=sys.stderr)
-    if not len(arr): raise ECGScanError("none of the images could be read")
-    stems,n_warn = _unique_stems(files),0
-    for a,b in progress_bar(_batches(len(arr), bs), desc='reconstructing'):
+    m = load_model(model)
+    shapes = []
+    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw, shapes)
+    for f, r in bad:
+        print(f"skipped {f}: {r}", file=sys.stderr)
+    if not len(arr):
+        raise ECGScanError("none of the images could be read")
+    stems, n_warn = _unique_stems(files), 0
+    for a, b in progress_bar(_batches(len(arr), bs), desc="reconstructing"):
         rec = m.reconstruct(image_tensor(arr[a:b])).numpy()
-        for f,st,s,sh in zip(files[a:b], stems[a:b], rec, shapes[a:b]):
-            w = recon_warnings(s, sh); n_warn += bool(w)
-            if w: print(f"warning: {printable(f)}: " + '; '.join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
-            write_wfdb(o/st, s, 500, LEADS, comments=[f'reconstructed by ecg_scan from {Path(f).name}'] + [f'warning: {x}' for x in w])
+        for f, st, s, sh in zip(files[a:b], stems[a:b], rec, shapes[a:b]):
+            w = recon_warnings(s, sh)
+            n_warn += bool(w)
+            if w:
+                print(f"warning: {printable(f)}: " + "; ".join(w) + f"; treat {st}.hea with caution", file=sys.stderr)
+            write_wfdb(
+                o / st,
+                s,
+                500,
+                LEADS,
+                comments=[f"reconstructed by ecg_scan from {Path(f).name}"] + [f"warning: {x}" for x in w],
+            )
             if not no_plot:
-                import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-                fig = show_ecg(s, title=f'{Path(f).name}: reconstruction' + (' (see warnings)' if w else ''), common=True)
-                fig.savefig(o/f'{st}.png', dpi=80); plt.close(fig)
-    renamed = sum(st!=Path(f).stem for f,st in zip(files, stems))
-    print(f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)" + (f"; {len(bad)} skipped" if bad else '') +
-          (f"; {renamed} renamed (shared or non-WFDB names: see the .hea comments)" if renamed else '') + (f"; {n_warn} with warnings" if n_warn else ''))
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+
+                fig = show_ecg(
+                    s, title=f"{Path(f).name}: reconstruction" + (" (see warnings)" if w else ""), common=True
+                )
+                fig.savefig(o / f"{st}.png", dpi=80)
+                plt.close(fig)
+    renamed = sum(st != Path(f).stem for f, st in zip(files, stems))
+    print(
+        f"{len(files)} record(s) written to {o} (WFDB .hea/.dat, 12 leads, 500 Hz)"
+        + (f"; {len(bad)} skipped" if bad else "")
+        + (f"; {renamed} renamed (shared or non-WFDB names: see the .hea comments)" if renamed else "")
+        + (f"; {n_warn} with warnings" if n_warn else "")
+    )

@@ -6,14 +6,34 @@ Docs: https://ecg-scan.github.io/ecg_scan/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #79f235d1
 from __future__ import annotations
-import re, ast, math, json, shutil, inspect, warnings
+import re, ast, math, shutil, inspect, warnings
 from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse, store_true
-from .signals import *
+from ecg_scan.signals import (
+    CODE_LEADS,
+    ECGScanError,
+    FS,
+    Header,
+    LEADS,
+    N,
+    RecordError,
+    find_headers,
+    load_ecg,
+    norm_lead,
+    progress_bar,
+    read_code_tracings,
+    read_header,
+    read_wfdb,
+    resample,
+    samples_path,
+    signal_issues,
+    standardize,
+    strip_zero_pad,
+)
 
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
@@ -26,482 +46,763 @@ __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 
 @dataclass
 class Record:
     "One ECG on the standard grid, with what is known about it"
-    id:str # unique within its dataset
-    sig:np.ndarray # (12, 5000) float32, mV, `LEADS` order
-    report:str = '' # free-text or machine report ('' if none)
-    labels:list = field(default_factory=list) # label strings, e.g. ['AF', 'RBBB']
-    patient:str = None # patient id if the source has one
-    split:str = None # 'train', 'val' or 'test' (None if unassigned)
-    meta:dict = field(default_factory=dict) # anything else (age, sex, source path...)
+
+    id: str  # unique within its dataset
+    sig: np.ndarray  # (12, 5000) float32, mV, `LEADS` order
+    report: str = ""  # free-text or machine report ('' if none)
+    labels: list = field(default_factory=list)  # label strings, e.g. ['AF', 'RBBB']
+    patient: str = None  # patient id if the source has one
+    split: str = None  # 'train', 'val' or 'test' (None if unassigned)
+    meta: dict = field(default_factory=dict)  # anything else (age, sex, source path...)
 
 # %% ../nbs/01_data.ipynb #dcf12fca
 class ECGDataset:
     "Records of one source: metadata in memory, signals read on access by `read(item)`"
-    def __init__(self,
-                 items:list, # one dict per record: id, labels, report, patient, split, meta + what `read` needs
-                 read, # callable: item dict -> (12, 5000) float32 signal; raises `RecordError`
-                 name:str='dataset', # shown in summaries
-                 errors:list=None, # (path, reason) of records left out
-                 notes:list=None): # other decisions worth knowing (e.g. records without a label left out)
-        self.items,self.read,self.name = list(items),read,name
-        self.errors,self.notes = list(errors or []),list(notes or [])
 
-    def __len__(self): return len(self.items)
-    def signal(self, i:int) -> np.ndarray: return self.read(self.items[i])
-    def __getitem__(self, i:int) -> Record:
+    def __init__(
+        self,
+        items: list,  # one dict per record: id, labels, report, patient, split, meta + what `read` needs
+        read,  # callable: item dict -> (12, 5000) float32 signal; raises `RecordError`
+        name: str = "dataset",  # shown in summaries
+        errors: list = None,  # (path, reason) of records left out
+        notes: list = None,
+    ):  # other decisions worth knowing (e.g. records without a label left out)
+        self.items, self.read, self.name = list(items), read, name
+        self.errors, self.notes = list(errors or []), list(notes or [])
+
+    def __len__(self):
+        return len(self.items)
+
+    def signal(self, i: int) -> np.ndarray:
+        return self.read(self.items[i])
+
+    def __getitem__(self, i: int) -> Record:
         it = self.items[i]
-        return Record(it['id'], self.read(it), it.get('report',''), list(it.get('labels',[])), it.get('patient'),
-                      it.get('split'), dict(it.get('meta',{})))
-    def __iter__(self): return (self[i] for i in range(len(self)))
+        return Record(
+            it["id"],
+            self.read(it),
+            it.get("report", ""),
+            list(it.get("labels", [])),
+            it.get("patient"),
+            it.get("split"),
+            dict(it.get("meta", {})),
+        )
 
-    def _col(self, k, d=None): return [it.get(k, d) for it in self.items]
-    @property
-    def ids(self): return self._col('id')
-    @property
-    def labels(self): return [list(o) for o in self._col('labels', [])]
-    @property
-    def reports(self): return self._col('report', '')
-    @property
-    def patients(self): return self._col('patient')
-    @property
-    def splits(self): return self._col('split')
-    @property
-    def classes(self) -> list: return sorted({l for ls in self.labels for l in ls})
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
-    def label_matrix(self, classes:list=None) -> np.ndarray:
+    def _col(self, k, d=None):
+        return [it.get(k, d) for it in self.items]
+
+    @property
+    def ids(self):
+        return self._col("id")
+
+    @property
+    def labels(self):
+        return [list(o) for o in self._col("labels", [])]
+
+    @property
+    def reports(self):
+        return self._col("report", "")
+
+    @property
+    def patients(self):
+        return self._col("patient")
+
+    @property
+    def splits(self):
+        return self._col("split")
+
+    @property
+    def classes(self) -> list:
+        return sorted({l for ls in self.labels for l in ls})
+
+    def label_matrix(self, classes: list = None) -> np.ndarray:
         "Multi-hot (n_records, n_classes) float32 matrix for `classes` (default: `self.classes`)"
         classes = self.classes if classes is None else list(classes)
-        pos = {c:i for i,c in enumerate(classes)}
+        pos = {c: i for i, c in enumerate(classes)}
         y = np.zeros((len(self), len(classes)), np.float32)
-        for r,ls in enumerate(self.labels):
+        for r, ls in enumerate(self.labels):
             for l in ls:
-                if l in pos: y[r,pos[l]] = 1
+                if l in pos:
+                    y[r, pos[l]] = 1
         return y
 
-    def subset(self, idxs, name:str=None) -> ECGDataset:
+    def subset(self, idxs, name: str = None) -> ECGDataset:
         "A dataset of the records at `idxs` (errors and notes are carried along)"
         return ECGDataset([self.items[i] for i in idxs], self.read, name or self.name, self.errors, self.notes)
 
-    def split_idxs(self, split:str) -> np.ndarray: return np.array([i for i,s in enumerate(self.splits) if s==split], dtype=int)
-    def by_split(self, split:str) -> ECGDataset: return self.subset(self.split_idxs(split), f'{self.name}[{split}]')
+    def split_idxs(self, split: str) -> np.ndarray:
+        return np.array([i for i, s in enumerate(self.splits) if s == split], dtype=int)
+
+    def by_split(self, split: str) -> ECGDataset:
+        return self.subset(self.split_idxs(split), f"{self.name}[{split}]")
 
 # %% ../nbs/01_data.ipynb #36ed7417
 @patch
-def validate(self:ECGDataset, progress:bool=True, strict:bool=False) -> ECGDataset:
+def validate(self: ECGDataset, progress: bool = True, strict: bool = False) -> ECGDataset:
     "Read every signal; return a dataset without the unusable ones, which are added to `errors`"
-    keep,errs = [],[]
-    for i in progress_bar(range(len(self)), desc=f'validating {self.name}', display=progress):
+    keep, errs = [], []
+    for i in progress_bar(range(len(self)), desc=f"validating {self.name}", display=progress):
         it = self.items[i]
         try:
             x = self.read(it)
-            if (iss := signal_issues(x)): raise RecordError(it.get('path', it['id']), '; '.join(iss))
+            if iss := signal_issues(x):
+                raise RecordError(it.get("path", it["id"]), "; ".join(iss))
             keep.append(i)
         except RecordError as e:
-            if strict: raise
+            if strict:
+                raise
             errs.append((e.path, e.reason))
     res = self.subset(keep)
-    res.errors = self.errors+errs
+    res.errors = self.errors + errs
     return res
 
+# %% ../nbs/01_data.ipynb #60dc4b32
 @patch
-def materialize(self:ECGDataset, progress:bool=True) -> ECGDataset:
+def materialize(self: ECGDataset, progress: bool = True) -> ECGDataset:
     "A copy holding every signal in one in-memory array (fast repeated access for small datasets)"
-    arr = np.stack([self.read(it) for it in progress_bar(self.items, desc=f'loading {self.name}', display=progress)]) if len(self) else np.zeros((0,12,N), np.float32)
-    items = [dict(it, _row=i) for i,it in enumerate(self.items)]
-    return ECGDataset(items, lambda it: arr[it['_row']], self.name, self.errors, self.notes)
+    arr = (
+        np.stack([self.read(it) for it in progress_bar(self.items, desc=f"loading {self.name}", display=progress)])
+        if len(self)
+        else np.zeros((0, 12, N), np.float32)
+    )
+    items = [dict(it, _row=i) for i, it in enumerate(self.items)]
+    return ECGDataset(items, lambda it: arr[it["_row"]], self.name, self.errors, self.notes)
 
+# %% ../nbs/01_data.ipynb #fed86982
 @patch
-def summary(self:ECGDataset, max_errors:int=20) -> str:
+def summary(self: ECGDataset, max_errors: int = 20) -> str:
     "Counts of records, splits, labels, and the records left out with the reason"
-    sp = pd.Series([s or 'none' for s in self.splits]).value_counts()
+    sp = pd.Series([s or "none" for s in self.splits]).value_counts()
     lc = pd.Series([l for ls in self.labels for l in ls]).value_counts()
     pats = {p for p in self.patients if p is not None}
-    s = [f"{self.name}: {len(self)} records" + (f" from {len(pats)} patients" if pats else '') +
-         f"; splits: {', '.join(f'{k} {v}' for k,v in sp.items()) or 'none'}; {len(self.classes)} labels; "
-         f"{sum(bool(r) for r in self.reports)} with a report"]
-    if len(lc): s.append("labels: " + ', '.join(f"{k} {v}" for k,v in lc.head(25).items()) + (' ...' if len(lc)>25 else ''))
+    s = [
+        f"{self.name}: {len(self)} records"
+        + (f" from {len(pats)} patients" if pats else "")
+        + f"; splits: {', '.join(f'{k} {v}' for k, v in sp.items()) or 'none'}; {len(self.classes)} labels; "
+        f"{sum(bool(r) for r in self.reports)} with a report"
+    ]
+    if len(lc):
+        s.append("labels: " + ", ".join(f"{k} {v}" for k, v in lc.head(25).items()) + (" ..." if len(lc) > 25 else ""))
     s += [f"note: {n}" for n in self.notes]
     if self.errors:
         s.append(f"{len(self.errors)} record(s) left out:")
-        s += [f"  {p}: {r}" for p,r in self.errors[:max_errors]]
-        if len(self.errors)>max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see .errors)")
-    return '\n'.join(s)
+        s += [f"  {p}: {r}" for p, r in self.errors[:max_errors]]
+        if len(self.errors) > max_errors:
+            s.append(f"  ... and {len(self.errors) - max_errors} more (see .errors)")
+    return "\n".join(s)
 
+# %% ../nbs/01_data.ipynb #9085741a
 @patch
-def __repr__(self:ECGDataset): "`summary`, naming at most 5 records left out"; return self.summary(5)
+def __repr__(self: ECGDataset):
+    "`summary`, naming at most 5 records left out"
+    return self.summary(5)
 
 # %% ../nbs/01_data.ipynb #83b7f307
-def label_fraction(idxs, # indices of the full training set
-                   frac:float, # fraction to keep, in (0, 1]
-                   seed:int=0) -> np.ndarray:
+def label_fraction(
+    idxs,  # indices of the full training set
+    frac: float,  # fraction to keep, in (0, 1]
+    seed: int = 0,
+) -> np.ndarray:
     "A seeded, reproducible subset of `idxs` with `ceil(frac*n)` elements; smaller fractions are nested in larger ones"
     idxs = np.asarray(idxs)
-    if not 0<frac<=1: raise ECGScanError(f"label fraction must be in (0, 1], got {frac}")
+    if not 0 < frac <= 1:
+        raise ECGScanError(f"label fraction must be in (0, 1], got {frac}")
     perm = np.random.default_rng(seed).permutation(len(idxs))
-    return np.sort(idxs[perm[:max(1, math.ceil(frac*len(idxs)))]])
+    return np.sort(idxs[perm[: max(1, math.ceil(frac * len(idxs)))]])
 
-def random_split(n:int, # number of records
-                 fracs=(0.7,0.1,0.2), # train, val, test fractions
-                 seed:int=42,
-                 groups:list=None # e.g. patient ids: records of one group land in the same split
-                ) -> list:
+# %% ../nbs/01_data.ipynb #04589fe4
+def random_split(
+    n: int,  # number of records
+    fracs=(0.7, 0.1, 0.2),  # train, val, test fractions
+    seed: int = 42,
+    groups: list = None,  # e.g. patient ids: records of one group land in the same split
+) -> list:
     "Seeded assignment of 'train'/'val'/'test' to `n` records (grouped if `groups` is given)"
-    keys = list(range(n)) if groups is None else [g if g is not None else f'_rec{i}' for i,g in enumerate(groups)]
+    keys = list(range(n)) if groups is None else [g if g is not None else f"_rec{i}" for i, g in enumerate(groups)]
     uniq = sorted(set(keys), key=str)
     perm = np.random.default_rng(seed).permutation(len(uniq))
-    c = np.cumsum(fracs)/np.sum(fracs)
-    cut = [int(round(v*len(uniq))) for v in c]
+    c = np.cumsum(fracs) / np.sum(fracs)
+    cut = [int(round(v * len(uniq))) for v in c]
     split_of = {}
-    for r,j in enumerate(perm):
-        split_of[uniq[j]] = 'train' if r<cut[0] else 'val' if r<cut[1] else 'test'
+    for r, j in enumerate(perm):
+        split_of[uniq[j]] = "train" if r < cut[0] else "val" if r < cut[1] else "test"
     return [split_of[k] for k in keys]
 
 # %% ../nbs/01_data.ipynb #baa396bf
-SNOMED_EQUIVALENT = {'713427006':'59118001', '63593006':'284470004', '17338001':'427172004', '733534002':'164909002'}
+SNOMED_EQUIVALENT = {
+    "713427006": "59118001",
+    "63593006": "284470004",
+    "17338001": "427172004",
+    "733534002": "164909002",
+}
+
 
 @lru_cache()
 def snomed_table() -> pd.DataFrame:
     "SNOMED-CT code -> `name`, `abbrev`, `scored` (PhysioNet Challenge 2021 mapping tables)"
-    dfs = [pd.read_csv(samples_path('snomed', f'dx_mapping_{k}.csv'), dtype={'SNOMEDCTCode':str}).assign(scored=k=='scored')
-           for k in ('scored','unscored')]
-    d = pd.concat(dfs).rename(columns={'Dx':'name', 'SNOMEDCTCode':'code', 'Abbreviation':'abbrev'})
-    return d.set_index('code')[['name','abbrev','scored']]
+    dfs = [
+        pd.read_csv(samples_path("snomed", f"dx_mapping_{k}.csv"), dtype={"SNOMEDCTCode": str}).assign(
+            scored=k == "scored"
+        )
+        for k in ("scored", "unscored")
+    ]
+    d = pd.concat(dfs).rename(columns={"Dx": "name", "SNOMEDCTCode": "code", "Abbreviation": "abbrev"})
+    return d.set_index("code")[["name", "abbrev", "scored"]]
 
-def dx_labels(codes, # SNOMED-CT codes (strings or ints, or one comma-separated string)
-              merge_equivalent:bool=True # map codes the challenge scores as equal onto one label
-             ) -> list:
+# %% ../nbs/01_data.ipynb #3ce7c4f1
+def dx_labels(
+    codes,  # SNOMED-CT codes (strings or ints, or one comma-separated string)
+    merge_equivalent: bool = True,  # map codes the challenge scores as equal onto one label
+) -> list:
     "Abbreviations for SNOMED-CT `codes`; unknown codes become 'SNOMED:<code>'"
-    if isinstance(codes, str): codes = [c for c in codes.split(',')]
-    t,out = snomed_table(),[]
+    if isinstance(codes, str):
+        codes = [c for c in codes.split(",")]
+    t, out = snomed_table(), []
     for c in codes:
         c = str(c).strip()
-        if not c: continue
-        if merge_equivalent: c = SNOMED_EQUIVALENT.get(c, c)
-        l = t.abbrev[c] if c in t.index else f'SNOMED:{c}'
-        if l not in out: out.append(l)
+        if not c:
+            continue
+        if merge_equivalent:
+            c = SNOMED_EQUIVALENT.get(c, c)
+        l = t.abbrev[c] if c in t.index else f"SNOMED:{c}"
+        if l not in out:
+            out.append(l)
     return out
 
-def label_name(label:str) -> str:
+# %% ../nbs/01_data.ipynb #c63dc31f
+def label_name(label: str) -> str:
     "Full name of a SNOMED label abbreviation (the label itself if unknown)"
     t = snomed_table()
-    m = t[t.abbrev==label]
+    m = t[t.abbrev == label]
     return m.name.iloc[0] if len(m) else label
 
 # %% ../nbs/01_data.ipynb #ca94904d
-def _wfdb_reader(it): return load_ecg(it['path'], check=False, pad=it.get('pad', False))
+def _wfdb_reader(it):
+    return load_ecg(it["path"], check=False, pad=it.get("pad", False))
 
+# %% ../nbs/01_data.ipynb #67814adf
 def _scan_headers(paths, strict, parse):
     "Apply `parse(path)` to each header; collect `RecordError`s unless `strict`"
-    items,errors = [],[]
+    items, errors = [], []
     for p in paths:
-        try: items.append(parse(p))
+        try:
+            items.append(parse(p))
         except RecordError as e:
-            if strict: raise
+            if strict:
+                raise
             errors.append((e.path, e.reason))
-    return items,errors
+    return items, errors
 
-def _check_header(h:Header, pad:bool=False) -> float:
+# %% ../nbs/01_data.ipynb #fdb1a409
+def _check_header(h: Header, pad: bool = False) -> float:
     "Raise `RecordError` if the header cannot give a 12-lead record of 10 s (unless `pad`); returns the seconds to pad"
     names = [norm_lead(n) for n in h.sig_names]
     missing = [l for l in LEADS if l not in names]
-    if missing: raise RecordError(h.path, f"missing lead(s) {', '.join(missing)}; it has {', '.join(h.sig_names)}")
-    gone = sorted(f for f in set(h.files) if not (h.path.parent/f).exists())
-    if gone: raise RecordError(h.path, f"signal file {', '.join(gone)} named in the header is missing")
-    secs = h.n_samples/h.fs if h.n_samples and h.fs else N/FS
-    if secs<N/FS and not pad: raise RecordError(h.path, f"record is {secs:.1f} s long; ecg_scan uses {N/FS:g} s windows: "
-                                                        "pass --pad (pad=True) to zero-pad short records, or leave it out")
-    return max(0., N/FS-secs)
+    if missing:
+        raise RecordError(h.path, f"missing lead(s) {', '.join(missing)}; it has {', '.join(h.sig_names)}")
+    gone = sorted(f for f in set(h.files) if not (h.path.parent / f).exists())
+    if gone:
+        raise RecordError(h.path, f"signal file {', '.join(gone)} named in the header is missing")
+    secs = h.n_samples / h.fs if h.n_samples and h.fs else N / FS
+    if secs < N / FS and not pad:
+        raise RecordError(
+            h.path,
+            f"record is {secs:.1f} s long; ecg_scan uses {N / FS:g} s windows: "
+            "pass --pad (pad=True) to zero-pad short records, or leave it out",
+        )
+    return max(0.0, N / FS - secs)
 
+# %% ../nbs/01_data.ipynb #f675cb32
 def _pad_notes(items, pad) -> list:
     "Mark `items` for zero-padding when `pad`, and a note counting the ones that are padded"
-    n = sum(it['meta'].get('padded_s', 0)>0 for it in items)
-    for it in items: it['pad'] = pad
-    return [f"{n} record(s) shorter than {N/FS:g} s zero-padded to {N/FS:g} s (pad=True); `meta['padded_s']` says by how much"] if n else []
+    n = sum(it["meta"].get("padded_s", 0) > 0 for it in items)
+    for it in items:
+        it["pad"] = pad
+    return (
+        [
+            f"{n} record(s) shorter than {N / FS:g} s zero-padded to {N / FS:g} s (pad=True); `meta['padded_s']` says by how much"
+        ]
+        if n
+        else []
+    )
 
-def physionet_dataset(folder, # searched recursively for `.hea` files
-                      strict:bool=False, # raise on the first unusable record instead of collecting it in `errors`
-                      merge_equivalent:bool=True, # see `dx_labels`
-                      dx_report:bool=False, # use the diagnosis names as report text
-                      pad:bool=False, # zero-pad records shorter than 10 s instead of leaving them out
-                      split_fracs=(0.7,0.1,0.2), seed:int=42, # random split (no official split exists)
-                      name:str=None) -> ECGDataset:
+# %% ../nbs/01_data.ipynb #4602dd73
+def physionet_dataset(
+    folder,  # searched recursively for `.hea` files
+    strict: bool = False,  # raise on the first unusable record instead of collecting it in `errors`
+    merge_equivalent: bool = True,  # see `dx_labels`
+    dx_report: bool = False,  # use the diagnosis names as report text
+    pad: bool = False,  # zero-pad records shorter than 10 s instead of leaving them out
+    split_fracs=(0.7, 0.1, 0.2),
+    seed: int = 42,  # random split (no official split exists)
+    name: str = None,
+) -> ECGDataset:
     "Dataset of a PhysioNet/CinC 2020-2021 challenge folder (CPSC2018, Georgia, Chapman-Shaoxing, Ningbo, PTB-XL...)"
     folder = Path(folder)
+
     def parse(p):
         h = read_header(p)
         padded = _check_header(h, pad)
-        labels = dx_labels(h.comments.get('Dx',''), merge_equivalent)
-        meta = dict(age=h.comments.get('Age'), sex=h.comments.get('Sex'), fs=h.fs, path=str(p), padded_s=padded)
-        rep = '. '.join(label_name(l) for l in labels)+'.' if dx_report and labels else ''
-        return dict(id=str(p.relative_to(folder).with_suffix('')), path=str(p), labels=labels, report=rep, patient=None, meta=meta)
-    items,errors = _scan_headers(find_headers(folder), strict, parse)
-    for it,s in zip(items, random_split(len(items), split_fracs, seed)): it['split'] = s
-    unk = sorted({l for it in items for l in it['labels'] if l.startswith('SNOMED:')})
-    notes = [f"{len(unk)} SNOMED code(s) not in the challenge tables kept as 'SNOMED:<code>': {', '.join(unk)}"] if unk else []
+        labels = dx_labels(h.comments.get("Dx", ""), merge_equivalent)
+        meta = dict(age=h.comments.get("Age"), sex=h.comments.get("Sex"), fs=h.fs, path=str(p), padded_s=padded)
+        rep = ". ".join(label_name(l) for l in labels) + "." if dx_report and labels else ""
+        return dict(
+            id=str(p.relative_to(folder).with_suffix("")),
+            path=str(p),
+            labels=labels,
+            report=rep,
+            patient=None,
+            meta=meta,
+        )
+
+    items, errors = _scan_headers(find_headers(folder), strict, parse)
+    for it, s in zip(items, random_split(len(items), split_fracs, seed)):
+        it["split"] = s
+    unk = sorted({l for it in items for l in it["labels"] if l.startswith("SNOMED:")})
+    notes = (
+        [f"{len(unk)} SNOMED code(s) not in the challenge tables kept as 'SNOMED:<code>': {', '.join(unk)}"]
+        if unk
+        else []
+    )
     notes += _pad_notes(items, pad)
     return ECGDataset(items, _wfdb_reader, name or folder.name, errors, notes)
 
 # %% ../nbs/01_data.ipynb #d004cf88
-def sample_dataset(validate:bool=False, # drop (and report) the records with flat leads
-                   **kwargs) -> ECGDataset:
+def sample_dataset(
+    validate: bool = False,  # drop (and report) the records with flat leads
+    **kwargs,
+) -> ECGDataset:
     "The real 12-lead records bundled with `ecg_scan`, as a PhysioNet-style dataset"
-    ds = physionet_dataset(samples_path(), name='ecg_scan samples', **kwargs)
+    ds = physionet_dataset(samples_path(), name="ecg_scan samples", **kwargs)
     return ds.validate(progress=False) if validate else ds
 
 # %% ../nbs/01_data.ipynb #5f16a3c8
-PTBXL_TASKS = ('superclass','subclass','form','rhythm','all')
+PTBXL_TASKS = ("superclass", "subclass", "form", "rhythm", "all")
 
-def _ptbxl_labels(codes:dict, stm:pd.DataFrame, task:str) -> list:
+
+def _ptbxl_labels(codes: dict, stm: pd.DataFrame, task: str) -> list:
     ks = [k for k in codes if k in stm.index]
-    if task=='superclass': out = [stm.diagnostic_class[k] for k in ks if stm.diagnostic[k]==1]
-    elif task=='subclass': out = [stm.diagnostic_subclass[k] for k in ks if stm.diagnostic[k]==1]
-    elif task=='form': out = [k for k in ks if stm.form[k]==1]
-    elif task=='rhythm': out = [k for k in ks if stm.rhythm[k]==1]
-    else: out = ks
-    return sorted({o for o in out if isinstance(o,str)})
+    if task == "superclass":
+        out = [stm.diagnostic_class[k] for k in ks if stm.diagnostic[k] == 1]
+    elif task == "subclass":
+        out = [stm.diagnostic_subclass[k] for k in ks if stm.diagnostic[k] == 1]
+    elif task == "form":
+        out = [k for k in ks if stm.form[k] == 1]
+    elif task == "rhythm":
+        out = [k for k in ks if stm.rhythm[k] == 1]
+    else:
+        out = ks
+    return sorted({o for o in out if isinstance(o, str)})
 
-def ptbxl_dataset(root, # folder with ptbxl_database.csv, scp_statements.csv and records500/
-                  task:str='superclass', # one of `PTBXL_TASKS`
-                  fs:int=500, # 500 (records500) or 100 (records100)
-                  drop_unlabelled:bool=True, # leave out records without a label in `task` (counted in notes)
-                  strict:bool=False, db_csv:str='ptbxl_database.csv',
-                  pad:bool=False # zero-pad records shorter than 10 s instead of leaving them out
-                 ) -> ECGDataset:
+# %% ../nbs/01_data.ipynb #cd87d63a
+def ptbxl_dataset(
+    root,  # folder with ptbxl_database.csv, scp_statements.csv and records500/
+    task: str = "superclass",  # one of `PTBXL_TASKS`
+    fs: int = 500,  # 500 (records500) or 100 (records100)
+    drop_unlabelled: bool = True,  # leave out records without a label in `task` (counted in notes)
+    strict: bool = False,
+    db_csv: str = "ptbxl_database.csv",
+    pad: bool = False,  # zero-pad records shorter than 10 s instead of leaving them out
+) -> ECGDataset:
     "Dataset of PTB-XL in its native layout, with one of its four benchmark label sets and the official split"
     root = Path(root)
-    if task not in PTBXL_TASKS: raise ECGScanError(f"unknown PTB-XL task {task!r}; use one of {', '.join(PTBXL_TASKS)}")
-    for f in (db_csv, 'scp_statements.csv'):
-        if not (root/f).exists(): raise ECGScanError(f"{root/f}: not found; pass the PTB-XL folder that holds {db_csv} and scp_statements.csv")
-    db = pd.read_csv(root/db_csv, index_col='ecg_id')
-    stm = pd.read_csv(root/'scp_statements.csv', index_col=0)
-    col = {500:'filename_hr', 100:'filename_lr'}[fs]
+    if task not in PTBXL_TASKS:
+        raise ECGScanError(f"unknown PTB-XL task {task!r}; use one of {', '.join(PTBXL_TASKS)}")
+    for f in (db_csv, "scp_statements.csv"):
+        if not (root / f).exists():
+            raise ECGScanError(
+                f"{root / f}: not found; pass the PTB-XL folder that holds {db_csv} and scp_statements.csv"
+            )
+    db = pd.read_csv(root / db_csv, index_col="ecg_id")
+    stm = pd.read_csv(root / "scp_statements.csv", index_col=0)
+    col = {500: "filename_hr", 100: "filename_lr"}[fs]
+
     def parse(ecg_id):
         row = db.loc[ecg_id]
-        p = root/(row[col]+'.hea')
-        try: codes = ast.literal_eval(row.scp_codes)
-        except Exception: raise RecordError(p, f"ecg_id {ecg_id}: unreadable scp_codes {row.scp_codes!r}")
+        p = root / (row[col] + ".hea")
+        try:
+            codes = ast.literal_eval(row.scp_codes)
+        except Exception:
+            raise RecordError(p, f"ecg_id {ecg_id}: unreadable scp_codes {row.scp_codes!r}")
         h = read_header(p)
         padded = _check_header(h, pad)
         fold = int(row.strat_fold)
-        return dict(id=str(ecg_id), path=str(p), labels=_ptbxl_labels(codes, stm, task), report=str(row.report or '').strip(),
-                    patient=None if pd.isna(row.patient_id) else str(int(row.patient_id)),
-                    split='train' if fold<=8 else 'val' if fold==9 else 'test',
-                    meta=dict(age=row.age, sex=row.sex, strat_fold=fold, scp_codes=codes, fs=h.fs, path=str(p), padded_s=padded))
-    items,errors = _scan_headers(db.index, strict, parse)
+        return dict(
+            id=str(ecg_id),
+            path=str(p),
+            labels=_ptbxl_labels(codes, stm, task),
+            report=str(row.report or "").strip(),
+            patient=None if pd.isna(row.patient_id) else str(int(row.patient_id)),
+            split="train" if fold <= 8 else "val" if fold == 9 else "test",
+            meta=dict(
+                age=row.age, sex=row.sex, strat_fold=fold, scp_codes=codes, fs=h.fs, path=str(p), padded_s=padded
+            ),
+        )
+
+    items, errors = _scan_headers(db.index, strict, parse)
     notes = _pad_notes(items, pad)
     if drop_unlabelled:
-        n0 = len(items); items = [it for it in items if it['labels']]
-        if n0>len(items): notes.append(f"{n0-len(items)} record(s) without a '{task}' label left out (drop_unlabelled=False keeps them)")
-    return ECGDataset(items, _wfdb_reader, f'PTB-XL {task}', errors, notes)
+        n0 = len(items)
+        items = [it for it in items if it["labels"]]
+        if n0 > len(items):
+            notes.append(
+                f"{n0 - len(items)} record(s) without a '{task}' label left out (drop_unlabelled=False keeps them)"
+            )
+    return ECGDataset(items, _wfdb_reader, f"PTB-XL {task}", errors, notes)
 
 # %% ../nbs/01_data.ipynb #d979a9a8
-def wfdb_name(name:str) -> str:
+def wfdb_name(name: str) -> str:
     "`name` as a WFDB record name (letters, digits, `_` and `-` only): spaces and other characters become `_`"
-    return re.sub(r'[^-\w]+', '_', str(name)).strip('_') or 'record'
+    return re.sub(r"[^-\w]+", "_", str(name)).strip("_") or "record"
 
-def write_wfdb(dest:Path, # record path without suffix (the name is made WFDB-safe by `wfdb_name`)
-               sig:np.ndarray, # (n_leads, n) mV; NaN allowed
-               fs:float=FS, names:list=LEADS,
-               comments:list|dict=None # header comment lines, or a dict written as `Key: value` lines
-              ) -> Path:
+# %% ../nbs/01_data.ipynb #677dfddc
+def write_wfdb(
+    dest: Path,  # record path without suffix (the name is made WFDB-safe by `wfdb_name`)
+    sig: np.ndarray,  # (n_leads, n) mV; NaN allowed
+    fs: float = FS,
+    names: list = LEADS,
+    comments: list | dict = None,  # header comment lines, or a dict written as `Key: value` lines
+) -> Path:
     "Write `sig` as a WFDB record through `wfdb.wrsamp` (16-bit `.dat`, 1 uV resolution, NaN as WFDB's no-sample value); returns its path"
-    if isinstance(comments, dict): comments = [f"{k}: {v}" for k,v in comments.items()]
+    if isinstance(comments, dict):
+        comments = [f"{k}: {v}" for k, v in comments.items()]
     from ecg_scan.signals import _wfdb
+
     wfdb = _wfdb()
-    dest = Path(dest); dest = dest.with_name(wfdb_name(dest.name))
+    dest = Path(dest)
+    dest = dest.with_name(wfdb_name(dest.name))
     dest.parent.mkdir(parents=True, exist_ok=True)
-    d = np.round(np.nan_to_num(sig.T)*1000).astype(np.int64).clip(-32767,32767)
-    d[np.isnan(sig.T)] = -32768 # WFDB's "no sample" value for format 16: read back as NaN
+    d = np.round(np.nan_to_num(sig.T) * 1000).astype(np.int64).clip(-32767, 32767)
+    d[np.isnan(sig.T)] = -32768  # WFDB's "no sample" value for format 16: read back as NaN
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        wfdb.wrsamp(dest.name, fs=int(fs), units=['mV']*len(names), sig_name=list(names), d_signal=d, fmt=['16']*len(names),
-                    adc_gain=[1000.]*len(names), baseline=[0]*len(names), comments=comments or [], write_dir=str(dest.parent))
+        warnings.simplefilter("ignore")
+        wfdb.wrsamp(
+            dest.name,
+            fs=int(fs),
+            units=["mV"] * len(names),
+            sig_name=list(names),
+            d_signal=d,
+            fmt=["16"] * len(names),
+            adc_gain=[1000.0] * len(names),
+            baseline=[0] * len(names),
+            comments=comments or [],
+            write_dir=str(dest.parent),
+        )
     return dest
 
+# %% ../nbs/01_data.ipynb #d8a4a84f
 def make_ptbxl_example(dest) -> Path:
     "Write a small PTB-XL copy in its native layout from the bundled real records (ecg_id 1 and 6000-6009)"
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    db = pd.read_csv(samples_path('ptbxl','ptbxl_database_subset.csv'))
-    db.to_csv(dest/'ptbxl_database.csv', index=False)
-    shutil.copy(samples_path('ptbxl','scp_statements.csv'), dest/'scp_statements.csv')
-    names = ['I','II','III','AVR','AVL','AVF','V1','V2','V3','V4','V5','V6']
-    for _,r in db.iterrows():
-        if r.ecg_id==1:
-            lo,fs,_,_ = read_wfdb(samples_path('single','00001_lr'))
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    db = pd.read_csv(samples_path("ptbxl", "ptbxl_database_subset.csv"))
+    db.to_csv(dest / "ptbxl_database.csv", index=False)
+    shutil.copy(samples_path("ptbxl", "scp_statements.csv"), dest / "scp_statements.csv")
+    names = ["I", "II", "III", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+    for _, r in db.iterrows():
+        if r.ecg_id == 1:
+            lo, fs, _, _ = read_wfdb(samples_path("single", "00001_lr"))
             hi = resample(lo, 100, 500)
         else:
-            hi,fs,_,_ = read_wfdb(samples_path('cinc2021', f'HR{r.ecg_id:05d}'))
+            hi, fs, _, _ = read_wfdb(samples_path("cinc2021", f"HR{r.ecg_id:05d}"))
             lo = resample(hi, 500, 100)
-        write_wfdb(dest/r.filename_hr, hi, 500, names); write_wfdb(dest/r.filename_lr, lo, 100, names)
+        write_wfdb(dest / r.filename_hr, hi, 500, names)
+        write_wfdb(dest / r.filename_lr, lo, 100, names)
     return dest
 
 # %% ../nbs/01_data.ipynb #a6f56970
-def clean_report(parts, # statements (strings, NaN/None ignored)
-                 lower:bool=True) -> str:
+def clean_report(
+    parts,  # statements (strings, NaN/None ignored)
+    lower: bool = True,
+) -> str:
     "One clean report from machine statements: joined, separators removed, whitespace collapsed, duplicates dropped"
-    out,seen = [],set()
+    out, seen = [], set()
     for p in parts:
-        if p is None or (isinstance(p,float) and math.isnan(p)): continue
-        s = re.sub(r'[-*=_]{2,}', ' ', str(p))
-        s = re.sub(r'\s+', ' ', s).strip(' .;,')
-        if not s or s.lower() in seen: continue
-        seen.add(s.lower()); out.append(s)
-    r = '. '.join(out) + ('.' if out else '')
+        if p is None or (isinstance(p, float) and math.isnan(p)):
+            continue
+        s = re.sub(r"[-*=_]{2,}", " ", str(p))
+        s = re.sub(r"\s+", " ", s).strip(" .;,")
+        if not s or s.lower() in seen:
+            continue
+        seen.add(s.lower())
+        out.append(s)
+    r = ". ".join(out) + ("." if out else "")
     return r.lower() if lower else r
 
-def mimic_ecg_dataset(root, # folder with record_list.csv, machine_measurements.csv and files/
-                      min_words:int=2, # drop reports with fewer words (e.g. a lone 'abnormal'; counted in notes)
-                      split_fracs=(0.9,0.05,0.05), seed:int=42, # patient-wise random split
-                      strict:bool=False, check_files:bool=True, # check each header exists (slow on network disks)
-                      pad:bool=False # zero-pad records shorter than 10 s (read time) instead of leaving them out
-                     ) -> ECGDataset:
+# %% ../nbs/01_data.ipynb #93985851
+def mimic_ecg_dataset(
+    root,  # folder with record_list.csv, machine_measurements.csv and files/
+    min_words: int = 2,  # drop reports with fewer words (e.g. a lone 'abnormal'; counted in notes)
+    split_fracs=(0.9, 0.05, 0.05),
+    seed: int = 42,  # patient-wise random split
+    strict: bool = False,
+    check_files: bool = True,  # check each header exists (slow on network disks)
+    pad: bool = False,  # zero-pad records shorter than 10 s (read time) instead of leaving them out
+) -> ECGDataset:
     "Dataset of MIMIC-IV-ECG in its native layout, with cleaned machine reports and subject ids as patients"
     root = Path(root)
-    for f in ('record_list.csv','machine_measurements.csv'):
-        if not (root/f).exists(): raise ECGScanError(f"{root/f}: not found; pass the MIMIC-IV-ECG folder that holds record_list.csv and machine_measurements.csv")
-    rl = pd.read_csv(root/'record_list.csv')
-    mm = pd.read_csv(root/'machine_measurements.csv', low_memory=False)
-    rep_cols = sorted([c for c in mm.columns if re.fullmatch(r'report_\d+', c)], key=lambda c:int(c.split('_')[1]))
+    for f in ("record_list.csv", "machine_measurements.csv"):
+        if not (root / f).exists():
+            raise ECGScanError(
+                f"{root / f}: not found; pass the MIMIC-IV-ECG folder that holds record_list.csv and machine_measurements.csv"
+            )
+    rl = pd.read_csv(root / "record_list.csv")
+    mm = pd.read_csv(root / "machine_measurements.csv", low_memory=False)
+    rep_cols = sorted([c for c in mm.columns if re.fullmatch(r"report_\d+", c)], key=lambda c: int(c.split("_")[1]))
     reports = dict(zip(mm.study_id, (clean_report(r) for r in mm[rep_cols].itertuples(index=False))))
-    items,errors,short = [],[],0
+    items, errors, short = [], [], 0
     for r in rl.itertuples(index=False):
-        p = root/(str(r.path)+'.hea')
+        p = root / (str(r.path) + ".hea")
         try:
-            if check_files and not p.exists(): raise RecordError(p, "header listed in record_list.csv is missing")
+            if check_files and not p.exists():
+                raise RecordError(p, "header listed in record_list.csv is missing")
             rep = reports.get(r.study_id)
-            if rep is None: raise RecordError(p, f"study {r.study_id} has no row in machine_measurements.csv")
+            if rep is None:
+                raise RecordError(p, f"study {r.study_id} has no row in machine_measurements.csv")
         except RecordError as e:
-            if strict: raise
-            errors.append((e.path, e.reason)); continue
-        if len(rep.split())<min_words: short += 1; continue
-        items.append(dict(id=str(r.study_id), path=str(p), pad=pad, report=rep, labels=[], patient=str(r.subject_id),
-                          meta=dict(ecg_time=getattr(r,'ecg_time',None), path=str(p))))
-    for it,s in zip(items, random_split(len(items), split_fracs, seed, [it['patient'] for it in items])): it['split'] = s
+            if strict:
+                raise
+            errors.append((e.path, e.reason))
+            continue
+        if len(rep.split()) < min_words:
+            short += 1
+            continue
+        items.append(
+            dict(
+                id=str(r.study_id),
+                path=str(p),
+                pad=pad,
+                report=rep,
+                labels=[],
+                patient=str(r.subject_id),
+                meta=dict(ecg_time=getattr(r, "ecg_time", None), path=str(p)),
+            )
+        )
+    for it, s in zip(items, random_split(len(items), split_fracs, seed, [it["patient"] for it in items])):
+        it["split"] = s
     notes = [f"{short} record(s) with a report shorter than {min_words} words left out"] if short else []
-    return ECGDataset(items, _wfdb_reader, 'MIMIC-IV-ECG', errors, notes)
+    return ECGDataset(items, _wfdb_reader, "MIMIC-IV-ECG", errors, notes)
 
 # %% ../nbs/01_data.ipynb #2eca4032
-def make_mimic_example(dest, n:int=24) -> Path:
+def make_mimic_example(dest, n: int = 24) -> Path:
     "Write a small MIMIC-IV-ECG copy in its native layout from the bundled real records"
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    src = physionet_dataset(samples_path('cinc2021'))
-    order = ['I','II','III','aVR','aVF','aVL','V1','V2','V3','V4','V5','V6']
-    rl,mm = [],[]
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    src = physionet_dataset(samples_path("cinc2021"))
+    order = ["I", "II", "III", "aVR", "aVF", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"]
+    rl, mm = [], []
     for k in range(n):
         it = src.items[k]
-        subj,study = 10000032+k//3*7, 40000000+k*13
+        subj, study = 10000032 + k // 3 * 7, 40000000 + k * 13
         path = f"files/p{str(subj)[:4]}/p{subj}/s{study}/{study}"
         sig = src.signal(k)[[LEADS.index(o) for o in order]]
-        if k==5: sig = sig.copy(); sig[4,100:140] = np.nan # row 4 is aVF in MIMIC's order
-        if k!=7: write_wfdb(dest/path, sig, 500, order)
-        stm = [label_name(l).capitalize() for l in it['labels']] or ['Sinus rhythm']
-        if k==3: stm = ['Abnormal']
-        rl.append(dict(subject_id=subj, study_id=study, file_name=study, ecg_time=f'2180-07-{1+k%28:02d} 10:{k:02d}:00', path=path))
-        mm.append(dict(subject_id=subj, study_id=study, cart_id=6848, **{f'report_{i}':s for i,s in enumerate(stm+['--- Borderline ECG ---'] if k%4==0 else stm)}))
-    pd.DataFrame(rl).to_csv(dest/'record_list.csv', index=False)
-    pd.DataFrame(mm).to_csv(dest/'machine_measurements.csv', index=False)
+        if k == 5:
+            sig = sig.copy()
+            sig[4, 100:140] = np.nan  # row 4 is aVF in MIMIC's order
+        if k != 7:
+            write_wfdb(dest / path, sig, 500, order)
+        stm = [label_name(l).capitalize() for l in it["labels"]] or ["Sinus rhythm"]
+        if k == 3:
+            stm = ["Abnormal"]
+        rl.append(
+            dict(
+                subject_id=subj,
+                study_id=study,
+                file_name=study,
+                ecg_time=f"2180-07-{1 + k % 28:02d} 10:{k:02d}:00",
+                path=path,
+            )
+        )
+        mm.append(
+            dict(
+                subject_id=subj,
+                study_id=study,
+                cart_id=6848,
+                **{f"report_{i}": s for i, s in enumerate(stm + ["--- Borderline ECG ---"] if k % 4 == 0 else stm)},
+            )
+        )
+    pd.DataFrame(rl).to_csv(dest / "record_list.csv", index=False)
+    pd.DataFrame(mm).to_csv(dest / "machine_measurements.csv", index=False)
     return dest
 
 # %% ../nbs/01_data.ipynb #d8cdb781
-CODE_CLASSES = ['1dAVb','RBBB','LBBB','SB','AF','ST']
-CODE_TEST_MAP = {'1dAVb':'IAVB', 'RBBB':'RBBB', 'LBBB':'LBBB', 'SB':'SB', 'AF':'AF', 'ST':'STach'} # CODE-test class -> CinC-2021 / SynthECG label
+CODE_CLASSES = ["1dAVb", "RBBB", "LBBB", "SB", "AF", "ST"]
+CODE_TEST_MAP = {
+    "1dAVb": "IAVB",
+    "RBBB": "RBBB",
+    "LBBB": "LBBB",
+    "SB": "SB",
+    "AF": "AF",
+    "ST": "STach",
+}  # CODE-test class -> CinC-2021 / SynthECG label
 
-def code_test_dataset(root, # folder with ecg_tracings.hdf5 and annotations/gold_standard.csv
-                      scale:float=1., # multiply the stored values by this to get mV
-                      labels_csv:str='annotations/gold_standard.csv') -> ECGDataset:
+
+def code_test_dataset(
+    root,  # folder with ecg_tracings.hdf5 and annotations/gold_standard.csv
+    scale: float = 1.0,  # multiply the stored values by this to get mV
+    labels_csv: str = "annotations/gold_standard.csv",
+) -> ECGDataset:
     "Dataset of CODE-test: 827 exams, 6 classes (1dAVb, RBBB, LBBB, SB, AF, ST)"
     root = Path(root)
-    h5,lab = root/'ecg_tracings.hdf5',root/labels_csv
-    for f in (h5,lab):
-        if not f.exists(): raise ECGScanError(f"{f}: not found; pass the CODE-test folder that holds ecg_tracings.hdf5 and {labels_csv}")
+    h5, lab = root / "ecg_tracings.hdf5", root / labels_csv
+    for f in (h5, lab):
+        if not f.exists():
+            raise ECGScanError(
+                f"{f}: not found; pass the CODE-test folder that holds ecg_tracings.hdf5 and {labels_csv}"
+            )
     y = pd.read_csv(lab)
     missing = [c for c in CODE_CLASSES if c not in y.columns]
-    if missing: raise ECGScanError(f"{lab}: missing column(s) {', '.join(missing)}")
+    if missing:
+        raise ECGScanError(f"{lab}: missing column(s) {', '.join(missing)}")
     import h5py
-    with h5py.File(h5,'r') as f: n = f['tracings'].shape[0]
-    if n!=len(y): raise ECGScanError(f"{h5} has {n} exams but {lab} has {len(y)} rows; they must match line by line")
-    att = pd.read_csv(root/'attributes.csv') if (root/'attributes.csv').exists() else None
-    items = [dict(id=f'code{i:04d}', idx=i, path=f'{h5}[{i}]', labels=[c for c in CODE_CLASSES if y[c].iloc[i]==1], split='test',
-                  meta={} if att is None else att.iloc[i].to_dict()) for i in range(n)]
-    def read(it):
-        x = strip_zero_pad(read_code_tracings(h5, [it['idx']], scale=scale)[0])
-        return standardize(x, 400, CODE_LEADS, src=it['path'])[0]
-    return ECGDataset(items, read, 'CODE-test', notes=['CODE-test exams are 7-10 s long: shorter ones are zero-padded to 10 s, as in the CODE-test protocol'])
 
-def make_code_test_example(dest, n:int=12) -> Path:
+    with h5py.File(h5, "r") as f:
+        n = f["tracings"].shape[0]
+    if n != len(y):
+        raise ECGScanError(f"{h5} has {n} exams but {lab} has {len(y)} rows; they must match line by line")
+    att = pd.read_csv(root / "attributes.csv") if (root / "attributes.csv").exists() else None
+    items = [
+        dict(
+            id=f"code{i:04d}",
+            idx=i,
+            path=f"{h5}[{i}]",
+            labels=[c for c in CODE_CLASSES if y[c].iloc[i] == 1],
+            split="test",
+            meta={} if att is None else att.iloc[i].to_dict(),
+        )
+        for i in range(n)
+    ]
+
+    def read(it):
+        x = strip_zero_pad(read_code_tracings(h5, [it["idx"]], scale=scale)[0])
+        return standardize(x, 400, CODE_LEADS, src=it["path"])[0]
+
+    return ECGDataset(
+        items,
+        read,
+        "CODE-test",
+        notes=["CODE-test exams are 7-10 s long: shorter ones are zero-padded to 10 s, as in the CODE-test protocol"],
+    )
+
+# %% ../nbs/01_data.ipynb #00f9a973
+def make_code_test_example(dest, n: int = 12) -> Path:
     "Write a small CODE-test copy in its layout (HDF5 at 400 Hz, padded to 4096; gold-standard CSV) from bundled real records"
     import h5py
-    dest = Path(dest); (dest/'annotations').mkdir(parents=True, exist_ok=True)
-    src = physionet_dataset(samples_path('cinc2021'))
-    x = np.zeros((n,4096,12), np.float32); rows = []
+
+    dest = Path(dest)
+    (dest / "annotations").mkdir(parents=True, exist_ok=True)
+    src = physionet_dataset(samples_path("cinc2021"))
+    x = np.zeros((n, 4096, 12), np.float32)
+    rows = []
     for i in range(n):
         s = resample(src.signal(i), 500, 400)
-        if i%4==3: s = s[:, :2800] # a 7 s exam
-        off = (4096-s.shape[1])//2
-        x[i, off:off+s.shape[1]] = s.T
-        ls = set(src.items[i]['labels'])
-        rows.append({c:int(CODE_TEST_MAP[c] in ls) for c in CODE_CLASSES})
-    with h5py.File(dest/'ecg_tracings.hdf5','w') as f: f['tracings'] = x
-    pd.DataFrame(rows).to_csv(dest/'annotations/gold_standard.csv', index=False)
-    pd.DataFrame(dict(age=[60]*n, is_male=[True]*n)).to_csv(dest/'attributes.csv', index=False)
+        if i % 4 == 3:
+            s = s[:, :2800]  # a 7 s exam
+        off = (4096 - s.shape[1]) // 2
+        x[i, off : off + s.shape[1]] = s.T
+        ls = set(src.items[i]["labels"])
+        rows.append({c: int(CODE_TEST_MAP[c] in ls) for c in CODE_CLASSES})
+    with h5py.File(dest / "ecg_tracings.hdf5", "w") as f:
+        f["tracings"] = x
+    pd.DataFrame(rows).to_csv(dest / "annotations/gold_standard.csv", index=False)
+    pd.DataFrame(dict(age=[60] * n, is_male=[True] * n)).to_csv(dest / "attributes.csv", index=False)
     return dest
 
 # %% ../nbs/01_data.ipynb #d79e4575
-CPSC_CLASSES = {1:'NORM', 2:'AF', 3:'IAVB', 4:'LBBB', 5:'RBBB', 6:'PAC', 7:'PVC', 8:'STD', 9:'STE'}
+CPSC_CLASSES = {1: "NORM", 2: "AF", 3: "IAVB", 4: "LBBB", 5: "RBBB", 6: "PAC", 7: "PVC", 8: "STD", 9: "STE"}
 
-def cpsc2018_dataset(folder, split_fracs=(0.7,0.1,0.2), seed:int=42, strict:bool=False, pad:bool=False) -> ECGDataset:
+
+def cpsc2018_dataset(
+    folder, split_fracs=(0.7, 0.1, 0.2), seed: int = 42, strict: bool = False, pad: bool = False
+) -> ECGDataset:
     "Dataset of the original CPSC-2018 layout: `*.mat` records and REFERENCE.csv, with a seeded random split"
     folder = Path(folder)
-    ref = folder/'REFERENCE.csv'
-    if not ref.exists(): raise ECGScanError(f"{ref}: not found; pass the CPSC-2018 folder that holds REFERENCE.csv and the .mat records")
+    ref = folder / "REFERENCE.csv"
+    if not ref.exists():
+        raise ECGScanError(f"{ref}: not found; pass the CPSC-2018 folder that holds REFERENCE.csv and the .mat records")
     df = pd.read_csv(ref)
-    items,errors = [],[]
+    items, errors = [], []
     for r in df.itertuples(index=False):
-        p = folder/f'{r[0]}.mat'
+        p = folder / f"{r[0]}.mat"
         if not p.exists():
-            if strict: raise RecordError(p, 'listed in REFERENCE.csv but missing')
-            errors.append((str(p), 'listed in REFERENCE.csv but missing')); continue
+            if strict:
+                raise RecordError(p, "listed in REFERENCE.csv but missing")
+            errors.append((str(p), "listed in REFERENCE.csv but missing"))
+            continue
         labels = [CPSC_CLASSES[int(v)] for v in r[1:] if not pd.isna(v) and int(v) in CPSC_CLASSES]
         items.append(dict(id=str(r[0]), path=str(p), labels=labels, pad=pad))
-    for it,s in zip(items, random_split(len(items), split_fracs, seed)): it['split'] = s
-    return ECGDataset(items, _wfdb_reader, 'CPSC2018', errors)
+    for it, s in zip(items, random_split(len(items), split_fracs, seed)):
+        it["split"] = s
+    return ECGDataset(items, _wfdb_reader, "CPSC2018", errors)
 
 # %% ../nbs/01_data.ipynb #432ced1f
 def detect_layout(path) -> str:
     "'ptbxl', 'mimic', 'code-test', 'cpsc2018' or 'physionet', from the files in `path`"
     path = Path(path)
-    if not path.is_dir(): raise ECGScanError(f"{path}: folder not found; pass a dataset folder (PhysioNet challenge, PTB-XL, MIMIC-IV-ECG, CODE-test or CPSC-2018)")
-    if (path/'ptbxl_database.csv').exists(): return 'ptbxl'
-    if (path/'record_list.csv').exists(): return 'mimic'
-    if (path/'ecg_tracings.hdf5').exists(): return 'code-test'
-    if (path/'REFERENCE.csv').exists() and any(path.glob('*.mat')) and not any(path.glob('*.hea')): return 'cpsc2018'
-    if next(path.rglob('*.hea'), None): return 'physionet'
-    raise ECGScanError(f"{path}: no ECG records recognised (no .hea headers, ptbxl_database.csv, record_list.csv or ecg_tracings.hdf5)")
+    if not path.is_dir():
+        raise ECGScanError(
+            f"{path}: folder not found; pass a dataset folder (PhysioNet challenge, PTB-XL, MIMIC-IV-ECG, CODE-test or CPSC-2018)"
+        )
+    if (path / "ptbxl_database.csv").exists():
+        return "ptbxl"
+    if (path / "record_list.csv").exists():
+        return "mimic"
+    if (path / "ecg_tracings.hdf5").exists():
+        return "code-test"
+    if (path / "REFERENCE.csv").exists() and any(path.glob("*.mat")) and not any(path.glob("*.hea")):
+        return "cpsc2018"
+    if next(path.rglob("*.hea"), None):
+        return "physionet"
+    raise ECGScanError(
+        f"{path}: no ECG records recognised (no .hea headers, ptbxl_database.csv, record_list.csv or ecg_tracings.hdf5)"
+    )
 
-LAYOUTS = dict(physionet=physionet_dataset, ptbxl=ptbxl_dataset, mimic=mimic_ecg_dataset, **{'code-test':code_test_dataset, 'cpsc2018':cpsc2018_dataset})
 
-def open_dataset(path, layout:str='auto',
-                 check:bool=False, # also read every signal and leave out (and report) the unusable ones: `validate`
-                 strict:bool=False, # raise on the first unusable record
-                 progress:bool=True, **kwargs) -> ECGDataset:
+LAYOUTS = dict(
+    physionet=physionet_dataset,
+    ptbxl=ptbxl_dataset,
+    mimic=mimic_ecg_dataset,
+    **{"code-test": code_test_dataset, "cpsc2018": cpsc2018_dataset},
+)
+
+# %% ../nbs/01_data.ipynb #b7b327c5
+def open_dataset(
+    path,
+    layout: str = "auto",
+    check: bool = False,  # also read every signal and leave out (and report) the unusable ones: `validate`
+    strict: bool = False,  # raise on the first unusable record
+    progress: bool = True,
+    **kwargs,
+) -> ECGDataset:
     "The dataset in folder `path`, its layout detected unless given; options a layout does not have (e.g. `task`) are ignored"
-    if layout=='auto': layout = detect_layout(path)
-    if layout not in LAYOUTS: raise ECGScanError(f"unknown layout {layout!r}; use one of auto, {', '.join(LAYOUTS)}")
-    f = LAYOUTS[layout]; ps = inspect.signature(f).parameters
-    ds = f(path, **{k:v for k,v in dict(kwargs, strict=strict).items() if k in ps})
+    if layout == "auto":
+        layout = detect_layout(path)
+    if layout not in LAYOUTS:
+        raise ECGScanError(f"unknown layout {layout!r}; use one of auto, {', '.join(LAYOUTS)}")
+    f = LAYOUTS[layout]
+    ps = inspect.signature(f).parameters
+    ds = f(path, **{k: v for k, v in dict(kwargs, strict=strict).items() if k in ps})
     return ds.validate(progress, strict) if check else ds
 
+# %% ../nbs/01_data.ipynb #8f97ab40
 @call_parse
-def scan_cmd(folder:str, # dataset folder
-             layout:str='auto', # auto, physionet, ptbxl, mimic, code-test or cpsc2018
-             task:str='superclass', # PTB-XL label set: superclass, subclass, form, rhythm, all
-             validate:store_true=False, # also read every signal and report NaN/flat/all-zero records
-             strict:store_true=False, # stop at the first unusable record
-             pad:store_true=False # zero-pad records shorter than 10 s instead of leaving them out
-            ):
+def scan_cmd(
+    folder: str,  # dataset folder
+    layout: str = "auto",  # auto, physionet, ptbxl, mimic, code-test or cpsc2018
+    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm, all
+    validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
+    strict: store_true = False,  # stop at the first unusable record
+    pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
+):
     "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
-    lay = detect_layout(folder) if layout=='auto' else layout
+    lay = detect_layout(folder) if layout == "auto" else layout
     ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad)
-    print(f"layout: {lay}"); print(ds.summary(max_errors=1000))
-    if not validate: print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
-    if not len(ds): raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")
+    print(f"layout: {lay}")
+    print(ds.summary(max_errors=1000))
+    if not validate:
+        print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
+    if not len(ds):
+        raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")

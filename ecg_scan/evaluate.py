@@ -10,10 +10,10 @@ import os, json, math, time, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .signals import *
+from .signals import ECGScanError, LEADS, check_range, check_writable, parse_numbers, progress_bar, snr_db
 from .data import ECGDataset, label_fraction
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
-from .render import classic_digitize, digitize_all
+from .render import digitize_all
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
@@ -23,499 +23,827 @@ __all__ = ['ABLATIONS', 'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_pr
            'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
-def eval_renders(ds:ECGDataset, augment:bool=False, seed:int=0, size=224, # int (square) or (h, w)
-                 progress:bool=True) -> np.ndarray:
+def eval_renders(
+    ds: ECGDataset,
+    augment: bool = False,
+    seed: int = 0,
+    size=224,  # int (square) or (h, w)
+    progress: bool = True,
+) -> np.ndarray:
     "uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record)"
     from ecg_scan.render import render_ecg, standard_config
     from ecg_scan.augment import default_augment
-    cfg,A = standard_config(size),default_augment()
-    h,w = (size,size) if np.isscalar(size) else tuple(size)
+
+    cfg, A = standard_config(size), default_augment()
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
     out = np.zeros((len(ds), h, w, 3), np.uint8)
-    for i in progress_bar(range(len(ds)), desc='rendering', display=progress):
-        img,_ = render_ecg(ds.signal(i), cfg)
+    for i in progress_bar(range(len(ds)), desc="rendering", display=progress):
+        img, _ = render_ecg(ds.signal(i), cfg)
         out[i] = A(img, np.random.default_rng([seed, 7, i])) if augment else img
     return out
 
 # %% ../nbs/13_evaluate.ipynb #feb50be2
-def macro_auroc(y:np.ndarray, # (n, C) 0/1 labels
-                p:np.ndarray, # (n, C) scores
-                classes:list=None) -> tuple:
+def macro_auroc(
+    y: np.ndarray,  # (n, C) 0/1 labels
+    p: np.ndarray,  # (n, C) scores
+    classes: list = None,
+) -> tuple:
     "`(macro AUROC, {class: AUROC}, [classes left out: single label value])`"
     from scipy.stats import rankdata
+
     classes = list(classes) if classes is not None else list(range(y.shape[1]))
-    per,skip = {},[]
-    R = rankdata(p, axis=0) # ties get their mean rank: the Mann-Whitney form of the AUROC
-    for j,c in enumerate(classes):
-        pos = y[:,j]==1; n1 = int(pos.sum()); n0 = len(pos)-n1
-        if n1==0 or n0==0: skip.append(c); continue
-        per[c] = float((R[pos,j].sum() - n1*(n1+1)/2)/(n1*n0))
-    return (float(np.mean(list(per.values()))) if per else float('nan')),per,skip
+    per, skip = {}, []
+    R = rankdata(p, axis=0)  # ties get their mean rank: the Mann-Whitney form of the AUROC
+    for j, c in enumerate(classes):
+        pos = y[:, j] == 1
+        n1 = int(pos.sum())
+        n0 = len(pos) - n1
+        if n1 == 0 or n0 == 0:
+            skip.append(c)
+            continue
+        per[c] = float((R[pos, j].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+    return (float(np.mean(list(per.values()))) if per else float("nan")), per, skip
 
 # %% ../nbs/13_evaluate.ipynb #7bc09d70
 @dataclasses.dataclass
 class ProbeResult:
     "Outcome of one linear probe"
-    test_auc:float # macro AUROC on test at the best validation epoch
-    best_test_auc:float # best test macro AUROC over epochs (MERL-style, optimistic)
-    best_epoch:int; per_class:dict; skipped:list
-    val_curve:list; test_curve:list
 
-def linear_probe(Xtr, Ytr, Xva, Yva, Xte, Yte, # features (n, d) and 0/1 labels (n, C) of the three splits
-                 classes:list=None, epochs:int=100, lr:float=1e-3, bs:int=16, wd:float=1e-2, seed:int=0,
-                 head:str='linear' # 'linear', or 'hug' on lead tokens (n, 12, d)
-                ) -> ProbeResult:
+    test_auc: float  # macro AUROC on test at the best validation epoch
+    best_test_auc: float  # best test macro AUROC over epochs (MERL-style, optimistic)
+    best_epoch: int
+    per_class: dict
+    skipped: list
+    val_curve: list
+    test_curve: list
+
+# %% ../nbs/13_evaluate.ipynb #f72caaca
+def linear_probe(
+    Xtr,
+    Ytr,
+    Xva,
+    Yva,
+    Xte,
+    Yte,  # features (n, d) and 0/1 labels (n, C) of the three splits
+    classes: list = None,
+    epochs: int = 100,
+    lr: float = 1e-3,
+    bs: int = 16,
+    wd: float = 1e-2,
+    seed: int = 0,
+    head: str = "linear",  # 'linear', or 'hug' on lead tokens (n, 12, d)
+) -> ProbeResult:
     "Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC (validation-selected and best)"
     g = torch.Generator().manual_seed(seed)
-    mu,sd = Xtr.mean(0),Xtr.std(0)+1e-6
-    f = lambda X: torch.tensor((X-mu)/sd, dtype=torch.float32)
-    xtr,xva,xte,ytr = f(Xtr),f(Xva),f(Xte),torch.tensor(Ytr, dtype=torch.float32)
+    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
+    f = lambda X: torch.tensor((X - mu) / sd, dtype=torch.float32)
+    xtr, xva, xte, ytr = f(Xtr), f(Xva), f(Xte), torch.tensor(Ytr, dtype=torch.float32)
     torch.manual_seed(seed)
-    if head not in ('linear','hug') or (head=='hug')!=(xtr.dim()==3): raise ECGScanError(f"head {head!r} on features of shape {tuple(xtr.shape)}: use 'linear' on (n, d) or 'hug' on (n, 12, d)")
-    lin = HUGHead(xtr.shape[-1], ytr.shape[1]) if head=='hug' else nn.Linear(xtr.shape[1], ytr.shape[1])
+    if head not in ("linear", "hug") or (head == "hug") != (xtr.dim() == 3):
+        raise ECGScanError(
+            f"head {head!r} on features of shape {tuple(xtr.shape)}: use 'linear' on (n, d) or 'hug' on (n, 12, d)"
+        )
+    lin = HUGHead(xtr.shape[-1], ytr.shape[1]) if head == "hug" else nn.Linear(xtr.shape[1], ytr.shape[1])
     opt = torch.optim.AdamW(lin.parameters(), lr=lr, weight_decay=wd)
-    vc,tc,best = [],[],(-1.,0,None)
+    vc, tc, best = [], [], (-1.0, 0, None)
     for ep in range(epochs):
         for b in torch.randperm(len(xtr), generator=g).split(bs):
-            loss = F.binary_cross_entropy_with_logits(lin(xtr[b]), ytr[b]); opt.zero_grad(); loss.backward(); opt.step()
-        with torch.no_grad(): pv,pt = lin(xva).numpy(),lin(xte).numpy()
-        v = macro_auroc(Yva, pv, classes)[0]; t = macro_auroc(Yte, pt, classes)
-        vc.append(v); tc.append(t[0])
-        if (v if not math.isnan(v) else -1)>best[0]: best = (v if not math.isnan(v) else -1, ep, t)
-    _,ep,t = best
+            loss = F.binary_cross_entropy_with_logits(lin(xtr[b]), ytr[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            pv, pt = lin(xva).numpy(), lin(xte).numpy()
+        v = macro_auroc(Yva, pv, classes)[0]
+        t = macro_auroc(Yte, pt, classes)
+        vc.append(v)
+        tc.append(t[0])
+        if (v if not math.isnan(v) else -1) > best[0]:
+            best = (v if not math.isnan(v) else -1, ep, t)
+    _, ep, t = best
     return ProbeResult(t[0], float(np.nanmax(tc)), ep, t[1], t[2], vc, tc)
 
 # %% ../nbs/13_evaluate.ipynb #94c56763
-def probe_fractions(X:dict, # {'train': (n, d), 'val': ..., 'test': ...} features
-                    Y:dict, # same keys, (n, C) labels
-                    classes:list, fracs=(0.01,0.1,1.0), seeds=(0,), **kwargs) -> pd.DataFrame:
+def probe_fractions(
+    X: dict,  # {'train': (n, d), 'val': ..., 'test': ...} features
+    Y: dict,  # same keys, (n, C) labels
+    classes: list,
+    fracs=(0.01, 0.1, 1.0),
+    seeds=(0,),
+    **kwargs,
+) -> pd.DataFrame:
     "Linear probes at each label fraction and seed: one row each with both AUROCs"
     rows = []
     for fr in fracs:
         for s in seeds:
-            idx = label_fraction(np.arange(len(X['train'])), fr, seed=s)
-            r = linear_probe(X['train'][idx], Y['train'][idx], X['val'], Y['val'], X['test'], Y['test'], classes, seed=s, **kwargs)
-            rows.append(dict(fraction=fr, seed=s, n_train=len(idx), auroc=r.test_auc, auroc_best_test=r.best_test_auc,
-                             best_epoch=r.best_epoch, n_classes=len(r.per_class), left_out=','.join(map(str, r.skipped))))
+            idx = label_fraction(np.arange(len(X["train"])), fr, seed=s)
+            r = linear_probe(
+                X["train"][idx], Y["train"][idx], X["val"], Y["val"], X["test"], Y["test"], classes, seed=s, **kwargs
+            )
+            rows.append(
+                dict(
+                    fraction=fr,
+                    seed=s,
+                    n_train=len(idx),
+                    auroc=r.test_auc,
+                    auroc_best_test=r.best_test_auc,
+                    best_epoch=r.best_epoch,
+                    n_classes=len(r.per_class),
+                    left_out=",".join(map(str, r.skipped)),
+                )
+            )
     return pd.DataFrame(rows)
 
 # %% ../nbs/13_evaluate.ipynb #56986d98
 def load_prompts(path=None) -> dict:
     "Class -> list of descriptions (the bundled prompts, or a JSON file of the same form)"
-    p = Path(path) if path else Path(str(importlib.resources.files('ecg_scan')))/'assets'/'prompts.json'
-    if not p.exists(): raise ECGScanError(f"{p}: prompts file not found; pass a JSON file mapping class names to lists of descriptions")
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise ECGScanError(f"{p}: not valid JSON ({e})")
-    d = {k:v for k,v in d.items() if not k.startswith('_')}
-    bad = [k for k,v in d.items() if not (isinstance(v, list) and v and all(isinstance(s, str) for s in v))]
-    if bad: raise ECGScanError(f"{p}: class {bad[0]!r} must map to a non-empty list of strings")
+    p = Path(path) if path else Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "prompts.json"
+    if not p.exists():
+        raise ECGScanError(
+            f"{p}: prompts file not found; pass a JSON file mapping class names to lists of descriptions"
+        )
+    try:
+        d = json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise ECGScanError(f"{p}: not valid JSON ({e})")
+    d = {k: v for k, v in d.items() if not k.startswith("_")}
+    bad = [k for k, v in d.items() if not (isinstance(v, list) and v and all(isinstance(s, str) for s in v))]
+    if bad:
+        raise ECGScanError(f"{p}: class {bad[0]!r} must map to a non-empty list of strings")
     return d
 
+# %% ../nbs/13_evaluate.ipynb #69196152
 @torch.no_grad()
-def class_embeddings(model, classes:list, prompts:dict) -> torch.Tensor:
+def class_embeddings(model, classes: list, prompts: dict) -> torch.Tensor:
     "(C, d) normalised mean text embedding of each class's descriptions"
     missing = [c for c in classes if c not in prompts]
-    if missing: raise ECGScanError(f"no prompts for class(es) {', '.join(missing)}; add them to the prompts JSON (--prompts)")
+    if missing:
+        raise ECGScanError(f"no prompts for class(es) {', '.join(missing)}; add them to the prompts JSON (--prompts)")
     return F.normalize(torch.stack([model.embed_text(prompts[c]).mean(0) for c in classes]), dim=-1)
 
-def zero_shot(model, img_emb:np.ndarray, # (n, d) normalised image embeddings (`model.embed(x, 'proj')`)
-              Y:np.ndarray, classes:list, prompts:dict=None) -> tuple:
+# %% ../nbs/13_evaluate.ipynb #aebfdf3e
+def zero_shot(
+    model,
+    img_emb: np.ndarray,  # (n, d) normalised image embeddings (`model.embed(x, 'proj')`)
+    Y: np.ndarray,
+    classes: list,
+    prompts: dict = None,
+) -> tuple:
     "`(macro AUROC, per-class AUROC, left-out classes, scores (n, C))` of zero-shot classification"
     T = class_embeddings(model, classes, prompts or load_prompts())
     S = (torch.as_tensor(img_emb, dtype=torch.float32) @ T.T).numpy()
     return (*macro_auroc(Y, S, classes), S)
 
 # %% ../nbs/13_evaluate.ipynb #22d3522d
-def recon_metrics(true:np.ndarray, rec:np.ndarray, # (n, 12, T) mV
-                  mask:np.ndarray=None # (n, 12, T) bool: samples to compare (default: all)
-                 ) -> pd.DataFrame:
+def recon_metrics(
+    true: np.ndarray,
+    rec: np.ndarray,  # (n, 12, T) mV
+    mask: np.ndarray = None,  # (n, 12, T) bool: samples to compare (default: all)
+) -> pd.DataFrame:
     "Median over records of per-lead SNR (dB) and Pearson r, with the overall median"
     m = np.ones_like(true, bool) if mask is None else mask & np.isfinite(rec)
     rec = np.nan_to_num(rec)
-    snr,r = np.full(true.shape[:2], np.nan),np.full(true.shape[:2], np.nan)
+    snr, r = np.full(true.shape[:2], np.nan), np.full(true.shape[:2], np.nan)
     for i in range(len(true)):
         for l in range(12):
-            k = m[i,l]
-            if k.sum()<10: continue
-            a,b = true[i,l,k].astype(np.float64),rec[i,l,k].astype(np.float64)
-            snr[i,l] = snr_db(a, b)
-            if a.std()>0 and b.std()>0: r[i,l] = np.corrcoef(a,b)[0,1]
-    with warnings.catch_warnings(): # a lead with no finite value (e.g. r of a constant reconstruction) stays NaN
-        warnings.simplefilter('ignore', RuntimeWarning)
-        d = pd.DataFrame({'snr_db':np.nanmedian(snr,0), 'pearson_r':np.nanmedian(r,0)}, index=LEADS)
-        d.loc['all'] = [np.nanmedian(snr), np.nanmedian(r)]
+            k = m[i, l]
+            if k.sum() < 10:
+                continue
+            a, b = true[i, l, k].astype(np.float64), rec[i, l, k].astype(np.float64)
+            snr[i, l] = snr_db(a, b)
+            if a.std() > 0 and b.std() > 0:
+                r[i, l] = np.corrcoef(a, b)[0, 1]
+    with warnings.catch_warnings():  # a lead with no finite value (e.g. r of a constant reconstruction) stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = pd.DataFrame({"snr_db": np.nanmedian(snr, 0), "pearson_r": np.nanmedian(r, 0)}, index=LEADS)
+        d.loc["all"] = [np.nanmedian(snr), np.nanmedian(r)]
     return d
 
 # %% ../nbs/13_evaluate.ipynb #15b4273a
 @torch.no_grad()
-def image_features(model, imgs:np.ndarray, kind:str='proj', bs:int=64) -> np.ndarray:
+def image_features(model, imgs: np.ndarray, kind: str = "proj", bs: int = 64) -> np.ndarray:
     "Frozen image-encoder features (n, d) of uint8 images"
     model.eval()
-    return torch.cat([model.embed(image_tensor(imgs[i:i+bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]).numpy() \
-        if len(imgs) else np.zeros((0, 0), np.float32)
+    return (
+        torch.cat(
+            [model.embed(image_tensor(imgs[i : i + bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]
+        ).numpy()
+        if len(imgs)
+        else np.zeros((0, 0), np.float32)
+    )
 
-def teacher_features(teacher, sigs:np.ndarray, bs:int=64) -> np.ndarray:
+# %% ../nbs/13_evaluate.ipynb #e7238df3
+def teacher_features(teacher, sigs: np.ndarray, bs: int = 64) -> np.ndarray:
     "Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count as 0"
     return teacher_embed(teacher, sigs, bs=bs).numpy()
 
+# %% ../nbs/13_evaluate.ipynb #bb2c91fe
 class FeatureCache:
     "Features on disk, keyed by (method, dataset, variant)"
-    def __init__(self, path=None): self.path = Path(path) if path else None; self.mem = {}
-    def __call__(self, key:tuple, make):
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path else None
+        self.mem = {}
+
+    def __call__(self, key: tuple, make):
         k = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        if k in self.mem: return self.mem[k]
-        f = self.path/f'{k}.npy' if self.path else None
-        if f is not None and f.exists(): x = np.load(f)
+        if k in self.mem:
+            return self.mem[k]
+        f = self.path / f"{k}.npy" if self.path else None
+        if f is not None and f.exists():
+            x = np.load(f)
         else:
             x = make()
-            if f is not None: # written whole then renamed: a reader (or a second process) never sees half a file
-                self.path.mkdir(parents=True, exist_ok=True); tmp = f.with_suffix(f'.{os.getpid()}.tmp.npy')
-                np.save(tmp, x); tmp.replace(f)
+            if f is not None:  # written whole then renamed: a reader (or a second process) never sees half a file
+                self.path.mkdir(parents=True, exist_ok=True)
+                tmp = f.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(tmp, x)
+                tmp.replace(f)
         self.mem[k] = x
         return x
 
 # %% ../nbs/13_evaluate.ipynb #deaaa903
-def plot_tsne(X:np.ndarray, labels:list, title:str='', ax=None, seed:int=0):
+def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int = 0):
     "t-SNE of `X` coloured by one label per point"
     from sklearn.manifold import TSNE
     import matplotlib.pyplot as plt
-    Z = TSNE(2, perplexity=min(30, max(2, len(X)//4)), random_state=seed, init='pca').fit_transform(X)
-    if ax is None: _,ax = plt.subplots(figsize=(4.5,4))
+
+    Z = TSNE(2, perplexity=min(30, max(2, len(X) // 4)), random_state=seed, init="pca").fit_transform(X)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
     for c in sorted(set(labels)):
-        k = np.array([l==c for l in labels]); ax.scatter(Z[k,0], Z[k,1], s=8, label=c, alpha=.8)
-    ax.legend(fontsize=6, markerscale=1.5, loc='best'); ax.set_xticks([]); ax.set_yticks([]); ax.set_title(title, fontsize=9)
+        k = np.array([l == c for l in labels])
+        ax.scatter(Z[k, 0], Z[k, 1], s=8, label=c, alpha=0.8)
+    ax.legend(fontsize=6, markerscale=1.5, loc="best")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
     return ax
 
-def plot_roc(Y:np.ndarray, S:np.ndarray, classes:list, title:str='', ax=None):
+# %% ../nbs/13_evaluate.ipynb #2dfc2736
+def plot_roc(Y: np.ndarray, S: np.ndarray, classes: list, title: str = "", ax=None):
     "ROC curves of the classes that have both labels"
     from sklearn.metrics import roc_curve, roc_auc_score
     import matplotlib.pyplot as plt
-    if ax is None: _,ax = plt.subplots(figsize=(4,4))
-    for j,c in enumerate(classes):
-        if len(np.unique(Y[:,j]))<2: continue
-        f,t,_ = roc_curve(Y[:,j], S[:,j]); ax.plot(f, t, lw=1, label=f'{c} ({roc_auc_score(Y[:,j], S[:,j]):.2f})')
-    ax.plot([0,1],[0,1],'k:',lw=.7); ax.set_xlabel('false positive rate'); ax.set_ylabel('true positive rate')
-    ax.legend(fontsize=6); ax.set_title(title, fontsize=9)
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    for j, c in enumerate(classes):
+        if len(np.unique(Y[:, j])) < 2:
+            continue
+        f, t, _ = roc_curve(Y[:, j], S[:, j])
+        ax.plot(f, t, lw=1, label=f"{c} ({roc_auc_score(Y[:, j], S[:, j]):.2f})")
+    ax.plot([0, 1], [0, 1], "k:", lw=0.7)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(fontsize=6)
+    ax.set_title(title, fontsize=9)
     return ax
 
-def md_table(df:pd.DataFrame, digits:int=3) -> str:
+# %% ../nbs/13_evaluate.ipynb #5f4d32a0
+def md_table(df: pd.DataFrame, digits: int = 3) -> str:
     "A DataFrame as a markdown table"
     d = df.copy()
     cols = [str(c) for c in d.columns]
-    fmt = lambda v: (f'{v:.{digits}f}' if isinstance(v, (float, np.floating)) and np.isfinite(v) else ('–' if isinstance(v, (float, np.floating)) else str(v)))
-    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '|'.join(['---']*len(cols)) + '|']
-    lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in d.itertuples(index=False)]
-    return '\n'.join(lines)
+    fmt = lambda v: (
+        f"{v:.{digits}f}"
+        if isinstance(v, (float, np.floating)) and np.isfinite(v)
+        else ("–" if isinstance(v, (float, np.floating)) else str(v))
+    )
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] * len(cols)) + "|"]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
+    return "\n".join(lines)
 
 # %% ../nbs/13_evaluate.ipynb #dd9400cd
-def _eval_data(spec:str, task:str='superclass', seed:int=0, strict:bool=False, pad:bool=False) -> ECGDataset:
+def _eval_data(
+    spec: str, task: str = "superclass", seed: int = 0, strict: bool = False, pad: bool = False
+) -> ECGDataset:
     "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`)"
     from ecg_scan.train import open_training_data
+
     ds = open_training_data(spec, seed, strict, pad, reports=False, task=task)
-    if spec!='samples' and ds.errors: print(f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all")
+    if spec != "samples" and ds.errors:
+        print(
+            f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all"
+        )
     return ds
 
-def _signal_teacher(spec:str) -> nn.Module:
+# %% ../nbs/13_evaluate.ipynb #887c7bd3
+def _signal_teacher(spec: str) -> nn.Module:
     "The signal teacher named by `teacher:KIND` (a shipped teacher) or `teacher:FOLDER`"
-    k = spec.partition(':')[2] or 'clear'
-    return load_signal_teacher(k) if k in TEACHER_DIRS else load_signal_teacher('clear', k)
+    k = spec.partition(":")[2] or "clear"
+    return load_signal_teacher(k) if k in TEACHER_DIRS else load_signal_teacher("clear", k)
 
-def signal_features(teacher, ds:ECGDataset, head:str, cache, name:str) -> np.ndarray:
+# %% ../nbs/13_evaluate.ipynb #b4c1aa79
+def signal_features(teacher, ds: ECGDataset, head: str, cache, name: str) -> np.ndarray:
     "Probe features of the true signals of `ds`: embeddings (n, d) for a linear head, lead tokens (n, 12, d) for HUG"
     sigs = [ds.signal(i) for i in range(len(ds))]
-    make = (lambda: teacher_tokens(teacher, sigs).numpy()) if head=='hug' else (lambda: teacher_features(teacher, np.stack(sigs)))
-    return cache(('signal', name, tuple(ds.ids), head), make)
+    make = (
+        (lambda: teacher_tokens(teacher, sigs).numpy())
+        if head == "hug"
+        else (lambda: teacher_features(teacher, np.stack(sigs)))
+    )
+    return cache(("signal", name, tuple(ds.ids), head), make)
 
-def variant_renders(ds:ECGDataset, variant:str, seed:int, size, # variant 'clean' or 'augmented'; size int or (h, w)
-                    progress:bool, cache, name:str) -> np.ndarray: # a FeatureCache and the name the renders are cached under
+# %% ../nbs/13_evaluate.ipynb #66c21179
+def variant_renders(
+    ds: ECGDataset,
+    variant: str,
+    seed: int,
+    size,  # variant 'clean' or 'augmented'; size int or (h, w)
+    progress: bool,
+    cache,
+    name: str,
+) -> np.ndarray:  # a FeatureCache and the name the renders are cached under
     "`eval_renders` of `ds`, cached: the images every evaluation of the same records, variant, seed and size shares"
-    return cache(('renders', name, tuple(ds.ids), variant, seed, size), lambda: eval_renders(ds, variant=='augmented', seed, size, progress))
+    return cache(
+        ("renders", name, tuple(ds.ids), variant, seed, size),
+        lambda: eval_renders(ds, variant == "augmented", seed, size, progress),
+    )
 
-def encoder_suite(model, baselines:bool=True, seed:int=0) -> dict:
+# %% ../nbs/13_evaluate.ipynb #ba70a1fc
+def encoder_suite(model, baselines: bool = True, seed: int = 0) -> dict:
     "Name -> (kind, thing) of the methods to compare: ('image', model) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
     from ecg_scan.model import ECGScan
-    suite = {'ECG-Scan': ('image', model)}
-    if not baselines: return suite
-    torch.manual_seed(seed+12345)
-    suite['random encoder'] = ('image', ECGScan(model.cfg, teachers=False, pretrained=None).eval())
+
+    suite = {"ECG-Scan": ("image", model)}
+    if not baselines:
+        return suite
+    torch.manual_seed(seed + 12345)
+    suite["random encoder"] = ("image", ECGScan(model.cfg, teachers=False, pretrained=None).eval())
     try:
-        arch = model.cfg.arch if model.cfg.vision_cfg is None else 'ViT-B-16'
-        clip = ECGScan(dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=model.cfg.pretrained or 'openai', lora_r=0),
-                       teachers=False)
-        suite['CLIP without adaptation'] = ('image-features', clip.eval())
-    except ECGScanError as e: suite['CLIP without adaptation'] = ('n/a', str(e).split(' (')[0])
-    suite['classic digitiser + signal teacher'] = ('digitiser', model.teacher)
+        arch = model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16"
+        clip = ECGScan(
+            dataclasses.replace(
+                model.cfg, arch=arch, vision_cfg=None, pretrained=model.cfg.pretrained or "openai", lora_r=0
+            ),
+            teachers=False,
+        )
+        suite["CLIP without adaptation"] = ("image-features", clip.eval())
+    except ECGScanError as e:
+        suite["CLIP without adaptation"] = ("n/a", str(e).split(" (")[0])
+    suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
     return suite
 
-def suite_features(suite:dict, ds:ECGDataset, variant:str, cache:FeatureCache, name:str, seed:int=0, progress:bool=True) -> dict:
+# %% ../nbs/13_evaluate.ipynb #e07a8b50
+def suite_features(
+    suite: dict, ds: ECGDataset, variant: str, cache: FeatureCache, name: str, seed: int = 0, progress: bool = True
+) -> dict:
     "Features of every available method on the renders of `ds`"
-    size = next(v[1] for v in suite.values() if v[0]=='image').cfg.image_hw
+    size = next(v[1] for v in suite.values() if v[0] == "image").cfg.image_hw
     imgs = variant_renders(ds, variant, seed, size, progress, cache, name)
     out = {}
-    for k,(kind,m) in suite.items():
-        key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind!='digitiser' else 'teacher')
-        if kind=='image': out[k] = cache(key, lambda: image_features(m, imgs, 'proj'))
-        elif kind=='image-features': out[k] = cache(key, lambda: image_features(m, imgs, 'features'))
-        elif kind=='digitiser': out[k] = cache(key, lambda: teacher_features(m, digitize_all(imgs, progress=progress)))
+    for k, (kind, m) in suite.items():
+        key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind != "digitiser" else "teacher")
+        if kind == "image":
+            out[k] = cache(key, lambda: image_features(m, imgs, "proj"))
+        elif kind == "image-features":
+            out[k] = cache(key, lambda: image_features(m, imgs, "features"))
+        elif kind == "digitiser":
+            out[k] = cache(key, lambda: teacher_features(m, digitize_all(imgs, progress=progress)))
     return out
 
+# %% ../nbs/13_evaluate.ipynb #a37747ee
 def _split3(ds):
-    parts = {s:ds.by_split(s) for s in ('train','val','test')}
-    empty = [s for s,d in parts.items() if not len(d)]
-    if empty: raise ECGScanError(f"{ds.name} has no {'/'.join(empty)} split; linear probing needs train, val and test (CODE-test: use `ecg-scan zeroshot`)")
+    parts = {s: ds.by_split(s) for s in ("train", "val", "test")}
+    empty = [s for s, d in parts.items() if not len(d)]
+    if empty:
+        raise ECGScanError(
+            f"{ds.name} has no {'/'.join(empty)} split; linear probing needs train, val and test (CODE-test: use `ecg-scan zeroshot`)"
+        )
     return parts
 
 # %% ../nbs/13_evaluate.ipynb #fe51f4fb
 @call_parse
-def probe_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
-              data:str='synth:2000', # 'synth:N', 'samples' or a dataset folder (PTB-XL, PhysioNet/CPSC/CSN, ...)
-              task:str='superclass', # PTB-XL label set: superclass, subclass, form, rhythm
-              fracs:str='0.01,0.1,1', # label fractions of the training split
-              seeds:str='0', # seeds of the label subsets (comma-separated)
-              variant:str='augmented', # 'clean' or 'augmented' renders
-              baselines:store_true=False, # also probe the random encoder, CLIP without adaptation and the classic digitiser
-              epochs:int=100, cache:str=None, # folder to cache renders and features in
-              out:str=None, # also write the table to this CSV
-              strict:store_true=False, pad:store_true=False, # stop at the first unusable record; zero-pad records shorter than 10 s
-              head:str='linear' # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
-             ):
+def probe_cmd(
+    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
+    data: str = "synth:2000",  # 'synth:N', 'samples' or a dataset folder (PTB-XL, PhysioNet/CPSC/CSN, ...)
+    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm
+    fracs: str = "0.01,0.1,1",  # label fractions of the training split
+    seeds: str = "0",  # seeds of the label subsets (comma-separated)
+    variant: str = "augmented",  # 'clean' or 'augmented' renders
+    baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation and the classic digitiser
+    epochs: int = 100,
+    cache: str = None,  # folder to cache renders and features in
+    out: str = None,  # also write the table to this CSV
+    strict: store_true = False,
+    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
+):
     "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
     from ecg_scan.model import load_model
-    if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
-    fr = parse_numbers('--fracs', fracs, lo=0, hi=1, lo_open=True, example='0.01,0.1,1')
-    sd = parse_numbers('--seeds', seeds, integer=True); check_range('--epochs', epochs, 1, integer=True)
-    if out: check_writable(out, folder=False)
-    if cache: check_writable(cache, name='--cache')
-    sig = model.startswith('teacher:')
-    if head not in ('linear','hug'): raise ECGScanError(f"--head must be linear or hug, not {head!r}")
-    if head=='hug' and not sig: raise ECGScanError("--head hug reads one token per lead, and an image encoder gives one vector per image: "
-                                                  "probe a signal teacher, e.g. `ecg-scan probe teacher:clear --head hug`")
-    m = _signal_teacher(model) if sig else load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
+
+    if variant not in ("clean", "augmented"):
+        raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
+    fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
+    sd = parse_numbers("--seeds", seeds, integer=True)
+    check_range("--epochs", epochs, 1, integer=True)
+    if out:
+        check_writable(out, folder=False)
+    if cache:
+        check_writable(cache, name="--cache")
+    sig = model.startswith("teacher:")
+    if head not in ("linear", "hug"):
+        raise ECGScanError(f"--head must be linear or hug, not {head!r}")
+    if head == "hug" and not sig:
+        raise ECGScanError(
+            "--head hug reads one token per lead, and an image encoder gives one vector per image: "
+            "probe a signal teacher, e.g. `ecg-scan probe teacher:clear --head hug`"
+        )
+    m = _signal_teacher(model) if sig else load_model(model)
+    ds = _eval_data(data, task, strict=strict, pad=pad)
     parts = _split3(ds)
-    classes = [c for c in ds.classes if parts['train'].label_matrix([c]).sum()>0]
-    fc = FeatureCache(cache); suite = {f'{model} on the true signal':('signal', m)} if sig else encoder_suite(m, baselines)
-    feats = {s:{k:signal_features(m, d, head, fc, f'{model}:{ds.name}:{s}') for k in suite} if sig else suite_features(suite, d, variant, fc, f'{ds.name}:{s}') for s,d in parts.items()}
-    Y = {s:d.label_matrix(classes) for s,d in parts.items()}
+    classes = [c for c in ds.classes if parts["train"].label_matrix([c]).sum() > 0]
+    fc = FeatureCache(cache)
+    suite = {f"{model} on the true signal": ("signal", m)} if sig else encoder_suite(m, baselines)
+    feats = {
+        s: {k: signal_features(m, d, head, fc, f"{model}:{ds.name}:{s}") for k in suite}
+        if sig
+        else suite_features(suite, d, variant, fc, f"{ds.name}:{s}")
+        for s, d in parts.items()
+    }
+    Y = {s: d.label_matrix(classes) for s, d in parts.items()}
     rows = []
-    for k,(kind,_) in suite.items():
-        if kind=='n/a': rows.append(dict(method=k, fraction='', auroc=float('nan'), auroc_best_test=float('nan'), note=suite[k][1])); continue
-        t = probe_fractions({s:feats[s][k] for s in parts}, Y, classes, fr, sd, epochs=epochs, head=head)
-        for r in t.itertuples(): rows.append(dict(method=k, fraction=f'{r.fraction:g}', auroc=r.auroc, auroc_best_test=r.auroc_best_test, note=f'seed {r.seed}, n={r.n_train}'))
+    for k, (kind, _) in suite.items():
+        if kind == "n/a":
+            rows.append(dict(method=k, fraction="", auroc=float("nan"), auroc_best_test=float("nan"), note=suite[k][1]))
+            continue
+        t = probe_fractions({s: feats[s][k] for s in parts}, Y, classes, fr, sd, epochs=epochs, head=head)
+        for r in t.itertuples():
+            rows.append(
+                dict(
+                    method=k,
+                    fraction=f"{r.fraction:g}",
+                    auroc=r.auroc,
+                    auroc_best_test=r.auroc_best_test,
+                    note=f"seed {r.seed}, n={r.n_train}",
+                )
+            )
     res = pd.DataFrame(rows)
-    print(f"{head} probing on {ds.name} ({'true signals' if sig else variant+' renders'}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)")
+    print(
+        f"{head} probing on {ds.name} ({'true signals' if sig else variant + ' renders'}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)"
+    )
     print(md_table(res))
-    if out: res.to_csv(out, index=False); print(f"written to {out}")
+    if out:
+        res.to_csv(out, index=False)
+        print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #e2ba8cf2
 @call_parse
-def zeroshot_cmd(model:str, # pretrained model folder (a run folder, or its best/ or last/)
-                 data:str='samples', # 'synth:N', 'samples' or a dataset folder (CODE-test, PTB-XL, PhysioNet...)
-                 task:str='superclass', # PTB-XL label set
-                 prompts:str=None, # JSON file: class -> list of descriptions (default: the bundled prompts)
-                 split:str='test', # which split to score ('all' for every record)
-                 variant:str='augmented', # 'clean' or 'augmented' renders
-                 out:str=None, # also write per-class AUROCs to this CSV
-                 strict:store_true=False, pad:store_true=False # stop at the first unusable record; zero-pad records shorter than 10 s
-                ):
+def zeroshot_cmd(
+    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
+    data: str = "samples",  # 'synth:N', 'samples' or a dataset folder (CODE-test, PTB-XL, PhysioNet...)
+    task: str = "superclass",  # PTB-XL label set
+    prompts: str = None,  # JSON file: class -> list of descriptions (default: the bundled prompts)
+    split: str = "test",  # which split to score ('all' for every record)
+    variant: str = "augmented",  # 'clean' or 'augmented' renders
+    out: str = None,  # also write per-class AUROCs to this CSV
+    strict: store_true = False,
+    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model
-    if variant not in ('clean','augmented'): raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
-    if out: check_writable(out, folder=False)
-    m = load_model(model); ds = _eval_data(data, task, strict=strict, pad=pad)
-    if split!='all':
-        if split not in ds.splits: raise ECGScanError(f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all")
+
+    if variant not in ("clean", "augmented"):
+        raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
+    if out:
+        check_writable(out, folder=False)
+    m = load_model(model)
+    ds = _eval_data(data, task, strict=strict, pad=pad)
+    if split != "all":
+        if split not in ds.splits:
+            raise ECGScanError(
+                f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all"
+            )
         ds = ds.by_split(split)
     pr = load_prompts(prompts)
     classes = [c for c in ds.classes if c in pr]
     left = [c for c in ds.classes if c not in pr]
-    if not classes: raise ECGScanError(f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts")
-    imgs = eval_renders(ds, variant=='augmented', size=m.cfg.image_hw)
-    emb = image_features(m, imgs, 'proj')
-    mac,per,skip,_ = zero_shot(m, emb, ds.label_matrix(classes), classes, pr)
-    res = pd.DataFrame([dict(cls=c, auroc=per.get(c, float('nan')), positives=int(ds.label_matrix([c]).sum())) for c in classes])
-    print(f"zero-shot on {ds.name} ({len(ds)} records, {variant} renders): macro AUROC {mac:.3f} over {len(per)} classes")
+    if not classes:
+        raise ECGScanError(
+            f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts"
+        )
+    imgs = eval_renders(ds, variant == "augmented", size=m.cfg.image_hw)
+    emb = image_features(m, imgs, "proj")
+    mac, per, skip, _ = zero_shot(m, emb, ds.label_matrix(classes), classes, pr)
+    res = pd.DataFrame(
+        [dict(cls=c, auroc=per.get(c, float("nan")), positives=int(ds.label_matrix([c]).sum())) for c in classes]
+    )
+    print(
+        f"zero-shot on {ds.name} ({len(ds)} records, {variant} renders): macro AUROC {mac:.3f} over {len(per)} classes"
+    )
     print(md_table(res))
-    if skip: print(f"left out (only one label value): {', '.join(skip)}")
-    if left: print(f"classes without prompts: {', '.join(left)}")
-    if out: res.to_csv(out, index=False); print(f"written to {out}")
+    if skip:
+        print(f"left out (only one label value): {', '.join(skip)}")
+    if left:
+        print(f"classes without prompts: {', '.join(left)}")
+    if out:
+        res.to_csv(out, index=False)
+        print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-ABLATIONS = { # row -> config overrides; the paper's Table 6 at CPU scale
-    'full objective': dict(gram_form='volume'), # the paper's objective, whatever the base preset uses
-    'without L_rule': dict(gram_form='volume', w_rule=0.),
-    'without L_gram': dict(gram_form='volume', w_gram=0.),
-    'image-text contrastive only': dict(gram_form='volume', w_gram=0., w_mse=0.),
-    'reconstruction (MSE) only': dict(gram_form='volume', w_ctr=0., w_gram=0., w_rule=0.),
-    'pairwise CLIP across modalities (no Gram volume)': dict(gram_form='pairwise'),
+ABLATIONS = {  # row -> config overrides; the paper's Table 6 at CPU scale
+    "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
+    "without L_rule": dict(gram_form="volume", w_rule=0.0),
+    "without L_gram": dict(gram_form="volume", w_gram=0.0),
+    "image-text contrastive only": dict(gram_form="volume", w_gram=0.0, w_mse=0.0),
+    "reconstruction (MSE) only": dict(gram_form="volume", w_ctr=0.0, w_gram=0.0, w_rule=0.0),
+    "pairwise CLIP across modalities (no Gram volume)": dict(gram_form="pairwise"),
 }
+
 
 @dataclasses.dataclass
 class EvalSet:
     "Evaluation data rendered once: splits, classes, labels, renders (clean, augmented), true test signals and their digitisation"
-    name:str; parts:dict; classes:list; Y:dict; imgs:dict; true:np.ndarray; digitised:dict; cache:FeatureCache
-    def shown(self, v:str) -> np.ndarray: return np.isfinite(self.digitised[v]) # the test samples each page shows
 
-def eval_set(corpus:ECGDataset, size, seed:int=0, cache:FeatureCache=None, progress:bool=False) -> EvalSet:
+    name: str
+    parts: dict
+    classes: list
+    Y: dict
+    imgs: dict
+    true: np.ndarray
+    digitised: dict
+    cache: FeatureCache
+
+    def shown(self, v: str) -> np.ndarray:
+        return np.isfinite(self.digitised[v])  # the test samples each page shows
+
+# %% ../nbs/13_evaluate.ipynb #f8fc3cfe
+def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None, progress: bool = False) -> EvalSet:
     "Render the train/val/test splits of `corpus` (clean and augmented) and note which test samples each page shows"
-    parts = {s:corpus.by_split(s).materialize(progress=False) for s in ('train','val','test')}
-    classes = [c for c in corpus.classes if parts['train'].label_matrix([c]).sum()>0 and parts['test'].label_matrix([c]).sum()>0]
+    parts = {s: corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
+    classes = [
+        c
+        for c in corpus.classes
+        if parts["train"].label_matrix([c]).sum() > 0 and parts["test"].label_matrix([c]).sum() > 0
+    ]
     fc = cache or FeatureCache()
-    imgs = {v:{s:variant_renders(d, v, seed, size, progress, fc, f'{corpus.name}:{s}') for s,d in parts.items()} for v in ('clean','augmented')}
-    true = np.stack([parts['test'].signal(i) for i in range(len(parts['test']))])
-    dig = {v:fc(('digitised', corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]['test'], progress=False)) for v in imgs}
-    return EvalSet(f'{corpus.name}:{size}', parts, classes, {s:d.label_matrix(classes) for s,d in parts.items()}, imgs, true, dig, fc)
+    imgs = {
+        v: {s: variant_renders(d, v, seed, size, progress, fc, f"{corpus.name}:{s}") for s, d in parts.items()}
+        for v in ("clean", "augmented")
+    }
+    true = np.stack([parts["test"].signal(i) for i in range(len(parts["test"]))])
+    dig = {
+        v: fc(("digitised", corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]["test"], progress=False))
+        for v in imgs
+    }
+    return EvalSet(
+        f"{corpus.name}:{size}",
+        parts,
+        classes,
+        {s: d.label_matrix(classes) for s, d in parts.items()},
+        imgs,
+        true,
+        dig,
+        fc,
+    )
 
-def score_features(X:dict, es:EvalSet, fracs=(0.01,0.1,1.), seed:int=0, epochs:int=100) -> dict:
+# %% ../nbs/13_evaluate.ipynb #5342f062
+def score_features(X: dict, es: EvalSet, fracs=(0.01, 0.1, 1.0), seed: int = 0, epochs: int = 100) -> dict:
     "Linear-probe macro AUROC at each label fraction for features `X[split]`"
     t = probe_fractions(X, es.Y, es.classes, fracs, (seed,), epochs=epochs)
-    return {f'probe {f:g}':a for f,a in zip(t.fraction, t.auroc)}
+    return {f"probe {f:g}": a for f, a in zip(t.fraction, t.auroc)}
 
-def score_model(model, es:EvalSet, seed:int=0, fracs=(0.01,0.1,1.), epochs:int=100, decoder:bool=True) -> dict:
+# %% ../nbs/13_evaluate.ipynb #ae0a7ce5
+def score_model(
+    model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100, decoder: bool = True
+) -> dict:
     "Probe, zero-shot and (if `decoder`) reconstruction scores of an ECG-Scan model on clean and augmented renders"
     out = {}
-    for v in ('clean','augmented'):
-        X = {s:image_features(model, es.imgs[v][s], 'proj') for s in es.parts}
-        out.update({f'{k} {v}':a for k,a in score_features(X, es, fracs, seed, epochs).items()})
-        if model.text is not None: out[f'zero-shot {v}'] = zero_shot(model, X['test'], es.Y['test'], es.classes)[0]
+    for v in ("clean", "augmented"):
+        X = {s: image_features(model, es.imgs[v][s], "proj") for s in es.parts}
+        out.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
+        if model.text is not None:
+            out[f"zero-shot {v}"] = zero_shot(model, X["test"], es.Y["test"], es.classes)[0]
         if decoder:
-            x = es.imgs[v]['test']
-            rec = np.concatenate([model.reconstruct(image_tensor(x[i:i+64], model.cfg.image_hw)).numpy() for i in range(0, len(x), 64)])
+            x = es.imgs[v]["test"]
+            rec = np.concatenate(
+                [
+                    model.reconstruct(image_tensor(x[i : i + 64], model.cfg.image_hw)).numpy()
+                    for i in range(0, len(x), 64)
+                ]
+            )
             m = recon_metrics(es.true, rec, es.shown(v))
-            out[f'decoder SNR {v}'],out[f'decoder r {v}'] = m.loc['all','snr_db'],m.loc['all','pearson_r']
+            out[f"decoder SNR {v}"], out[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
     return out
 
-def score_baselines(model, es:EvalSet, seed:int=0, fracs=(0.01,0.1,1.), epochs:int=100) -> dict:
+# %% ../nbs/13_evaluate.ipynb #652351f8
+def score_baselines(model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100) -> dict:
     "Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher"
-    torch.manual_seed(seed+12345)
+    torch.manual_seed(seed + 12345)
     rnd = type(model)(model.cfg, teachers=False, pretrained=None).eval()
-    res = {'random encoder': score_model(rnd, es, seed, fracs, epochs, decoder=False)}
+    res = {"random encoder": score_model(rnd, es, seed, fracs, epochs, decoder=False)}
     dig = {}
-    for v in ('clean','augmented'):
-        X = {s:es.cache(('digitiser+teacher', model.cfg.teacher, model.cfg.teacher_path, es.name, s, v), lambda s=s: teacher_features(model.teacher,
-                 es.digitised[v] if s=='test' else digitize_all(es.imgs[v][s], progress=False))) for s in es.parts}
-        dig.update({f'{k} {v}':a for k,a in score_features(X, es, fracs, seed, epochs).items()})
+    for v in ("clean", "augmented"):
+        X = {
+            s: es.cache(
+                ("digitiser+teacher", model.cfg.teacher, model.cfg.teacher_path, es.name, s, v),
+                lambda s=s: teacher_features(
+                    model.teacher, es.digitised[v] if s == "test" else digitize_all(es.imgs[v][s], progress=False)
+                ),
+            )
+            for s in es.parts
+        }
+        dig.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
         m = recon_metrics(es.true, es.digitised[v], es.shown(v))
-        dig[f'decoder SNR {v}'],dig[f'decoder r {v}'] = m.loc['all','snr_db'],m.loc['all','pearson_r']
-    res['classic digitiser + signal teacher'] = dig
+        dig[f"decoder SNR {v}"], dig[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
+    res["classic digitiser + signal teacher"] = dig
     return res
 
-
 # %% ../nbs/13_evaluate.ipynb #86943675
-def _slug(s:str) -> str: return ''.join(c if c.isalnum() else '_' for c in s.lower()).strip('_')
+def _slug(s: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in s.lower()).strip("_")
 
+# %% ../nbs/13_evaluate.ipynb #168a602d
 def _run_minutes(run) -> float:
     "Wall-clock minutes of a run's pretraining, from the last row of its log.csv"
-    return float(pd.read_csv(Path(run)/'log.csv')['seconds'].iloc[-1])/60
+    return float(pd.read_csv(Path(run) / "log.csv")["seconds"].iloc[-1]) / 60
 
-def ablation_runs(cfg, corpus:ECGDataset, out, seeds=(0,1,2), rows:dict=None, fracs=(0.01,0.1,1.), epochs:int=100,
-                  workers:int=0, progress:bool=True) -> pd.DataFrame:
+# %% ../nbs/13_evaluate.ipynb #b7a0d27f
+def ablation_runs(
+    cfg,
+    corpus: ECGDataset,
+    out,
+    seeds=(0, 1, 2),
+    rows: dict = None,
+    fracs=(0.01, 0.1, 1.0),
+    epochs: int = 100,
+    workers: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
     "Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row per (method, seed)"
     from ecg_scan.train import pretrain
     from ecg_scan.model import ECGScan
-    out = Path(out); rows = rows or ABLATIONS
-    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out/'cache'), progress)
-    recs,t0 = [],time.time()
+
+    out = Path(out)
+    rows = rows or ABLATIONS
+    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out / "cache"), progress)
+    recs, t0 = [], time.time()
     for seed in seeds:
-        for name,ov in rows.items():
-            run = out/'runs'/f'{_slug(name)}-seed{seed}'
-            if (run/'scores.json').exists(): sc = json.loads((run/'scores.json').read_text()) # finished earlier: resume the table
+        for name, ov in rows.items():
+            run = out / "runs" / f"{_slug(name)}-seed{seed}"
+            if (run / "scores.json").exists():
+                sc = json.loads((run / "scores.json").read_text())  # finished earlier: resume the table
             else:
                 c = dataclasses.replace(cfg, **ov)
-                pretrain(c, corpus, run, valid_every=max(1, c.steps//5), workers=workers, seed=seed, progress=False, overwrite=True) # an unfinished row starts again
-                m = ECGScan.from_pretrained(run/'best')
+                pretrain(
+                    c,
+                    corpus,
+                    run,
+                    valid_every=max(1, c.steps // 5),
+                    workers=workers,
+                    seed=seed,
+                    progress=False,
+                    overwrite=True,
+                )  # an unfinished row starts again
+                m = ECGScan.from_pretrained(run / "best")
                 sc = score_model(m, es, seed, fracs, epochs, decoder=bool(c.w_mse))
-                (run/'scores.json').write_text(json.dumps(sc))
-            recs.append(dict(method=name, seed=seed, **sc, **{'pretrain minutes':_run_minutes(run)}))
-            if progress: print(f"[{(time.time()-t0)/60:5.1f} min] seed {seed}: {name}: " + ', '.join(f'{k} {v:.3f}' for k,v in sc.items() if 'clean' in k), flush=True)
-        bf = out/'runs'/f'references-seed{seed}.json' # the random encoder and the digitiser, scored once per seed
+                (run / "scores.json").write_text(json.dumps(sc))
+            recs.append(dict(method=name, seed=seed, **sc, **{"pretrain minutes": _run_minutes(run)}))
+            if progress:
+                print(
+                    f"[{(time.time() - t0) / 60:5.1f} min] seed {seed}: {name}: "
+                    + ", ".join(f"{k} {v:.3f}" for k, v in sc.items() if "clean" in k),
+                    flush=True,
+                )
+        bf = out / "runs" / f"references-seed{seed}.json"  # the random encoder and the digitiser, scored once per seed
         if not bf.exists():
-            m = ECGScan.from_pretrained(out/'runs'/f'{_slug(next(iter(rows)))}-seed{seed}'/'best')
+            m = ECGScan.from_pretrained(out / "runs" / f"{_slug(next(iter(rows)))}-seed{seed}" / "best")
             bf.write_text(json.dumps(score_baselines(m, es, seed, fracs, epochs)))
-        for name,sc in json.loads(bf.read_text()).items(): recs.append(dict(method=name, seed=seed, **sc))
+        for name, sc in json.loads(bf.read_text()).items():
+            recs.append(dict(method=name, seed=seed, **sc))
     return pd.DataFrame(recs)
 
-def ablation_table(df:pd.DataFrame, cols:list=None) -> pd.DataFrame:
+# %% ../nbs/13_evaluate.ipynb #9f55004f
+def ablation_table(df: pd.DataFrame, cols: list = None) -> pd.DataFrame:
     "mean ± sd over seeds of every score, one row per method (in the order of `df`)"
-    cols = cols or [c for c in df.columns if c not in ('method','seed')]
-    g = df.groupby('method', sort=False)[cols]
-    mu,sd = g.mean(),g.std(ddof=1).fillna(0.)
-    fmt = lambda m,s: '–' if not np.isfinite(m) else f'{m:.3f} ± {s:.3f}'
-    return pd.DataFrame({c:[fmt(m,s) for m,s in zip(mu[c], sd[c])] for c in cols}, index=mu.index).reset_index()
+    cols = cols or [c for c in df.columns if c not in ("method", "seed")]
+    g = df.groupby("method", sort=False)[cols]
+    mu, sd = g.mean(), g.std(ddof=1).fillna(0.0)
+    fmt = lambda m, s: "–" if not np.isfinite(m) else f"{m:.3f} ± {s:.3f}"
+    return pd.DataFrame({c: [fmt(m, s) for m, s in zip(mu[c], sd[c])] for c in cols}, index=mu.index).reset_index()
 
-def ablation_verdicts(df:pd.DataFrame, full:str='full objective', metrics=('probe 1 clean','probe 0.1 clean','probe 1 augmented','zero-shot clean')) -> list:
+# %% ../nbs/13_evaluate.ipynb #7e7c7bc8
+def ablation_verdicts(
+    df: pd.DataFrame,
+    full: str = "full objective",
+    metrics=("probe 1 clean", "probe 0.1 clean", "probe 1 augmented", "zero-shot clean"),
+) -> list:
     "One plain sentence per method: does the full objective beat it by more than the seed spread (sum of the two sds)?"
-    g = df.groupby('method', sort=False); mu,sd = g.mean(numeric_only=True),g.std(ddof=1, numeric_only=True).fillna(0.)
+    g = df.groupby("method", sort=False)
+    mu, sd = g.mean(numeric_only=True), g.std(ddof=1, numeric_only=True).fillna(0.0)
     out = []
     for m in mu.index:
-        if m==full: continue
+        if m == full:
+            continue
         parts = []
         for k in metrics:
-            if k not in mu or not np.isfinite(mu.loc[m,k]): continue
-            d,spread = mu.loc[full,k]-mu.loc[m,k],sd.loc[full,k]+sd.loc[m,k]
-            parts.append(f"{k}: {'beats it' if d>spread else ('loses to it' if -d>spread else 'within the seed spread')} ({d:+.3f}, spread {spread:.3f})")
-        out.append(f"{full} vs {m}: " + '; '.join(parts))
+            if k not in mu or not np.isfinite(mu.loc[m, k]):
+                continue
+            d, spread = mu.loc[full, k] - mu.loc[m, k], sd.loc[full, k] + sd.loc[m, k]
+            parts.append(
+                f"{k}: {'beats it' if d > spread else ('loses to it' if -d > spread else 'within the seed spread')} ({d:+.3f}, spread {spread:.3f})"
+            )
+        out.append(f"{full} vs {m}: " + "; ".join(parts))
     return out
 
 # %% ../nbs/13_evaluate.ipynb #bc2cef6b
-def plot_ablation(df:pd.DataFrame, metrics=('probe 0.1 clean','probe 1 clean','probe 1 augmented','zero-shot clean'), ax=None):
+def plot_ablation(
+    df: pd.DataFrame, metrics=("probe 0.1 clean", "probe 1 clean", "probe 1 augmented", "zero-shot clean"), ax=None
+):
     "Grouped bars, mean ± sd over seeds, of the main scores of each method"
     import matplotlib.pyplot as plt
+
     metrics = [k for k in metrics if k in df]
-    g = df.groupby('method', sort=False)[metrics]; mu,sd = g.mean(),g.std(ddof=1).fillna(0.)
+    g = df.groupby("method", sort=False)[metrics]
+    mu, sd = g.mean(), g.std(ddof=1).fillna(0.0)
     ax = ax or plt.subplots(figsize=(10, 3.6))[1]
-    w = 0.8/len(metrics); x = np.arange(len(mu))
-    for k,m in enumerate(metrics): ax.bar(x+k*w-0.4+w/2, mu[m], w, yerr=sd[m], capsize=2, label=m)
-    ax.set_xticks(x); ax.set_xticklabels(mu.index, rotation=20, ha='right', fontsize=8)
-    ax.set_ylim(0.4, 1.0); ax.axhline(0.5, color='grey', lw=.5); ax.set_ylabel('macro AUROC'); ax.legend(fontsize=7, ncol=len(metrics))
+    w = 0.8 / len(metrics)
+    x = np.arange(len(mu))
+    for k, m in enumerate(metrics):
+        ax.bar(x + k * w - 0.4 + w / 2, mu[m], w, yerr=sd[m], capsize=2, label=m)
+    ax.set_xticks(x)
+    ax.set_xticklabels(mu.index, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0.4, 1.0)
+    ax.axhline(0.5, color="grey", lw=0.5)
+    ax.set_ylabel("macro AUROC")
+    ax.legend(fontsize=7, ncol=len(metrics))
     return ax
 
 # %% ../nbs/13_evaluate.ipynb #b848ec7b
-def _extra_rows(extra:str) -> dict:
+def _extra_rows(extra: str) -> dict:
     "'name: key=v key=v; name2: ...' -> {name: overrides}"
     from ecg_scan.model import parse_set
+
     rows = {}
-    for part in filter(str.strip, (extra or '').split(';')):
-        name,colon,kv = part.partition(':')
-        if not colon: raise ECGScanError(f"--extra {part!r}: write 'row name: key=value ...', rows separated by ';'")
+    for part in filter(str.strip, (extra or "").split(";")):
+        name, colon, kv = part.partition(":")
+        if not colon:
+            raise ECGScanError(f"--extra {part!r}: write 'row name: key=value ...', rows separated by ';'")
         rows[name.strip()] = parse_set(kv)
     return rows
 
+# %% ../nbs/13_evaluate.ipynb #da7f304e
 @call_parse
-def ablate_cmd(out:str='ablation', # folder: runs/, cache/, ablation.csv, ablation.md, ablation.png
-               config:str='small', # preset or config.json every row starts from
-               data:str='synth:2000', # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
-               seeds:str='0,1,2', # training seeds (comma-separated); the table shows mean ± sd over them
-               steps:int=None, # pretraining steps of every row (default: the config's)
-               set:str=None, # overrides for every row, e.g. "bs=32 lr=5e-4"
-               extra:str=None, # more rows: "token decoder: dec_memory=true; no augmentation: augment_p=0"
-               only:str=None, # run only these rows of ABLATIONS (comma-separated names), plus --extra
-               epochs:int=100, # linear-probe epochs
-               workers:int=0 # DataLoader worker processes rendering images
-              ):
+def ablate_cmd(
+    out: str = "ablation",  # folder: runs/, cache/, ablation.csv, ablation.md, ablation.png
+    config: str = "small",  # preset or config.json every row starts from
+    data: str = "synth:2000",  # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
+    seeds: str = "0,1,2",  # training seeds (comma-separated); the table shows mean ± sd over them
+    steps: int = None,  # pretraining steps of every row (default: the config's)
+    set: str = None,  # overrides for every row, e.g. "bs=32 lr=5e-4"
+    extra: str = None,  # more rows: "token decoder: dec_memory=true; no augmentation: augment_p=0"
+    only: str = None,  # run only these rows of ABLATIONS (comma-separated names), plus --extra
+    epochs: int = 100,  # linear-probe epochs
+    workers: int = 0,  # DataLoader worker processes rendering images
+):
     "The paper's ablation table (Table 6) at CPU scale: every objective variant pretrained and scored on the same data"
     from ecg_scan.model import get_config, parse_set
+
     t0 = time.time()
-    sd = [int(s) for s in seeds.split(',') if s.strip()] if all(s.strip().lstrip('-').isdigit() for s in seeds.split(',')) else None
-    if not sd: raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
-    ov = parse_set(set or ''); ov.update({'steps':steps} if steps else {})
+    sd = (
+        [int(s) for s in seeds.split(",") if s.strip()]
+        if all(s.strip().lstrip("-").isdigit() for s in seeds.split(","))
+        else None
+    )
+    if not sd:
+        raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
+    ov = parse_set(set or "")
+    ov.update({"steps": steps} if steps else {})
     cfg = get_config(config, **ov)
     from ecg_scan.train import check_config
-    check_config(cfg); check_range('--epochs', epochs, 1, integer=True); check_range('--workers', workers, 0, integer=True)
+
+    check_config(cfg)
+    check_range("--epochs", epochs, 1, integer=True)
+    check_range("--workers", workers, 0, integer=True)
     check_writable(out)
     rows = dict(ABLATIONS)
     if only:
-        names = [n.strip() for n in only.split(',')]
+        names = [n.strip() for n in only.split(",")]
         bad = [n for n in names if n not in rows]
-        if bad: raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
-        rows = {n:rows[n] for n in names}
+        if bad:
+            raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
+        rows = {n: rows[n] for n in names}
     rows.update(_extra_rows(extra))
     df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers)
-    out = Path(out); df.to_csv(out/'ablation.csv', index=False)
-    tab,verd = ablation_table(df),ablation_verdicts(df, next(iter(rows)))
-    cmd = 'ecg-scan ablate ' + ' '.join(__import__('shlex').quote(a) for a in __import__('sys').argv[2:])
-    md = (f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
-          f"{(time.time()-t0)/60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n" + md_table(tab) + '\n\n'
-          + '\n'.join(f'- {v}' for v in verd) + '\n')
-    (out/'ablation.md').write_text(md)
+    out = Path(out)
+    df.to_csv(out / "ablation.csv", index=False)
+    tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
+    cmd = "ecg-scan ablate " + " ".join(__import__("shlex").quote(a) for a in __import__("sys").argv[2:])
+    md = (
+        f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
+        f"{(time.time() - t0) / 60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n"
+        + md_table(tab)
+        + "\n\n"
+        + "\n".join(f"- {v}" for v in verd)
+        + "\n"
+    )
+    (out / "ablation.md").write_text(md)
     import matplotlib.pyplot as plt
-    plot_ablation(df); plt.tight_layout(); plt.savefig(out/'ablation.png', dpi=90); plt.close('all')
-    print(md); print(f"written: {out/'ablation.md'}, {out/'ablation.csv'}, {out/'ablation.png'}")
+
+    plot_ablation(df)
+    plt.tight_layout()
+    plt.savefig(out / "ablation.png", dpi=90)
+    plt.close("all")
+    print(md)
+    print(f"written: {out / 'ablation.md'}, {out / 'ablation.csv'}, {out / 'ablation.png'}")

@@ -7,7 +7,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/losses.html.md"""
 # %% ../nbs/07_losses.ipynb #c3422a01
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from .signals import einthoven_projection, goldberger_residuals
 
@@ -18,155 +18,218 @@ __all__ = ['LogitScale', 'PatientAware', 'same_patient', 'dual_margin_loss', 'co
 # %% ../nbs/07_losses.ipynb #33e495a7
 class LogitScale(nn.Module):
     "Learnable logit scale s = 1/temperature, clamped to [`lo`, `hi`]"
-    def __init__(self, init_temp:float=0.07, lo:float=1., hi:float=100.):
+
+    def __init__(self, init_temp: float = 0.07, lo: float = 1.0, hi: float = 100.0):
         super().__init__()
-        self.log_s = nn.Parameter(torch.tensor(math.log(1/init_temp)))
-        self.lo,self.hi = math.log(lo),math.log(hi)
-    def forward(self): return self.log_s.clamp(self.lo, self.hi).exp()
+        self.log_s = nn.Parameter(torch.tensor(math.log(1 / init_temp)))
+        self.lo, self.hi = math.log(lo), math.log(hi)
+
+    def forward(self):
+        return self.log_s.clamp(self.lo, self.hi).exp()
 
 # %% ../nbs/07_losses.ipynb #9219a20c
 @dataclass
 class PatientAware:
     "Options for patient-aware contrast (dual-margin mining with same-patient masking)"
-    mask:bool = True # drop same-patient pairs from the softmax denominator
-    margin_same:float = 0.05 # hinge margin for same-patient semi-hard negatives
-    margin_other:float = 0.2 # hinge margin for other-patient semi-hard negatives
-    weight:float = 1.0 # weight of the mined hinge term (0: masking only)
 
-def same_patient(patient:torch.Tensor) -> torch.Tensor:
+    mask: bool = True  # drop same-patient pairs from the softmax denominator
+    margin_same: float = 0.05  # hinge margin for same-patient semi-hard negatives
+    margin_other: float = 0.2  # hinge margin for other-patient semi-hard negatives
+    weight: float = 1.0  # weight of the mined hinge term (0: masking only)
+
+# %% ../nbs/07_losses.ipynb #103ea3d2
+def same_patient(patient: torch.Tensor) -> torch.Tensor:
     "(B, B) bool: pairs i != j with the same known patient id"
     p = patient.view(-1)
-    s = (p[:,None]==p[None,:]) & (p[:,None]>=0)
+    s = (p[:, None] == p[None, :]) & (p[:, None] >= 0)
     return s & ~torch.eye(len(p), dtype=torch.bool, device=p.device)
 
-def dual_margin_loss(sim:torch.Tensor, # (B, B) similarities, positives on the diagonal
-                     patient:torch.Tensor, # (B,) patient ids (-1 unknown)
-                     margin_same:float=0.05, margin_other:float=0.2) -> torch.Tensor:
+# %% ../nbs/07_losses.ipynb #64a5d678
+def dual_margin_loss(
+    sim: torch.Tensor,  # (B, B) similarities, positives on the diagonal
+    patient: torch.Tensor,  # (B,) patient ids (-1 unknown)
+    margin_same: float = 0.05,
+    margin_other: float = 0.2,
+) -> torch.Tensor:
     "Mean hinge over semi-hard negatives (s_ii - m < s_ij < s_ii), with per-pair margins by patient"
     B = len(sim)
-    pos = sim.diagonal()[:,None]
+    pos = sim.diagonal()[:, None]
     same = same_patient(patient)
     m = torch.where(same, torch.full_like(sim, margin_same), torch.full_like(sim, margin_other))
     neg = ~torch.eye(B, dtype=torch.bool, device=sim.device)
-    semi = neg & (sim > pos-m) & (sim < pos)
-    h = F.relu(sim-pos+m)*semi
-    return h.sum()/semi.sum().clamp(min=1)
+    semi = neg & (sim > pos - m) & (sim < pos)
+    h = F.relu(sim - pos + m) * semi
+    return h.sum() / semi.sum().clamp(min=1)
 
 # %% ../nbs/07_losses.ipynb #f77874ec
-def _ce(logits:torch.Tensor, drop:torch.Tensor=None, ls:float=0.) -> torch.Tensor:
+def _ce(logits: torch.Tensor, drop: torch.Tensor = None, ls: float = 0.0) -> torch.Tensor:
     "Cross-entropy with the diagonal as target, `drop`ped entries excluded, label smoothing over the kept entries"
-    if drop is not None: logits = logits.masked_fill(drop, float('-inf'))
+    if drop is not None:
+        logits = logits.masked_fill(drop, float("-inf"))
     logp = F.log_softmax(logits, -1)
     nll = -logp.diagonal()
-    if not ls: return nll.mean()
+    if not ls:
+        return nll.mean()
     keep = torch.isfinite(logp)
-    smooth = -(logp.masked_fill(~keep, 0)).sum(-1)/keep.sum(-1)
-    return ((1-ls)*nll + ls*smooth).mean()
+    smooth = -(logp.masked_fill(~keep, 0)).sum(-1) / keep.sum(-1)
+    return ((1 - ls) * nll + ls * smooth).mean()
 
-def contrastive_loss(logits:torch.Tensor, # (B, B), positives on the diagonal
-                     label_smoothing:float=0., patient:torch.Tensor=None, pa:PatientAware=None,
-                     sim:torch.Tensor=None # similarities used for margin mining (default: `logits`)
-                    ) -> tuple:
+# %% ../nbs/07_losses.ipynb #cd7bf0e6
+def contrastive_loss(
+    logits: torch.Tensor,  # (B, B), positives on the diagonal
+    label_smoothing: float = 0.0,
+    patient: torch.Tensor = None,
+    pa: PatientAware = None,
+    sim: torch.Tensor = None,  # similarities used for margin mining (default: `logits`)
+) -> tuple:
     "Symmetric cross-entropy over rows and columns; returns `(loss, mined_hinge)` (hinge 0 without patient-aware mining)"
     drop = same_patient(patient) if (pa is not None and pa.mask and patient is not None) else None
-    loss = (_ce(logits, drop, label_smoothing) + _ce(logits.T, None if drop is None else drop.T, label_smoothing))/2
+    loss = (_ce(logits, drop, label_smoothing) + _ce(logits.T, None if drop is None else drop.T, label_smoothing)) / 2
     hinge = logits.new_zeros(())
     if pa is not None and pa.weight and patient is not None:
         s = logits if sim is None else sim
-        hinge = pa.weight*(dual_margin_loss(s, patient, pa.margin_same, pa.margin_other) + dual_margin_loss(s.T, patient, pa.margin_same, pa.margin_other))/2
+        hinge = (
+            pa.weight
+            * (
+                dual_margin_loss(s, patient, pa.margin_same, pa.margin_other)
+                + dual_margin_loss(s.T, patient, pa.margin_same, pa.margin_other)
+            )
+            / 2
+        )
     return loss, hinge
 
-def clip_loss(img:torch.Tensor, txt:torch.Tensor, # (B, d) embeddings (normalised here)
-              scale:torch.Tensor, # logit scale s = 1/temperature
-              label_smoothing:float=0.1, patient:torch.Tensor=None, pa:PatientAware=None) -> tuple:
+# %% ../nbs/07_losses.ipynb #196086a9
+def clip_loss(
+    img: torch.Tensor,
+    txt: torch.Tensor,  # (B, d) embeddings (normalised here)
+    scale: torch.Tensor,  # logit scale s = 1/temperature
+    label_smoothing: float = 0.1,
+    patient: torch.Tensor = None,
+    pa: PatientAware = None,
+) -> tuple:
     "L_ctr: CLIP's symmetric InfoNCE with label smoothing; returns `(loss, mined_hinge)`"
     sim = F.normalize(img, dim=-1) @ F.normalize(txt, dim=-1).T
-    return contrastive_loss(scale*sim, label_smoothing, patient, pa, sim)
+    return contrastive_loss(scale * sim, label_smoothing, patient, pa, sim)
 
 # %% ../nbs/07_losses.ipynb #2651cace
-def gram_volume(a:torch.Tensor, # (B, d) anchor vectors
-                b:torch.Tensor, c:torch.Tensor, # (B, d) the other two modalities
-                eps:float=1e-8) -> torch.Tensor:
+def gram_volume(
+    a: torch.Tensor,  # (B, d) anchor vectors
+    b: torch.Tensor,
+    c: torch.Tensor,  # (B, d) the other two modalities
+    eps: float = 1e-8,
+) -> torch.Tensor:
     "(B, B) volumes V[i, j] of (a_i, b_j, c_j) after L2 normalisation, numerically safe; always computed in fp32"
-    with torch.autocast(a.device.type, enabled=False): # 1 - (squares of cosines) cancels badly in bf16/fp16
-        a,b,c = [F.normalize(x.float(), dim=-1) for x in (a,b,c)]
-        ab,ac = a@b.T,a@c.T # (B, B)
-        bc = (b*c).sum(-1)[None] # (1, B): the two modalities of sample j
-        det = 1 + 2*ab*ac*bc - ab**2 - ac**2 - bc**2
-        return (det.clamp(min=0)+eps).sqrt()
+    with torch.autocast(a.device.type, enabled=False):  # 1 - (squares of cosines) cancels badly in bf16/fp16
+        a, b, c = [F.normalize(x.float(), dim=-1) for x in (a, b, c)]
+        ab, ac = a @ b.T, a @ c.T  # (B, B)
+        bc = (b * c).sum(-1)[None]  # (1, B): the two modalities of sample j
+        det = 1 + 2 * ab * ac * bc - ab**2 - ac**2 - bc**2
+        return (det.clamp(min=0) + eps).sqrt()
 
-def gram_loss(img:torch.Tensor, txt:torch.Tensor, sig:torch.Tensor, # (B, d) embeddings
-              scale:torch.Tensor, # logit scale applied to -V
-              anchor:str='image', # which modality anchors the volume: 'image', 'text' or 'signal'
-              label_smoothing:float=0., patient:torch.Tensor=None, pa:PatientAware=None) -> tuple:
+# %% ../nbs/07_losses.ipynb #a2e33b73
+def gram_loss(
+    img: torch.Tensor,
+    txt: torch.Tensor,
+    sig: torch.Tensor,  # (B, d) embeddings
+    scale: torch.Tensor,  # logit scale applied to -V
+    anchor: str = "image",  # which modality anchors the volume: 'image', 'text' or 'signal'
+    label_smoothing: float = 0.0,
+    patient: torch.Tensor = None,
+    pa: PatientAware = None,
+) -> tuple:
     "L_gram: bidirectional cross-entropy over -scale * V_ij; returns `(loss, mined_hinge)`"
     m = dict(image=img, text=txt, signal=sig)
-    if anchor not in m: raise ValueError(f"anchor must be 'image', 'text' or 'signal', not {anchor!r}")
+    if anchor not in m:
+        raise ValueError(f"anchor must be 'image', 'text' or 'signal', not {anchor!r}")
     a = m.pop(anchor)
     V = gram_volume(a, *m.values())
-    return contrastive_loss(-scale*V, label_smoothing, patient, pa, -V)
+    return contrastive_loss(-scale * V, label_smoothing, patient, pa, -V)
 
 # %% ../nbs/07_losses.ipynb #6d18b321
-def refined_limb_leads(pred:torch.Tensor # (B, 12, n) predicted signals in `LEADS` order
-                      ) -> torch.Tensor:
+def refined_limb_leads(
+    pred: torch.Tensor,  # (B, 12, n) predicted signals in `LEADS` order
+) -> torch.Tensor:
     "(B, 6, n): I, II, III refined by equation (6), and aVR, aVL, aVF from the refined I and II (Goldberger)"
-    I,II,III = einthoven_projection(pred)
-    return torch.stack([I, II, III, -(I+II)/2, I-II/2, II-I/2], 1)
+    I, II, III = einthoven_projection(pred)
+    return torch.stack([I, II, III, -(I + II) / 2, I - II / 2, II - I / 2], 1)
 
-def soft_lead_loss(pred:torch.Tensor, # (B, 12, n) predicted signals in `LEADS` order
-                   target:torch.Tensor=None, # (B, 12, n) true signals; needed by the paper form
-                   w_e:float=0.5, w_g:float=0.5, # weights of the Einthoven and Goldberger parts
-                   form:str='paper' # 'paper': eq. (7), refined prediction vs truth; 'self': prediction vs its own projection
-                  ) -> torch.Tensor:
+# %% ../nbs/07_losses.ipynb #cbf926b8
+def soft_lead_loss(
+    pred: torch.Tensor,  # (B, 12, n) predicted signals in `LEADS` order
+    target: torch.Tensor = None,  # (B, 12, n) true signals; needed by the paper form
+    w_e: float = 0.5,
+    w_g: float = 0.5,  # weights of the Einthoven and Goldberger parts
+    form: str = "paper",  # 'paper': eq. (7), refined prediction vs truth; 'self': prediction vs its own projection
+) -> torch.Tensor:
     "L_rule, equation (7) (`form='paper'`) or the self-consistency variant (`form='self'`)"
-    if form=='paper':
-        if target is None: raise ValueError("soft_lead_loss(form='paper') compares with the ground truth: pass `target`")
+    if form == "paper":
+        if target is None:
+            raise ValueError("soft_lead_loss(form='paper') compares with the ground truth: pass `target`")
         ref = refined_limb_leads(pred)
-        return w_e*F.mse_loss(ref[:,:3], target[:,:3]) + w_g*F.mse_loss(ref[:,3:6], target[:,3:6])
-    if form=='self':
-        le = ((pred[:,:3]-torch.stack(einthoven_projection(pred), 1))**2).mean()*3
-        lg = (goldberger_residuals(pred)**2).mean()*3
-        return w_e*le + w_g*lg
+        return w_e * F.mse_loss(ref[:, :3], target[:, :3]) + w_g * F.mse_loss(ref[:, 3:6], target[:, 3:6])
+    if form == "self":
+        le = ((pred[:, :3] - torch.stack(einthoven_projection(pred), 1)) ** 2).mean() * 3
+        lg = (goldberger_residuals(pred) ** 2).mean() * 3
+        return w_e * le + w_g * lg
     raise ValueError(f"soft_lead_loss: form must be 'paper' or 'self', not {form!r}")
-
 
 # %% ../nbs/07_losses.ipynb #891c5513
 @dataclass
 class LossWeights:
     "Weights of ECG-Scan's loss terms (paper defaults)"
-    ctr:float = 0.1; gram:float = 0.05; mse:float = 1.0; rule:float = 0.1 # alpha, theta, beta, w_rule of eq. (8)-(9)
-    w_e:float = 0.5; w_g:float = 0.5 # Einthoven and Goldberger parts of L_rule
-    label_smoothing:float = 0.1 # for L_ctr
-    gram_anchor:str = 'image'
-    gram_form:str = 'volume' # 'volume': L_gram (eq. 3-4); 'pairwise': mean of CLIP(image, signal) and CLIP(text, signal) (an ablation)
-    rule_form:str = 'paper' # 'paper' (eq. 7) or 'self' (see `soft_lead_loss`)
+
+    ctr: float = 0.1
+    gram: float = 0.05
+    mse: float = 1.0
+    rule: float = 0.1  # alpha, theta, beta, w_rule of eq. (8)-(9)
+    w_e: float = 0.5
+    w_g: float = 0.5  # Einthoven and Goldberger parts of L_rule
+    label_smoothing: float = 0.1  # for L_ctr
+    gram_anchor: str = "image"
+    gram_form: str = "volume"  # 'volume': L_gram (eq. 3-4); 'pairwise': mean of CLIP(image, signal) and CLIP(text, signal) (an ablation)
+    rule_form: str = "paper"  # 'paper' (eq. 7) or 'self' (see `soft_lead_loss`)
 
 # %% ../nbs/07_losses.ipynb #97938d20
-def recon_loss(rec:torch.Tensor, sig:torch.Tensor, # (B, 12, n) reconstruction and true signal (mV)
-               w:LossWeights=None) -> dict:
+def recon_loss(
+    rec: torch.Tensor,
+    sig: torch.Tensor,  # (B, 12, n) reconstruction and true signal (mV)
+    w: LossWeights = None,
+) -> dict:
     "`recon` = L_mse (eq. 5) + w_rule * L_rule (eq. 7): equation (9), with its two terms `mse` and `rule`"
     w = w or LossWeights()
     z0 = rec.new_zeros(())
     mse = F.mse_loss(rec, sig) if w.mse else z0
     rule = soft_lead_loss(rec, sig, w.w_e, w.w_g, w.rule_form) if w.rule else z0
-    return dict(recon=mse + w.rule*rule, mse=mse, rule=rule)
+    return dict(recon=mse + w.rule * rule, mse=mse, rule=rule)
 
 # %% ../nbs/07_losses.ipynb #e018fcb7
-def ecg_scan_loss(z_img, z_txt, z_sig, # (B, d) alignment embeddings of image, text, signal
-                  rec, sig, # (B, 12, n) reconstruction and true signal (mV)
-                  scale_ctr, scale_gram, # logit scales
-                  w:LossWeights=None, patient=None, pa:PatientAware=None) -> dict:
+def ecg_scan_loss(
+    z_img,
+    z_txt,
+    z_sig,  # (B, d) alignment embeddings of image, text, signal
+    rec,
+    sig,  # (B, 12, n) reconstruction and true signal (mV)
+    scale_ctr,
+    scale_gram,  # logit scales
+    w: LossWeights = None,
+    patient=None,
+    pa: PatientAware = None,
+) -> dict:
     "All terms of ECG-Scan's objective and their weighted `total` (equation 8)"
     w = w or LossWeights()
     z0 = rec.new_zeros(())
-    ctr,h_ctr = clip_loss(z_img, z_txt, scale_ctr, w.label_smoothing, patient, pa) if w.ctr and z_txt is not None else (z0,z0)
-    gram,h_gram = (z0,z0)
+    ctr, h_ctr = (
+        clip_loss(z_img, z_txt, scale_ctr, w.label_smoothing, patient, pa) if w.ctr and z_txt is not None else (z0, z0)
+    )
+    gram, h_gram = (z0, z0)
     if w.gram and z_txt is not None and z_sig is not None:
-        if w.gram_form=='volume': gram,h_gram = gram_loss(z_img, z_txt, z_sig, scale_gram, w.gram_anchor, 0., patient, pa)
-        elif w.gram_form=='pairwise':
-            pairs = [clip_loss(a, z_sig, scale_gram, 0., patient, pa) for a in (z_img, z_txt)]
-            gram,h_gram = (pairs[0][0]+pairs[1][0])/2,(pairs[0][1]+pairs[1][1])/2
-        else: raise ValueError(f"gram_form must be 'volume' or 'pairwise', not {w.gram_form!r}")
+        if w.gram_form == "volume":
+            gram, h_gram = gram_loss(z_img, z_txt, z_sig, scale_gram, w.gram_anchor, 0.0, patient, pa)
+        elif w.gram_form == "pairwise":
+            pairs = [clip_loss(a, z_sig, scale_gram, 0.0, patient, pa) for a in (z_img, z_txt)]
+            gram, h_gram = (pairs[0][0] + pairs[1][0]) / 2, (pairs[0][1] + pairs[1][1]) / 2
+        else:
+            raise ValueError(f"gram_form must be 'volume' or 'pairwise', not {w.gram_form!r}")
     r = recon_loss(rec, sig, w)
-    total = w.ctr*(ctr+h_ctr) + w.gram*(gram+h_gram) + w.mse*r['recon']
-    return dict(total=total, ctr=ctr, gram=gram, mse=r['mse'], rule=r['rule'], hinge_ctr=h_ctr, hinge_gram=h_gram)
+    total = w.ctr * (ctr + h_ctr) + w.gram * (gram + h_gram) + w.mse * r["recon"]
+    return dict(total=total, ctr=ctr, gram=gram, mse=r["mse"], rule=r["rule"], hinge_ctr=h_ctr, hinge_gram=h_gram)

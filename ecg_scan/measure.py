@@ -8,7 +8,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/measure.html.md"""
 from __future__ import annotations
 import math
 import numpy as np, pandas as pd
-from .signals import *
+from .signals import FS, LEADS, progress_bar
 
 # %% auto #0
 __all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'notch_lowpass', 'live_leads', 'detect_r_peaks', 'classify_beats',
@@ -17,356 +17,552 @@ __all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'notch_lowpass', 'live_leads', '
            'measured_labels', 'measure_dataset', 'agreement']
 
 # %% ../nbs/02_measure.ipynb #580d0c19
-_IX = {l:i for i,l in enumerate(LEADS)}
+_IX = {l: i for i, l in enumerate(LEADS)}
+
 
 def _sos(kind, f, fs, order=4):
     from scipy.signal import butter
-    return butter(order, f, kind, fs=fs, output='sos')
 
-def notch_lowpass(sig:np.ndarray, # (n_leads, n) in mV
-          fs:float=FS,
-          lowpass:float=40. # cut-off (Hz) of the zero-phase low-pass
-         ) -> np.ndarray:
+    return butter(order, f, kind, fs=fs, output="sos")
+
+# %% ../nbs/02_measure.ipynb #da64e932
+def notch_lowpass(
+    sig: np.ndarray,  # (n_leads, n) in mV
+    fs: float = FS,
+    lowpass: float = 40.0,  # cut-off (Hz) of the zero-phase low-pass
+) -> np.ndarray:
     "Zero-phase filtered float64 copy of `sig`: 50 and 60 Hz notches and a low-pass (the baseline is kept)"
     from scipy.signal import iirnotch, filtfilt, sosfiltfilt
+
     x = np.nan_to_num(np.asarray(sig, np.float64))
     for f0 in (50, 60):
-        if f0 < fs/2: b,a = iirnotch(f0, 30, fs); x = filtfilt(b, a, x, axis=-1)
-    return sosfiltfilt(_sos('lowpass', min(lowpass, .45*fs), fs), x, axis=-1)
+        if f0 < fs / 2:
+            b, a = iirnotch(f0, 30, fs)
+            x = filtfilt(b, a, x, axis=-1)
+    return sosfiltfilt(_sos("lowpass", min(lowpass, 0.45 * fs), fs), x, axis=-1)
 
-def live_leads(sig:np.ndarray, min_ptp:float=.02) -> np.ndarray:
+# %% ../nbs/02_measure.ipynb #a7464781
+def live_leads(sig: np.ndarray, min_ptp: float = 0.02) -> np.ndarray:
     "Mask of the leads that carry a signal (some real records have flat, all-zero leads)"
     return np.ptp(np.nan_to_num(sig), axis=-1) >= min_ptp
 
 # %% ../nbs/02_measure.ipynb #6881189e
-def detect_r_peaks(sig:np.ndarray, # (n_leads, n) in mV (best after `notch_lowpass`)
-                   fs:float=FS, min_rr:float=.25 # shortest RR interval accepted (s)
-                  ) -> np.ndarray:
+def detect_r_peaks(
+    sig: np.ndarray,  # (n_leads, n) in mV (best after `notch_lowpass`)
+    fs: float = FS,
+    min_rr: float = 0.25,  # shortest RR interval accepted (s)
+) -> np.ndarray:
     "Sample indices of the QRS complexes: peaks of the summed 5-30 Hz slope energy of all live leads"
     from scipy.signal import sosfiltfilt, find_peaks
+
     x = np.nan_to_num(np.asarray(sig, np.float64))
     live = live_leads(x)
-    if not live.any(): return np.zeros(0, int)
-    b = sosfiltfilt(_sos('bandpass', [5, 30], fs, 2), x[live], axis=-1)
-    e = (np.diff(b, axis=-1, prepend=b[:,:1])**2).sum(0)
-    w = max(1, int(.08*fs)); e = np.convolve(e, np.ones(w)/w, 'same')
-    pk,_ = find_peaks(e, distance=int(min_rr*fs))
-    if not len(pk): return pk
-    thr = .3*e[pk].max()
+    if not live.any():
+        return np.zeros(0, int)
+    b = sosfiltfilt(_sos("bandpass", [5, 30], fs, 2), x[live], axis=-1)
+    e = (np.diff(b, axis=-1, prepend=b[:, :1]) ** 2).sum(0)
+    w = max(1, int(0.08 * fs))
+    e = np.convolve(e, np.ones(w) / w, "same")
+    pk, _ = find_peaks(e, distance=int(min_rr * fs))
+    if not len(pk):
+        return pk
+    thr = 0.3 * e[pk].max()
     for _ in range(6):
         sel = pk[e[pk] > thr]
-        if len(sel) >= 4 and np.median(np.diff(sel)) < 1.6*fs: break
+        if len(sel) >= 4 and np.median(np.diff(sel)) < 1.6 * fs:
+            break
         thr /= 2.5
-    return pk[e[pk] > .2*np.median(e[sel])]
+    return pk[e[pk] > 0.2 * np.median(e[sel])]
 
 # %% ../nbs/02_measure.ipynb #4ce79b88
 def _windows(x, centers, a, b):
     "Segments x[:, c+a : c+b] for each center (edge-padded): (n_centers, n_leads, b-a)"
     pad = max(-a, b, 1)
-    xp = np.pad(x, ((0,0),(pad,pad)), mode='edge')
-    idx = np.clip(np.asarray(centers), 0, x.shape[-1]-1)[:,None] + np.arange(a, b) + pad
-    return xp[:, idx].transpose(1,0,2)
+    xp = np.pad(x, ((0, 0), (pad, pad)), mode="edge")
+    idx = np.clip(np.asarray(centers), 0, x.shape[-1] - 1)[:, None] + np.arange(a, b) + pad
+    return xp[:, idx].transpose(1, 0, 2)
 
+# %% ../nbs/02_measure.ipynb #c3b638c7
 def _corr(a, b):
     "Pearson correlation along the last axis"
-    a = a - a.mean(-1, keepdims=True); b = b - b.mean(-1, keepdims=True)
-    return (a*b).sum(-1)/np.sqrt((a*a).sum(-1)*(b*b).sum(-1) + 1e-12)
+    a = a - a.mean(-1, keepdims=True)
+    b = b - b.mean(-1, keepdims=True)
+    return (a * b).sum(-1) / np.sqrt((a * a).sum(-1) * (b * b).sum(-1) + 1e-12)
 
-def classify_beats(hp:np.ndarray, # high-passed signal (n_leads, n)
-                   pk:np.ndarray, # QRS positions from `detect_r_peaks`
-                   fs:float=FS) -> tuple:
+# %% ../nbs/02_measure.ipynb #9efe999a
+def classify_beats(
+    hp: np.ndarray,  # high-passed signal (n_leads, n)
+    pk: np.ndarray,  # QRS positions from `detect_r_peaks`
+    fs: float = FS,
+) -> tuple:
     "Aligned QRS positions, dominant-beat mask, ectopic-beat mask, correlation with the median QRS"
-    ms = lambda v: int(round(v*fs/1000))
-    live = live_leads(hp); n = hp.shape[-1]
-    sh,h = ms(30),ms(80)
-    W = _windows(hp[live], pk, -h-sh, h+sh)
-    inner = (pk > ms(150)) & (pk < n-ms(150))
-    dom,lag = inner.copy(),np.zeros(len(pk), int)
+    ms = lambda v: int(round(v * fs / 1000))
+    live = live_leads(hp)
+    n = hp.shape[-1]
+    sh, h = ms(30), ms(80)
+    W = _windows(hp[live], pk, -h - sh, h + sh)
+    inner = (pk > ms(150)) & (pk < n - ms(150))
+    dom, lag = inner.copy(), np.zeros(len(pk), int)
     for _ in range(3):
-        Q = np.stack([w[:, sh+g:sh+g+2*h] for w,g in zip(W, lag)]).reshape(len(pk), -1)
+        Q = np.stack([w[:, sh + g : sh + g + 2 * h] for w, g in zip(W, lag)]).reshape(len(pk), -1)
         tm = np.median(Q[dom], 0) if dom.sum() >= 2 else np.median(Q, 0)
-        c = _corr(Q, tm[None]); r = np.linalg.norm(Q, axis=1)/max(np.linalg.norm(tm), 1e-9)
-        dom = (c > .85) & (r > .6) & (r < 1.6)
+        c = _corr(Q, tm[None])
+        r = np.linalg.norm(Q, axis=1) / max(np.linalg.norm(tm), 1e-9)
+        dom = (c > 0.85) & (r > 0.6) & (r < 1.6)
         T = tm.reshape(W.shape[1], -1).ravel()[None]
-        cc = np.stack([_corr(W[:, :, sh+g:sh+g+2*h].reshape(len(pk), -1), T) for g in range(-sh, sh+1)], 1)
-        lag = np.where(dom | (cc.max(1) > .85), np.argmax(cc, 1) - sh, 0)
-    ect = inner & ~dom & ((c < .75) | (r > 1.7) | (r < .5))
-    if dom.sum() < 2: dom = inner if inner.sum() >= 2 else np.ones(len(pk), bool)
+        cc = np.stack([_corr(W[:, :, sh + g : sh + g + 2 * h].reshape(len(pk), -1), T) for g in range(-sh, sh + 1)], 1)
+        lag = np.where(dom | (cc.max(1) > 0.85), np.argmax(cc, 1) - sh, 0)
+    ect = inner & ~dom & ((c < 0.75) | (r > 1.7) | (r < 0.5))
+    if dom.sum() < 2:
+        dom = inner if inner.sum() >= 2 else np.ones(len(pk), bool)
     return pk + lag, dom, ect, c
 
 # %% ../nbs/02_measure.ipynb #4b195c5b
 def _acorr(s, lags):
     "Normalised autocorrelation of `s` at the given lags (each lag: correlation of the overlapping parts)"
-    n = len(s); num = np.correlate(s, s, 'full')[n-1+lags]
-    cs = np.r_[0, np.cumsum(s*s)]
-    return num/np.sqrt(cs[n-lags]*(cs[n]-cs[lags]) + 1e-12)
+    n = len(s)
+    num = np.correlate(s, s, "full")[n - 1 + lags]
+    cs = np.r_[0, np.cumsum(s * s)]
+    return num / np.sqrt(cs[n - lags] * (cs[n] - cs[lags]) + 1e-12)
 
+# %% ../nbs/02_measure.ipynb #d7dfe1f1
 def _crossing(v, start, thr, step, hold):
     "First index from `start` in direction `step` where `v` stays below `thr` for `hold` samples"
     below = v < thr
     i = start
     while 0 <= i < len(v):
-        j = i + step*hold
-        seg = below[i:j:step] if step > 0 else below[max(j, -1)+1:i+1][::-1] if j >= 0 else below[:i+1][::-1]
-        if below[i] and seg.all(): return i
+        j = i + step * hold
+        seg = below[i:j:step] if step > 0 else below[max(j, -1) + 1 : i + 1][::-1] if j >= 0 else below[: i + 1][::-1]
+        if below[i] and seg.all():
+            return i
         i += step
-    return min(max(i, 0), len(v)-1)
+    return min(max(i, 0), len(v) - 1)
 
+# %% ../nbs/02_measure.ipynb #53983b9c
 def _nan_out(fs):
     nan12 = np.full(12, np.nan)
-    return dict(n_beats=0, rate=np.nan, rr_irr=np.nan, rr_irr_all=np.nan, p_present=False, p_amp=np.nan, p_corr=np.nan,
-                pr=np.nan, qrs=np.nan, qt=np.nan, qtc=np.nan, axis=np.nan, limb_qrs=np.nan, sokolow=np.nan, st=nan12,
-                t_amp=nan12, n_pvc=0, n_pac=0, flutter_r=np.nan, atrial_rate=np.nan, lock_r=np.nan, lock_rate=np.nan,
-                v1_terminal=np.nan, lat_terminal=np.nan, v1_net=np.nan, lat_net=np.nan)
+    return dict(
+        n_beats=0,
+        rate=np.nan,
+        rr_irr=np.nan,
+        rr_irr_all=np.nan,
+        p_present=False,
+        p_amp=np.nan,
+        p_corr=np.nan,
+        pr=np.nan,
+        qrs=np.nan,
+        qt=np.nan,
+        qtc=np.nan,
+        axis=np.nan,
+        limb_qrs=np.nan,
+        sokolow=np.nan,
+        st=nan12,
+        t_amp=nan12,
+        n_pvc=0,
+        n_pac=0,
+        flutter_r=np.nan,
+        atrial_rate=np.nan,
+        lock_r=np.nan,
+        lock_rate=np.nan,
+        v1_terminal=np.nan,
+        lat_terminal=np.nan,
+        v1_net=np.nan,
+        lat_net=np.nan,
+    )
 
 # %% ../nbs/02_measure.ipynb #5fb07635
-def filtered_beats(sig:np.ndarray, # (12, n) in mV, `LEADS` order
-                   fs:float=FS) -> tuple:
+def filtered_beats(
+    sig: np.ndarray,  # (12, n) in mV, `LEADS` order
+    fs: float = FS,
+) -> tuple:
     "`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at 0.7 Hz, the live leads, the R peaks"
     from scipy.signal import sosfiltfilt
-    xa = notch_lowpass(sig, fs, 100); x = notch_lowpass(xa, fs, 40)
-    return xa, x, sosfiltfilt(_sos('highpass', .7, fs, 2), x, axis=-1), live_leads(x), detect_r_peaks(x, fs)
 
-def rr_rhythm(pk:np.ndarray, # R peaks (samples)
-              dom:np.ndarray, ect:np.ndarray, c:np.ndarray, # from `classify_beats`: dominant and ectopic beats, correlation with the template
-              fs:float=FS) -> dict:
+    xa = notch_lowpass(sig, fs, 100)
+    x = notch_lowpass(xa, fs, 40)
+    return xa, x, sosfiltfilt(_sos("highpass", 0.7, fs, 2), x, axis=-1), live_leads(x), detect_r_peaks(x, fs)
+
+# %% ../nbs/02_measure.ipynb #d53bc4b1
+def rr_rhythm(
+    pk: np.ndarray,  # R peaks (samples)
+    dom: np.ndarray,
+    ect: np.ndarray,
+    c: np.ndarray,  # from `classify_beats`: dominant and ectopic beats, correlation with the template
+    fs: float = FS,
+) -> dict:
     "RR intervals `rr` (s), premature beats `prem`, the irregularity `irr` of the clean intervals, the sinus `RR`, the rate and the PVC count"
-    rr = np.diff(pk)/fs
+    rr = np.diff(pk) / fs
     nn = dom[1:] & dom[:-1]
     med = np.median(rr[nn] if nn.sum() >= 2 else rr)
-    prem = np.r_[False, rr < .85*med]
-    ect_like = prem & (np.r_[rr, 0] > np.r_[0, rr]*1.15) # premature, then a pause
+    prem = np.r_[False, rr < 0.85 * med]
+    ect_like = prem & (np.r_[rr, 0] > np.r_[0, rr] * 1.15)  # premature, then a pause
     clean_iv = nn & ~ect_like[1:] & ~ect_like[:-1]
     rra = rr[nn] if nn.sum() >= 3 else rr
     rrn = rr[clean_iv] if clean_iv.sum() >= 3 else rra
-    irr_of = lambda v: float(np.median(np.abs(np.diff(v)))/np.median(v)) if len(v) > 2 else np.nan
+    irr_of = lambda v: float(np.median(np.abs(np.diff(v))) / np.median(v)) if len(v) > 2 else np.nan
     irr = irr_of(rrn)
     sinus_iv = nn & ~prem[1:] & ~ect_like[:-1]
-    RR = float(np.mean(rr[sinus_iv])) if sinus_iv.sum() >= 2 and irr < .08 else float(np.mean(rr))
-    return dict(rr=rr, prem=prem, irr=irr, RR=RR, rate=60/RR, rr_irr=irr, rr_irr_all=irr_of(rra), n_pvc=int((ect & (prem | (c < .6))).sum()))
+    RR = float(np.mean(rr[sinus_iv])) if sinus_iv.sum() >= 2 and irr < 0.08 else float(np.mean(rr))
+    return dict(
+        rr=rr,
+        prem=prem,
+        irr=irr,
+        RR=RR,
+        rate=60 / RR,
+        rr_irr=irr,
+        rr_irr_all=irr_of(rra),
+        n_pvc=int((ect & (prem | (c < 0.6))).sum()),
+    )
 
 # %% ../nbs/02_measure.ipynb #12035ce9
-def spatial_velocity(hp:np.ndarray, # (12, n) high-passed signal
-                     pk:np.ndarray, dom:np.ndarray, live:np.ndarray, # R peaks, dominant beats, live leads
-                     fs:float=FS) -> tuple:
+def spatial_velocity(
+    hp: np.ndarray,  # (12, n) high-passed signal
+    pk: np.ndarray,
+    dom: np.ndarray,
+    live: np.ndarray,  # R peaks, dominant beats, live leads
+    fs: float = FS,
+) -> tuple:
     "`(H, sv)`: the median high-passed beat (R peak at 500 ms) and its spatial velocity, the length of the live leads' slope vector"
-    ms = lambda v: int(round(v*fs/1000))
+    ms = lambda v: int(round(v * fs / 1000))
     H = np.median(_windows(hp, pk[dom], -ms(500), ms(1000)), 0)
-    return H, np.convolve(np.sqrt((np.diff(H[live], axis=-1)**2).sum(0)), np.ones(3)/3, 'same')
+    return H, np.convolve(np.sqrt((np.diff(H[live], axis=-1) ** 2).sum(0)), np.ones(3) / 3, "same")
 
-def qrs_bounds(hp:np.ndarray, # (12, n) high-passed signal
-               pk:np.ndarray, dom:np.ndarray, live:np.ndarray, # R peaks, dominant beats, live leads
-               fs:float=FS) -> tuple:
+# %% ../nbs/02_measure.ipynb #02d683e3
+def qrs_bounds(
+    hp: np.ndarray,  # (12, n) high-passed signal
+    pk: np.ndarray,
+    dom: np.ndarray,
+    live: np.ndarray,  # R peaks, dominant beats, live leads
+    fs: float = FS,
+) -> tuple:
     "`(on, off)`: QRS onset and offset on the median high-passed beat, from the spatial velocity of the live leads"
-    ms = lambda v: int(round(v*fs/1000))
+    ms = lambda v: int(round(v * fs / 1000))
     pre = ms(500)
-    _,sv = spatial_velocity(hp, pk, dom, live, fs)
-    c0 = pre - ms(60) + int(np.argmax(sv[pre-ms(60):pre+ms(60)]))
-    thr = max(.05*sv[c0], 2*np.percentile(sv, 30)) + 1e-4
-    on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150)); off = min(_crossing(sv, c0, max(thr, .08*sv[c0]), +1, ms(12)), c0 + ms(200))
+    _, sv = spatial_velocity(hp, pk, dom, live, fs)
+    c0 = pre - ms(60) + int(np.argmax(sv[pre - ms(60) : pre + ms(60)]))
+    thr = max(0.05 * sv[c0], 2 * np.percentile(sv, 30)) + 1e-4
+    on = max(_crossing(sv, c0, thr, -1, ms(10)), c0 - ms(150))
+    off = min(_crossing(sv, c0, max(thr, 0.08 * sv[c0]), +1, ms(12)), c0 + ms(200))
     return on, off
 
 # %% ../nbs/02_measure.ipynb #5e225d76
-def median_beats(x:np.ndarray, xa:np.ndarray, # the 40 Hz and 100 Hz signals of `filtered_beats`
-                 pk:np.ndarray, dom:np.ndarray, on:int, live:np.ndarray, fs:float=FS) -> tuple:
+def median_beats(
+    x: np.ndarray,
+    xa: np.ndarray,  # the 40 Hz and 100 Hz signals of `filtered_beats`
+    pk: np.ndarray,
+    dom: np.ndarray,
+    on: int,
+    live: np.ndarray,
+    fs: float = FS,
+) -> tuple:
     "`(xb, B, M, Ma)`: `x` less a baseline through the PR segments, its beats, and the median beats at 40 Hz and 100 Hz (amplitudes), zero before the QRS"
-    ms = lambda v: int(round(v*fs/1000))
-    pre,post = ms(500), ms(1000)
+    ms = lambda v: int(round(v * fs / 1000))
+    pre, post = ms(500), ms(1000)
     kn = pk + (on - pre) - ms(20)
     kv = _windows(x, kn, -ms(10), ms(10)).mean(-1)
-    base = np.stack([np.interp(np.arange(x.shape[1]), kn, kv[:,l]) for l in range(len(x))])
-    xb = x - base # 40 Hz: waves and rhythm
+    base = np.stack([np.interp(np.arange(x.shape[1]), kn, kv[:, l]) for l in range(len(x))])
+    xb = x - base  # 40 Hz: waves and rhythm
     B = _windows(xb, pk[dom], -pre, post)
+
     def _median(B):
-        M = np.median(B, 0); M[~live] = np.nan
-        M[live] -= M[live, on-ms(30):on-ms(10)].mean(1, keepdims=True)
+        M = np.median(B, 0)
+        M[~live] = np.nan
+        M[live] -= M[live, on - ms(30) : on - ms(10)].mean(1, keepdims=True)
         return M
+
     return xb, B, _median(B), _median(_windows(xa - base, pk[dom], -pre, post))
 
 # %% ../nbs/02_measure.ipynb #6814d1ca
-def qrs_measures(Ma:np.ndarray, # (12, 750) median beat at 100 Hz
-                 on:int, off:int, live:np.ndarray, RR:float, fs:float=FS) -> dict:
+def qrs_measures(
+    Ma: np.ndarray,  # (12, 750) median beat at 100 Hz
+    on: int,
+    off: int,
+    live: np.ndarray,
+    RR: float,
+    fs: float = FS,
+) -> dict:
     "QRS duration and axis, limb and Sokolow-Lyon voltages, terminal and net QRS forces in V1 and I/V6, and the ST level"
-    ms = lambda v: int(round(v*fs/1000))
-    qrs = Ma[:, on:off+1]
-    ar = np.nansum(qrs, 1)/fs
-    out = dict(qrs=(off-on)/fs*1000, axis=float(np.degrees(np.arctan2(ar[_IX['aVF']]*2/math.sqrt(3), ar[_IX['I']]))),
-               limb_qrs=float(np.nanmax(np.ptp(qrs[:6], axis=1))))
-    if live[_IX['V1']] and (live[_IX['V5']] or live[_IX['V6']]):
-        out['sokolow'] = float(max(0, -np.nanmin(qrs[_IX['V1']])) + np.nanmax(qrs[[_IX['V5'],_IX['V6']]]))
-    term = slice(max(on, off-ms(40)), off+1)
-    lat = [_IX[l] for l in ('I','V6') if live[_IX[l]]]
-    out.update(v1_terminal=float(np.sum(Ma[_IX['V1'], term])/fs*1000), v1_net=float(ar[_IX['V1']]*1000),
-               lat_terminal=float(np.mean([np.sum(Ma[l, term])/fs*1000 for l in lat])) if lat else np.nan,
-               lat_net=float(np.mean([ar[l]*1000 for l in lat])) if lat else np.nan)
-    out['st'] = Ma[:, off + ms(40 if 60/RR > 100 else 60)]
+    ms = lambda v: int(round(v * fs / 1000))
+    qrs = Ma[:, on : off + 1]
+    ar = np.nansum(qrs, 1) / fs
+    out = dict(
+        qrs=(off - on) / fs * 1000,
+        axis=float(np.degrees(np.arctan2(ar[_IX["aVF"]] * 2 / math.sqrt(3), ar[_IX["I"]]))),
+        limb_qrs=float(np.nanmax(np.ptp(qrs[:6], axis=1))),
+    )
+    if live[_IX["V1"]] and (live[_IX["V5"]] or live[_IX["V6"]]):
+        out["sokolow"] = float(max(0, -np.nanmin(qrs[_IX["V1"]])) + np.nanmax(qrs[[_IX["V5"], _IX["V6"]]]))
+    term = slice(max(on, off - ms(40)), off + 1)
+    lat = [_IX[l] for l in ("I", "V6") if live[_IX[l]]]
+    out.update(
+        v1_terminal=float(np.sum(Ma[_IX["V1"], term]) / fs * 1000),
+        v1_net=float(ar[_IX["V1"]] * 1000),
+        lat_terminal=float(np.mean([np.sum(Ma[l, term]) / fs * 1000 for l in lat])) if lat else np.nan,
+        lat_net=float(np.mean([ar[l] * 1000 for l in lat])) if lat else np.nan,
+    )
+    out["st"] = Ma[:, off + ms(40 if 60 / RR > 100 else 60)]
     return out
 
 # %% ../nbs/02_measure.ipynb #a4a14cb3
-def t_wave(M:np.ndarray, Ma:np.ndarray, # median beats at 40 and 100 Hz
-           on:int, off:int, RR:float, fs:float=FS) -> tuple:
+def t_wave(
+    M: np.ndarray,
+    Ma: np.ndarray,  # median beats at 40 and 100 Hz
+    on: int,
+    off: int,
+    RR: float,
+    fs: float = FS,
+) -> tuple:
     "`(te, measures)`: the T end (200 ms after J when no T wave is found) and the T amplitudes, QT and QTc"
-    ms = lambda v: int(round(v*fs/1000))
+    ms = lambda v: int(round(v * fs / 1000))
     rms = np.sqrt(np.nanmean(M**2, 0))
-    t_lo,t_hi = off + ms(80), min(off + ms(450), on + int(.7*RR*fs), M.shape[1]-2)
+    t_lo, t_hi = off + ms(80), min(off + ms(450), on + int(0.7 * RR * fs), M.shape[1] - 2)
     te = off + ms(200)
-    if t_hi - t_lo <= ms(20): return te, {}
+    if t_hi - t_lo <= ms(20):
+        return te, {}
     tp = t_lo + int(np.argmax(rms[t_lo:t_hi]))
     dr = np.diff(rms)
-    seg = dr[tp:min(tp+ms(250), on + int(RR*fs) - ms(30), len(dr))]
+    seg = dr[tp : min(tp + ms(250), on + int(RR * fs) - ms(30), len(dr))]
     ks = tp + int(np.argmin(seg)) if len(seg) else tp
-    te = min(ks + int(round(rms[ks]/max(-dr[ks], 1e-6))) if dr[ks] < 0 else ks, tp + ms(250))
-    return te, dict(t_amp=Ma[:, tp], qt=(te-on)/fs*1000, qtc=(te-on)/fs*1000/math.sqrt(RR))
+    te = min(ks + int(round(rms[ks] / max(-dr[ks], 1e-6))) if dr[ks] < 0 else ks, tp + ms(250))
+    return te, dict(t_amp=Ma[:, tp], qt=(te - on) / fs * 1000, qtc=(te - on) / fs * 1000 / math.sqrt(RR))
 
 # %% ../nbs/02_measure.ipynb #1885ae77
-def p_wave(M:np.ndarray, B:np.ndarray, # median beat (40 Hz) and the beats it is the median of
-           on:int, te:int, RR:float, live:np.ndarray, fs:float=FS) -> dict:
+def p_wave(
+    M: np.ndarray,
+    B: np.ndarray,  # median beat (40 Hz) and the beats it is the median of
+    on: int,
+    te: int,
+    RR: float,
+    live: np.ndarray,
+    fs: float = FS,
+) -> dict:
     "P amplitude, beat-to-beat P correlation, presence and the PR interval, searched between the previous T and the QRS"
-    ms = lambda v: int(round(v*fs/1000))
-    s0 = max(on - ms(450), on - int(RR*fs) + (te - on) - ms(40), 0); s1 = on - ms(25)
-    p_leads = [_IX[l] for l in ('I','II','aVF','V1') if live[_IX[l]]]
-    if s1 - s0 <= ms(40) or not p_leads: return {}
-    prms = np.convolve(np.sqrt(np.mean(M[p_leads, s0:s1]**2, 0)), np.ones(ms(16))/ms(16), 'same')
-    lo = ms(40) if s1 - s0 > ms(100) else 0 # the first 40 ms may still hold the end of the T wave
-    pp = lo + int(np.argmax(prms[lo:])); pamp = float(np.max(np.abs(M[p_leads, s0+lo:s1])))
-    seg = B[:, p_leads, s0+max(0, pp-ms(70)):s0+min(s1-s0, pp+ms(70))]
+    ms = lambda v: int(round(v * fs / 1000))
+    s0 = max(on - ms(450), on - int(RR * fs) + (te - on) - ms(40), 0)
+    s1 = on - ms(25)
+    p_leads = [_IX[l] for l in ("I", "II", "aVF", "V1") if live[_IX[l]]]
+    if s1 - s0 <= ms(40) or not p_leads:
+        return {}
+    prms = np.convolve(np.sqrt(np.mean(M[p_leads, s0:s1] ** 2, 0)), np.ones(ms(16)) / ms(16), "same")
+    lo = ms(40) if s1 - s0 > ms(100) else 0  # the first 40 ms may still hold the end of the T wave
+    pp = lo + int(np.argmax(prms[lo:]))
+    pamp = float(np.max(np.abs(M[p_leads, s0 + lo : s1])))
+    seg = B[:, p_leads, s0 + max(0, pp - ms(70)) : s0 + min(s1 - s0, pp + ms(70))]
     seg = (seg - seg.mean(-1, keepdims=True)).reshape(len(B), -1)
-    tot = seg.sum(0) # each beat against the mean of the others
-    pcorr = float(np.median(_corr(seg, (tot[None] - seg)/max(len(seg)-1, 1))))
-    fl,k = np.median(prms),pp
-    while k > 0 and prms[k] > fl + .05*(prms[pp]-fl) and prms[k-1] <= prms[k] + .002: k -= 1
-    return dict(p_amp=pamp, p_corr=pcorr, p_present=bool(pamp >= .04 and pcorr >= .7), pr=(on - (s0+k))/fs*1000)
+    tot = seg.sum(0)  # each beat against the mean of the others
+    pcorr = float(np.median(_corr(seg, (tot[None] - seg) / max(len(seg) - 1, 1))))
+    fl, k = np.median(prms), pp
+    while k > 0 and prms[k] > fl + 0.05 * (prms[pp] - fl) and prms[k - 1] <= prms[k] + 0.002:
+        k -= 1
+    return dict(p_amp=pamp, p_corr=pcorr, p_present=bool(pamp >= 0.04 and pcorr >= 0.7), pr=(on - (s0 + k)) / fs * 1000)
 
 # %% ../nbs/02_measure.ipynb #1c71c783
-def flutter_diastole(xb:np.ndarray, pk:np.ndarray, on:int, te:int, live:np.ndarray, fs:float=FS) -> tuple:
+def flutter_diastole(xb: np.ndarray, pk: np.ndarray, on: int, te: int, live: np.ndarray, fs: float = FS) -> tuple:
     "`(r, atrial rate)`: the best autocorrelation, at 150-270 ms, of the slope in long diastoles (T end to QRS) in II, III, aVF, V1"
-    ms = lambda v: int(round(v*fs/1000))
-    pre,n = ms(500),xb.shape[1]
-    best = (0., np.nan)
-    for l in [_IX[l] for l in ('II','III','aVF','V1') if live[_IX[l]]]:
-        acs,wts = [],[]
+    ms = lambda v: int(round(v * fs / 1000))
+    pre, n = ms(500), xb.shape[1]
+    best = (0.0, np.nan)
+    for l in [_IX[l] for l in ("II", "III", "aVF", "V1") if live[_IX[l]]]:
+        acs, wts = [], []
         for k in range(1, len(pk)):
-            a0,a1 = pk[k-1] + (te - pre) + ms(30), pk[k] + (on - pre) - ms(20)
-            if a1 - a0 < ms(280) or a0 < 0 or a1 > n: continue
-            s = np.convolve(np.gradient(xb[l, a0:a1]), np.ones(ms(16))/ms(16), 'same'); s = s - s.mean()
-            lags = np.arange(ms(150), min(ms(270), len(s)-ms(60)))
-            if len(lags) and (s*s).sum() > 0: acs.append(_acorr(s, lags)); wts.append(len(s))
+            a0, a1 = pk[k - 1] + (te - pre) + ms(30), pk[k] + (on - pre) - ms(20)
+            if a1 - a0 < ms(280) or a0 < 0 or a1 > n:
+                continue
+            s = np.convolve(np.gradient(xb[l, a0:a1]), np.ones(ms(16)) / ms(16), "same")
+            s = s - s.mean()
+            lags = np.arange(ms(150), min(ms(270), len(s) - ms(60)))
+            if len(lags) and (s * s).sum() > 0:
+                acs.append(_acorr(s, lags))
+                wts.append(len(s))
         if acs:
-            L = min(len(a) for a in acs); ac = np.average([a[:L] for a in acs], axis=0, weights=wts)
-            if ac.max() > best[0]: best = (float(ac.max()), 60/((ms(150) + int(np.argmax(ac)))/fs))
+            L = min(len(a) for a in acs)
+            ac = np.average([a[:L] for a in acs], axis=0, weights=wts)
+            if ac.max() > best[0]:
+                best = (float(ac.max()), 60 / ((ms(150) + int(np.argmax(ac))) / fs))
     return best
 
-def flutter_locked(M:np.ndarray, on:int, off:int, RR:float, irr:float, live:np.ndarray, fs:float=FS) -> tuple:
+# %% ../nbs/02_measure.ipynb #1c3e71cf
+def flutter_locked(M: np.ndarray, on: int, off: int, RR: float, irr: float, live: np.ndarray, fs: float = FS) -> tuple:
     "`(r, atrial rate)`: flutter waves locked to the QRS, the median cycle's slope correlated with itself shifted by RR/k, outside the QRS"
     from scipy.ndimage import uniform_filter1d
-    ms = lambda v: int(round(v*fs/1000))
-    al = [_IX[l] for l in ('II','III','aVF','V1') if live[_IX[l]]]
-    RRs,c1 = int(round(RR*fs)),off + ms(20)
-    lock = (0., np.nan)
-    if not (c1 + RRs <= M.shape[1] and al and irr < .08): return lock
-    cyc = M[al, c1:c1+RRs]
-    res = uniform_filter1d(np.gradient(cyc, axis=-1), ms(16), axis=-1, mode='wrap')
-    bad = np.zeros(RRs, bool); bad[(on + RRs - ms(10) - c1) % RRs:] = True # the next QRS
+
+    ms = lambda v: int(round(v * fs / 1000))
+    al = [_IX[l] for l in ("II", "III", "aVF", "V1") if live[_IX[l]]]
+    RRs, c1 = int(round(RR * fs)), off + ms(20)
+    lock = (0.0, np.nan)
+    if not (c1 + RRs <= M.shape[1] and al and irr < 0.08):
+        return lock
+    cyc = M[al, c1 : c1 + RRs]
+    res = uniform_filter1d(np.gradient(cyc, axis=-1), ms(16), axis=-1, mode="wrap")
+    bad = np.zeros(RRs, bool)
+    bad[(on + RRs - ms(10) - c1) % RRs :] = True  # the next QRS
     for k in (2, 3, 4, 5):
-        L = int(round(RRs/k))
-        if not 230 <= 60*fs/L <= 360: continue
+        L = int(round(RRs / k))
+        if not 230 <= 60 * fs / L <= 360:
+            continue
         ok = ~bad & ~np.roll(bad, -L)
-        if ok.sum() < ms(60): continue
+        if ok.sum() < ms(60):
+            continue
         rk = float(_corr(res[:, ok].ravel(), np.roll(res, -L, axis=-1)[:, ok].ravel()))
-        if rk > lock[0] and np.ptp(cyc[:, ok], axis=-1).max() > .05: lock = (rk, 60*fs/L)
+        if rk > lock[0] and np.ptp(cyc[:, ok], axis=-1).max() > 0.05:
+            lock = (rk, 60 * fs / L)
     return lock
 
 # %% ../nbs/02_measure.ipynb #5fd0a69a
-def measure_ecg(sig:np.ndarray, # (12, n) in mV, `LEADS` order
-                fs:float=FS,
-                keep_beat:bool=False # also return the median beat and the wave boundaries on it
-               ) -> dict:
+def measure_ecg(
+    sig: np.ndarray,  # (12, n) in mV, `LEADS` order
+    fs: float = FS,
+    keep_beat: bool = False,  # also return the median beat and the wave boundaries on it
+) -> dict:
     "Interval, axis, amplitude, ST-T and rhythm measurements of a 12-lead ECG, from the samples alone"
     out = _nan_out(fs)
-    xa,x,hp,live,pk = filtered_beats(sig, fs)
-    out['n_beats'] = len(pk)
-    if len(pk) < 4: return out
-    pk,dom,ect,c = classify_beats(hp, pk, fs)
-    r = rr_rhythm(pk, dom, ect, c, fs); rr,prem,irr,RR = r['rr'],r['prem'],r['irr'],r['RR']
-    out.update({k:r[k] for k in ('rate','rr_irr','rr_irr_all','n_pvc')})
-    on,off = qrs_bounds(hp, pk, dom, live, fs)
-    xb,B,M,Ma = median_beats(x, xa, pk, dom, on, live, fs)
+    xa, x, hp, live, pk = filtered_beats(sig, fs)
+    out["n_beats"] = len(pk)
+    if len(pk) < 4:
+        return out
+    pk, dom, ect, c = classify_beats(hp, pk, fs)
+    r = rr_rhythm(pk, dom, ect, c, fs)
+    rr, prem, irr, RR = r["rr"], r["prem"], r["irr"], r["RR"]
+    out.update({k: r[k] for k in ("rate", "rr_irr", "rr_irr_all", "n_pvc")})
+    on, off = qrs_bounds(hp, pk, dom, live, fs)
+    xb, B, M, Ma = median_beats(x, xa, pk, dom, on, live, fs)
     out.update(qrs_measures(Ma, on, off, live, RR, fs))
-    te,t = t_wave(M, Ma, on, off, RR, fs); out.update(t)
+    te, t = t_wave(M, Ma, on, off, RR, fs)
+    out.update(t)
     out.update(p_wave(M, B, on, te, RR, live, fs))
-    if not out['p_present'] or irr >= .08: out['rate'] = 60/float(np.mean(rr)) # not sinus: the rate of all beats
-    nxt,prv = np.r_[rr, np.inf],np.r_[np.inf, rr]
-    out['n_pac'] = int((dom & prem & (nxt > 1.1*prv)).sum()) if irr < .08 else 0
-    (fr,ar),(lr,lrate) = flutter_diastole(xb, pk, on, te, live, fs),flutter_locked(M, on, off, RR, irr, live, fs)
+    if not out["p_present"] or irr >= 0.08:
+        out["rate"] = 60 / float(np.mean(rr))  # not sinus: the rate of all beats
+    nxt, prv = np.r_[rr, np.inf], np.r_[np.inf, rr]
+    out["n_pac"] = int((dom & prem & (nxt > 1.1 * prv)).sum()) if irr < 0.08 else 0
+    (fr, ar), (lr, lrate) = flutter_diastole(xb, pk, on, te, live, fs), flutter_locked(M, on, off, RR, irr, live, fs)
     out.update(flutter_r=fr, atrial_rate=ar, lock_r=lr, lock_rate=lrate)
-    if keep_beat: out.update(median_beat=Ma, t0=-int(round(500*fs/1000))/fs, marks=dict(P=(on/fs*1000-out['pr']) if out['p_present'] else np.nan,
-                                                                                     QRS=on/fs*1000, J=off/fs*1000, T_end=te/fs*1000))
+    if keep_beat:
+        out.update(
+            median_beat=Ma,
+            t0=-int(round(500 * fs / 1000)) / fs,
+            marks=dict(
+                P=(on / fs * 1000 - out["pr"]) if out["p_present"] else np.nan,
+                QRS=on / fs * 1000,
+                J=off / fs * 1000,
+                T_end=te / fs * 1000,
+            ),
+        )
     return out
 
 # %% ../nbs/02_measure.ipynb #c88f8356
-def plot_median_beat(sig:np.ndarray, fs:float=FS, leads=('I','II','V1','V6'), ax=None, title:str=None):
+def plot_median_beat(sig: np.ndarray, fs: float = FS, leads=("I", "II", "V1", "V6"), ax=None, title: str = None):
     "Plot the median beat of `sig` with the measured P onset, QRS onset, J point and T end; returns the measurements"
     import matplotlib.pyplot as plt
+
     m = measure_ecg(sig, fs, keep_beat=True)
-    if ax is None: _,ax = plt.subplots(figsize=(6,3))
-    M,mk = m['median_beat'],m['marks']
-    tt = np.arange(M.shape[1])/fs*1000
-    for i,l in enumerate(leads): ax.plot(tt, M[LEADS.index(l)] - 1.5*i, 'k', lw=.9); ax.text(tt[0], -1.5*i+.2, l, fontsize=8)
-    for k,v in mk.items():
-        if np.isfinite(v): ax.axvline(v, color='r', lw=.7, ls='--'); ax.text(v, .98, k, color='r', fontsize=7, ha='center', va='top', transform=ax.get_xaxis_transform())
-    ax.set_yticks([]); ax.set_xlabel('ms'); ax.set_xlim(mk['QRS'] - 350, mk['QRS'] + 650)
-    if title: ax.set_title(title, fontsize=9)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    M, mk = m["median_beat"], m["marks"]
+    tt = np.arange(M.shape[1]) / fs * 1000
+    for i, l in enumerate(leads):
+        ax.plot(tt, M[LEADS.index(l)] - 1.5 * i, "k", lw=0.9)
+        ax.text(tt[0], -1.5 * i + 0.2, l, fontsize=8)
+    for k, v in mk.items():
+        if np.isfinite(v):
+            ax.axvline(v, color="r", lw=0.7, ls="--")
+            ax.text(v, 0.98, k, color="r", fontsize=7, ha="center", va="top", transform=ax.get_xaxis_transform())
+    ax.set_yticks([])
+    ax.set_xlabel("ms")
+    ax.set_xlim(mk["QRS"] - 350, mk["QRS"] + 650)
+    if title:
+        ax.set_title(title, fontsize=9)
     return m
 
 # %% ../nbs/02_measure.ipynb #2881373c
-ST_GROUPS = dict(inferior=['II','III','aVF'], lateral=['I','aVL','V5','V6'], anterior=['V1','V2','V3','V4'])
-T_GROUPS = dict(inferior=['II','aVF'], lateral=['I','V5','V6'], anterior=['V2','V3','V4'])
-MEASURED = ['NSR','SB','STach','AF','AFL','IAVB','RBBB','LBBB','LAD','RAD','LVH','LQRSV','STE','STD','TInv','PVC','PAC']
+ST_GROUPS = dict(inferior=["II", "III", "aVF"], lateral=["I", "aVL", "V5", "V6"], anterior=["V1", "V2", "V3", "V4"])
+T_GROUPS = dict(inferior=["II", "aVF"], lateral=["I", "V5", "V6"], anterior=["V2", "V3", "V4"])
+MEASURED = [
+    "NSR",
+    "SB",
+    "STach",
+    "AF",
+    "AFL",
+    "IAVB",
+    "RBBB",
+    "LBBB",
+    "LAD",
+    "RAD",
+    "LVH",
+    "LQRSV",
+    "STE",
+    "STD",
+    "TInv",
+    "PVC",
+    "PAC",
+]
+
 
 def _n_in_group(vals, groups, ok):
     "Largest number of leads of one group whose value passes `ok(lead, value)`"
     return max(sum(bool(np.isfinite(vals[_IX[l]]) and ok(l, vals[_IX[l]])) for l in g) for g in groups.values())
 
-def criteria(m:dict # from `measure_ecg`
-            ) -> dict:
+# %% ../nbs/02_measure.ipynb #383e1434
+def criteria(
+    m: dict,  # from `measure_ecg`
+) -> dict:
     "Which label definitions the measurements `m` meet: label -> bool, for the labels in `MEASURED`"
-    rate,wide = m['rate'],bool(m['qrs'] >= 120)
-    flutter = bool((m['flutter_r'] >= .85 and 230 <= m['atrial_rate'] <= 360) or m['lock_r'] >= .5)
-    sinus = bool(m['p_present'] and not flutter and m['rr_irr'] < .08)
-    st,t = np.asarray(m['st']),np.asarray(m['t_amp'])
-    stt = not wide and not flutter # ST-T criteria need a narrow QRS and a baseline without flutter waves
-    ste = stt and _n_in_group(st, ST_GROUPS, lambda l,v: v >= (.15 if l in ('V2','V3') else .1)) >= 2
-    return dict(NSR=sinus and 60 <= rate <= 100, SB=sinus and rate < 60, STach=sinus and rate > 100,
-                AF=bool(not m['p_present'] and not flutter and m['rr_irr_all'] >= .08), AFL=flutter,
-                IAVB=bool(sinus and m['pr'] > 200),
-                RBBB=bool(wide and m['v1_terminal'] > 0 and m['lat_terminal'] < 0),
-                LBBB=bool(wide and m['v1_net'] < 0 and m['lat_net'] > 0 and m['lat_terminal'] >= 0),
-                LAD=bool(m['axis'] < -30), RAD=bool(90 < m['axis'] <= 180),
-                LVH=bool(not wide and m['sokolow'] > 3.5), LQRSV=bool(m['limb_qrs'] < .5),
-                STE=bool(ste), STD=bool(stt and not ste and _n_in_group(st, ST_GROUPS, lambda l,v: v <= -.1) >= 2),
-                TInv=bool(stt and _n_in_group(t, T_GROUPS, lambda l,v: v <= -.1) >= 2),
-                PVC=m['n_pvc'] > 0, PAC=bool(sinus and m['n_pac'] > 0))
+    rate, wide = m["rate"], bool(m["qrs"] >= 120)
+    flutter = bool((m["flutter_r"] >= 0.85 and 230 <= m["atrial_rate"] <= 360) or m["lock_r"] >= 0.5)
+    sinus = bool(m["p_present"] and not flutter and m["rr_irr"] < 0.08)
+    st, t = np.asarray(m["st"]), np.asarray(m["t_amp"])
+    stt = not wide and not flutter  # ST-T criteria need a narrow QRS and a baseline without flutter waves
+    ste = stt and _n_in_group(st, ST_GROUPS, lambda l, v: v >= (0.15 if l in ("V2", "V3") else 0.1)) >= 2
+    return dict(
+        NSR=sinus and 60 <= rate <= 100,
+        SB=sinus and rate < 60,
+        STach=sinus and rate > 100,
+        AF=bool(not m["p_present"] and not flutter and m["rr_irr_all"] >= 0.08),
+        AFL=flutter,
+        IAVB=bool(sinus and m["pr"] > 200),
+        RBBB=bool(wide and m["v1_terminal"] > 0 and m["lat_terminal"] < 0),
+        LBBB=bool(wide and m["v1_net"] < 0 and m["lat_net"] > 0 and m["lat_terminal"] >= 0),
+        LAD=bool(m["axis"] < -30),
+        RAD=bool(90 < m["axis"] <= 180),
+        LVH=bool(not wide and m["sokolow"] > 3.5),
+        LQRSV=bool(m["limb_qrs"] < 0.5),
+        STE=bool(ste),
+        STD=bool(stt and not ste and _n_in_group(st, ST_GROUPS, lambda l, v: v <= -0.1) >= 2),
+        TInv=bool(stt and _n_in_group(t, T_GROUPS, lambda l, v: v <= -0.1) >= 2),
+        PVC=m["n_pvc"] > 0,
+        PAC=bool(sinus and m["n_pac"] > 0),
+    )
 
-def measured_labels(sig:np.ndarray, fs:float=FS) -> list:
+# %% ../nbs/02_measure.ipynb #abdbd7f2
+def measured_labels(sig: np.ndarray, fs: float = FS) -> list:
     "The labels whose measured criterion `sig` meets"
-    return [k for k,v in criteria(measure_ecg(sig, fs)).items() if v]
+    return [k for k, v in criteria(measure_ecg(sig, fs)).items() if v]
 
 # %% ../nbs/02_measure.ipynb #26e22173
-def measure_dataset(ds, # an `ecg_scan.data.ECGDataset`
-                    idxs=None, # records to measure (default: all)
-                    progress:bool=True) -> list:
+def measure_dataset(
+    ds,  # an `ecg_scan.data.ECGDataset`
+    idxs=None,  # records to measure (default: all)
+    progress: bool = True,
+) -> list:
     "`measure_ecg` of the records of `ds`"
     idxs = range(len(ds)) if idxs is None else idxs
-    return [measure_ecg(ds.signal(i)) for i in progress_bar(idxs, total=len(idxs), desc='measuring', display=progress)]
+    return [measure_ecg(ds.signal(i)) for i in progress_bar(idxs, total=len(idxs), desc="measuring", display=progress)]
 
-def agreement(meas:list, # `measure_ecg` results
-              labels:list, # the label list of each record
-              classes:list=MEASURED) -> pd.DataFrame:
+# %% ../nbs/02_measure.ipynb #550af218
+def agreement(
+    meas: list,  # `measure_ecg` results
+    labels: list,  # the label list of each record
+    classes: list = MEASURED,
+) -> pd.DataFrame:
     "Per label: records with / without it, and how often the measured criterion agrees (sensitivity, specificity)"
     crit = [criteria(m) for m in meas]
     rows = {}
     for c in classes:
-        y = np.array([c in l for l in labels]); p = np.array([cr[c] for cr in crit])
-        rows[c] = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), sensitivity=p[y].mean() if y.any() else np.nan,
-                       specificity=(~p[~y]).mean() if (~y).any() else np.nan)
-    return pd.DataFrame.from_dict(rows, orient='index')
+        y = np.array([c in l for l in labels])
+        p = np.array([cr[c] for cr in crit])
+        rows[c] = dict(
+            n_pos=int(y.sum()),
+            n_neg=int((~y).sum()),
+            sensitivity=p[y].mean() if y.any() else np.nan,
+            specificity=(~p[~y]).mean() if (~y).any() else np.nan,
+        )
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -6,14 +6,14 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, dataclasses, difflib, time, resource, os
+import json, dataclasses, difflib, time, resource
 from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .signals import *
-from .encoders import *
-from .losses import *
+from .signals import ECGScanError, N, recover_folder
+from .encoders import DBETAEncoder, ImageEncoder, TextEncoder, load_signal_teacher, proj_head
+from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
 from .decoder import SignalDecoder, layout_route
 from .eee import load_eee_teacher
 
@@ -23,334 +23,586 @@ __all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 
            'sample_dataset_cached', 'bench_towers']
 
 # %% ../nbs/11_model.ipynb #193c7274
-_TERMS = ('ctr','gram','mse','rule') # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
-LOSS_KEYS = {(f'w_{f.name}' if f.name in _TERMS else f.name): f.name for f in dataclasses.fields(LossWeights)} # config key -> field
+_TERMS = (
+    "ctr",
+    "gram",
+    "mse",
+    "rule",
+)  # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
+LOSS_KEYS = {
+    (f"w_{f.name}" if f.name in _TERMS else f.name): f.name for f in dataclasses.fields(LossWeights)
+}  # config key -> field
 
 # the loss keys of a configuration, with `LossWeights`' types and defaults: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
-LossConfig = dataclasses.make_dataclass('LossConfig', [(k, LossWeights.__annotations__[f], field(default=getattr(LossWeights, f)))
-                                                       for k,f in LOSS_KEYS.items()])
+LossConfig = dataclasses.make_dataclass(
+    "LossConfig",
+    [(k, LossWeights.__annotations__[f], field(default=getattr(LossWeights, f))) for k, f in LOSS_KEYS.items()],
+)
+
 
 @dataclass
 class ECGScanConfig(LossConfig):
     "Everything that defines an ECG-Scan model and its pretraining run"
-    name:str = 'custom'
+
+    name: str = "custom"
     # image encoder: open_clip tower + LoRA
-    arch:str = 'ViT-B-16'; pretrained:str = None; vision_cfg:dict = None
-    image_size:int = 224; image_width:int = None # input height and width in px (width None: square); a custom tower is built at this size
-    lora_r:int = 16; lora_alpha:int = 32; lora_dropout:float = 0.05; lora_targets:tuple = ('attn','c_fc','c_proj')
-    train_tower:bool = False # also train the tower's own weights (not LoRA alone)
+    arch: str = "ViT-B-16"
+    pretrained: str = None
+    vision_cfg: dict = None
+    image_size: int = 224
+    image_width: int = None  # input height and width in px (width None: square); a custom tower is built at this size
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: tuple = ("attn", "c_fc", "c_proj")
+    train_tower: bool = False  # also train the tower's own weights (not LoRA alone)
     # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's default,
     # or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
-    render:str = 'random'; layout:str = '3x4+II'; augment_p:float = 1.0 # share of training images that are augmented
+    render: str = "random"
+    layout: str = "3x4+II"
+    augment_p: float = 1.0  # share of training images that are augmented
     # frozen teachers
-    text_model:str = 'minilm'; text_pooling:str = None; text_max_len:int = 128
-    teacher:str = 'clear'; teacher_path:str = None # 'clear' (bundled), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
+    text_model: str = "minilm"
+    text_pooling: str = None
+    text_max_len: int = 128
+    teacher: str = "clear"
+    teacher_path: str = None  # 'clear' (bundled), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     # alignment space and decoder
-    proj_dim:int = 768
-    dec_d:int = 768; dec_layers:int = 12; dec_heads:int = 12; dec_patch:int = 8; dec_mask_ratio:float = 0.25
-    dec_memory:bool = False # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
-    dec_readout:str = 'shared' # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
+    proj_dim: int = 768
+    dec_d: int = 768
+    dec_layers: int = 12
+    dec_heads: int = 12
+    dec_patch: int = 8
+    dec_mask_ratio: float = 0.25
+    dec_memory: bool = (
+        False  # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
+    )
+    dec_readout: str = "shared"  # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
     # loss: the keys of `LossConfig` (w_ctr, w_gram, w_mse, w_rule, ...), and the temperatures' start
-    temp_init:float = 0.07
-    patient_aware:bool = False; pa_mask:bool = True; pa_margin_same:float = 0.05; pa_margin_other:float = 0.2; pa_weight:float = 1.0
+    temp_init: float = 0.07
+    patient_aware: bool = False
+    pa_mask: bool = True
+    pa_margin_same: float = 0.05
+    pa_margin_other: float = 0.2
+    pa_weight: float = 1.0
     # optimisation
-    bs:int = 80; lr:float = 5e-4; steps:int = 50_000; warmup:float = 0.1; wd:float = 0.05
+    bs: int = 80
+    lr: float = 5e-4
+    steps: int = 50_000
+    warmup: float = 0.1
+    wd: float = 0.05
 
-    def loss_weights(self) -> LossWeights: return LossWeights(**{f:getattr(self, k) for k,f in LOSS_KEYS.items()})
+    def loss_weights(self) -> LossWeights:
+        return LossWeights(**{f: getattr(self, k) for k, f in LOSS_KEYS.items()})
+
     @property
-    def image_hw(self) -> tuple: return (self.image_size, self.image_width or self.image_size)
-    def patient_aware_opts(self):
-        return PatientAware(self.pa_mask, self.pa_margin_same, self.pa_margin_other, self.pa_weight) if self.patient_aware else None
-    def to_dict(self) -> dict: return asdict(self)
-    def save(self, path): Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+    def image_hw(self) -> tuple:
+        return (self.image_size, self.image_width or self.image_size)
 
+    def patient_aware_opts(self):
+        return (
+            PatientAware(self.pa_mask, self.pa_margin_same, self.pa_margin_other, self.pa_weight)
+            if self.patient_aware
+            else None
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path):
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
 
 # %% ../nbs/11_model.ipynb #d56ca198
 CONFIGS = {
-    'paper': ECGScanConfig(name='paper', arch='ViT-L-14', pretrained='openai', text_model='medcpt', teacher='dbeta',
-                           dec_d=768, dec_layers=12, dec_heads=12, bs=80, lr=5e-4, steps=50_000),
-    'tiny': ECGScanConfig(name='tiny', vision_cfg=dict(image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2., pool_type='avg'),
-                          render='standard', augment_p=0.3, text_model='minilm', teacher='clear', dec_d=64, dec_layers=2, dec_heads=4,
-                          dec_patch=25, bs=16, lr=1e-3, steps=1500),
-    'small': ECGScanConfig(name='small', vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2., pool_type='avg'),
-                           image_size=224, lora_r=0, train_tower=True, render='standard', augment_p=0.3,
-                           text_model='minilm', teacher='clear_style', dec_d=64, dec_layers=2, dec_heads=4, dec_patch=25, bs=16, lr=1e-3, steps=1500,
-                           dec_memory=True, dec_readout='layout', w_mse=10., gram_form='pairwise'),
+    "paper": ECGScanConfig(
+        name="paper",
+        arch="ViT-L-14",
+        pretrained="openai",
+        text_model="medcpt",
+        teacher="dbeta",
+        dec_d=768,
+        dec_layers=12,
+        dec_heads=12,
+        bs=80,
+        lr=5e-4,
+        steps=50_000,
+    ),
+    "tiny": ECGScanConfig(
+        name="tiny",
+        vision_cfg=dict(
+            image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2.0, pool_type="avg"
+        ),
+        render="standard",
+        augment_p=0.3,
+        text_model="minilm",
+        teacher="clear",
+        dec_d=64,
+        dec_layers=2,
+        dec_heads=4,
+        dec_patch=25,
+        bs=16,
+        lr=1e-3,
+        steps=1500,
+    ),
+    "small": ECGScanConfig(
+        name="small",
+        vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2.0, pool_type="avg"),
+        image_size=224,
+        lora_r=0,
+        train_tower=True,
+        render="standard",
+        augment_p=0.3,
+        text_model="minilm",
+        teacher="clear_style",
+        dec_d=64,
+        dec_layers=2,
+        dec_heads=4,
+        dec_patch=25,
+        bs=16,
+        lr=1e-3,
+        steps=1500,
+        dec_memory=True,
+        dec_readout="layout",
+        w_mse=10.0,
+        gram_form="pairwise",
+    ),
 }
 
-
 # %% ../nbs/11_model.ipynb #cb103d8f
-def get_config(name:str='tiny', # a preset ('paper', 'tiny') or the path of a config.json
-               **overrides) -> ECGScanConfig:
+def get_config(
+    name: str = "tiny",  # a preset ('paper', 'tiny') or the path of a config.json
+    **overrides,
+) -> ECGScanConfig:
     "A configuration by name or file, with `overrides` (unknown keys are an error naming the closest key)"
-    if name in CONFIGS: cfg = dataclasses.replace(CONFIGS[name])
-    elif Path(name).is_file() or Path(name, 'config.json').is_file():
-        p = Path(name) if Path(name).is_file() else Path(name, 'config.json')
-        d = json.loads(p.read_text()); d = d.get('model', d)
-        cfg = ECGScanConfig(); overrides = {**{k:v for k,v in d.items() if k in _FIELDS}, **overrides}
-    else: raise ECGScanError(f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json")
+    if name in CONFIGS:
+        cfg = dataclasses.replace(CONFIGS[name])
+    elif Path(name).is_file() or Path(name, "config.json").is_file():
+        p = Path(name) if Path(name).is_file() else Path(name, "config.json")
+        d = json.loads(p.read_text())
+        d = d.get("model", d)
+        cfg = ECGScanConfig()
+        overrides = {**{k: v for k, v in d.items() if k in _FIELDS}, **overrides}
+    else:
+        raise ECGScanError(
+            f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json"
+        )
     bad = [k for k in overrides if k not in _FIELDS]
     if bad:
         hint = difflib.get_close_matches(bad[0], _FIELDS, n=1)
-        raise ECGScanError(f"unknown config key {bad[0]!r}" + (f"; did you mean {hint[0]!r}?" if hint else '') + f" (keys: {', '.join(_FIELDS)})")
-    for k,v in overrides.items():
-        if k=='lora_targets' and isinstance(v, list): v = tuple(v)
+        raise ECGScanError(
+            f"unknown config key {bad[0]!r}"
+            + (f"; did you mean {hint[0]!r}?" if hint else "")
+            + f" (keys: {', '.join(_FIELDS)})"
+        )
+    for k, v in overrides.items():
+        if k == "lora_targets" and isinstance(v, list):
+            v = tuple(v)
         setattr(cfg, k, v)
     return cfg
 
+
 _FIELDS = [f.name for f in dataclasses.fields(ECGScanConfig)]
 
-def parse_overrides(pairs:list) -> dict:
+# %% ../nbs/11_model.ipynb #93a3ee16
+def parse_overrides(pairs: list) -> dict:
     "`['lr=1e-4', 'patient_aware=true']` -> typed overrides (types from `ECGScanConfig`)"
-    out,types = {},{f.name:f.type for f in dataclasses.fields(ECGScanConfig)}
+    out, types = {}, {f.name: f.type for f in dataclasses.fields(ECGScanConfig)}
     for p in pairs or []:
-        k,eq,v = p.partition('=')
+        k, eq, v = p.partition("=")
         k = k.strip()
-        if not eq: raise ECGScanError(f"--set takes key=value pairs, got {p!r}")
+        if not eq:
+            raise ECGScanError(f"--set takes key=value pairs, got {p!r}")
         if k not in types:
             hint = difflib.get_close_matches(k, types, n=1)
-            raise ECGScanError(f"unknown config key {k!r}" + (f"; did you mean {hint[0]!r}?" if hint else ''))
+            raise ECGScanError(f"unknown config key {k!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
         t = str(types[k])
         try:
-            if v.lower() in ('none','null'): out[k] = None
-            elif t.startswith('bool'): out[k] = v.lower() in ('1','true','yes','on')
-            elif t.startswith('int'): out[k] = int(float(v))
-            elif t.startswith('float'): out[k] = float(v)
-            elif t.startswith(('dict','tuple')): out[k] = json.loads(v)
-            else: out[k] = v
-        except ValueError: raise ECGScanError(f"config key {k!r} expects {t}, got {v!r}")
+            if v.lower() in ("none", "null"):
+                out[k] = None
+            elif t.startswith("bool"):
+                out[k] = v.lower() in ("1", "true", "yes", "on")
+            elif t.startswith("int"):
+                out[k] = int(float(v))
+            elif t.startswith("float"):
+                out[k] = float(v)
+            elif t.startswith(("dict", "tuple")):
+                out[k] = json.loads(v)
+            else:
+                out[k] = v
+        except ValueError:
+            raise ECGScanError(f"config key {k!r} expects {t}, got {v!r}")
     return out
 
-def parse_set(s:str) -> dict:
+# %% ../nbs/11_model.ipynb #304230d9
+def parse_set(s: str) -> dict:
     "`'lr=1e-4 bs=32, patient_aware=true'` (as `--set` takes it) -> typed overrides"
     import re
-    return parse_overrides([o for o in re.split(r'[,\s]+(?=[A-Za-z_]\w*=)', (s or '').strip()) if o])
 
+    return parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (s or "").strip()) if o])
 
 # %% ../nbs/11_model.ipynb #3fc6e68d
-def decoder_route(cfg:ECGScanConfig) -> dict:
+def decoder_route(cfg: ECGScanConfig) -> dict:
     "For `dec_readout='layout'`: `layout_route` of the page `cfg` trains on (its layout, drawn as the standard printout at its input size); else None"
-    if cfg.dec_readout!='layout': return None
-    if not cfg.dec_memory: raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
-    if cfg.layout=='random': raise ECGScanError("dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'")
+    if cfg.dec_readout != "layout":
+        return None
+    if not cfg.dec_memory:
+        raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
+    if cfg.layout == "random":
+        raise ECGScanError(
+            "dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'"
+        )
     from ecg_scan.render import render_ecg, standard_config
+
     rc = dataclasses.replace(standard_config(cfg.image_hw), layout=cfg.layout)
     return layout_route(render_ecg(np.zeros((12, N), np.float32), rc)[1], N)
 
-
 # %% ../nbs/11_model.ipynb #2a1cce75
-def signal_teacher(cfg:ECGScanConfig) -> nn.Module:
+def signal_teacher(cfg: ECGScanConfig) -> nn.Module:
     "The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path` = an EEE run)"
-    return load_eee_teacher(cfg.teacher_path) if cfg.teacher=='eee' else load_signal_teacher(cfg.teacher, cfg.teacher_path)
+    return (
+        load_eee_teacher(cfg.teacher_path)
+        if cfg.teacher == "eee"
+        else load_signal_teacher(cfg.teacher, cfg.teacher_path)
+    )
 
+# %% ../nbs/11_model.ipynb #61fd75d5
 class ECGScan(nn.Module):
     "ECG-Scan: LoRA-CLIP image encoder aligned to frozen text and signal teachers, with a signal decoder"
-    def __init__(self, cfg:ECGScanConfig=None, teachers:bool=True, pretrained:str='config'):
+
+    def __init__(self, cfg: ECGScanConfig = None, teachers: bool = True, pretrained: str = "config"):
         super().__init__()
-        self.cfg = cfg = cfg or get_config('tiny')
-        pre = cfg.pretrained if pretrained=='config' else pretrained
-        vcfg = None if cfg.vision_cfg is None else {**cfg.vision_cfg, 'image_size':list(cfg.image_hw)} # the config's size rules
-        self.image = ImageEncoder(cfg.arch, pre, vcfg, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, tuple(cfg.lora_targets),
-                                  cfg.proj_dim, cfg.dec_d, train_tower=cfg.train_tower)
-        if cfg.dec_memory and self.image.d_tok is None: raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
-        self.decoder = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch, 12, cfg.dec_mask_ratio, readout=cfg.dec_readout,
-                                     d_mem=self.image.d_tok if cfg.dec_memory else None, mem_grid=self.image.grid if cfg.dec_memory else None,
-                                     route=decoder_route(cfg))
-        self.scale_ctr,self.scale_gram = LogitScale(cfg.temp_init),LogitScale(cfg.temp_init)
+        self.cfg = cfg = cfg or get_config("tiny")
+        pre = cfg.pretrained if pretrained == "config" else pretrained
+        vcfg = (
+            None if cfg.vision_cfg is None else {**cfg.vision_cfg, "image_size": list(cfg.image_hw)}
+        )  # the config's size rules
+        self.image = ImageEncoder(
+            cfg.arch,
+            pre,
+            vcfg,
+            cfg.lora_r,
+            cfg.lora_alpha,
+            cfg.lora_dropout,
+            tuple(cfg.lora_targets),
+            cfg.proj_dim,
+            cfg.dec_d,
+            train_tower=cfg.train_tower,
+        )
+        if cfg.dec_memory and self.image.d_tok is None:
+            raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
+        self.decoder = SignalDecoder(
+            cfg.dec_d,
+            cfg.dec_layers,
+            cfg.dec_heads,
+            N,
+            cfg.dec_patch,
+            12,
+            cfg.dec_mask_ratio,
+            readout=cfg.dec_readout,
+            d_mem=self.image.d_tok if cfg.dec_memory else None,
+            mem_grid=self.image.grid if cfg.dec_memory else None,
+            route=decoder_route(cfg),
+        )
+        self.scale_ctr, self.scale_gram = LogitScale(cfg.temp_init), LogitScale(cfg.temp_init)
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()
         if teachers:
             self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
             self.teacher = signal_teacher(cfg)
-            if self.teacher.d_out!=cfg.proj_dim: self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
+            if self.teacher.d_out != cfg.proj_dim:
+                self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
 
-    def train(self, mode:bool=True):
+    def train(self, mode: bool = True):
         super().train(mode)
-        if self.teacher is not None: self.teacher.eval() # frozen teacher: no dropout
-        if self.text is not None: self.text.bert.eval()
+        if self.teacher is not None:
+            self.teacher.eval()  # frozen teacher: no dropout
+        if self.text is not None:
+            self.text.bert.eval()
         return self
 
     @torch.no_grad()
-    def signal_embed_raw(self, sig:torch.Tensor) -> torch.Tensor:
+    def signal_embed_raw(self, sig: torch.Tensor) -> torch.Tensor:
         "The frozen signal teacher's embedding (B, d_teacher)"
         return self.teacher(sig)
 
-    def forward(self, img:torch.Tensor, # (B, 3, H, W) CLIP-normalised
-                sig:torch.Tensor=None, # (B, 12, 5000) true signals (mV): needed for L_gram
-                text=None, # report texts (list of str) or their cached text features (B, d_txt)
-                sig_emb:torch.Tensor=None # precomputed teacher embeddings (B, d_teacher) instead of running the teacher
-               ) -> dict:
-        z_img,z_rec,tok = self.image(img)
-        out = dict(z_img=z_img, rec=self.decoder(z_rec, tok if self.cfg.dec_memory else None), scale_ctr=self.scale_ctr(), scale_gram=self.scale_gram(), z_txt=None, z_sig=None)
-        if text is not None and self.text is not None: out['z_txt'] = self.text(text)
-        if sig_emb is None and sig is not None and self.teacher is not None: sig_emb = self.signal_embed_raw(sig)
-        if sig_emb is not None: out['z_sig'] = self.sig_proj(sig_emb)
+    def forward(
+        self,
+        img: torch.Tensor,  # (B, 3, H, W) CLIP-normalised
+        sig: torch.Tensor = None,  # (B, 12, 5000) true signals (mV): needed for L_gram
+        text=None,  # report texts (list of str) or their cached text features (B, d_txt)
+        sig_emb: torch.Tensor = None,  # precomputed teacher embeddings (B, d_teacher) instead of running the teacher
+    ) -> dict:
+        z_img, z_rec, tok = self.image(img)
+        out = dict(
+            z_img=z_img,
+            rec=self.decoder(z_rec, tok if self.cfg.dec_memory else None),
+            scale_ctr=self.scale_ctr(),
+            scale_gram=self.scale_gram(),
+            z_txt=None,
+            z_sig=None,
+        )
+        if text is not None and self.text is not None:
+            out["z_txt"] = self.text(text)
+        if sig_emb is None and sig is not None and self.teacher is not None:
+            sig_emb = self.signal_embed_raw(sig)
+        if sig_emb is not None:
+            out["z_sig"] = self.sig_proj(sig_emb)
         return out
 
-    def loss(self, out:dict, sig:torch.Tensor, patient:torch.Tensor=None) -> dict:
+    def loss(self, out: dict, sig: torch.Tensor, patient: torch.Tensor = None) -> dict:
         "Every term of the objective for the output of `forward` (`total` is what is minimised)"
-        return ecg_scan_loss(out['z_img'], out['z_txt'], out['z_sig'], out['rec'], sig, out['scale_ctr'], out['scale_gram'],
-                             self.cfg.loss_weights(), patient, self.cfg.patient_aware_opts())
+        return ecg_scan_loss(
+            out["z_img"],
+            out["z_txt"],
+            out["z_sig"],
+            out["rec"],
+            sig,
+            out["scale_ctr"],
+            out["scale_gram"],
+            self.cfg.loss_weights(),
+            patient,
+            self.cfg.patient_aware_opts(),
+        )
 
 # %% ../nbs/11_model.ipynb #e04bf852
 @patch
 @torch.no_grad()
-def embed(self:ECGScan, img:torch.Tensor, kind:str='proj') -> torch.Tensor:
+def embed(self: ECGScan, img: torch.Tensor, kind: str = "proj") -> torch.Tensor:
     "Image embeddings: 'proj' (L2-normalised Proj_ctr output, the aligned space) or 'features' (pooled tower features)"
     f = self.image.features(img)
-    return F.normalize(self.image.proj_ctr(f), dim=-1) if kind=='proj' else f
+    return F.normalize(self.image.proj_ctr(f), dim=-1) if kind == "proj" else f
 
+# %% ../nbs/11_model.ipynb #e9241ffc
 @patch
 @torch.no_grad()
-def embed_text(self:ECGScan, texts:list) -> torch.Tensor:
+def embed_text(self: ECGScan, texts: list) -> torch.Tensor:
     "L2-normalised projected text embeddings (zero-shot prompts)"
     return F.normalize(self.text(list(texts)), dim=-1)
 
+# %% ../nbs/11_model.ipynb #b0f6d37b
 @patch
 @torch.no_grad()
-def reconstruct(self:ECGScan, img:torch.Tensor) -> torch.Tensor:
+def reconstruct(self: ECGScan, img: torch.Tensor) -> torch.Tensor:
     "The decoder's 12 x 5000 signal (mV) for each image"
-    _,z,tok = self.image(img)
-    return self.decoder(z, tok if self.cfg.dec_memory else None, mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device)) # no query masking
+    _, z, tok = self.image(img)
+    return self.decoder(
+        z,
+        tok if self.cfg.dec_memory else None,
+        mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device),
+    )  # no query masking
 
+# %% ../nbs/11_model.ipynb #6f1593a6
 @patch
-def n_params(self:ECGScan) -> dict:
+def n_params(self: ECGScan) -> dict:
     "Parameter counts: trainable, the whole model with teachers, and the frozen teachers"
     tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
     tot = sum(p.numel() for p in self.parameters())
-    return dict(trainable=tr, total=tot, frozen=tot-tr)
+    return dict(trainable=tr, total=tot, frozen=tot - tr)
 
 # %% ../nbs/11_model.ipynb #e48fe24b
-_FROZEN = ('text.bert.', 'teacher.')
+_FROZEN = ("text.bert.", "teacher.")
+
 
 @patch
 @torch.no_grad()
-def save_pretrained(self:ECGScan, path):
+def save_pretrained(self: ECGScan, path):
     "Save to folder `path`: config.json, model.safetensors (without the frozen teachers) and the LoRA adapter"
     from safetensors.torch import save_file
     from ecg_scan import __version__
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    sd = {k:v.detach().contiguous().clone() for k,v in self.state_dict().items() if not k.startswith(_FROZEN)}
-    save_file(sd, str(path/'model.safetensors'))
-    (path/'config.json').write_text(json.dumps(dict(model=self.cfg.to_dict(), lora_merged=not self.image.lora and self.cfg.lora_r>0,
-                                                     ecg_scan_version=__version__, format='ecg_scan/1'), indent=2))
-    if self.image.lora: self.image.visual.save_pretrained(str(path/'adapter'))
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    sd = {k: v.detach().contiguous().clone() for k, v in self.state_dict().items() if not k.startswith(_FROZEN)}
+    save_file(sd, str(path / "model.safetensors"))
+    (path / "config.json").write_text(
+        json.dumps(
+            dict(
+                model=self.cfg.to_dict(),
+                lora_merged=not self.image.lora and self.cfg.lora_r > 0,
+                ecg_scan_version=__version__,
+                format="ecg_scan/1",
+            ),
+            indent=2,
+        )
+    )
+    if self.image.lora:
+        self.image.visual.save_pretrained(str(path / "adapter"))
     return path
 
+# %% ../nbs/11_model.ipynb #55f1483d
 @patch(cls_method=True)
-def from_pretrained(cls:ECGScan, path, teachers:bool=True, **overrides) -> ECGScan:
+def from_pretrained(cls: ECGScan, path, teachers: bool = True, **overrides) -> ECGScan:
     "Load a model saved with `save_pretrained` (image tower weights come from the file, never from the hub)"
     from safetensors.torch import load_file
+
     path = Path(path)
-    for f in ('config.json','model.safetensors'):
-        if not (path/f).exists(): raise ECGScanError(f"{path/f}: not found; pass a folder written by ECGScan.save_pretrained or `ecg-scan pretrain`")
-    meta = json.loads((path/'config.json').read_text())
-    cfg = get_config(str(path/'config.json'), **overrides)
-    if meta.get('lora_merged'): cfg = dataclasses.replace(cfg, lora_r=0)
+    for f in ("config.json", "model.safetensors"):
+        if not (path / f).exists():
+            raise ECGScanError(
+                f"{path / f}: not found; pass a folder written by ECGScan.save_pretrained or `ecg-scan pretrain`"
+            )
+    meta = json.loads((path / "config.json").read_text())
+    cfg = get_config(str(path / "config.json"), **overrides)
+    if meta.get("lora_merged"):
+        cfg = dataclasses.replace(cfg, lora_r=0)
     m = cls(cfg, teachers=teachers, pretrained=None)
-    sd = load_file(str(path/'model.safetensors'))
-    missing,unexpected = m.load_state_dict(sd, strict=False)
+    sd = load_file(str(path / "model.safetensors"))
+    missing, unexpected = m.load_state_dict(sd, strict=False)
     missing = [k for k in missing if not k.startswith(_FROZEN)]
-    if missing or unexpected: raise ECGScanError(f"{path}: weights do not match the configuration (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    if meta.get('lora_merged'): m.cfg = dataclasses.replace(m.cfg, lora_r=json.loads((path/'config.json').read_text())['model']['lora_r'])
+    if missing or unexpected:
+        raise ECGScanError(
+            f"{path}: weights do not match the configuration (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    if meta.get("lora_merged"):
+        m.cfg = dataclasses.replace(m.cfg, lora_r=json.loads((path / "config.json").read_text())["model"]["lora_r"])
     return m.eval()
 
+# %% ../nbs/11_model.ipynb #19363978
 @patch
-def merge_lora(self:ECGScan) -> ECGScan:
+def merge_lora(self: ECGScan) -> ECGScan:
     "Fold the LoRA adapter into the image tower"
-    self.image.merge_lora(); return self
+    self.image.merge_lora()
+    return self
 
 # %% ../nbs/11_model.ipynb #45b23574
-def model_folder(path) -> Path: # a saved model, or a run folder with best/ or last/
+def model_folder(path) -> Path:  # a saved model, or a run folder with best/ or last/
     "The saved-model folder `path` names: itself, else its `best/`, else its `last/`"
     p = Path(path)
-    if (p/'model.safetensors').exists(): return p
-    for d in ('best','last'):
-        if (p/d).exists() or (p/f'{d}.new').exists() or (p/f'{d}.old').exists(): recover_folder(p/d)
-        if (p/d/'model.safetensors').exists(): return p/d
-    raise ECGScanError(f"{p/'config.json'}: not found; pass a folder written by ECGScan.save_pretrained, "
-                       f"a run folder of `ecg-scan pretrain` (with best/ or last/), or its best/ or last/")
+    if (p / "model.safetensors").exists():
+        return p
+    for d in ("best", "last"):
+        if (p / d).exists() or (p / f"{d}.new").exists() or (p / f"{d}.old").exists():
+            recover_folder(p / d)
+        if (p / d / "model.safetensors").exists():
+            return p / d
+    raise ECGScanError(
+        f"{p / 'config.json'}: not found; pass a folder written by ECGScan.save_pretrained, "
+        f"a run folder of `ecg-scan pretrain` (with best/ or last/), or its best/ or last/"
+    )
 
-def load_model(path, # a saved model, or a run folder with best/ or last/
-               teachers:bool=True, # also build the (frozen) teacher encoders
-               **overrides # `ECGScanConfig` fields to change, e.g. steps=10
-              ) -> ECGScan:
+# %% ../nbs/11_model.ipynb #7fee8549
+def load_model(
+    path,  # a saved model, or a run folder with best/ or last/
+    teachers: bool = True,  # also build the (frozen) teacher encoders
+    **overrides,  # `ECGScanConfig` fields to change, e.g. steps=10
+) -> ECGScan:
     "Load the model in `path` (see `model_folder`), in eval mode"
     return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)
 
 # %% ../nbs/11_model.ipynb #2a89fbd6
-def _numel(m): return sum(p.numel() for p in m.parameters())
+def _numel(m):
+    return sum(p.numel() for p in m.parameters())
 
+# %% ../nbs/11_model.ipynb #392697cd
 def paper_param_counts() -> dict:
     "Parameter counts (millions) of the `paper` configuration's parts, built without any weights"
     from transformers import BertConfig, BertModel
-    cfg = get_config('paper')
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0., cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
-    bert = BertModel(BertConfig(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072), add_pooling_layer=False)
-    dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
-    r = dict(image_tower_frozen=_numel(img.visual)-sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-             lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-             projectors=_numel(img.proj_ctr)+_numel(img.proj_rec)+_numel(proj_head(768, cfg.proj_dim)),
-             text_encoder_frozen=_numel(bert), signal_teacher_frozen=_numel(DBETAEncoder()), decoder=_numel(dec), d_img=img.d_img)
-    return {k:(v/1e6 if k!='d_img' else v) for k,v in r.items()}
 
-def bench_model(steps:int=5, bs:int=None):
+    cfg = get_config("paper")
+    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0.0, cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
+    bert = BertModel(
+        BertConfig(
+            vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072
+        ),
+        add_pooling_layer=False,
+    )
+    dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
+    r = dict(
+        image_tower_frozen=_numel(img.visual) - sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
+        lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
+        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.proj_dim)),
+        text_encoder_frozen=_numel(bert),
+        signal_teacher_frozen=_numel(DBETAEncoder()),
+        decoder=_numel(dec),
+        d_img=img.d_img,
+    )
+    return {k: (v / 1e6 if k != "d_img" else v) for k, v in r.items()}
+
+# %% ../nbs/11_model.ipynb #5b58cf4c
+def bench_model(steps: int = 5, bs: int = None):
     "Print parameters, CPU step time and peak memory of `tiny`, and the parameter counts of `paper`"
-    cfg = get_config('tiny')
+    cfg = get_config("tiny")
     bs = bs or cfg.bs
     torch.manual_seed(0)
     m = ECGScan(cfg).train()
     opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
     ds = sample_dataset_cached()
-    sig = torch.tensor(np.stack([ds.signal(i%len(ds)) for i in range(bs)]))
-    img = torch.randn(bs,3,cfg.image_size,cfg.image_size)
-    texts = [f'report {i%4}' for i in range(bs)]
+    sig = torch.tensor(np.stack([ds.signal(i % len(ds)) for i in range(bs)]))
+    img = torch.randn(bs, 3, cfg.image_size, cfg.image_size)
+    texts = [f"report {i % 4}" for i in range(bs)]
     m.text.encode(texts)
     emb = m.signal_embed_raw(sig)
+
     def step(cached):
         t = time.perf_counter()
         out = m(img, sig, texts, sig_emb=emb if cached else None)
-        L = m.loss(out, sig)['total']; opt.zero_grad(); L.backward(); opt.step()
-        return time.perf_counter()-t
-    times = [step(True) for i in range(steps+1)]
-    times_t = [step(False) for i in range(steps+1)]
-    n = m.n_params()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
-    print(f"tiny: {n['trainable']/1e6:.3f} M trainable / {n['total']/1e6:.2f} M total parameters (frozen teachers {n['frozen']/1e6:.2f} M)")
-    print(f"tiny: training step (batch {bs}, {torch.get_num_threads()} threads, teacher embeddings cached as `pretrain` does) "
-          f"{np.median(times[1:])*1000:.0f} ms median over {steps} steps ({bs/np.median(times[1:]):.1f} samples/s); "
-          f"with the teacher run every step {np.median(times_t[1:])*1000:.0f} ms; peak process memory {peak:.0f} MiB")
-    p = paper_param_counts()
-    tr = p['lora']+p['projectors']+p['decoder']
-    tot = tr+p['image_tower_frozen']+p['text_encoder_frozen']+p['signal_teacher_frozen']
-    print(f"paper (built without weights): d_img {p['d_img']}; ViT-L-14 tower {p['image_tower_frozen']:.1f} M frozen + LoRA {p['lora']:.2f} M; "
-          f"projectors {p['projectors']:.2f} M; decoder {p['decoder']:.1f} M; MedCPT (BERT-base) {p['text_encoder_frozen']:.1f} M frozen; "
-          f"D-BETA encoder {p['signal_teacher_frozen']:.1f} M frozen")
-    print(f"paper: {tr:.1f} M trainable / {tot:.1f} M total ({100*tr/tot:.1f} % trainable)")
+        L = m.loss(out, sig)["total"]
+        opt.zero_grad()
+        L.backward()
+        opt.step()
+        return time.perf_counter() - t
 
+    times = [step(True) for i in range(steps + 1)]
+    times_t = [step(False) for i in range(steps + 1)]
+    n = m.n_params()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"tiny: {n['trainable'] / 1e6:.3f} M trainable / {n['total'] / 1e6:.2f} M total parameters (frozen teachers {n['frozen'] / 1e6:.2f} M)"
+    )
+    print(
+        f"tiny: training step (batch {bs}, {torch.get_num_threads()} threads, teacher embeddings cached as `pretrain` does) "
+        f"{np.median(times[1:]) * 1000:.0f} ms median over {steps} steps ({bs / np.median(times[1:]):.1f} samples/s); "
+        f"with the teacher run every step {np.median(times_t[1:]) * 1000:.0f} ms; peak process memory {peak:.0f} MiB"
+    )
+    p = paper_param_counts()
+    tr = p["lora"] + p["projectors"] + p["decoder"]
+    tot = tr + p["image_tower_frozen"] + p["text_encoder_frozen"] + p["signal_teacher_frozen"]
+    print(
+        f"paper (built without weights): d_img {p['d_img']}; ViT-L-14 tower {p['image_tower_frozen']:.1f} M frozen + LoRA {p['lora']:.2f} M; "
+        f"projectors {p['projectors']:.2f} M; decoder {p['decoder']:.1f} M; MedCPT (BERT-base) {p['text_encoder_frozen']:.1f} M frozen; "
+        f"D-BETA encoder {p['signal_teacher_frozen']:.1f} M frozen"
+    )
+    print(f"paper: {tr:.1f} M trainable / {tot:.1f} M total ({100 * tr / tot:.1f} % trainable)")
+
+# %% ../nbs/11_model.ipynb #218cd4de
 def sample_dataset_cached():
     "The bundled real records (validated, in memory), loaded once per process"
     global _SAMPLES
-    if '_SAMPLES' not in globals():
+    if "_SAMPLES" not in globals():
         from ecg_scan.data import sample_dataset
+
         _SAMPLES = sample_dataset(validate=True).materialize(progress=False)
     return _SAMPLES
 
 # %% ../nbs/11_model.ipynb #661f440a
-def bench_towers(steps:int=4, bs:int=16):
+def bench_towers(steps: int = 4, bs: int = 16):
     "Print the training-step time of candidate image towers at batch `bs` on this CPU, as ratios to `small`'s ViT"
     import timm
+
     def vit(name, **ov):
-        c = get_config(name, **ov); return ImageEncoder(vision_cfg={**c.vision_cfg, 'image_size':list(c.image_hw)}, lora_r=0, train_tower=True).visual, c.image_hw
-    cands = {'tiny ViT (224 px, patch 32)': vit('tiny'), 'small ViT (224 px, patch 16)': vit('small'),
-             'small ViT at 192 x 384 px': vit('small', image_size=192, image_width=384),
-             'EfficientNet-Lite0 (224 px)': (timm.create_model('efficientnet_lite0', num_classes=0), (224,224))}
+        c = get_config(name, **ov)
+        return ImageEncoder(
+            vision_cfg={**c.vision_cfg, "image_size": list(c.image_hw)}, lora_r=0, train_tower=True
+        ).visual, c.image_hw
+
+    cands = {
+        "tiny ViT (224 px, patch 32)": vit("tiny"),
+        "small ViT (224 px, patch 16)": vit("small"),
+        "small ViT at 192 x 384 px": vit("small", image_size=192, image_width=384),
+        "EfficientNet-Lite0 (224 px)": (timm.create_model("efficientnet_lite0", num_classes=0), (224, 224)),
+    }
     res = {}
-    for k,(m,hw) in cands.items():
-        opt,x,ts = torch.optim.AdamW(m.parameters(), 1e-3),torch.randn(bs,3,*hw),[]
-        for i in range(steps+1):
-            t = time.perf_counter(); y = m(x); y = y[0] if isinstance(y, tuple) else y
-            y.float().pow(2).mean().backward(); opt.step(); opt.zero_grad(); ts.append(time.perf_counter()-t)
-        res[k] = (float(np.median(ts[1:])), sum(p.numel() for p in m.parameters())/1e6)
-    ref = res['small ViT (224 px, patch 16)'][0]
-    for k,(t,n) in res.items(): print(f"{k:<32} {n:5.2f} M parameters  {t*1000:6.0f} ms/step  {t/ref:5.1f} x small")
+    for k, (m, hw) in cands.items():
+        opt, x, ts = torch.optim.AdamW(m.parameters(), 1e-3), torch.randn(bs, 3, *hw), []
+        for i in range(steps + 1):
+            t = time.perf_counter()
+            y = m(x)
+            y = y[0] if isinstance(y, tuple) else y
+            y.float().pow(2).mean().backward()
+            opt.step()
+            opt.zero_grad()
+            ts.append(time.perf_counter() - t)
+        res[k] = (float(np.median(ts[1:])), sum(p.numel() for p in m.parameters()) / 1e6)
+    ref = res["small ViT (224 px, patch 16)"][0]
+    for k, (t, n) in res.items():
+        print(f"{k:<32} {n:5.2f} M parameters  {t * 1000:6.0f} ms/step  {t / ref:5.1f} x small")

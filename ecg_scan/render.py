@@ -6,15 +6,24 @@ Docs: https://ecg-scan.github.io/ecg_scan/render.html.md"""
 
 # %% ../nbs/04_render.ipynb #931ee014
 from __future__ import annotations
-import re, json, math, time, bisect, warnings
+import re, json, math, bisect, warnings
 from collections import OrderedDict
 from pathlib import Path
-from dataclasses import dataclass, field, asdict, replace, fields
+from dataclasses import dataclass, field, asdict, replace
 from functools import lru_cache
 import numpy as np, cv2
-from fastcore.script import call_parse, store_true
-from .signals import *
-from .data import wfdb_name
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    N,
+    RecordError,
+    load_ecg,
+    norm_lead,
+    progress_bar,
+    read_wfdb,
+    signal_issues,
+)
 
 # %% auto #0
 __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
@@ -23,307 +32,463 @@ __all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layo
            'digitize_all', 'save_render', 'load_render', 'render_mpl']
 
 # %% ../nbs/04_render.ipynb #2361687d
-def mosaic(imgs:list, # uint8 (h, w, 3) RGB images
-           ncols:int=4, # images per row
-           width:int=None, # resize every image to this width (area-averaging), keeping its aspect
-           labels:list=None, # caption above each image
-           gap:int=6, bg=(255,255,255)) -> np.ndarray:
+def mosaic(
+    imgs: list,  # uint8 (h, w, 3) RGB images
+    ncols: int = 4,  # images per row
+    width: int = None,  # resize every image to this width (area-averaging), keeping its aspect
+    labels: list = None,  # caption above each image
+    gap: int = 6,
+    bg=(255, 255, 255),
+) -> np.ndarray:
     "Tile images into one uint8 RGB image, rows of `ncols`, with optional captions"
-    ims = [cv2.resize(o, (width, max(1,round(o.shape[0]*width/o.shape[1]))), interpolation=cv2.INTER_AREA) if width else o for o in imgs]
+    ims = [
+        cv2.resize(o, (width, max(1, round(o.shape[0] * width / o.shape[1]))), interpolation=cv2.INTER_AREA)
+        if width
+        else o
+        for o in imgs
+    ]
     th = 18 if labels else 0
-    h,w = max(o.shape[0] for o in ims)+th,max(o.shape[1] for o in ims)
-    nr = math.ceil(len(ims)/ncols)
-    out = np.empty((nr*h+(nr-1)*gap, ncols*w+(ncols-1)*gap, 3), np.uint8); out[:] = bg
-    for k,o in enumerate(ims):
-        y,x = k//ncols*(h+gap),k%ncols*(w+gap)
-        out[y+th:y+th+o.shape[0], x:x+o.shape[1]] = o
-        if labels: cv2.putText(out, str(labels[k]), (x+2, y+13), cv2.FONT_HERSHEY_SIMPLEX, .45, (0,0,0), 1, cv2.LINE_AA)
+    h, w = max(o.shape[0] for o in ims) + th, max(o.shape[1] for o in ims)
+    nr = math.ceil(len(ims) / ncols)
+    out = np.empty((nr * h + (nr - 1) * gap, ncols * w + (ncols - 1) * gap, 3), np.uint8)
+    out[:] = bg
+    for k, o in enumerate(ims):
+        y, x = k // ncols * (h + gap), k % ncols * (w + gap)
+        out[y + th : y + th + o.shape[0], x : x + o.shape[1]] = o
+        if labels:
+            cv2.putText(out, str(labels[k]), (x + 2, y + 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     return out
 
-def show_image(img:np.ndarray, fmt:str='jpg', quality:int=85):
+# %% ../nbs/04_render.ipynb #81e6ea6e
+def show_image(img: np.ndarray, fmt: str = "jpg", quality: int = 85):
     "Display a uint8 RGB image in a notebook (JPEG by default: galleries stay small)"
     from IPython.display import Image, display
-    ok,buf = cv2.imencode('.'+fmt, cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality] if fmt=='jpg' else [])
-    display(Image(data=buf.tobytes(), format='jpeg' if fmt=='jpg' else fmt))
+
+    ok, buf = cv2.imencode(
+        "." + fmt, cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality] if fmt == "jpg" else []
+    )
+    display(Image(data=buf.tobytes(), format="jpeg" if fmt == "jpg" else fmt))
 
 # %% ../nbs/04_render.ipynb #95c5b2e4
-PAGES = {'a4':(297., 210.), 'letter':(279.4, 215.9)} # landscape (width, height), mm
-GRIDS = {'3x4': [['I','aVR','V1','V4'], ['II','aVL','V2','V5'], ['III','aVF','V3','V6']],
-         '6x2': [[LEADS[i], LEADS[i+6]] for i in range(6)],
-         '12x1': [[l] for l in LEADS]}
-GRID_COLOURS = { # name -> (5 mm line, 1 mm line), RGB
-    'red':    ((226, 82, 82), (244,175,175)),
-    'pink':   ((240,150,178), (250,205,222)),
-    'orange': ((236,146, 62), (249,206,160)),
-    'blue':   (( 96,140,218), (180,203,240)),
-    'green':  (( 84,168,104), (180,222,186)),
-    'grey':   ((150,150,150), (208,208,208))}
+PAGES = {"a4": (297.0, 210.0), "letter": (279.4, 215.9)}  # landscape (width, height), mm
+GRIDS = {
+    "3x4": [["I", "aVR", "V1", "V4"], ["II", "aVL", "V2", "V5"], ["III", "aVF", "V3", "V6"]],
+    "6x2": [[LEADS[i], LEADS[i + 6]] for i in range(6)],
+    "12x1": [[l] for l in LEADS],
+}
+GRID_COLOURS = {  # name -> (5 mm line, 1 mm line), RGB
+    "red": ((226, 82, 82), (244, 175, 175)),
+    "pink": ((240, 150, 178), (250, 205, 222)),
+    "orange": ((236, 146, 62), (249, 206, 160)),
+    "blue": ((96, 140, 218), (180, 203, 240)),
+    "green": ((84, 168, 104), (180, 222, 186)),
+    "grey": ((150, 150, 150), (208, 208, 208)),
+}
+
 
 @lru_cache(maxsize=256)
-def parse_layout(layout:str) -> tuple:
+def parse_layout(layout: str) -> tuple:
     "`(grid rows, rhythm leads)` of a layout string: '3x4+II', '3x4+II,V1,V5', '6x2', '12x1', or one lead ('II')"
-    s = re.sub(r'\s', '', str(layout))
-    g,plus,r = s.partition('+')
-    rhythm = [norm_lead(l) for l in r.split(',') if l]
-    if g in GRIDS: rows = GRIDS[g]
-    elif not plus and norm_lead(g) in LEADS: rows,rhythm = [],[norm_lead(g)]
-    else: raise ECGScanError(f"unknown layout {layout!r}; use {', '.join(GRIDS)} optionally followed by +LEAD[,LEAD...] "
-                             f"rhythm strips (e.g. 3x4+II), or one lead name for a single-lead strip")
+    s = re.sub(r"\s", "", str(layout))
+    g, plus, r = s.partition("+")
+    rhythm = [norm_lead(l) for l in r.split(",") if l]
+    if g in GRIDS:
+        rows = GRIDS[g]
+    elif not plus and norm_lead(g) in LEADS:
+        rows, rhythm = [], [norm_lead(g)]
+    else:
+        raise ECGScanError(
+            f"unknown layout {layout!r}; use {', '.join(GRIDS)} optionally followed by +LEAD[,LEAD...] "
+            f"rhythm strips (e.g. 3x4+II), or one lead name for a single-lead strip"
+        )
     bad = [l for l in rhythm if l not in LEADS]
-    if bad or (plus and not rhythm): raise ECGScanError(f"layout {layout!r}: unknown rhythm lead(s) {', '.join(bad) or '(none given)'}; use lead names from {' '.join(LEADS)}")
-    if len(rhythm)>3: raise ECGScanError(f"layout {layout!r}: at most 3 rhythm strips, got {len(rhythm)}")
-    return tuple(tuple(o) for o in rows),tuple(rhythm)
+    if bad or (plus and not rhythm):
+        raise ECGScanError(
+            f"layout {layout!r}: unknown rhythm lead(s) {', '.join(bad) or '(none given)'}; use lead names from {' '.join(LEADS)}"
+        )
+    if len(rhythm) > 3:
+        raise ECGScanError(f"layout {layout!r}: at most 3 rhythm strips, got {len(rhythm)}")
+    return tuple(tuple(o) for o in rows), tuple(rhythm)
 
 # %% ../nbs/04_render.ipynb #4bcf974f
 @dataclass(frozen=True)
 class RenderConfig:
     "How to draw an ECG printout. Defaults: the paper's 3x4 + lead II strip, A4 at 200 dpi, 25 mm/s, 10 mm/mV, red grid"
-    layout:str = '3x4+II'     # see `parse_layout`: 3x4, 6x2, 12x1 [+LEAD[,LEAD..]], or a lead name alone
-    speed:float = 25.         # paper speed, mm/s (25 or 50)
-    gain:float = 10.          # amplitude, mm/mV (5, 10 or 20)
-    page:str = 'a4'           # 'a4' or 'letter' (landscape), or (width, height) in mm
-    dpi:float = 200.          # page resolution, used when `size` is None
-    size:tuple = None         # output pixels: int (square) or (h, w); the page is scaled to fill it
-    grid:str = 'red'          # grid colour: red, pink, orange, blue, green, grey, or 'none'
-    grid_style:str = 'lines'  # 'lines' (1 mm and 5 mm lines) or 'dots' (1 mm dots, 5 mm lines)
-    line_mm:float = 0.25      # trace width, mm (ink thickness); thinner than a pixel draws lighter
-    ink:tuple = (0,0,0)       # colour of traces and text, RGB
-    paper:tuple = (255,255,255) # paper colour, RGB
-    calibration:bool = True   # 1 mV x 200 ms pulse at the start of each row
-    labels:bool = True        # lead names
-    separator:str = 'tick'    # between columns: 'tick' (short bar), 'line' (dashed, row height) or 'none'
-    margins:tuple = (12.,8.,8.,8.) # top, right, bottom, left page margins, mm
-    header:str = ''           # text above the grid, lines separated by '\n' (see `header_text`)
-    info:bool = True          # print speed and gain below the grid ('25 mm/s  10 mm/mV')
-    font_mm:float = 3.        # height of capitals in labels and text, mm
+
+    layout: str = "3x4+II"  # see `parse_layout`: 3x4, 6x2, 12x1 [+LEAD[,LEAD..]], or a lead name alone
+    speed: float = 25.0  # paper speed, mm/s (25 or 50)
+    gain: float = 10.0  # amplitude, mm/mV (5, 10 or 20)
+    page: str = "a4"  # 'a4' or 'letter' (landscape), or (width, height) in mm
+    dpi: float = 200.0  # page resolution, used when `size` is None
+    size: tuple = None  # output pixels: int (square) or (h, w); the page is scaled to fill it
+    grid: str = "red"  # grid colour: red, pink, orange, blue, green, grey, or 'none'
+    grid_style: str = "lines"  # 'lines' (1 mm and 5 mm lines) or 'dots' (1 mm dots, 5 mm lines)
+    line_mm: float = 0.25  # trace width, mm (ink thickness); thinner than a pixel draws lighter
+    ink: tuple = (0, 0, 0)  # colour of traces and text, RGB
+    paper: tuple = (255, 255, 255)  # paper colour, RGB
+    calibration: bool = True  # 1 mV x 200 ms pulse at the start of each row
+    labels: bool = True  # lead names
+    separator: str = "tick"  # between columns: 'tick' (short bar), 'line' (dashed, row height) or 'none'
+    margins: tuple = (12.0, 8.0, 8.0, 8.0)  # top, right, bottom, left page margins, mm
+    header: str = ""  # text above the grid, lines separated by '\n' (see `header_text`)
+    info: bool = True  # print speed and gain below the grid ('25 mm/s  10 mm/mV')
+    font_mm: float = 3.0  # height of capitals in labels and text, mm
 
     def __post_init__(self):
         s = self.size
-        if s is not None and not (type(s) is tuple and len(s)==2 and type(s[0]) is int and type(s[1]) is int):
-            object.__setattr__(self, 'size', (int(s),int(s)) if np.isscalar(s) else tuple(int(o) for o in s))
-        for k in ('ink','paper','margins'):
-            if type(getattr(self, k)) is not tuple: object.__setattr__(self, k, tuple(getattr(self, k)))
-        if not isinstance(self.page, str): object.__setattr__(self, 'page', tuple(float(o) for o in self.page))
+        if s is not None and not (type(s) is tuple and len(s) == 2 and type(s[0]) is int and type(s[1]) is int):
+            object.__setattr__(self, "size", (int(s), int(s)) if np.isscalar(s) else tuple(int(o) for o in s))
+        for k in ("ink", "paper", "margins"):
+            if type(getattr(self, k)) is not tuple:
+                object.__setattr__(self, k, tuple(getattr(self, k)))
+        if not isinstance(self.page, str):
+            object.__setattr__(self, "page", tuple(float(o) for o in self.page))
         self.check()
 
     def check(self):
         "Raise `ECGScanError` naming the first invalid setting"
         parse_layout(self.layout)
-        def bad(k, v, ok): raise ECGScanError(f"render setting {k}={v!r} is invalid; {ok}")
-        if not (isinstance(self.page, tuple) and len(self.page)==2 or self.page in PAGES): bad('page', self.page, f"use {', '.join(PAGES)} or (width, height) in mm")
-        if self.grid not in GRID_COLOURS and self.grid!='none': bad('grid', self.grid, f"use {', '.join(GRID_COLOURS)} or none")
-        if self.grid_style not in ('lines','dots'): bad('grid_style', self.grid_style, "use lines or dots")
-        if self.separator not in ('tick','line','none'): bad('separator', self.separator, "use tick, line or none")
-        for k in ('speed','gain','dpi','line_mm','font_mm'):
-            if not getattr(self, k)>0: bad(k, getattr(self, k), "it must be positive")
-        if self.size is not None and (len(self.size)!=2 or min(self.size)<16): bad('size', self.size, "give an int or (h, w) of at least 16 pixels")
-        if len(self.margins)!=4 or min(self.margins)<0: bad('margins', self.margins, "give (top, right, bottom, left) in mm, >= 0")
+
+        def bad(k, v, ok):
+            raise ECGScanError(f"render setting {k}={v!r} is invalid; {ok}")
+
+        if not (isinstance(self.page, tuple) and len(self.page) == 2 or self.page in PAGES):
+            bad("page", self.page, f"use {', '.join(PAGES)} or (width, height) in mm")
+        if self.grid not in GRID_COLOURS and self.grid != "none":
+            bad("grid", self.grid, f"use {', '.join(GRID_COLOURS)} or none")
+        if self.grid_style not in ("lines", "dots"):
+            bad("grid_style", self.grid_style, "use lines or dots")
+        if self.separator not in ("tick", "line", "none"):
+            bad("separator", self.separator, "use tick, line or none")
+        for k in ("speed", "gain", "dpi", "line_mm", "font_mm"):
+            if not getattr(self, k) > 0:
+                bad(k, getattr(self, k), "it must be positive")
+        if self.size is not None and (len(self.size) != 2 or min(self.size) < 16):
+            bad("size", self.size, "give an int or (h, w) of at least 16 pixels")
+        if len(self.margins) != 4 or min(self.margins) < 0:
+            bad("margins", self.margins, "give (top, right, bottom, left) in mm, >= 0")
 
 # %% ../nbs/04_render.ipynb #47c74335
-def header_text(name:str=None, age=None, sex:str=None, date:str=None, id:str=None,
-                **measured # measured values printed on the second line, e.g. HR='72 bpm', QRS='94 ms'
-               ) -> str:
+def header_text(
+    name: str = None,
+    age=None,
+    sex: str = None,
+    date: str = None,
+    id: str = None,
+    **measured,  # measured values printed on the second line, e.g. HR='72 bpm', QRS='94 ms'
+) -> str:
     "Header lines in the usual printout style, for `RenderConfig.header`"
-    l1 = '   '.join(f"{k}: {v}" for k,v in [('Name',name),('ID',id),('Age',age),('Sex',sex),('Date',date)] if v is not None)
-    l2 = '   '.join(f"{k.replace('_','/')}: {v}" for k,v in measured.items())
-    return '\n'.join(o for o in (l1,l2) if o)
+    l1 = "   ".join(
+        f"{k}: {v}"
+        for k, v in [("Name", name), ("ID", id), ("Age", age), ("Sex", sex), ("Date", date)]
+        if v is not None
+    )
+    l2 = "   ".join(f"{k.replace('_', '/')}: {v}" for k, v in measured.items())
+    return "\n".join(o for o in (l1, l2) if o)
 
 # %% ../nbs/04_render.ipynb #d002d5d8
-def _page_mm(cfg) -> tuple: return PAGES[cfg.page] if isinstance(cfg.page, str) else cfg.page
+def _page_mm(cfg) -> tuple:
+    return PAGES[cfg.page] if isinstance(cfg.page, str) else cfg.page
 
+# %% ../nbs/04_render.ipynb #02b92272
 def _out_size(cfg) -> tuple:
     "`(h, w, sx, sy)`: output pixels and px/mm along x and y"
-    wmm,hmm = _page_mm(cfg)
-    if cfg.size is None: h,w = round(hmm*cfg.dpi/25.4),round(wmm*cfg.dpi/25.4)
-    else: h,w = cfg.size
-    return h,w,w/wmm,h/hmm
+    wmm, hmm = _page_mm(cfg)
+    if cfg.size is None:
+        h, w = round(hmm * cfg.dpi / 25.4), round(wmm * cfg.dpi / 25.4)
+    else:
+        h, w = cfg.size
+    return h, w, w / wmm, h / hmm
 
-def _text_lines(cfg) -> list: return [l for l in cfg.header.splitlines() if l.strip()] if cfg.header else []
+# %% ../nbs/04_render.ipynb #aa376cf1
+def _text_lines(cfg) -> list:
+    return [l for l in cfg.header.splitlines() if l.strip()] if cfg.header else []
 
-def _geom_key(cfg): return (cfg.layout, cfg.speed, cfg.page, cfg.dpi, cfg.size, cfg.calibration, cfg.margins, len(_text_lines(cfg)), cfg.info, cfg.font_mm)
+# %% ../nbs/04_render.ipynb #6a7e8eb7
+def _geom_key(cfg):
+    return (
+        cfg.layout,
+        cfg.speed,
+        cfg.page,
+        cfg.dpi,
+        cfg.size,
+        cfg.calibration,
+        cfg.margins,
+        len(_text_lines(cfg)),
+        cfg.info,
+        cfg.font_mm,
+    )
 
+# %% ../nbs/04_render.ipynb #2a66b6f0
 @dataclass
 class _Geom:
-    h:int; w:int; sx:float; sy:float; x_start:float; top:float; pitch:float; secs:float
-    panels:list # dicts: lead, row, col, rhythm, start, end, x_mm, base_mm
-    rows:list # (baseline mm, first panel x mm) per row
+    h: int
+    w: int
+    sx: float
+    sy: float
+    x_start: float
+    top: float
+    pitch: float
+    secs: float
+    panels: list  # dicts: lead, row, col, rhythm, start, end, x_mm, base_mm
+    rows: list  # (baseline mm, first panel x mm) per row
+
 
 _GEOM = {}
+
+# %% ../nbs/04_render.ipynb #7c124a4a
 def _geometry(cfg) -> _Geom:
     "Page geometry of `cfg` in mm (cached)"
     k = _geom_key(cfg)
-    if k in _GEOM: return _GEOM[k]
-    rows,rhythm = parse_layout(cfg.layout)
-    h,w,sx,sy = _out_size(cfg)
-    wmm,hmm = _page_mm(cfg)
-    mt,mr,mb,ml = cfg.margins
-    top = mt + (len(_text_lines(cfg))*1.7*cfg.font_mm + 1 if cfg.header else 0)
-    bottom = hmm - mb - (1.8*cfg.font_mm if cfg.info else 0)
-    x_start = ml + (0.2*cfg.speed + 3 if cfg.calibration else 0)
-    secs = min(N/FS, math.floor((wmm - mr - x_start)/cfg.speed*2)/2)
-    n_rows = len(rows)+len(rhythm)
-    pitch = (bottom-top)/n_rows
-    if secs<0.5*max([len(r) for r in rows]+[1]) or pitch<2:
-        raise ECGScanError(f"layout {cfg.layout!r} does not fit on a {wmm:g} x {hmm:g} mm page at {cfg.speed:g} mm/s "
-                           f"with margins {cfg.margins}; use a larger page, smaller margins or a lower speed")
-    n = int(round(secs*FS))
-    panels,row_pos = [],[]
-    for r,row in enumerate(list(rows)+[(l,) for l in rhythm]):
-        base = top + (r+0.55)*pitch
-        L = n//len(row)
+    if k in _GEOM:
+        return _GEOM[k]
+    rows, rhythm = parse_layout(cfg.layout)
+    h, w, sx, sy = _out_size(cfg)
+    wmm, hmm = _page_mm(cfg)
+    mt, mr, mb, ml = cfg.margins
+    top = mt + (len(_text_lines(cfg)) * 1.7 * cfg.font_mm + 1 if cfg.header else 0)
+    bottom = hmm - mb - (1.8 * cfg.font_mm if cfg.info else 0)
+    x_start = ml + (0.2 * cfg.speed + 3 if cfg.calibration else 0)
+    secs = min(N / FS, math.floor((wmm - mr - x_start) / cfg.speed * 2) / 2)
+    n_rows = len(rows) + len(rhythm)
+    pitch = (bottom - top) / n_rows
+    if secs < 0.5 * max([len(r) for r in rows] + [1]) or pitch < 2:
+        raise ECGScanError(
+            f"layout {cfg.layout!r} does not fit on a {wmm:g} x {hmm:g} mm page at {cfg.speed:g} mm/s "
+            f"with margins {cfg.margins}; use a larger page, smaller margins or a lower speed"
+        )
+    n = int(round(secs * FS))
+    panels, row_pos = [], []
+    for r, row in enumerate(list(rows) + [(l,) for l in rhythm]):
+        base = top + (r + 0.55) * pitch
+        L = n // len(row)
         row_pos.append((base, x_start))
-        for c,lead in enumerate(row):
-            panels.append(dict(lead=lead, row=r, col=c, rhythm=r>=len(rows), start=c*L, end=(c+1)*L,
-                               x_mm=x_start + c*L/FS*cfg.speed, base_mm=base))
-    if len(_GEOM)>4096: _GEOM.clear() # bounded: configurations are few in practice
+        for c, lead in enumerate(row):
+            panels.append(
+                dict(
+                    lead=lead,
+                    row=r,
+                    col=c,
+                    rhythm=r >= len(rows),
+                    start=c * L,
+                    end=(c + 1) * L,
+                    x_mm=x_start + c * L / FS * cfg.speed,
+                    base_mm=base,
+                )
+            )
+    if len(_GEOM) > 4096:
+        _GEOM.clear()  # bounded: configurations are few in practice
     g = _GEOM[k] = _Geom(h, w, sx, sy, x_start, top, pitch, secs, panels, row_pos)
     return g
 
 # %% ../nbs/04_render.ipynb #42f7a9a4
-def line_coverage(n:int, # pixels along the axis
-                  s:float, # px/mm
-                  origin:float, # mm position of one line's centre
-                  period:float, width:float # mm
-                 ) -> np.ndarray:
+def line_coverage(
+    n: int,  # pixels along the axis
+    s: float,  # px/mm
+    origin: float,  # mm position of one line's centre
+    period: float,
+    width: float,  # mm
+) -> np.ndarray:
     "Fraction of each of `n` pixels covered by lines of `width` mm centred at `origin + k*period` mm"
-    def F(u): u = u - origin + width/2; return width*np.floor(u/period) + np.minimum(np.mod(u, period), width)
-    e = np.arange(n+1)/s
-    return ((F(e[1:])-F(e[:-1]))*s).astype(np.float32)
+
+    def F(u):
+        u = u - origin + width / 2
+        return width * np.floor(u / period) + np.minimum(np.mod(u, period), width)
+
+    e = np.arange(n + 1) / s
+    return ((F(e[1:]) - F(e[:-1])) * s).astype(np.float32)
 
 # %% ../nbs/04_render.ipynb #173b2fce
 class _LRU:
     "A dict that forgets its least recently used arrays beyond `max_bytes`"
-    def __init__(self, max_bytes): self.d,self.max,self.nbytes,self.hits,self.misses = OrderedDict(),max_bytes,0,0,0
+
+    def __init__(self, max_bytes):
+        self.d, self.max, self.nbytes, self.hits, self.misses = OrderedDict(), max_bytes, 0, 0, 0
+
     def get(self, key, make):
         v = self.d.get(key)
-        if v is not None: self.d.move_to_end(key); self.hits += 1; return v
+        if v is not None:
+            self.d.move_to_end(key)
+            self.hits += 1
+            return v
         self.misses += 1
         v = self.d[key] = make()
         self.nbytes += _nbytes(v)
-        while self.nbytes>self.max and len(self.d)>1: self.nbytes -= _nbytes(self.d.popitem(last=False)[1])
+        while self.nbytes > self.max and len(self.d) > 1:
+            self.nbytes -= _nbytes(self.d.popitem(last=False)[1])
         return v
-    def clear(self): self.d.clear(); self.nbytes = 0
 
-def _nbytes(v): return sum(o.nbytes for o in v if isinstance(o, np.ndarray)) if isinstance(v, tuple) else v.nbytes
+    def clear(self):
+        self.d.clear()
+        self.nbytes = 0
 
-_BG,_TEXT = _LRU(256<<20),_LRU(128<<20)
+# %% ../nbs/04_render.ipynb #271a6ebe
+def _nbytes(v):
+    return sum(o.nbytes for o in v if isinstance(o, np.ndarray)) if isinstance(v, tuple) else v.nbytes
 
-def _BG_key(cfg, g): return (g.h, g.w, _page_mm(cfg), cfg.grid, cfg.grid_style, cfg.paper, round(g.x_start,3), round(g.top,3))
 
-def grid_image(cfg:RenderConfig) -> np.ndarray:
+_BG, _TEXT = _LRU(256 << 20), _LRU(128 << 20)
+
+# %% ../nbs/04_render.ipynb #7a079b7a
+def _BG_key(cfg, g):
+    return (g.h, g.w, _page_mm(cfg), cfg.grid, cfg.grid_style, cfg.paper, round(g.x_start, 3), round(g.top, 3))
+
+# %% ../nbs/04_render.ipynb #2b67df0c
+def grid_image(cfg: RenderConfig) -> np.ndarray:
     "The paper with its grid at the output size of `cfg` (uint8 RGB, cached)"
     g = _geometry(cfg)
     return _BG.get(_BG_key(cfg, g), lambda: _draw_grid(cfg, g))
 
+# %% ../nbs/04_render.ipynb #909661ac
 def _draw_grid(cfg, g):
     "Paper + 1 mm layer + 5 mm layer. Every layer's transparency is a product of a row and a column profile, so the image is a sum of outer products: one small matrix product"
     paper = np.array(cfg.paper, np.float32)
-    if cfg.grid=='none': return np.broadcast_to(np.array(cfg.paper, np.uint8), (g.h,g.w,3)).copy()
-    major,minor = (np.array(c, np.float32) for c in GRID_COLOURS[cfg.grid])
-    cov = lambda period,width: (line_coverage(g.h, g.sy, g.top, period, width), line_coverage(g.w, g.sx, g.x_start, period, width))
-    u2,v2 = (1-o for o in cov(5., .2)) # where the 5 mm lines let through
-    if cfg.grid_style=='lines': # img = major + (minor-major) u2 v2 + (paper-minor) (u1 u2)(v1 v2), u1 v1: where the 1 mm lines let through
-        u1,v1 = (1-o for o in cov(1., .1))
-        terms = [(u2, v2, minor-major), (u1*u2, v1*v2, paper-minor)]
-    else: # 1 mm dots (dy dx) under the 5 mm lines: img = major + (paper-major) u2 v2 - (paper-minor) (dy u2)(dx v2)
-        dy,dx = cov(1., .3)
-        terms = [(u2, v2, paper-major), (dy*u2, dx*v2, minor-paper)]
-    U = np.stack([np.ones(g.h, np.float32)] + [u for u,_,_ in terms], 1) # (h, 3)
-    V = np.stack([np.outer(np.ones(g.w, np.float32), major)] + [np.outer(v, c) for _,v,c in terms]).reshape(3, -1) # (3, w*3)
-    return cv2.convertScaleAbs((U@V).reshape(g.h, g.w, 3))
+    if cfg.grid == "none":
+        return np.broadcast_to(np.array(cfg.paper, np.uint8), (g.h, g.w, 3)).copy()
+    major, minor = (np.array(c, np.float32) for c in GRID_COLOURS[cfg.grid])
+    cov = lambda period, width: (
+        line_coverage(g.h, g.sy, g.top, period, width),
+        line_coverage(g.w, g.sx, g.x_start, period, width),
+    )
+    u2, v2 = (1 - o for o in cov(5.0, 0.2))  # where the 5 mm lines let through
+    if (
+        cfg.grid_style == "lines"
+    ):  # img = major + (minor-major) u2 v2 + (paper-minor) (u1 u2)(v1 v2), u1 v1: where the 1 mm lines let through
+        u1, v1 = (1 - o for o in cov(1.0, 0.1))
+        terms = [(u2, v2, minor - major), (u1 * u2, v1 * v2, paper - minor)]
+    else:  # 1 mm dots (dy dx) under the 5 mm lines: img = major + (paper-major) u2 v2 - (paper-minor) (dy u2)(dx v2)
+        dy, dx = cov(1.0, 0.3)
+        terms = [(u2, v2, paper - major), (dy * u2, dx * v2, minor - paper)]
+    U = np.stack([np.ones(g.h, np.float32)] + [u for u, _, _ in terms], 1)  # (h, 3)
+    V = np.stack([np.outer(np.ones(g.w, np.float32), major)] + [np.outer(v, c) for _, v, c in terms]).reshape(
+        3, -1
+    )  # (3, w*3)
+    return cv2.convertScaleAbs((U @ V).reshape(g.h, g.w, 3))
 
 # %% ../nbs/04_render.ipynb #63c91c18
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
-_CAP = cv2.getTextSize('H', _FONT, 1., 1)[0][1] # cap height (px) at font scale 1
+_CAP = cv2.getTextSize("H", _FONT, 1.0, 1)[0][1]  # cap height (px) at font scale 1
 
-def _draw_items(cfg, g, items:list, crop:bool=True) -> tuple:
+
+def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
     "`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows they use"
-    s = max(g.sx, g.sy, 4.)
-    direct = abs(g.sx-g.sy)<1e-6*g.sx and g.sx>=4
-    wmm,hmm = _page_mm(cfg)
-    m = np.zeros((g.h,g.w) if direct else (round(hmm*s),round(wmm*s)), np.uint8)
-    scale,th = cfg.font_mm*s/_CAP,max(1, round(cfg.font_mm*s*0.09))
+    s = max(g.sx, g.sy, 4.0)
+    direct = abs(g.sx - g.sy) < 1e-6 * g.sx and g.sx >= 4
+    wmm, hmm = _page_mm(cfg)
+    m = np.zeros((g.h, g.w) if direct else (round(hmm * s), round(wmm * s)), np.uint8)
+    scale, th = cfg.font_mm * s / _CAP, max(1, round(cfg.font_mm * s * 0.09))
     boxes = []
-    for t,x,y in items:
-        cv2.putText(m, t, (round(x*s-.5), round(y*s-.5)), _FONT, scale, 255, th, cv2.LINE_AA)
-        (tw,tht),bl = cv2.getTextSize(t, _FONT, scale, th)
-        a,b,c,d = x, y-tht/s, x+tw/s, y+bl/s
-        boxes.append((t, (a*g.sx-.5, b*g.sy-.5, c*g.sx-.5, d*g.sy-.5)))
-    if not direct: m = cv2.resize(m, (g.w,g.h), interpolation=cv2.INTER_AREA)
+    for t, x, y in items:
+        cv2.putText(m, t, (round(x * s - 0.5), round(y * s - 0.5)), _FONT, scale, 255, th, cv2.LINE_AA)
+        (tw, tht), bl = cv2.getTextSize(t, _FONT, scale, th)
+        a, b, c, d = x, y - tht / s, x + tw / s, y + bl / s
+        boxes.append((t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, d * g.sy - 0.5)))
+    if not direct:
+        m = cv2.resize(m, (g.w, g.h), interpolation=cv2.INTER_AREA)
     rows = np.flatnonzero(m.any(1))
-    if not crop: return 0,m,boxes
-    if not len(rows): return 0,m[:0],boxes
-    return int(rows[0]),m[rows[0]:rows[-1]+1].copy(),boxes
+    if not crop:
+        return 0, m, boxes
+    if not len(rows):
+        return 0, m[:0], boxes
+    return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
 
+# %% ../nbs/04_render.ipynb #4841c065
 def _text_keys(cfg, g) -> list:
     "Cache keys of the text layers of `cfg`: labels, header, speed/gain line (those it has)"
-    return ([('labels', _geom_key(cfg))] if cfg.labels else []) + \
-           ([('header', g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.header)] if cfg.header else []) + \
-           ([('info', g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.speed, cfg.gain)] if cfg.info else [])
+    return (
+        ([("labels", _geom_key(cfg))] if cfg.labels else [])
+        + ([("header", g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.header)] if cfg.header else [])
+        + ([("info", g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.speed, cfg.gain)] if cfg.info else [])
+    )
 
+# %% ../nbs/04_render.ipynb #64069b48
 def _text_layers(cfg) -> list:
     "The cached `(row0, band, boxes)` of the lead labels, the header and the speed/gain line of `cfg`"
     g = _geometry(cfg)
-    wmm,hmm = _page_mm(cfg)
-    mt,mr,mb,ml = cfg.margins
-    items = dict(labels=lambda: _draw_items(cfg, g, [(p['lead'], p['x_mm']+1, p['base_mm']-min(0.3*g.pitch, 6)) for p in g.panels], crop=False),
-                 header=lambda: _draw_items(cfg, g, [(l, ml, mt+(i+0.9)*1.7*cfg.font_mm) for i,l in enumerate(_text_lines(cfg))]),
-                 info=lambda: _draw_items(cfg, g, [(f"{cfg.speed:g} mm/s   {cfg.gain:g} mm/mV", ml, hmm-mb)]))
+    wmm, hmm = _page_mm(cfg)
+    mt, mr, mb, ml = cfg.margins
+    items = dict(
+        labels=lambda: _draw_items(
+            cfg, g, [(p["lead"], p["x_mm"] + 1, p["base_mm"] - min(0.3 * g.pitch, 6)) for p in g.panels], crop=False
+        ),
+        header=lambda: _draw_items(
+            cfg, g, [(l, ml, mt + (i + 0.9) * 1.7 * cfg.font_mm) for i, l in enumerate(_text_lines(cfg))]
+        ),
+        info=lambda: _draw_items(cfg, g, [(f"{cfg.speed:g} mm/s   {cfg.gain:g} mm/mV", ml, hmm - mb)]),
+    )
     return [_TEXT.get(k, items[k[0]]) for k in _text_keys(cfg, g)]
 
+# %% ../nbs/04_render.ipynb #49575821
 def _text_mask(cfg) -> tuple:
     "`(mask, boxes)`: coverage of all text at the output size (a fresh array) and `(text, box px)` of each item"
     g = _geometry(cfg)
+
     def make():
-        m = np.zeros((g.h,g.w), np.uint8)
+        m = np.zeros((g.h, g.w), np.uint8)
         boxes = []
-        for r0,band,b in _text_layers(cfg):
-            np.maximum(m[r0:r0+len(band)], band, out=m[r0:r0+len(band)])
+        for r0, band, b in _text_layers(cfg):
+            np.maximum(m[r0 : r0 + len(band)], band, out=m[r0 : r0 + len(band)])
             boxes += b
-        return m,boxes
-    m,boxes = _TEXT.get(('all', g.h, g.w)+tuple(_text_keys(cfg, g)), make) # the size too: a page without text has no other key
-    return m.copy(),boxes
+        return m, boxes
+
+    m, boxes = _TEXT.get(
+        ("all", g.h, g.w) + tuple(_text_keys(cfg, g)), make
+    )  # the size too: a page without text has no other key
+    return m.copy(), boxes
 
 # %% ../nbs/04_render.ipynb #69f32140
 _SHIFT = 4
+
 
 @lru_cache(maxsize=1)
 def _line_widths() -> dict:
     "Drawn width (px, total coverage across the line) of OpenCV's anti-aliased lines at thickness 1..12"
     out = {}
     for th in range(1, 13):
-        m = np.zeros((40,60), np.uint8)
-        cv2.polylines(m, [np.array([[30*16+5,80],[30*16+5,560]], np.int32)], False, 255, th, cv2.LINE_AA, _SHIFT)
-        out[th] = float(m[20].sum())/255
+        m = np.zeros((40, 60), np.uint8)
+        cv2.polylines(
+            m, [np.array([[30 * 16 + 5, 80], [30 * 16 + 5, 560]], np.int32)], False, 255, th, cv2.LINE_AA, _SHIFT
+        )
+        out[th] = float(m[20].sum()) / 255
     return out
 
-def _stroke(w:float) -> tuple:
+# %% ../nbs/04_render.ipynb #a04985f3
+def _stroke(w: float) -> tuple:
     "`(thickness, intensity 0-255, drawn width px)` of the OpenCV anti-aliased line closest to `w` px wide"
     ws = _line_widths()
-    if w<ws[1]: return 1,int(round(255*w/ws[1])),w
-    th = min(ws, key=lambda t: (abs(ws[t]-w), t))
-    return th,255,ws[th]
+    if w < ws[1]:
+        return 1, int(round(255 * w / ws[1])), w
+    th = min(ws, key=lambda t: (abs(ws[t] - w), t))
+    return th, 255, ws[th]
 
-def _polys(p:np.ndarray, y:np.ndarray) -> list:
+# %% ../nbs/04_render.ipynb #3527ad8d
+def _polys(p: np.ndarray, y: np.ndarray) -> list:
     "Rows of int32 points `p` (n, m, 2) as OpenCV polylines, split where `y` (n, m) is NaN"
     bad = np.isnan(y)
-    if not bad.any(): return list(p)
+    if not bad.any():
+        return list(p)
     out = []
     for r in range(len(p)):
         ok = ~bad[r]
-        for run in np.split(np.arange(len(ok)), np.flatnonzero(np.diff(ok))+1):
-            if ok[run[0]] and len(run)>1: out.append(p[r, run])
+        for run in np.split(np.arange(len(ok)), np.flatnonzero(np.diff(ok)) + 1):
+            if ok[run[0]] and len(run) > 1:
+                out.append(p[r, run])
     return out
 
+# %% ../nbs/04_render.ipynb #20f11bad
 @dataclass
 class _Group:
     "Panels of one length, drawn together"
-    idx:list # their positions in `_Geom.panels`
-    flat:np.ndarray # (n, L) indices into the flattened (12, 5000) signal, or (k, n, nb) bucketed (+ `head`, `tail`)
-    head:np.ndarray; tail:np.ndarray # bucketed only: indices of the first sample and of the samples after the last bucket
-    pts:np.ndarray # (n, m, 2) int32 points with x filled in
-    y0:np.ndarray # (n, 1) baselines, px
-    x_first:np.ndarray; x_last:np.ndarray
+
+    idx: list  # their positions in `_Geom.panels`
+    flat: np.ndarray  # (n, L) indices into the flattened (12, 5000) signal, or (k, n, nb) bucketed (+ `head`, `tail`)
+    head: np.ndarray
+    tail: np.ndarray  # bucketed only: indices of the first sample and of the samples after the last bucket
+    pts: np.ndarray  # (n, m, 2) int32 points with x filled in
+    y0: np.ndarray  # (n, 1) baselines, px
+    x_first: np.ndarray
+    x_last: np.ndarray
+
 
 _PLANS = {}
 
@@ -331,83 +496,123 @@ _PLANS = {}
 def _plan(cfg, g) -> list:
     "Signal-independent part of drawing the traces: gather indices, buckets, x coordinates (cached)"
     key = _geom_key(cfg)
-    if key in _PLANS: return _PLANS[key]
-    dx = cfg.speed*g.sx/FS
+    if key in _PLANS:
+        return _PLANS[key]
+    dx = cfg.speed * g.sx / FS
     groups = {}
-    for i,p in enumerate(g.panels): groups.setdefault(p['end']-p['start'], []).append(i)
+    for i, p in enumerate(g.panels):
+        groups.setdefault(p["end"] - p["start"], []).append(i)
     out = []
-    for L,idx in groups.items():
+    for L, idx in groups.items():
         ps = [g.panels[i] for i in idx]
-        first = np.array([LEADS.index(p['lead'])*N+p['start'] for p in ps])
-        x0 = np.array([p['x_mm']*g.sx-.5 for p in ps])
-        k = int(1/dx)
-        if k>=3 and L>=2*k: # min/max buckets of k samples (about a pixel), drawn at 1/4 and 3/4 of the bucket
-            nb = L//k
-            flat = first[None,:,None] + np.arange(k)[:,None,None] + (np.arange(nb)*k)[None,None,:] # (k, n, nb): reduce over axis 0
-            head,tail = first[:,None],first[:,None]+np.arange(nb*k, L)
-            j = np.concatenate([[0.], (np.arange(nb)[:,None]*k + np.array([.25,.75])*(k-1)).ravel(), np.arange(nb*k, L)])
-        else: flat,head,tail,j = first[:,None]+np.arange(L),None,None,np.arange(L, dtype=float)
+        first = np.array([LEADS.index(p["lead"]) * N + p["start"] for p in ps])
+        x0 = np.array([p["x_mm"] * g.sx - 0.5 for p in ps])
+        k = int(1 / dx)
+        if k >= 3 and L >= 2 * k:  # min/max buckets of k samples (about a pixel), drawn at 1/4 and 3/4 of the bucket
+            nb = L // k
+            flat = (
+                first[None, :, None] + np.arange(k)[:, None, None] + (np.arange(nb) * k)[None, None, :]
+            )  # (k, n, nb): reduce over axis 0
+            head, tail = first[:, None], first[:, None] + np.arange(nb * k, L)
+            j = np.concatenate(
+                [[0.0], (np.arange(nb)[:, None] * k + np.array([0.25, 0.75]) * (k - 1)).ravel(), np.arange(nb * k, L)]
+            )
+        else:
+            flat, head, tail, j = first[:, None] + np.arange(L), None, None, np.arange(L, dtype=float)
         pts = np.zeros((len(ps), len(j), 2), np.int32)
-        pts[...,0] = np.rint((x0[:,None] + j*dx)*(1<<_SHIFT))
-        y0 = np.array([p['base_mm']*g.sy-.5 for p in ps])[:,None]
-        out.append(_Group(idx, flat, head, tail, pts, y0, x0, x0+(L-1)*dx))
-    if len(_PLANS)>2048: _PLANS.clear()
+        pts[..., 0] = np.rint((x0[:, None] + j * dx) * (1 << _SHIFT))
+        y0 = np.array([p["base_mm"] * g.sy - 0.5 for p in ps])[:, None]
+        out.append(_Group(idx, flat, head, tail, pts, y0, x0, x0 + (L - 1) * dx))
+    if len(_PLANS) > 2048:
+        _PLANS.clear()
     _PLANS[key] = out
     return out
 
+# %% ../nbs/04_render.ipynb #a2a83fb1
 def _traces(sig, cfg, g, want_boxes=False):
     "Polylines of all panels (and their bounding boxes in px if asked)"
-    ppmv = cfg.gain*g.sy
-    flat_sig = sig.reshape(-1) if sig.shape[1]==N and sig.flags.c_contiguous else \
-         np.ascontiguousarray(sig[:, :N] if sig.shape[1]>=N else np.pad(sig, ((0,0),(0,N-sig.shape[1])))).reshape(-1)
-    polys,boxes = [],{}
-    lim = 1<<(30-_SHIFT)
+    ppmv = cfg.gain * g.sy
+    flat_sig = (
+        sig.reshape(-1)
+        if sig.shape[1] == N and sig.flags.c_contiguous
+        else np.ascontiguousarray(
+            sig[:, :N] if sig.shape[1] >= N else np.pad(sig, ((0, 0), (0, N - sig.shape[1])))
+        ).reshape(-1)
+    )
+    polys, boxes = [], {}
+    lim = 1 << (30 - _SHIFT)
     for gr in _plan(cfg, g):
-        if gr.head is None: v = flat_sig[gr.flat]
+        if gr.head is None:
+            v = flat_sig[gr.flat]
         else:
             b = flat_sig[gr.flat]
-            mn,mx = b.min(0),b.max(0)
-            up = b[-1]>=b[0]
-            n,nb = mn.shape
+            mn, mx = b.min(0), b.max(0)
+            up = b[-1] >= b[0]
+            n, nb = mn.shape
             v = np.empty((n, gr.pts.shape[1]), flat_sig.dtype)
-            v[:,:1] = flat_sig[gr.head]
-            v[:,1:2*nb+1:2] = np.where(up, mn, mx); v[:,2:2*nb+2:2] = np.where(up, mx, mn)
-            v[:,2*nb+1:] = flat_sig[gr.tail]
-        y = gr.y0 - v*ppmv
+            v[:, :1] = flat_sig[gr.head]
+            v[:, 1 : 2 * nb + 1 : 2] = np.where(up, mn, mx)
+            v[:, 2 : 2 * nb + 2 : 2] = np.where(up, mx, mn)
+            v[:, 2 * nb + 1 :] = flat_sig[gr.tail]
+        y = gr.y0 - v * ppmv
         p = gr.pts.copy()
-        if np.abs(y).max()<lim: # (False with NaNs)
-            p[...,1] = np.floor(y*(1<<_SHIFT)+.5)
+        if np.abs(y).max() < lim:  # (False with NaNs)
+            p[..., 1] = np.floor(y * (1 << _SHIFT) + 0.5)
             polys += list(p)
         else:
-            with np.errstate(invalid='ignore'): p[...,1] = np.rint(np.clip(y, -lim, lim)*(1<<_SHIFT))
+            with np.errstate(invalid="ignore"):
+                p[..., 1] = np.rint(np.clip(y, -lim, lim) * (1 << _SHIFT))
             polys += _polys(p, y)
         if want_boxes:
             with warnings.catch_warnings():
-                warnings.simplefilter('ignore', RuntimeWarning)
-                for i,a,c,lo,hi in zip(gr.idx, gr.x_first, gr.x_last, np.nanmin(y, 1), np.nanmax(y, 1)): boxes[i] = (a, lo, c, hi)
-    return polys,boxes
+                warnings.simplefilter("ignore", RuntimeWarning)
+                for i, a, c, lo, hi in zip(gr.idx, gr.x_first, gr.x_last, np.nanmin(y, 1), np.nanmax(y, 1)):
+                    boxes[i] = (a, lo, c, hi)
+    return polys, boxes
 
 # %% ../nbs/04_render.ipynb #5b9d7a01
 _MARKS = {}
+
+
 def _marks(cfg, g) -> list:
     "Polylines (px, `_SHIFT` bits) of the calibration pulses and column separators (cached)"
     key = (_geom_key(cfg), cfg.gain, cfg.separator)
-    if key in _MARKS: return _MARKS[key]
+    if key in _MARKS:
+        return _MARKS[key]
     out = []
-    def add_line(pts): a = np.array(pts, np.float64); a[:,0] = a[:,0]*g.sx-.5; a[:,1] = a[:,1]*g.sy-.5; out.append(np.rint(a*(1<<_SHIFT)).astype(np.int32))
+
+    def add_line(pts):
+        a = np.array(pts, np.float64)
+        a[:, 0] = a[:, 0] * g.sx - 0.5
+        a[:, 1] = a[:, 1] * g.sy - 0.5
+        out.append(np.rint(a * (1 << _SHIFT)).astype(np.int32))
+
     if cfg.calibration:
-        cw,ch = 0.2*cfg.speed,cfg.gain
-        for base,x in g.rows:
-            x0 = x-cw-3
-            add_line([(x0,base),(x0+1,base),(x0+1,base-ch),(x0+1+cw,base-ch),(x0+1+cw,base),(x0+cw+3,base)])
-    if cfg.separator!='none':
+        cw, ch = 0.2 * cfg.speed, cfg.gain
+        for base, x in g.rows:
+            x0 = x - cw - 3
+            add_line(
+                [
+                    (x0, base),
+                    (x0 + 1, base),
+                    (x0 + 1, base - ch),
+                    (x0 + 1 + cw, base - ch),
+                    (x0 + 1 + cw, base),
+                    (x0 + cw + 3, base),
+                ]
+            )
+    if cfg.separator != "none":
         for p in g.panels:
-            if p['col']==0: continue
-            x,b = p['x_mm'],p['base_mm']
-            if cfg.separator=='tick': add_line([(x,b-min(.2*g.pitch,5)),(x,b+min(.2*g.pitch,5))])
+            if p["col"] == 0:
+                continue
+            x, b = p["x_mm"], p["base_mm"]
+            if cfg.separator == "tick":
+                add_line([(x, b - min(0.2 * g.pitch, 5)), (x, b + min(0.2 * g.pitch, 5))])
             else:
-                for y in np.arange(b-.55*g.pitch, b+.45*g.pitch-.5, 2.): add_line([(x,y),(x,y+.6)])
-    if len(_MARKS)>4096: _MARKS.clear()
+                for y in np.arange(b - 0.55 * g.pitch, b + 0.45 * g.pitch - 0.5, 2.0):
+                    add_line([(x, y), (x, y + 0.6)])
+    if len(_MARKS) > 4096:
+        _MARKS.clear()
     _MARKS[key] = out
     return out
 
@@ -415,194 +620,310 @@ def _marks(cfg, g) -> list:
 @dataclass
 class Panel:
     "One lead's trace on the image, and the mapping between its pixels and (seconds, mV)"
-    lead:str; row:int; col:int
-    rhythm:bool # a full-length rhythm strip (not part of the grid)
-    start:int; end:int # samples [start, end) of the (12, 5000) signal drawn in this panel
-    x0:float # pixel x of sample `start`
-    y0:float # pixel y of 0 mV (the baseline)
-    px_per_s:float; px_per_mV:float
-    bbox:tuple # (x_min, y_min, x_max, y_max), pixels, around the drawn trace
-    cell:tuple # (x_min, y_min, x_max, y_max), pixels, the layout cell of the panel
-    label_bbox:tuple = None # box of the lead label, pixels
-    fs:float = FS
 
-    def x(self, t): "Pixel x of time `t` (s from the start of the record)"; return self.x0 + (np.asarray(t)-self.start/self.fs)*self.px_per_s
-    def y(self, mv): "Pixel y of amplitude `mv`"; return self.y0 - np.asarray(mv)*self.px_per_mV
-    def t(self, x): "Time (s from the start of the record) at pixel x"; return self.start/self.fs + (np.asarray(x)-self.x0)/self.px_per_s
-    def mv(self, y): "Amplitude (mV) at pixel y"; return (self.y0-np.asarray(y))/self.px_per_mV
+    lead: str
+    row: int
+    col: int
+    rhythm: bool  # a full-length rhythm strip (not part of the grid)
+    start: int
+    end: int  # samples [start, end) of the (12, 5000) signal drawn in this panel
+    x0: float  # pixel x of sample `start`
+    y0: float  # pixel y of 0 mV (the baseline)
+    px_per_s: float
+    px_per_mV: float
+    bbox: tuple  # (x_min, y_min, x_max, y_max), pixels, around the drawn trace
+    cell: tuple  # (x_min, y_min, x_max, y_max), pixels, the layout cell of the panel
+    label_bbox: tuple = None  # box of the lead label, pixels
+    fs: float = FS
+
+    def x(self, t):
+        "Pixel x of time `t` (s from the start of the record)"
+        return self.x0 + (np.asarray(t) - self.start / self.fs) * self.px_per_s
+
+    def y(self, mv):
+        "Pixel y of amplitude `mv`"
+        return self.y0 - np.asarray(mv) * self.px_per_mV
+
+    def t(self, x):
+        "Time (s from the start of the record) at pixel x"
+        return self.start / self.fs + (np.asarray(x) - self.x0) / self.px_per_s
+
+    def mv(self, y):
+        "Amplitude (mV) at pixel y"
+        return (self.y0 - np.asarray(y)) / self.px_per_mV
+
     @property
-    def times(self) -> np.ndarray: "Times (s) of the samples this panel shows"; return np.arange(self.start, self.end)/self.fs
-    def xy(self, sig:np.ndarray) -> tuple:
+    def times(self) -> np.ndarray:
+        "Times (s) of the samples this panel shows"
+        return np.arange(self.start, self.end) / self.fs
+
+    def xy(self, sig: np.ndarray) -> tuple:
         "Pixel coordinates `(x, y)` of every sample of `sig` (12, n) that this panel draws"
-        return self.x(self.times), self.y(sig[LEADS.index(self.lead), self.start:self.end])
+        return self.x(self.times), self.y(sig[LEADS.index(self.lead), self.start : self.end])
 
 # %% ../nbs/04_render.ipynb #7b852a29
 @dataclass
 class RenderMeta:
     "What `render_ecg` drew: image size, scale, the panels with their mappings, and the text items"
-    size:tuple # (h, w), pixels
-    px_per_mm:tuple # (x, y)
-    panels:list # `Panel`s, grid rows first then rhythm strips
-    cfg:RenderConfig
-    text:list = field(default_factory=list) # (text, bbox px) of labels, header and speed/gain line
-    line_px:float = None # width of the drawn traces, px
-    fs:float = FS
-    warp:tuple = None # 3x3 homography applied to the image after rendering (geometric augmentations), row-major
+
+    size: tuple  # (h, w), pixels
+    px_per_mm: tuple  # (x, y)
+    panels: list  # `Panel`s, grid rows first then rhythm strips
+    cfg: RenderConfig
+    text: list = field(default_factory=list)  # (text, bbox px) of labels, header and speed/gain line
+    line_px: float = None  # width of the drawn traces, px
+    fs: float = FS
+    warp: tuple = None  # 3x3 homography applied to the image after rendering (geometric augmentations), row-major
 
     def to_image(self, x, y) -> tuple:
         "Pixel coordinates in the final (possibly warped) image of rendered pixel coordinates `(x, y)`"
-        if self.warp is None: return np.asarray(x, float),np.asarray(y, float)
-        H = np.array(self.warp, float).reshape(3,3)
-        x,y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
-        d = H[2,0]*x + H[2,1]*y + H[2,2]
-        return (H[0,0]*x + H[0,1]*y + H[0,2])/d, (H[1,0]*x + H[1,1]*y + H[1,2])/d
+        if self.warp is None:
+            return np.asarray(x, float), np.asarray(y, float)
+        H = np.array(self.warp, float).reshape(3, 3)
+        x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+        d = H[2, 0] * x + H[2, 1] * y + H[2, 2]
+        return (H[0, 0] * x + H[0, 1] * y + H[0, 2]) / d, (H[1, 0] * x + H[1, 1] * y + H[1, 2]) / d
 
-    def panel(self, lead:str, rhythm:bool=None) -> Panel:
+    def panel(self, lead: str, rhythm: bool = None) -> Panel:
         "The panel of `lead` (the grid panel first unless `rhythm=True`)"
-        ps = [p for p in self.panels if p.lead==norm_lead(lead) and (rhythm is None or p.rhythm==rhythm)]
-        if not ps: raise KeyError(f"no panel shows lead {lead!r}{' as a rhythm strip' if rhythm else ''}")
-        return sorted(ps, key=lambda p:p.rhythm)[0]
+        ps = [p for p in self.panels if p.lead == norm_lead(lead) and (rhythm is None or p.rhythm == rhythm)]
+        if not ps:
+            raise KeyError(f"no panel shows lead {lead!r}{' as a rhythm strip' if rhythm else ''}")
+        return sorted(ps, key=lambda p: p.rhythm)[0]
 
     def arrays(self) -> dict:
         "The panels as numpy arrays (one entry per panel): lead index, start, end, x0, y0, px_per_s, px_per_mV, bbox"
-        a = {k:np.array([getattr(p,k) for p in self.panels]) for k in ('start','end','x0','y0','px_per_s','px_per_mV','bbox','cell')}
-        return dict(lead=np.array([LEADS.index(p.lead) for p in self.panels]), rhythm=np.array([p.rhythm for p in self.panels]), **a)
+        a = {
+            k: np.array([getattr(p, k) for p in self.panels])
+            for k in ("start", "end", "x0", "y0", "px_per_s", "px_per_mV", "bbox", "cell")
+        }
+        return dict(
+            lead=np.array([LEADS.index(p.lead) for p in self.panels]),
+            rhythm=np.array([p.rhythm for p in self.panels]),
+            **a,
+        )
 
-    def plotted(self, sig:np.ndarray) -> np.ndarray:
+    def plotted(self, sig: np.ndarray) -> np.ndarray:
         "`sig` (12, n) with NaN at every sample that no panel shows (what `save_render` writes as WFDB)"
         out = np.full((12, sig.shape[-1]), np.nan, np.float32)
-        for p in self.panels: out[LEADS.index(p.lead), p.start:p.end] = sig[LEADS.index(p.lead), p.start:p.end]
+        for p in self.panels:
+            out[LEADS.index(p.lead), p.start : p.end] = sig[LEADS.index(p.lead), p.start : p.end]
         return out
 
     def to_dict(self) -> dict:
-        return dict(height=self.size[0], width=self.size[1], fs=self.fs, px_per_mm=list(self.px_per_mm), line_px=self.line_px,
-                    mapping="x = x0 + (t - start/fs)*px_per_s, y = y0 - mV*px_per_mV; t in s from the record start, "
-                            "pixel centres at integer coordinates; samples [start, end) of the 10 s record",
-                    config=asdict(self.cfg), panels=[{k:(list(v) if isinstance(v,tuple) else v) for k,v in asdict(p).items()} for p in self.panels],
-                    text=[dict(text=t, bbox=list(b)) for t,b in self.text],
-                    warp=None if self.warp is None else np.asarray(self.warp, float).reshape(3,3).tolist())
+        return dict(
+            height=self.size[0],
+            width=self.size[1],
+            fs=self.fs,
+            px_per_mm=list(self.px_per_mm),
+            line_px=self.line_px,
+            mapping="x = x0 + (t - start/fs)*px_per_s, y = y0 - mV*px_per_mV; t in s from the record start, "
+            "pixel centres at integer coordinates; samples [start, end) of the 10 s record",
+            config=asdict(self.cfg),
+            panels=[{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()} for p in self.panels],
+            text=[dict(text=t, bbox=list(b)) for t, b in self.text],
+            warp=None if self.warp is None else np.asarray(self.warp, float).reshape(3, 3).tolist(),
+        )
 
     @classmethod
-    def from_dict(cls, d:dict) -> RenderMeta:
-        c = {k:(tuple(v) if isinstance(v,list) else v) for k,v in d['config'].items()}
-        ps = [Panel(**{k:(tuple(v) if isinstance(v,list) else v) for k,v in p.items()}) for p in d['panels']]
-        w = d.get('warp')
-        return cls((d['height'],d['width']), tuple(d['px_per_mm']), ps, RenderConfig(**c), [(t['text'],tuple(t['bbox'])) for t in d['text']], d.get('line_px'), d['fs'],
-                   None if w is None else tuple(np.ravel(w).tolist()))
+    def from_dict(cls, d: dict) -> RenderMeta:
+        c = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d["config"].items()}
+        ps = [Panel(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in p.items()}) for p in d["panels"]]
+        w = d.get("warp")
+        return cls(
+            (d["height"], d["width"]),
+            tuple(d["px_per_mm"]),
+            ps,
+            RenderConfig(**c),
+            [(t["text"], tuple(t["bbox"])) for t in d["text"]],
+            d.get("line_px"),
+            d["fs"],
+            None if w is None else tuple(np.ravel(w).tolist()),
+        )
 
 # %% ../nbs/04_render.ipynb #6f1b4d28
-def _check_sig(sig, need:int) -> np.ndarray:
+def _check_sig(sig, need: int) -> np.ndarray:
     sig = np.asarray(sig)
-    if sig.ndim!=2 or sig.shape[0]!=12 or sig.shape[1]<need:
+    if sig.ndim != 2 or sig.shape[0] != 12 or sig.shape[1] < need:
         raise ECGScanError(f"expected a (12, {N}) signal (leads in LEADS order, {FS} Hz, mV), got shape {sig.shape}")
     return sig
 
+# %% ../nbs/04_render.ipynb #f60f3a12
 def _base(cfg, g, th) -> np.ndarray:
     "The grid with the text, calibration pulses and separators already inked (cached): what opaque traces are drawn on"
     key = (_BG_key(cfg, g), tuple(_text_keys(cfg, g)), (_geom_key(cfg), cfg.gain, cfg.separator), th, cfg.ink)
+
     def make():
-        m,_ = _text_mask(cfg)
+        m, _ = _text_mask(cfg)
         cv2.polylines(m, _marks(cfg, g), False, 255, th, cv2.LINE_AA, _SHIFT)
         return _composite(grid_image(cfg), m, cfg.ink)
+
     return _BG.get(key, make)
 
+# %% ../nbs/04_render.ipynb #7cac744b
 def _composite(bg, m, ink) -> np.ndarray:
     "`bg` darkened towards `ink` by the coverage mask `m`: bg (1 - m) + ink m"
-    img = cv2.multiply(bg, cv2.merge([255-m]*3), scale=1/255)
-    if any(ink): img = cv2.add(img, cv2.multiply(cv2.merge([m]*3), tuple(ink)+(0,), scale=1/255))
+    img = cv2.multiply(bg, cv2.merge([255 - m] * 3), scale=1 / 255)
+    if any(ink):
+        img = cv2.add(img, cv2.multiply(cv2.merge([m] * 3), tuple(ink) + (0,), scale=1 / 255))
     return img
 
-def _render(sig, cfg:RenderConfig, want_meta:bool=True):
+# %% ../nbs/04_render.ipynb #3051f2fc
+def _render(sig, cfg: RenderConfig, want_meta: bool = True):
     g = _geometry(cfg)
-    sig = _check_sig(sig, max(p['end'] for p in g.panels))
-    polys,boxes = _traces(sig, cfg, g, want_meta)
-    th,val,wpx = _stroke(cfg.line_mm*(g.sx+g.sy)/2)
-    if val==255: # opaque lines: draw straight onto the cached base (OpenCV blends the anti-aliased edges)
+    sig = _check_sig(sig, max(p["end"] for p in g.panels))
+    polys, boxes = _traces(sig, cfg, g, want_meta)
+    th, val, wpx = _stroke(cfg.line_mm * (g.sx + g.sy) / 2)
+    if val == 255:  # opaque lines: draw straight onto the cached base (OpenCV blends the anti-aliased edges)
         img = _base(cfg, g, th).copy()
         cv2.polylines(img, polys, False, tuple(int(o) for o in cfg.ink), th, cv2.LINE_AA, _SHIFT)
-        text = [b for _,_,bs in _text_layers(cfg) for b in bs] if want_meta else []
-    else: # lines thinner than a pixel: one coverage mask for text and traces, then composite
-        m,text = _text_mask(cfg)
-        cv2.polylines(m, polys+_marks(cfg, g), False, val, th, cv2.LINE_AA, _SHIFT)
+        text = [b for _, _, bs in _text_layers(cfg) for b in bs] if want_meta else []
+    else:  # lines thinner than a pixel: one coverage mask for text and traces, then composite
+        m, text = _text_mask(cfg)
+        cv2.polylines(m, polys + _marks(cfg, g), False, val, th, cv2.LINE_AA, _SHIFT)
         img = _composite(grid_image(cfg), m, cfg.ink)
-    if not want_meta: return img,None
-    return img,_meta(cfg, g, boxes, text, wpx)
+    if not want_meta:
+        return img, None
+    return img, _meta(cfg, g, boxes, text, wpx)
 
+# %% ../nbs/04_render.ipynb #1942e08f
 def _meta(cfg, g, boxes, text, wpx) -> RenderMeta:
-    ppmv,pps = cfg.gain*g.sy,cfg.speed*g.sx
-    def clip(b): return (float(np.clip(b[0]-wpx/2, 0, g.w-1)), float(np.clip(b[1]-wpx/2, 0, g.h-1)), float(np.clip(b[2]+wpx/2, 0, g.w-1)), float(np.clip(b[3]+wpx/2, 0, g.h-1)))
-    labels = {i:b for i,(t,b) in enumerate(text[:len(g.panels)])} if cfg.labels else {}
-    ps = []
-    for i,p in enumerate(g.panels):
-        x0,y0 = p['x_mm']*g.sx-.5,p['base_mm']*g.sy-.5
-        cell = (x0, (p['base_mm']-.55*g.pitch)*g.sy-.5, x0+(p['end']-p['start'])/FS*pps, (p['base_mm']+.45*g.pitch)*g.sy-.5)
-        b = boxes.get(i, (np.nan,)*4)
-        ps.append(Panel(p['lead'], p['row'], p['col'], p['rhythm'], p['start'], p['end'], float(x0), float(y0), float(pps), float(ppmv),
-                        clip(b) if np.isfinite(b).all() else None, tuple(map(float, cell)), tuple(map(float, labels[i])) if i in labels else None))
-    return RenderMeta((g.h,g.w), (g.sx,g.sy), ps, cfg, [(t,tuple(map(float,b))) for t,b in text], float(wpx))
+    ppmv, pps = cfg.gain * g.sy, cfg.speed * g.sx
 
-def render_ecg(sig:np.ndarray, # (12, 5000) float mV, `LEADS` order, 500 Hz
-               cfg:RenderConfig=None, # settings (default `RenderConfig()`, or random ones when `rng` is given)
-               rng:np.random.Generator=None, # if given and `cfg` is None: random realistic settings (`random_config`, 224 px unless `size` is given)
-               **overrides # any `RenderConfig` field, e.g. size=224, layout='6x2'
-              ) -> tuple:
+    def clip(b):
+        return (
+            float(np.clip(b[0] - wpx / 2, 0, g.w - 1)),
+            float(np.clip(b[1] - wpx / 2, 0, g.h - 1)),
+            float(np.clip(b[2] + wpx / 2, 0, g.w - 1)),
+            float(np.clip(b[3] + wpx / 2, 0, g.h - 1)),
+        )
+
+    labels = {i: b for i, (t, b) in enumerate(text[: len(g.panels)])} if cfg.labels else {}
+    ps = []
+    for i, p in enumerate(g.panels):
+        x0, y0 = p["x_mm"] * g.sx - 0.5, p["base_mm"] * g.sy - 0.5
+        cell = (
+            x0,
+            (p["base_mm"] - 0.55 * g.pitch) * g.sy - 0.5,
+            x0 + (p["end"] - p["start"]) / FS * pps,
+            (p["base_mm"] + 0.45 * g.pitch) * g.sy - 0.5,
+        )
+        b = boxes.get(i, (np.nan,) * 4)
+        ps.append(
+            Panel(
+                p["lead"],
+                p["row"],
+                p["col"],
+                p["rhythm"],
+                p["start"],
+                p["end"],
+                float(x0),
+                float(y0),
+                float(pps),
+                float(ppmv),
+                clip(b) if np.isfinite(b).all() else None,
+                tuple(map(float, cell)),
+                tuple(map(float, labels[i])) if i in labels else None,
+            )
+        )
+    return RenderMeta((g.h, g.w), (g.sx, g.sy), ps, cfg, [(t, tuple(map(float, b))) for t, b in text], float(wpx))
+
+# %% ../nbs/04_render.ipynb #5024ef82
+def render_ecg(
+    sig: np.ndarray,  # (12, 5000) float mV, `LEADS` order, 500 Hz
+    cfg: RenderConfig = None,  # settings (default `RenderConfig()`, or random ones when `rng` is given)
+    rng: np.random.Generator = None,  # if given and `cfg` is None: random realistic settings (`random_config`, 224 px unless `size` is given)
+    **overrides,  # any `RenderConfig` field, e.g. size=224, layout='6x2'
+) -> tuple:
     "Draw `sig` as a paper ECG: `(img, meta)`, img uint8 (h, w, 3) RGB and `meta` a `RenderMeta` with the exact mapping"
-    if cfg is None: cfg = random_config(rng, **overrides) if rng is not None else RenderConfig(**overrides)
-    elif overrides: cfg = replace(cfg, **overrides)
+    if cfg is None:
+        cfg = random_config(rng, **overrides) if rng is not None else RenderConfig(**overrides)
+    elif overrides:
+        cfg = replace(cfg, **overrides)
     return _render(sig, cfg)
 
 # %% ../nbs/04_render.ipynb #d3b25f9f
 _CHOICES = dict(
-    layout=(['3x4+II','3x4','3x4+II,V1,V5','6x2','6x2+II','12x1','II'], [.70,.08,.06,.05,.03,.05,.03]),
-    speed=([25.,50.], [.95,.05]), gain=([10.,5.,20.], [.9,.05,.05]), page=(['a4','letter'], [.6,.4]),
-    grid=(list(GRID_COLOURS)+['none'], [.32,.2,.1,.08,.07,.15,.08]), grid_style=(['lines','dots'], [.7,.3]),
-    ink=([(0,0,0),(20,35,110),(60,60,60)], [.8,.1,.1]), separator=(['tick','line','none'], [.6,.2,.2]))
+    layout=(
+        ["3x4+II", "3x4", "3x4+II,V1,V5", "6x2", "6x2+II", "12x1", "II"],
+        [0.70, 0.08, 0.06, 0.05, 0.03, 0.05, 0.03],
+    ),
+    speed=([25.0, 50.0], [0.95, 0.05]),
+    gain=([10.0, 5.0, 20.0], [0.9, 0.05, 0.05]),
+    page=(["a4", "letter"], [0.6, 0.4]),
+    grid=(list(GRID_COLOURS) + ["none"], [0.32, 0.2, 0.1, 0.08, 0.07, 0.15, 0.08]),
+    grid_style=(["lines", "dots"], [0.7, 0.3]),
+    ink=([(0, 0, 0), (20, 35, 110), (60, 60, 60)], [0.8, 0.1, 0.1]),
+    separator=(["tick", "line", "none"], [0.6, 0.2, 0.2]),
+)
+
 
 @lru_cache(maxsize=8)
-def _header_bank(k:int) -> str:
+def _header_bank(k: int) -> str:
     "One of 8 fixed, plausible header texts (placeholder fields, not measurements)"
-    r = np.random.default_rng(1000+k)
-    d = f"20{r.integers(10,25)}-{r.integers(1,13):02d}-{r.integers(1,29):02d} {r.integers(7,20):02d}:{r.integers(0,60):02d}"
-    h = header_text(id=f"{r.integers(10**6,10**7)}", age=int(r.integers(25,90)), sex='MF'[k%2], date=d)
-    return h + ('\n0.05-150 Hz   AC 50 Hz   12SL' if k%3==0 else '')
+    r = np.random.default_rng(1000 + k)
+    d = f"20{r.integers(10, 25)}-{r.integers(1, 13):02d}-{r.integers(1, 29):02d} {r.integers(7, 20):02d}:{r.integers(0, 60):02d}"
+    h = header_text(id=f"{r.integers(10**6, 10**7)}", age=int(r.integers(25, 90)), sex="MF"[k % 2], date=d)
+    return h + ("\n0.05-150 Hz   AC 50 Hz   12SL" if k % 3 == 0 else "")
 
-_CUM = {k:(v, list(np.cumsum(p)/np.sum(p))) for k,(v,p) in _CHOICES.items()}
 
-def random_config(rng:np.random.Generator, # drives every choice
-                  size=224, # output pixels: int or (h, w); None for a page at `dpi`
-                  **overrides) -> RenderConfig:
+_CUM = {k: (v, list(np.cumsum(p) / np.sum(p))) for k, (v, p) in _CHOICES.items()}
+
+# %% ../nbs/04_render.ipynb #0627b1eb
+def random_config(
+    rng: np.random.Generator,  # drives every choice
+    size=224,  # output pixels: int or (h, w); None for a page at `dpi`
+    **overrides,
+) -> RenderConfig:
     "Random realistic render settings (layout mostly 3x4+II, any grid colour, ink width, header...)"
-    u = rng.random(len(_CUM)+7).tolist()
-    c = {k:v[min(bisect.bisect(cp, x), len(v)-1)] for (k,(v,cp)),x in zip(_CUM.items(), u)}
-    a = u[len(_CUM):]
-    c.update(calibration=a[0]<.9, labels=a[1]<.97, info=a[2]<.5, header=_header_bank(int(a[4]*8)) if a[3]<.35 else '', size=size)
-    if size is None: c['dpi'] = (100.,150.,200.,300.)[int(a[5]*4)]
+    u = rng.random(len(_CUM) + 7).tolist()
+    c = {k: v[min(bisect.bisect(cp, x), len(v) - 1)] for (k, (v, cp)), x in zip(_CUM.items(), u)}
+    a = u[len(_CUM) :]
+    c.update(
+        calibration=a[0] < 0.9,
+        labels=a[1] < 0.97,
+        info=a[2] < 0.5,
+        header=_header_bank(int(a[4] * 8)) if a[3] < 0.35 else "",
+        size=size,
+    )
+    if size is None:
+        c["dpi"] = (100.0, 150.0, 200.0, 300.0)[int(a[5] * 4)]
     c.update(overrides)
-    if 'line_mm' not in overrides: # 0.6 to 1.6 output pixels, in steps of 0.1
-        hmm = PAGES[c['page']][1] if isinstance(c['page'], str) else c['page'][1]
-        c['line_mm'] = (.6 + round(a[6]*10)/10)*hmm/(c['size'][0] if isinstance(c['size'], tuple) else c['size'] or hmm*c['dpi']/25.4)
-    try: return _config(tuple(c.items())) # the choices are discrete: configs are cached, not rebuilt and checked
-    except TypeError: return RenderConfig(**c) # an unhashable override
+    if "line_mm" not in overrides:  # 0.6 to 1.6 output pixels, in steps of 0.1
+        hmm = PAGES[c["page"]][1] if isinstance(c["page"], str) else c["page"][1]
+        c["line_mm"] = (
+            (0.6 + round(a[6] * 10) / 10)
+            * hmm
+            / (c["size"][0] if isinstance(c["size"], tuple) else c["size"] or hmm * c["dpi"] / 25.4)
+        )
+    try:
+        return _config(tuple(c.items()))  # the choices are discrete: configs are cached, not rebuilt and checked
+    except TypeError:
+        return RenderConfig(**c)  # an unhashable override
 
+# %% ../nbs/04_render.ipynb #710b7f28
 @lru_cache(maxsize=16384)
-def _config(items:tuple) -> RenderConfig: return RenderConfig(**dict(items))
+def _config(items: tuple) -> RenderConfig:
+    return RenderConfig(**dict(items))
 
 # %% ../nbs/04_render.ipynb #28a71567
-def standard_config(size=224 # output pixels: int (square) or (h, w)
-                   ) -> RenderConfig:
+def standard_config(
+    size=224,  # output pixels: int (square) or (h, w)
+) -> RenderConfig:
     "The fixed standard printout at `size` px: 3x4 + II, red grid, 25 mm/s, 10 mm/mV, a ~1.2 px trace"
     h = size if np.isscalar(size) else size[0]
-    return RenderConfig(size=size if np.isscalar(size) else tuple(size), line_mm=1.2*PAGES['a4'][1]/h)
+    return RenderConfig(size=size if np.isscalar(size) else tuple(size), line_mm=1.2 * PAGES["a4"][1] / h)
 
 # %% ../nbs/04_render.ipynb #05e58dc4
-def random_render(sig:np.ndarray, # (12, 5000) mV
-                  rng:np.random.Generator, # drives the settings
-                  size=224, # output pixels: int or (h, w)
-                  style:str='random', # 'random' realistic settings, or 'standard' (`standard_config`)
-                  **overrides # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
-                 ) -> np.ndarray:
+def random_render(
+    sig: np.ndarray,  # (12, 5000) mV
+    rng: np.random.Generator,  # drives the settings
+    size=224,  # output pixels: int or (h, w)
+    style: str = "random",  # 'random' realistic settings, or 'standard' (`standard_config`)
+    **overrides,  # fixed `RenderConfig` fields with the random style, e.g. layout='3x4+II'
+) -> np.ndarray:
     "`sig` drawn clean with random (or the standard) settings; uint8 (size, size, 3) RGB"
-    cfg = standard_config(size) if style=='standard' else random_config(rng, size, **overrides)
+    cfg = standard_config(size) if style == "standard" else random_config(rng, size, **overrides)
     return _render(sig, cfg, want_meta=False)[0]
 
 # %% ../nbs/04_render.ipynb #918459a8
@@ -612,191 +933,264 @@ def _coverage(img, cfg, bg=None):
     ink = np.array(cfg.ink, np.float32)
     if bg is not None:
         bg = bg.astype(np.float32)
-        den = (bg-ink).sum(-1)
-        return np.clip((bg-x).sum(-1)/np.maximum(den, 1.), 0, 1)
-    top = float(max(cfg.paper)); c = (top-x.max(-1))/max(top-ink.max(), 1.)
-    return np.clip((c-.25)/.75, 0, 1)
+        den = (bg - ink).sum(-1)
+        return np.clip((bg - x).sum(-1) / np.maximum(den, 1.0), 0, 1)
+    top = float(max(cfg.paper))
+    c = (top - x.max(-1)) / max(top - ink.max(), 1.0)
+    return np.clip((c - 0.25) / 0.75, 0, 1)
 
-def extract_panel(cov:np.ndarray, # ink coverage (h, w), see `_coverage`
-                  p:Panel, min_ink:float=0.3 # columns with less total coverage are missing (NaN)
-                 ) -> tuple:
+# %% ../nbs/04_render.ipynb #410a956e
+def extract_panel(
+    cov: np.ndarray,  # ink coverage (h, w), see `_coverage`
+    p: Panel,
+    min_ink: float = 0.3,  # columns with less total coverage are missing (NaN)
+) -> tuple:
     "`(t, mv)`: time (s) of every pixel column of panel `p` and the trace's centroid there, in mV"
-    h,w = cov.shape
-    x1,x2 = int(math.ceil(p.x(p.start/p.fs))),int(math.floor(p.x((p.end-1)/p.fs)))
-    y1,y2 = max(int(math.ceil(p.cell[1])),0),min(int(math.floor(p.cell[3])),h-1)
-    x1,x2 = max(x1,0),min(x2,w-1)
-    c = cov[y1:y2+1, x1:x2+1]
+    h, w = cov.shape
+    x1, x2 = int(math.ceil(p.x(p.start / p.fs))), int(math.floor(p.x((p.end - 1) / p.fs)))
+    y1, y2 = max(int(math.ceil(p.cell[1])), 0), min(int(math.floor(p.cell[3])), h - 1)
+    x1, x2 = max(x1, 0), min(x2, w - 1)
+    c = cov[y1 : y2 + 1, x1 : x2 + 1]
     s = c.sum(0)
-    with np.errstate(invalid='ignore', divide='ignore'): yc = (c*np.arange(y1,y2+1)[:,None]).sum(0)/s
-    yc[s<min_ink] = np.nan
-    xs = np.arange(x1,x2+1)
-    return p.t(xs),p.mv(yc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yc = (c * np.arange(y1, y2 + 1)[:, None]).sum(0) / s
+    yc[s < min_ink] = np.nan
+    xs = np.arange(x1, x2 + 1)
+    return p.t(xs), p.mv(yc)
 
-def extract_trace(img:np.ndarray, meta:RenderMeta,
-                  bg:np.ndarray=None, # the same render without signal (paper, grid, text), if known
-                  min_ink:float=None # columns with less total ink coverage are missing (default: 30 % of a line)
-                 ) -> np.ndarray:
+# %% ../nbs/04_render.ipynb #0aa384a4
+def extract_trace(
+    img: np.ndarray,
+    meta: RenderMeta,
+    bg: np.ndarray = None,  # the same render without signal (paper, grid, text), if known
+    min_ink: float = None,  # columns with less total ink coverage are missing (default: 30 % of a line)
+) -> np.ndarray:
     "The signal read back from `img`: (12, n) mV at the sample times, NaN where no panel shows a lead"
     cov = _coverage(img, meta.cfg, bg)
-    if min_ink is None: min_ink = .3*min(meta.line_px or 1, 1)
+    if min_ink is None:
+        min_ink = 0.3 * min(meta.line_px or 1, 1)
     n = max(p.end for p in meta.panels)
     out = np.full((12, n), np.nan, np.float32)
     for p in meta.panels:
-        t,v = extract_panel(cov, p, min_ink)
+        t, v = extract_panel(cov, p, min_ink)
         ok = np.isfinite(v)
-        if ok.sum()<2: continue
+        if ok.sum() < 2:
+            continue
         ts = p.times
         r = np.interp(ts, t[ok], v[ok], left=np.nan, right=np.nan)
-        row = out[LEADS.index(p.lead), p.start:p.end]
+        row = out[LEADS.index(p.lead), p.start : p.end]
         fill = np.isnan(row)
         row[fill] = r[fill]
     return out
 
-def blank_like(meta:RenderMeta) -> np.ndarray:
+# %% ../nbs/04_render.ipynb #532f03d3
+def blank_like(meta: RenderMeta) -> np.ndarray:
     "The render of `meta`'s settings with no signal: paper, grid, text, pulses (the `bg` of `extract_trace`)"
     return _render(np.full((12, N), np.nan, np.float32), meta.cfg, want_meta=False)[0]
 
 # %% ../nbs/04_render.ipynb #09f203d9
 def _col_ranges(xs, ys, cols, span) -> tuple:
     "`(lo, hi)`: the y range of the polyline `(xs, ys)` within `span` px of each pixel column in `cols` (inf/-inf where absent)"
-    ylo,yhi = np.minimum(ys[:-1], ys[1:]),np.maximum(ys[:-1], ys[1:])
-    c0,pad = cols[0],int(math.ceil(span))+1
-    b0,b1 = np.floor(xs[:-1]).astype(int)-c0+pad,np.floor(xs[1:]).astype(int)-c0+pad
-    nb = len(cols)+2*pad
-    lo,hi = np.full(nb, np.inf),np.full(nb, -np.inf)
-    for d in range(int((b1-b0).max(initial=0))+1): # segments touch bins b0..b1
-        k = (b0+d<=b1) & (b0+d>=0) & (b0+d<nb)
-        np.minimum.at(lo, b0[k]+d, ylo[k]); np.maximum.at(hi, b0[k]+d, yhi[k])
+    ylo, yhi = np.minimum(ys[:-1], ys[1:]), np.maximum(ys[:-1], ys[1:])
+    c0, pad = cols[0], int(math.ceil(span)) + 1
+    b0, b1 = np.floor(xs[:-1]).astype(int) - c0 + pad, np.floor(xs[1:]).astype(int) - c0 + pad
+    nb = len(cols) + 2 * pad
+    lo, hi = np.full(nb, np.inf), np.full(nb, -np.inf)
+    for d in range(int((b1 - b0).max(initial=0)) + 1):  # segments touch bins b0..b1
+        k = (b0 + d <= b1) & (b0 + d >= 0) & (b0 + d < nb)
+        np.minimum.at(lo, b0[k] + d, ylo[k])
+        np.maximum.at(hi, b0[k] + d, yhi[k])
     r = int(math.ceil(span))
-    j = np.arange(len(cols))+pad
-    return np.min([lo[j+o] for o in range(-r, r+1)], 0),np.max([hi[j+o] for o in range(-r, r+1)], 0)
+    j = np.arange(len(cols)) + pad
+    return np.min([lo[j + o] for o in range(-r, r + 1)], 0), np.max([hi[j + o] for o in range(-r, r + 1)], 0)
 
-def extraction_errors(sig:np.ndarray, cfg:RenderConfig) -> dict:
+# %% ../nbs/04_render.ipynb #652041d9
+def extraction_errors(sig: np.ndarray, cfg: RenderConfig) -> dict:
     "Render `sig` cleanly with `cfg`, read it back, and measure the error against the resolution bounds (mV)"
-    img,meta = render_ecg(sig, cfg)
+    img, meta = render_ecg(sig, cfg)
     blank = blank_like(meta)
     cov = _coverage(img, cfg, blank)
-    text = _coverage(blank, cfg, grid_image(cfg)) # labels, pulses, separators
+    text = _coverage(blank, cfg, grid_image(cfg))  # labels, pulses, separators
     w = meta.line_px
-    span = .5+max(w,1.35)/2+1 # half a pixel, half the line, one pixel of anti-aliasing
+    span = 0.5 + max(w, 1.35) / 2 + 1  # half a pixel, half the line, one pixel of anti-aliasing
     xy = [p.xy(sig) for p in meta.panels]
-    flat,excess,allerr = [],[],[]
-    for i,p in enumerate(meta.panels):
-        t,v = extract_panel(cov, p, min_ink=.3*min(w,1))
-        cols,yc = np.rint(p.x(t)).astype(int),p.y(v)
-        xs,ys = xy[i]
+    flat, excess, allerr = [], [], []
+    for i, p in enumerate(meta.panels):
+        t, v = extract_panel(cov, p, min_ink=0.3 * min(w, 1))
+        cols, yc = np.rint(p.x(t)).astype(int), p.y(v)
+        xs, ys = xy[i]
         yt = np.interp(cols, xs, ys)
-        lo,hi = _col_ranges(xs, ys, cols, span)
+        lo, hi = _col_ranges(xs, ys, cols, span)
         # columns where other ink makes the centroid ambiguous: another panel's trace in the cell, or text touching the trace
         clash = np.zeros(len(cols), bool)
-        for k,(xo,yo) in enumerate(xy):
-            if k==i or xo[-1]<cols[0]-span or xo[0]>cols[-1]+span: continue
-            olo,ohi = _col_ranges(xo, yo, cols, span)
-            clash |= (ohi>=p.cell[1]-w) & (olo<=p.cell[3]+w)
-        clash |= np.array([text[max(int(a-w-2),0):int(b+w+3), c].max(initial=0)>.02 for c,a,b in zip(cols,lo,hi)])
+        for k, (xo, yo) in enumerate(xy):
+            if k == i or xo[-1] < cols[0] - span or xo[0] > cols[-1] + span:
+                continue
+            olo, ohi = _col_ranges(xo, yo, cols, span)
+            clash |= (ohi >= p.cell[1] - w) & (olo <= p.cell[3] + w)
+        clash |= np.array(
+            [text[max(int(a - w - 2), 0) : int(b + w + 3), c].max(initial=0) > 0.02 for c, a, b in zip(cols, lo, hi)]
+        )
         ok = np.isfinite(yc) & ~clash
-        isflat = ok & (hi-lo<=.5)
-        flat.append(np.abs(yc-yt)[isflat]/p.px_per_mV)
-        excess.append(np.maximum(np.maximum(lo-w/2-1-yc, yc-hi-w/2-1), 0)[ok]/p.px_per_mV)
-        allerr.append(np.abs(yc-yt)[ok]/p.px_per_mV)
-    f,e,a = (np.concatenate(o) for o in (flat,excess,allerr))
+        isflat = ok & (hi - lo <= 0.5)
+        flat.append(np.abs(yc - yt)[isflat] / p.px_per_mV)
+        excess.append(np.maximum(np.maximum(lo - w / 2 - 1 - yc, yc - hi - w / 2 - 1), 0)[ok] / p.px_per_mV)
+        allerr.append(np.abs(yc - yt)[ok] / p.px_per_mV)
+    f, e, a = (np.concatenate(o) for o in (flat, excess, allerr))
     ppmv = meta.panels[0].px_per_mV
-    return dict(px_per_mV=ppmv, line_px=w, n_cols=len(a), median_abs=float(np.median(a)), n_flat=len(f), flat_max=float(f.max(initial=0)),
-                flat_bound=0.5/ppmv, outside_range_max=float(e.max(initial=0)))
+    return dict(
+        px_per_mV=ppmv,
+        line_px=w,
+        n_cols=len(a),
+        median_abs=float(np.median(a)),
+        n_flat=len(f),
+        flat_max=float(f.max(initial=0)),
+        flat_bound=0.5 / ppmv,
+        outside_range_max=float(e.max(initial=0)),
+    )
 
 # %% ../nbs/04_render.ipynb #1b3edbfb
-def classic_digitize(img:np.ndarray, # uint8 (H, W, 3) printout drawn with `cfg` (possibly photographed)
-                     cfg=None # the printout's nominal settings (default: `standard_config` at the image's size)
-                    ) -> np.ndarray:
+def classic_digitize(
+    img: np.ndarray,  # uint8 (H, W, 3) printout drawn with `cfg` (possibly photographed)
+    cfg=None,  # the printout's nominal settings (default: `standard_config` at the image's size)
+) -> np.ndarray:
     "(12, 5000) mV read from the image by grid removal and per-panel trace extraction; NaN where no panel shows a lead"
     return extract_trace(img, _nominal_meta(cfg or standard_config(tuple(img.shape[:2]))))[:, :N]
 
+# %% ../nbs/04_render.ipynb #faa6cf16
 @lru_cache(maxsize=16)
 def _nominal_meta(cfg):
     "The geometry of a printout drawn with `cfg` (what a digitiser that knows the format assumes)"
-    return render_ecg(np.zeros((12,N), np.float32), cfg)[1]
+    return render_ecg(np.zeros((12, N), np.float32), cfg)[1]
 
-def digitize_all(imgs:np.ndarray, cfg=None, progress:bool=True) -> np.ndarray:
+# %% ../nbs/04_render.ipynb #d8553699
+def digitize_all(imgs: np.ndarray, cfg=None, progress: bool = True) -> np.ndarray:
     "`classic_digitize` of every image: (n, 12, 5000)"
-    return np.stack([classic_digitize(im, cfg) for im in progress_bar(imgs, desc='digitising', display=progress)])
+    return np.stack([classic_digitize(im, cfg) for im in progress_bar(imgs, desc="digitising", display=progress)])
 
 # %% ../nbs/04_render.ipynb #9884c8d4
-def save_render(stem, # output path without suffix: writes STEM.png (or .jpg), STEM.json, STEM.hea + STEM.dat
-                img:np.ndarray, meta:RenderMeta, sig:np.ndarray,
-                fmt:str='png', # 'png' or 'jpg'
-                quality:int=95 # JPEG quality
-               ) -> list:
+def save_render(
+    stem,  # output path without suffix: writes STEM.png (or .jpg), STEM.json, STEM.hea + STEM.dat
+    img: np.ndarray,
+    meta: RenderMeta,
+    sig: np.ndarray,
+    fmt: str = "png",  # 'png' or 'jpg'
+    quality: int = 95,  # JPEG quality
+) -> list:
     "Write the image, its JSON metadata and the plotted samples (WFDB); returns the paths written"
     from ecg_scan.data import write_wfdb
-    fmt = fmt.lower().lstrip('.').replace('jpeg','jpg')
-    if fmt not in ('png','jpg'): raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
-    stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
-    ip,jp = stem.with_name(stem.name+'.'+fmt),stem.with_name(stem.name+'.json')
-    ok = cv2.imwrite(str(ip), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt=='jpg' else [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok: raise ECGScanError(f"{ip}: could not write the image; check the folder is writable")
+
+    fmt = fmt.lower().lstrip(".").replace("jpeg", "jpg")
+    if fmt not in ("png", "jpg"):
+        raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    ip, jp = stem.with_name(stem.name + "." + fmt), stem.with_name(stem.name + ".json")
+    ok = cv2.imwrite(
+        str(ip),
+        cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+        [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 6],
+    )
+    if not ok:
+        raise ECGScanError(f"{ip}: could not write the image; check the folder is writable")
     d = meta.to_dict() | dict(image=ip.name, signal=stem.name)
     jp.write_text(json.dumps(d, indent=1))
     write_wfdb(stem, meta.plotted(sig), FS, LEADS, comments=[f"plotted samples of {ip.name}; NaN where not shown"])
-    return [ip, jp, stem.with_name(stem.name+'.hea'), stem.with_name(stem.name+'.dat')]
+    return [ip, jp, stem.with_name(stem.name + ".hea"), stem.with_name(stem.name + ".dat")]
 
+# %% ../nbs/04_render.ipynb #b7392437
 def load_render(stem) -> tuple:
     "`(img, meta, plotted)` written by `save_render` at `stem` (the JSON path, or the path without suffix)"
     stem = Path(stem)
-    if stem.suffix=='.json': stem = stem.with_suffix('')
-    jp = stem.with_name(stem.name+'.json')
-    if not jp.exists(): raise ECGScanError(f"{jp}: not found; pass the stem of files written by save_render")
+    if stem.suffix == ".json":
+        stem = stem.with_suffix("")
+    jp = stem.with_name(stem.name + ".json")
+    if not jp.exists():
+        raise ECGScanError(f"{jp}: not found; pass the stem of files written by save_render")
     d = json.loads(jp.read_text())
-    img = cv2.cvtColor(cv2.imread(str(jp.parent/d['image'])), cv2.COLOR_BGR2RGB)
-    sig,*_ = read_wfdb(jp.parent/d['signal'])
-    return img,RenderMeta.from_dict(d),sig
+    img = cv2.cvtColor(cv2.imread(str(jp.parent / d["image"])), cv2.COLOR_BGR2RGB)
+    sig, *_ = read_wfdb(jp.parent / d["signal"])
+    return img, RenderMeta.from_dict(d), sig
 
 # %% ../nbs/04_render.ipynb #09aa6b67
 def _parse_size(size):
-    if size is None or size=='': return None
-    m = re.fullmatch(r'\s*(\d+)\s*(?:[xX,]\s*(\d+))?\s*', str(size))
-    if not m: raise ECGScanError(f"size {size!r} is invalid; give N (square) or HxW in pixels, e.g. 224 or 512x724")
+    if size is None or size == "":
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[xX,]\s*(\d+))?\s*", str(size))
+    if not m:
+        raise ECGScanError(f"size {size!r} is invalid; give N (square) or HxW in pixels, e.g. 224 or 512x724")
     return int(m[1]) if m[2] is None else (int(m[1]), int(m[2]))
 
-def _records(src:Path, strict:bool=False, pad:bool=False):
+# %% ../nbs/04_render.ipynb #68299241
+def _records(src: Path, strict: bool = False, pad: bool = False):
     "`(items, errors, read)` for a WFDB header or any dataset folder; `read` applies the bad-record policy of `data`"
     if src.is_file():
-        if src.suffix not in ('.hea','.mat'): raise ECGScanError(f"{src}: not a WFDB header; pass a .hea file or a folder of records")
-        return [dict(id=src.stem, path=str(src))],[],lambda it: load_ecg(it['path'], pad=pad)
-    if not src.exists(): raise ECGScanError(f"{src}: not found; pass a WFDB record (.hea) or a folder of records")
+        if src.suffix not in (".hea", ".mat"):
+            raise ECGScanError(f"{src}: not a WFDB header; pass a .hea file or a folder of records")
+        return [dict(id=src.stem, path=str(src))], [], lambda it: load_ecg(it["path"], pad=pad)
+    if not src.exists():
+        raise ECGScanError(f"{src}: not found; pass a WFDB record (.hea) or a folder of records")
     from ecg_scan.data import open_dataset
+
     ds = open_dataset(src, strict=strict, pad=pad)
+
     def read(it):
         x = ds.read(it)
-        if (iss := signal_issues(x)): raise RecordError(it.get('path', it['id']), '; '.join(iss))
+        if iss := signal_issues(x):
+            raise RecordError(it.get("path", it["id"]), "; ".join(iss))
         return x
-    return ds.items,list(ds.errors),read
 
+    return ds.items, list(ds.errors), read
 
 # %% ../nbs/04_render.ipynb #38692739
-def render_mpl(sig:np.ndarray, cfg:RenderConfig=None, **overrides) -> np.ndarray:
+def render_mpl(sig: np.ndarray, cfg: RenderConfig = None, **overrides) -> np.ndarray:
     "Reference renderer: the same page drawn with plain matplotlib (Agg), uint8 RGB; for the speed benchmark"
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
+
     cfg = replace(cfg or RenderConfig(), **overrides)
     g = _geometry(cfg)
-    fig = Figure(figsize=(g.w/100, g.h/100), dpi=100)
+    fig = Figure(figsize=(g.w / 100, g.h / 100), dpi=100)
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0,0,1,1)); ax.set_xlim(-.5, g.w-.5); ax.set_ylim(g.h-.5, -.5); ax.axis('off')
-    fig.patch.set_facecolor(np.array(cfg.paper)/255)
-    pt = 72/25.4*g.sy/(100/25.4) # points per mm at this figure size
-    if cfg.grid!='none':
-        for period,width,col in [(1.,.1,1),(5.,.2,0)]:
-            xs = (g.x_start + period*np.arange(-math.floor(g.x_start/period), math.ceil((g.w/g.sx-g.x_start)/period)))*g.sx-.5
-            ys = (g.top + period*np.arange(-math.floor(g.top/period), math.ceil((g.h/g.sy-g.top)/period)))*g.sy-.5
-            segs = [[(x,-.5),(x,g.h)] for x in xs] + [[(-.5,y),(g.w,y)] for y in ys]
-            ax.add_collection(LineCollection(segs, colors=[np.array(GRID_COLOURS[cfg.grid][col])/255], linewidths=width*pt))
-    ink = np.array(cfg.ink)/255
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-0.5, g.w - 0.5)
+    ax.set_ylim(g.h - 0.5, -0.5)
+    ax.axis("off")
+    fig.patch.set_facecolor(np.array(cfg.paper) / 255)
+    pt = 72 / 25.4 * g.sy / (100 / 25.4)  # points per mm at this figure size
+    if cfg.grid != "none":
+        for period, width, col in [(1.0, 0.1, 1), (5.0, 0.2, 0)]:
+            xs = (
+                g.x_start
+                + period * np.arange(-math.floor(g.x_start / period), math.ceil((g.w / g.sx - g.x_start) / period))
+            ) * g.sx - 0.5
+            ys = (
+                g.top + period * np.arange(-math.floor(g.top / period), math.ceil((g.h / g.sy - g.top) / period))
+            ) * g.sy - 0.5
+            segs = [[(x, -0.5), (x, g.h)] for x in xs] + [[(-0.5, y), (g.w, y)] for y in ys]
+            ax.add_collection(
+                LineCollection(segs, colors=[np.array(GRID_COLOURS[cfg.grid][col]) / 255], linewidths=width * pt)
+            )
+    ink = np.array(cfg.ink) / 255
     for p in g.panels:
-        i = LEADS.index(p['lead'])
-        x = p['x_mm']*g.sx-.5 + np.arange(p['end']-p['start'])*cfg.speed*g.sx/FS
-        ax.plot(x, p['base_mm']*g.sy-.5 - sig[i, p['start']:p['end']]*cfg.gain*g.sy, color=ink, lw=cfg.line_mm*pt)
-        if cfg.labels: ax.text((p['x_mm']+1)*g.sx, (p['base_mm']-min(.3*g.pitch,6))*g.sy, p['lead'], fontsize=cfg.font_mm*pt/.72, color=ink)
-    for pl in _marks(cfg, g): ax.plot(pl[:,0]/(1<<_SHIFT), pl[:,1]/(1<<_SHIFT), color=ink, lw=cfg.line_mm*pt)
+        i = LEADS.index(p["lead"])
+        x = p["x_mm"] * g.sx - 0.5 + np.arange(p["end"] - p["start"]) * cfg.speed * g.sx / FS
+        ax.plot(
+            x,
+            p["base_mm"] * g.sy - 0.5 - sig[i, p["start"] : p["end"]] * cfg.gain * g.sy,
+            color=ink,
+            lw=cfg.line_mm * pt,
+        )
+        if cfg.labels:
+            ax.text(
+                (p["x_mm"] + 1) * g.sx,
+                (p["base_mm"] - min(0.3 * g.pitch, 6)) * g.sy,
+                p["lead"],
+                fontsize=cfg.font_mm * pt / 0.72,
+                color=ink,
+            )
+    for pl in _marks(cfg, g):
+        ax.plot(pl[:, 0] / (1 << _SHIFT), pl[:, 1] / (1 << _SHIFT), color=ink, lw=cfg.line_mm * pt)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -25,497 +25,726 @@ __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 
 class ECGScanError(Exception):
     "A problem with the user's input or setup; the message names what is wrong and how to fix it."
 
+# %% ../nbs/00_signals.ipynb #5365c3f6
 class RecordError(ECGScanError):
     "A record that cannot be read or is not a valid 12-lead ECG."
-    def __init__(self,
-                 path, # the file (or record id) that failed
-                 reason:str): # what is wrong with it, and ideally the fix
-        self.path,self.reason = str(path),reason
+
+    def __init__(
+        self,
+        path,  # the file (or record id) that failed
+        reason: str,
+    ):  # what is wrong with it, and ideally the fix
+        self.path, self.reason = str(path), reason
         super().__init__(f"{path}: {reason}")
 
 # %% ../nbs/00_signals.ipynb #de6ff3f6
-def progress_bar(it, # what to iterate over
-             total:int=None, desc:str=None,
-             display:bool=True # False: no bar at all
-            ):
+def progress_bar(
+    it,  # what to iterate over
+    total: int = None,
+    desc: str = None,
+    display: bool = True,  # False: no bar at all
+):
     "Iterate over `it` with a progress bar on stderr"
     from tqdm import tqdm
     from fastcore.imports import in_notebook
-    env = os.environ.get('ECG_SCAN_PROGRESS')
+
+    env = os.environ.get("ECG_SCAN_PROGRESS")
     show = display and (bool(int(env)) if env else (sys.stderr.isatty() or in_notebook()))
     return tqdm(it, total=total, desc=desc, disable=not show, leave=False, dynamic_ncols=True, file=sys.stderr)
 
 # %% ../nbs/00_signals.ipynb #c12a0002
 def _range_text(lo, hi, lo_open, hi_open, integer) -> str:
-    kind = 'an integer' if integer else 'a number'
-    if lo is not None and hi is not None: return f"{kind} in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
-    if lo is not None: return f"{kind} {'>' if lo_open else '>='} {lo:g}"
-    if hi is not None: return f"{kind} {'<' if hi_open else '<='} {hi:g}"
+    kind = "an integer" if integer else "a number"
+    if lo is not None and hi is not None:
+        return f"{kind} in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"{kind} {'>' if lo_open else '>='} {lo:g}"
+    if hi is not None:
+        return f"{kind} {'<' if hi_open else '<='} {hi:g}"
     return kind
 
-def check_range(name:str, # the option or key as the user wrote it: '--bs', 'lr'
-                v, # its value
-                lo=None, hi=None, # bounds (None: unbounded)
-                lo_open:bool=False, hi_open:bool=False, # exclude the bound itself
-                integer:bool=False, # must be a whole number
-                fix:str=None): # what to do instead (default: pass a value in the range)
+# %% ../nbs/00_signals.ipynb #24dbe8f8
+def check_range(
+    name: str,  # the option or key as the user wrote it: '--bs', 'lr'
+    v,  # its value
+    lo=None,
+    hi=None,  # bounds (None: unbounded)
+    lo_open: bool = False,
+    hi_open: bool = False,  # exclude the bound itself
+    integer: bool = False,  # must be a whole number
+    fix: str = None,
+):  # what to do instead (default: pass a value in the range)
     "Return `v` if it is a finite number in the range, else raise `ECGScanError` naming the value, the range and the fix"
-    ok = isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and (not integer or float(v).is_integer())
-    if ok: ok = (lo is None or (v>lo if lo_open else v>=lo)) and (hi is None or (v<hi if hi_open else v<=hi))
+    ok = (
+        isinstance(v, numbers.Real)
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+        and (not integer or float(v).is_integer())
+    )
+    if ok:
+        ok = (lo is None or (v > lo if lo_open else v >= lo)) and (hi is None or (v < hi if hi_open else v <= hi))
     if not ok:
-        raise ECGScanError(f"{name} {v!r} is out of range: it must be {_range_text(lo, hi, lo_open, hi_open, integer)}; "
-                           f"{fix or 'pass a value in that range'}")
+        raise ECGScanError(
+            f"{name} {v!r} is out of range: it must be {_range_text(lo, hi, lo_open, hi_open, integer)}; "
+            f"{fix or 'pass a value in that range'}"
+        )
     return v
 
-def parse_numbers(name:str, # the option, e.g. '--fracs'
-                  s:str, # comma-separated values, e.g. '0.01,0.1,1'
-                  integer:bool=False, example:str='0,1,2', **rng) -> list:
+# %% ../nbs/00_signals.ipynb #b1dae050
+def parse_numbers(
+    name: str,  # the option, e.g. '--fracs'
+    s: str,  # comma-separated values, e.g. '0.01,0.1,1'
+    integer: bool = False,
+    example: str = "0,1,2",
+    **rng,
+) -> list:
     "The comma-separated numbers in `s`, each checked with `check_range(name, v, **rng)`"
-    try: vals = [(int if integer else float)(o) for o in str(s).split(',') if o.strip()]
-    except ValueError: vals = None
-    if not vals: raise ECGScanError(f"{name} {s!r}: expected comma-separated {'integers' if integer else 'numbers'}, e.g. {example}")
+    try:
+        vals = [(int if integer else float)(o) for o in str(s).split(",") if o.strip()]
+    except ValueError:
+        vals = None
+    if not vals:
+        raise ECGScanError(
+            f"{name} {s!r}: expected comma-separated {'integers' if integer else 'numbers'}, e.g. {example}"
+        )
     return [check_range(name, v, integer=integer, **rng) for v in vals]
 
 # %% ../nbs/00_signals.ipynb #c12a0004
-def check_writable(path, # where the command will write
-                   folder:bool=True, # a folder (created here if needed) or a file (its folder is created)
-                   name:str='--out') -> Path:
+def check_writable(
+    path,  # where the command will write
+    folder: bool = True,  # a folder (created here if needed) or a file (its folder is created)
+    name: str = "--out",
+) -> Path:
     "`path`, after making sure it can be written: raise `ECGScanError` now rather than an `OSError` after the work"
     p = Path(path)
-    if folder and p.exists() and not p.is_dir(): raise ECGScanError(f"{name} {p} is a file; pass a folder (a new or existing directory)")
-    if not folder and p.is_dir(): raise ECGScanError(f"{name} {p} is a folder; pass a file name, e.g. {p/'out'}")
+    if folder and p.exists() and not p.is_dir():
+        raise ECGScanError(f"{name} {p} is a file; pass a folder (a new or existing directory)")
+    if not folder and p.is_dir():
+        raise ECGScanError(f"{name} {p} is a folder; pass a file name, e.g. {p / 'out'}")
     d = p if folder else p.parent
-    try: d.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError): raise ECGScanError(f"{name} {p}: a part of the path is a file, not a folder; choose another location")
-    except OSError as e: raise ECGScanError(f"{name} {p}: cannot create the folder {d} ({e.strerror}); choose a writable location")
-    try: tempfile.TemporaryFile(dir=d).close()
-    except OSError as e: raise ECGScanError(f"{name} {p}: cannot write in {d} ({e.strerror}); choose a writable location")
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ECGScanError(f"{name} {p}: a part of the path is a file, not a folder; choose another location")
+    except OSError as e:
+        raise ECGScanError(f"{name} {p}: cannot create the folder {d} ({e.strerror}); choose a writable location")
+    try:
+        tempfile.TemporaryFile(dir=d).close()
+    except OSError as e:
+        raise ECGScanError(f"{name} {p}: cannot write in {d} ({e.strerror}); choose a writable location")
     return p
 
 # %% ../nbs/00_signals.ipynb #fe2508fa
-def check_dataset_folder(out, # the folder a dataset is written into
-                         marker:str # the index file the writing command leaves there (e.g. 'synth_records.csv')
-                        ) -> Path:
+def check_dataset_folder(
+    out,  # the folder a dataset is written into
+    marker: str,  # the index file the writing command leaves there (e.g. 'synth_records.csv')
+) -> Path:
     "`out` as a Path if it is new, empty or an earlier folder of the same kind (holds `marker`); else a one-line error"
     out = Path(out)
-    if out.exists() and not out.is_dir(): raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
-    if out.is_dir() and any(out.iterdir()) and not (out/marker).exists():
-        raise ECGScanError(f"{out}: folder is not empty and holds no {marker}; pass a new or empty folder (or an earlier one of the same kind, to overwrite)")
+    if out.exists() and not out.is_dir():
+        raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
+        raise ECGScanError(
+            f"{out}: folder is not empty and holds no {marker}; pass a new or empty folder (or an earlier one of the same kind, to overwrite)"
+        )
     return out
 
-
 # %% ../nbs/00_signals.ipynb #c12a0007
-def _side(p:Path, s:str) -> Path: return p.with_name(p.name+s)
+def _side(p: Path, s: str) -> Path:
+    return p.with_name(p.name + s)
 
+# %% ../nbs/00_signals.ipynb #b701263d
 def recover_folder(dest) -> Path:
     "Put the newest complete copy of `dest` in place after an interrupted `atomic_folder`; `dest` (which may not exist)"
-    dest = Path(dest); new,old = _side(dest, '.new'),_side(dest, '.old')
-    if (new/'.complete').exists():
+    dest = Path(dest)
+    new, old = _side(dest, ".new"), _side(dest, ".old")
+    if (new / ".complete").exists():
         if dest.exists():
-            if old.exists(): shutil.rmtree(old)
+            if old.exists():
+                shutil.rmtree(old)
             dest.rename(old)
         new.rename(dest)
-    elif new.exists(): shutil.rmtree(new) # never finished: the copy in `dest` (or `.old`) is the newest complete one
+    elif new.exists():
+        shutil.rmtree(new)  # never finished: the copy in `dest` (or `.old`) is the newest complete one
     if old.exists():
-        if dest.exists(): shutil.rmtree(old)
-        else: old.rename(dest)
+        if dest.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(dest)
     return dest
 
+# %% ../nbs/00_signals.ipynb #b4ba201c
 @contextlib.contextmanager
 def atomic_folder(dest):
     "Write a folder atomically: `with atomic_folder(p) as tmp:` write into `tmp`; on success it replaces `p`"
-    dest = recover_folder(dest); new,old = _side(dest, '.new'),_side(dest, '.old')
+    dest = recover_folder(dest)
+    new, old = _side(dest, ".new"), _side(dest, ".old")
     new.mkdir(parents=True)
     yield new
-    (new/'.complete').touch()
-    if dest.exists(): dest.rename(old)
+    (new / ".complete").touch()
+    if dest.exists():
+        dest.rename(old)
     new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_signals.ipynb #9710f2bd
-def samples_path(*parts:str) -> Path:
+def samples_path(*parts: str) -> Path:
     "Path of a file or folder inside the real sample data bundled with `ecg_scan`"
-    return Path(str(importlib.resources.files('ecg_scan')))/'samples'/Path(*parts)
+    return Path(str(importlib.resources.files("ecg_scan"))) / "samples" / Path(*parts)
 
 # %% ../nbs/00_signals.ipynb #fb98ea34
-LEADS = ['I','II','III','aVR','aVL','aVF','V1','V2','V3','V4','V5','V6']
+LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
 LIMB = LEADS[:6]
-DERIVED = ['III','aVR','aVL','aVF'] # the limb leads that are fixed by I and II
-_CANON = {l.upper():l for l in LEADS} | {'DI':'I', 'DII':'II', 'DIII':'III', 'D1':'I', 'D2':'II', 'D3':'III'}
+DERIVED = ["III", "aVR", "aVL", "aVF"]  # the limb leads that are fixed by I and II
+_CANON = {l.upper(): l for l in LEADS} | {"DI": "I", "DII": "II", "DIII": "III", "D1": "I", "D2": "II", "D3": "III"}
 
-def norm_lead(name:str) -> str:
+
+def norm_lead(name: str) -> str:
     "Standard spelling of lead `name` (`AVR`, `avr`, `Lead aVR`, `DII`...); unknown names come back stripped"
-    s = re.sub(r'[\s_\-]', '', str(name)).upper()
-    s = re.sub(r'^LEAD', '', s)
+    s = re.sub(r"[\s_\-]", "", str(name)).upper()
+    s = re.sub(r"^LEAD", "", s)
     return _CANON.get(s, str(name).strip())
 
 # %% ../nbs/00_signals.ipynb #bee067d7
 def limb_from_I_II(I, II) -> dict:
     "Einthoven's III and Goldberger's augmented leads computed from leads I and II (numpy arrays or torch tensors)"
-    return dict(III=II-I, aVR=-(I+II)/2, aVL=I-II/2, aVF=II-I/2)
+    return dict(III=II - I, aVR=-(I + II) / 2, aVL=I - II / 2, aVF=II - I / 2)
 
-def reorder_leads(sig:np.ndarray, # signal, shape (n_leads, n_samples)
-                  names:list, # lead name of each row of `sig`, any spelling
-                  src='record', # what to name in the error message (usually the file)
-                  derive:bool=False # compute missing III/aVR/aVL/aVF from I and II instead of failing
-                 ) -> np.ndarray:
+# %% ../nbs/00_signals.ipynb #0d2b811e
+def reorder_leads(
+    sig: np.ndarray,  # signal, shape (n_leads, n_samples)
+    names: list,  # lead name of each row of `sig`, any spelling
+    src="record",  # what to name in the error message (usually the file)
+    derive: bool = False,  # compute missing III/aVR/aVL/aVF from I and II instead of failing
+) -> np.ndarray:
     "Rows of `sig` in the standard `LEADS` order"
     names = [norm_lead(n) for n in names]
-    if len(names)!=len(sig): raise RecordError(src, f"{len(sig)} signal rows but {len(names)} lead names")
-    pos = {n:i for i,n in enumerate(names)}
-    rows = {l:sig[pos[l]] for l in LEADS if l in pos}
-    if derive and 'I' in rows and 'II' in rows:
-        rows = limb_from_I_II(rows['I'], rows['II']) | rows
+    if len(names) != len(sig):
+        raise RecordError(src, f"{len(sig)} signal rows but {len(names)} lead names")
+    pos = {n: i for i, n in enumerate(names)}
+    rows = {l: sig[pos[l]] for l in LEADS if l in pos}
+    if derive and "I" in rows and "II" in rows:
+        rows = limb_from_I_II(rows["I"], rows["II"]) | rows
     missing = [l for l in LEADS if l not in rows]
     if missing:
-        hint = " (III/aVR/aVL/aVF can be derived from I and II: pass derive=True)" if set(missing)<=set(DERIVED) else ""
-        raise RecordError(src, f"missing lead(s) {', '.join(missing)}; it has {', '.join(names)}. "
-                               f"ecg_scan needs the 12 standard leads{hint}")
+        hint = (
+            " (III/aVR/aVL/aVF can be derived from I and II: pass derive=True)" if set(missing) <= set(DERIVED) else ""
+        )
+        raise RecordError(
+            src,
+            f"missing lead(s) {', '.join(missing)}; it has {', '.join(names)}. "
+            f"ecg_scan needs the 12 standard leads{hint}",
+        )
     return np.stack([rows[l] for l in LEADS])
 
 # %% ../nbs/00_signals.ipynb #d2b5de0e
 @dataclass
 class Header:
     "What a WFDB header says about a record"
-    path:Path; name:str; fs:float; n_samples:int
-    files:list; sig_names:list; units:list; gains:list
-    comments:dict = field(default_factory=dict) # `# Key: value` lines, e.g. Age, Sex, Dx
-    quirk:bool = False # the record line names the record with a file suffix (PhysioNet 2021)
-    fmts:list = field(default_factory=list) # (format, samples per frame, byte offset) of each signal
 
+    path: Path
+    name: str
+    fs: float
+    n_samples: int
+    files: list
+    sig_names: list
+    units: list
+    gains: list
+    comments: dict = field(default_factory=dict)  # `# Key: value` lines, e.g. Age, Sex, Dx
+    quirk: bool = False  # the record line names the record with a file suffix (PhysioNet 2021)
+    fmts: list = field(default_factory=list)  # (format, samples per frame, byte offset) of each signal
+
+# %% ../nbs/00_signals.ipynb #a62a9983
 def printable(path) -> str:
     "`path` as text that can always be printed (bytes of a name that are not UTF-8 become U+FFFD)"
-    return os.fsencode(str(path)).decode('utf-8', 'replace')
+    return os.fsencode(str(path)).decode("utf-8", "replace")
 
+# %% ../nbs/00_signals.ipynb #86f4afce
 def read_header(path) -> Header:
     "Parse the WFDB header at `path` (`.hea`, or the record path without suffix)"
     path = Path(path)
-    if printable(path)!=str(path): raise RecordError(printable(path), "the file name is not valid UTF-8; rename the record's files (e.g. with convmv)")
-    if path.suffix!='.hea': path = path.with_name(path.name+'.hea')
-    if not path.exists(): raise RecordError(path, "header file not found; pass the path of an existing .hea file")
-    try: lines = path.read_text(errors='replace').splitlines()
-    except OSError as e: raise RecordError(path, f"cannot read header ({e})")
-    comments,body = {},[]
+    if printable(path) != str(path):
+        raise RecordError(
+            printable(path), "the file name is not valid UTF-8; rename the record's files (e.g. with convmv)"
+        )
+    if path.suffix != ".hea":
+        path = path.with_name(path.name + ".hea")
+    if not path.exists():
+        raise RecordError(path, "header file not found; pass the path of an existing .hea file")
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError as e:
+        raise RecordError(path, f"cannot read header ({e})")
+    comments, body = {}, []
     for l in lines:
         s = l.strip()
-        if not s: continue
-        if s.startswith('#'):
-            k,_,v = s.lstrip('#').partition(':')
-            if _: comments[k.strip()] = v.strip()
-        else: body.append(s.split())
+        if not s:
+            continue
+        if s.startswith("#"):
+            k, _, v = s.lstrip("#").partition(":")
+            if _:
+                comments[k.strip()] = v.strip()
+        else:
+            body.append(s.split())
     try:
         rec = body[0]
-        name,n_sig = rec[0],int(rec[1])
-        fs = float(rec[2].split('/')[0]) if len(rec)>2 else 250.
-        n = int(rec[3]) if len(rec)>3 else 0
-        sigs = body[1:1+n_sig]
-        if len(sigs)<n_sig: raise ValueError(f"{n_sig} signals announced, {len(sigs)} described")
-    except (IndexError,ValueError) as e:
-        hint = ("; the file name has a space, which WFDB record names cannot hold: rename the files (e.g. with _) and the "
-                "header's first line") if re.search(r'\s', path.stem) else ''
+        name, n_sig = rec[0], int(rec[1])
+        fs = float(rec[2].split("/")[0]) if len(rec) > 2 else 250.0
+        n = int(rec[3]) if len(rec) > 3 else 0
+        sigs = body[1 : 1 + n_sig]
+        if len(sigs) < n_sig:
+            raise ValueError(f"{n_sig} signals announced, {len(sigs)} described")
+    except (IndexError, ValueError) as e:
+        hint = (
+            (
+                "; the file name has a space, which WFDB record names cannot hold: rename the files (e.g. with _) and the "
+                "header's first line"
+            )
+            if re.search(r"\s", path.stem)
+            else ""
+        )
         raise RecordError(path, f"not a valid WFDB header ({e}){hint}")
+
     def _gain(tok):
-        m = re.match(r'([-+\d.eE]+)(?:\(([-\d]+)\))?(?:/(.*))?$', tok)
-        return (float(m.group(1)) if m else 200., (m.group(3) if m and m.group(3) else 'mV'))
-    gu = [_gain(s[2]) if len(s)>2 else (200.,'mV') for s in sigs]
-    quirk = bool(re.search(r'\.(mat|dat|hea)$', name))
-    fm = [re.match(r'(\d+)(?:x(\d+))?(?::\d+)?(?:\+(\d+))?', s[1]) if len(s)>1 else None for s in sigs]
-    fmts = [(m.group(1), int(m.group(2) or 1), int(m.group(3) or 0)) if m else ('16',1,0) for m in fm]
-    return Header(path, re.sub(r'\.(mat|dat|hea)$','',name), fs, n, [s[0] for s in sigs], [s[-1] if len(s)>8 else f'ch{i}' for i,s in enumerate(sigs)],
-                  [u for g,u in gu], [g for g,u in gu], comments, quirk, fmts)
+        m = re.match(r"([-+\d.eE]+)(?:\(([-\d]+)\))?(?:/(.*))?$", tok)
+        return (float(m.group(1)) if m else 200.0, (m.group(3) if m and m.group(3) else "mV"))
+
+    gu = [_gain(s[2]) if len(s) > 2 else (200.0, "mV") for s in sigs]
+    quirk = bool(re.search(r"\.(mat|dat|hea)$", name))
+    fm = [re.match(r"(\d+)(?:x(\d+))?(?::\d+)?(?:\+(\d+))?", s[1]) if len(s) > 1 else None for s in sigs]
+    fmts = [(m.group(1), int(m.group(2) or 1), int(m.group(3) or 0)) if m else ("16", 1, 0) for m in fm]
+    return Header(
+        path,
+        re.sub(r"\.(mat|dat|hea)$", "", name),
+        fs,
+        n,
+        [s[0] for s in sigs],
+        [s[-1] if len(s) > 8 else f"ch{i}" for i, s in enumerate(sigs)],
+        [u for g, u in gu],
+        [g for g, u in gu],
+        comments,
+        quirk,
+        fmts,
+    )
 
 # %% ../nbs/00_signals.ipynb #d804b11f
-_MV = {'mv':1., 'millivolt':1., 'uv':1e-3, 'µv':1e-3, 'μv':1e-3, 'microvolt':1e-3, 'v':1e3, 'volt':1e3, '':1.}
+_MV = {
+    "mv": 1.0,
+    "millivolt": 1.0,
+    "uv": 1e-3,
+    "µv": 1e-3,
+    "μv": 1e-3,
+    "microvolt": 1e-3,
+    "v": 1e3,
+    "volt": 1e3,
+    "": 1.0,
+}
 
-def mv_scale(unit:str, src='record') -> float:
+
+def mv_scale(unit: str, src="record") -> float:
     "Factor that converts values in `unit` to mV"
     u = str(unit).strip().lower()
-    if u not in _MV: raise RecordError(src, f"unknown signal unit {unit!r}; expected mV, uV or V")
+    if u not in _MV:
+        raise RecordError(src, f"unknown signal unit {unit!r}; expected mV, uV or V")
     return _MV[u]
 
 # %% ../nbs/00_signals.ipynb #cb33b9d4
-def _fixed_copy(hdr:Header, tmp:Path) -> Path:
+def _fixed_copy(hdr: Header, tmp: Path) -> Path:
     "Copy of a quirky header (record line names `X.mat`) into `tmp`, with the signal files linked beside it"
-    lines = hdr.path.read_text(errors='replace').splitlines()
-    i = next(i for i,l in enumerate(lines) if l.strip() and not l.lstrip().startswith('#'))
-    lines[i] = re.sub(r'^(\s*)(\S+?)\.(mat|dat|hea)\b', r'\1\2', lines[i])
-    (tmp/hdr.path.name).write_text('\n'.join(lines)+'\n')
+    lines = hdr.path.read_text(errors="replace").splitlines()
+    i = next(i for i, l in enumerate(lines) if l.strip() and not l.lstrip().startswith("#"))
+    lines[i] = re.sub(r"^(\s*)(\S+?)\.(mat|dat|hea)\b", r"\1\2", lines[i])
+    (tmp / hdr.path.name).write_text("\n".join(lines) + "\n")
     for f in set(hdr.files):
-        src = hdr.path.parent/f
-        if src.exists(): os.symlink(src.resolve(), tmp/f)
-    return tmp/hdr.path.stem
+        src = hdr.path.parent / f
+        if src.exists():
+            os.symlink(src.resolve(), tmp / f)
+    return tmp / hdr.path.stem
 
+# %% ../nbs/00_signals.ipynb #35c374d2
 def _wfdb():
     "The `wfdb` module, imported without the pandas deprecation warnings wfdb 4.3 emits"
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
+        warnings.simplefilter("ignore")
         import wfdb
     return wfdb
 
-_BYTES = {'8':1, '16':2, '24':3, '32':4, '61':2, '80':1, '160':2, '212':1.5, '310':4/3, '311':4/3}
 
-def _check_sizes(hdr:Header):
+_BYTES = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5, "310": 4 / 3, "311": 4 / 3}
+
+# %% ../nbs/00_signals.ipynb #c5a72a0b
+def _check_sizes(hdr: Header):
     "Raise `RecordError` if a signal file is shorter than the header says (a truncated copy or download)"
-    if not hdr.n_samples or len(hdr.fmts)!=len(hdr.files): return
+    if not hdr.n_samples or len(hdr.fmts) != len(hdr.files):
+        return
     need = {}
-    for f,(fmt,spf,off) in zip(hdr.files, hdr.fmts):
-        if fmt not in _BYTES: return # compressed or unusual formats: leave the check to wfdb
-        b,o = need.get(f, (0.,0)); need[f] = (b+_BYTES[fmt]*spf, max(o, off))
-    for f,(b,off) in need.items():
-        want,got = off+math.ceil(b*hdr.n_samples),(hdr.path.parent/f).stat().st_size
-        if got<want: raise RecordError(hdr.path, f"signal file {f} ends after {got:,} of {want:,} bytes (truncated copy or download?); copy it again")
+    for f, (fmt, spf, off) in zip(hdr.files, hdr.fmts):
+        if fmt not in _BYTES:
+            return  # compressed or unusual formats: leave the check to wfdb
+        b, o = need.get(f, (0.0, 0))
+        need[f] = (b + _BYTES[fmt] * spf, max(o, off))
+    for f, (b, off) in need.items():
+        want, got = off + math.ceil(b * hdr.n_samples), (hdr.path.parent / f).stat().st_size
+        if got < want:
+            raise RecordError(
+                hdr.path,
+                f"signal file {f} ends after {got:,} of {want:,} bytes (truncated copy or download?); copy it again",
+            )
 
+# %% ../nbs/00_signals.ipynb #f6940037
 def read_wfdb(path) -> tuple:
     "Read a WFDB record as `(sig, fs, lead_names, header)`, `sig` float32 in mV with shape (n_leads, n_samples)"
     wfdb = _wfdb()
     hdr = read_header(path)
-    stem = hdr.path.with_suffix('')
-    missing = [f for f in set(hdr.files) if not (hdr.path.parent/f).exists()]
-    if missing: raise RecordError(hdr.path, f"signal file {', '.join(sorted(missing))} named in the header is missing; copy it next to the .hea file")
+    stem = hdr.path.with_suffix("")
+    missing = [f for f in set(hdr.files) if not (hdr.path.parent / f).exists()]
+    if missing:
+        raise RecordError(
+            hdr.path,
+            f"signal file {', '.join(sorted(missing))} named in the header is missing; copy it next to the .hea file",
+        )
     _check_sizes(hdr)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore') # wfdb 4.3 triggers pandas deprecation warnings on every read
+            warnings.simplefilter("ignore")  # wfdb 4.3 triggers pandas deprecation warnings on every read
             if hdr.quirk:
-                with tempfile.TemporaryDirectory() as tmp: rec = wfdb.rdrecord(str(_fixed_copy(hdr, Path(tmp))))
-            else: rec = wfdb.rdrecord(str(stem))
-    except Exception as e: raise RecordError(hdr.path, f"wfdb could not read the record ({type(e).__name__}: {e})")
+                with tempfile.TemporaryDirectory() as tmp:
+                    rec = wfdb.rdrecord(str(_fixed_copy(hdr, Path(tmp))))
+            else:
+                rec = wfdb.rdrecord(str(stem))
+    except Exception as e:
+        raise RecordError(hdr.path, f"wfdb could not read the record ({type(e).__name__}: {e})")
     sig = rec.p_signal.T.astype(np.float32)
-    units = rec.units or ['mV']*len(sig)
-    sig *= np.array([mv_scale(u, hdr.path) for u in units], dtype=np.float32)[:,None]
+    units = rec.units or ["mV"] * len(sig)
+    sig *= np.array([mv_scale(u, hdr.path) for u in units], dtype=np.float32)[:, None]
     return sig, float(rec.fs), list(rec.sig_name), hdr
 
 # %% ../nbs/00_signals.ipynb #0d378b25
 def read_cpsc_mat(path) -> tuple:
     "Read an original CPSC-2018 `.mat` record as `(sig, fs, lead_names, meta)`, `sig` float32 in mV"
     from scipy.io import loadmat
+
     path = Path(path)
-    try: m = loadmat(str(path))
-    except Exception as e: raise RecordError(path, f"not a readable MATLAB file ({e})")
-    if 'ECG' in m:
-        e = m['ECG'][0,0]
-        data = np.asarray(e['data'], dtype=np.float32)
-        meta = {k:np.asarray(e[k]).ravel()[0] for k in ('age','sex') if k in e.dtype.names and np.asarray(e[k]).size}
-    elif 'val' in m: raise RecordError(path, "this is a PhysioNet challenge .mat (key 'val'); read it through its .hea header with read_wfdb")
-    else: raise RecordError(path, f"no 'ECG' struct in the file (keys: {', '.join(k for k in m if not k.startswith('__'))})")
-    if data.ndim!=2 or 12 not in data.shape: raise RecordError(path, f"expected 12 x n samples, got {data.shape}")
-    if data.shape[0]!=12: data = data.T
-    return data, 500., list(LEADS), {k:(v.item() if hasattr(v,'item') else v) for k,v in meta.items()}
+    try:
+        m = loadmat(str(path))
+    except Exception as e:
+        raise RecordError(path, f"not a readable MATLAB file ({e})")
+    if "ECG" in m:
+        e = m["ECG"][0, 0]
+        data = np.asarray(e["data"], dtype=np.float32)
+        meta = {k: np.asarray(e[k]).ravel()[0] for k in ("age", "sex") if k in e.dtype.names and np.asarray(e[k]).size}
+    elif "val" in m:
+        raise RecordError(
+            path, "this is a PhysioNet challenge .mat (key 'val'); read it through its .hea header with read_wfdb"
+        )
+    else:
+        raise RecordError(
+            path, f"no 'ECG' struct in the file (keys: {', '.join(k for k in m if not k.startswith('__'))})"
+        )
+    if data.ndim != 2 or 12 not in data.shape:
+        raise RecordError(path, f"expected 12 x n samples, got {data.shape}")
+    if data.shape[0] != 12:
+        data = data.T
+    return data, 500.0, list(LEADS), {k: (v.item() if hasattr(v, "item") else v) for k, v in meta.items()}
 
-CODE_LEADS = ['DI','DII','DIII','AVR','AVL','AVF','V1','V2','V3','V4','V5','V6']
 
-def strip_zero_pad(x:np.ndarray # one exam, shape (n_leads, n_samples)
-                  ) -> np.ndarray:
+CODE_LEADS = ["DI", "DII", "DIII", "AVR", "AVL", "AVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+
+# %% ../nbs/00_signals.ipynb #40dace98
+def strip_zero_pad(
+    x: np.ndarray,  # one exam, shape (n_leads, n_samples)
+) -> np.ndarray:
     "Remove the all-lead zero padding at both ends of an exam (CODE-15/CODE-test pad every exam to 4096 samples)"
-    nz = np.flatnonzero(np.any(x!=0, axis=0))
-    return x[:, nz[0]:nz[-1]+1] if len(nz) else x[:, :0]
+    nz = np.flatnonzero(np.any(x != 0, axis=0))
+    return x[:, nz[0] : nz[-1] + 1] if len(nz) else x[:, :0]
 
-def read_code_tracings(path, # the CODE-test HDF5 file (`ecg_tracings.hdf5`)
-                       idxs=None, # exams to read (default: all)
-                       key='tracings', # dataset name in the file
-                       scale:float=1. # multiply by this to get mV
-                      ) -> np.ndarray:
+# %% ../nbs/00_signals.ipynb #36efe75e
+def read_code_tracings(
+    path,  # the CODE-test HDF5 file (`ecg_tracings.hdf5`)
+    idxs=None,  # exams to read (default: all)
+    key="tracings",  # dataset name in the file
+    scale: float = 1.0,  # multiply by this to get mV
+) -> np.ndarray:
     "Exams from a CODE-test HDF5 file, float32, shape (n, 12, n_samples) in `CODE_LEADS` order, still 400 Hz and padded"
     import h5py
+
     path = Path(path)
-    if not path.exists(): raise ECGScanError(f"{path}: file not found; pass the CODE-test ecg_tracings.hdf5 file")
-    with h5py.File(path, 'r') as f:
-        if key not in f: raise RecordError(path, f"no dataset {key!r} (has: {', '.join(f.keys())})")
+    if not path.exists():
+        raise ECGScanError(f"{path}: file not found; pass the CODE-test ecg_tracings.hdf5 file")
+    with h5py.File(path, "r") as f:
+        if key not in f:
+            raise RecordError(path, f"no dataset {key!r} (has: {', '.join(f.keys())})")
         d = f[key]
         x = d[:] if idxs is None else d[np.sort(np.asarray(idxs))]
-    if x.ndim!=3 or x.shape[-1]!=12: raise RecordError(path, f"expected (n, samples, 12), got {x.shape}")
-    return np.ascontiguousarray(x.transpose(0,2,1)).astype(np.float32)*scale
+    if x.ndim != 3 or x.shape[-1] != 12:
+        raise RecordError(path, f"expected (n, samples, 12), got {x.shape}")
+    return np.ascontiguousarray(x.transpose(0, 2, 1)).astype(np.float32) * scale
 
 # %% ../nbs/00_signals.ipynb #aa092d03
-FS,N = 500,5000
+FS, N = 500, 5000
 
-def resample(sig:np.ndarray, # shape (..., n_samples)
-             fs:float, # its sampling rate
-             fs_out:float=FS # wanted rate
-            ) -> np.ndarray:
+
+def resample(
+    sig: np.ndarray,  # shape (..., n_samples)
+    fs: float,  # its sampling rate
+    fs_out: float = FS,  # wanted rate
+) -> np.ndarray:
     "Resample along the last axis with a polyphase filter"
-    if fs==fs_out: return sig
+    if fs == fs_out:
+        return sig
     from scipy.signal import resample_poly
-    r = Fraction(fs_out/fs).limit_denominator(1000)
+
+    r = Fraction(fs_out / fs).limit_denominator(1000)
     return resample_poly(sig, r.numerator, r.denominator, axis=-1).astype(sig.dtype)
 
-def fit_length(sig:np.ndarray, n:int=N, start:int=0) -> tuple:
+# %% ../nbs/00_signals.ipynb #025e6fa9
+def fit_length(sig: np.ndarray, n: int = N, start: int = 0) -> tuple:
     "Crop `sig` to samples `[start, start+n)` or zero-pad it at the end; returns `(sig, n_padded)`"
-    sig = sig[..., start:start+n]
-    pad = n-sig.shape[-1]
-    if pad>0: sig = np.concatenate([sig, np.zeros(sig.shape[:-1]+(pad,), sig.dtype)], -1)
-    return sig, max(pad,0)
+    sig = sig[..., start : start + n]
+    pad = n - sig.shape[-1]
+    if pad > 0:
+        sig = np.concatenate([sig, np.zeros(sig.shape[:-1] + (pad,), sig.dtype)], -1)
+    return sig, max(pad, 0)
 
-def standardize(sig:np.ndarray, # shape (n_leads, n_samples), in mV
-                fs:float, # sampling rate of `sig`
-                names:list=LEADS, # lead names of the rows of `sig`
-                src='record', # name used in error messages
-                start:float=0., # seconds to skip before the 10 s window
-                derive:bool=False, # derive missing III/aVR/aVL/aVF from I and II
-                n:int=N, fs_out:float=FS) -> tuple:
+# %% ../nbs/00_signals.ipynb #59bfd53c
+def standardize(
+    sig: np.ndarray,  # shape (n_leads, n_samples), in mV
+    fs: float,  # sampling rate of `sig`
+    names: list = LEADS,  # lead names of the rows of `sig`
+    src="record",  # name used in error messages
+    start: float = 0.0,  # seconds to skip before the 10 s window
+    derive: bool = False,  # derive missing III/aVR/aVL/aVF from I and II
+    n: int = N,
+    fs_out: float = FS,
+) -> tuple:
     "`sig` as float32 (12, n) at `fs_out` in `LEADS` order; returns `(sig, n_padded)`"
     x = reorder_leads(np.asarray(sig, np.float32), names, src, derive=derive)
     x = resample(x, fs, fs_out)
-    return fit_length(x.astype(np.float32), n, int(round(start*fs_out)))
+    return fit_length(x.astype(np.float32), n, int(round(start * fs_out)))
 
 # %% ../nbs/00_signals.ipynb #0ecb1fb6
-def signal_issues(sig:np.ndarray, # shape (12, n_samples), mV
-                  names:list=LEADS,
-                  flat_mv:float=0.01 # a lead whose peak-to-peak is below this (mV) is flat
-                 ) -> list:
+def signal_issues(
+    sig: np.ndarray,  # shape (12, n_samples), mV
+    names: list = LEADS,
+    flat_mv: float = 0.01,  # a lead whose peak-to-peak is below this (mV) is flat
+) -> list:
     "Problems that make `sig` unusable: NaN/inf samples, flat leads, an all-zero record (empty list if none)"
     sig = np.asarray(sig)
     out = []
     bad = ~np.isfinite(sig)
-    for i in np.flatnonzero(bad.any(-1)): out.append(f"{names[i]} has {bad[i].sum()} NaN/inf samples")
-    if not np.nan_to_num(sig).any(): return out+["all samples are zero"]
-    with np.errstate(invalid='ignore'), warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning) # an all-NaN lead: reported above
-        ptp = np.nanmax(np.where(bad, np.nan, sig), -1) - np.nanmin(np.where(bad, np.nan, sig), -1) if sig.shape[-1] else np.zeros(len(sig))
-    flat = [names[i] for i in range(len(sig)) if not ptp[i]>=flat_mv]
-    if flat: out.append(f"flat lead(s) {', '.join(flat)} (peak-to-peak < {flat_mv} mV)")
+    for i in np.flatnonzero(bad.any(-1)):
+        out.append(f"{names[i]} has {bad[i].sum()} NaN/inf samples")
+    if not np.nan_to_num(sig).any():
+        return out + ["all samples are zero"]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN lead: reported above
+        ptp = (
+            np.nanmax(np.where(bad, np.nan, sig), -1) - np.nanmin(np.where(bad, np.nan, sig), -1)
+            if sig.shape[-1]
+            else np.zeros(len(sig))
+        )
+    flat = [names[i] for i in range(len(sig)) if not ptp[i] >= flat_mv]
+    if flat:
+        out.append(f"flat lead(s) {', '.join(flat)} (peak-to-peak < {flat_mv} mV)")
     return out
 
 # %% ../nbs/00_signals.ipynb #7695da71
-def load_ecg(path, # `.hea` (or record path without suffix), or an original CPSC-2018 `.mat`
-             start:float=0., # seconds to skip before the 10 s window
-             check:bool=True, # raise on NaN, flat leads or all-zero signals
-             derive:bool=False, # derive missing III/aVR/aVL/aVF from I and II
-             pad:bool=False # zero-pad a record shorter than 10 s (otherwise it is an error)
-            ) -> np.ndarray:
+def load_ecg(
+    path,  # `.hea` (or record path without suffix), or an original CPSC-2018 `.mat`
+    start: float = 0.0,  # seconds to skip before the 10 s window
+    check: bool = True,  # raise on NaN, flat leads or all-zero signals
+    derive: bool = False,  # derive missing III/aVR/aVL/aVF from I and II
+    pad: bool = False,  # zero-pad a record shorter than 10 s (otherwise it is an error)
+) -> np.ndarray:
     "Standard 12 x 5000 float32 mV signal of the record at `path`"
     p = Path(path)
-    if p.suffix=='.mat' and not p.with_suffix('.hea').exists(): sig,fs,names,_ = read_cpsc_mat(p)
-    else: sig,fs,names,_ = read_wfdb(p.with_suffix('') if p.suffix in ('.hea','.mat','.dat') else p)
-    x,padded = standardize(sig, fs, names, src=p, start=start, derive=derive)
+    if p.suffix == ".mat" and not p.with_suffix(".hea").exists():
+        sig, fs, names, _ = read_cpsc_mat(p)
+    else:
+        sig, fs, names, _ = read_wfdb(p.with_suffix("") if p.suffix in (".hea", ".mat", ".dat") else p)
+    x, padded = standardize(sig, fs, names, src=p, start=start, derive=derive)
     if padded and not pad:
-        raise RecordError(p, f"record is {sig.shape[-1]/fs:.1f} s long ({sig.shape[-1]:,} samples at {fs:g} Hz) after skipping {start:g} s; "
-                             f"ecg_scan uses {N/FS:g} s windows: pass pad=True (--pad) to zero-pad it, or leave it out")
-    if check and (iss := signal_issues(x)): raise RecordError(p, '; '.join(iss))
+        raise RecordError(
+            p,
+            f"record is {sig.shape[-1] / fs:.1f} s long ({sig.shape[-1]:,} samples at {fs:g} Hz) after skipping {start:g} s; "
+            f"ecg_scan uses {N / FS:g} s windows: pass pad=True (--pad) to zero-pad it, or leave it out",
+        )
+    if check and (iss := signal_issues(x)):
+        raise RecordError(p, "; ".join(iss))
     return x
 
 # %% ../nbs/00_signals.ipynb #fb7bfb46
-def show_ecg(sig:np.ndarray, # shape (12, n) in mV, `LEADS` order
-             fs:float=FS, title:str=None, names:list=LEADS,
-             sig2:np.ndarray=None, # optional second signal drawn over the first (e.g. a reconstruction)
-             labels=('signal','reconstruction'), secs:float=None, figsize=None,
-             common:bool=False): # one mV scale on every lead, with ticks (amplitudes comparable across leads)
+def show_ecg(
+    sig: np.ndarray,  # shape (12, n) in mV, `LEADS` order
+    fs: float = FS,
+    title: str = None,
+    names: list = LEADS,
+    sig2: np.ndarray = None,  # optional second signal drawn over the first (e.g. a reconstruction)
+    labels=("signal", "reconstruction"),
+    secs: float = None,
+    figsize=None,
+    common: bool = False,
+):  # one mV scale on every lead, with ticks (amplitudes comparable across leads)
     "Plot the leads of `sig` stacked, one row per lead (and `sig2` overlaid); returns the figure"
     import matplotlib.pyplot as plt
-    n = sig.shape[-1] if secs is None else int(secs*fs)
-    t = np.arange(n)/fs
-    fig,axs = plt.subplots(len(sig), 1, figsize=figsize or (10, .55*len(sig)+.6), sharex=True)
-    for i,ax in enumerate(np.atleast_1d(axs)):
-        ax.plot(t, sig[i,:n], 'k', lw=.6, label=labels[0])
-        if sig2 is not None: ax.plot(t, sig2[i,:n], 'r', lw=.6, alpha=.8, label=labels[1])
-        ax.set_ylabel(names[i], rotation=0, ha='right', va='center', fontsize=8)
-        if not common: ax.set_yticks([])
-        ax.spines[['top','right'] + ([] if common else ['left'])].set_visible(False)
+
+    n = sig.shape[-1] if secs is None else int(secs * fs)
+    t = np.arange(n) / fs
+    fig, axs = plt.subplots(len(sig), 1, figsize=figsize or (10, 0.55 * len(sig) + 0.6), sharex=True)
+    for i, ax in enumerate(np.atleast_1d(axs)):
+        ax.plot(t, sig[i, :n], "k", lw=0.6, label=labels[0])
+        if sig2 is not None:
+            ax.plot(t, sig2[i, :n], "r", lw=0.6, alpha=0.8, label=labels[1])
+        ax.set_ylabel(names[i], rotation=0, ha="right", va="center", fontsize=8)
+        if not common:
+            ax.set_yticks([])
+        ax.spines[["top", "right"] + ([] if common else ["left"])].set_visible(False)
     if common:
         v = np.abs(np.nan_to_num(np.concatenate([sig[:, :n]] + ([] if sig2 is None else [sig2[:, :n]]), -1)))
-        lim = max(0.5, float(np.ceil(np.percentile(v, 99.9)*2)/2))
-        for ax in np.atleast_1d(axs): ax.set_ylim(-lim, lim); ax.set_yticks([-lim, 0, lim]); ax.tick_params(axis='y', labelsize=6)
-    if sig2 is not None: np.atleast_1d(axs)[0].legend(loc='upper right', fontsize=7, ncol=2)
-    np.atleast_1d(axs)[-1].set_xlabel('s' + ('; every lead on the same scale, in mV' if common else ''))
-    if title: fig.suptitle(title, fontsize=10)
+        lim = max(0.5, float(np.ceil(np.percentile(v, 99.9) * 2) / 2))
+        for ax in np.atleast_1d(axs):
+            ax.set_ylim(-lim, lim)
+            ax.set_yticks([-lim, 0, lim])
+            ax.tick_params(axis="y", labelsize=6)
+    if sig2 is not None:
+        np.atleast_1d(axs)[0].legend(loc="upper right", fontsize=7, ncol=2)
+    np.atleast_1d(axs)[-1].set_xlabel("s" + ("; every lead on the same scale, in mV" if common else ""))
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout(h_pad=0)
     return fig
 
 # %% ../nbs/00_signals.ipynb #2b775c94
 def _stack(xs, axis):
     "`np.stack` for arrays, `torch.stack` for tensors"
-    if isinstance(xs[0], np.ndarray): return np.stack(xs, axis)
-    import torch; return torch.stack(xs, axis)
+    if isinstance(xs[0], np.ndarray):
+        return np.stack(xs, axis)
+    import torch
 
+    return torch.stack(xs, axis)
+
+# %% ../nbs/00_signals.ipynb #2a10f2c3
 def einthoven_residual(sig):
     "$II - I - III$ for `sig` of shape (..., 12, n) in `LEADS` order"
-    return sig[...,1,:] - sig[...,0,:] - sig[...,2,:]
+    return sig[..., 1, :] - sig[..., 0, :] - sig[..., 2, :]
 
+# %% ../nbs/00_signals.ipynb #9f2f4c13
 def goldberger_residuals(sig):
     "Recorded minus Goldberger-derived aVR, aVL, aVF, stacked on axis -2: shape (..., 3, n)"
-    d = limb_from_I_II(sig[...,0,:], sig[...,1,:])
-    return _stack([sig[...,3,:]-d['aVR'], sig[...,4,:]-d['aVL'], sig[...,5,:]-d['aVF']], -2)
+    d = limb_from_I_II(sig[..., 0, :], sig[..., 1, :])
+    return _stack([sig[..., 3, :] - d["aVR"], sig[..., 4, :] - d["aVL"], sig[..., 5, :] - d["aVF"]], -2)
 
+# %% ../nbs/00_signals.ipynb #1723b0dd
 def einthoven_projection(sig) -> tuple:
     "$(I_{ref}, II_{ref}, III_{ref})$ of the paper's equation (6): the orthogonal projection of (I, II, III) onto the plane II = I + III"
-    r = einthoven_residual(sig)/3
-    return sig[...,0,:]+r, sig[...,1,:]-r, sig[...,2,:]+r
+    r = einthoven_residual(sig) / 3
+    return sig[..., 0, :] + r, sig[..., 1, :] - r, sig[..., 2, :] + r
 
 # %% ../nbs/00_signals.ipynb #6d716dfe
 def snr_db(ref, est) -> np.ndarray:
     "SNR in dB of `est` against `ref` along the last axis (inf where they are identical)"
-    ref,est = np.asarray(ref, np.float64),np.asarray(est, np.float64)
-    num,den = (ref**2).sum(-1),((ref-est)**2).sum(-1)
-    with np.errstate(divide='ignore'): return 10*np.log10(num/den)
+    ref, est = np.asarray(ref, np.float64), np.asarray(est, np.float64)
+    num, den = (ref**2).sum(-1), ((ref - est) ** 2).sum(-1)
+    with np.errstate(divide="ignore"):
+        return 10 * np.log10(num / den)
 
-def derived_lead_snr(sig:np.ndarray # shape (12, n), `LEADS` order, any sampling rate
-                    ) -> dict:
+# %% ../nbs/00_signals.ipynb #4550998a
+def derived_lead_snr(
+    sig: np.ndarray,  # shape (12, n), `LEADS` order, any sampling rate
+) -> dict:
     "SNR (dB) of III, aVR, aVL, aVF derived from I and II against the recorded leads"
     d = limb_from_I_II(np.asarray(sig[0]), np.asarray(sig[1]))
-    return {l:float(snr_db(sig[LEADS.index(l)], d[l])) for l in DERIVED}
+    return {l: float(snr_db(sig[LEADS.index(l)], d[l])) for l in DERIVED}
 
 # %% ../nbs/00_signals.ipynb #13cd4032
 def find_headers(folder) -> list:
     "All WFDB headers below `folder`, sorted"
     folder = Path(folder)
-    if not folder.is_dir(): raise ECGScanError(f"{folder}: folder not found; pass a folder that contains WFDB .hea/.mat or .hea/.dat records")
-    return sorted(folder.rglob('*.hea'))
+    if not folder.is_dir():
+        raise ECGScanError(
+            f"{folder}: folder not found; pass a folder that contains WFDB .hea/.mat or .hea/.dat records"
+        )
+    return sorted(folder.rglob("*.hea"))
 
+# %% ../nbs/00_signals.ipynb #230dfdc3
 @dataclass
 class SNRReport:
     "Per-record SNR of the derived limb leads, and the records that could not be measured"
-    per_record:pd.DataFrame # one row per record: `record`, then one column per derived lead (dB)
-    failures:list # `(path, reason)` for each record that could not be read
+
+    per_record: pd.DataFrame  # one row per record: `record`, then one column per derived lead (dB)
+    failures: list  # `(path, reason)` for each record that could not be read
 
     def summary(self) -> pd.DataFrame:
         "Mean and median SNR (dB) per lead and overall; exact (infinite) matches are counted, not averaged"
         d = self.per_record[DERIVED]
-        cols = {l:d[l] for l in DERIVED} | {'overall':d.stack()}
-        def _row(v): fin = v[np.isfinite(v)]; return dict(mean_db=fin.mean() if len(fin) else np.nan, median_db=v.median(), n_exact=int(np.isinf(v).sum()))
-        return pd.DataFrame.from_dict({k:_row(pd.Series(v.values)) for k,v in cols.items()}, orient='index')
+        cols = {l: d[l] for l in DERIVED} | {"overall": d.stack()}
+
+        def _row(v):
+            fin = v[np.isfinite(v)]
+            return dict(
+                mean_db=fin.mean() if len(fin) else np.nan, median_db=v.median(), n_exact=int(np.isinf(v).sum())
+            )
+
+        return pd.DataFrame.from_dict({k: _row(pd.Series(v.values)) for k, v in cols.items()}, orient="index")
 
     def __str__(self):
-        n,f = len(self.per_record),len(self.failures)
+        n, f = len(self.per_record), len(self.failures)
         s = f"measured {n} record(s); {f} could not be read\n" + self.summary().round(2).to_string()
-        if f: s += "\nnot measured:\n" + "\n".join(f"  {p}: {r}" for p,r in self.failures)
+        if f:
+            s += "\nnot measured:\n" + "\n".join(f"  {p}: {r}" for p, r in self.failures)
         return s
+
     __repr__ = __str__
 
     def plot(self, ax=None):
         "Box plot of per-record SNR for each derived lead"
         import matplotlib.pyplot as plt
-        if ax is None: _,ax = plt.subplots(figsize=(5,3))
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3))
         d = self.per_record[DERIVED].replace(np.inf, np.nan)
         ax.boxplot([d[l].dropna() for l in DERIVED], tick_labels=DERIVED)
-        ax.set_ylabel('SNR (dB) of derived vs recorded'); ax.set_title(f'{len(d)} records')
+        ax.set_ylabel("SNR (dB) of derived vs recorded")
+        ax.set_title(f"{len(d)} records")
         return ax
 
-def dataset_snr(folder, # searched recursively for WFDB headers
-                progress:bool=True # show a progress bar
-               ) -> SNRReport:
+# %% ../nbs/00_signals.ipynb #82917908
+def dataset_snr(
+    folder,  # searched recursively for WFDB headers
+    progress: bool = True,  # show a progress bar
+) -> SNRReport:
     "Table 1 of the paper over every record in `folder`: SNR of III, aVR, aVL, aVF derived from I and II"
-    rows,fails = [],[]
-    for p in progress_bar(find_headers(folder), desc='records', display=progress):
+    rows, fails = [], []
+    for p in progress_bar(find_headers(folder), desc="records", display=progress):
         try:
-            sig,fs,names,_ = read_wfdb(p)
+            sig, fs, names, _ = read_wfdb(p)
             x = reorder_leads(sig, names, p)[:6]
-            if (iss := signal_issues(x, LIMB)): raise RecordError(p, '; '.join(iss))
-            rows.append(dict(record=str(p.relative_to(folder).with_suffix('')), **derived_lead_snr(x)))
-        except RecordError as e: fails.append((e.path, e.reason))
-    return SNRReport(pd.DataFrame(rows, columns=['record']+DERIVED), fails)
+            if iss := signal_issues(x, LIMB):
+                raise RecordError(p, "; ".join(iss))
+            rows.append(dict(record=str(p.relative_to(folder).with_suffix("")), **derived_lead_snr(x)))
+        except RecordError as e:
+            fails.append((e.path, e.reason))
+    return SNRReport(pd.DataFrame(rows, columns=["record"] + DERIVED), fails)
 
 # %% ../nbs/00_signals.ipynb #5f83720c
 @call_parse
-def snr_cmd(folder:str, # folder searched recursively for WFDB records (.hea + .mat/.dat)
-            csv:str=None # also write the per-record SNRs to this CSV file
-           ):
+def snr_cmd(
+    folder: str,  # folder searched recursively for WFDB records (.hea + .mat/.dat)
+    csv: str = None,  # also write the per-record SNRs to this CSV file
+):
     "Table 1 of the paper: SNR (dB) of III, aVR, aVL, aVF derived from I and II against the recorded leads"
-    if csv: check_writable(csv, folder=False, name='--csv')
+    if csv:
+        check_writable(csv, folder=False, name="--csv")
     r = dataset_snr(folder)
     if not len(r.per_record):
-        if not r.failures: raise ECGScanError(f"{folder}: no WFDB records (.hea headers) found; pass a folder of WFDB records")
-        p,why = r.failures[0]
-        raise ECGScanError(f"{folder}: none of the {len(r.failures)} record(s) could be measured (e.g. {p}: {why}); "
-                           f"`ecg-scan scan {folder} --validate` lists every record with its problem")
+        if not r.failures:
+            raise ECGScanError(f"{folder}: no WFDB records (.hea headers) found; pass a folder of WFDB records")
+        p, why = r.failures[0]
+        raise ECGScanError(
+            f"{folder}: none of the {len(r.failures)} record(s) could be measured (e.g. {p}: {why}); "
+            f"`ecg-scan scan {folder} --validate` lists every record with its problem"
+        )
     print(r)
-    if csv: r.per_record.to_csv(csv, index=False); print(f"per-record SNR written to {csv}")
+    if csv:
+        r.per_record.to_csv(csv, index=False)
+        print(f"per-record SNR written to {csv}")

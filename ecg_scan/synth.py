@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .signals import *
-from .data import Record, ECGDataset, snomed_table, dx_labels, CODE_CLASSES, CODE_TEST_MAP, write_wfdb
+from .signals import ECGScanError, FS, LEADS, N, check_dataset_folder, check_range, limb_from_I_II, progress_bar
+from .data import Record, ECGDataset, snomed_table, write_wfdb
 
 # %% auto #0
 __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER', 'QRS_NORMAL', 'QRS_RBBB',
@@ -21,747 +21,1304 @@ __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER',
            'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
-SYNTH_CLASSES = ['NSR','SB','STach','AF','AFL','IAVB','RBBB','LBBB','LAD','RAD','LVH','LQRSV','STE','STD','TInv','PVC','PAC']
-RHYTHMS = ['NSR','SB','STach','AF','AFL']
+SYNTH_CLASSES = [
+    "NSR",
+    "SB",
+    "STach",
+    "AF",
+    "AFL",
+    "IAVB",
+    "RBBB",
+    "LBBB",
+    "LAD",
+    "RAD",
+    "LVH",
+    "LQRSV",
+    "STE",
+    "STD",
+    "TInv",
+    "PVC",
+    "PAC",
+]
+RHYTHMS = ["NSR", "SB", "STach", "AF", "AFL"]
 
 # %% ../nbs/03_synth.ipynb #cd2e5df0
-DEFAULT_PREVALENCE = dict(NSR=.44, SB=.14, STach=.14, AF=.16, AFL=.12, # rhythm: relative weights (one rhythm per record)
-                          IAVB=.12, RBBB=.10, LBBB=.07, LAD=.12, RAD=.07, LVH=.10, LQRSV=.07,
-                          STE=.08, STD=.13, TInv=.12, PVC=.12, PAC=.13)
-PERSIST = dict(rhythm=.6, IAVB=.85, RBBB=.9, LBBB=.9, LAD=.9, RAD=.9, LVH=.9, LQRSV=.85, STE=.3, STD=.4, TInv=.5, PVC=.5, PAC=.4)
-ORDER = ['RBBB','LBBB','LAD','RAD','LVH','LQRSV','IAVB','STE','STD','TInv','PVC','PAC']
-CONFLICTS = [('RBBB','LBBB'), ('LAD','RAD'), ('LBBB','RAD'), ('LVH','LQRSV'), ('LVH','RBBB'), ('LVH','LBBB'), ('STE','STD'),
-             ('STach','IAVB'), *[(a,b) for a in ('STE','STD','TInv') for b in ('RBBB','LBBB','AFL')],
-             *[(a,b) for a in ('AF','AFL') for b in ('IAVB','PAC')]]
+DEFAULT_PREVALENCE = dict(
+    NSR=0.44,
+    SB=0.14,
+    STach=0.14,
+    AF=0.16,
+    AFL=0.12,  # rhythm: relative weights (one rhythm per record)
+    IAVB=0.12,
+    RBBB=0.10,
+    LBBB=0.07,
+    LAD=0.12,
+    RAD=0.07,
+    LVH=0.10,
+    LQRSV=0.07,
+    STE=0.08,
+    STD=0.13,
+    TInv=0.12,
+    PVC=0.12,
+    PAC=0.13,
+)
+PERSIST = dict(
+    rhythm=0.6,
+    IAVB=0.85,
+    RBBB=0.9,
+    LBBB=0.9,
+    LAD=0.9,
+    RAD=0.9,
+    LVH=0.9,
+    LQRSV=0.85,
+    STE=0.3,
+    STD=0.4,
+    TInv=0.5,
+    PVC=0.5,
+    PAC=0.4,
+)
+ORDER = ["RBBB", "LBBB", "LAD", "RAD", "LVH", "LQRSV", "IAVB", "STE", "STD", "TInv", "PVC", "PAC"]
+CONFLICTS = [
+    ("RBBB", "LBBB"),
+    ("LAD", "RAD"),
+    ("LBBB", "RAD"),
+    ("LVH", "LQRSV"),
+    ("LVH", "RBBB"),
+    ("LVH", "LBBB"),
+    ("STE", "STD"),
+    ("STach", "IAVB"),
+    *[(a, b) for a in ("STE", "STD", "TInv") for b in ("RBBB", "LBBB", "AFL")],
+    *[(a, b) for a in ("AF", "AFL") for b in ("IAVB", "PAC")],
+]
 _CONF = {}
-for _a,_b in CONFLICTS: _CONF.setdefault(_a, set()).add(_b); _CONF.setdefault(_b, set()).add(_a)
+for _a, _b in CONFLICTS:
+    _CONF.setdefault(_a, set()).add(_b)
+    _CONF.setdefault(_b, set()).add(_a)
 
-def resolve(rhythm:str, # one of `RHYTHMS`
-            want:set # other labels drawn for the record
-           ) -> list:
+
+def resolve(
+    rhythm: str,  # one of `RHYTHMS`
+    want: set,  # other labels drawn for the record
+) -> list:
     "The record's labels: the rhythm, then each wanted label in `ORDER` unless it conflicts with one already chosen"
     out = [rhythm]
     for l in ORDER:
-        if l in want and not (_CONF.get(l, set()) & set(out)): out.append(l)
+        if l in want and not (_CONF.get(l, set()) & set(out)):
+            out.append(l)
     return out
 
 # %% ../nbs/03_synth.ipynb #7ef9f28c
-DOWER = np.array([[ 0.632,-0.235, 0.059], [ 0.235, 1.066,-0.132], # I, II
-                  [-0.515, 0.157,-0.917], [ 0.044, 0.164,-1.387], [ 0.882, 0.098,-1.277], # V1 V2 V3
-                  [ 1.213, 0.127,-0.601], [ 1.125, 0.127,-0.086], [ 0.831, 0.076, 0.230]]) # V4 V5 V6
+DOWER = np.array(
+    [
+        [0.632, -0.235, 0.059],
+        [0.235, 1.066, -0.132],  # I, II
+        [-0.515, 0.157, -0.917],
+        [0.044, 0.164, -1.387],
+        [0.882, 0.098, -1.277],  # V1 V2 V3
+        [1.213, 0.127, -0.601],
+        [1.125, 0.127, -0.086],
+        [0.831, 0.076, 0.230],
+    ]
+)  # V4 V5 V6
 
-def to12(x8:np.ndarray) -> np.ndarray:
+
+def to12(x8: np.ndarray) -> np.ndarray:
     "The 12 leads in `LEADS` order from rows (I, II, V1..V6): III, aVR, aVL, aVF computed with `limb_from_I_II`"
     d = limb_from_I_II(x8[0], x8[1])
-    return np.stack([x8[0], x8[1], d['III'], d['aVR'], d['aVL'], d['aVF'], *x8[2:]])
+    return np.stack([x8[0], x8[1], d["III"], d["aVR"], d["aVL"], d["aVF"], *x8[2:]])
 
-def rot(ax:int, deg:float) -> np.ndarray:
+# %% ../nbs/03_synth.ipynb #8c88b6a6
+def rot(ax: int, deg: float) -> np.ndarray:
     "Rotation matrix about axis `ax` (0: X, 1: Y, 2: Z) by `deg` degrees; about Z, positive turns X toward Y (clockwise in the frontal plane)"
-    c,s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
-    i,j = [(1,2),(2,0),(0,1)][ax]
-    R = np.eye(3); R[i,i] = R[j,j] = c; R[j,i] = s; R[i,j] = -s
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    i, j = [(1, 2), (2, 0), (0, 1)][ax]
+    R = np.eye(3)
+    R[i, i] = R[j, j] = c
+    R[j, i] = s
+    R[i, j] = -s
     return R
 
-def unit(v) -> np.ndarray: v = np.asarray(v, float); return v/np.linalg.norm(v)
+# %% ../nbs/03_synth.ipynb #18877ba8
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v)
 
 # %% ../nbs/03_synth.ipynb #ab954e44
-def lobe_shape(t:np.ndarray, # (m, w) times
-               L:np.ndarray # (m, 8) lobes
-              ) -> np.ndarray:
+def lobe_shape(
+    t: np.ndarray,  # (m, w) times
+    L: np.ndarray,  # (m, 8) lobes
+) -> np.ndarray:
     "Bump of each lobe of `L` at times `t`: 0 outside [t0, t3], 1 on [t1, t2], smoothstep edges (squared if sharp)"
-    a,b,c,d = (L[:,k,None] for k in range(4))
-    u = np.clip((t-a)/np.maximum(b-a, 1e-6), 0, 1); v = np.clip((d-t)/np.maximum(d-c, 1e-6), 0, 1)
-    s = u*u*(3-2*u)*v*v*(3-2*v)
-    return np.where(L[:,7,None] > 0, s*s, s)
+    a, b, c, d = (L[:, k, None] for k in range(4))
+    u = np.clip((t - a) / np.maximum(b - a, 1e-6), 0, 1)
+    v = np.clip((d - t) / np.maximum(d - c, 1e-6), 0, 1)
+    s = u * u * (3 - 2 * u) * v * v * (3 - 2 * v)
+    return np.where(L[:, 7, None] > 0, s * s, s)
 
-def lobe_area(L:np.ndarray) -> np.ndarray:
+# %% ../nbs/03_synth.ipynb #2cdcd1d6
+def lobe_area(L: np.ndarray) -> np.ndarray:
     "Integral of each lobe's bump (s)"
-    k = np.where(L[:,7] > 0, 13/35, .5) # integral of the smoothstep edge over [0, 1], plain or squared
-    return k*(L[:,1]-L[:,0]) + (L[:,2]-L[:,1]) + k*(L[:,3]-L[:,2])
+    k = np.where(L[:, 7] > 0, 13 / 35, 0.5)  # integral of the smoothstep edge over [0, 1], plain or squared
+    return k * (L[:, 1] - L[:, 0]) + (L[:, 2] - L[:, 1]) + k * (L[:, 3] - L[:, 2])
 
-def lobe_dipole(L:np.ndarray, # (m, 8) lobes
-           t0:float, # time of the first sample (s)
-           n:int, # number of samples
-           fs:float=FS) -> np.ndarray:
+# %% ../nbs/03_synth.ipynb #5f8036d3
+def lobe_dipole(
+    L: np.ndarray,  # (m, 8) lobes
+    t0: float,  # time of the first sample (s)
+    n: int,  # number of samples
+    fs: float = FS,
+) -> np.ndarray:
     "The dipole (3, n) made of lobes `L` on the grid `t0 + k/fs`"
     out = np.zeros((3, n))
-    if not len(L): return out
-    i0 = np.floor((L[:,0]-t0)*fs).astype(int); w = np.ceil((L[:,3]-t0)*fs).astype(int) - i0 + 1
-    for sel in (w <= 96, w > 96): # short (P, QRS) and long (ST, T) lobes: less wasted work
-        if not sel.any(): continue
-        Ls = L[sel]; idx = i0[sel,None] + np.arange(w[sel].max())
-        sh = lobe_shape(t0 + idx/fs, Ls)
+    if not len(L):
+        return out
+    i0 = np.floor((L[:, 0] - t0) * fs).astype(int)
+    w = np.ceil((L[:, 3] - t0) * fs).astype(int) - i0 + 1
+    for sel in (w <= 96, w > 96):  # short (P, QRS) and long (ST, T) lobes: less wasted work
+        if not sel.any():
+            continue
+        Ls = L[sel]
+        idx = i0[sel, None] + np.arange(w[sel].max())
+        sh = lobe_shape(t0 + idx / fs, Ls)
         ok = (idx >= 0) & (idx < n) & (sh > 0)
-        rows = np.nonzero(ok)[0]; ii,ss = idx[ok],sh[ok]
-        for k in range(3): out[k] += np.bincount(ii, ss*Ls[rows,4+k], minlength=n)
+        rows = np.nonzero(ok)[0]
+        ii, ss = idx[ok], sh[ok]
+        for k in range(3):
+            out[k] += np.bincount(ii, ss * Ls[rows, 4 + k], minlength=n)
     return out
 
 # %% ../nbs/03_synth.ipynb #4db2e986
-QRS_NORMAL = [(0., .28, .14, (-.14, .03,-.24)), (.14, .60, .40, (.55, .42,-.42)), (.26, .76, .50, (.80, .42, .72)), (.56, 1., .76, (-.2,-.12, .3))]
-QRS_RBBB   = [(0., .22, .10, (-.14, .03,-.24)), (.10, .42, .27, (.55, .42,-.42)), (.20, .56, .39, (.80, .42, .72)), (.40, .66, .53, (-.2,-.25, .3)),
-              (.52, 1., .76, (-.62, .05,-.78))]
-QRS_LBBB   = [(0., .28, .14, (.22, .08, .06)), (.08, .62, .34, (.75, .22, .55)), (.38, .95, .68, (.62,-.08, .85)), (.75, 1., .88, (.12,-.18, .25))]
-P_LOBES    = [(0., .62, .30, (.03, .12,-.07)), (.30, 1., .66, (.10, .07, .06))] # right then left atrium
-T0 = (.40, .30,-.15)
+QRS_NORMAL = [
+    (0.0, 0.28, 0.14, (-0.14, 0.03, -0.24)),
+    (0.14, 0.60, 0.40, (0.55, 0.42, -0.42)),
+    (0.26, 0.76, 0.50, (0.80, 0.42, 0.72)),
+    (0.56, 1.0, 0.76, (-0.2, -0.12, 0.3)),
+]
+QRS_RBBB = [
+    (0.0, 0.22, 0.10, (-0.14, 0.03, -0.24)),
+    (0.10, 0.42, 0.27, (0.55, 0.42, -0.42)),
+    (0.20, 0.56, 0.39, (0.80, 0.42, 0.72)),
+    (0.40, 0.66, 0.53, (-0.2, -0.25, 0.3)),
+    (0.52, 1.0, 0.76, (-0.62, 0.05, -0.78)),
+]
+QRS_LBBB = [
+    (0.0, 0.28, 0.14, (0.22, 0.08, 0.06)),
+    (0.08, 0.62, 0.34, (0.75, 0.22, 0.55)),
+    (0.38, 0.95, 0.68, (0.62, -0.08, 0.85)),
+    (0.75, 1.0, 0.88, (0.12, -0.18, 0.25)),
+]
+P_LOBES = [(0.0, 0.62, 0.30, (0.03, 0.12, -0.07)), (0.30, 1.0, 0.66, (0.10, 0.07, 0.06))]  # right then left atrium
+T0 = (0.40, 0.30, -0.15)
 
-def _bern(rng, p) -> bool: return rng.random() < p
-def _clip(x, lo, hi) -> float: return float(min(max(x, lo), hi))
+
+def _bern(rng, p) -> bool:
+    return rng.random() < p
+
+# %% ../nbs/03_synth.ipynb #774274ac
+def _clip(x, lo, hi) -> float:
+    return float(min(max(x, lo), hi))
 
 # %% ../nbs/03_synth.ipynb #583949cd
 class SynthECG:
     "SynthECG: labelled 12-lead ECGs from a 3-D cardiac dipole, deterministic by (`seed`, record index)"
-    def __init__(self,
-                 seed:int=0,
-                 prevalence:dict=None, # label -> probability, merged into `DEFAULT_PREVALENCE` (rhythms: relative weights)
-                 noise:float=1., # scale of all nuisance (0: clean signals)
-                 p_values:float=.5, # probability that a report states the measured rate, PR, QRS, QT/QTc and axis
-                 split_fracs=(.8,.1,.1), # train, val, test fractions (drawn per patient)
-                 records_per_patient:float=2.5): # mean number of records per patient
-        unk = set(prevalence or {}) - set(DEFAULT_PREVALENCE)
-        if unk: raise ECGScanError(f"unknown label(s) {', '.join(sorted(unk))} in prevalence; use {', '.join(SYNTH_CLASSES)}")
-        self.prev = DEFAULT_PREVALENCE | {k:float(v) for k,v in (prevalence or {}).items()}
-        bad = [f"{k}={v}" for k,v in self.prev.items() if not 0 <= v <= 1]
-        if bad: raise ECGScanError(f"prevalences must be in [0, 1], got {', '.join(bad)}")
-        if sum(self.prev[r] for r in RHYTHMS) <= 0: raise ECGScanError("at least one rhythm (NSR, SB, STach, AF, AFL) needs a prevalence > 0")
-        if records_per_patient < 1: raise ECGScanError(f"records_per_patient must be at least 1, got {records_per_patient}")
-        self.seed,self.noise,self.p_values,self.split_fracs,self.rpp = int(seed),float(noise),p_values,split_fracs,records_per_patient
-        self._starts,self._patients = np.zeros(1, int),{}
 
-    def __repr__(self): return f"SynthECG(seed={self.seed}, noise={self.noise})"
-    def __call__(self, item:dict) -> np.ndarray: return self.signal(item['index']) # `ECGDataset.read`
+    def __init__(
+        self,
+        seed: int = 0,
+        prevalence: dict = None,  # label -> probability, merged into `DEFAULT_PREVALENCE` (rhythms: relative weights)
+        noise: float = 1.0,  # scale of all nuisance (0: clean signals)
+        p_values: float = 0.5,  # probability that a report states the measured rate, PR, QRS, QT/QTc and axis
+        split_fracs=(0.8, 0.1, 0.1),  # train, val, test fractions (drawn per patient)
+        records_per_patient: float = 2.5,
+    ):  # mean number of records per patient
+        unk = set(prevalence or {}) - set(DEFAULT_PREVALENCE)
+        if unk:
+            raise ECGScanError(
+                f"unknown label(s) {', '.join(sorted(unk))} in prevalence; use {', '.join(SYNTH_CLASSES)}"
+            )
+        self.prev = DEFAULT_PREVALENCE | {k: float(v) for k, v in (prevalence or {}).items()}
+        bad = [f"{k}={v}" for k, v in self.prev.items() if not 0 <= v <= 1]
+        if bad:
+            raise ECGScanError(f"prevalences must be in [0, 1], got {', '.join(bad)}")
+        if sum(self.prev[r] for r in RHYTHMS) <= 0:
+            raise ECGScanError("at least one rhythm (NSR, SB, STach, AF, AFL) needs a prevalence > 0")
+        if records_per_patient < 1:
+            raise ECGScanError(f"records_per_patient must be at least 1, got {records_per_patient}")
+        self.seed, self.noise, self.p_values, self.split_fracs, self.rpp = (
+            int(seed),
+            float(noise),
+            p_values,
+            split_fracs,
+            records_per_patient,
+        )
+        self._starts, self._patients = np.zeros(1, int), {}
+
+    def __repr__(self):
+        return f"SynthECG(seed={self.seed}, noise={self.noise})"
+
+    def __call__(self, item: dict) -> np.ndarray:
+        return self.signal(item["index"])  # `ECGDataset.read`
 
 # %% ../nbs/03_synth.ipynb #9cfd5775
 @patch
-def patient_of(self:SynthECG, i:int) -> int:
+def patient_of(self: SynthECG, i: int) -> int:
     "Patient number of record `i` (patients hold 1-8 consecutive records)"
     while self._starts[-1] <= i:
         rng = np.random.default_rng([self.seed, 0, len(self._starts)])
-        sizes = rng.geometric(1/self.rpp, 4096).clip(1, 8)
+        sizes = rng.geometric(1 / self.rpp, 4096).clip(1, 8)
         self._starts = np.concatenate([self._starts, self._starts[-1] + np.cumsum(sizes)])
-    return int(np.searchsorted(self._starts, i, side='right') - 1)
+    return int(np.searchsorted(self._starts, i, side="right") - 1)
 
+# %% ../nbs/03_synth.ipynb #6ffa80d4
 @patch
-def split_of(self:SynthECG, pid:int) -> str:
+def split_of(self: SynthECG, pid: int) -> str:
     "'train', 'val' or 'test' for patient `pid`"
-    u = self.patient(pid)['u_split']
-    c = np.cumsum(self.split_fracs)/np.sum(self.split_fracs)
-    return 'train' if u < c[0] else 'val' if u < c[1] else 'test'
+    u = self.patient(pid)["u_split"]
+    c = np.cumsum(self.split_fracs) / np.sum(self.split_fracs)
+    return "train" if u < c[0] else "val" if u < c[1] else "test"
 
+# %% ../nbs/03_synth.ipynb #3ff5445c
 @patch
-def _draw(self:SynthECG, rng) -> tuple:
+def _draw(self: SynthECG, rng) -> tuple:
     "A rhythm and a set of other labels, drawn with the prevalences"
     w = np.array([self.prev[r] for r in RHYTHMS])
-    return RHYTHMS[rng.choice(5, p=w/w.sum())], {l for l in ORDER if _bern(rng, self.prev[l])}
+    return RHYTHMS[rng.choice(5, p=w / w.sum())], {l for l in ORDER if _bern(rng, self.prev[l])}
 
+# %% ../nbs/03_synth.ipynb #3d6d353a
 @patch
-def patient(self:SynthECG, pid:int) -> dict:
+def patient(self: SynthECG, pid: int) -> dict:
     "Anatomy, electrode placement, habits and chronic tendencies shared by the records of patient `pid`"
-    if pid in self._patients: return self._patients[pid]
+    if pid in self._patients:
+        return self._patients[pid]
     rng = np.random.default_rng([self.seed, 1, pid])
-    age = int(np.clip(rng.normal(60, 16), 18, 95)); female = _bern(rng, .45)
-    rh,want = self._draw(rng)
-    P = dict(id=f's{self.seed}p{pid:06d}', age=age, sex='Female' if female else 'Male', rhythm=rh, want=want,
-             pos=np.clip(np.arange(6) + rng.normal(0, .22, 6), -.4, 5.4), # precordial electrodes (V1=0 ... V6=5)
-             vgain=np.exp(rng.normal(0, .1, 6)), lgain=np.exp(rng.normal(0, .05, 2)), ldir=rng.normal(0, .04, (2,3)),
-             roty=rng.normal(0, 12), rotx=rng.normal(0, 8), axis=rng.normal(55 - .4*(age-50), 22),
-             gain=math.exp(rng.normal(0, .18)) * (.88 if female else 1.) * (1 - .004*(age-50)),
-             qrs_jit=rng.normal(0, .12, (5,3)), qrs_tj=rng.normal(0, .02, (5,3)),
-             p_jit=rng.normal(0, .15, (2,3)), p_gain=math.exp(rng.normal(0, .2)), t_jit=rng.normal(0, .06, 3),
-             t_gain=math.exp(rng.normal(0, .2)) * (.85 if female else 1.),
-             hr=rng.normal(72, 9), pr=rng.normal(.155, .018), qrs=rng.normal(.09, .008), pdur=rng.normal(.098, .01),
-             qtc=rng.normal(.405 + (.012 if female else 0), .016), thw=rng.uniform(.06, .09),
-             resp=rng.uniform(.15, .33), rsa=rng.uniform(.005, .03),
-             bw=math.exp(rng.normal(-2.9, .7)), emg=math.exp(rng.normal(-5.3, .6)), mains=50 if _bern(rng, .5) else 60,
-             mains_amp=math.exp(rng.normal(-5, 1)) if _bern(rng, .35) else 0.)
-    P['u_split'] = np.random.default_rng([self.seed, 4, pid]).random()
-    if len(self._patients) > 20000: self._patients.clear()
+    age = int(np.clip(rng.normal(60, 16), 18, 95))
+    female = _bern(rng, 0.45)
+    rh, want = self._draw(rng)
+    P = dict(
+        id=f"s{self.seed}p{pid:06d}",
+        age=age,
+        sex="Female" if female else "Male",
+        rhythm=rh,
+        want=want,
+        pos=np.clip(np.arange(6) + rng.normal(0, 0.22, 6), -0.4, 5.4),  # precordial electrodes (V1=0 ... V6=5)
+        vgain=np.exp(rng.normal(0, 0.1, 6)),
+        lgain=np.exp(rng.normal(0, 0.05, 2)),
+        ldir=rng.normal(0, 0.04, (2, 3)),
+        roty=rng.normal(0, 12),
+        rotx=rng.normal(0, 8),
+        axis=rng.normal(55 - 0.4 * (age - 50), 22),
+        gain=math.exp(rng.normal(0, 0.18)) * (0.88 if female else 1.0) * (1 - 0.004 * (age - 50)),
+        qrs_jit=rng.normal(0, 0.12, (5, 3)),
+        qrs_tj=rng.normal(0, 0.02, (5, 3)),
+        p_jit=rng.normal(0, 0.15, (2, 3)),
+        p_gain=math.exp(rng.normal(0, 0.2)),
+        t_jit=rng.normal(0, 0.06, 3),
+        t_gain=math.exp(rng.normal(0, 0.2)) * (0.85 if female else 1.0),
+        hr=rng.normal(72, 9),
+        pr=rng.normal(0.155, 0.018),
+        qrs=rng.normal(0.09, 0.008),
+        pdur=rng.normal(0.098, 0.01),
+        qtc=rng.normal(0.405 + (0.012 if female else 0), 0.016),
+        thw=rng.uniform(0.06, 0.09),
+        resp=rng.uniform(0.15, 0.33),
+        rsa=rng.uniform(0.005, 0.03),
+        bw=math.exp(rng.normal(-2.9, 0.7)),
+        emg=math.exp(rng.normal(-5.3, 0.6)),
+        mains=50 if _bern(rng, 0.5) else 60,
+        mains_amp=math.exp(rng.normal(-5, 1)) if _bern(rng, 0.35) else 0.0,
+    )
+    P["u_split"] = np.random.default_rng([self.seed, 4, pid]).random()
+    if len(self._patients) > 20000:
+        self._patients.clear()
     self._patients[pid] = P
     return P
 
+# %% ../nbs/03_synth.ipynb #981ac980
 @patch
-def labels_of(self:SynthECG, rng, P:dict) -> list:
+def labels_of(self: SynthECG, rng, P: dict) -> list:
     "Labels of one record: each of the patient's tendencies persists with probability `PERSIST`, or is redrawn"
-    rh,want = self._draw(rng)
-    rh = P['rhythm'] if _bern(rng, PERSIST['rhythm']) else rh
+    rh, want = self._draw(rng)
+    rh = P["rhythm"] if _bern(rng, PERSIST["rhythm"]) else rh
     keep = {l for l in ORDER if _bern(rng, PERSIST[l])}
-    return resolve(rh, {l for l in ORDER if (l in P['want'] if l in keep else l in want)})
+    return resolve(rh, {l for l in ORDER if (l in P["want"] if l in keep else l in want)})
 
 # %% ../nbs/03_synth.ipynb #1331e215
 @patch
-def schedule(self:SynthECG, rng, P:dict, labels:list) -> dict:
+def schedule(self: SynthECG, rng, P: dict, labels: list) -> dict:
     "QRS onset times `qrs`, beat kinds `kind` ('N', 'V', 'A') and atrial activity of one record"
-    rh,t_end = labels[0],10.6
+    rh, t_end = labels[0], 10.6
     n_ect = lambda: rng.integers(1, 4)
-    if rh in ('NSR','SB','STach'):
-        lo,hi = dict(NSR=(62,98), SB=(38,57), STach=(102,145))[rh]
-        pr0 = P['pr'] + rng.normal(0, .008)
-        if rh=='STach': # the next P wave must start after this T wave: PR + QT < RR
-            rrs = np.linspace(60/hi, 60/lo, 50); extra = .07 if {'RBBB','LBBB'} & set(labels) else 0.
-            ok = rrs - np.clip(pr0 - .0008*(60/rrs - 90), .12, .195) - (P['qtc'] + .02)*rrs**(1/3) - extra - .02 > 0
-            hi = max(lo + 1, 60/rrs[ok].min()) if ok.any() else lo + 1
-        rate = P['hr'] + rng.normal(0, 6) if rh=='NSR' else lo + (hi-lo)*rng.beta(1.3, 2.6 if rh=='STach' else 1.4)
-        rate = _clip(rate, lo, hi); rr0 = 60/rate
-        room = rr0 - P['qtc']*rr0**(1/3) - .03 # the P wave starts after the previous T wave
-        pr = _clip(pr0 - .0008*max(0, rate-90), .12, .195) if 'IAVB' not in labels else rng.uniform(.222, max(.228, min(.34, room)))
-        fr,ph = P['resp'],rng.uniform(0, 2*np.pi); a = min(P['rsa']*rng.uniform(.6, 1.2), .035/(2*np.pi*fr*rr0))
-        t,qs,lf = -rng.uniform(0, rr0) - 1.3 + pr, [], 0.
+    if rh in ("NSR", "SB", "STach"):
+        lo, hi = dict(NSR=(62, 98), SB=(38, 57), STach=(102, 145))[rh]
+        pr0 = P["pr"] + rng.normal(0, 0.008)
+        if rh == "STach":  # the next P wave must start after this T wave: PR + QT < RR
+            rrs = np.linspace(60 / hi, 60 / lo, 50)
+            extra = 0.07 if {"RBBB", "LBBB"} & set(labels) else 0.0
+            ok = (
+                rrs
+                - np.clip(pr0 - 0.0008 * (60 / rrs - 90), 0.12, 0.195)
+                - (P["qtc"] + 0.02) * rrs ** (1 / 3)
+                - extra
+                - 0.02
+                > 0
+            )
+            hi = max(lo + 1, 60 / rrs[ok].min()) if ok.any() else lo + 1
+        rate = (
+            P["hr"] + rng.normal(0, 6) if rh == "NSR" else lo + (hi - lo) * rng.beta(1.3, 2.6 if rh == "STach" else 1.4)
+        )
+        rate = _clip(rate, lo, hi)
+        rr0 = 60 / rate
+        room = rr0 - P["qtc"] * rr0 ** (1 / 3) - 0.03  # the P wave starts after the previous T wave
+        pr = (
+            _clip(pr0 - 0.0008 * max(0, rate - 90), 0.12, 0.195)
+            if "IAVB" not in labels
+            else rng.uniform(0.222, max(0.228, min(0.34, room)))
+        )
+        fr, ph = P["resp"], rng.uniform(0, 2 * np.pi)
+        a = min(P["rsa"] * rng.uniform(0.6, 1.2), 0.035 / (2 * np.pi * fr * rr0))
+        t, qs, lf = -rng.uniform(0, rr0) - 1.3 + pr, [], 0.0
         while t < t_end + 2:
-            qs.append(t); lf = .7*lf + rng.normal(0, .006)
-            t += rr0*(1 + a*math.sin(2*math.pi*fr*t + ph) + lf)
-        qs = np.array(qs); kind = np.array(['N']*len(qs)); atr = qs - pr; akind = np.array(['s']*len(qs))
-        cand = np.flatnonzero((qs > .5) & (qs < 9.3))
-        for lab,code in (('PVC','V'),('PAC','A')):
-            if lab not in labels: continue
-            for k in sorted(rng.permutation(cand)[:n_ect()]):
-                if not (kind[k]=='N' and kind[k-1]=='N' and kind[k+1]=='N'): continue
-                rr = qs[k] - qs[k-1]
-                if code=='V': qs[k] = qs[k-1] + max(rr*rng.uniform(.45, .68), .36)
+            qs.append(t)
+            lf = 0.7 * lf + rng.normal(0, 0.006)
+            t += rr0 * (1 + a * math.sin(2 * math.pi * fr * t + ph) + lf)
+        qs = np.array(qs)
+        kind = np.array(["N"] * len(qs))
+        atr = qs - pr
+        akind = np.array(["s"] * len(qs))
+        cand = np.flatnonzero((qs > 0.5) & (qs < 9.3))
+        for lab, code in (("PVC", "V"), ("PAC", "A")):
+            if lab not in labels:
+                continue
+            for k in sorted(rng.permutation(cand)[: n_ect()]):
+                if not (kind[k] == "N" and kind[k - 1] == "N" and kind[k + 1] == "N"):
+                    continue
+                rr = qs[k] - qs[k - 1]
+                if code == "V":
+                    qs[k] = qs[k - 1] + max(rr * rng.uniform(0.45, 0.68), 0.36)
                 else:
-                    new = qs[k-1] + max(rr*rng.uniform(.58, .8), .36)
-                    atr[k] = new - rng.uniform(.12, .19); shift = new + rr0*rng.uniform(1., 1.08) - qs[k+1]
-                    qs[k+1:] += shift; atr[k+1:] += shift; qs[k] = new; akind[k] = 'a'
+                    new = qs[k - 1] + max(rr * rng.uniform(0.58, 0.8), 0.36)
+                    atr[k] = new - rng.uniform(0.12, 0.19)
+                    shift = new + rr0 * rng.uniform(1.0, 1.08) - qs[k + 1]
+                    qs[k + 1 :] += shift
+                    atr[k + 1 :] += shift
+                    qs[k] = new
+                    akind[k] = "a"
                 kind[k] = code
-        atrial = dict(kind='sinus', times=atr, akind=akind, pr=pr)
-    elif rh=='AF':
-        rate = _clip(rng.normal(92, 22), 55, 160); rr0 = 60/rate; sd = rng.uniform(.15, .3)
-        t,qs = -rng.uniform(0, rr0) - 1.3, []
-        while t < t_end + 2: qs.append(t); t += max(.3, rr0*math.exp(sd*rng.normal() - sd*sd/2))
-        qs = np.array(qs); kind = np.array(['N']*len(qs))
-        atrial = dict(kind='AF', amp=math.exp(rng.normal(-3., .45)), f=rng.uniform(5, 8.5))
+        atrial = dict(kind="sinus", times=atr, akind=akind, pr=pr)
+    elif rh == "AF":
+        rate = _clip(rng.normal(92, 22), 55, 160)
+        rr0 = 60 / rate
+        sd = rng.uniform(0.15, 0.3)
+        t, qs = -rng.uniform(0, rr0) - 1.3, []
+        while t < t_end + 2:
+            qs.append(t)
+            t += max(0.3, rr0 * math.exp(sd * rng.normal() - sd * sd / 2))
+        qs = np.array(qs)
+        kind = np.array(["N"] * len(qs))
+        atrial = dict(kind="AF", amp=math.exp(rng.normal(-3.0, 0.45)), f=rng.uniform(5, 8.5))
     else:
-        ta = 60/rng.uniform(250, 340); mode = str(rng.choice(['2','3','4','var'], p=[.35,.05,.35,.25]))
-        delay = rng.uniform(.18, .3); f0 = -rng.uniform(0, ta) - 1.5
-        fw = f0 + ta*np.arange(int((t_end + 3.5)/ta))
-        ks,j = [],int(rng.integers(0, 4))
-        while j < len(fw): ks.append(j); j += int(mode) if mode!='var' else int(rng.choice([2,3,4], p=[.45,.15,.4]))
-        qs = fw[ks] + delay; kind = np.array(['N']*len(qs))
-        atrial = dict(kind='AFL', ta=ta, f0=f0, mode=mode, delay=delay, amp=rng.uniform(.1, .26), dir=unit(rng.normal([.05,-1,-.45], .2)))
-    if rh in ('AF','AFL') and 'PVC' in labels:
-        for k in rng.permutation(np.flatnonzero((qs > .5) & (qs < 9.3)))[:n_ect()]:
-            if kind[k-1]=='N' and kind[k+1]=='N': qs[k] = qs[k-1] + max((qs[k]-qs[k-1])*rng.uniform(.5, .75), .36); kind[k] = 'V'
+        ta = 60 / rng.uniform(250, 340)
+        mode = str(rng.choice(["2", "3", "4", "var"], p=[0.35, 0.05, 0.35, 0.25]))
+        delay = rng.uniform(0.18, 0.3)
+        f0 = -rng.uniform(0, ta) - 1.5
+        fw = f0 + ta * np.arange(int((t_end + 3.5) / ta))
+        ks, j = [], int(rng.integers(0, 4))
+        while j < len(fw):
+            ks.append(j)
+            j += int(mode) if mode != "var" else int(rng.choice([2, 3, 4], p=[0.45, 0.15, 0.4]))
+        qs = fw[ks] + delay
+        kind = np.array(["N"] * len(qs))
+        atrial = dict(
+            kind="AFL",
+            ta=ta,
+            f0=f0,
+            mode=mode,
+            delay=delay,
+            amp=rng.uniform(0.1, 0.26),
+            dir=unit(rng.normal([0.05, -1, -0.45], 0.2)),
+        )
+    if rh in ("AF", "AFL") and "PVC" in labels:
+        for k in rng.permutation(np.flatnonzero((qs > 0.5) & (qs < 9.3)))[: n_ect()]:
+            if kind[k - 1] == "N" and kind[k + 1] == "N":
+                qs[k] = qs[k - 1] + max((qs[k] - qs[k - 1]) * rng.uniform(0.5, 0.75), 0.36)
+                kind[k] = "V"
     keep = qs < t_end + 1
     return dict(qrs=qs[keep], kind=kind[keep], atrial=atrial)
 
 # %% ../nbs/03_synth.ipynb #8c682860
 @patch
-def leads_matrix(self:SynthECG, rng, P:dict) -> np.ndarray:
+def leads_matrix(self: SynthECG, rng, P: dict) -> np.ndarray:
     "8 x 3 lead matrix (I, II, V1..V6) of patient `P` at this visit (Dower, electrode placement, torso)"
-    pos = np.clip(P['pos'] + rng.normal(0, .08, 6), -.4, 5.4)
-    i0 = np.clip(np.floor(pos).astype(int), 0, 4); f = (pos - i0)[:,None]
-    V = (DOWER[2:][i0]*(1-f) + DOWER[2:][i0+1]*f) * P['vgain'][:,None]
-    return np.concatenate([(DOWER[:2] + P['ldir']) * P['lgain'][:,None], V])
+    pos = np.clip(P["pos"] + rng.normal(0, 0.08, 6), -0.4, 5.4)
+    i0 = np.clip(np.floor(pos).astype(int), 0, 4)
+    f = (pos - i0)[:, None]
+    V = (DOWER[2:][i0] * (1 - f) + DOWER[2:][i0 + 1] * f) * P["vgain"][:, None]
+    return np.concatenate([(DOWER[:2] + P["ldir"]) * P["lgain"][:, None], V])
 
-def _lobes(tpl, d, R, jit, tj, sharp=1.):
+# %% ../nbs/03_synth.ipynb #44bf1280
+def _lobes(tpl, d, R, jit, tj, sharp=1.0):
     "Lobes (k, 8) from a template of (start, end, peak, dipole) fractions of the duration `d`, rotated by `R`"
     out = []
-    for j,(s,e,pk,v) in enumerate(tpl):
-        v = np.asarray(v, float); v = v + jit[j]*np.linalg.norm(v)
-        s = 0. if j==0 else _clip(s + tj[j,0], 0, .5); e = 1. if j==len(tpl)-1 else _clip(e + tj[j,1], .2, 1.)
-        pk = _clip(pk + tj[j,2], s + .25*(e-s), s + .75*(e-s))
-        out.append([s*d, pk*d, pk*d, e*d, *(R@v), sharp])
+    for j, (s, e, pk, v) in enumerate(tpl):
+        v = np.asarray(v, float)
+        v = v + jit[j] * np.linalg.norm(v)
+        s = 0.0 if j == 0 else _clip(s + tj[j, 0], 0, 0.5)
+        e = 1.0 if j == len(tpl) - 1 else _clip(e + tj[j, 1], 0.2, 1.0)
+        pk = _clip(pk + tj[j, 2], s + 0.25 * (e - s), s + 0.75 * (e - s))
+        out.append([s * d, pk * d, pk * d, e * d, *(R @ v), sharp])
     return np.array(out)
 
+# %% ../nbs/03_synth.ipynb #78ef009c
 def _scale_st(M, dirv, groups, sign, margin):
     "Size of an ST dipole along `dirv` that takes >= 2 leads of one of `groups` past the threshold by `margin`"
     best = np.inf
     for g in groups.values():
-        proj = np.array([sign*(M[LEADS.index(l)]@dirv) for l in g]); thr = np.array([_st_thr(l) for l in g])
+        proj = np.array([sign * (M[LEADS.index(l)] @ dirv) for l in g])
+        thr = np.array([_st_thr(l) for l in g])
         ok = proj > 1e-3
-        if ok.sum() >= 2: best = min(best, np.sort((thr[ok] + margin)/proj[ok])[1])
-    return best if np.isfinite(best) else .3
+        if ok.sum() >= 2:
+            best = min(best, np.sort((thr[ok] + margin) / proj[ok])[1])
+    return best if np.isfinite(best) else 0.3
 
 # %% ../nbs/03_synth.ipynb #49ecda57
-GROUPS = dict(inferior=['II','III','aVF'], lateral=['I','aVL','V5','V6'], anterior=['V1','V2','V3','V4'])
-TGROUPS = dict(inferior=['II','aVF'], lateral=['I','V5','V6'], anterior=['V2','V3','V4'])
-def _st_thr(l): return .15 if l in ('V2','V3') else .1
+GROUPS = dict(inferior=["II", "III", "aVF"], lateral=["I", "aVL", "V5", "V6"], anterior=["V1", "V2", "V3", "V4"])
+TGROUPS = dict(inferior=["II", "aVF"], lateral=["I", "V5", "V6"], anterior=["V2", "V3", "V4"])
+
+
+def _st_thr(l):
+    return 0.15 if l in ("V2", "V3") else 0.1
+
+# %% ../nbs/03_synth.ipynb #4eb178a1
 def _max_group_hits(vals, groups, f):
     "Largest number of leads of one group where `f(lead, value)` holds"
     return max(sum(bool(f(l, vals[LEADS.index(l)])) for l in g) for g in groups.values())
 
 # %% ../nbs/03_synth.ipynb #38153f85
-def _qrs(rng, P:dict, lab:set, R:np.ndarray) -> tuple:
+def _qrs(rng, P: dict, lab: set, R: np.ndarray) -> tuple:
     "Step 2: the conduction ('N', 'RBBB' or 'LBBB'), the QRS duration (s) and the QRS lobes of the dominant beat"
-    cond = 'RBBB' if 'RBBB' in lab else 'LBBB' if 'LBBB' in lab else 'N'
-    d = _clip(P['qrs'] + rng.normal(0, .004) + (.01 if 'LVH' in lab else 0), .072, .102) if cond=='N' else rng.uniform(.128, .17)
-    q = _lobes(dict(N=QRS_NORMAL, RBBB=QRS_RBBB, LBBB=QRS_LBBB)[cond], d, R, P['qrs_jit'] + rng.normal(0, .04, (5,3)), P['qrs_tj'])
+    cond = "RBBB" if "RBBB" in lab else "LBBB" if "LBBB" in lab else "N"
+    d = (
+        _clip(P["qrs"] + rng.normal(0, 0.004) + (0.01 if "LVH" in lab else 0), 0.072, 0.102)
+        if cond == "N"
+        else rng.uniform(0.128, 0.17)
+    )
+    q = _lobes(
+        dict(N=QRS_NORMAL, RBBB=QRS_RBBB, LBBB=QRS_LBBB)[cond],
+        d,
+        R,
+        P["qrs_jit"] + rng.normal(0, 0.04, (5, 3)),
+        P["qrs_tj"],
+    )
     return cond, d, q
 
-def _turn_to_axis(rng, P:dict, lab:set, cond:str, q:np.ndarray, M:np.ndarray) -> tuple:
+# %% ../nbs/03_synth.ipynb #07215171
+def _turn_to_axis(rng, P: dict, lab: set, cond: str, q: np.ndarray, M: np.ndarray) -> tuple:
     "Step 3: turn the QRS lobes `q` (in place) in the frontal plane onto a target axis; returns `(turn weights, target)`"
-    lo,hi = (-80, -40) if 'LAD' in lab else (100, 155) if 'RAD' in lab else (-18, 82)
-    tgt = (rng.uniform(-75, -40) if 'LAD' in lab else rng.uniform(100, 150) if 'RAD' in lab else
-           _clip(P['axis'] + rng.normal(0, 5) + dict(N=0, RBBB=10, LBBB=-25)[cond], lo, hi))
-    area = q[:,4:7] * lobe_area(q)[:,None]
-    phis = np.radians(np.arange(-180, 180, 1.))
-    for wt in ((.5, 1.) if cond=='RBBB' else (1.,)): # RBBB's late right-ventricular force turns half as much, if it can
-        turn = np.ones(len(q)); turn[-1] = wt
-        A = sum(np.stack([np.cos(w*phis)*v[0] - np.sin(w*phis)*v[1], np.sin(w*phis)*v[0] + np.cos(w*phis)*v[1], np.full_like(phis, v[2])], 1)
-                for w,v in ((w, area[turn==w].sum(0)) for w in set(turn)))
-        ax = np.degrees(np.arctan2(A@M[5]*2/np.sqrt(3), A@M[0]))
-        err = np.abs((ax - tgt + 180) % 360 - 180) + 1000*((ax < lo) | (ax > hi)) # near the target, inside the label's range
-        k = np.argmin(err + .02*np.abs(np.degrees(phis)))
-        if err[k] < 1000: break
+    lo, hi = (-80, -40) if "LAD" in lab else (100, 155) if "RAD" in lab else (-18, 82)
+    tgt = (
+        rng.uniform(-75, -40)
+        if "LAD" in lab
+        else rng.uniform(100, 150)
+        if "RAD" in lab
+        else _clip(P["axis"] + rng.normal(0, 5) + dict(N=0, RBBB=10, LBBB=-25)[cond], lo, hi)
+    )
+    area = q[:, 4:7] * lobe_area(q)[:, None]
+    phis = np.radians(np.arange(-180, 180, 1.0))
+    for wt in (
+        (0.5, 1.0) if cond == "RBBB" else (1.0,)
+    ):  # RBBB's late right-ventricular force turns half as much, if it can
+        turn = np.ones(len(q))
+        turn[-1] = wt
+        A = sum(
+            np.stack(
+                [
+                    np.cos(w * phis) * v[0] - np.sin(w * phis) * v[1],
+                    np.sin(w * phis) * v[0] + np.cos(w * phis) * v[1],
+                    np.full_like(phis, v[2]),
+                ],
+                1,
+            )
+            for w, v in ((w, area[turn == w].sum(0)) for w in set(turn))
+        )
+        ax = np.degrees(np.arctan2(A @ M[5] * 2 / np.sqrt(3), A @ M[0]))
+        err = np.abs((ax - tgt + 180) % 360 - 180) + 1000 * (
+            (ax < lo) | (ax > hi)
+        )  # near the target, inside the label's range
+        k = np.argmin(err + 0.02 * np.abs(np.degrees(phis)))
+        if err[k] < 1000:
+            break
     phi = np.degrees(phis[k])
-    q[:,4:7] = np.stack([rot(2, w*phi) @ v for w,v in zip(turn, q[:,4:7])])
+    q[:, 4:7] = np.stack([rot(2, w * phi) @ v for w, v in zip(turn, q[:, 4:7])])
     return turn, tgt
 
-def _qrs_gain(rng, P:dict, lab:set, cond:str, q:np.ndarray, d:float, D8:np.ndarray, M:np.ndarray) -> tuple:
+# %% ../nbs/03_synth.ipynb #3ee855bc
+def _qrs_gain(rng, P: dict, lab: set, cond: str, q: np.ndarray, d: float, D8: np.ndarray, M: np.ndarray) -> tuple:
     "Step 4: the QRS gain meeting the label's voltage criteria, and the lead matrices; `(g, D8, M)`, or None if none can"
-    x = M @ lobe_dipole(q, 0, int(d*FS) + 1)
-    lim = np.ptp(x[:6], axis=1).max(); sok = max(0, -x[6].min()) + max(x[10].max(), x[11].max())
-    if 'LVH' in lab: # precordial voltage criteria; limb-lead QRS kept below 2.6 mV
-        g = rng.uniform(3.85, 5.3)/sok
-        if lim*g > 2.6: D8 = D8.copy(); D8[:2] *= 2.6/(lim*g)*rng.uniform(.6, 1.); M = to12(D8)
-    elif 'LQRSV' in lab:
-        g = rng.uniform(.8, 2.)/np.ptp(x[6:], axis=1).max()
-        D8 = D8.copy(); D8[:2] *= min(1., rng.uniform(.25, .44)/(lim*g)); M = to12(D8)
+    x = M @ lobe_dipole(q, 0, int(d * FS) + 1)
+    lim = np.ptp(x[:6], axis=1).max()
+    sok = max(0, -x[6].min()) + max(x[10].max(), x[11].max())
+    if "LVH" in lab:  # precordial voltage criteria; limb-lead QRS kept below 2.6 mV
+        g = rng.uniform(3.85, 5.3) / sok
+        if lim * g > 2.6:
+            D8 = D8.copy()
+            D8[:2] *= 2.6 / (lim * g) * rng.uniform(0.6, 1.0)
+            M = to12(D8)
+    elif "LQRSV" in lab:
+        g = rng.uniform(0.8, 2.0) / np.ptp(x[6:], axis=1).max()
+        D8 = D8.copy()
+        D8[:2] *= min(1.0, rng.uniform(0.25, 0.44) / (lim * g))
+        M = to12(D8)
     else:
-        lo,hi = .62/lim, min(3.15/sok, 2.4/lim) # limb-lead QRS 0.62-2.4 mV
-        if lo > hi: return None
-        g = _clip(P['gain']*math.exp(rng.normal(0, .06))*2.2/sok*(1.3 if cond!='N' else 1.), lo, hi)
+        lo, hi = 0.62 / lim, min(3.15 / sok, 2.4 / lim)  # limb-lead QRS 0.62-2.4 mV
+        if lo > hi:
+            return None
+        g = _clip(P["gain"] * math.exp(rng.normal(0, 0.06)) * 2.2 / sok * (1.3 if cond != "N" else 1.0), lo, hi)
     return g, D8, M
 
-def _p_lobes(rng, P:dict, R:np.ndarray) -> tuple:
+# %% ../nbs/03_synth.ipynb #388784fc
+def _p_lobes(rng, P: dict, R: np.ndarray) -> tuple:
     "Step 5: the P-wave duration (s), the sinus P lobes and the P lobes of atrial premature beats"
-    pdur = _clip(P['pdur'] + rng.normal(0, .004), .075, .115)
-    pv = [np.array(v) + P['p_jit'][j]*np.linalg.norm(v) for j,(*_,v) in enumerate(P_LOBES)]
-    plobes = np.array([[s*pdur, pk*pdur, pk*pdur, e*pdur, *(P['p_gain']*(R@v)), 0.] for (s,e,pk,_),v in zip(P_LOBES, pv)])
-    pac = plobes.copy(); pac[:,4:7] = pac[:,4:7] @ rot(int(rng.integers(0, 3)), rng.uniform(100, 170)).T
+    pdur = _clip(P["pdur"] + rng.normal(0, 0.004), 0.075, 0.115)
+    pv = [np.array(v) + P["p_jit"][j] * np.linalg.norm(v) for j, (*_, v) in enumerate(P_LOBES)]
+    plobes = np.array(
+        [
+            [s * pdur, pk * pdur, pk * pdur, e * pdur, *(P["p_gain"] * (R @ v)), 0.0]
+            for (s, e, pk, _), v in zip(P_LOBES, pv)
+        ]
+    )
+    pac = plobes.copy()
+    pac[:, 4:7] = pac[:, 4:7] @ rot(int(rng.integers(0, 3)), rng.uniform(100, 170)).T
     return pdur, plobes, pac
 
-
 # %% ../nbs/03_synth.ipynb #d5c1df15
-def _t_and_st(rng, P:dict, lab:set, cond:str, q:np.ndarray, R:np.ndarray, M:np.ndarray) -> tuple:
+def _t_and_st(rng, P: dict, lab: set, cond: str, q: np.ndarray, R: np.ndarray, M: np.ndarray) -> tuple:
     "Step 6: the T dipole, the ST dipole, and the territories of ST change and of T inversion; `(T, st, terr, tterr)`"
-    qmean = unit((q[:,4:7]*lobe_area(q)[:,None]).sum(0))
-    T = (R @ (np.array(T0) + P['t_jit'] + rng.normal(0, .03, 3))) * P['t_gain'] * math.exp(rng.normal(0, .08))
-    st = rng.normal(0, .006, 3) + np.array([0, 0, -rng.uniform(0, .03)]) # a little J elevation in V2-V3 is normal
-    if cond=='RBBB': term = unit(q[-1,4:7]); T = .55*T - term*rng.uniform(.12, .25); st = -term*rng.uniform(.02, .06)
-    if cond=='LBBB': T = -qmean*rng.uniform(.35, .6) + .15*T; st = -qmean*rng.uniform(.05, .12)
+    qmean = unit((q[:, 4:7] * lobe_area(q)[:, None]).sum(0))
+    T = (R @ (np.array(T0) + P["t_jit"] + rng.normal(0, 0.03, 3))) * P["t_gain"] * math.exp(rng.normal(0, 0.08))
+    st = rng.normal(0, 0.006, 3) + np.array([0, 0, -rng.uniform(0, 0.03)])  # a little J elevation in V2-V3 is normal
+    if cond == "RBBB":
+        term = unit(q[-1, 4:7])
+        T = 0.55 * T - term * rng.uniform(0.12, 0.25)
+        st = -term * rng.uniform(0.02, 0.06)
+    if cond == "LBBB":
+        T = -qmean * rng.uniform(0.35, 0.6) + 0.15 * T
+        st = -qmean * rng.uniform(0.05, 0.12)
     terr = tterr = None
-    if 'STE' in lab:
-        terr = str(rng.choice(['inferior','anterior','lateral']))
-        dirv = unit(np.array(dict(inferior=(.15, 1, .1), anterior=(.3, -.05, -1), lateral=(1, -.35, -.2))[terr]) + rng.normal(0, .12, 3))
-        st = dirv*_scale_st(M, dirv, {terr:GROUPS[terr]}, +1, rng.uniform(.05, .22))
-        T = T + st*rng.uniform(.3, 1.2) # hyperacute T
-    if 'STD' in lab:
-        strain = 'LVH' in lab and _bern(rng, .7)
-        terr = 'lateral' if strain else str(rng.choice(['lateral','inferior','diffuse'], p=[.3,.2,.5]))
-        base = -qmean*[1, 1, .3] if strain else np.array(dict(lateral=(-1, -.25, .3), inferior=(-.3, -1, .1), diffuse=(-.55, -.8, .15))[terr])
-        dirv = unit(base + rng.normal(0, .1, 3))
-        st = dirv*_scale_st(M, dirv, GROUPS if terr=='diffuse' else {terr:GROUPS[terr]}, -1, rng.uniform(.05, .25))
-    if 'TInv' in lab:
-        tterr = 'lateral' if 'STD' in lab and terr=='lateral' else str(rng.choice(['lateral','anterior','inferior']))
-        gdir = unit(np.array(dict(lateral=(1, -.2, -.1), anterior=(.2, 0, -1), inferior=(.05, 1, 0))[tterr]) + rng.normal(0, .1, 3))
-        ttgt = -rng.uniform(.15, .45)
-        away = lambda k: T - k*(T@gdir)*gdir if k <= 1 else T - gdir*((T@gdir) + (k-1)*.5)
+    if "STE" in lab:
+        terr = str(rng.choice(["inferior", "anterior", "lateral"]))
+        dirv = unit(
+            np.array(dict(inferior=(0.15, 1, 0.1), anterior=(0.3, -0.05, -1), lateral=(1, -0.35, -0.2))[terr])
+            + rng.normal(0, 0.12, 3)
+        )
+        st = dirv * _scale_st(M, dirv, {terr: GROUPS[terr]}, +1, rng.uniform(0.05, 0.22))
+        T = T + st * rng.uniform(0.3, 1.2)  # hyperacute T
+    if "STD" in lab:
+        strain = "LVH" in lab and _bern(rng, 0.7)
+        terr = "lateral" if strain else str(rng.choice(["lateral", "inferior", "diffuse"], p=[0.3, 0.2, 0.5]))
+        base = (
+            -qmean * [1, 1, 0.3]
+            if strain
+            else np.array(dict(lateral=(-1, -0.25, 0.3), inferior=(-0.3, -1, 0.1), diffuse=(-0.55, -0.8, 0.15))[terr])
+        )
+        dirv = unit(base + rng.normal(0, 0.1, 3))
+        st = dirv * _scale_st(
+            M, dirv, GROUPS if terr == "diffuse" else {terr: GROUPS[terr]}, -1, rng.uniform(0.05, 0.25)
+        )
+    if "TInv" in lab:
+        tterr = (
+            "lateral" if "STD" in lab and terr == "lateral" else str(rng.choice(["lateral", "anterior", "inferior"]))
+        )
+        gdir = unit(
+            np.array(dict(lateral=(1, -0.2, -0.1), anterior=(0.2, 0, -1), inferior=(0.05, 1, 0))[tterr])
+            + rng.normal(0, 0.1, 3)
+        )
+        ttgt = -rng.uniform(0.15, 0.45)
+        away = lambda k: T - k * (T @ gdir) * gdir if k <= 1 else T - gdir * ((T @ gdir) + (k - 1) * 0.5)
         ks = np.linspace(0, 3, 61)
-        vals = np.array([np.sort([M[LEADS.index(l)]@away(k) for l in TGROUPS[tterr]])[1] for k in ks])
+        vals = np.array([np.sort([M[LEADS.index(l)] @ away(k) for l in TGROUPS[tterr]])[1] for k in ks])
         T = away(ks[np.argmax(vals <= ttgt)] if vals.min() <= ttgt else ks[-1])
     return T, st, terr, tterr
 
-def _pvc(rng, q:np.ndarray) -> tuple:
+# %% ../nbs/03_synth.ipynb #ff6abc46
+def _pvc(rng, q: np.ndarray) -> tuple:
     "Step 7: the lobes of a premature ventricular beat, its QRS duration (s) and its T direction (before a random size)"
-    u = unit(rng.normal(0, 1, 3) + np.array([0, .4, 0])); dv = rng.uniform(.13, .17)
-    av = rng.uniform(1.3, 2.3)*np.linalg.norm(q[:,4:7], axis=1).max()
+    u = unit(rng.normal(0, 1, 3) + np.array([0, 0.4, 0]))
+    dv = rng.uniform(0.13, 0.17)
+    av = rng.uniform(1.3, 2.3) * np.linalg.norm(q[:, 4:7], axis=1).max()
     u2 = rot(int(rng.integers(0, 3)), rng.uniform(30, 70)) @ u
-    pvc = np.array([[0, .22*dv, .22*dv, .4*dv, *(u*av*.3), 1], [.15*dv, .42*dv, .42*dv, .62*dv, *(u*av), 1],
-                    [.45*dv, .72*dv, .72*dv, dv, *(u2*av*.7), 1]])
-    return pvc, dv, -u*av
+    pvc = np.array(
+        [
+            [0, 0.22 * dv, 0.22 * dv, 0.4 * dv, *(u * av * 0.3), 1],
+            [0.15 * dv, 0.42 * dv, 0.42 * dv, 0.62 * dv, *(u * av), 1],
+            [0.45 * dv, 0.72 * dv, 0.72 * dv, dv, *(u2 * av * 0.7), 1],
+        ]
+    )
+    return pvc, dv, -u * av
 
+# %% ../nbs/03_synth.ipynb #7430038c
 @patch
-def morphology(self:SynthECG, rng, P:dict, labels:list) -> dict:
+def morphology(self: SynthECG, rng, P: dict, labels: list) -> dict:
     "Lobes and parameters of the record's beats (`None` if its voltage targets cannot be met)"
     lab = set(labels)
-    D8 = self.leads_matrix(rng, P); M = to12(D8) # step 1
-    R = rot(0, P['rotx'] + rng.normal(0, 2)) @ rot(1, P['roty'] + rng.normal(0, 3))
-    cond,d,q = _qrs(rng, P, lab, R)
-    turn,tgt = _turn_to_axis(rng, P, lab, cond, q, M)
-    if (gain := _qrs_gain(rng, P, lab, cond, q, d, D8, M)) is None: return None
-    g,D8,M = gain; q[:,4:7] *= g
-    pdur,plobes,pac = _p_lobes(rng, P, R)
-    T,st,terr,tterr = _t_and_st(rng, P, lab, cond, q, R, M)
-    pvc,dv,pvc_t = _pvc(rng, q)
-    return dict(D8=D8, M=M, qrs=q, turn=turn, d=d, cond=cond, p=plobes, pac=pac, pdur=pdur, T=T, st=st, terr=terr, tterr=tterr,
-                qtc=P['qtc'] + rng.normal(0, .006), thw=P['thw'], pvc=pvc, dv=dv, pvcT=pvc_t*rng.uniform(.2, .3), axis_target=tgt, gain=g)
-
+    D8 = self.leads_matrix(rng, P)
+    M = to12(D8)  # step 1
+    R = rot(0, P["rotx"] + rng.normal(0, 2)) @ rot(1, P["roty"] + rng.normal(0, 3))
+    cond, d, q = _qrs(rng, P, lab, R)
+    turn, tgt = _turn_to_axis(rng, P, lab, cond, q, M)
+    if (gain := _qrs_gain(rng, P, lab, cond, q, d, D8, M)) is None:
+        return None
+    g, D8, M = gain
+    q[:, 4:7] *= g
+    pdur, plobes, pac = _p_lobes(rng, P, R)
+    T, st, terr, tterr = _t_and_st(rng, P, lab, cond, q, R, M)
+    pvc, dv, pvc_t = _pvc(rng, q)
+    return dict(
+        D8=D8,
+        M=M,
+        qrs=q,
+        turn=turn,
+        d=d,
+        cond=cond,
+        p=plobes,
+        pac=pac,
+        pdur=pdur,
+        T=T,
+        st=st,
+        terr=terr,
+        tterr=tterr,
+        qtc=P["qtc"] + rng.normal(0, 0.006),
+        thw=P["thw"],
+        pvc=pvc,
+        dv=dv,
+        pvcT=pvc_t * rng.uniform(0.2, 0.3),
+        axis_target=tgt,
+        gain=g,
+    )
 
 # %% ../nbs/03_synth.ipynb #b5f0fa54
 @patch
-def beat_lobes(self:SynthECG, m:dict, t, kind, rr, amp=None, Rb=None) -> np.ndarray:
+def beat_lobes(self: SynthECG, m: dict, t, kind, rr, amp=None, Rb=None) -> np.ndarray:
     "Lobes (n, 8) of ventricular complexes at QRS onsets `t` (kind 'N'/'A': conducted, 'V': PVC), `rr` the preceding RR"
-    t,rr,kind = np.atleast_1d(t).astype(float),np.atleast_1d(rr).astype(float),np.atleast_1d(kind)
-    nb = len(t); amp = np.ones(nb) if amp is None else amp
-    Rb = np.broadcast_to(np.eye(3), (nb,3,3)) if Rb is None else Rb
+    t, rr, kind = np.atleast_1d(t).astype(float), np.atleast_1d(rr).astype(float), np.atleast_1d(kind)
+    nb = len(t)
+    amp = np.ones(nb) if amp is None else amp
+    Rb = np.broadcast_to(np.eye(3), (nb, 3, 3)) if Rb is None else Rb
     out = []
     for wide in (False, True):
-        sel = (kind=='V') if wide else (kind!='V')
-        if not sel.any(): continue
-        tb,rb,ab,Rs = t[sel],np.clip(rr[sel], .25, 2.5),amp[sel],Rb[sel]
-        ql,d = (m['pvc'],m['dv']) if wide else (m['qrs'],m['d'])
-        T,st = (m['pvcT'], .25*m['pvcT']) if wide else (m['T'], m['st'])
+        sel = (kind == "V") if wide else (kind != "V")
+        if not sel.any():
+            continue
+        tb, rb, ab, Rs = t[sel], np.clip(rr[sel], 0.25, 2.5), amp[sel], Rb[sel]
+        ql, d = (m["pvc"], m["dv"]) if wide else (m["qrs"], m["d"])
+        T, st = (m["pvcT"], 0.25 * m["pvcT"]) if wide else (m["T"], m["st"])
         k = len(ql)
-        tend = tb + m['qtc']*rb**(1/3) + max(0., d-.1)
-        tpk = np.maximum(tend - m['thw']*rb**(1/3), tb + d + .1)
-        Q = np.zeros((len(tb), k+2, 8))
-        Q[:,:k,:4] = ql[None,:,:4] + tb[:,None,None]; Q[:,:k,7] = ql[:,7]
-        Q[:,:k,4:7] = np.einsum('bij,kj->bki', Rs, ql[:,4:7])
-        Q[:,k,:4] = np.stack([tb+d-.03, tb+d+.01, tb+d+.07, tpk], 1); Q[:,k,4:7] = Rs@st
-        Q[:,k+1,:4] = np.stack([tb+d+.05, tpk, tpk, tend], 1); Q[:,k+1,4:7] = Rs@T
-        Q[:,:,4:7] *= ab[:,None,None]
+        tend = tb + m["qtc"] * rb ** (1 / 3) + max(0.0, d - 0.1)
+        tpk = np.maximum(tend - m["thw"] * rb ** (1 / 3), tb + d + 0.1)
+        Q = np.zeros((len(tb), k + 2, 8))
+        Q[:, :k, :4] = ql[None, :, :4] + tb[:, None, None]
+        Q[:, :k, 7] = ql[:, 7]
+        Q[:, :k, 4:7] = np.einsum("bij,kj->bki", Rs, ql[:, 4:7])
+        Q[:, k, :4] = np.stack([tb + d - 0.03, tb + d + 0.01, tb + d + 0.07, tpk], 1)
+        Q[:, k, 4:7] = Rs @ st
+        Q[:, k + 1, :4] = np.stack([tb + d + 0.05, tpk, tpk, tend], 1)
+        Q[:, k + 1, 4:7] = Rs @ T
+        Q[:, :, 4:7] *= ab[:, None, None]
         out.append(Q.reshape(-1, 8))
-    return np.concatenate(out) if out else np.zeros((0,8))
+    return np.concatenate(out) if out else np.zeros((0, 8))
 
+# %% ../nbs/03_synth.ipynb #5cfe0388
 @patch
-def p_lobes(self:SynthECG, m:dict, times, akind, amp=None) -> np.ndarray:
+def p_lobes(self: SynthECG, m: dict, times, akind, amp=None) -> np.ndarray:
     "Lobes of the P waves starting at `times` ('s' sinus, 'a' ectopic atrial)"
-    times,akind = np.asarray(times, float),np.asarray(akind)
+    times, akind = np.asarray(times, float), np.asarray(akind)
     amp = np.ones(len(times)) if amp is None else amp
     out = []
-    for code,plobes in (('s', m['p']), ('a', m['pac'])):
-        sel = akind==code
-        if not sel.any(): continue
+    for code, plobes in (("s", m["p"]), ("a", m["pac"])):
+        sel = akind == code
+        if not sel.any():
+            continue
         Q = np.repeat(plobes[None], sel.sum(), 0)
-        Q[:,:,:4] += times[sel,None,None]; Q[:,:,4:7] *= amp[sel,None,None]
+        Q[:, :, :4] += times[sel, None, None]
+        Q[:, :, 4:7] *= amp[sel, None, None]
         out.append(Q.reshape(-1, 8))
-    return np.concatenate(out) if out else np.zeros((0,8))
+    return np.concatenate(out) if out else np.zeros((0, 8))
 
+# %% ../nbs/03_synth.ipynb #02abcf9d
 @patch
-def atrial_activity(self:SynthECG, rng, at:dict, t:np.ndarray) -> np.ndarray:
+def atrial_activity(self: SynthECG, rng, at: dict, t: np.ndarray) -> np.ndarray:
     "Dipole (3, n) of the fibrillatory (AF) or flutter (AFL) waves at times `t`"
-    if at['kind']=='AF': # narrow-band noise around the dominant atrial frequency, from three dipoles
-        f = np.fft.rfftfreq(len(t), t[1]-t[0])
-        band = np.exp(-.5*((f - at['f'])/rng.uniform(1.5, 3.))**2)
-        w = np.fft.irfft((rng.normal(0, 1, (3,len(f))) + 1j*rng.normal(0, 1, (3,len(f))))*band, len(t))
+    if at["kind"] == "AF":  # narrow-band noise around the dominant atrial frequency, from three dipoles
+        f = np.fft.rfftfreq(len(t), t[1] - t[0])
+        band = np.exp(-0.5 * ((f - at["f"]) / rng.uniform(1.5, 3.0)) ** 2)
+        w = np.fft.irfft((rng.normal(0, 1, (3, len(f))) + 1j * rng.normal(0, 1, (3, len(f)))) * band, len(t))
         w /= w.std(1, keepdims=True)
-        d = np.array([unit(np.array([-.2, .3, -1.]) + rng.normal(0, .5, 3)) for _ in range(3)])
-        return (d.T*[1., .6, .4]) @ w * at['amp']
-    ph = (t - at['f0'])/at['ta'] % 1; r = .3 # the sawtooth: slow fall, fast rise (30 % of the cycle)
-    s = np.where(ph < 1-r, 1 - 2*ph/(1-r), -1 + 2*(ph-(1-r))/r)
-    k = np.hanning(9); s = np.convolve(s, k/k.sum(), 'same')
-    return np.outer(at['dir'], s*at['amp'])
+        d = np.array([unit(np.array([-0.2, 0.3, -1.0]) + rng.normal(0, 0.5, 3)) for _ in range(3)])
+        return (d.T * [1.0, 0.6, 0.4]) @ w * at["amp"]
+    ph = (t - at["f0"]) / at["ta"] % 1
+    r = 0.3  # the sawtooth: slow fall, fast rise (30 % of the cycle)
+    s = np.where(ph < 1 - r, 1 - 2 * ph / (1 - r), -1 + 2 * (ph - (1 - r)) / r)
+    k = np.hanning(9)
+    s = np.convolve(s, k / k.sum(), "same")
+    return np.outer(at["dir"], s * at["amp"])
 
 # %% ../nbs/03_synth.ipynb #4cdd0f5d
 @patch
-def truth(self:SynthECG, m:dict, sched:dict) -> dict:
+def truth(self: SynthECG, m: dict, sched: dict) -> dict:
     "Intervals, axis, voltages and ST-T levels of the clean dominant beat, and rhythm facts, by the generator's definitions"
-    qs,kind,at = sched['qrs'],sched['kind'],sched['atrial']
+    qs, kind, at = sched["qrs"], sched["kind"], sched["atrial"]
     rr = np.diff(qs)
     inwin = (qs[:-1] >= 0) & (qs[1:] < 10)
-    nn = inwin & (kind[1:]=='N') & (kind[:-1]=='N')
+    nn = inwin & (kind[1:] == "N") & (kind[:-1] == "N")
     rrn = rr[nn] if nn.sum() >= 2 else rr[inwin]
-    rrm = float(rrn.mean()) if at['kind']=='sinus' else float(rr[inwin].mean())
-    irr = float(np.median(np.abs(np.diff(rrn)))/np.median(rrn)) if len(rrn) > 2 else 0.
-    L = self.beat_lobes(m, 0., 'N', rrm)
-    if at['kind']=='sinus': L = np.concatenate([L, self.p_lobes(m, [-at['pr']], ['s'])])
-    t0,n = -.4,int(1.2*FS)
+    rrm = float(rrn.mean()) if at["kind"] == "sinus" else float(rr[inwin].mean())
+    irr = float(np.median(np.abs(np.diff(rrn))) / np.median(rrn)) if len(rrn) > 2 else 0.0
+    L = self.beat_lobes(m, 0.0, "N", rrm)
+    if at["kind"] == "sinus":
+        L = np.concatenate([L, self.p_lobes(m, [-at["pr"]], ["s"])])
+    t0, n = -0.4, int(1.2 * FS)
     v = lobe_dipole(L, t0, n)
-    if at['kind']=='AFL': v += self.atrial_activity(None, dict(at, f0=-at['delay']), t0 + np.arange(n)/FS) # locked F waves
-    x = m['M'] @ v
-    i0 = int(round(-t0*FS)); i1 = i0 + int(round(m['d']*FS))
-    base = x[:, i0-15:i0-4].mean(1) # the PR segment
-    qrs = x[:, i0:i1+1] - base[:,None]
-    rate = 60/rrm
-    qt = float(m['qtc']*rrm**(1/3) + max(0., m['d']-.1))
-    tpk = max(qt - m['thw']*rrm**(1/3), m['d'] + .1)
-    ar = qrs.sum(1)/FS
-    return dict(rate=rate, rr=rrm, irr=irr, pr=at['pr'] if at['kind']=='sinus' else None, qrs=m['d'], qt=qt, qtc=qt/math.sqrt(rrm),
-                axis=float(np.degrees(np.arctan2(ar[5]*2/np.sqrt(3), ar[0]))), limb=float(np.ptp(qrs[:6], axis=1).max()),
-                term=qrs[:, -int(.04*FS):].sum(1)/FS, net=ar, # terminal 40 ms and net QRS areas (mV s)
-                sokolow=float(max(0, -qrs[6].min()) + max(qrs[10].max(), qrs[11].max())),
-                st=x[:, i1 + int(round((.04 if rate > 100 else .06)*FS))] - base, t=x[:, i0 + int(round(tpk*FS))] - base,
-                n_pvc=int(((kind=='V') & (qs > .2) & (qs < 9.8)).sum()), n_pac=int(((kind=='A') & (qs > .2) & (qs < 9.8)).sum()),
-                premature=bool(all(qs[k]-qs[k-1] < .85*np.median(rrn) for k in np.flatnonzero(kind!='N') if k > 0)))
+    if at["kind"] == "AFL":
+        v += self.atrial_activity(None, dict(at, f0=-at["delay"]), t0 + np.arange(n) / FS)  # locked F waves
+    x = m["M"] @ v
+    i0 = int(round(-t0 * FS))
+    i1 = i0 + int(round(m["d"] * FS))
+    base = x[:, i0 - 15 : i0 - 4].mean(1)  # the PR segment
+    qrs = x[:, i0 : i1 + 1] - base[:, None]
+    rate = 60 / rrm
+    qt = float(m["qtc"] * rrm ** (1 / 3) + max(0.0, m["d"] - 0.1))
+    tpk = max(qt - m["thw"] * rrm ** (1 / 3), m["d"] + 0.1)
+    ar = qrs.sum(1) / FS
+    return dict(
+        rate=rate,
+        rr=rrm,
+        irr=irr,
+        pr=at["pr"] if at["kind"] == "sinus" else None,
+        qrs=m["d"],
+        qt=qt,
+        qtc=qt / math.sqrt(rrm),
+        axis=float(np.degrees(np.arctan2(ar[5] * 2 / np.sqrt(3), ar[0]))),
+        limb=float(np.ptp(qrs[:6], axis=1).max()),
+        term=qrs[:, -int(0.04 * FS) :].sum(1) / FS,
+        net=ar,  # terminal 40 ms and net QRS areas (mV s)
+        sokolow=float(max(0, -qrs[6].min()) + max(qrs[10].max(), qrs[11].max())),
+        st=x[:, i1 + int(round((0.04 if rate > 100 else 0.06) * FS))] - base,
+        t=x[:, i0 + int(round(tpk * FS))] - base,
+        n_pvc=int(((kind == "V") & (qs > 0.2) & (qs < 9.8)).sum()),
+        n_pac=int(((kind == "A") & (qs > 0.2) & (qs < 9.8)).sum()),
+        premature=bool(all(qs[k] - qs[k - 1] < 0.85 * np.median(rrn) for k in np.flatnonzero(kind != "N") if k > 0)),
+    )
 
 # %% ../nbs/03_synth.ipynb #48e50373
 @patch
-def check(self:SynthECG, labels:list, tr:dict) -> list:
+def check(self: SynthECG, labels: list, tr: dict) -> list:
     "The label definitions (with margins) that the clean signal `tr` fails; empty if the labels are consistent"
-    lab,bad,rh = set(labels),[],labels[0]
+    lab, bad, rh = set(labels), [], labels[0]
+
     def need(c, name):
-        if not c: bad.append(name)
-    r = tr['rate']
-    if rh=='NSR': need(61 < r < 99, 'NSR rate')
-    if rh=='SB': need(r < 58.5, 'SB rate')
-    if rh=='STach': need(r > 101.5, 'STach rate')
-    if rh=='AF': need(tr['irr'] > .1, 'AF irregularity')
-    if rh in ('NSR','SB','STach'):
-        need(tr['irr'] < .045, 'sinus regularity')
-        need(tr['pr'] + tr['qt'] < tr['rr'] - .01, 'P wave clear of the previous T wave')
-    need(('IAVB' in lab) == (tr['pr'] is not None and tr['pr'] > .2), 'IAVB')
-    wide = bool({'RBBB','LBBB'} & lab)
-    need(wide == (tr['qrs'] >= .12), 'QRS width')
-    I,V1,V6 = (LEADS.index(l) for l in ('I','V1','V6'))
-    if 'RBBB' in lab: need(tr['term'][V1] > 0 and tr['term'][I] < 0 and tr['term'][V6] < 0, 'RBBB pattern (R\' in V1, wide S in I and V6)')
-    if 'LBBB' in lab: need(tr['net'][V1] < 0 and tr['net'][I] > 0 and tr['net'][V6] > 0, 'LBBB pattern (QS/rS in V1, R in I and V6)')
-    ax = tr['axis']
-    need(ax < -35 if 'LAD' in lab else ax > 95 if 'RAD' in lab else -25 < ax < 85, 'axis')
-    need(tr['limb'] < .46 if 'LQRSV' in lab else tr['limb'] > .56, 'LQRSV')
-    if not wide: need(tr['sokolow'] > 3.7 if 'LVH' in lab else tr['sokolow'] < 3.25, 'LVH')
-    if not wide and rh!='AFL':
-        st,t = tr['st'],tr['t']
-        up = _max_group_hits(st, GROUPS, lambda l,v: v >= _st_thr(l) + .04) >= 2
-        near_up = _max_group_hits(st, GROUPS, lambda l,v: v >= _st_thr(l) - .03) >= 2
-        need(up if 'STE' in lab else not near_up, 'STE')
-        need(_max_group_hits(st, GROUPS, lambda l,v: v <= -.14) >= 2 if 'STD' in lab else ('STE' in lab or _max_group_hits(st, GROUPS, lambda l,v: v <= -.06) < 2), 'STD')
-        need(_max_group_hits(t, TGROUPS, lambda l,v: v <= -.14) >= 2 if 'TInv' in lab else _max_group_hits(t, TGROUPS, lambda l,v: v <= -.06) < 2, 'TInv')
-    need(tr['premature'], 'premature ectopic beats')
-    need(('PVC' in lab) == (tr['n_pvc'] > 0), 'PVC')
-    need(('PAC' in lab) == (tr['n_pac'] > 0), 'PAC')
+        if not c:
+            bad.append(name)
+
+    r = tr["rate"]
+    if rh == "NSR":
+        need(61 < r < 99, "NSR rate")
+    if rh == "SB":
+        need(r < 58.5, "SB rate")
+    if rh == "STach":
+        need(r > 101.5, "STach rate")
+    if rh == "AF":
+        need(tr["irr"] > 0.1, "AF irregularity")
+    if rh in ("NSR", "SB", "STach"):
+        need(tr["irr"] < 0.045, "sinus regularity")
+        need(tr["pr"] + tr["qt"] < tr["rr"] - 0.01, "P wave clear of the previous T wave")
+    need(("IAVB" in lab) == (tr["pr"] is not None and tr["pr"] > 0.2), "IAVB")
+    wide = bool({"RBBB", "LBBB"} & lab)
+    need(wide == (tr["qrs"] >= 0.12), "QRS width")
+    I, V1, V6 = (LEADS.index(l) for l in ("I", "V1", "V6"))
+    if "RBBB" in lab:
+        need(
+            tr["term"][V1] > 0 and tr["term"][I] < 0 and tr["term"][V6] < 0,
+            "RBBB pattern (R' in V1, wide S in I and V6)",
+        )
+    if "LBBB" in lab:
+        need(tr["net"][V1] < 0 and tr["net"][I] > 0 and tr["net"][V6] > 0, "LBBB pattern (QS/rS in V1, R in I and V6)")
+    ax = tr["axis"]
+    need(ax < -35 if "LAD" in lab else ax > 95 if "RAD" in lab else -25 < ax < 85, "axis")
+    need(tr["limb"] < 0.46 if "LQRSV" in lab else tr["limb"] > 0.56, "LQRSV")
+    if not wide:
+        need(tr["sokolow"] > 3.7 if "LVH" in lab else tr["sokolow"] < 3.25, "LVH")
+    if not wide and rh != "AFL":
+        st, t = tr["st"], tr["t"]
+        up = _max_group_hits(st, GROUPS, lambda l, v: v >= _st_thr(l) + 0.04) >= 2
+        near_up = _max_group_hits(st, GROUPS, lambda l, v: v >= _st_thr(l) - 0.03) >= 2
+        need(up if "STE" in lab else not near_up, "STE")
+        need(
+            _max_group_hits(st, GROUPS, lambda l, v: v <= -0.14) >= 2
+            if "STD" in lab
+            else ("STE" in lab or _max_group_hits(st, GROUPS, lambda l, v: v <= -0.06) < 2),
+            "STD",
+        )
+        need(
+            _max_group_hits(t, TGROUPS, lambda l, v: v <= -0.14) >= 2
+            if "TInv" in lab
+            else _max_group_hits(t, TGROUPS, lambda l, v: v <= -0.06) < 2,
+            "TInv",
+        )
+    need(tr["premature"], "premature ectopic beats")
+    need(("PVC" in lab) == (tr["n_pvc"] > 0), "PVC")
+    need(("PAC" in lab) == (tr["n_pac"] > 0), "PAC")
     return bad
 
 # %% ../nbs/03_synth.ipynb #497ce087
-RHYTHM_PHRASES = dict(NSR=['Normal sinus rhythm','Sinus rhythm'], SB=['Sinus bradycardia'], STach=['Sinus tachycardia'],
-                      AF=['Atrial fibrillation'], AFL=['Atrial flutter'])
-MODIFIERS = dict(IAVB=['with 1st degree A-V block','with first degree AV block'],
-                 PAC=['with premature atrial complexes','with occasional premature atrial complexes','with premature supraventricular complexes'],
-                 PVC=['with premature ventricular complexes','with occasional premature ventricular complexes','with PVCs'])
-ALONE = dict(IAVB=['1st degree A-V block','First degree AV block','First degree atrioventricular block'],
-             PAC=['Premature atrial complexes','Premature supraventricular complexes','PACs'],
-             PVC=['Premature ventricular complexes','Ventricular premature complexes','PVCs'])
-STATEMENTS = dict(RBBB=['Right bundle branch block','RBBB','Complete right bundle branch block'],
-                  LBBB=['Left bundle branch block','LBBB','Complete left bundle branch block'],
-                  LAD=['Left axis deviation','Abnormal left axis deviation'], RAD=['Right axis deviation','Abnormal right axis deviation'],
-                  LVH=['Left ventricular hypertrophy','Voltage criteria for left ventricular hypertrophy','LVH by voltage criteria',
-                       'Left ventricular hypertrophy by voltage'],
-                  LQRSV=['Low QRS voltages in limb leads','Low voltage QRS','Low QRS voltage'],
-                  STE=['ST elevation in {g} leads','{G} ST elevation, consider acute injury','ST elevation, consider {g} injury or acute infarct'],
-                  STD=['ST depression in {g} leads','{G} ST depression, consider ischemia','Nonspecific ST depression','ST depression, consider subendocardial injury'],
-                  TInv=['T wave inversion in {g} leads','Inverted T waves in {g} leads','{G} T wave inversion'])
-MAJOR = {'AF','AFL','RBBB','LBBB','RAD','LVH','STE','STD','TInv'}
+RHYTHM_PHRASES = dict(
+    NSR=["Normal sinus rhythm", "Sinus rhythm"],
+    SB=["Sinus bradycardia"],
+    STach=["Sinus tachycardia"],
+    AF=["Atrial fibrillation"],
+    AFL=["Atrial flutter"],
+)
+MODIFIERS = dict(
+    IAVB=["with 1st degree A-V block", "with first degree AV block"],
+    PAC=[
+        "with premature atrial complexes",
+        "with occasional premature atrial complexes",
+        "with premature supraventricular complexes",
+    ],
+    PVC=["with premature ventricular complexes", "with occasional premature ventricular complexes", "with PVCs"],
+)
+ALONE = dict(
+    IAVB=["1st degree A-V block", "First degree AV block", "First degree atrioventricular block"],
+    PAC=["Premature atrial complexes", "Premature supraventricular complexes", "PACs"],
+    PVC=["Premature ventricular complexes", "Ventricular premature complexes", "PVCs"],
+)
+STATEMENTS = dict(
+    RBBB=["Right bundle branch block", "RBBB", "Complete right bundle branch block"],
+    LBBB=["Left bundle branch block", "LBBB", "Complete left bundle branch block"],
+    LAD=["Left axis deviation", "Abnormal left axis deviation"],
+    RAD=["Right axis deviation", "Abnormal right axis deviation"],
+    LVH=[
+        "Left ventricular hypertrophy",
+        "Voltage criteria for left ventricular hypertrophy",
+        "LVH by voltage criteria",
+        "Left ventricular hypertrophy by voltage",
+    ],
+    LQRSV=["Low QRS voltages in limb leads", "Low voltage QRS", "Low QRS voltage"],
+    STE=[
+        "ST elevation in {g} leads",
+        "{G} ST elevation, consider acute injury",
+        "ST elevation, consider {g} injury or acute infarct",
+    ],
+    STD=[
+        "ST depression in {g} leads",
+        "{G} ST depression, consider ischemia",
+        "Nonspecific ST depression",
+        "ST depression, consider subendocardial injury",
+    ],
+    TInv=["T wave inversion in {g} leads", "Inverted T waves in {g} leads", "{G} T wave inversion"],
+)
+MAJOR = {"AF", "AFL", "RBBB", "LBBB", "RAD", "LVH", "STE", "STD", "TInv"}
+
 
 @patch
-def report(self:SynthECG, rng, labels:list, tr:dict, m:dict, sched:dict) -> str:
+def report(self: SynthECG, rng, labels: list, tr: dict, m: dict, sched: dict) -> str:
     "Machine-style statements for the record, with varied phrasing; the optional values are the simulated ones"
     pick = lambda xs: xs[int(rng.integers(len(xs)))]
-    lab,rh,r = set(labels),labels[0],tr['rate']
+    lab, rh, r = set(labels), labels[0], tr["rate"]
     rhy = list(RHYTHM_PHRASES[rh])
-    if rh=='SB' and r < 50: rhy.append('Marked sinus bradycardia')
-    if rh=='AF': rhy.append('Atrial fibrillation with ' + ('rapid' if r > 100 else 'slow' if r < 60 else 'controlled') + ' ventricular response')
-    if rh=='AFL':
-        md = sched['atrial']['mode']
-        rhy += [f'Atrial flutter with {md}:1 A-V conduction', f'Atrial flutter with {md}:1 AV block'] if md!='var' else \
-               ['Atrial flutter with variable A-V block', 'Atrial flutter with variable AV conduction']
-    line,out = pick(rhy),[]
-    for l in ('IAVB','PAC','PVC'):
+    if rh == "SB" and r < 50:
+        rhy.append("Marked sinus bradycardia")
+    if rh == "AF":
+        rhy.append(
+            "Atrial fibrillation with "
+            + ("rapid" if r > 100 else "slow" if r < 60 else "controlled")
+            + " ventricular response"
+        )
+    if rh == "AFL":
+        md = sched["atrial"]["mode"]
+        rhy += (
+            [f"Atrial flutter with {md}:1 A-V conduction", f"Atrial flutter with {md}:1 AV block"]
+            if md != "var"
+            else ["Atrial flutter with variable A-V block", "Atrial flutter with variable AV conduction"]
+        )
+    line, out = pick(rhy), []
+    for l in ("IAVB", "PAC", "PVC"):
         if l in lab:
-            if _bern(rng, .6): line += ' ' + pick(MODIFIERS[l])
-            else: out.append(pick(ALONE[l]))
+            if _bern(rng, 0.6):
+                line += " " + pick(MODIFIERS[l])
+            else:
+                out.append(pick(ALONE[l]))
     for l in labels:
         if l in STATEMENTS:
-            g = m['tterr'] if l=='TInv' else m['terr']
-            out.append(pick(STATEMENTS[l]).format(g=g, G=(g or '').capitalize()))
+            g = m["tterr"] if l == "TInv" else m["terr"]
+            out.append(pick(STATEMENTS[l]).format(g=g, G=(g or "").capitalize()))
     major = lab & MAJOR
-    if labels==['NSR']: verdict = 'Normal ECG'
-    elif not major and lab <= {'SB','STach'}: verdict = pick(['Otherwise normal ECG','Borderline ECG'])
-    else: verdict = 'Abnormal ECG' if major else 'Borderline ECG'
+    if labels == ["NSR"]:
+        verdict = "Normal ECG"
+    elif not major and lab <= {"SB", "STach"}:
+        verdict = pick(["Otherwise normal ECG", "Borderline ECG"])
+    else:
+        verdict = "Abnormal ECG" if major else "Borderline ECG"
     out = [line] + out + [verdict]
     if _bern(rng, self.p_values):
-        v = f"Vent. rate {r:.0f} BPM" + (f". PR interval {tr['pr']*1000:.0f} ms" if tr['pr'] else '') + \
-            f". QRS duration {tr['qrs']*1000:.0f} ms. QT/QTc {tr['qt']*1000:.0f}/{tr['qtc']*1000:.0f} ms. QRS axis {tr['axis']:.0f}"
-        out = [v] + out if _bern(rng, .5) else out + [v]
-    return '. '.join(out) + '.'
+        v = (
+            f"Vent. rate {r:.0f} BPM"
+            + (f". PR interval {tr['pr'] * 1000:.0f} ms" if tr["pr"] else "")
+            + f". QRS duration {tr['qrs'] * 1000:.0f} ms. QT/QTc {tr['qt'] * 1000:.0f}/{tr['qtc'] * 1000:.0f} ms. QRS axis {tr['axis']:.0f}"
+        )
+        out = [v] + out if _bern(rng, 0.5) else out + [v]
+    return ". ".join(out) + "."
 
-_REPORT_RULES = [('NSR', r'\bsinus rhythm'), ('SB', r'sinus bradycardia'), ('STach', r'sinus tachycardia'), ('AF', r'atrial fibrillation'),
-                 ('AFL', r'atrial flutter'), ('IAVB', r'(1st|first) degree (a-?v|atrioventricular) block'),
-                 ('RBBB', r'right bundle branch block|\brbbb\b'), ('LBBB', r'left bundle branch block|\blbbb\b'),
-                 ('LAD', r'left axis deviation'), ('RAD', r'right axis deviation'), ('LVH', r'left ventricular hypertrophy|\blvh\b'),
-                 ('LQRSV', r'low (qrs )?voltage'), ('STE', r'st elevation'), ('STD', r'st depression'),
-                 ('TInv', r't wave inversion|inverted t waves'), ('PVC', r'premature ventricular|ventricular premature|\bpvcs?\b'),
-                 ('PAC', r'premature (atrial|supraventricular)|\bpacs?\b')]
+
+_REPORT_RULES = [
+    ("NSR", r"\bsinus rhythm"),
+    ("SB", r"sinus bradycardia"),
+    ("STach", r"sinus tachycardia"),
+    ("AF", r"atrial fibrillation"),
+    ("AFL", r"atrial flutter"),
+    ("IAVB", r"(1st|first) degree (a-?v|atrioventricular) block"),
+    ("RBBB", r"right bundle branch block|\brbbb\b"),
+    ("LBBB", r"left bundle branch block|\blbbb\b"),
+    ("LAD", r"left axis deviation"),
+    ("RAD", r"right axis deviation"),
+    ("LVH", r"left ventricular hypertrophy|\blvh\b"),
+    ("LQRSV", r"low (qrs )?voltage"),
+    ("STE", r"st elevation"),
+    ("STD", r"st depression"),
+    ("TInv", r"t wave inversion|inverted t waves"),
+    ("PVC", r"premature ventricular|ventricular premature|\bpvcs?\b"),
+    ("PAC", r"premature (atrial|supraventricular)|\bpacs?\b"),
+]
 
 # %% ../nbs/03_synth.ipynb #97132187
-def report_labels(report:str) -> list:
+def report_labels(report: str) -> list:
     "SynthECG labels stated in a machine-style report (in `SYNTH_CLASSES` order)"
     s = report.lower()
-    return [l for l,rx in _REPORT_RULES if re.search(rx, s)]
+    return [l for l, rx in _REPORT_RULES if re.search(rx, s)]
 
 # %% ../nbs/03_synth.ipynb #b497eabe
 @patch
-def params(self:SynthECG, i:int) -> dict:
+def params(self: SynthECG, i: int) -> dict:
     "Everything about record `i` except its samples: labels, report, patient, simulated values and the beats' lobes"
-    pid = self.patient_of(i); P = self.patient(pid)
+    pid = self.patient_of(i)
+    P = self.patient(pid)
     rng = np.random.default_rng([self.seed, 2, i])
     tries = 0
-    for k in range(11): # a label set this patient's heart cannot show (rare) is drawn again; last resort: the rhythm alone
-        labels = self.labels_of(rng, P) if k<10 else labels[:1]
+    for k in range(
+        11
+    ):  # a label set this patient's heart cannot show (rare) is drawn again; last resort: the rhythm alone
+        labels = self.labels_of(rng, P) if k < 10 else labels[:1]
         for _ in range(25):
             tries += 1
             sched = self.schedule(rng, P, labels)
             m = self.morphology(rng, P, labels)
-            if m is None: bad = ['voltage']; continue
+            if m is None:
+                bad = ["voltage"]
+                continue
             tr = self.truth(m, sched)
-            for _ in range(2): # ST lobes and locked flutter waves move the measured axis a little: turn the QRS back
-                if 'axis' not in (bad := self.check(labels, tr)): break
-                dphi = (m['axis_target'] - tr['axis'] + 180) % 360 - 180
-                q = m['qrs'].copy(); q[:,4:7] = np.stack([rot(2, w*dphi) @ v for w,v in zip(m['turn'], q[:,4:7])])
-                m = dict(m, qrs=q); tr = self.truth(m, sched)
-            if not (bad := self.check(labels, tr)): break
-        if not bad: break
-    else: raise RuntimeError(f"SynthECG record {i}: could not meet {', '.join(bad)} for {labels}; please report this")
-    return dict(index=i, patient=pid, P=P, labels=labels, sched=sched, m=m, truth=tr, tries=tries,
-                report=self.report(rng, labels, tr, m, sched), split=self.split_of(pid))
+            for _ in range(2):  # ST lobes and locked flutter waves move the measured axis a little: turn the QRS back
+                if "axis" not in (bad := self.check(labels, tr)):
+                    break
+                dphi = (m["axis_target"] - tr["axis"] + 180) % 360 - 180
+                q = m["qrs"].copy()
+                q[:, 4:7] = np.stack([rot(2, w * dphi) @ v for w, v in zip(m["turn"], q[:, 4:7])])
+                m = dict(m, qrs=q)
+                tr = self.truth(m, sched)
+            if not (bad := self.check(labels, tr)):
+                break
+        if not bad:
+            break
+    else:
+        raise RuntimeError(f"SynthECG record {i}: could not meet {', '.join(bad)} for {labels}; please report this")
+    return dict(
+        index=i,
+        patient=pid,
+        P=P,
+        labels=labels,
+        sched=sched,
+        m=m,
+        truth=tr,
+        tries=tries,
+        report=self.report(rng, labels, tr, m, sched),
+        split=self.split_of(pid),
+    )
 
-_T = np.arange(N)/FS
+
+_T = np.arange(N) / FS
 _T32 = _T.astype(np.float32)
 
+# %% ../nbs/03_synth.ipynb #50dec690
 @patch
-def electrode_noise(self:SynthECG, rng, P:dict) -> np.ndarray:
+def electrode_noise(self: SynthECG, rng, P: dict) -> np.ndarray:
     "Noise (9, N) at electrodes RA, LA, LL, V1..V6: baseline wander, respiration, muscle, mains and amplifier noise"
-    if self.noise <= 0: return np.zeros((9, N), np.float32)
+    if self.noise <= 0:
+        return np.zeros((9, N), np.float32)
     # slow components: per-electrode mixtures of a few shared sinusoids
-    f = np.r_[rng.uniform(.04, .5, 4), P['resp']]
-    basis = np.sin((2*np.pi*f[:,None]).astype(np.float32)*_T32 + rng.uniform(0, 6, (5,1)).astype(np.float32))
-    mix = rng.normal(0, 1, (9,5)) / np.sqrt(1 + (f/.15)**2) * P['bw']*math.exp(rng.normal(0, .4)) * .7
-    mix[:,4] = np.r_[np.zeros(3), rng.uniform(0, .05)*rng.uniform(.5, 1.5, 6)] # respiration on the chest electrodes
-    if P['mains_amp'] > 0: # mains interference: two more basis rows
-        basis = np.concatenate([basis, np.sin(np.float32(2*np.pi*P['mains'])*_T32 + np.array([[0.], [np.pi/2]], np.float32))])
-        mix = np.concatenate([mix, P['mains_amp']*rng.uniform(.3, 1.5, (9,2))], 1)
+    f = np.r_[rng.uniform(0.04, 0.5, 4), P["resp"]]
+    basis = np.sin((2 * np.pi * f[:, None]).astype(np.float32) * _T32 + rng.uniform(0, 6, (5, 1)).astype(np.float32))
+    mix = rng.normal(0, 1, (9, 5)) / np.sqrt(1 + (f / 0.15) ** 2) * P["bw"] * math.exp(rng.normal(0, 0.4)) * 0.7
+    mix[:, 4] = np.r_[
+        np.zeros(3), rng.uniform(0, 0.05) * rng.uniform(0.5, 1.5, 6)
+    ]  # respiration on the chest electrodes
+    if P["mains_amp"] > 0:  # mains interference: two more basis rows
+        basis = np.concatenate(
+            [basis, np.sin(np.float32(2 * np.pi * P["mains"]) * _T32 + np.array([[0.0], [np.pi / 2]], np.float32))]
+        )
+        mix = np.concatenate([mix, P["mains_amp"] * rng.uniform(0.3, 1.5, (9, 2))], 1)
     x = (mix @ basis).astype(np.float32)
     # muscle noise: differenced white noise (peaks near 125 Hz), stronger on the limbs, sometimes in bursts
-    w = rng.random((9, N+2), dtype=np.float32) - .5
-    e = (w[:,2:] - w[:,:-2]) * np.float32(P['emg']*math.exp(rng.normal(0, .4))*2.45)
+    w = rng.random((9, N + 2), dtype=np.float32) - 0.5
+    e = (w[:, 2:] - w[:, :-2]) * np.float32(P["emg"] * math.exp(rng.normal(0, 0.4)) * 2.45)
     e[:3] *= 2
-    if _bern(rng, .15): e *= 1 + 2*np.clip(np.sin(np.float32(2*np.pi*rng.uniform(.05, .3))*_T32 + np.float32(rng.uniform(0, 6))), 0, None)**4
-    return self.noise*(x + e)
+    if _bern(rng, 0.15):
+        e *= (
+            1
+            + 2
+            * np.clip(
+                np.sin(np.float32(2 * np.pi * rng.uniform(0.05, 0.3)) * _T32 + np.float32(rng.uniform(0, 6))), 0, None
+            )
+            ** 4
+        )
+    return self.noise * (x + e)
 
 # %% ../nbs/03_synth.ipynb #1e640713
 @patch
-def signal(self:SynthECG, i:int, p:dict=None) -> np.ndarray:
+def signal(self: SynthECG, i: int, p: dict = None) -> np.ndarray:
     "The (12, 5000) float32 signal (mV) of record `i`, generated deterministically from (seed, i)"
     p = p or self.params(i)
-    m,sched,P = p['m'],p['sched'],p['P']
+    m, sched, P = p["m"], p["sched"], p["P"]
     rng = np.random.default_rng([self.seed, 3, i])
-    qs,kind = sched['qrs'],sched['kind']
+    qs, kind = sched["qrs"], sched["kind"]
     rr = np.diff(qs, prepend=qs[0] - (qs[1] - qs[0]))
-    ph = 2*np.pi*P['resp']*qs + rng.uniform(0, 6)
-    amp = (1 + rng.normal(0, .025, len(qs))) * (1 + rng.uniform(.02, .08)*np.sin(ph))
-    th = np.radians(rng.uniform(1, 4)*np.sin(ph + .5))
-    Rb = np.zeros((len(qs),3,3)); Rb[:,0,0] = Rb[:,1,1] = np.cos(th); Rb[:,1,0] = np.sin(th); Rb[:,0,1] = -np.sin(th); Rb[:,2,2] = 1
+    ph = 2 * np.pi * P["resp"] * qs + rng.uniform(0, 6)
+    amp = (1 + rng.normal(0, 0.025, len(qs))) * (1 + rng.uniform(0.02, 0.08) * np.sin(ph))
+    th = np.radians(rng.uniform(1, 4) * np.sin(ph + 0.5))
+    Rb = np.zeros((len(qs), 3, 3))
+    Rb[:, 0, 0] = Rb[:, 1, 1] = np.cos(th)
+    Rb[:, 1, 0] = np.sin(th)
+    Rb[:, 0, 1] = -np.sin(th)
+    Rb[:, 2, 2] = 1
     L = self.beat_lobes(m, qs, kind, rr, amp, Rb)
-    at = sched['atrial']
-    if at['kind']=='sinus': L = np.concatenate([L, self.p_lobes(m, at['times'], at['akind'], 1 + rng.normal(0, .04, len(at['times'])))])
-    v = lobe_dipole(L, 0., N)
-    if at['kind']!='sinus': v += self.atrial_activity(rng, at, _T)
-    x8 = m['D8'] @ v
+    at = sched["atrial"]
+    if at["kind"] == "sinus":
+        L = np.concatenate([L, self.p_lobes(m, at["times"], at["akind"], 1 + rng.normal(0, 0.04, len(at["times"])))])
+    v = lobe_dipole(L, 0.0, N)
+    if at["kind"] != "sinus":
+        v += self.atrial_activity(rng, at, _T)
+    x8 = m["D8"] @ v
     e = self.electrode_noise(rng, P)
     x8 += np.concatenate([e[1:3] - e[0], e[3:] - e[:3].mean(0)])
     return to12(x8).astype(np.float32)
 
+# %% ../nbs/03_synth.ipynb #80d79750
 @patch
-def record(self:SynthECG, i:int) -> Record:
+def record(self: SynthECG, i: int) -> Record:
     "Record `i` with its signal, labels, report, patient, split and simulated values"
     p = self.params(i)
-    return Record(f'synth{i:06d}', self.signal(i, p), p['report'], list(p['labels']), p['P']['id'], p['split'], _meta(p))
+    return Record(
+        f"synth{i:06d}", self.signal(i, p), p["report"], list(p["labels"]), p["P"]["id"], p["split"], _meta(p)
+    )
 
-def _meta(p:dict) -> dict:
+# %% ../nbs/03_synth.ipynb #c1592985
+def _meta(p: dict) -> dict:
     "The simulated values of a record (what `synth_dataset` keeps in `meta`)"
-    tr,m,at,P = p['truth'],p['m'],p['sched']['atrial'],p['P']
-    r = lambda v,k=1: None if v is None else round(float(v), k)
-    return dict(age=P['age'], sex=P['sex'], rate=r(tr['rate']), pr=r(tr['pr'] and tr['pr']*1000), qrs=r(tr['qrs']*1000),
-                qt=r(tr['qt']*1000), qtc=r(tr['qtc']*1000), axis=r(tr['axis']), sokolow=r(tr['sokolow'], 2), limb_qrs=r(tr['limb'], 2),
-                conduction=m['cond'], st_territory=m['terr'], t_territory=m['tterr'], flutter=at.get('mode'),
-                n_pvc=tr['n_pvc'], n_pac=tr['n_pac'], mains=P['mains'] if P['mains_amp'] > 0 else None)
+    tr, m, at, P = p["truth"], p["m"], p["sched"]["atrial"], p["P"]
+    r = lambda v, k=1: None if v is None else round(float(v), k)
+    return dict(
+        age=P["age"],
+        sex=P["sex"],
+        rate=r(tr["rate"]),
+        pr=r(tr["pr"] and tr["pr"] * 1000),
+        qrs=r(tr["qrs"] * 1000),
+        qt=r(tr["qt"] * 1000),
+        qtc=r(tr["qtc"] * 1000),
+        axis=r(tr["axis"]),
+        sokolow=r(tr["sokolow"], 2),
+        limb_qrs=r(tr["limb"], 2),
+        conduction=m["cond"],
+        st_territory=m["terr"],
+        t_territory=m["tterr"],
+        flutter=at.get("mode"),
+        n_pvc=tr["n_pvc"],
+        n_pac=tr["n_pac"],
+        mains=P["mains"] if P["mains_amp"] > 0 else None,
+    )
 
 # %% ../nbs/03_synth.ipynb #2a56659e
-def synth_dataset(n:int, # number of records
-                  seed:int=0,
-                  start:int=0, # index of the first record (records are the same whatever `n` and `start`)
-                  prevalence:dict=None, # label -> probability (see `DEFAULT_PREVALENCE`)
-                  noise:float=1., # nuisance scale (0: clean)
-                  p_values:float=.5, # probability that a report states the measured values
-                  split_fracs=(.8,.1,.1), # train/val/test per patient
-                  progress:bool=False) -> ECGDataset:
+def synth_dataset(
+    n: int,  # number of records
+    seed: int = 0,
+    start: int = 0,  # index of the first record (records are the same whatever `n` and `start`)
+    prevalence: dict = None,  # label -> probability (see `DEFAULT_PREVALENCE`)
+    noise: float = 1.0,  # nuisance scale (0: clean)
+    p_values: float = 0.5,  # probability that a report states the measured values
+    split_fracs=(0.8, 0.1, 0.1),  # train/val/test per patient
+    progress: bool = False,
+) -> ECGDataset:
     "`n` SynthECG records as an `ECGDataset` (signals generated on access, deterministically from `seed` and the index)"
-    if n < 0 or start < 0: raise ECGScanError(f"n and start must be non-negative, got n={n}, start={start}")
+    if n < 0 or start < 0:
+        raise ECGScanError(f"n and start must be non-negative, got n={n}, start={start}")
     g = SynthECG(seed, prevalence, noise, p_values, split_fracs)
     items = []
-    for i in progress_bar(range(start, start+n), total=n, desc='SynthECG labels', display=progress):
+    for i in progress_bar(range(start, start + n), total=n, desc="SynthECG labels", display=progress):
         p = g.params(i)
-        items.append(dict(id=f'synth{i:06d}', index=i, labels=list(p['labels']), report=p['report'], patient=p['P']['id'],
-                          split=p['split'], meta=_meta(p)))
-    return ECGDataset(items, g, f'SynthECG(seed={seed})',
-                      notes=[f"simulated by SynthECG (seed {seed}, noise {noise}); labels are {', '.join(SYNTH_CLASSES)}"])
+        items.append(
+            dict(
+                id=f"synth{i:06d}",
+                index=i,
+                labels=list(p["labels"]),
+                report=p["report"],
+                patient=p["P"]["id"],
+                split=p["split"],
+                meta=_meta(p),
+            )
+        )
+    return ECGDataset(
+        items,
+        g,
+        f"SynthECG(seed={seed})",
+        notes=[f"simulated by SynthECG (seed {seed}, noise {noise}); labels are {', '.join(SYNTH_CLASSES)}"],
+    )
 
 # %% ../nbs/03_synth.ipynb #5b77d0ab
-SYNTH_CSV = 'synth_records.csv'
+SYNTH_CSV = "synth_records.csv"
+
 
 def _snomed_codes() -> dict:
     t = snomed_table()
-    return {c:t[t.abbrev==c].index[0] for c in SYNTH_CLASSES}
+    return {c: t[t.abbrev == c].index[0] for c in SYNTH_CLASSES}
 
-def write_synth(out, # folder (created if needed)
-                n:int, seed:int=0, start:int=0, prevalence:dict=None, noise:float=1., progress:bool=True) -> Path:
+# %% ../nbs/03_synth.ipynb #e0822592
+def write_synth(
+    out,  # folder (created if needed)
+    n: int,
+    seed: int = 0,
+    start: int = 0,
+    prevalence: dict = None,
+    noise: float = 1.0,
+    progress: bool = True,
+) -> Path:
     "Write `n` SynthECG records as WFDB into `out`, with `synth_records.csv` (id, patient, split, labels, report, values)"
     out = Path(out)
-    if n < 1: raise ECGScanError(f"the number of records must be at least 1, got {n}")
+    if n < 1:
+        raise ECGScanError(f"the number of records must be at least 1, got {n}")
     check_dataset_folder(out, SYNTH_CSV)
-    g,codes,rows = SynthECG(seed, prevalence, noise),_snomed_codes(),[]
-    try: out.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise ECGScanError(f"{out}: cannot create the folder ({e.strerror or e})")
-    if (out/SYNTH_CSV).exists(): # an earlier SynthECG folder: remove the records it lists, so the folder matches the new CSV
-        for rid in pd.read_csv(out/SYNTH_CSV, usecols=['id']).id:
-            for ext in ('.hea','.dat'): (out/f'{rid}{ext}').unlink(missing_ok=True)
-    for i in progress_bar(range(start, start+n), total=n, desc='SynthECG', display=progress):
-        p = g.params(i); rid = f'synth{i:06d}'; meta = _meta(p)
-        try: write_wfdb(out/rid, g.signal(i, p).astype(np.float64), comments=dict(Age=p['P']['age'], Sex=p['P']['sex'], Dx=','.join(codes[l] for l in p['labels']),
-                                                     Rx='Unknown', Hx='Unknown', Sx='Unknown', Patient=p['P']['id'], Split=p['split'],
-                                                     Report=p['report']))
-        except OSError as e: raise ECGScanError(f"{out/rid}: cannot write the record ({e.strerror or e})")
-        rows.append(dict(id=rid, patient=p['P']['id'], split=p['split'], labels=','.join(p['labels']), report=p['report'],
-                         **{k:v for k,v in meta.items() if k not in ('age','sex')}, age=meta['age'], sex=meta['sex'],
-                         **{c:int(c in p['labels']) for c in SYNTH_CLASSES}))
-    pd.DataFrame(rows).to_csv(out/SYNTH_CSV, index=False)
+    g, codes, rows = SynthECG(seed, prevalence, noise), _snomed_codes(), []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ECGScanError(f"{out}: cannot create the folder ({e.strerror or e})")
+    if (
+        out / SYNTH_CSV
+    ).exists():  # an earlier SynthECG folder: remove the records it lists, so the folder matches the new CSV
+        for rid in pd.read_csv(out / SYNTH_CSV, usecols=["id"]).id:
+            for ext in (".hea", ".dat"):
+                (out / f"{rid}{ext}").unlink(missing_ok=True)
+    for i in progress_bar(range(start, start + n), total=n, desc="SynthECG", display=progress):
+        p = g.params(i)
+        rid = f"synth{i:06d}"
+        meta = _meta(p)
+        try:
+            write_wfdb(
+                out / rid,
+                g.signal(i, p).astype(np.float64),
+                comments=dict(
+                    Age=p["P"]["age"],
+                    Sex=p["P"]["sex"],
+                    Dx=",".join(codes[l] for l in p["labels"]),
+                    Rx="Unknown",
+                    Hx="Unknown",
+                    Sx="Unknown",
+                    Patient=p["P"]["id"],
+                    Split=p["split"],
+                    Report=p["report"],
+                ),
+            )
+        except OSError as e:
+            raise ECGScanError(f"{out / rid}: cannot write the record ({e.strerror or e})")
+        rows.append(
+            dict(
+                id=rid,
+                patient=p["P"]["id"],
+                split=p["split"],
+                labels=",".join(p["labels"]),
+                report=p["report"],
+                **{k: v for k, v in meta.items() if k not in ("age", "sex")},
+                age=meta["age"],
+                sex=meta["sex"],
+                **{c: int(c in p["labels"]) for c in SYNTH_CLASSES},
+            )
+        )
+    pd.DataFrame(rows).to_csv(out / SYNTH_CSV, index=False)
     return out
 
 # %% ../nbs/03_synth.ipynb #fecd08c8
-def _parse_prevalence(s:str) -> dict:
+def _parse_prevalence(s: str) -> dict:
     "'AF=0.3,LBBB=0.1' -> {'AF': 0.3, 'LBBB': 0.1}"
     out = {}
-    for part in filter(None, (s or '').split(',')):
-        k,eq,v = part.partition('=')
+    for part in filter(None, (s or "").split(",")):
+        k, eq, v = part.partition("=")
         try:
-            if not eq: raise ValueError
+            if not eq:
+                raise ValueError
             out[k.strip()] = float(v)
-        except ValueError: raise ECGScanError(f"--prevalence: expected LABEL=PROBABILITY pairs separated by commas (e.g. AF=0.3,LBBB=0.1), got {part!r}")
+        except ValueError:
+            raise ECGScanError(
+                f"--prevalence: expected LABEL=PROBABILITY pairs separated by commas (e.g. AF=0.3,LBBB=0.1), got {part!r}"
+            )
     return out
 
+# %% ../nbs/03_synth.ipynb #cd0b08a6
 @call_parse
-def synth_cmd(out:str, # folder to write the records into (created if needed)
-              n:int=1000, # number of records
-              seed:int=0, # random seed: the same seed gives the same records
-              start:int=0, # index of the first record (to write a corpus in parts)
-              noise:float=1., # nuisance scale (0: clean signals)
-              prevalence:str=None # per-label probabilities, e.g. "AF=0.3,LBBB=0.1" (defaults: `DEFAULT_PREVALENCE`)
-             ):
+def synth_cmd(
+    out: str,  # folder to write the records into (created if needed)
+    n: int = 1000,  # number of records
+    seed: int = 0,  # random seed: the same seed gives the same records
+    start: int = 0,  # index of the first record (to write a corpus in parts)
+    noise: float = 1.0,  # nuisance scale (0: clean signals)
+    prevalence: str = None,  # per-label probabilities, e.g. "AF=0.3,LBBB=0.1" (defaults: `DEFAULT_PREVALENCE`)
+):
     "Write N SynthECG records (WFDB, 500 Hz, 12 leads, # Dx: SNOMED codes) and synth_records.csv with their reports and labels"
-    if n < 1: raise ECGScanError(f"--n must be at least 1, got {n}")
-    if start < 0: raise ECGScanError(f"--start must be non-negative, got {start}")
-    check_range('--noise', noise, 0, fix='0 gives clean signals, 1 the default nuisance')
+    if n < 1:
+        raise ECGScanError(f"--n must be at least 1, got {n}")
+    if start < 0:
+        raise ECGScanError(f"--start must be non-negative, got {start}")
+    check_range("--noise", noise, 0, fix="0 gives clean signals, 1 the default nuisance")
     t = time.time()
     write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
-    print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time()-t:.1f} s")
+    print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time() - t:.1f} s")
 
 # %% ../nbs/03_synth.ipynb #d80d8059
-def bench_synth(n:int=300):
+def bench_synth(n: int = 300):
     "Print SynthECG records per second on one core: parameters only, full records, and WFDB writing"
     import contextlib
-    try: from threadpoolctl import threadpool_limits; one = threadpool_limits(1)
-    except ImportError: one = contextlib.nullcontext()
-    with one: _bench(n)
 
+    try:
+        from threadpoolctl import threadpool_limits
+
+        one = threadpool_limits(1)
+    except ImportError:
+        one = contextlib.nullcontext()
+    with one:
+        _bench(n)
+
+# %% ../nbs/03_synth.ipynb #88c7a3f1
 def _bench(n):
     g = SynthECG(seed=123)
-    g.params(0); g.signal(0)
-    t0 = time.perf_counter(); ps = [g.params(i) for i in range(1, n+1)]; t1 = time.perf_counter()
-    for i,p in zip(range(1, n+1), ps): g.signal(i, p)
+    g.params(0)
+    g.signal(0)
+    t0 = time.perf_counter()
+    ps = [g.params(i) for i in range(1, n + 1)]
+    t1 = time.perf_counter()
+    for i, p in zip(range(1, n + 1), ps):
+        g.signal(i, p)
     t2 = time.perf_counter()
-    for i in range(n+1, 2*n+1): g.signal(i)
+    for i in range(n + 1, 2 * n + 1):
+        g.signal(i)
     t3 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
-        write_synth(d, n, seed=123, start=2*n+1, progress=False); t4 = time.perf_counter()
+        write_synth(d, n, seed=123, start=2 * n + 1, progress=False)
+        t4 = time.perf_counter()
     print(f"SynthECG, one core, {n} records each:")
-    print(f"  labels + report only:        {n/(t1-t0):7.0f} records/s")
-    print(f"  signal from parameters:      {n/(t2-t1):7.0f} records/s")
-    print(f"  full record (both):          {n/(t3-t2):7.0f} records/s  ({(t3-t2)/n*1000:.1f} ms/record)")
-    print(f"  full record + WFDB + CSV:    {n/(t4-t3):7.0f} records/s")
+    print(f"  labels + report only:        {n / (t1 - t0):7.0f} records/s")
+    print(f"  signal from parameters:      {n / (t2 - t1):7.0f} records/s")
+    print(f"  full record (both):          {n / (t3 - t2):7.0f} records/s  ({(t3 - t2) / n * 1000:.1f} ms/record)")
+    print(f"  full record + WFDB + CSV:    {n / (t4 - t3):7.0f} records/s")

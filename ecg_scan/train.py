@@ -19,8 +19,8 @@ from fastai.callback.core import Callback, CancelFitException, CancelValidExcept
 from fastai.optimizer import Adam
 from fastai.torch_core import rank_distrib
 from fastai.callback.schedule import SchedLin, SchedCos
-import fastai.callback.progress, fastai.callback.schedule
-from .signals import *
+import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
+from .signals import ECGScanError, atomic_folder, check_range, check_writable, recover_folder
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
 from .encoders import image_tensor, teacher_embed
@@ -37,394 +37,719 @@ __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistr
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
     "Records of an `ECGDataset` rendered on the fly into augmented ECG images"
-    def __init__(self, ds:ECGDataset, tidx, pidx, size:int=224, augment=True, seed:int=0, offset:int=0,
-                 layout:str='3x4+II', # printout layout, or 'random' (see `RenderConfig`)
-                 style:str='random', # 'random' print styles or the 'standard' printout
-                 augment_p:float=1.): # share of images that are augmented
-        store_attr('ds,size,augment,seed,offset,layout,style,augment_p')
-        self.tidx,self.pidx = torch.as_tensor(tidx, dtype=torch.long),torch.as_tensor(pidx, dtype=torch.long)
+
+    def __init__(
+        self,
+        ds: ECGDataset,
+        tidx,
+        pidx,
+        size: int = 224,
+        augment=True,
+        seed: int = 0,
+        offset: int = 0,
+        layout: str = "3x4+II",  # printout layout, or 'random' (see `RenderConfig`)
+        style: str = "random",  # 'random' print styles or the 'standard' printout
+        augment_p: float = 1.0,
+    ):  # share of images that are augmented
+        store_attr("ds,size,augment,seed,offset,layout,style,augment_p")
+        self.tidx, self.pidx = torch.as_tensor(tidx, dtype=torch.long), torch.as_tensor(pidx, dtype=torch.long)
         self.epoch = 0
-    def __len__(self): return len(self.ds)
+
+    def __len__(self):
+        return len(self.ds)
+
     def __getitem__(self, i):
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         sig = self.ds.signal(i)
-        aug = self.augment if rng.random()<self.augment_p else False
-        img = ecg_image(sig, rng, self.size, aug, self.style, **({} if self.layout=='random' else dict(layout=self.layout)))
-        return torch.from_numpy(np.ascontiguousarray(img)), self.tidx[i], self.pidx[i], torch.tensor(self.offset+int(i)), torch.from_numpy(np.asarray(sig, np.float32))
+        aug = self.augment if rng.random() < self.augment_p else False
+        img = ecg_image(
+            sig, rng, self.size, aug, self.style, **({} if self.layout == "random" else dict(layout=self.layout))
+        )
+        return (
+            torch.from_numpy(np.ascontiguousarray(img)),
+            self.tidx[i],
+            self.pidx[i],
+            torch.tensor(self.offset + int(i)),
+            torch.from_numpy(np.asarray(sig, np.float32)),
+        )
 
+# %% ../nbs/12_train.ipynb #d0b7bf2b
 class ScanDL(DataLoader):
     "A fastai DataLoader whose order depends only on (seed, epoch), and that can start part-way into an epoch"
-    def __init__(self, dataset:ScanData, bs:int=16, shuffle:bool=False, seed:int=0, **kwargs):
+
+    def __init__(self, dataset: ScanData, bs: int = 16, shuffle: bool = False, seed: int = 0, **kwargs):
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=shuffle, **kwargs)
-        self.seed,self.epoch,self.skip = seed,0,0
+        self.seed, self.epoch, self.skip = seed, 0, 0
+
     def get_idxs(self):
-        idxs = np.random.default_rng([self.seed, 1_000_003, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
-        if self.drop_last: idxs = idxs[:self.n//self.bs*self.bs]
-        idxs,self.skip = idxs[self.skip*self.bs:],0
+        idxs = (
+            np.random.default_rng([self.seed, 1_000_003, self.epoch]).permutation(self.n)
+            if self.shuffle
+            else np.arange(self.n)
+        )
+        if self.drop_last:
+            idxs = idxs[: self.n // self.bs * self.bs]
+        idxs, self.skip = idxs[self.skip * self.bs :], 0
         return idxs.tolist()
+
     def before_iter(self):
-        super().before_iter(); self.dataset.epoch = self.epoch
+        super().before_iter()
+        self.dataset.epoch = self.epoch
 
 # %% ../nbs/12_train.ipynb #9dff3c20
 from fastai.distributed import DistributedDL
 
+
 class ScanDistributedDL(DistributedDL):
     "fastai's `DistributedDL` for a `ScanDL`: no index broadcast (the order is deterministic); resume skips within the shard"
-    def _broadcast(self, t, rank): return t
+
+    def _broadcast(self, t, rank):
+        return t
+
     def get_idxs(self):
-        sk,self.dl.skip = self.dl.skip,0
-        return super().get_idxs()[sk*self.bs:]
+        sk, self.dl.skip = self.dl.skip, 0
+        return super().get_idxs()[sk * self.bs :]
 
 # %% ../nbs/12_train.ipynb #37f59052
-def open_training_data(spec:str, # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
-                       seed:int=0,
-                       strict:bool=False, # raise on the first unusable record instead of leaving it out
-                       pad:bool=False, # zero-pad records shorter than 10 s
-                       progress:bool=True,
-                       reports:bool=True, # diagnosis names as report text (pretraining); False: the records as they are (evaluation)
-                       **kwargs # passed to `open_dataset` for a folder, e.g. `task`
-                      ) -> ECGDataset:
+def open_training_data(
+    spec: str,  # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
+    seed: int = 0,
+    strict: bool = False,  # raise on the first unusable record instead of leaving it out
+    pad: bool = False,  # zero-pad records shorter than 10 s
+    progress: bool = True,
+    reports: bool = True,  # diagnosis names as report text (pretraining); False: the records as they are (evaluation)
+    **kwargs,  # passed to `open_dataset` for a folder, e.g. `task`
+) -> ECGDataset:
     "The dataset named by `spec`: the pretraining corpus, or with `reports=False` the evaluation data"
-    if spec.startswith('synth:') or spec=='synth':
+    if spec.startswith("synth:") or spec == "synth":
         from ecg_scan.synth import synth_dataset
-        n = spec.partition(':')[2] or '2000'
-        if not n.isdigit() or int(n)<4: raise ECGScanError(f"--data {spec!r}: write synth:N with N >= 4 records, e.g. synth:2000")
+
+        n = spec.partition(":")[2] or "2000"
+        if not n.isdigit() or int(n) < 4:
+            raise ECGScanError(f"--data {spec!r}: write synth:N with N >= 4 records, e.g. synth:2000")
         return synth_dataset(int(n), seed=seed)
     dx = dict(dx_report=True) if reports else {}
-    if spec=='samples': return sample_dataset(**dx).validate(False, strict)
-    if not Path(spec).exists(): raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
-    return open_dataset(spec, check=True, strict=strict, pad=pad, progress=progress, **dx, **kwargs) # every signal read and checked once
+    if spec == "samples":
+        return sample_dataset(**dx).validate(False, strict)
+    if not Path(spec).exists():
+        raise ECGScanError(f"--data {spec!r}: no such folder; pass a dataset folder, 'synth:N' or 'samples'")
+    return open_dataset(
+        spec, check=True, strict=strict, pad=pad, progress=progress, **dx, **kwargs
+    )  # every signal read and checked once
 
+# %% ../nbs/12_train.ipynb #4dd6fea0
 @dataclasses.dataclass
 class TrainData:
-    train:ScanData; valid:ScanData; texts:list; notes:list
+    train: ScanData
+    valid: ScanData
+    texts: list
+    notes: list
 
-def prepare_data(ds:ECGDataset, size:int=224, seed:int=0, valid_frac:float=0.05, augment=True, layout:str='3x4+II', style:str='random',
-                 augment_p:float=1.) -> TrainData:
+# %% ../nbs/12_train.ipynb #bdbdd45a
+def prepare_data(
+    ds: ECGDataset,
+    size: int = 224,
+    seed: int = 0,
+    valid_frac: float = 0.05,
+    augment=True,
+    layout: str = "3x4+II",
+    style: str = "random",
+    augment_p: float = 1.0,
+) -> TrainData:
     "Training/validation `ScanData` from `ds`, with report and patient indices"
     notes = list(ds.notes)
-    if ds.errors: notes.append(f"{len(ds.errors)} record(s) of {ds.name} could not be used and are left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); "
-                               "`ecg-scan scan FOLDER` lists them all")
-    keep = [i for i,r in enumerate(ds.reports) if r and r.strip()]
-    if not keep: raise ECGScanError(f"{ds.name}: no record has a report; pretraining aligns images with report text "
-                                    "(PhysioNet folders: the diagnosis names on each header's '# Dx:' line are used as text; "
-                                    "these records have none, so use a dataset with reports or labels)")
-    if len(keep)<len(ds): notes.append(f"{len(ds)-len(keep)} record(s) without a report left out of pretraining")
+    if ds.errors:
+        notes.append(
+            f"{len(ds.errors)} record(s) of {ds.name} could not be used and are left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); "
+            "`ecg-scan scan FOLDER` lists them all"
+        )
+    keep = [i for i, r in enumerate(ds.reports) if r and r.strip()]
+    if not keep:
+        raise ECGScanError(
+            f"{ds.name}: no record has a report; pretraining aligns images with report text "
+            "(PhysioNet folders: the diagnosis names on each header's '# Dx:' line are used as text; "
+            "these records have none, so use a dataset with reports or labels)"
+        )
+    if len(keep) < len(ds):
+        notes.append(f"{len(ds) - len(keep)} record(s) without a report left out of pretraining")
     ds = ds.subset(keep)
     sp = ds.splits
-    if 'val' in sp and 'train' in sp: tr,va = ds.split_idxs('train'),ds.split_idxs('val')
+    if "val" in sp and "train" in sp:
+        tr, va = ds.split_idxs("train"), ds.split_idxs("val")
     else:
-        s = random_split(len(ds), (1-valid_frac, valid_frac, 0), seed, ds.patients)
-        tr,va = [i for i,x in enumerate(s) if x=='train'],[i for i,x in enumerate(s) if x=='val']
-        if not va: va = tr[-1:]; tr = tr[:-1]
+        s = random_split(len(ds), (1 - valid_frac, valid_frac, 0), seed, ds.patients)
+        tr, va = [i for i, x in enumerate(s) if x == "train"], [i for i, x in enumerate(s) if x == "val"]
+        if not va:
+            va = tr[-1:]
+            tr = tr[:-1]
         notes.append(f"no validation split in {ds.name}: {len(va)} record(s) held out at random (seed {seed})")
     texts = sorted(set(ds.reports))
-    tpos = {t:k for k,t in enumerate(texts)}
-    pats = {p:k for k,p in enumerate(sorted({p for p in ds.patients if p is not None}, key=str))}
-    ti = [tpos[r] for r in ds.reports]; pi = [pats.get(p, -1) if p is not None else -1 for p in ds.patients]
-    mk = lambda idx, off, aug: ScanData(ds.subset(idx), [ti[i] for i in idx], [pi[i] for i in idx], size, aug, seed, off, layout, style, augment_p)
+    tpos = {t: k for k, t in enumerate(texts)}
+    pats = {p: k for k, p in enumerate(sorted({p for p in ds.patients if p is not None}, key=str))}
+    ti = [tpos[r] for r in ds.reports]
+    pi = [pats.get(p, -1) if p is not None else -1 for p in ds.patients]
+    mk = lambda idx, off, aug: ScanData(
+        ds.subset(idx), [ti[i] for i in idx], [pi[i] for i in idx], size, aug, seed, off, layout, style, augment_p
+    )
     return TrainData(mk(tr, 0, augment), mk(va, len(tr), augment), texts, notes)
 
 # %% ../nbs/12_train.ipynb #67f2afba
 class ScanModel(nn.Module):
     "`ECGScan` behind fastai's `model(*xb)` interface, with text features (and optionally teacher embeddings) cached"
-    def __init__(self, model:ECGScan, text_feats:torch.Tensor, sig_emb:torch.Tensor=None):
+
+    def __init__(self, model: ECGScan, text_feats: torch.Tensor, sig_emb: torch.Tensor = None):
         super().__init__()
         self.model = model
-        self.register_buffer('text_feats', text_feats, persistent=False)
-        self.register_buffer('sig_emb', sig_emb, persistent=False)
+        self.register_buffer("text_feats", text_feats, persistent=False)
+        self.register_buffer("sig_emb", sig_emb, persistent=False)
+
     @property
-    def device(self): return self.text_feats.device
+    def device(self):
+        return self.text_feats.device
+
     def forward(self, img, tidx, pidx, ridx):
         x = image_tensor(img, self.model.cfg.image_hw)
         out = self.model(x, text=self.text_feats[tidx], sig_emb=None if self.sig_emb is None else self.sig_emb[ridx])
         out.update(pid=pidx)
         return out
 
+# %% ../nbs/12_train.ipynb #1ac760f9
 class ScanLoss:
     "Loss function for fastai: ECG-Scan's total objective; the last terms are kept in `.last`"
-    def __init__(self, model:ECGScan): self.model,self.last = model,{}
-    def __call__(self, out:dict, sig:torch.Tensor) -> torch.Tensor:
-        if out['z_sig'] is None and self.model.teacher is not None: out['z_sig'] = self.model.sig_proj(self.model.signal_embed_raw(sig))
-        terms = self.model.loss(out, sig, out['pid'])
-        self.last = {k:v.detach() for k,v in terms.items()} | dict(scale_ctr=out['scale_ctr'].detach(), scale_gram=out['scale_gram'].detach())
-        return terms['total']
 
+    def __init__(self, model: ECGScan):
+        self.model, self.last = model, {}
+
+    def __call__(self, out: dict, sig: torch.Tensor) -> torch.Tensor:
+        if out["z_sig"] is None and self.model.teacher is not None:
+            out["z_sig"] = self.model.sig_proj(self.model.signal_embed_raw(sig))
+        terms = self.model.loss(out, sig, out["pid"])
+        self.last = {k: v.detach() for k, v in terms.items()} | dict(
+            scale_ctr=out["scale_ctr"].detach(), scale_gram=out["scale_gram"].detach()
+        )
+        return terms["total"]
+
+# %% ../nbs/12_train.ipynb #3f8570d2
 @torch.no_grad()
-def teacher_embeddings(model:ECGScan, *datas:ScanData, bs:int=32, progress:bool=True) -> torch.Tensor:
+def teacher_embeddings(model: ECGScan, *datas: ScanData, bs: int = 32, progress: bool = True) -> torch.Tensor:
     "The frozen signal teacher's embedding of every record of `datas`, in record-index order"
-    return teacher_embed(model.teacher, (d.ds.signal(i) for d in datas for i in range(len(d))), bs=bs, n=sum(len(d) for d in datas),
-                         nan=None, progress=progress)
+    return teacher_embed(
+        model.teacher,
+        (d.ds.signal(i) for d in datas for i in range(len(d))),
+        bs=bs,
+        n=sum(len(d) for d in datas),
+        nan=None,
+        progress=progress,
+    )
 
 # %% ../nbs/12_train.ipynb #9db327b1
-class TrainingDiverged(ECGScanError): "A loss term became NaN or infinite"
+class TrainingDiverged(ECGScanError):
+    "A loss term became NaN or infinite"
 
-def lr_at(step:int, total:int, lr:float, warmup:float=0.1) -> float:
+# %% ../nbs/12_train.ipynb #319cec03
+def lr_at(step: int, total: int, lr: float, warmup: float = 0.1) -> float:
     "The paper's schedule through fastai's annealers: `SchedLin` warmup over `warmup` of the steps, then `SchedCos` decay to 0"
-    w = max(1, int(round(warmup*total))) # warmup steps; step w-1 reaches `lr`
-    if step<w: return SchedLin(0, lr)((step+1)/w)
-    return SchedCos(lr, 0)(min(1., (step-w)/max(1, total-w)))
+    w = max(1, int(round(warmup * total)))  # warmup steps; step w-1 reaches `lr`
+    if step < w:
+        return SchedLin(0, lr)((step + 1) / w)
+    return SchedCos(lr, 0)(min(1.0, (step - w) / max(1, total - w)))
 
-def _inner(m): return getattr(m, 'module', m) # unwrap DDP
+# %% ../nbs/12_train.ipynb #d16587ea
+def _inner(m):
+    return getattr(m, "module", m)  # unwrap DDP
 
+# %% ../nbs/12_train.ipynb #79c2f2ea
 class StepSchedule(Callback):
     "Count optimizer steps; set the lr per step; seed torch per step; stop at `total` (or `until`)"
+
     order = -10
-    def __init__(self, total:int, lr:float, warmup:float=0.1, seed:int=0, until:int=None, start:int=0, accum:int=1):
-        store_attr(); self.step = start; self.micro = 0; self.stepped = False
+
+    def __init__(
+        self,
+        total: int,
+        lr: float,
+        warmup: float = 0.1,
+        seed: int = 0,
+        until: int = None,
+        start: int = 0,
+        accum: int = 1,
+    ):
+        store_attr()
+        self.step = start
+        self.micro = 0
+        self.stepped = False
+
     def before_batch(self):
-        if not self.training: return
-        torch.manual_seed(self.seed*1_000_003 + self.step*97 + self.micro)
-        self.learn.opt.set_hyper('lr', lr_at(self.step, self.total, self.lr, self.warmup))
+        if not self.training:
+            return
+        torch.manual_seed(self.seed * 1_000_003 + self.step * 97 + self.micro)
+        self.learn.opt.set_hyper("lr", lr_at(self.step, self.total, self.lr, self.warmup))
+
     def after_step(self):
-        self.step += 1; self.stepped = True
+        self.step += 1
+        self.stepped = True
         self.learn.scan_step = self.step
+
     def after_batch(self):
         "`micro` counts the micro-batches of the current step (0 right after an optimizer step)"
-        if not self.training: return
-        self.micro = 0 if self.stepped else self.micro+1
+        if not self.training:
+            return
+        self.micro = 0 if self.stepped else self.micro + 1
         self.stepped = False
-    def _stop(self):
-        return self.step>=self.total or (self.until is not None and self.step>=self.until)
 
+    def _stop(self):
+        return self.step >= self.total or (self.until is not None and self.step >= self.until)
+
+# %% ../nbs/12_train.ipynb #a10132a2
 class StopAtStep(Callback):
     "Stop cleanly after the last step (runs after the loggers and checkpointers of that step)"
+
     order = 100
+
     def after_batch(self):
         s = self.learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0]
-        if self.training and s.micro==0 and s._stop(): raise CancelFitException()
+        if self.training and s.micro == 0 and s._stop():
+            raise CancelFitException()
 
+# %% ../nbs/12_train.ipynb #d944eef5
 class NaNGuard(Callback):
     "Stop with a clear message when a loss term is not finite"
+
     order = 1
-    def __init__(self, lossf:ScanLoss): self.lossf = lossf
+
+    def __init__(self, lossf: ScanLoss):
+        self.lossf = lossf
+
     def after_loss(self):
-        bad = {k:float(v) for k,v in self.lossf.last.items() if not torch.isfinite(v).all()}
+        bad = {k: float(v) for k, v in self.lossf.last.items() if not torch.isfinite(v).all()}
         if bad:
-            step = getattr(self.learn, 'scan_step', 0)
-            why = ("a record in this batch has NaN/inf samples: open the data with `open_dataset(..., check=True)` (the CLI does) "
-                   "so that unusable records are left out" if not torch.isfinite(self.learn.yb[0]).all() else
-                   "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint")
-            raise TrainingDiverged(f"loss became non-finite at step {step} ({', '.join(f'{k}={v}' for k,v in bad.items())}); {why}")
+            step = getattr(self.learn, "scan_step", 0)
+            why = (
+                "a record in this batch has NaN/inf samples: open the data with `open_dataset(..., check=True)` (the CLI does) "
+                "so that unusable records are left out"
+                if not torch.isfinite(self.learn.yb[0]).all()
+                else "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint"
+            )
+            raise TrainingDiverged(
+                f"loss became non-finite at step {step} ({', '.join(f'{k}={v}' for k, v in bad.items())}); {why}"
+            )
 
 # %% ../nbs/12_train.ipynb #1a05f613
-TERMS = ['total','ctr','gram','mse','rule','hinge_ctr','hinge_gram']
+TERMS = ["total", "ctr", "gram", "mse", "rule", "hinge_ctr", "hinge_gram"]
+
 
 class TermLogger(Callback):
     "Log each loss term per training step (and validation) to `log.csv`, and to TensorBoard / W&B if asked"
+
     order = 60
-    def __init__(self, path, lossf:ScanLoss, tensorboard:bool=False, wandb:bool=False, start:int=0):
-        store_attr('lossf,start'); self.path = Path(path)
-        self.cols = ['step','epoch','phase','lr'] + TERMS + ['scale_ctr','scale_gram','seconds']
+
+    def __init__(self, path, lossf: ScanLoss, tensorboard: bool = False, wandb: bool = False, start: int = 0):
+        store_attr("lossf,start")
+        self.path = Path(path)
+        self.cols = ["step", "epoch", "phase", "lr"] + TERMS + ["scale_ctr", "scale_gram", "seconds"]
         self.tb = self.wb = None
         if tensorboard:
-            try: from torch.utils.tensorboard import SummaryWriter
-            except ImportError: raise ECGScanError("--tensorboard needs the tensorboard package: pip install tensorboard")
-            self.tb = SummaryWriter(str(self.path.parent/'tensorboard'))
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise ECGScanError("--tensorboard needs the tensorboard package: pip install tensorboard")
+            self.tb = SummaryWriter(str(self.path.parent / "tensorboard"))
         if wandb:
-            try: import wandb as wb
-            except ImportError: raise ECGScanError("--wandb needs the wandb package: pip install wandb (and `wandb login`)")
+            try:
+                import wandb as wb
+            except ImportError:
+                raise ECGScanError("--wandb needs the wandb package: pip install wandb (and `wandb login`)")
             self.wb = wb
         self._trim()
+
     def _trim(self):
         "Keep only rows up to the resumed step (rows of an interrupted run after its last checkpoint are dropped)"
         if not self.path.exists() or not self.start:
-            with open(self.path, 'w', newline='') as f: csv.writer(f).writerow(self.cols)
+            with open(self.path, "w", newline="") as f:
+                csv.writer(f).writerow(self.cols)
             return
         rows = list(csv.reader(open(self.path)))
-        keep = [rows[0]] + [r for r in rows[1:] if (int(r[0])<self.start if r[2]=='train' else int(r[0])<=self.start)]
-        with open(self.path, 'w', newline='') as f: csv.writer(f).writerows(keep)
-    def before_fit(self): self.t0 = time.time()
-    def write(self, step, phase, terms:dict, lr=None):
-        row = dict(step=step, epoch=self.epoch, phase=phase, lr=lr, seconds=round(time.time()-self.t0,2), **{k:float(v) for k,v in terms.items()})
-        if rank_distrib(): return
-        with open(self.path, 'a', newline='') as f: csv.writer(f).writerow([row.get(c,'') for c in self.cols])
+        keep = [rows[0]] + [
+            r for r in rows[1:] if (int(r[0]) < self.start if r[2] == "train" else int(r[0]) <= self.start)
+        ]
+        with open(self.path, "w", newline="") as f:
+            csv.writer(f).writerows(keep)
+
+    def before_fit(self):
+        self.t0 = time.time()
+
+    def write(self, step, phase, terms: dict, lr=None):
+        row = dict(
+            step=step,
+            epoch=self.epoch,
+            phase=phase,
+            lr=lr,
+            seconds=round(time.time() - self.t0, 2),
+            **{k: float(v) for k, v in terms.items()},
+        )
+        if rank_distrib():
+            return
+        with open(self.path, "a", newline="") as f:
+            csv.writer(f).writerow([row.get(c, "") for c in self.cols])
         if self.tb:
-            for k,v in terms.items(): self.tb.add_scalar(f'{phase}/{k}', float(v), step)
-        if self.wb and self.wb.run is not None: self.wb.log({f'{phase}/{k}':float(v) for k,v in terms.items()}, step=step)
+            for k, v in terms.items():
+                self.tb.add_scalar(f"{phase}/{k}", float(v), step)
+        if self.wb and self.wb.run is not None:
+            self.wb.log({f"{phase}/{k}": float(v) for k, v in terms.items()}, step=step)
+
     def after_loss(self):
-        if self.training: self.write(getattr(self.learn, 'scan_step', 0), 'train', self.lossf.last, self.opt.hypers[0]['lr'])
+        if self.training:
+            self.write(getattr(self.learn, "scan_step", 0), "train", self.lossf.last, self.opt.hypers[0]["lr"])
+
     def after_fit(self):
-        if self.tb: self.tb.flush()
+        if self.tb:
+            self.tb.flush()
 
 # %% ../nbs/12_train.ipynb #4710ba63
 class PeriodicValidate(Callback):
     "Every `every` steps (and at the end): mean loss terms on the validation set; keep the best model in `out/best`"
+
     order = 65
-    def __init__(self, dl:ScanDL, every:int, out, lossf:ScanLoss, logger:TermLogger=None, best:float=float('inf')):
-        store_attr('dl,every,lossf,logger,best'); self.out = Path(out); self.history = []
-    def before_validate(self): raise CancelValidException() # fastai's per-epoch validation is replaced by this one
+
+    def __init__(
+        self, dl: ScanDL, every: int, out, lossf: ScanLoss, logger: TermLogger = None, best: float = float("inf")
+    ):
+        store_attr("dl,every,lossf,logger,best")
+        self.out = Path(out)
+        self.history = []
+
+    def before_validate(self):
+        raise CancelValidException()  # fastai's per-epoch validation is replaced by this one
+
     @torch.no_grad()
     def validate(self) -> dict:
-        m = _inner(self.learn.model); was = m.training; m.eval()
+        m = _inner(self.learn.model)
+        was = m.training
+        m.eval()
         dev = next(m.parameters()).device
-        sums,n = {},0
+        sums, n = {}, 0
         for b in self.dl:
             b = [o.to(dev) for o in b]
-            out = m(*b[:4]); self.lossf(out, b[4])
-            for k,v in self.lossf.last.items(): sums[k] = sums.get(k,0.) + float(v)*len(b[0])
+            out = m(*b[:4])
+            self.lossf(out, b[4])
+            for k, v in self.lossf.last.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * len(b[0])
             n += len(b[0])
         m.train(was)
-        return {k:v/max(n,1) for k,v in sums.items()}
+        return {k: v / max(n, 1) for k, v in sums.items()}
+
     def after_step(self):
-        if self.learn.scan_step % self.every == 0: self.validate_now()
+        if self.learn.scan_step % self.every == 0:
+            self.validate_now()
+
     def validate_now(self):
         step = self.learn.scan_step
-        if self.history and self.history[-1][0]==step: return
-        res = self.validate(); self.history.append((step, res))
-        if self.logger: self.logger.write(step, 'valid', res)
-        if res['total']<self.best and not rank_distrib():
-            self.best = res['total']
-            with atomic_folder(self.out/'best') as tmp:
+        if self.history and self.history[-1][0] == step:
+            return
+        res = self.validate()
+        self.history.append((step, res))
+        if self.logger:
+            self.logger.write(step, "valid", res)
+        if res["total"] < self.best and not rank_distrib():
+            self.best = res["total"]
+            with atomic_folder(self.out / "best") as tmp:
                 _inner(self.learn.model).model.save_pretrained(tmp)
-                (tmp/'best.json').write_text(json.dumps(dict(step=step, valid=res), indent=2))
+                (tmp / "best.json").write_text(json.dumps(dict(step=step, valid=res), indent=2))
 
+# %% ../nbs/12_train.ipynb #400a4f73
 class Checkpoint(Callback):
     "Save `out/last` (weights + training state) every `every` steps, at the end, and on Ctrl-C"
+
     order = 70
-    def __init__(self, out, every:int, sched:StepSchedule, val:PeriodicValidate, data_spec:dict):
-        store_attr('every,sched,val,data_spec'); self.out = Path(out); self.stop_requested = False; self._old = None
+
+    def __init__(self, out, every: int, sched: StepSchedule, val: PeriodicValidate, data_spec: dict):
+        store_attr("every,sched,val,data_spec")
+        self.out = Path(out)
+        self.stop_requested = False
+        self._old = None
+
     def before_fit(self):
-        if rank_distrib()==0 and sys.platform!='win32':
-            try: self._old = signal.signal(signal.SIGINT, self._on_sigint)
-            except ValueError: self._old = None # not in the main thread
+        if rank_distrib() == 0 and sys.platform != "win32":
+            try:
+                self._old = signal.signal(signal.SIGINT, self._on_sigint)
+            except ValueError:
+                self._old = None  # not in the main thread
+
     def _on_sigint(self, *args):
-        if self.stop_requested: raise KeyboardInterrupt
+        if self.stop_requested:
+            raise KeyboardInterrupt
         self.stop_requested = True
-        print("\ninterrupt: saving a checkpoint at the end of this step (press Ctrl-C again to abort without saving)", file=sys.stderr)
+        print(
+            "\ninterrupt: saving a checkpoint at the end of this step (press Ctrl-C again to abort without saving)",
+            file=sys.stderr,
+        )
+
     def save(self):
-        if rank_distrib(): return
-        state = dict(step=self.sched.step, epoch=self.epoch, iter=int(self.iter)+1, n_iter=int(self.n_iter), best=self.val.best if self.val else None,
-                     opt=self.learn.opt.state_dict(), data=self.data_spec, history=self.val.history if self.val else [], total=self.sched.total)
-        with atomic_folder(self.out/'last') as tmp: # a kill at any point leaves a complete last/ (see `recover_folder`)
+        if rank_distrib():
+            return
+        state = dict(
+            step=self.sched.step,
+            epoch=self.epoch,
+            iter=int(self.iter) + 1,
+            n_iter=int(self.n_iter),
+            best=self.val.best if self.val else None,
+            opt=self.learn.opt.state_dict(),
+            data=self.data_spec,
+            history=self.val.history if self.val else [],
+            total=self.sched.total,
+        )
+        with atomic_folder(
+            self.out / "last"
+        ) as tmp:  # a kill at any point leaves a complete last/ (see `recover_folder`)
             _inner(self.learn.model).model.save_pretrained(tmp)
-            torch.save(state, tmp/'training_state.pt')
+            torch.save(state, tmp / "training_state.pt")
+
     def after_step(self):
-        if self.sched.step % self.every == 0 or self.sched._stop(): self.save()
+        if self.sched.step % self.every == 0 or self.sched._stop():
+            self.save()
+
     def after_batch(self):
-        if self.stop_requested and self.training and self.sched.micro==0:
-            self.save(); self.learn.interrupted = True; raise CancelFitException()
+        if self.stop_requested and self.training and self.sched.micro == 0:
+            self.save()
+            self.learn.interrupted = True
+            raise CancelFitException()
+
     def after_fit(self):
-        if self._old is not None: signal.signal(signal.SIGINT, self._old)
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 # %% ../nbs/12_train.ipynb #c12a0202
-_INT1 = ('bs','steps','proj_dim','dec_d','dec_layers','dec_heads','dec_patch','text_max_len','lora_alpha')
+_INT1 = ("bs", "steps", "proj_dim", "dec_d", "dec_layers", "dec_heads", "dec_patch", "text_max_len", "lora_alpha")
 
-def check_config(cfg:ECGScanConfig) -> ECGScanConfig:
+
+def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
     "`cfg` if every key is in its range; else an `ECGScanError` naming the key, its value, the range and the fix"
     fix = lambda k: f"e.g. --set {k}={getattr(get_config('tiny'), k)}"
-    for k in _INT1: check_range(k, getattr(cfg, k), 1, integer=True, fix=fix(k))
-    for k in ('lr','temp_init'): check_range(k, getattr(cfg, k), 0, lo_open=True, fix=fix(k))
-    check_range('image_size', cfg.image_size, 32, integer=True, fix='e.g. --set image_size=224')
-    if cfg.image_width is not None: check_range('image_width', cfg.image_width, 32, integer=True, fix='e.g. --set image_width=448')
-    check_range('lora_r', cfg.lora_r, 0, integer=True, fix='0 turns LoRA off')
-    for k in ('augment_p','warmup','dec_mask_ratio','label_smoothing','lora_dropout'):
-        check_range(k, getattr(cfg, k), 0, 1, hi_open=k!='augment_p', fix=fix(k))
-    for k in ('wd','w_ctr','w_gram','w_mse','w_rule','w_e','w_g','pa_margin_same','pa_margin_other','pa_weight'):
+    for k in _INT1:
+        check_range(k, getattr(cfg, k), 1, integer=True, fix=fix(k))
+    for k in ("lr", "temp_init"):
+        check_range(k, getattr(cfg, k), 0, lo_open=True, fix=fix(k))
+    check_range("image_size", cfg.image_size, 32, integer=True, fix="e.g. --set image_size=224")
+    if cfg.image_width is not None:
+        check_range("image_width", cfg.image_width, 32, integer=True, fix="e.g. --set image_width=448")
+    check_range("lora_r", cfg.lora_r, 0, integer=True, fix="0 turns LoRA off")
+    for k in ("augment_p", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
+        check_range(k, getattr(cfg, k), 0, 1, hi_open=k != "augment_p", fix=fix(k))
+    for k in (
+        "wd",
+        "w_ctr",
+        "w_gram",
+        "w_mse",
+        "w_rule",
+        "w_e",
+        "w_g",
+        "pa_margin_same",
+        "pa_margin_other",
+        "pa_weight",
+    ):
         check_range(k, getattr(cfg, k), 0, fix=fix(k))
-    for k,ok in dict(render=('random','standard'), rule_form=('paper','self'), gram_form=('volume','pairwise'), gram_anchor=('image','text','signal')).items():
-        if getattr(cfg, k) not in ok: raise ECGScanError(f"config key {k} = {getattr(cfg, k)!r}: use one of {', '.join(ok)}")
-    if cfg.layout!='random':
+    for k, ok in dict(
+        render=("random", "standard"),
+        rule_form=("paper", "self"),
+        gram_form=("volume", "pairwise"),
+        gram_anchor=("image", "text", "signal"),
+    ).items():
+        if getattr(cfg, k) not in ok:
+            raise ECGScanError(f"config key {k} = {getattr(cfg, k)!r}: use one of {', '.join(ok)}")
+    if cfg.layout != "random":
         from ecg_scan.render import parse_layout
-        try: parse_layout(cfg.layout)
-        except ECGScanError as e: raise ECGScanError(f"config key layout: {e}, or 'random'") from None
+
+        try:
+            parse_layout(cfg.layout)
+        except ECGScanError as e:
+            raise ECGScanError(f"config key layout: {e}, or 'random'") from None
     return cfg
 
 # %% ../nbs/12_train.ipynb #c12a0205
 class RunLock:
     "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
-    def __init__(self, out): self.path,self.f = Path(out)/'.lock',None
+
+    def __init__(self, out):
+        self.path, self.f = Path(out) / ".lock", None
+
     def __enter__(self):
-        try: import fcntl
-        except ImportError: return self
-        if rank_distrib(): return self
-        f = open(self.path, 'a+')
-        try: fcntl.flock(f, fcntl.LOCK_EX|fcntl.LOCK_NB)
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        if rank_distrib():
+            return self
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            f.seek(0); who = f.read().strip() or 'another process'; f.close()
-            raise ECGScanError(f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out") from None
-        f.seek(0); f.truncate(); f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"); f.flush()
-        self.f = f; return self
+            f.seek(0)
+            who = f.read().strip() or "another process"
+            f.close()
+            raise ECGScanError(
+                f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        self.f = f
+        return self
+
     def __exit__(self, *exc):
-        if self.f: self.f.seek(0); self.f.truncate(); self.f.close(); self.f = None # closing releases the lock
+        if self.f:
+            self.f.seek(0)
+            self.f.truncate()
+            self.f.close()
+            self.f = None  # closing releases the lock
 
-RUN_FILES = ('last','best','log.csv','config.json','tensorboard')
 
-def prepare_run(out, resume:bool=False, overwrite:bool=False) -> Path:
+RUN_FILES = ("last", "best", "log.csv", "config.json", "tensorboard")
+
+# %% ../nbs/12_train.ipynb #6cc10d5f
+def prepare_run(out, resume: bool = False, overwrite: bool = False) -> Path:
     "Check run folder `out` (locked by the caller) for `resume` / a fresh start; `overwrite` removes an old run"
     out = Path(out)
-    if resume and overwrite: raise ECGScanError("--resume continues a run and --overwrite deletes it: pass one of them")
-    for d in ('last','best'): recover_folder(out/d)
-    found = [f for f in RUN_FILES if (out/f).exists()]
-    if resume or not found: return out
+    if resume and overwrite:
+        raise ECGScanError("--resume continues a run and --overwrite deletes it: pass one of them")
+    for d in ("last", "best"):
+        recover_folder(out / d)
+    found = [f for f in RUN_FILES if (out / f).exists()]
+    if resume or not found:
+        return out
     if not overwrite:
-        raise ECGScanError(f"{out} already holds a run ({', '.join(found)}); pass --resume to continue it, "
-                           "--overwrite to delete it and start again, or another --out")
-    for f in found: shutil.rmtree(out/f) if (out/f).is_dir() else (out/f).unlink()
+        raise ECGScanError(
+            f"{out} already holds a run ({', '.join(found)}); pass --resume to continue it, "
+            "--overwrite to delete it and start again, or another --out"
+        )
+    for f in found:
+        shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink()
     return out
 
 # %% ../nbs/12_train.ipynb #c12a0208
-def _extension_note(state:dict, cfg:ECGScanConfig):
+def _extension_note(state: dict, cfg: ECGScanConfig):
     "Say what the schedule does when a resumed run's total steps changed"
-    s,old = state['step'],state.get('total')
-    if old is None or old==cfg.steps or s>=cfg.steps: return
-    print(f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for {cfg.steps} steps, "
-          f"so the learning rate goes from {lr_at(s-1, old, cfg.lr, cfg.warmup):.3g} (step {s-1} of the old schedule) to "
-          f"{lr_at(s, cfg.steps, cfg.lr, cfg.warmup):.3g} at step {s}, then decays to 0 at step {cfg.steps}")
+    s, old = state["step"], state.get("total")
+    if old is None or old == cfg.steps or s >= cfg.steps:
+        return
+    print(
+        f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for {cfg.steps} steps, "
+        f"so the learning rate goes from {lr_at(s - 1, old, cfg.lr, cfg.warmup):.3g} (step {s - 1} of the old schedule) to "
+        f"{lr_at(s, cfg.steps, cfg.lr, cfg.warmup):.3g} at step {s}, then decays to 0 at step {cfg.steps}"
+    )
 
-def pretrain(cfg:ECGScanConfig, # model + optimisation settings (`get_config('tiny')`, ...)
-             data, # an `ECGDataset`, or a spec for `open_training_data` ('synth:N', 'samples', a folder)
-             out, # run folder: log.csv, config.json, last/, best/
-             valid_every:int=None, # validate every this many steps (default: 10 times per run)
-             ckpt_every:int=None, # checkpoint every this many steps (default: as valid_every)
-             workers:int=0, # DataLoader worker processes rendering images
-             seed:int=0, resume:bool=False, until:int=None, # stop after this step (as if interrupted)
-             accum:int=1, clip:float=None, precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (GPU)
-             cache_teacher:bool=True, augment=True, tensorboard:bool=False, wandb:bool=False,
-             progress:bool=True, device=None,
-             overwrite:bool=False, # delete a run already in `out` and start again (else: an error, or `resume`)
-             strict:bool=False, pad:bool=False, # bad-record policy of a dataset folder (see `open_dataset`)
-             steps:int=None # with `resume`: the run's new total steps (a larger value extends a finished run)
-            ) -> Learner:
+# %% ../nbs/12_train.ipynb #fe53abf5
+def pretrain(
+    cfg: ECGScanConfig,  # model + optimisation settings (`get_config('tiny')`, ...)
+    data,  # an `ECGDataset`, or a spec for `open_training_data` ('synth:N', 'samples', a folder)
+    out,  # run folder: log.csv, config.json, last/, best/
+    valid_every: int = None,  # validate every this many steps (default: 10 times per run)
+    ckpt_every: int = None,  # checkpoint every this many steps (default: as valid_every)
+    workers: int = 0,  # DataLoader worker processes rendering images
+    seed: int = 0,
+    resume: bool = False,
+    until: int = None,  # stop after this step (as if interrupted)
+    accum: int = 1,
+    clip: float = None,
+    precision: str = "fp32",  # 'fp32', 'bf16' or 'fp16' (GPU)
+    cache_teacher: bool = True,
+    augment=True,
+    tensorboard: bool = False,
+    wandb: bool = False,
+    progress: bool = True,
+    device=None,
+    overwrite: bool = False,  # delete a run already in `out` and start again (else: an error, or `resume`)
+    strict: bool = False,
+    pad: bool = False,  # bad-record policy of a dataset folder (see `open_dataset`)
+    steps: int = None,  # with `resume`: the run's new total steps (a larger value extends a finished run)
+) -> Learner:
     "Pretrain ECG-Scan; returns the fastai `Learner` (its model's `ECGScan` is `learn.scan`)"
     check_config(cfg)
-    for k,v in dict(valid_every=valid_every, ckpt_every=ckpt_every, until=until, steps=steps).items():
-        if v is not None: check_range(f"--{k.replace('_','-')}", v, 1, integer=True)
-    check_range('--workers', workers, 0, integer=True, fix='0 renders in the main process')
-    check_range('--accum', accum, 1, integer=True, fix='1 means no gradient accumulation')
-    if clip is not None: check_range('--clip', clip, 0, lo_open=True, fix='e.g. --clip 1.0, or leave it out')
-    if precision not in ('fp32','bf16','fp16'): raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
-    dev = torch.device(device) if device else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if precision!='fp32' and dev.type!='cuda': raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
+    for k, v in dict(valid_every=valid_every, ckpt_every=ckpt_every, until=until, steps=steps).items():
+        if v is not None:
+            check_range(f"--{k.replace('_', '-')}", v, 1, integer=True)
+    check_range("--workers", workers, 0, integer=True, fix="0 renders in the main process")
+    check_range("--accum", accum, 1, integer=True, fix="1 means no gradient accumulation")
+    if clip is not None:
+        check_range("--clip", clip, 0, lo_open=True, fix="e.g. --clip 1.0, or leave it out")
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
+    dev = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if precision != "fp32" and dev.type != "cuda":
+        raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
     out = check_writable(out)
     with RunLock(out):
-        if not rank_distrib(): prepare_run(out, resume, overwrite) # rank 0 owns the folder
-        return _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
-                         augment, tensorboard, wandb, progress, dev, strict, pad, steps)
+        if not rank_distrib():
+            prepare_run(out, resume, overwrite)  # rank 0 owns the folder
+        return _pretrain(
+            cfg,
+            data,
+            out,
+            valid_every,
+            ckpt_every,
+            workers,
+            seed,
+            resume,
+            until,
+            accum,
+            clip,
+            precision,
+            cache_teacher,
+            augment,
+            tensorboard,
+            wandb,
+            progress,
+            dev,
+            strict,
+            pad,
+            steps,
+        )
 
 # %% ../nbs/12_train.ipynb #44719641
 def _seed_all(seed):
     "Seed Python, NumPy and torch"
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
-def _resume_state(out:Path, cfg:ECGScanConfig, data_spec:dict, steps:int=None) -> tuple:
+# %% ../nbs/12_train.ipynb #c405372f
+def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None) -> tuple:
     "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
-    lp = out/'last'/'training_state.pt'
-    if not lp.exists(): raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
+    lp = out / "last" / "training_state.pt"
+    if not lp.exists():
+        raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
     state = torch.load(lp, weights_only=False)
-    if state['data']!=data_spec: raise ECGScanError(f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings")
-    cfg = get_config(str(out/'last'/'config.json'), **({'steps':steps} if steps else {}))
-    if not rank_distrib(): _extension_note(state, cfg)
+    if state["data"] != data_spec:
+        raise ECGScanError(
+            f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings"
+        )
+    cfg = get_config(str(out / "last" / "config.json"), **({"steps": steps} if steps else {}))
+    if not rank_distrib():
+        _extension_note(state, cfg)
     return state, cfg
 
-def _model_and_data(cfg:ECGScanConfig, data, seed:int, resume_from, augment, strict:bool, pad:bool, progress:bool, device,
-                    cache_teacher:bool) -> tuple:
+# %% ../nbs/12_train.ipynb #2e9fac75
+def _model_and_data(
+    cfg: ECGScanConfig,
+    data,
+    seed: int,
+    resume_from,
+    augment,
+    strict: bool,
+    pad: bool,
+    progress: bool,
+    device,
+    cache_teacher: bool,
+) -> tuple:
     "Step 2: seeded, the `TrainData` and the model (new, or from `resume_from`) with fastai's view of it; `(td, model, ScanModel, ScanLoss)`"
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
-    td = prepare_data(ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
+    td = prepare_data(
+        ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p
+    )
     if not rank_distrib():
-        for n in td.notes: print(f"note: {n}")
+        for n in td.notes:
+            print(f"note: {n}")
     m = ECGScan.from_pretrained(resume_from) if resume_from else ECGScan(cfg)
     m.train()
     m.to(device)
@@ -432,154 +757,279 @@ def _model_and_data(cfg:ECGScanConfig, data, seed:int, resume_from, augment, str
     emb = teacher_embeddings(m, td.train, td.valid, progress=progress) if cache_teacher else None
     return td, m, ScanModel(m, feats, emb).to(device), ScanLoss(m)
 
-def _loaders(td:TrainData, bs:int, seed:int, workers:int, accum:int, device) -> DataLoaders:
+# %% ../nbs/12_train.ipynb #4f3e58b9
+def _loaders(td: TrainData, bs: int, seed: int, workers: int, accum: int, device) -> DataLoaders:
     "Step 3: the training loader (its order a function of `(seed, epoch)`) and the validation loader"
-    if len(td.train)<bs: raise ECGScanError(f"only {len(td.train)} training records for batch size {bs}; use more data or --set bs=...")
+    if len(td.train) < bs:
+        raise ECGScanError(f"only {len(td.train)} training records for batch size {bs}; use more data or --set bs=...")
     trdl = ScanDL(td.train, bs=bs, shuffle=True, seed=seed, num_workers=workers)
     vadl = ScanDL(td.valid, bs=bs, shuffle=False, seed=seed, num_workers=workers)
-    dls = DataLoaders(trdl, vadl, device=device); dls.n_inp = 4
-    if len(trdl)//accum<1: raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
+    dls = DataLoaders(trdl, vadl, device=device)
+    dls.n_inp = 4
+    if len(trdl) // accum < 1:
+        raise ECGScanError(f"one epoch has fewer micro-batches ({len(trdl)}) than --accum {accum}")
     return dls
 
-def _callbacks(cfg:ECGScanConfig, lossf:ScanLoss, dls:DataLoaders, out:Path, state:dict, seed:int, until:int, accum:int, clip:float,
-               valid_every:int, ckpt_every:int, tensorboard:bool, wandb:bool, data_spec:dict) -> list:
+# %% ../nbs/12_train.ipynb #a2277df8
+def _callbacks(
+    cfg: ECGScanConfig,
+    lossf: ScanLoss,
+    dls: DataLoaders,
+    out: Path,
+    state: dict,
+    seed: int,
+    until: int,
+    accum: int,
+    clip: float,
+    valid_every: int,
+    ckpt_every: int,
+    tensorboard: bool,
+    wandb: bool,
+    data_spec: dict,
+) -> list:
     "Step 4: the callbacks of the table above (`StepSchedule` first), with fastai's accumulation and clipping if asked"
-    total,start = cfg.steps,(state['step'] if state else 0)
-    valid_every = valid_every or max(1, total//10); ckpt_every = ckpt_every or valid_every
+    total, start = cfg.steps, (state["step"] if state else 0)
+    valid_every = valid_every or max(1, total // 10)
+    ckpt_every = ckpt_every or valid_every
     sched = StepSchedule(total, cfg.lr, cfg.warmup, seed, until, start, accum)
-    logger = TermLogger(out/'log.csv', lossf, tensorboard, wandb, start)
-    val = PeriodicValidate(dls.valid, valid_every, out, lossf, logger, state['best'] if state and state['best'] is not None else float('inf'))
-    if state: val.history = state.get('history', [])
+    logger = TermLogger(out / "log.csv", lossf, tensorboard, wandb, start)
+    val = PeriodicValidate(
+        dls.valid,
+        valid_every,
+        out,
+        lossf,
+        logger,
+        state["best"] if state and state["best"] is not None else float("inf"),
+    )
+    if state:
+        val.history = state.get("history", [])
     cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, Checkpoint(out, ckpt_every, sched, val, data_spec)]
-    if accum>1:
+    if accum > 1:
         from fastai.callback.training import GradientAccumulation
-        cbs.append(GradientAccumulation(n_acc=accum*cfg.bs))
+
+        cbs.append(GradientAccumulation(n_acc=accum * cfg.bs))
     if clip:
         from fastai.callback.training import GradientClip
+
         cbs.append(GradientClip(clip))
     return cbs
-
 
 # %% ../nbs/12_train.ipynb #103b51a4
 class _EpochStart(Callback):
     "Give the training loader the epoch (its order depends on it); in the epoch a run resumes in, skip the batches done"
+
     order = -20
-    def __init__(self, dl:ScanDL, start_epoch:int=0, skip:int=0): store_attr()
+
+    def __init__(self, dl: ScanDL, start_epoch: int = 0, skip: int = 0):
+        store_attr()
+
     def before_epoch(self):
         self.dl.epoch = self.epoch
-        if self.epoch==self.start_epoch: self.dl.skip = self.skip
+        if self.epoch == self.start_epoch:
+            self.dl.skip = self.skip
 
-def _resume_position(learn:Learner, state:dict) -> tuple:
+# %% ../nbs/12_train.ipynb #4d0a7bf9
+def _resume_position(learn: Learner, state: dict) -> tuple:
     "Step 5: `(epoch, batches to skip)` where the run goes on, with the optimizer state restored; `(0, 0)` for a new run"
-    if not state: return 0,0
-    start_epoch,skip = state['epoch'],state['iter']
-    if skip>=state['n_iter']: start_epoch,skip = start_epoch+1,0
-    learn.create_opt(); learn.opt.load_state_dict(state['opt'])
-    return start_epoch,skip
+    if not state:
+        return 0, 0
+    start_epoch, skip = state["epoch"], state["iter"]
+    if skip >= state["n_iter"]:
+        start_epoch, skip = start_epoch + 1, 0
+    learn.create_opt()
+    learn.opt.load_state_dict(state["opt"])
+    return start_epoch, skip
 
-def _fit(learn:Learner, n_epoch:int, lr:float, start_epoch:int, progress:bool, device):
+# %% ../nbs/12_train.ipynb #f33406d5
+def _fit(learn: Learner, n_epoch: int, lr: float, start_epoch: int, progress: bool, device):
     "Step 6: `learn.fit`, quiet without `progress`, and through accelerate when launched on several processes"
     from contextlib import ExitStack
+
     with ExitStack() as st:
-        if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
-        if int(os.environ.get('WORLD_SIZE', 1))>1:
-            from fastai.distributed import distrib_ctx
+        if not progress:
+            st.enter_context(learn.no_bar())
+            st.enter_context(learn.no_logging())
+        if int(os.environ.get("WORLD_SIZE", 1)) > 1:
             learn.dls.loaders[0] = ScanDistributedDL(learn.dls.train, device=device)
             from accelerate import DistributedDataParallelKwargs
-            st.enter_context(learn.distrib_ctx(cpu=device.type=='cpu', kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)]))
+
+            st.enter_context(
+                learn.distrib_ctx(
+                    cpu=device.type == "cpu",
+                    kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
+                )
+            )
         learn.fit(n_epoch, lr, start_epoch=start_epoch, reset_opt=False)
 
-def _pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision, cache_teacher,
-              augment, tensorboard, wandb, progress, device, strict, pad, steps) -> Learner:
+# %% ../nbs/12_train.ipynb #603e0ef4
+def _pretrain(
+    cfg,
+    data,
+    out,
+    valid_every,
+    ckpt_every,
+    workers,
+    seed,
+    resume,
+    until,
+    accum,
+    clip,
+    precision,
+    cache_teacher,
+    augment,
+    tensorboard,
+    wandb,
+    progress,
+    device,
+    strict,
+    pad,
+    steps,
+) -> Learner:
     "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
     out = Path(out)
-    spec = data if isinstance(data, str) else getattr(data, 'name', 'dataset')
+    spec = data if isinstance(data, str) else getattr(data, "name", "dataset")
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
-    state,cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None,cfg)
-    device = torch.device(device) if device else (torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
-    td,m,sm,lossf = _model_and_data(cfg, data, seed, out/'last' if resume else None, augment, strict, pad, progress, device, cache_teacher)
+    state, cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None, cfg)
+    device = (
+        torch.device(device) if device else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+    )
+    td, m, sm, lossf = _model_and_data(
+        cfg, data, seed, out / "last" if resume else None, augment, strict, pad, progress, device, cache_teacher
+    )
     dls = _loaders(td, cfg.bs, seed, workers, accum, device)
-    cbs = _callbacks(cfg, lossf, dls, out, state, seed, until, accum, clip, valid_every, ckpt_every, tensorboard, wandb, data_spec)
-    sched,val,ck = cbs[0],cbs[4],cbs[5]
-    learn = Learner(dls, sm, loss_func=lossf, opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8), lr=cfg.lr, wd=cfg.wd,
-                    cbs=cbs, model_dir=out)
+    cbs = _callbacks(
+        cfg, lossf, dls, out, state, seed, until, accum, clip, valid_every, ckpt_every, tensorboard, wandb, data_spec
+    )
+    sched, val, ck = cbs[0], cbs[4], cbs[5]
+    learn = Learner(
+        dls,
+        sm,
+        loss_func=lossf,
+        opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8),
+        lr=cfg.lr,
+        wd=cfg.wd,
+        cbs=cbs,
+        model_dir=out,
+    )
     learn.recorder.valid_metrics = False
-    learn.scan,learn.scan_step,learn.interrupted = m,sched.start,False
-    if precision!='fp32':
+    learn.scan, learn.scan_step, learn.interrupted = m, sched.start, False
+    if precision != "fp32":
         from fastai.callback.fp16 import MixedPrecision
+
         learn.add_cb(MixedPrecision(amp_mode=precision))
-    cfg.save(out/'config.json')
-    start_epoch,skip = _resume_position(learn, state)
+    cfg.save(out / "config.json")
+    start_epoch, skip = _resume_position(learn, state)
     learn.add_cb(_EpochStart(dls.train, start_epoch, skip))
     total = cfg.steps
-    if sched.start>=total: print(f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"); return learn
-    _fit(learn, math.ceil(total/(len(dls.train)//accum)) + 1, cfg.lr, start_epoch, progress, device)
-    if not learn.interrupted and (until is None or sched.step>=total): val.validate_now(); ck.save()
+    if sched.start >= total:
+        print(
+            f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"
+        )
+        return learn
+    _fit(learn, math.ceil(total / (len(dls.train) // accum)) + 1, cfg.lr, start_epoch, progress, device)
+    if not learn.interrupted and (until is None or sched.step >= total):
+        val.validate_now()
+        ck.save()
     return learn
-
 
 # %% ../nbs/12_train.ipynb #f4641148
 @call_parse
-def pretrain_cmd(out:str='runs/ecg_scan', # run folder (log.csv, config.json, last/, best/)
-                 data:str='synth:2000', # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
-                 config:str='tiny', # 'tiny', 'paper' or the path of a config.json
-                 set:str=None, # config overrides as key=value pairs, e.g. "lr=1e-4 bs=32 patient_aware=true"
-                 steps:int=None, # optimizer steps (overrides the config's `steps`)
-                 valid_every:int=None, # validate every N steps (default: 10 times per run)
-                 ckpt_every:int=None, # checkpoint every N steps (default: as --valid-every)
-                 workers:int=0, # DataLoader worker processes rendering images
-                 seed:int=0, # seeds data order, renders and model randomness
-                 resume:store_true=False, # continue the run in --out from its last checkpoint (with a larger --steps: extend it)
-                 overwrite:store_true=False, # delete the run already in --out and start again
-                 until:int=None, # stop after this step (resume later with --resume)
-                 accum:int=1, # gradient accumulation: micro-batches per optimizer step
-                 clip:float=None, # clip the gradient norm to this value
-                 precision:str='fp32', # fp32, bf16 or fp16 (bf16/fp16 need a GPU)
-                 teacher_path:str=None, # D-BETA checkpoint (config teacher=dbeta) or a CLEAR teacher folder
-                 no_teacher_cache:store_true=False, # run the signal teacher every step instead of caching its embeddings
-                 tensorboard:store_true=False, wandb:store_true=False, # also log to TensorBoard / Weights & Biases
-                 strict:store_true=False, # stop at the first unusable record of a dataset folder (default: leave it out, with the reason)
-                 pad:store_true=False # zero-pad records shorter than 10 s (default: leave them out)
-                ):
+def pretrain_cmd(
+    out: str = "runs/ecg_scan",  # run folder (log.csv, config.json, last/, best/)
+    data: str = "synth:2000",  # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
+    config: str = "tiny",  # 'tiny', 'paper' or the path of a config.json
+    set: str = None,  # config overrides as key=value pairs, e.g. "lr=1e-4 bs=32 patient_aware=true"
+    steps: int = None,  # optimizer steps (overrides the config's `steps`)
+    valid_every: int = None,  # validate every N steps (default: 10 times per run)
+    ckpt_every: int = None,  # checkpoint every N steps (default: as --valid-every)
+    workers: int = 0,  # DataLoader worker processes rendering images
+    seed: int = 0,  # seeds data order, renders and model randomness
+    resume: store_true = False,  # continue the run in --out from its last checkpoint (with a larger --steps: extend it)
+    overwrite: store_true = False,  # delete the run already in --out and start again
+    until: int = None,  # stop after this step (resume later with --resume)
+    accum: int = 1,  # gradient accumulation: micro-batches per optimizer step
+    clip: float = None,  # clip the gradient norm to this value
+    precision: str = "fp32",  # fp32, bf16 or fp16 (bf16/fp16 need a GPU)
+    teacher_path: str = None,  # D-BETA checkpoint (config teacher=dbeta) or a CLEAR teacher folder
+    no_teacher_cache: store_true = False,  # run the signal teacher every step instead of caching its embeddings
+    tensorboard: store_true = False,
+    wandb: store_true = False,  # also log to TensorBoard / Weights & Biases
+    strict: store_true = False,  # stop at the first unusable record of a dataset folder (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
+):
     "Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m ecg_scan pretrain`)"
-    if precision not in ('fp32','bf16','fp16'): raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
-    ov = parse_overrides([o for o in re.split(r'[,\s]+(?=[A-Za-z_]\w*=)', (set or '').strip()) if o])
-    if steps is not None: ov['steps'] = steps
-    if teacher_path: ov['teacher_path'] = teacher_path
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
+    ov = parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (set or "").strip()) if o])
+    if steps is not None:
+        ov["steps"] = steps
+    if teacher_path:
+        ov["teacher_path"] = teacher_path
     cfg = get_config(config, **ov)
     t0 = time.time()
-    learn = pretrain(cfg, data, out, valid_every, ckpt_every, workers, seed, resume, until, accum, clip, precision,
-                     cache_teacher=not no_teacher_cache, tensorboard=tensorboard, wandb=wandb, overwrite=overwrite, strict=strict, pad=pad,
-                     steps=steps if resume else None)
+    learn = pretrain(
+        cfg,
+        data,
+        out,
+        valid_every,
+        ckpt_every,
+        workers,
+        seed,
+        resume,
+        until,
+        accum,
+        clip,
+        precision,
+        cache_teacher=not no_teacher_cache,
+        tensorboard=tensorboard,
+        wandb=wandb,
+        overwrite=overwrite,
+        strict=strict,
+        pad=pad,
+        steps=steps if resume else None,
+    )
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib() or not val: return 0
+    if rank_distrib() or not val:
+        return 0
     if learn.interrupted:
-        print(f"interrupted after step {step}: checkpoint saved in {Path(out)/'last'}; continue with --resume", file=sys.stderr); return 130
-    best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best<float('inf') else ''
-    print(f"trained to step {step} of {learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0].total} in {(time.time()-t0)/60:.1f} min{best}; "
-          f"log: {Path(out)/'log.csv'}; checkpoints: {Path(out)/'best'}, {Path(out)/'last'}")
+        print(
+            f"interrupted after step {step}: checkpoint saved in {Path(out) / 'last'}; continue with --resume",
+            file=sys.stderr,
+        )
+        return 130
+    best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best < float("inf") else ""
+    print(
+        f"trained to step {step} of {learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0].total} in {(time.time() - t0) / 60:.1f} min{best}; "
+        f"log: {Path(out) / 'log.csv'}; checkpoints: {Path(out) / 'best'}, {Path(out) / 'last'}"
+    )
 
 # %% ../nbs/12_train.ipynb #06b8d8e7
-def plot_log(log_csv, # a `log.csv` written by `TermLogger`
-             ax=None):
+def plot_log(
+    log_csv,  # a `log.csv` written by `TermLogger`
+    ax=None,
+):
     "Training and validation curves of every loss term from a `pretrain` log"
     import matplotlib.pyplot as plt, pandas as pd
+
     log = pd.read_csv(log_csv)
-    terms = ['total','ctr','gram','mse','rule']
-    if ax is None: _,ax = plt.subplots(1, len(terms), figsize=(3*len(terms), 2.4))
-    tr,va = log[log.phase=='train'],log[log.phase=='valid']
-    for a,k in zip(ax, terms):
-        a.plot(tr.step, tr[k].rolling(10, min_periods=1).mean(), lw=1, label='train (10-step mean)')
-        if len(va): a.plot(va.step, va[k], 'o-', ms=3, label='valid')
-        a.set_title(k, fontsize=9); a.set_xlabel('step', fontsize=8)
+    terms = ["total", "ctr", "gram", "mse", "rule"]
+    if ax is None:
+        _, ax = plt.subplots(1, len(terms), figsize=(3 * len(terms), 2.4))
+    tr, va = log[log.phase == "train"], log[log.phase == "valid"]
+    for a, k in zip(ax, terms):
+        a.plot(tr.step, tr[k].rolling(10, min_periods=1).mean(), lw=1, label="train (10-step mean)")
+        if len(va):
+            a.plot(va.step, va[k], "o-", ms=3, label="valid")
+        a.set_title(k, fontsize=9)
+        a.set_xlabel("step", fontsize=8)
     ax[0].legend(fontsize=6)
     return ax
 
 # %% ../nbs/12_train.ipynb #136945c5
-def bench_train(steps:int=6, bs:int=16):
+def bench_train(steps: int = 6, bs: int = 16):
     "Print steps/s and peak memory of `tiny`, and loader images/s against the model's consumption"
-    cfg = get_config('tiny', steps=10_000, bs=bs)
+    cfg = get_config("tiny", steps=10_000, bs=bs)
     td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.image_hw)
     m = ECGScan(cfg).train()
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, td.valid, progress=False))
@@ -588,22 +1038,39 @@ def bench_train(steps:int=6, bs:int=16):
     dl = ScanDL(td.train, bs=bs, shuffle=True)
     b = next(iter(dl))
     times = []
-    for i in range(steps+1):
+    for i in range(steps + 1):
         t = time.perf_counter()
-        loss = lossf(sm(*b[:4]), b[4]); opt.zero_grad(); loss.backward(); opt.step()
-        times.append(time.perf_counter()-t)
+        loss = lossf(sm(*b[:4]), b[4])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        times.append(time.perf_counter() - t)
     st = np.median(times[1:])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
-    print(f"tiny: {1/st:.2f} steps/s (batch {bs}, {torch.get_num_threads()} threads) = {bs/st:.1f} images/s consumed; peak process memory {peak:.0f} MiB")
-    big = ScanData(td.train.ds.subset(list(range(len(td.train)))*8), list(td.train.tidx)*8, list(td.train.pidx)*8, cfg.image_hw)
-    for w in (1,2):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"tiny: {1 / st:.2f} steps/s (batch {bs}, {torch.get_num_threads()} threads) = {bs / st:.1f} images/s consumed; peak process memory {peak:.0f} MiB"
+    )
+    big = ScanData(
+        td.train.ds.subset(list(range(len(td.train))) * 8),
+        list(td.train.tidx) * 8,
+        list(td.train.pidx) * 8,
+        cfg.image_hw,
+    )
+    for w in (1, 2):
         dl = ScanDL(big, bs=bs, shuffle=True, num_workers=w)
-        it = iter(dl); next(it); t = time.perf_counter(); n = 0
+        it = iter(dl)
+        next(it)
+        t = time.perf_counter()
+        n = 0
         for _ in range(12):
-            try: n += len(next(it)[0])
-            except StopIteration: break
-        r = n/(time.perf_counter()-t)
-        print(f"loader with {w} worker(s): {r:.0f} images/s rendered (224 px, default augmentation); loader/model ratio {r/(bs/st):.1f}x")
+            try:
+                n += len(next(it)[0])
+            except StopIteration:
+                break
+        r = n / (time.perf_counter() - t)
+        print(
+            f"loader with {w} worker(s): {r:.0f} images/s rendered (224 px, default augmentation); loader/model ratio {r / (bs / st):.1f}x"
+        )
 
 # %% ../nbs/12_train.ipynb #bgpu02
 import gc, io, contextlib, subprocess, tempfile, platform, traceback, warnings
@@ -613,38 +1080,46 @@ from .losses import gram_volume
 # Dense peak TFLOP/s (no sparsity) from the vendors' datasheets (SXM / board parts). 'fp32' is plain fp32 on the CUDA cores, what
 # an fp32 matmul gets with TF32 off (PyTorch's default); 'tf32' is shown for reference. The first key found in the device name wins.
 PEAK_TFLOPS = {
-    'h200 nvl':  dict(fp32=60.,  tf32=417.5, bf16=835.5, fp16=835.5),
-    'h200':      dict(fp32=67.,  tf32=494.5, bf16=989.5, fp16=989.5),
-    'h100 nvl':  dict(fp32=60.,  tf32=417.5, bf16=835.5, fp16=835.5),
-    'h100 pcie': dict(fp32=51.,  tf32=378.,  bf16=756.,  fp16=756.),
-    'h100':      dict(fp32=67.,  tf32=494.5, bf16=989.5, fp16=989.5),
-    'a100':      dict(fp32=19.5, tf32=156.,  bf16=312.,  fp16=312.),
-    'l40s':      dict(fp32=91.6, tf32=183.,  bf16=362.,  fp16=362.),
-    'l4':        dict(fp32=30.3, tf32=60.,   bf16=121.,  fp16=121.),
-    'a10g':      dict(fp32=31.2, tf32=62.5,  bf16=125.,  fp16=125.),
-    'a10':       dict(fp32=31.2, tf32=62.5,  bf16=125.,  fp16=125.),
-    'rtx 4090':  dict(fp32=82.6, tf32=82.6,  bf16=165.2, fp16=165.2),
-    'v100':      dict(fp32=15.7, tf32=15.7,  bf16=None,  fp16=125.),
+    "h200 nvl": dict(fp32=60.0, tf32=417.5, bf16=835.5, fp16=835.5),
+    "h200": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5),
+    "h100 nvl": dict(fp32=60.0, tf32=417.5, bf16=835.5, fp16=835.5),
+    "h100 pcie": dict(fp32=51.0, tf32=378.0, bf16=756.0, fp16=756.0),
+    "h100": dict(fp32=67.0, tf32=494.5, bf16=989.5, fp16=989.5),
+    "a100": dict(fp32=19.5, tf32=156.0, bf16=312.0, fp16=312.0),
+    "l40s": dict(fp32=91.6, tf32=183.0, bf16=362.0, fp16=362.0),
+    "l4": dict(fp32=30.3, tf32=60.0, bf16=121.0, fp16=121.0),
+    "a10g": dict(fp32=31.2, tf32=62.5, bf16=125.0, fp16=125.0),
+    "a10": dict(fp32=31.2, tf32=62.5, bf16=125.0, fp16=125.0),
+    "rtx 4090": dict(fp32=82.6, tf32=82.6, bf16=165.2, fp16=165.2),
+    "v100": dict(fp32=15.7, tf32=15.7, bf16=None, fp16=125.0),
 }
 
-def device_peaks(name:str) -> tuple:
+
+def device_peaks(name: str) -> tuple:
     "`(key, {precision: peak TFLOP/s})` for a device name; `(None, {})` when it is not in `PEAK_TFLOPS`"
     n = name.lower()
-    for k,v in PEAK_TFLOPS.items():
-        if re.search(rf'(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])', n): return k,v
-    return None,{}
+    for k, v in PEAK_TFLOPS.items():
+        if re.search(rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])", n):
+            return k, v
+    return None, {}
 
-def matmul_tflops(dtype, device, n:int=8192, reps:int=10) -> float:
+# %% ../nbs/12_train.ipynb #4714f93e
+def matmul_tflops(dtype, device, n: int = 8192, reps: int = 10) -> float:
     "Measured TFLOP/s of an n x n x n matrix product in `dtype`: the ceiling the model's matrix products can reach"
-    a,b = torch.randn(n, n, device=device, dtype=dtype),torch.randn(n, n, device=device, dtype=dtype)
-    for _ in range(2): a@b
-    _sync(device); t = time.perf_counter()
-    for _ in range(reps): a@b
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(2):
+        a @ b
     _sync(device)
-    return 2*n**3*reps/(time.perf_counter()-t)/1e12
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    _sync(device)
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e12
 
+# %% ../nbs/12_train.ipynb #fa28b92c
 def _sync(dev):
-    if torch.device(dev).type=='cuda': torch.cuda.synchronize(dev)
+    if torch.device(dev).type == "cuda":
+        torch.cuda.synchronize(dev)
 
 # %% ../nbs/12_train.ipynb #bgpu05
 def _write_bert(folder, **kw) -> Path:
@@ -652,378 +1127,779 @@ def _write_bert(folder, **kw) -> Path:
     import string
     from transformers import BertConfig, BertModel, BertTokenizer
     from transformers.utils import logging as tlog
+
     tlog.disable_progress_bar()
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    chars = string.ascii_lowercase+string.digits+string.punctuation
-    voc = ['[PAD]','[UNK]','[CLS]','[SEP]','[MASK]'] + list(chars) + ['##'+c for c in chars]
-    (folder/'vocab.txt').write_text('\n'.join(voc)+'\n')
-    try: tok = BertTokenizer(vocab={t:i for i,t in enumerate(voc)}) # transformers 5
-    except TypeError: tok = BertTokenizer(vocab_file=str(folder/'vocab.txt')) # transformers 4
-    if tok.tokenize('ab')!=['a','##b']: raise ECGScanError(f"could not build a character-level BERT tokenizer with transformers here (got {tok.tokenize('ab')})")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = string.ascii_lowercase + string.digits + string.punctuation
+    voc = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(chars) + ["##" + c for c in chars]
+    (folder / "vocab.txt").write_text("\n".join(voc) + "\n")
+    try:
+        tok = BertTokenizer(vocab={t: i for i, t in enumerate(voc)})  # transformers 5
+    except TypeError:
+        tok = BertTokenizer(vocab_file=str(folder / "vocab.txt"))  # transformers 4
+    if tok.tokenize("ab") != ["a", "##b"]:
+        raise ECGScanError(
+            f"could not build a character-level BERT tokenizer with transformers here (got {tok.tokenize('ab')})"
+        )
     tok.save_pretrained(str(folder))
-    cfg = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072) | kw
+    cfg = (
+        dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)
+        | kw
+    )
     BertModel(BertConfig(**cfg)).save_pretrained(str(folder))
     return folder
 
-def offline_config(folder, # scratch folder for the random text encoder (and signal teacher)
-                   dry_run:bool=False, # `tiny` with a small random BERT (for a CPU) instead of `paper`
-                   **overrides) -> ECGScanConfig:
+# %% ../nbs/12_train.ipynb #7ada1674
+def offline_config(
+    folder,  # scratch folder for the random text encoder (and signal teacher)
+    dry_run: bool = False,  # `tiny` with a small random BERT (for a CPU) instead of `paper`
+    **overrides,
+) -> ECGScanConfig:
     "`paper` with random weights and no model hub: ViT-L-14 untrained, random BERT-base (MedCPT) and D-BETA written to `folder`"
     folder = Path(folder)
     if dry_run:
-        txt = _write_bert(folder/'text', hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128)
-        return get_config('tiny', text_model=str(txt), text_pooling='cls', **overrides)
-    txt = _write_bert(folder/'text')
-    torch.manual_seed(0); torch.save({'model': DBETAEncoder().state_dict()}, folder/'dbeta.pt')
-    return get_config('paper', pretrained=None, text_model=str(txt), text_pooling='cls', teacher='dbeta',
-                      teacher_path=str(folder/'dbeta.pt'), **overrides)
+        txt = _write_bert(
+            folder / "text", hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128
+        )
+        return get_config("tiny", text_model=str(txt), text_pooling="cls", **overrides)
+    txt = _write_bert(folder / "text")
+    torch.manual_seed(0)
+    torch.save({"model": DBETAEncoder().state_dict()}, folder / "dbeta.pt")
+    return get_config(
+        "paper",
+        pretrained=None,
+        text_model=str(txt),
+        text_pooling="cls",
+        teacher="dbeta",
+        teacher_path=str(folder / "dbeta.pt"),
+        **overrides,
+    )
 
 # %% ../nbs/12_train.ipynb #bgpu08
 _AMP = dict(bf16=torch.bfloat16, fp16=torch.float16)
-_OOM = getattr(torch, 'OutOfMemoryError', torch.cuda.OutOfMemoryError)
+_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
-def _opt(sm): return torch.optim.AdamW([p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.lr, weight_decay=sm.model.cfg.wd)
 
-def _train_step(sm:ScanModel, lossf:ScanLoss, opt, b:list, precision:str='fp32', scaler=None) -> dict:
+def _opt(sm):
+    return torch.optim.AdamW(
+        [p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.lr, weight_decay=sm.model.cfg.wd
+    )
+
+# %% ../nbs/12_train.ipynb #9463ff51
+def _train_step(sm: ScanModel, lossf: ScanLoss, opt, b: list, precision: str = "fp32", scaler=None) -> dict:
     "One optimizer step on batch `b` (on the device); returns the loss terms"
     with torch.autocast(b[0].device.type, _AMP[precision]) if precision in _AMP else contextlib.nullcontext():
-        out = {k:(v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v) for k,v in sm(*b[:4]).items()}
+        out = {
+            k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
+            for k, v in sm(*b[:4]).items()
+        }
         loss = lossf(out, b[4])
     opt.zero_grad(set_to_none=True)
-    if scaler is not None: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-    else: loss.backward(); opt.step()
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        opt.step()
     return lossf.last
 
+# %% ../nbs/12_train.ipynb #79b104fa
 def count_flops(fn) -> float:
     "FLOPs of the matrix products, convolutions and attention that `fn()` runs (`torch.utils.flop_counter`)"
     from torch.utils.flop_counter import FlopCounterMode
-    with FlopCounterMode(display=False) as fc: fn()
+
+    with FlopCounterMode(display=False) as fc:
+        fn()
     return float(fc.get_total_flops())
 
+# %% ../nbs/12_train.ipynb #000bc28e
 def _peak_gib(dev) -> float:
     "Peak memory since the last reset: GPU memory allocated, or this process's peak RSS on a CPU"
-    if dev.type=='cuda': return torch.cuda.max_memory_allocated(dev)/2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20
+    if dev.type == "cuda":
+        return torch.cuda.max_memory_allocated(dev) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
+# %% ../nbs/12_train.ipynb #87648789
 def _free(dev):
     gc.collect()
-    if dev.type=='cuda': torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(dev)
 
-def time_steps(sm:ScanModel, lossf:ScanLoss, b:list, precision:str='fp32', n:int=10, warm:int=2, limit_s:float=30.) -> dict:
+# %% ../nbs/12_train.ipynb #f9d42d45
+def time_steps(
+    sm: ScanModel, lossf: ScanLoss, b: list, precision: str = "fp32", n: int = 10, warm: int = 2, limit_s: float = 30.0
+) -> dict:
     "Time `n` training steps (at least 2, at most `limit_s` seconds after `warm` untimed ones) on batch `b`"
-    dev = b[0].device; _free(dev)
-    opt,terms = _opt(sm),[]
-    scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+    dev = b[0].device
+    _free(dev)
+    opt, terms = _opt(sm), []
+    scaler = torch.amp.GradScaler(dev.type) if precision == "fp16" else None
     try:
-        for _ in range(warm): _train_step(sm, lossf, opt, b, precision, scaler)
-        _sync(dev); t = time.perf_counter()
-        while len(terms)<n and (len(terms)<2 or time.perf_counter()-t<limit_s):
-            terms.append(_train_step(sm, lossf, opt, b, precision, scaler)); _sync(dev)
-        s = (time.perf_counter()-t)/len(terms)
-    finally: opt.zero_grad(set_to_none=True)
-    bad = sorted({k for d in terms for k,v in d.items() if not torch.isfinite(v).all()})
-    return dict(s_per_step=s, images_per_s=len(b[0])/s, peak_gib=_peak_gib(dev), steps=len(terms), nonfinite=bad,
-                loss=[float(d['total']) for d in terms])
+        for _ in range(warm):
+            _train_step(sm, lossf, opt, b, precision, scaler)
+        _sync(dev)
+        t = time.perf_counter()
+        while len(terms) < n and (len(terms) < 2 or time.perf_counter() - t < limit_s):
+            terms.append(_train_step(sm, lossf, opt, b, precision, scaler))
+            _sync(dev)
+        s = (time.perf_counter() - t) / len(terms)
+    finally:
+        opt.zero_grad(set_to_none=True)
+    bad = sorted({k for d in terms for k, v in d.items() if not torch.isfinite(v).all()})
+    return dict(
+        s_per_step=s,
+        images_per_s=len(b[0]) / s,
+        peak_gib=_peak_gib(dev),
+        steps=len(terms),
+        nonfinite=bad,
+        loss=[float(d["total"]) for d in terms],
+    )
 
 # %% ../nbs/12_train.ipynb #bgpu10
 @torch.no_grad()
-def gram_autocast_check(sm:ScanModel, b:list, precision:str='bf16', tol:float=1e-3) -> dict:
+def gram_autocast_check(sm: ScanModel, b: list, precision: str = "bf16", tol: float = 1e-3) -> dict:
     "`gram_volume` under autocast against fp64, on the model's embeddings of batch `b` and on near-degenerate triples"
     dev = b[0].device
     g = torch.Generator(device=dev).manual_seed(0)
-    with torch.autocast(dev.type, _AMP[precision]): out = sm(*b[:4])
-    z = [out[k].float() for k in ('z_img','z_txt','z_sig')]
-    near = [z[0]] + [z[0] + 0.05*z[0].std()*torch.randn(z[0].shape, device=dev, generator=g) for _ in range(2)]
+    with torch.autocast(dev.type, _AMP[precision]):
+        out = sm(*b[:4])
+    z = [out[k].float() for k in ("z_img", "z_txt", "z_sig")]
+    near = [z[0]] + [z[0] + 0.05 * z[0].std() * torch.randn(z[0].shape, device=dev, generator=g) for _ in range(2)]
     res = dict(precision=precision, tol=tol)
-    for name,xs in dict(model=z, near_degenerate=near).items():
+    for name, xs in dict(model=z, near_degenerate=near).items():
         ref = gram_volume(*[x.double() for x in xs])
-        with torch.autocast(dev.type, _AMP[precision]): v = gram_volume(*xs)
-        res[name] = dict(dtype=str(v.dtype).replace('torch.',''), max_abs_err=float((v.double()-ref).abs().max()), min_volume=float(ref.min()))
-    res['ok'] = all(res[k]['max_abs_err']<=tol for k in ('model','near_degenerate'))
+        with torch.autocast(dev.type, _AMP[precision]):
+            v = gram_volume(*xs)
+        res[name] = dict(
+            dtype=str(v.dtype).replace("torch.", ""),
+            max_abs_err=float((v.double() - ref).abs().max()),
+            min_volume=float(ref.min()),
+        )
+    res["ok"] = all(res[k]["max_abs_err"] <= tol for k in ("model", "near_degenerate"))
     return res
 
-def profile_step(sm:ScanModel, lossf:ScanLoss, b:list, precision:str='bf16', top:int=8) -> dict:
+# %% ../nbs/12_train.ipynb #b196a5bf
+def profile_step(sm: ScanModel, lossf: ScanLoss, b: list, precision: str = "bf16", top: int = 8) -> dict:
     "Where one training step's time goes (`torch.profiler`): busy time and the operators with the most self time on the device"
     from torch.profiler import profile, ProfilerActivity
     from torch.autograd import DeviceType
-    dev = b[0].device; cuda = dev.type=='cuda'
-    opt = _opt(sm); scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+
+    dev = b[0].device
+    cuda = dev.type == "cuda"
+    opt = _opt(sm)
+    scaler = torch.amp.GradScaler(dev.type) if precision == "fp16" else None
     try:
-        _train_step(sm, lossf, opt, b, precision, scaler); _sync(dev)
-        with warnings.catch_warnings(), profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
-            warnings.simplefilter('ignore') # the profiler's notice about cycles
-            _train_step(sm, lossf, opt, b, precision, scaler); _sync(dev)
-    finally: opt.zero_grad(set_to_none=True)
+        _train_step(sm, lossf, opt, b, precision, scaler)
+        _sync(dev)
+        with (
+            warnings.catch_warnings(),
+            profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof,
+        ):
+            warnings.simplefilter("ignore")  # the profiler's notice about cycles
+            _train_step(sm, lossf, opt, b, precision, scaler)
+            _sync(dev)
+    finally:
+        opt.zero_grad(set_to_none=True)
     t = lambda e: e.self_device_time_total if cuda else e.self_cpu_time_total
-    ev = [e for e in prof.key_averages() if e.device_type==DeviceType.CPU and t(e)>0]
+    ev = [e for e in prof.key_averages() if e.device_type == DeviceType.CPU and t(e) > 0]
     tot = sum(map(t, ev))
-    return dict(precision=precision, busy_ms=tot/1e3, top=[dict(op=e.key, ms=t(e)/1e3, share=t(e)/tot, calls=e.count)
-                                                          for e in sorted(ev, key=t, reverse=True)[:top]])
+    return dict(
+        precision=precision,
+        busy_ms=tot / 1e3,
+        top=[
+            dict(op=e.key, ms=t(e) / 1e3, share=t(e) / tot, calls=e.count)
+            for e in sorted(ev, key=t, reverse=True)[:top]
+        ],
+    )
 
 # %% ../nbs/12_train.ipynb #bgpu12
-def _bench_loader(sm:ScanModel, lossf:ScanLoss, td:TrainData, bs:int, workers:int, precision:str, steps:int) -> dict:
+def _bench_loader(
+    sm: ScanModel, lossf: ScanLoss, td: TrainData, bs: int, workers: int, precision: str, steps: int
+) -> dict:
     "Train `steps` steps in `precision` on batches rendered by `workers` loader processes; the share of each step spent waiting"
-    dev,tr = sm.device,td.train
-    k = math.ceil((steps+2*workers+2)*bs/len(tr))
-    big = ScanData(tr.ds.subset(list(range(len(tr)))*k), tr.tidx.tolist()*k, tr.pidx.tolist()*k, tr.size, tr.augment, 1, 0,
-                   tr.layout, tr.style, tr.augment_p)
+    dev, tr = sm.device, td.train
+    k = math.ceil((steps + 2 * workers + 2) * bs / len(tr))
+    big = ScanData(
+        tr.ds.subset(list(range(len(tr))) * k),
+        tr.tidx.tolist() * k,
+        tr.pidx.tolist() * k,
+        tr.size,
+        tr.augment,
+        1,
+        0,
+        tr.layout,
+        tr.style,
+        tr.augment_p,
+    )
     sm2 = ScanModel(sm.model, sm.text_feats, sm.sig_emb.repeat(k, 1))
-    opt,waits,tots = _opt(sm2),[],[]
-    scaler = torch.amp.GradScaler(dev.type) if precision=='fp16' else None
+    opt, waits, tots = _opt(sm2), [], []
+    scaler = torch.amp.GradScaler(dev.type) if precision == "fp16" else None
     it = iter(ScanDL(big, bs=bs, shuffle=True, seed=1, num_workers=workers))
     try:
-        for i in range(steps+1):
-            t0 = time.perf_counter(); xb = next(it); t1 = time.perf_counter()
-            _train_step(sm2, lossf, opt, [o.to(dev, non_blocking=True) for o in xb], precision, scaler); _sync(dev)
-            if i: waits.append(t1-t0); tots.append(time.perf_counter()-t0)
-    finally: opt.zero_grad(set_to_none=True); it.close()
-    h = len(tots)//2
-    return dict(workers=workers, steps=steps, wait_share=sum(waits)/sum(tots), wait_share_steady=sum(waits[h:])/sum(tots[h:]),
-                s_per_step=sum(tots)/len(tots), images_per_s=bs*len(tots)/sum(tots))
+        for i in range(steps + 1):
+            t0 = time.perf_counter()
+            xb = next(it)
+            t1 = time.perf_counter()
+            _train_step(sm2, lossf, opt, [o.to(dev, non_blocking=True) for o in xb], precision, scaler)
+            _sync(dev)
+            if i:
+                waits.append(t1 - t0)
+                tots.append(time.perf_counter() - t0)
+    finally:
+        opt.zero_grad(set_to_none=True)
+        it.close()
+    h = len(tots) // 2
+    return dict(
+        workers=workers,
+        steps=steps,
+        wait_share=sum(waits) / sum(tots),
+        wait_share_steady=sum(waits[h:]) / sum(tots[h:]),
+        s_per_step=sum(tots) / len(tots),
+        images_per_s=bs * len(tots) / sum(tots),
+    )
 
-def _bench_max_batch(sm:ScanModel, lossf:ScanLoss, b:list, precision:str, budget, s_step:float, cap:int) -> dict:
+# %% ../nbs/12_train.ipynb #9e2686ce
+def _bench_max_batch(sm: ScanModel, lossf: ScanLoss, b: list, precision: str, budget, s_step: float, cap: int) -> dict:
     "Double the batch (the rendered one, repeated) in `precision` until out of memory, `cap` times its size, or out of time"
-    dev,res,k = b[0].device,dict(precision=precision, tried={}, stopped=f'reached {cap} x the batch'),2
-    while k<=cap:
-        B,est = len(b[0])*k,4*s_step*k
-        if not budget.fits(est): res['stopped'] = f'time: batch {B} would need ~{est:.0f} s'; break
-        try: r = time_steps(sm, lossf, [torch.cat([o]*k) for o in b], precision, n=1, warm=1); res['tried'][B] = r
-        except _OOM: res['tried'][B] = 'out of memory'; res['stopped'] = f'out of memory at batch {B}'; break
-        finally: _free(dev)
-        s_step,k = r['s_per_step']/k,k*2
-    fit = [B for B,r in res['tried'].items() if isinstance(r, dict)]
-    res['largest'] = max(fit) if fit else len(b[0])
+    dev, res, k = b[0].device, dict(precision=precision, tried={}, stopped=f"reached {cap} x the batch"), 2
+    while k <= cap:
+        B, est = len(b[0]) * k, 4 * s_step * k
+        if not budget.fits(est):
+            res["stopped"] = f"time: batch {B} would need ~{est:.0f} s"
+            break
+        try:
+            r = time_steps(sm, lossf, [torch.cat([o] * k) for o in b], precision, n=1, warm=1)
+            res["tried"][B] = r
+        except _OOM:
+            res["tried"][B] = "out of memory"
+            res["stopped"] = f"out of memory at batch {B}"
+            break
+        finally:
+            _free(dev)
+        s_step, k = r["s_per_step"] / k, k * 2
+    fit = [B for B, r in res["tried"].items() if isinstance(r, dict)]
+    res["largest"] = max(fit) if fit else len(b[0])
     return res
 
 # %% ../nbs/12_train.ipynb #bgpu13
 def _read_log(p) -> dict:
     "step -> [loss terms] of the train rows of a `log.csv`"
-    with open(p) as f: return {int(r['step']):[float(r[t]) for t in TERMS] for r in csv.DictReader(f) if r['phase']=='train'}
+    with open(p) as f:
+        return {int(r["step"]): [float(r[t]) for t in TERMS] for r in csv.DictReader(f) if r["phase"] == "train"}
 
-def _bench_resume(cfg:ECGScanConfig, ds:ECGDataset, scratch, dev, precision:str, bs:int, steps:int, until:int) -> dict:
+# %% ../nbs/12_train.ipynb #c34cee3c
+def _bench_resume(
+    cfg: ECGScanConfig, ds: ECGDataset, scratch, dev, precision: str, bs: int, steps: int, until: int
+) -> dict:
     "`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged loss terms"
     c = dataclasses.replace(cfg, bs=bs, steps=steps)
     kw = dict(valid_every=steps, ckpt_every=until, precision=precision, progress=False, device=dev)
     with contextlib.redirect_stdout(io.StringIO()):
-        pretrain(c, ds, Path(scratch)/'full', **kw)
-        pretrain(c, ds, Path(scratch)/'cut', until=until, **kw)
-        pretrain(c, ds, Path(scratch)/'cut', resume=True, **kw)
-    a,b = _read_log(Path(scratch)/'full'/'log.csv'),_read_log(Path(scratch)/'cut'/'log.csv')
-    if sorted(a)!=sorted(b) or sorted(a)!=list(range(steps)): raise ECGScanError(f"resume logged steps {sorted(b)}, the full run {sorted(a)}")
-    rel = {s:max(abs(x-y)/max(abs(x), abs(y), 1e-12) for x,y in zip(a[s], b[s])) for s in a}
-    after = max(rel[s] for s in a if s>=until)
-    return dict(precision=precision, batch=bs, steps=steps, until=until, max_rel_diff_after_resume=after,
-                max_rel_diff_before=max([rel[s] for s in a if s<until] or [0.]), per_step=[rel[s] for s in sorted(a)], ok=after<=1e-4)
+        pretrain(c, ds, Path(scratch) / "full", **kw)
+        pretrain(c, ds, Path(scratch) / "cut", until=until, **kw)
+        pretrain(c, ds, Path(scratch) / "cut", resume=True, **kw)
+    a, b = _read_log(Path(scratch) / "full" / "log.csv"), _read_log(Path(scratch) / "cut" / "log.csv")
+    if sorted(a) != sorted(b) or sorted(a) != list(range(steps)):
+        raise ECGScanError(f"resume logged steps {sorted(b)}, the full run {sorted(a)}")
+    rel = {s: max(abs(x - y) / max(abs(x), abs(y), 1e-12) for x, y in zip(a[s], b[s])) for s in a}
+    after = max(rel[s] for s in a if s >= until)
+    return dict(
+        precision=precision,
+        batch=bs,
+        steps=steps,
+        until=until,
+        max_rel_diff_after_resume=after,
+        max_rel_diff_before=max([rel[s] for s in a if s < until] or [0.0]),
+        per_step=[rel[s] for s in sorted(a)],
+        ok=after <= 1e-4,
+    )
 
-def _bench_accelerate(cfg:ECGScanConfig, scratch, dev, n_proc:int, precision:str, bs:int=8, steps:int=2, n_synth:int=64,
-                      timeout:float=900) -> dict:
+# %% ../nbs/12_train.ipynb #94cf315b
+def _bench_accelerate(
+    cfg: ECGScanConfig,
+    scratch,
+    dev,
+    n_proc: int,
+    precision: str,
+    bs: int = 8,
+    steps: int = 2,
+    n_synth: int = 64,
+    timeout: float = 900,
+) -> dict:
     "`accelerate launch --num_processes n_proc -m ecg_scan pretrain` for `steps` steps; return code, time and what it printed last"
-    scratch = Path(scratch); cfg.save(scratch/'config.json'); out = scratch/f'accelerate{n_proc}'
-    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--num_processes', str(n_proc), '--num_machines', '1',
-           '--mixed_precision', 'no', '--dynamo_backend', 'no'] + (['--cpu'] if dev.type=='cpu' else ['--multi_gpu'] if n_proc>1 else [])
-    args = ['-m', 'ecg_scan', 'pretrain', '--out', str(out), '--data', f'synth:{n_synth}', '--config', str(scratch/'config.json'),
-            '--steps', str(steps), '--set', f'bs={bs}', '--valid-every', str(steps), '--precision', precision]
+    scratch = Path(scratch)
+    cfg.save(scratch / "config.json")
+    out = scratch / f"accelerate{n_proc}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_processes",
+        str(n_proc),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+    ] + (["--cpu"] if dev.type == "cpu" else ["--multi_gpu"] if n_proc > 1 else [])
+    args = [
+        "-m",
+        "ecg_scan",
+        "pretrain",
+        "--out",
+        str(out),
+        "--data",
+        f"synth:{n_synth}",
+        "--config",
+        str(scratch / "config.json"),
+        "--steps",
+        str(steps),
+        "--set",
+        f"bs={bs}",
+        "--valid-every",
+        str(steps),
+        "--precision",
+        precision,
+    ]
     import ecg_scan
+
     root = str(Path(ecg_scan.__file__).resolve().parents[1])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root]+[p for p in os.environ.get('PYTHONPATH','').split(os.pathsep) if p]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]),
+    )
     t = time.time()
-    r = subprocess.run(cmd+args, capture_output=True, text=True, env=env, timeout=timeout)
-    logged = sorted(_read_log(out/'log.csv')) if (out/'log.csv').exists() else []
-    ok = r.returncode==0 and logged==list(range(steps))
-    tail = (r.stdout.strip().splitlines() or [''])[-1] if ok else (r.stderr.strip().splitlines() or ['(no output)'])[-1]
-    return dict(processes=n_proc, precision=precision, batch=bs, steps=steps, returncode=r.returncode, seconds=time.time()-t,
-                ok=ok, last_line=tail[-300:], command=' '.join(['accelerate launch']+cmd[3:]+args))
+    r = subprocess.run(cmd + args, capture_output=True, text=True, env=env, timeout=timeout)
+    logged = sorted(_read_log(out / "log.csv")) if (out / "log.csv").exists() else []
+    ok = r.returncode == 0 and logged == list(range(steps))
+    tail = (r.stdout.strip().splitlines() or [""])[-1] if ok else (r.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return dict(
+        processes=n_proc,
+        precision=precision,
+        batch=bs,
+        steps=steps,
+        returncode=r.returncode,
+        seconds=time.time() - t,
+        ok=ok,
+        last_line=tail[-300:],
+        command=" ".join(["accelerate launch"] + cmd[3:] + args),
+    )
 
 # %% ../nbs/12_train.ipynb #bgpu15
 class _Budget:
     "Wall-clock budget in seconds; `fits(cost)`: whether a part estimated at `cost` s fits, keeping `reserve` s for the report"
-    def __init__(self, minutes:float, reserve:float=10.): self.t0,self.total,self.reserve = time.time(),60*minutes,reserve
-    def left(self) -> float: return self.total-(time.time()-self.t0)
-    def fits(self, cost:float) -> bool: return cost <= self.left()-self.reserve
 
-def _part(res:dict, budget:_Budget, name:str, cost:float, fn):
+    def __init__(self, minutes: float, reserve: float = 10.0):
+        self.t0, self.total, self.reserve = time.time(), 60 * minutes, reserve
+
+    def left(self) -> float:
+        return self.total - (time.time() - self.t0)
+
+    def fits(self, cost: float) -> bool:
+        return cost <= self.left() - self.reserve
+
+# %% ../nbs/12_train.ipynb #e4ce3d9e
+def _part(res: dict, budget: _Budget, name: str, cost: float, fn):
     "Run `fn()` if `cost` seconds fit in the budget; a skip or an error is recorded in `res`, not raised"
     if not budget.fits(cost):
-        res['skipped'][name] = f"needs ~{cost:.0f} s, {max(0, budget.left()-budget.reserve):.0f} s left"; return None
+        res["skipped"][name] = f"needs ~{cost:.0f} s, {max(0, budget.left() - budget.reserve):.0f} s left"
+        return None
     t = time.time()
     print(f"bench gpu: {name} (estimated {cost:.0f} s) ...", file=sys.stderr, flush=True)
-    try: return fn()
+    try:
+        return fn()
     except Exception as e:
-        if os.environ.get('ECG_SCAN_DEBUG'): raise
+        if os.environ.get("ECG_SCAN_DEBUG"):
+            raise
         print(f"bench gpu: {name} failed:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
-        res['failed'][name] = f"{type(e).__name__}: {str(e)[:300]}"; return None
+        res["failed"][name] = f"{type(e).__name__}: {str(e)[:300]}"
+        return None
     finally:
-        res['seconds'][name] = round(time.time()-t, 1)
-        _free(torch.device('cuda') if torch.cuda.is_available() else torch.device('cpu'))
-        if res.get('out'): (Path(res['out'])/'bench_gpu.json').write_text(json.dumps(res, indent=1, default=str)) # so far, in case of a kill
+        res["seconds"][name] = round(time.time() - t, 1)
+        _free(torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+        if res.get("out"):
+            (Path(res["out"]) / "bench_gpu.json").write_text(
+                json.dumps(res, indent=1, default=str)
+            )  # so far, in case of a kill
 
-def _bench_setup(cfg:ECGScanConfig, bs:int, n:int, dev) -> tuple:
+# %% ../nbs/12_train.ipynb #ddde7444
+def _bench_setup(cfg: ECGScanConfig, bs: int, n: int, dev) -> tuple:
     "SynthECG data, the model on `dev` with cached text features and teacher embeddings, and one rendered batch"
     from ecg_scan.synth import synth_dataset
+
     t = time.time()
     ds = synth_dataset(n, seed=0)
     td = prepare_data(ds, cfg.image_hw, 0, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
     torch.manual_seed(0)
     m = ECGScan(cfg).train().to(dev)
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, progress=False)).to(dev)
-    t_build = time.time()-t; t = time.perf_counter()
+    t_build = time.time() - t
+    t = time.perf_counter()
     b = next(iter(ScanDL(td.train, bs=bs, shuffle=True)))
-    t_img = (time.perf_counter()-t)/bs
+    t_img = (time.perf_counter() - t) / bs
     return ds, td, sm, ScanLoss(m), [o.to(dev) for o in b], t_build, t_img
 
 # %% ../nbs/12_train.ipynb #bgpu16
-def _bench_speed(res:dict, budget:_Budget, sm:ScanModel, lossf:ScanLoss, b:list, dev, precisions:tuple, dry:bool):
+def _bench_speed(
+    res: dict, budget: _Budget, sm: ScanModel, lossf: ScanLoss, b: list, dev, precisions: tuple, dry: bool
+):
     "Matmul ceilings, FLOPs per step, and the timed steps of each precision, with MFU"
-    name = torch.cuda.get_device_name(dev) if dev.type=='cuda' else platform.processor() or 'CPU'
-    key,peaks = device_peaks(name) if dev.type=='cuda' else (None,{})
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "CPU"
+    key, peaks = device_peaks(name) if dev.type == "cuda" else (None, {})
     dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
-    mm = {p:matmul_tflops(dt[p], dev, n=1024 if dry else 8192) for p in precisions}
-    res['device'].update(name=name, peak_source=f"datasheet ({key})" if key else "not in PEAK_TFLOPS: MFU against the measured matmul rate",
-                         peak_tflops={p:(peaks.get(p) or mm[p]) for p in precisions}, matmul_tflops=mm)
+    mm = {p: matmul_tflops(dt[p], dev, n=1024 if dry else 8192) for p in precisions}
+    res["device"].update(
+        name=name,
+        peak_source=f"datasheet ({key})" if key else "not in PEAK_TFLOPS: MFU against the measured matmul rate",
+        peak_tflops={p: (peaks.get(p) or mm[p]) for p in precisions},
+        matmul_tflops=mm,
+    )
     p0 = precisions[0]
+
     def fb():
         with torch.autocast(dev.type, _AMP[p0]) if p0 in _AMP else contextlib.nullcontext():
-            loss = lossf({k:(v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v) for k,v in sm(*b[:4]).items()}, b[4])
-        loss.backward(); sm.zero_grad(set_to_none=True)
-    t = time.time(); flops = count_flops(fb); t_fb = time.time()-t
-    res['flops_per_step'] = flops
+            loss = lossf(
+                {
+                    k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
+                    for k, v in sm(*b[:4]).items()
+                },
+                b[4],
+            )
+        loss.backward()
+        sm.zero_grad(set_to_none=True)
+
+    t = time.time()
+    flops = count_flops(fb)
+    t_fb = time.time() - t
+    res["flops_per_step"] = flops
     for p in precisions:
-        n,warm,lim = (2,1,0.) if dry else (10,2,0.04*budget.total)
-        s = t_fb if dry else flops/(0.35*mm[p]*1e12)
-        r = _part(res, budget, f'speed {p}', (warm+1)*s + min(lim, n*s) + 1, lambda: time_steps(sm, lossf, b, p, n, warm, lim))
-        if r is None: continue
-        r.update(tflops=flops/r['s_per_step']/1e12)
-        r.update(mfu=r['tflops']/res['device']['peak_tflops'][p], mfu_of_matmul=r['tflops']/mm[p])
-        res['precision'][p] = r
-    for p in ('fp32','bf16','fp16'):
-        if p not in precisions: res['skipped'][f'speed {p}'] = 'dry run: CPU, fp32 only'
+        n, warm, lim = (2, 1, 0.0) if dry else (10, 2, 0.04 * budget.total)
+        s = t_fb if dry else flops / (0.35 * mm[p] * 1e12)
+        r = _part(
+            res,
+            budget,
+            f"speed {p}",
+            (warm + 1) * s + min(lim, n * s) + 1,
+            lambda: time_steps(sm, lossf, b, p, n, warm, lim),
+        )
+        if r is None:
+            continue
+        r.update(tflops=flops / r["s_per_step"] / 1e12)
+        r.update(mfu=r["tflops"] / res["device"]["peak_tflops"][p], mfu_of_matmul=r["tflops"] / mm[p])
+        res["precision"][p] = r
+    for p in ("fp32", "bf16", "fp16"):
+        if p not in precisions:
+            res["skipped"][f"speed {p}"] = "dry run: CPU, fp32 only"
 
 # %% ../nbs/12_train.ipynb #bgpu17
-def _bench_checks(res:dict, budget:_Budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry:bool, workers:tuple, t_build, t_img):
+def _bench_checks(
+    res: dict, budget: _Budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry: bool, workers: tuple, t_build, t_img
+):
     "Numerics, loader, resume, accelerate launch and the largest batch: each a `_part` with its own cost estimate"
-    fast = min((r['s_per_step'] for r in res['precision'].values()), default=1.)
-    prec = 'fp32' if dry else 'bf16'
-    for p in (['bf16'] if dry else ['bf16','fp16']):
-        r = _part(res, budget, f'gram volume {p}', 2+2*fast, lambda: gram_autocast_check(sm, b, p))
-        if r: res['numerics'][f'gram_{p}'] = r
-    if dry: res['skipped'][f'profile {prec}'] = 'dry run: profiles a GPU step'
-    elif r := _part(res, budget, f'profile {prec}', 5+5*fast, lambda: profile_step(sm, lossf, b, prec)): res['profile'] = r
+    fast = min((r["s_per_step"] for r in res["precision"].values()), default=1.0)
+    prec = "fp32" if dry else "bf16"
+    for p in ["bf16"] if dry else ["bf16", "fp16"]:
+        r = _part(res, budget, f"gram volume {p}", 2 + 2 * fast, lambda: gram_autocast_check(sm, b, p))
+        if r:
+            res["numerics"][f"gram_{p}"] = r
+    if dry:
+        res["skipped"][f"profile {prec}"] = "dry run: profiles a GPU step"
+    elif r := _part(res, budget, f"profile {prec}", 5 + 5 * fast, lambda: profile_step(sm, lossf, b, prec)):
+        res["profile"] = r
     bs = len(b[0])
     for w in workers:
-        steps = 2 if dry else 2*w+8
-        est = 2 + 0.2*w + (steps+1)*max(fast, bs*t_img/max(w, 1)*1.3)
-        r = _part(res, budget, f'loader {w} workers', est, lambda: _bench_loader(sm, lossf, td, bs, w, prec, steps))
-        if r: res['loader'][w] = r
-    rb,rs,ru = (8,4,2) if dry else (16,6,3)
-    r = _part(res, budget, 'resume fp32', 3*t_build + (10 if dry else 45),
-              lambda: _bench_resume(cfg, ds, Path(scratch)/'resume', dev, 'fp32', rb, rs, ru))
-    if r: res['resume'] = r
-    n_gpu = torch.cuda.device_count() if dev.type=='cuda' else 0
-    for n in ((1,2) if n_gpu>=2 else (1,)):
-        r = _part(res, budget, f'accelerate {n} process(es)', 15+t_build*n + (5 if dry else 15),
-                  lambda: _bench_accelerate(cfg, scratch, dev, n, prec, 8, 2, 48 if dry else 64, max(30, budget.left()-budget.reserve)))
-        if r: res['accelerate'][n] = r
-    if n_gpu<2: res['skipped']['accelerate 2 processes'] = f'{n_gpu} GPU(s) here; needs 2'
-    if prec in res['precision']:
-        r = _part(res, budget, f'largest batch ({prec})', 8*res['precision'][prec]['s_per_step'],
-                  lambda: _bench_max_batch(sm, lossf, b, prec, budget, res['precision'][prec]['s_per_step'], 2 if dry else 64))
-        if r: res['max_batch'] = r
-    if dry: res['skipped']['resume bf16'] = 'dry run: CPU'; return
-    r = _part(res, budget, 'resume bf16', 3*t_build + 45, lambda: _bench_resume(cfg, ds, Path(scratch)/'resume16', dev, 'bf16', rb, rs, ru))
-    if r: res['resume_bf16'] = r
+        steps = 2 if dry else 2 * w + 8
+        est = 2 + 0.2 * w + (steps + 1) * max(fast, bs * t_img / max(w, 1) * 1.3)
+        r = _part(res, budget, f"loader {w} workers", est, lambda: _bench_loader(sm, lossf, td, bs, w, prec, steps))
+        if r:
+            res["loader"][w] = r
+    rb, rs, ru = (8, 4, 2) if dry else (16, 6, 3)
+    r = _part(
+        res,
+        budget,
+        "resume fp32",
+        3 * t_build + (10 if dry else 45),
+        lambda: _bench_resume(cfg, ds, Path(scratch) / "resume", dev, "fp32", rb, rs, ru),
+    )
+    if r:
+        res["resume"] = r
+    n_gpu = torch.cuda.device_count() if dev.type == "cuda" else 0
+    for n in (1, 2) if n_gpu >= 2 else (1,):
+        r = _part(
+            res,
+            budget,
+            f"accelerate {n} process(es)",
+            15 + t_build * n + (5 if dry else 15),
+            lambda: _bench_accelerate(
+                cfg, scratch, dev, n, prec, 8, 2, 48 if dry else 64, max(30, budget.left() - budget.reserve)
+            ),
+        )
+        if r:
+            res["accelerate"][n] = r
+    if n_gpu < 2:
+        res["skipped"]["accelerate 2 processes"] = f"{n_gpu} GPU(s) here; needs 2"
+    if prec in res["precision"]:
+        r = _part(
+            res,
+            budget,
+            f"largest batch ({prec})",
+            8 * res["precision"][prec]["s_per_step"],
+            lambda: _bench_max_batch(
+                sm, lossf, b, prec, budget, res["precision"][prec]["s_per_step"], 2 if dry else 64
+            ),
+        )
+        if r:
+            res["max_batch"] = r
+    if dry:
+        res["skipped"]["resume bf16"] = "dry run: CPU"
+        return
+    r = _part(
+        res,
+        budget,
+        "resume bf16",
+        3 * t_build + 45,
+        lambda: _bench_resume(cfg, ds, Path(scratch) / "resume16", dev, "bf16", rb, rs, ru),
+    )
+    if r:
+        res["resume_bf16"] = r
 
 # %% ../nbs/12_train.ipynb #bgpu18
-def _advice(res:dict, bs:int, target_mfu:float=0.35, target_wait:float=0.05) -> dict:
+def _advice(res: dict, bs: int, target_mfu: float = 0.35, target_wait: float = 0.05) -> dict:
     "Advised workers and batch, the 50k-step estimate, and each target of issue 13 as met / not met / not measured"
-    ld,pr,a,chk = res['loader'],res['precision'],{},{}
-    ok_w = [w for w,r in sorted(ld.items()) if r['wait_share_steady']<=target_wait]
-    a['workers'] = ok_w[0] if ok_w else (min(ld, key=lambda w: ld[w]['wait_share_steady']) if ld else None)
-    if 'max_batch' in res: a['largest_batch'] = res['max_batch']['largest']; a['largest_batch_note'] = res['max_batch']['stopped']
-    p = 'bf16' if 'bf16' in pr else next(iter(pr), None)
-    step = ld[a['workers']]['s_per_step'] if a['workers'] in ld else pr[p]['s_per_step'] if p else None
-    if step: a.update(hours_50k=50_000*step/3600, hours_50k_basis=f"{p} at batch {bs}" + (f" with {a['workers']} loader workers" if a['workers'] in ld else ", compute only"))
-    yes = lambda c: 'met' if c else 'NOT met'
-    chk['bf16 MFU >= 35 %'] = (f"{pr['bf16']['mfu']:.1%}", yes(pr['bf16']['mfu']>=target_mfu)) if 'bf16' in pr else ('-', 'not measured')
-    w = a['workers']
-    chk['loader <= 5 % of a step (advised workers)'] = ((f"{ld[w]['wait_share_steady']:.1%} with {w} workers", yes(ld[w]['wait_share_steady']<=target_wait))
-                                                         if w in ld else ('-', 'not measured'))
-    bad = {p:r['nonfinite'] for p,r in pr.items() if p in ('bf16','fp16')}
-    chk['no NaN/inf in any loss term (bf16, fp16)'] = (('; '.join(f"{p}: {', '.join(v) or 'none'}" for p,v in bad.items()), yes(not any(bad.values())))
-                                                       if bad else ('-', 'not measured'))
-    g = {k:v for k,v in res['numerics'].items() if k.startswith('gram')}
-    chk['Gram volume under autocast vs fp64 (<= 1e-3)'] = (('; '.join(f"{k[5:]}: {v['near_degenerate']['max_abs_err']:.1e} near-degenerate, {v['model']['max_abs_err']:.1e} model" for k,v in g.items()),
-                                                           yes(all(v['ok'] for v in g.values()))) if g else ('-', 'not measured'))
-    r = res.get('resume')
-    chk['resume exact to 1e-4 relative (fp32)'] = (f"{r['max_rel_diff_after_resume']:.1e} (before the cut: {r['max_rel_diff_before']:.1e})", yes(r['ok'])) if r else ('-', 'not measured')
-    if r := res.get('resume_bf16'):
-        chk['resume in bf16 (for information)'] = (f"{r['max_rel_diff_after_resume']:.1e} (two fresh runs before the cut: {r['max_rel_diff_before']:.1e})", 'info')
-    for n,r in res['accelerate'].items(): chk[f'accelerate launch, {n} process(es)'] = (f"exit {r['returncode']}, {r['seconds']:.0f} s", 'ran' if r['ok'] else 'FAILED')
-    chk['50k-step pretraining estimate'] = (f"{a['hours_50k']:.1f} h ({a['hours_50k_basis']})", 'printed') if 'hours_50k' in a else ('-', 'not measured')
+    ld, pr, a, chk = res["loader"], res["precision"], {}, {}
+    ok_w = [w for w, r in sorted(ld.items()) if r["wait_share_steady"] <= target_wait]
+    a["workers"] = ok_w[0] if ok_w else (min(ld, key=lambda w: ld[w]["wait_share_steady"]) if ld else None)
+    if "max_batch" in res:
+        a["largest_batch"] = res["max_batch"]["largest"]
+        a["largest_batch_note"] = res["max_batch"]["stopped"]
+    p = "bf16" if "bf16" in pr else next(iter(pr), None)
+    step = ld[a["workers"]]["s_per_step"] if a["workers"] in ld else pr[p]["s_per_step"] if p else None
+    if step:
+        a.update(
+            hours_50k=50_000 * step / 3600,
+            hours_50k_basis=f"{p} at batch {bs}"
+            + (f" with {a['workers']} loader workers" if a["workers"] in ld else ", compute only"),
+        )
+    yes = lambda c: "met" if c else "NOT met"
+    chk["bf16 MFU >= 35 %"] = (
+        (f"{pr['bf16']['mfu']:.1%}", yes(pr["bf16"]["mfu"] >= target_mfu)) if "bf16" in pr else ("-", "not measured")
+    )
+    w = a["workers"]
+    chk["loader <= 5 % of a step (advised workers)"] = (
+        (f"{ld[w]['wait_share_steady']:.1%} with {w} workers", yes(ld[w]["wait_share_steady"] <= target_wait))
+        if w in ld
+        else ("-", "not measured")
+    )
+    bad = {p: r["nonfinite"] for p, r in pr.items() if p in ("bf16", "fp16")}
+    chk["no NaN/inf in any loss term (bf16, fp16)"] = (
+        ("; ".join(f"{p}: {', '.join(v) or 'none'}" for p, v in bad.items()), yes(not any(bad.values())))
+        if bad
+        else ("-", "not measured")
+    )
+    g = {k: v for k, v in res["numerics"].items() if k.startswith("gram")}
+    chk["Gram volume under autocast vs fp64 (<= 1e-3)"] = (
+        (
+            "; ".join(
+                f"{k[5:]}: {v['near_degenerate']['max_abs_err']:.1e} near-degenerate, {v['model']['max_abs_err']:.1e} model"
+                for k, v in g.items()
+            ),
+            yes(all(v["ok"] for v in g.values())),
+        )
+        if g
+        else ("-", "not measured")
+    )
+    r = res.get("resume")
+    chk["resume exact to 1e-4 relative (fp32)"] = (
+        (f"{r['max_rel_diff_after_resume']:.1e} (before the cut: {r['max_rel_diff_before']:.1e})", yes(r["ok"]))
+        if r
+        else ("-", "not measured")
+    )
+    if r := res.get("resume_bf16"):
+        chk["resume in bf16 (for information)"] = (
+            f"{r['max_rel_diff_after_resume']:.1e} (two fresh runs before the cut: {r['max_rel_diff_before']:.1e})",
+            "info",
+        )
+    for n, r in res["accelerate"].items():
+        chk[f"accelerate launch, {n} process(es)"] = (
+            f"exit {r['returncode']}, {r['seconds']:.0f} s",
+            "ran" if r["ok"] else "FAILED",
+        )
+    chk["50k-step pretraining estimate"] = (
+        (f"{a['hours_50k']:.1f} h ({a['hours_50k_basis']})", "printed") if "hours_50k" in a else ("-", "not measured")
+    )
     return a, chk
 
 # %% ../nbs/12_train.ipynb #bgpu19
-def _md_table(head:list, rows:list) -> str:
-    return '\n'.join(['| '+' | '.join(head)+' |', '|'+'---|'*len(head)] + ['| '+' | '.join(map(str, r))+' |' for r in rows])
+def _md_table(head: list, rows: list) -> str:
+    return "\n".join(
+        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    )
 
-def bench_report(res:dict) -> str:
+# %% ../nbs/12_train.ipynb #17fe9eb6
+def bench_report(res: dict) -> str:
     "The markdown report of a `bench_gpu` result"
-    d,f = res['device'],lambda x,s='.2f': '-' if x is None else format(x, s)
-    out = [f"### `ecg-scan bench gpu`{' --dry-run' if res['dry_run'] else ''}: {d['name']}",
-           f"{res['model']}; batch {res['batch']}; torch {d['torch']}, CUDA {d['cuda']}, {d['gpus']} GPU(s), {d['cpus']} CPU cores; "
-           f"peak TFLOP/s: {', '.join(f'{p} {v:.3g}' for p,v in d.get('peak_tflops', {}).items())} ({d.get('peak_source','-')}); "
-           f"FLOPs per step (forward + backward, counted): {res.get('flops_per_step', 0)/1e12:.3g} TFLOP", '']
-    out.append(_md_table(['precision','s/step','images/s','peak memory GiB','TFLOP/s','MFU','of measured matmul rate','non-finite loss terms'],
-        [[p, f(r['s_per_step'],'.3f'), f(r['images_per_s'],'.0f'), f(r['peak_gib'],'.1f'), f(r['tflops'],'.1f'), f"{r['mfu']:.1%}",
-          f"{r['mfu_of_matmul']:.1%}", ', '.join(r['nonfinite']) or 'none'] for p,r in res['precision'].items()]))
-    if res['loader']:
-        out += ['', _md_table(['loader workers','wait share (all steps)','wait share (steady)','s/step','images/s'],
-            [[w, f"{r['wait_share']:.1%}", f"{r['wait_share_steady']:.1%}", f(r['s_per_step'],'.3f'), f(r['images_per_s'],'.0f')] for w,r in res['loader'].items()])]
-    out += ['', _md_table(['check','result','status'], [[k, *v] for k,v in res['checks'].items()])]
-    a,mb = res['advice'],res.get('max_batch')
-    out += ['', '**Advice**', '']
+    d, f = res["device"], lambda x, s=".2f": "-" if x is None else format(x, s)
+    out = [
+        f"### `ecg-scan bench gpu`{' --dry-run' if res['dry_run'] else ''}: {d['name']}",
+        f"{res['model']}; batch {res['batch']}; torch {d['torch']}, CUDA {d['cuda']}, {d['gpus']} GPU(s), {d['cpus']} CPU cores; "
+        f"peak TFLOP/s: {', '.join(f'{p} {v:.3g}' for p, v in d.get('peak_tflops', {}).items())} ({d.get('peak_source', '-')}); "
+        f"FLOPs per step (forward + backward, counted): {res.get('flops_per_step', 0) / 1e12:.3g} TFLOP",
+        "",
+    ]
+    out.append(
+        _md_table(
+            [
+                "precision",
+                "s/step",
+                "images/s",
+                "peak memory GiB",
+                "TFLOP/s",
+                "MFU",
+                "of measured matmul rate",
+                "non-finite loss terms",
+            ],
+            [
+                [
+                    p,
+                    f(r["s_per_step"], ".3f"),
+                    f(r["images_per_s"], ".0f"),
+                    f(r["peak_gib"], ".1f"),
+                    f(r["tflops"], ".1f"),
+                    f"{r['mfu']:.1%}",
+                    f"{r['mfu_of_matmul']:.1%}",
+                    ", ".join(r["nonfinite"]) or "none",
+                ]
+                for p, r in res["precision"].items()
+            ],
+        )
+    )
+    if res["loader"]:
+        out += [
+            "",
+            _md_table(
+                ["loader workers", "wait share (all steps)", "wait share (steady)", "s/step", "images/s"],
+                [
+                    [
+                        w,
+                        f"{r['wait_share']:.1%}",
+                        f"{r['wait_share_steady']:.1%}",
+                        f(r["s_per_step"], ".3f"),
+                        f(r["images_per_s"], ".0f"),
+                    ]
+                    for w, r in res["loader"].items()
+                ],
+            ),
+        ]
+    out += ["", _md_table(["check", "result", "status"], [[k, *v] for k, v in res["checks"].items()])]
+    a, mb = res["advice"], res.get("max_batch")
+    out += ["", "**Advice**", ""]
     if mb:
-        tried = ', '.join(f"{B}: {r['peak_gib']:.0f} GiB, {r['images_per_s']:.0f} img/s" if isinstance(r, dict) else f"{B}: {r}" for B,r in mb['tried'].items())
-        out.append(f"- largest batch that fits ({mb['precision']}): {a['largest_batch']} (tried {tried or 'nothing'}; stopped: {mb['stopped']})")
-    if a.get('workers') is not None: out.append(f"- loader workers: {a['workers']} (the fewest whose steady wait is <= 5 % of a step, or the best measured)")
-    if 'hours_50k' in a: out.append(f"- 50k-step pretraining: ~{a['hours_50k']:.1f} h ({a['hours_50k_basis']}; validation and checkpoints not included)")
-    if pf := res.get('profile'):
-        s = res['precision'].get(pf['precision'], {}).get('s_per_step')
-        busy = f"{pf['busy_ms']:.0f} ms of device time" + (f" in a {1000*s:.0f} ms step ({pf['busy_ms']/(1000*s):.0%} busy)" if s else '')
-        out.append(f"- where a {pf['precision']} step goes (torch.profiler): {busy}; most self time: " + ', '.join(f"{o['op']} {o['share']:.0%}" for o in pf['top']))
-    for k,v in res['skipped'].items(): out.append(f"- skipped {k}: {v}")
-    for k,v in res['failed'].items(): out.append(f"- FAILED {k}: {v}")
+        tried = ", ".join(
+            f"{B}: {r['peak_gib']:.0f} GiB, {r['images_per_s']:.0f} img/s" if isinstance(r, dict) else f"{B}: {r}"
+            for B, r in mb["tried"].items()
+        )
+        out.append(
+            f"- largest batch that fits ({mb['precision']}): {a['largest_batch']} (tried {tried or 'nothing'}; stopped: {mb['stopped']})"
+        )
+    if a.get("workers") is not None:
+        out.append(
+            f"- loader workers: {a['workers']} (the fewest whose steady wait is <= 5 % of a step, or the best measured)"
+        )
+    if "hours_50k" in a:
+        out.append(
+            f"- 50k-step pretraining: ~{a['hours_50k']:.1f} h ({a['hours_50k_basis']}; validation and checkpoints not included)"
+        )
+    if pf := res.get("profile"):
+        s = res["precision"].get(pf["precision"], {}).get("s_per_step")
+        busy = f"{pf['busy_ms']:.0f} ms of device time" + (
+            f" in a {1000 * s:.0f} ms step ({pf['busy_ms'] / (1000 * s):.0%} busy)" if s else ""
+        )
+        out.append(
+            f"- where a {pf['precision']} step goes (torch.profiler): {busy}; most self time: "
+            + ", ".join(f"{o['op']} {o['share']:.0%}" for o in pf["top"])
+        )
+    for k, v in res["skipped"].items():
+        out.append(f"- skipped {k}: {v}")
+    for k, v in res["failed"].items():
+        out.append(f"- FAILED {k}: {v}")
     out.append(f"- total {res['total_seconds']:.0f} s of a {res['minutes']:g}-minute budget")
-    return '\n'.join(out)
+    return "\n".join(out)
 
 # %% ../nbs/12_train.ipynb #bgpu20
-def bench_gpu(minutes:float=8, # finish within this many minutes, skipping what would not fit
-              out:str='runs/bench_gpu', # folder for bench_gpu.md and bench_gpu.json
-              dry_run:bool=False # the same code on this CPU with the `tiny` model for a couple of steps
-             ) -> dict:
+def bench_gpu(
+    minutes: float = 8,  # finish within this many minutes, skipping what would not fit
+    out: str = "runs/bench_gpu",  # folder for bench_gpu.md and bench_gpu.json
+    dry_run: bool = False,  # the same code on this CPU with the `tiny` model for a couple of steps
+) -> dict:
     "Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in one run"
     if not dry_run and not torch.cuda.is_available():
-        raise ECGScanError("no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "
-                           "or add --dry-run to check the code path on this CPU")
-    budget,dev = _Budget(minutes),torch.device('cpu' if dry_run else 'cuda')
-    bs,n = (8,48) if dry_run else (80,400)
-    o = Path(out); o.mkdir(parents=True, exist_ok=True)
-    res = dict(dry_run=dry_run, minutes=minutes, batch=bs, out=str(o), precision={}, loader={}, numerics={}, accelerate={}, skipped={}, failed={},
-               seconds={}, device=dict(torch=torch.__version__, cuda=torch.version.cuda, gpus=torch.cuda.device_count(), cpus=os.cpu_count(),
-                                       tf32_matmul=torch.backends.cuda.matmul.allow_tf32))
+        raise ECGScanError(
+            "no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "
+            "or add --dry-run to check the code path on this CPU"
+        )
+    budget, dev = _Budget(minutes), torch.device("cpu" if dry_run else "cuda")
+    bs, n = (8, 48) if dry_run else (80, 400)
+    o = Path(out)
+    o.mkdir(parents=True, exist_ok=True)
+    res = dict(
+        dry_run=dry_run,
+        minutes=minutes,
+        batch=bs,
+        out=str(o),
+        precision={},
+        loader={},
+        numerics={},
+        accelerate={},
+        skipped={},
+        failed={},
+        seconds={},
+        device=dict(
+            torch=torch.__version__,
+            cuda=torch.version.cuda,
+            gpus=torch.cuda.device_count(),
+            cpus=os.cpu_count(),
+            tf32_matmul=torch.backends.cuda.matmul.allow_tf32,
+        ),
+    )
     with tempfile.TemporaryDirectory() as scratch:
         t = time.time()
         cfg = offline_config(scratch, dry_run)
-        ds,td,sm,lossf,b,t_build,t_img = _bench_setup(cfg, bs, n, dev)
-        res['seconds']['setup'] = round(time.time()-t, 1)
-        res['model'] = (f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA r={cfg.lora_r}, "
-                        f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable']/1e6:.1f} M trainable")
-        res.update(render_ms_per_image=1000*t_img, build_seconds=t_build)
-        _bench_speed(res, budget, sm, lossf, b, dev, ('fp32',) if dry_run else ('bf16','fp16','fp32'), dry_run)
-        _bench_checks(res, budget, sm, lossf, b, td, ds, cfg, dev, scratch, dry_run, (0, 2) if dry_run else (0, 4, 8, 16), t_build, t_img)
-    try: res['advice'],res['checks'] = _advice(res, bs)
-    except Exception as e: res['advice'],res['checks'],res['failed']['advice'] = {},{},f"{type(e).__name__}: {e}"
-    res['total_seconds'] = time.time()-budget.t0
-    (o/'bench_gpu.json').write_text(json.dumps(res, indent=1, default=str))
+        ds, td, sm, lossf, b, t_build, t_img = _bench_setup(cfg, bs, n, dev)
+        res["seconds"]["setup"] = round(time.time() - t, 1)
+        res["model"] = (
+            f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA r={cfg.lora_r}, "
+            f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
+        )
+        res.update(render_ms_per_image=1000 * t_img, build_seconds=t_build)
+        _bench_speed(res, budget, sm, lossf, b, dev, ("fp32",) if dry_run else ("bf16", "fp16", "fp32"), dry_run)
+        _bench_checks(
+            res,
+            budget,
+            sm,
+            lossf,
+            b,
+            td,
+            ds,
+            cfg,
+            dev,
+            scratch,
+            dry_run,
+            (0, 2) if dry_run else (0, 4, 8, 16),
+            t_build,
+            t_img,
+        )
+    try:
+        res["advice"], res["checks"] = _advice(res, bs)
+    except Exception as e:
+        res["advice"], res["checks"], res["failed"]["advice"] = {}, {}, f"{type(e).__name__}: {e}"
+    res["total_seconds"] = time.time() - budget.t0
+    (o / "bench_gpu.json").write_text(json.dumps(res, indent=1, default=str))
     md = bench_report(res)
-    print(md); (o/'bench_gpu.md').write_text(md+'\n')
+    print(md)
+    (o / "bench_gpu.md").write_text(md + "\n")
     return res

@@ -2,24 +2,29 @@ import os, sys, subprocess
 from pathlib import Path
 import pytest
 
-os.environ.setdefault('HF_HUB_OFFLINE', '1')
-os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
-os.environ.setdefault('MPLBACKEND', 'Agg')
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
 
-CLI = str(Path(sys.executable).parent/'ecg-scan')
+CLI = str(Path(sys.executable).parent / "ecg-scan")
+
 
 def run_cli(*args, cwd=None, timeout=600, env=None):
     "Run the installed `ecg-scan` console script; returns the CompletedProcess (text mode)"
     e = dict(os.environ, **(env or {}))
     return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=timeout, env=e)
 
+
 @pytest.fixture
-def cli(): return run_cli
+def cli():
+    return run_cli
+
 
 def assert_one_line_error(r, *fragments):
     "A user error: non-zero exit, no traceback, one line on stderr naming the problem"
     assert r.returncode != 0, r.stdout
-    assert 'Traceback' not in r.stderr and 'Traceback' not in r.stdout, r.stderr
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
     lines = [l for l in r.stderr.strip().splitlines() if l.strip()]
     assert len(lines) == 1, r.stderr
-    for f in fragments: assert f in lines[0], lines[0]
+    for f in fragments:
+        assert f in lines[0], lines[0]

