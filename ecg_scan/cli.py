@@ -58,6 +58,11 @@ COMMANDS = {
         "ablate_cmd",
         "The paper's ablation table at CPU scale: objective variants pretrained and scored alike",
     ),
+    "digitise": (
+        "ecg_scan.digitise",
+        "digitise_cmd",
+        "ECG page images in, 12-lead WFDB records out (page geometry found from each image)",
+    ),
     "embed": ("ecg_scan.cli", "embed_cmd", "ECG images in, embeddings out"),
     "reconstruct": ("ecg_scan.cli", "reconstruct_cmd", "ECG image in, 12-lead WFDB signal out"),
     "bench": ("ecg_scan.cli", "bench_cmd", "Benchmarks that print speed and memory ratios measured in one run"),
@@ -91,6 +96,11 @@ BENCHES = {  # name -> (module, function, help); each function prints what it me
         "ecg_scan.augment",
         "bench_render",
         "224x224 augmented images/s/core; full page at 200 dpi against matplotlib",
+    ),
+    "digitise": (
+        "ecg_scan.digitise",
+        "bench_digitise",
+        "Challenge SNR, r, coverage, Einthoven check and s/page of digitise vs classic_digitize on own and foreign pages",
     ),
     "towers": (
         "ecg_scan.model",
