@@ -19,12 +19,12 @@ from ecg_scan.signals import (
     N,
     check_range,
     check_writable,
-    derived_lead_snr,
     einthoven_projection,
     norm_lead,
     progress_bar,
     read_wfdb,
     reorder_leads,
+    snr_db,
 )
 from .render import Panel, RenderMeta, extract_panel, parse_layout
 
@@ -134,13 +134,13 @@ def challenge_snr(
 def einthoven_check(
     sig: np.ndarray,  # (12, n) mV read back, NaN where not read
 ) -> float:
-    "Truth-free check: the lowest SNR (dB) of III, aVR, aVL, aVF derived from I and II, over samples all six limb leads have (NaN under 1 s)"
-    s = np.asarray(sig[:6], np.float64)
+    "Truth-free check: SNR (dB) of III against II − I over the samples where all three were read (NaN under 0.5 s)"
+    s = np.asarray(sig[:3], np.float64)
     ok = np.isfinite(s).all(0)
-    if ok.sum() < FS:
+    if ok.sum() < FS // 2:
         return float("nan")
     s = s[:, ok] - s[:, ok].mean(1, keepdims=True)
-    return float(min(derived_lead_snr(s).values()))
+    return float(snr_db(s[2], s[1] - s[0]))
 
 # %% ../nbs/05b_digitise.ipynb #c5683b64
 def _odd(k) -> int:
@@ -390,7 +390,7 @@ def find_geometry(
     h, w = img.shape[:2]
     dark, chroma = page_maps(img)
     g = np.minimum(dark, 0.5) + chroma
-    rot, notes = find_rotation(g), []
+    rot, notes = round(find_rotation(g), 2), []
     if abs(rot) > 0.05:
         g, img = _rotate(g, rot), _rotate(img, rot, fill=(255, 255, 255))
     mmx, mmy, src, strength = _page_scale(g, notes)
