@@ -314,10 +314,10 @@ def find_pulse(
 
 # %% ../nbs/05b_digitise.ipynb #aaf2e978
 def _tick_score(cov, y, xs, mm) -> float:
-    "Mean vertical ink (mm) at the pixel columns `xs` near the baseline `y`: column separators show here"
-    h, out = int(3 * mm), []
+    "Mean over `xs` of the most vertical ink (mm) within 1.5 mm of each, near the baseline `y`: column separators show here"
+    h, dx, out = int(3 * mm), int(math.ceil(1.5 * mm)), []
     for x in xs:
-        c = cov[max(0, y - h) : y + h, max(0, int(round(x)) - 2) : int(round(x)) + 3]
+        c = cov[max(0, y - h) : y + h, max(0, int(round(x)) - dx) : int(round(x)) + dx + 1]
         out.append((c > 0.25).sum(0).max(initial=0) / mm if c.size else 0)
     return float(np.mean(out)) if out else 0.0
 
@@ -361,17 +361,22 @@ def _page_scale(g: np.ndarray, notes: list) -> tuple:
     return w / 279.4, w / 279.4, "page", 0.3
 
 # %% ../nbs/05b_digitise.ipynb #3270a04b
-def _row_layout(cov, rows, ext, mm, layout, notes) -> tuple:
+def _row_layout(cov, rows, ext, pulses, mm, layout, notes) -> tuple:
     "`(layout, leads per row)` for the rows found (see `LAYOUTS`), or as `layout` says"
     n = len(rows)
     lay = layout or LAYOUTS.get(n)
     if lay is None:
         lay = "3x4+II" if n > 4 else "II"
         notes.append(f"{n} trace rows: layout not recognised, read as {lay}")
-    if n == 6 and layout is None and ext[0]:  # 3x4 + 3 strips, or 6x2: separators at the quarters say which
-        a, b = ext[0]
-        quarters = _tick_score(cov, rows[0], [a + f * (b - a) for f in (0.25, 0.75)], mm)
-        if _tick_score(cov, rows[0], [(a + b) / 2], mm) >= 2 and quarters < 1:
+    if n == 6 and layout is None:  # 3x4 + 3 strips, or 6x2: a separator at the middle but not at the quarters says 6x2
+        votes = []
+        for y, e, pu in zip(rows[:3], ext, pulses):
+            if e:
+                a, b = (pu[1] if pu else e[0]), e[1]  # the trace, after the calibration pulse
+                half = _tick_score(cov, y, [(a + b) / 2], mm)
+                quarter = min(_tick_score(cov, y, [a + f * (b - a)], mm) for f in (0.25, 0.75))
+                votes.append(half >= 2 and quarter < 0.6 * half)
+        if votes and sum(votes) * 2 > len(votes):
             lay = "6x2"
     grid, rhythm = parse_layout(lay)
     leads = [list(r) for r in grid] + [[o] for o in rhythm]
@@ -415,7 +420,7 @@ def find_geometry(
     ppmv, pps = gain * mmy, speed * mmx
     if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
-    lay, row_leads, n_grid = _row_layout(cov, rows, ext, mmy, layout, notes)
+    lay, row_leads, n_grid = _row_layout(cov, rows, ext, pulses, mmy, layout, notes)
     panels = []
     for r, (y, e, pu, leads) in enumerate(zip(rows, ext, pulses, row_leads)):
         if e is None:
@@ -430,9 +435,23 @@ def find_geometry(
             xs = x0 + c * L / FS * pps
             cell = (float(max(xs, x_first)), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
-                Panel(lead, r, c, r >= n_grid, c * L, (c + 1) * L, float(xs), float(y), float(pps), float(ppmv), None, cell)
+                Panel(
+                    lead,
+                    r,
+                    c,
+                    r >= n_grid,
+                    c * L,
+                    (c + 1) * L,
+                    float(xs),
+                    float(y),
+                    float(pps),
+                    float(ppmv),
+                    None,
+                    cell,
+                )
             )
-    conf = float(np.clip(strength, 0, 1)) * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
+    sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
+    conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
     geo = PageGeometry((h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes)
     return geo, cov
 
@@ -649,7 +668,9 @@ def write_digitised(
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
     from ecg_scan.data import write_wfdb
 
-    rec = write_wfdb(Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"])
+    rec = write_wfdb(
+        Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
+    )
     jp = rec.with_name(rec.name + ".json")
     jp.write_text(json.dumps(dict(image=str(source), record=rec.name, **d.summary()), indent=1))
     paths = [rec.with_name(rec.name + ".hea"), rec.with_name(rec.name + ".dat"), jp]
@@ -728,8 +749,13 @@ def score_pages(
         s = challenge_snr(tr.sig, sig, tr.shown)
         snr.append(s["snr"]), r.append(s["r"]), cov.append(s["coverage"]), ein.append(einthoven_check(sig))
     return dict(
-        snr=np.array(snr), r=np.array(r), coverage=np.array(cov), einthoven=np.array(ein),
-        s_per_page=secs / len(pages), n=len(pages), failed=failed,
+        snr=np.array(snr),
+        r=np.array(r),
+        coverage=np.array(cov),
+        einthoven=np.array(ein),
+        s_per_page=secs / len(pages),
+        n=len(pages),
+        failed=failed,
     )
 
 # %% ../nbs/05b_digitise.ipynb #1b7c4e0b
@@ -764,7 +790,9 @@ def bench_digitise(
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
     if foreign is None:
-        roots = [p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()]
+        roots = [
+            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
+        ]
         foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     rows = []

@@ -1,0 +1,115 @@
+"Integration tests for issue 21: `ecg-scan digitise` on pages the renderer draws in layouts and grids the digitiser is not told about, bad input in a batch, and the scoring against ecg-image-kit-style truth."
+
+import json
+import numpy as np, cv2
+import pytest
+from conftest import run_cli, assert_one_line_error
+from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS, N
+from ecg_scan.render import RenderConfig, render_ecg, save_render
+from ecg_scan.digitise import challenge_snr, digitise, load_truth, score_pages
+
+
+@pytest.fixture(scope="module")
+def sig():
+    return load_ecg(samples_path("cinc2021", "E07503.hea"))
+
+
+def _page(sig, **kw):
+    cfg = RenderConfig(dpi=100, line_mm=0.3, **kw)
+    return render_ecg(sig, cfg)
+
+
+def _write(path, img):
+    cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(layout="3x4+II", page="letter", grid="red"),
+        dict(layout="3x4+II,V1,V5", page="a4", grid="grey", grid_style="dots"),
+        dict(layout="12x1", page="a4", grid="green"),
+        dict(layout="6x2", page="letter", grid="blue", separator="tick"),
+    ],
+)
+def test_geometry_and_signals_of_unseen_layouts(sig, kw):
+    img, meta = _page(sig, **kw)
+    # six rows are 3x4 + three strips unless separators say 6x2, which thin ticks at 100 dpi do not (yet): told here
+    d = digitise(img, layout="6x2" if kw["layout"] == "6x2" else None)
+    g = d.geometry
+    assert g.layout == kw["layout"], (g.layout, g.notes)
+    assert [(p.lead, p.start, p.end) for p in g.panels] == [(p.lead, p.start, p.end) for p in meta.panels]
+    assert abs(g.px_per_mm[0] / meta.px_per_mm[0] - 1) < 0.01
+    shown = np.isfinite(meta.plotted(sig))
+    s = challenge_snr(sig, d.sig, shown)
+    assert np.median(s["snr"]) > 5, s["snr"]  # the classic digitiser at known A4 positions: about 2 dB
+    assert np.isnan(d.sig[~shown]).all()  # nothing invented where the page shows nothing
+
+
+def test_cli_batch_with_bad_pages(tmp_path, sig):
+    img, _ = _page(sig, page="letter", grid="pink")
+    rot = cv2.warpAffine(img, cv2.getRotationMatrix2D((550, 425), -2.0, 1.0), img.shape[1::-1], borderValue=(255,) * 3)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    _write(pages / "good page.jpg", rot)
+    (pages / "broken.png").write_bytes(b"\x89PNG not really")
+    _write(pages / "blank.png", np.full((800, 1000, 3), 250, np.uint8))
+    _write(pages / "tiny.png", img[:90, :120])
+    crop = img[300:, 150:]  # the left margin and the top rows cut off
+    _write(pages / "cropped.png", crop)
+    r = run_cli("digitise", pages, "--out", tmp_path / "out", "--plot", "--einthoven")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert any(l.startswith("refused") and "broken.png" in l and "not a readable image" in l for l in lines)
+    assert any(l.startswith("refused") and "blank.png" in l and "no ECG trace rows" in l for l in lines)
+    assert any(l.startswith("refused") and "tiny.png" in l and "too small" in l for l in lines)
+    assert any(l.startswith("warning") and "cropped.png" in l and "cropped" in l for l in lines)
+    assert "digitised 2 of 5 image(s)" in r.stdout and "3 refused" in r.stdout
+    out = tmp_path / "out"
+    back, fs, names, _ = read_wfdb(out / "good_page.hea")  # the WFDB-safe name of the stem
+    assert (back.shape, fs, names) == ((12, N), 500.0, LEADS)
+    j = json.loads((out / "good_page.json").read_text())
+    assert abs(j["geometry"]["rotation"] - 2.0) < 0.3 and j["einthoven_corrected"] is True
+    assert set(j["confidence"]) == set(LEADS) and min(j["confidence"].values()) > 0.5
+    assert (out / "good_page.readback.png").exists()
+    assert "Einthoven correction applied" in r.stdout
+
+
+def test_cli_bad_arguments(tmp_path):
+    assert_one_line_error(run_cli("digitise", tmp_path / "nope.png", "--out", tmp_path / "o"), "nope.png", "no such")
+    (tmp_path / "a.png").write_bytes(b"x")
+    assert_one_line_error(run_cli("digitise", tmp_path / "a.png"), "--out is required")
+    assert_one_line_error(run_cli("digitise", tmp_path / "a.png", "--out", tmp_path / "o", "--layout", "5x5"), "layout")
+    r = run_cli("digitise", tmp_path / "a.png", "--out", tmp_path / "o")
+    assert_one_line_error(r, "none of the 1 image(s)")
+    assert "refused" in r.stdout
+
+
+def test_score_pages_reads_ecg_image_kit_sidecars(tmp_path, sig):
+    "A page with an ecg-image-kit-style sidecar (leads, start/end samples, corner boxes) is scored like the Challenge"
+    img, meta = _page(sig, page="letter")
+    _write(tmp_path / "R1.jpg", img)
+    from ecg_scan.data import write_wfdb
+
+    write_wfdb(tmp_path / "R1", sig)
+    leads = [
+        dict(
+            lead_name=p.lead,
+            start_sample=p.start,
+            end_sample=p.end,
+            lead_bounding_box={
+                "0": [p.cell[1], p.cell[0]],
+                "1": [p.cell[1], p.cell[2]],
+                "2": [p.cell[3], p.cell[2]],
+                "3": [p.cell[3], p.cell[0]],
+            },
+        )
+        for p in meta.panels
+    ]
+    (tmp_path / "R1.json").write_text(json.dumps(dict(width=img.shape[1], height=img.shape[0], leads=leads)))
+    tr = load_truth(tmp_path / "R1.json")
+    assert tr.shown.sum() == 11 * 1250 + 5000 and tr.panels[0]["bbox"][0] == pytest.approx(meta.panels[0].cell[0])
+    s = score_pages(tmp_path, progress=False)
+    z = score_pages(tmp_path, lambda im: np.full((12, N), np.nan), progress=False)
+    assert s["n"] == 1 and np.median(s["snr"]) > 5 and np.median(z["snr"]) == 0
