@@ -5,7 +5,8 @@ import numpy as np, cv2
 import pytest
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS, N
-from ecg_scan.render import RenderConfig, render_ecg, save_render
+from ecg_scan.render import RenderConfig, render_ecg
+from ecg_scan.data import write_wfdb
 from ecg_scan.digitise import challenge_snr, digitise, load_truth, score_pages
 
 
@@ -90,8 +91,6 @@ def test_score_pages_reads_ecg_image_kit_sidecars(tmp_path, sig):
     "A page with an ecg-image-kit-style sidecar (leads, start/end samples, corner boxes) is scored like the Challenge"
     img, meta = _page(sig, page="letter")
     _write(tmp_path / "R1.jpg", img)
-    from ecg_scan.data import write_wfdb
-
     write_wfdb(tmp_path / "R1", sig)
     leads = [
         dict(
