@@ -241,7 +241,7 @@ def main(argv: list = None) -> int:
 # %% ../nbs/15_cli.ipynb #cb42be0e
 @call_parse
 def bench_cmd(
-    name: str,  # which benchmark: synth, render, echo, model, train, gpu, or `list`
+    name: str,  # which benchmark: synth, render, digitise, echo, model, train, gpu, or `list`
     minutes: float = None,  # time budget, for benchmarks that take one (gpu)
     out: str = None,  # output folder, for benchmarks that write one (gpu)
     dry_run: store_true = False,  # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)

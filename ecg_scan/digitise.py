@@ -435,20 +435,7 @@ def find_geometry(
             xs = x0 + c * L / FS * pps
             cell = (float(max(xs, x_first)), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
-                Panel(
-                    lead,
-                    r,
-                    c,
-                    r >= n_grid,
-                    c * L,
-                    (c + 1) * L,
-                    float(xs),
-                    float(y),
-                    float(pps),
-                    float(ppmv),
-                    None,
-                    cell,
-                )
+                Panel(lead, r, c, r >= n_grid, c * L, (c + 1) * L, float(xs), float(y), float(pps), float(ppmv), None, cell)
             )
     sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
@@ -668,9 +655,7 @@ def write_digitised(
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
     from ecg_scan.data import write_wfdb
 
-    rec = write_wfdb(
-        Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
-    )
+    rec = write_wfdb(Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"])
     jp = rec.with_name(rec.name + ".json")
     jp.write_text(json.dumps(dict(image=str(source), record=rec.name, **d.summary()), indent=1))
     paths = [rec.with_name(rec.name + ".hea"), rec.with_name(rec.name + ".dat"), jp]
@@ -749,13 +734,8 @@ def score_pages(
         s = challenge_snr(tr.sig, sig, tr.shown)
         snr.append(s["snr"]), r.append(s["r"]), cov.append(s["coverage"]), ein.append(einthoven_check(sig))
     return dict(
-        snr=np.array(snr),
-        r=np.array(r),
-        coverage=np.array(cov),
-        einthoven=np.array(ein),
-        s_per_page=secs / len(pages),
-        n=len(pages),
-        failed=failed,
+        snr=np.array(snr), r=np.array(r), coverage=np.array(cov), einthoven=np.array(ein),
+        s_per_page=secs / len(pages), n=len(pages), failed=failed,
     )
 
 # %% ../nbs/05b_digitise.ipynb #1b7c4e0b
@@ -790,9 +770,7 @@ def bench_digitise(
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
     if foreign is None:
-        roots = [
-            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
-        ]
+        roots = [p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()]
         foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     rows = []
