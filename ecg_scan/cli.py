@@ -63,6 +63,11 @@ COMMANDS = {
         "digitise_cmd",
         "ECG page images in, 12-lead WFDB records out (page geometry found from each image)",
     ),
+    "digitise-train": (
+        "ecg_scan.digitise",
+        "digitise_train_cmd",
+        "Train the digitiser's U-Net trace reader on pages drawn by the renderer (CPU, one thread)",
+    ),
     "embed": ("ecg_scan.cli", "embed_cmd", "ECG images in, embeddings out"),
     "reconstruct": ("ecg_scan.cli", "reconstruct_cmd", "ECG image in, 12-lead WFDB signal out"),
     "bench": ("ecg_scan.cli", "bench_cmd", "Benchmarks that print speed and memory ratios measured in one run"),

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/digitise.html.md"""
 
 # %% ../nbs/05b_digitise.ipynb #7d57a12c
 from __future__ import annotations
-import json, math, time
+import json, math, time, importlib.resources
 from pathlib import Path
 from dataclasses import dataclass, field, asdict
 import numpy as np, cv2
@@ -29,11 +29,12 @@ from ecg_scan.signals import (
 from .render import Panel, RenderMeta, extract_panel, parse_layout
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr',
-           'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness',
-           'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'trace_mask', 'read_signals',
-           'einthoven_correct', 'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised',
-           'digitise_cmd', 'score_pages', 'bench_digitise']
+__all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
+           'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
+           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'trace_mask',
+           'read_signals', 'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net',
+           'net_coverage', 'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
+           'score_pages', 'bench_digitise']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -435,7 +436,20 @@ def find_geometry(
             xs = x0 + c * L / FS * pps
             cell = (float(max(xs, x_first)), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
-                Panel(lead, r, c, r >= n_grid, c * L, (c + 1) * L, float(xs), float(y), float(pps), float(ppmv), None, cell)
+                Panel(
+                    lead,
+                    r,
+                    c,
+                    r >= n_grid,
+                    c * L,
+                    (c + 1) * L,
+                    float(xs),
+                    float(y),
+                    float(pps),
+                    float(ppmv),
+                    None,
+                    cell,
+                )
             )
     sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
@@ -508,14 +522,15 @@ def _peaks(yc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 # %% ../nbs/05b_digitise.ipynb #6b63dc60
 def read_signals(
     geo: PageGeometry,
-    cov: np.ndarray,  # `ink_coverage` in the geometry's level frame
+    cov: np.ndarray,  # trace ink coverage in the geometry's level frame (`ink_coverage` or `net_coverage`)
+    thr: float = 0.02,  # coverage that counts as ink when following the trace
 ) -> tuple:
     "`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead the fraction of its shown samples that were read"
     out = np.full((12, N), np.nan, np.float32)
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
         shown[LEADS.index(p.lead), p.start : p.end] = True
-        own, lo, hi = trace_mask(cov, p)
+        own, lo, hi = trace_mask(cov, p, thr)
         t, v = extract_panel(own, p, 0.3)
         ok = np.isfinite(v)
         if ok.sum() < 2:
@@ -541,10 +556,190 @@ def einthoven_correct(
     out[0, ok], out[1, ok], out[2, ok] = I, II, III
     return out
 
-# %% ../nbs/05b_digitise.ipynb #ee0c5649
+# %% ../nbs/05b_digitise.ipynb #a3b2abfa
+def trace_net(
+    ch: tuple = (4, 8, 16),  # channels at full, 1/2 and 1/4 resolution (small: a page must read in under a second)
+):
+    "A small U-Net: RGB page (values 0-1) in, trace-ink logits out, same size (sides divisible by 4)"
+    import torch
+    from torch import nn
+
+    def block(a, b):
+        return nn.Sequential(
+            nn.Conv2d(a, b, 3, padding=1),
+            nn.BatchNorm2d(b),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(b, b, 3, padding=1),
+            nn.BatchNorm2d(b),
+            nn.ReLU(inplace=True),
+        )
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            c1, c2, c3 = ch
+            self.e1, self.e2, self.e3 = block(3, c1), block(c1, c2), block(c2, c3)
+            self.u2, self.d2 = nn.ConvTranspose2d(c3, c2, 2, 2), block(2 * c2, c2)
+            self.u1, self.d1 = nn.ConvTranspose2d(c2, c1, 2, 2), block(2 * c1, c1)
+            self.out = nn.Conv2d(c1, 1, 1)
+
+        def forward(self, x):
+            a = self.e1(x)
+            b = self.e2(nn.functional.max_pool2d(a, 2))
+            c = self.e3(nn.functional.max_pool2d(b, 2))
+            b = self.d2(torch.cat([self.u2(c), b], 1))
+            return self.out(self.d1(torch.cat([self.u1(b), a], 1)))[:, 0]
+
+    return UNet()
+
+# %% ../nbs/05b_digitise.ipynb #a7120cc6
+def training_page(
+    sig: np.ndarray,  # (12, 5000) mV
+    rng: np.random.Generator,
+    augment: bool = True,
+) -> tuple:
+    "`(img, target)`: a page drawn with random settings at 75-200 dpi (augmented), and its trace coverage in [0, 1]"
+    from ecg_scan.render import blank_like, random_config, render_ecg, _coverage
+    from ecg_scan.augment import default_augment
+
+    cfg = random_config(rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
+    img, meta = render_ecg(sig, cfg)
+    target = _coverage(img, cfg, blank_like(meta))
+    if augment:
+        img, H = default_augment()(img, rng, return_warp=True)
+        target = cv2.warpPerspective(target, np.asarray(H, np.float64), img.shape[1::-1], flags=cv2.INTER_LINEAR)
+    return img, target
+
+# %% ../nbs/05b_digitise.ipynb #ff17dd6e
+def _crops(img, target, rng, n: int, size: int) -> tuple:
+    "`n` random `size` crops of a page, most of them centred near trace ink"
+    h, w = target.shape
+    ys, xs = np.nonzero(target > 0.3)
+    X, Y = [], []
+    for _ in range(n):
+        if len(ys) and rng.random() < 0.8:
+            k = rng.integers(len(ys))
+            cy, cx = ys[k] + rng.integers(-size // 3, size // 3 + 1), xs[k] + rng.integers(-size // 3, size // 3 + 1)
+        else:
+            cy, cx = rng.integers(h), rng.integers(w)
+        y0, x0 = int(np.clip(cy - size // 2, 0, max(h - size, 0))), int(np.clip(cx - size // 2, 0, max(w - size, 0)))
+        X.append(img[y0 : y0 + size, x0 : x0 + size])
+        Y.append(target[y0 : y0 + size, x0 : x0 + size])
+    return np.stack(X), np.stack(Y)
+
+# %% ../nbs/05b_digitise.ipynb #ffdca70b
+NET_DIR = Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "digitiser"  # the shipped trace reader
+
+# %% ../nbs/05b_digitise.ipynb #b2a08670
+@call_parse
+def digitise_train_cmd(
+    out: str = None,  # output folder for model.safetensors and config.json (default: the package's assets/digitiser)
+    minutes: float = 20.0,  # training time budget (wall clock)
+    bs: int = 12,  # crops per step
+    size: int = 128,  # crop side, px
+    lr: float = 3e-3,
+    seed: int = 0,
+    overwrite: store_true = False,  # replace an existing model in --out
+):
+    "Train the U-Net trace reader on pages drawn by the renderer (SynthECG signals, random settings, augmented)"
+    import torch, sys as _sys
+    from ecg_scan.synth import SynthECG
+    from ecg_scan.signals import atomic_folder
+    from safetensors.torch import save_file
+
+    check_range("--minutes", minutes, 0.1, 24 * 60)
+    check_range("--bs", bs, 1, integer=True)
+    check_range("--size", size, 32, 1024, integer=True)
+    dest = Path(out) if out else NET_DIR
+    if (dest / "model.safetensors").exists() and not overwrite:
+        raise ECGScanError(f"{dest} already holds a model; pass --overwrite to replace it, or another --out")
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    rng, synth = np.random.default_rng(seed), SynthECG(seed=seed + 1)
+    net = trace_net()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    lossf = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(4.0))
+    t0, step, pages, hist, pool = time.time(), 0, 0, [], None
+    while time.time() - t0 < minutes * 60:
+        if pool is None or step % 4 == 0:  # a fresh page every 4 steps, 4 x bs crops from each
+            img, tgt = training_page(synth.signal(int(rng.integers(10**6))), rng)
+            pool, pages = _crops(img, tgt, rng, 4 * bs, size), pages + 1
+        k = (step % 4) * bs
+        x = torch.from_numpy(pool[0][k : k + bs]).permute(0, 3, 1, 2).float() / 255
+        y = torch.from_numpy(pool[1][k : k + bs]).float()
+        loss = lossf(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        hist.append(loss.item())
+        step += 1
+        if step % 200 == 0:
+            print(f"step {step} pages {pages} loss {np.mean(hist[-200:]):.4f} ({time.time() - t0:.0f} s)", flush=True)
+    cfg = dict(
+        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:])
+        if _sys.argv[1:2] == ["digitise-train"]
+        else "digitise_train_cmd",
+        settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
+        data="SynthECG(seed=seed+1) signals drawn by render.random_config at 75-150 dpi, default_augment; "
+        "target: coverage of the page minus the same page without the signal (warped with the page)",
+        steps=step,
+        pages=pages,
+        wall_s=round(time.time() - t0, 1),
+        final_loss=float(np.mean(hist[-200:])),
+        threads=1,
+    )
+    net.eval()
+    with atomic_folder(dest) as tmp:
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(cfg, indent=1))
+    print(
+        f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}"
+    )
+
+# %% ../nbs/05b_digitise.ipynb #7f090b4d
+_NETS = {}
+
+
+def load_trace_net(
+    folder=None,  # a folder written by `digitise-train` (default: the shipped `NET_DIR`)
+):
+    "The trained U-Net trace reader (cached), in eval mode"
+    from ecg_scan.signals import recover_folder
+
+    folder = recover_folder(Path(folder or NET_DIR))
+    if str(folder) not in _NETS:
+        if not (folder / "model.safetensors").exists():
+            raise ECGScanError(
+                f"{folder}: no trained trace reader; run `ecg-scan digitise-train --out {folder}` or use --reader classic"
+            )
+        from safetensors.torch import load_file
+
+        net = trace_net()
+        net.load_state_dict(load_file(str(folder / "model.safetensors")))
+        _NETS[str(folder)] = net.eval()
+    return _NETS[str(folder)]
+
+# %% ../nbs/05b_digitise.ipynb #6f57f71f
+def net_coverage(
+    img: np.ndarray,  # uint8 (h, w, 3) RGB page, level
+    net=None,  # default: `load_trace_net()`
+) -> np.ndarray:
+    "Trace ink probability in [0, 1] per pixel from the U-Net"
+    import torch
+
+    net = net or load_trace_net()
+    h, w = img.shape[:2]
+    H, W = -(-h // 4) * 4, -(-w // 4) * 4
+    x = np.pad(img, ((0, H - h), (0, W - w), (0, 0)), constant_values=255)
+    with torch.no_grad():
+        p = torch.sigmoid(net(torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255))[0].numpy()
+    return p[:h, :w]
+
+# %% ../nbs/05b_digitise.ipynb #9c04be58
 MAX_BYTES, MAX_SIDE, MIN_SIDE = 200 << 20, 4000, 200
 
-# %% ../nbs/05b_digitise.ipynb #343902bb
+# %% ../nbs/05b_digitise.ipynb #1ec531e5
 def read_page(
     path,  # an image file (PNG, JPEG, TIFF, BMP, WebP)
 ) -> tuple:
@@ -566,7 +761,7 @@ def read_page(
         notes.append(f"image {w}x{h} px read at {img.shape[1]}x{img.shape[0]}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), notes
 
-# %% ../nbs/05b_digitise.ipynb #4d9c1b01
+# %% ../nbs/05b_digitise.ipynb #9d4e7640
 @dataclass
 class Digitised:
     "A page read back: the signal, the geometry found, and how much to trust each lead"
@@ -590,27 +785,39 @@ class Digitised:
             else round(self.einthoven_before_db, 2),
         )
 
-# %% ../nbs/05b_digitise.ipynb #466c5f8e
+# %% ../nbs/05b_digitise.ipynb #7a7023c1
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
     speed: float = 25.0,  # paper speed, mm/s
     layout: str = None,  # force a layout; default: from the rows found
     einthoven: bool = False,  # project I, II, III onto II = I + III (reported in the result)
+    reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the learned reader)
+    net=None,  # the U-Net for reader='unet' (default: the shipped one)
 ) -> Digitised:
     "Read a 12-lead ECG page back into signals, finding its geometry from the image alone"
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise ECGScanError(f"expected a uint8 (h, w, 3) RGB image, got {img.dtype} {img.shape}")
+    if reader not in ("classic", "unet"):
+        raise ECGScanError(f"unknown reader {reader!r}; use classic or unet")
     geo, cov = find_geometry(img, speed, layout)
-    sig, read = read_signals(geo, cov)
+    level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
+    thr = 0.02
+    if reader == "unet":  # the net reads only the band of the page that holds the panels
+        c = np.array([p.cell for p in geo.panels])
+        y1, y2 = max(int(c[:, 1].min()), 0), min(int(math.ceil(c[:, 3].max())) + 1, img.shape[0])
+        x1, x2 = max(int(c[:, 0].min()), 0), min(int(math.ceil(c[:, 2].max())) + 1, img.shape[1])
+        cov = np.zeros(img.shape[:2], np.float32)
+        cov[y1:y2, x1:x2] = net_coverage(level[y1:y2, x1:x2], net)
+        thr = 0.3
+    sig, read = read_signals(geo, cov, thr)
     shown = {p.lead for p in geo.panels}
     conf = {l: float(read[i]) * geo.confidence if l in shown else 0.0 for i, l in enumerate(LEADS)}
     before = einthoven_check(sig)
     if einthoven:
         sig = einthoven_correct(sig)
-    level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
     return Digitised(sig, geo, conf, einthoven_check(sig), before if einthoven else None, level)
 
-# %% ../nbs/05b_digitise.ipynb #7a39253e
+# %% ../nbs/05b_digitise.ipynb #a5ab19e9
 def plot_readback(
     d: Digitised,
 ) -> np.ndarray:
@@ -627,10 +834,10 @@ def plot_readback(
         cv2.putText(out, p.lead, (c[0] + 3, c[1] + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
     return out
 
-# %% ../nbs/05b_digitise.ipynb #575a5601
+# %% ../nbs/05b_digitise.ipynb #37540b77
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-# %% ../nbs/05b_digitise.ipynb #e9951b6b
+# %% ../nbs/05b_digitise.ipynb #cb120cac
 def _page_files(paths: list) -> list:
     "Image files named by `paths`: files as given, folders searched recursively for `IMAGE_SUFFIXES`"
     out = []
@@ -645,7 +852,7 @@ def _page_files(paths: list) -> list:
         raise ECGScanError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/05b_digitise.ipynb #f8b50db2
+# %% ../nbs/05b_digitise.ipynb #3f82b212
 def write_digitised(
     stem,  # output path without suffix: STEM.hea/.dat, STEM.json (and STEM.readback.png)
     d: Digitised,
@@ -655,7 +862,9 @@ def write_digitised(
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
     from ecg_scan.data import write_wfdb
 
-    rec = write_wfdb(Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"])
+    rec = write_wfdb(
+        Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
+    )
     jp = rec.with_name(rec.name + ".json")
     jp.write_text(json.dumps(dict(image=str(source), record=rec.name, **d.summary()), indent=1))
     paths = [rec.with_name(rec.name + ".hea"), rec.with_name(rec.name + ".dat"), jp]
@@ -665,7 +874,7 @@ def write_digitised(
         paths.append(pp)
     return paths
 
-# %% ../nbs/05b_digitise.ipynb #d8f4c02f
+# %% ../nbs/05b_digitise.ipynb #df1842a6
 @call_parse
 def digitise_cmd(
     images: Annotated[str, "ECG page images, or folders searched for them (several, space-separated)", {"nargs": "+"}],
@@ -674,6 +883,7 @@ def digitise_cmd(
     layout: str = None,  # force a layout (3x4+II, 3x4+II,V1,V5, 6x2, 12x1, a lead name); default: from the rows found
     einthoven: store_true = False,  # project I, II, III onto II = I + III (recorded in each JSON, with the check before and after)
     plot: store_true = False,  # also write NAME.readback.png: the read-back drawn in red over the level page
+    reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the shipped learned reader)
     strict: store_true = False,  # stop at the first page that cannot be read
 ):
     "ECG page images in, 12-lead WFDB records out: the page geometry is found from each image"
@@ -682,13 +892,16 @@ def digitise_cmd(
     check_range("--speed", speed, 1, 200)
     if layout:
         parse_layout(layout)
+    if reader not in ("classic", "unet"):
+        raise ECGScanError(f"unknown --reader {reader!r}; use classic or unet")
+    net = load_trace_net() if reader == "unet" else None
     files = _page_files([images] if isinstance(images, (str, Path)) else list(images))
     dest = check_writable(out, name="--out")
     n_ok, warned, refused = 0, 0, []
     for f in progress_bar(files, desc="digitising"):
         try:
             img, notes = read_page(f)
-            d = digitise(img, speed, layout, einthoven)
+            d = digitise(img, speed, layout, einthoven, reader, net)
             d.geometry.notes[:0] = notes
             write_digitised(dest / f.stem, d, f, plot)
         except ECGScanError as e:
@@ -708,7 +921,7 @@ def digitise_cmd(
     if not n_ok:
         raise ECGScanError(f"none of the {len(files)} image(s) could be read (reasons above)")
 
-# %% ../nbs/05b_digitise.ipynb #9fc20dd3
+# %% ../nbs/05b_digitise.ipynb #f22f8e6a
 def score_pages(
     folder,  # pages with their truth sidecars (ecg-image-kit JSON or `save_render` JSON), searched recursively
     reader=None,  # image -> (12, 5000) mV; default: `digitise`
@@ -734,11 +947,16 @@ def score_pages(
         s = challenge_snr(tr.sig, sig, tr.shown)
         snr.append(s["snr"]), r.append(s["r"]), cov.append(s["coverage"]), ein.append(einthoven_check(sig))
     return dict(
-        snr=np.array(snr), r=np.array(r), coverage=np.array(cov), einthoven=np.array(ein),
-        s_per_page=secs / len(pages), n=len(pages), failed=failed,
+        snr=np.array(snr),
+        r=np.array(r),
+        coverage=np.array(cov),
+        einthoven=np.array(ein),
+        s_per_page=secs / len(pages),
+        n=len(pages),
+        failed=failed,
     )
 
-# %% ../nbs/05b_digitise.ipynb #1b7c4e0b
+# %% ../nbs/05b_digitise.ipynb #bee7f4df
 def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
     "Write `n` pages of the bundled records drawn with random settings (and augmented), with their truth"
     from ecg_scan.render import random_config, render_ecg, save_render
@@ -757,12 +975,12 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/05b_digitise.ipynb #81e9308d
+# %% ../nbs/05b_digitise.ipynb #ebcdc8b4
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
 ):
-    "Print median/mean Challenge SNR, r, coverage and CPU s/page of `digitise` and `classic_digitize` on own and foreign pages"
+    "Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net ink) and `render.classic_digitize` on own and foreign pages"
     import tempfile
     from ecg_scan.render import classic_digitize
 
@@ -770,12 +988,19 @@ def bench_digitise(
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
     if foreign is None:
-        roots = [p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()]
+        roots = [
+            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
+        ]
         foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
+    readers = [("classic", lambda im: digitise(im).sig)]
+    if (NET_DIR / "model.safetensors").exists():
+        net = load_trace_net()
+        readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
+    readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
     rows = []
     for name, folder in sets.items():
-        for rname, reader in [("digitise", None), ("classic", classic_digitize)]:
+        for rname, reader in readers:
             s = score_pages(folder, reader, progress=False)
             rows.append(
                 f"{name:<14} {rname:<9} {s['n']:>4} {np.nanmedian(s['snr']):>7.2f} {np.nanmean(s['snr']):>7.2f} "
