@@ -386,7 +386,17 @@ def _row_layout(cov, rows, ext, pulses, mm, layout, notes) -> tuple:
         leads = (leads + [["II"]] * n)[:n]
     return lay, leads, len(grid)
 
-# %% ../nbs/05b_digitise.ipynb #8e99d4d0
+# %% ../nbs/05b_digitise.ipynb #424bd093
+def _time_axis(ext, pulses, pps, mm) -> tuple:
+    "`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout)"
+    ends = [e[1] for e in ext if e]
+    starts = [p[1] + 1 for p in pulses if p] or [e[0] for e in ext if e]
+    a, b = float(np.median(starts)), float(np.median(ends))
+    secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
+    right = b - (secs * FS - 1) / FS * pps  # anchored at the end of the rows: where the last sample is drawn
+    return (right if abs(right - a) < 3 * mm else a), secs  # a row cut off on the right: anchored after the pulse
+
+# %% ../nbs/05b_digitise.ipynb #7c794c01
 def find_geometry(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
     speed: float = 25.0,  # paper speed, mm/s (not read from the page)
@@ -422,19 +432,18 @@ def find_geometry(
     if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
     lay, row_leads, n_grid = _row_layout(cov, rows, ext, pulses, mmy, layout, notes)
+    x0, secs = _time_axis(ext, pulses, pps, mmx)
     panels = []
     for r, (y, e, pu, leads) in enumerate(zip(rows, ext, pulses, row_leads)):
         if e is None:
             continue
-        x_first = pu[1] + 1 if pu else e[0]
-        secs = min(N / FS, max(0.5, round((e[1] - x_first) / pps * 2) / 2))
-        x0 = e[1] - (secs * FS - 1) / FS * pps
         L = int(round(secs * FS)) // len(leads)
         yt = (rows[r - 1] + y) / 2 if r else y - pitch / 2
         yb = (rows[r + 1] + y) / 2 if r + 1 < len(rows) else y + pitch / 2
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
-            cell = (float(max(xs, x_first)), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
+            x_first = max(xs, pu[1] + 1) if pu and c == 0 else xs  # not the calibration pulse
+            cell = (float(x_first), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
                 Panel(
                     lead,
@@ -456,7 +465,7 @@ def find_geometry(
     geo = PageGeometry((h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes)
     return geo, cov
 
-# %% ../nbs/05b_digitise.ipynb #ead0e82e
+# %% ../nbs/05b_digitise.ipynb #5573b01a
 def _runs(mask: np.ndarray) -> list:
     "Per column of `mask` (h, w): the (first, last) rows of its runs of True"
     m = np.zeros((mask.shape[0] + 2, mask.shape[1]), np.int8)
@@ -468,7 +477,7 @@ def _runs(mask: np.ndarray) -> list:
         out[c].append((a, b - 1))
     return out
 
-# %% ../nbs/05b_digitise.ipynb #84f0641b
+# %% ../nbs/05b_digitise.ipynb #f6beee9d
 def trace_mask(
     cov: np.ndarray,  # `ink_coverage`
     p: Panel,  # with `cell` the part of the page to search and `y0` the baseline
@@ -509,7 +518,7 @@ def trace_mask(
     out[y1 : y2 + 1, x1 : x2 + 1] = sub * keep
     return out, lo, hi
 
-# %% ../nbs/05b_digitise.ipynb #1943874d
+# %% ../nbs/05b_digitise.ipynb #cd286bfa
 def _peaks(yc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     "Centroids `yc` with local extremes of the runs `[lo, hi]` (per column) read at the run's end"
     lp, ln = np.r_[np.inf, lo[:-1]], np.r_[lo[1:], np.inf]
@@ -519,7 +528,7 @@ def _peaks(yc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         dn = (hi >= hp) & (hi >= hn) & (hi - lo > 3)
     return np.where(up & ~dn, lo + 1, np.where(dn & ~up, hi - 1, yc))
 
-# %% ../nbs/05b_digitise.ipynb #6b63dc60
+# %% ../nbs/05b_digitise.ipynb #6be07da5
 def read_signals(
     geo: PageGeometry,
     cov: np.ndarray,  # trace ink coverage in the geometry's level frame (`ink_coverage` or `net_coverage`)
@@ -545,7 +554,7 @@ def read_signals(
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
 
-# %% ../nbs/05b_digitise.ipynb #2746253d
+# %% ../nbs/05b_digitise.ipynb #80835855
 def einthoven_correct(
     sig: np.ndarray,  # (12, n) mV read back
 ) -> np.ndarray:
@@ -556,7 +565,7 @@ def einthoven_correct(
     out[0, ok], out[1, ok], out[2, ok] = I, II, III
     return out
 
-# %% ../nbs/05b_digitise.ipynb #a3b2abfa
+# %% ../nbs/05b_digitise.ipynb #01d150c0
 def trace_net(
     ch: tuple = (4, 8, 16),  # channels at full, 1/2 and 1/4 resolution (small: a page must read in under a second)
 ):
@@ -592,7 +601,7 @@ def trace_net(
 
     return UNet()
 
-# %% ../nbs/05b_digitise.ipynb #a7120cc6
+# %% ../nbs/05b_digitise.ipynb #77127985
 def training_page(
     sig: np.ndarray,  # (12, 5000) mV
     rng: np.random.Generator,
@@ -610,7 +619,7 @@ def training_page(
         target = cv2.warpPerspective(target, np.asarray(H, np.float64), img.shape[1::-1], flags=cv2.INTER_LINEAR)
     return img, target
 
-# %% ../nbs/05b_digitise.ipynb #ff17dd6e
+# %% ../nbs/05b_digitise.ipynb #d10e05c0
 def _crops(img, target, rng, n: int, size: int) -> tuple:
     "`n` random `size` crops of a page, most of them centred near trace ink"
     h, w = target.shape
@@ -627,10 +636,10 @@ def _crops(img, target, rng, n: int, size: int) -> tuple:
         Y.append(target[y0 : y0 + size, x0 : x0 + size])
     return np.stack(X), np.stack(Y)
 
-# %% ../nbs/05b_digitise.ipynb #ffdca70b
+# %% ../nbs/05b_digitise.ipynb #aa18469c
 NET_DIR = Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "digitiser"  # the shipped trace reader
 
-# %% ../nbs/05b_digitise.ipynb #b2a08670
+# %% ../nbs/05b_digitise.ipynb #3711760b
 @call_parse
 def digitise_train_cmd(
     out: str = None,  # output folder for model.safetensors and config.json (default: the package's assets/digitiser)
@@ -697,7 +706,7 @@ def digitise_train_cmd(
         f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}"
     )
 
-# %% ../nbs/05b_digitise.ipynb #7f090b4d
+# %% ../nbs/05b_digitise.ipynb #a1340485
 _NETS = {}
 
 
@@ -720,7 +729,7 @@ def load_trace_net(
         _NETS[str(folder)] = net.eval()
     return _NETS[str(folder)]
 
-# %% ../nbs/05b_digitise.ipynb #6f57f71f
+# %% ../nbs/05b_digitise.ipynb #ff844960
 def net_coverage(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page, level
     net=None,  # default: `load_trace_net()`
@@ -736,10 +745,10 @@ def net_coverage(
         p = torch.sigmoid(net(torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255))[0].numpy()
     return p[:h, :w]
 
-# %% ../nbs/05b_digitise.ipynb #9c04be58
+# %% ../nbs/05b_digitise.ipynb #d6d3459f
 MAX_BYTES, MAX_SIDE, MIN_SIDE = 200 << 20, 4000, 200
 
-# %% ../nbs/05b_digitise.ipynb #1ec531e5
+# %% ../nbs/05b_digitise.ipynb #f4d47470
 def read_page(
     path,  # an image file (PNG, JPEG, TIFF, BMP, WebP)
 ) -> tuple:
@@ -761,7 +770,7 @@ def read_page(
         notes.append(f"image {w}x{h} px read at {img.shape[1]}x{img.shape[0]}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), notes
 
-# %% ../nbs/05b_digitise.ipynb #9d4e7640
+# %% ../nbs/05b_digitise.ipynb #0d865f7a
 @dataclass
 class Digitised:
     "A page read back: the signal, the geometry found, and how much to trust each lead"
@@ -785,7 +794,7 @@ class Digitised:
             else round(self.einthoven_before_db, 2),
         )
 
-# %% ../nbs/05b_digitise.ipynb #7a7023c1
+# %% ../nbs/05b_digitise.ipynb #cad54675
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
     speed: float = 25.0,  # paper speed, mm/s
@@ -817,7 +826,7 @@ def digitise(
         sig = einthoven_correct(sig)
     return Digitised(sig, geo, conf, einthoven_check(sig), before if einthoven else None, level)
 
-# %% ../nbs/05b_digitise.ipynb #a5ab19e9
+# %% ../nbs/05b_digitise.ipynb #67ff512d
 def plot_readback(
     d: Digitised,
 ) -> np.ndarray:
@@ -834,10 +843,10 @@ def plot_readback(
         cv2.putText(out, p.lead, (c[0] + 3, c[1] + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
     return out
 
-# %% ../nbs/05b_digitise.ipynb #37540b77
+# %% ../nbs/05b_digitise.ipynb #c099d771
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-# %% ../nbs/05b_digitise.ipynb #cb120cac
+# %% ../nbs/05b_digitise.ipynb #2fbd37e4
 def _page_files(paths: list) -> list:
     "Image files named by `paths`: files as given, folders searched recursively for `IMAGE_SUFFIXES`"
     out = []
@@ -852,7 +861,7 @@ def _page_files(paths: list) -> list:
         raise ECGScanError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/05b_digitise.ipynb #3f82b212
+# %% ../nbs/05b_digitise.ipynb #a12f6640
 def write_digitised(
     stem,  # output path without suffix: STEM.hea/.dat, STEM.json (and STEM.readback.png)
     d: Digitised,
@@ -874,7 +883,7 @@ def write_digitised(
         paths.append(pp)
     return paths
 
-# %% ../nbs/05b_digitise.ipynb #df1842a6
+# %% ../nbs/05b_digitise.ipynb #38d45263
 @call_parse
 def digitise_cmd(
     images: Annotated[str, "ECG page images, or folders searched for them (several, space-separated)", {"nargs": "+"}],
@@ -921,7 +930,7 @@ def digitise_cmd(
     if not n_ok:
         raise ECGScanError(f"none of the {len(files)} image(s) could be read (reasons above)")
 
-# %% ../nbs/05b_digitise.ipynb #f22f8e6a
+# %% ../nbs/05b_digitise.ipynb #14dce9f9
 def score_pages(
     folder,  # pages with their truth sidecars (ecg-image-kit JSON or `save_render` JSON), searched recursively
     reader=None,  # image -> (12, 5000) mV; default: `digitise`
@@ -956,7 +965,7 @@ def score_pages(
         failed=failed,
     )
 
-# %% ../nbs/05b_digitise.ipynb #bee7f4df
+# %% ../nbs/05b_digitise.ipynb #25c3b734
 def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
     "Write `n` pages of the bundled records drawn with random settings (and augmented), with their truth"
     from ecg_scan.render import random_config, render_ecg, save_render
@@ -975,7 +984,7 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/05b_digitise.ipynb #ebcdc8b4
+# %% ../nbs/05b_digitise.ipynb #0b14899e
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
