@@ -445,20 +445,7 @@ def find_geometry(
             x_first = max(xs, pu[1] + 1) if pu and c == 0 else xs  # not the calibration pulse
             cell = (float(x_first), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
-                Panel(
-                    lead,
-                    r,
-                    c,
-                    r >= n_grid,
-                    c * L,
-                    (c + 1) * L,
-                    float(xs),
-                    float(y),
-                    float(pps),
-                    float(ppmv),
-                    None,
-                    cell,
-                )
+                Panel(lead, r, c, r >= n_grid, c * L, (c + 1) * L, float(xs), float(y), float(pps), float(ppmv), None, cell)
             )
     sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
@@ -518,17 +505,7 @@ def trace_mask(
     out[y1 : y2 + 1, x1 : x2 + 1] = sub * keep
     return out, lo, hi
 
-# %% ../nbs/05b_digitise.ipynb #cd286bfa
-def _peaks(yc: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    "Centroids `yc` with local extremes of the runs `[lo, hi]` (per column) read at the run's end"
-    lp, ln = np.r_[np.inf, lo[:-1]], np.r_[lo[1:], np.inf]
-    hp, hn = np.r_[-np.inf, hi[:-1]], np.r_[hi[1:], -np.inf]
-    with np.errstate(invalid="ignore"):
-        up = (lo <= lp) & (lo <= ln) & (hi - lo > 3)
-        dn = (hi >= hp) & (hi >= hn) & (hi - lo > 3)
-    return np.where(up & ~dn, lo + 1, np.where(dn & ~up, hi - 1, yc))
-
-# %% ../nbs/05b_digitise.ipynb #6be07da5
+# %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
     geo: PageGeometry,
     cov: np.ndarray,  # trace ink coverage in the geometry's level frame (`ink_coverage` or `net_coverage`)
@@ -539,13 +516,11 @@ def read_signals(
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
         shown[LEADS.index(p.lead), p.start : p.end] = True
-        own, lo, hi = trace_mask(cov, p, thr)
+        own, _, _ = trace_mask(cov, p, thr)
         t, v = extract_panel(own, p, 0.3)
         ok = np.isfinite(v)
         if ok.sum() < 2:
             continue
-        k = np.rint(p.x(t)).astype(int) - max(int(math.ceil(p.cell[0])), 0)
-        v = p.mv(_peaks(p.y(v), lo[k], hi[k]))
         v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
         r = np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
         row = out[LEADS.index(p.lead), p.start : p.end]
@@ -554,7 +529,7 @@ def read_signals(
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
 
-# %% ../nbs/05b_digitise.ipynb #80835855
+# %% ../nbs/05b_digitise.ipynb #8eefce77
 def einthoven_correct(
     sig: np.ndarray,  # (12, n) mV read back
 ) -> np.ndarray:
@@ -565,7 +540,7 @@ def einthoven_correct(
     out[0, ok], out[1, ok], out[2, ok] = I, II, III
     return out
 
-# %% ../nbs/05b_digitise.ipynb #01d150c0
+# %% ../nbs/05b_digitise.ipynb #4003d4db
 def trace_net(
     ch: tuple = (4, 8, 16),  # channels at full, 1/2 and 1/4 resolution (small: a page must read in under a second)
 ):
@@ -574,14 +549,7 @@ def trace_net(
     from torch import nn
 
     def block(a, b):
-        return nn.Sequential(
-            nn.Conv2d(a, b, 3, padding=1),
-            nn.BatchNorm2d(b),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(b, b, 3, padding=1),
-            nn.BatchNorm2d(b),
-            nn.ReLU(inplace=True),
-        )
+        return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True), nn.Conv2d(b, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True))
 
     class UNet(nn.Module):
         def __init__(self):
@@ -601,7 +569,7 @@ def trace_net(
 
     return UNet()
 
-# %% ../nbs/05b_digitise.ipynb #77127985
+# %% ../nbs/05b_digitise.ipynb #ec204ad1
 def training_page(
     sig: np.ndarray,  # (12, 5000) mV
     rng: np.random.Generator,
@@ -619,7 +587,7 @@ def training_page(
         target = cv2.warpPerspective(target, np.asarray(H, np.float64), img.shape[1::-1], flags=cv2.INTER_LINEAR)
     return img, target
 
-# %% ../nbs/05b_digitise.ipynb #d10e05c0
+# %% ../nbs/05b_digitise.ipynb #251225a5
 def _crops(img, target, rng, n: int, size: int) -> tuple:
     "`n` random `size` crops of a page, most of them centred near trace ink"
     h, w = target.shape
@@ -636,10 +604,10 @@ def _crops(img, target, rng, n: int, size: int) -> tuple:
         Y.append(target[y0 : y0 + size, x0 : x0 + size])
     return np.stack(X), np.stack(Y)
 
-# %% ../nbs/05b_digitise.ipynb #aa18469c
+# %% ../nbs/05b_digitise.ipynb #0658cb03
 NET_DIR = Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "digitiser"  # the shipped trace reader
 
-# %% ../nbs/05b_digitise.ipynb #3711760b
+# %% ../nbs/05b_digitise.ipynb #42b7e83d
 @call_parse
 def digitise_train_cmd(
     out: str = None,  # output folder for model.safetensors and config.json (default: the package's assets/digitiser)
@@ -686,27 +654,20 @@ def digitise_train_cmd(
         if step % 200 == 0:
             print(f"step {step} pages {pages} loss {np.mean(hist[-200:]):.4f} ({time.time() - t0:.0f} s)", flush=True)
     cfg = dict(
-        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:])
-        if _sys.argv[1:2] == ["digitise-train"]
-        else "digitise_train_cmd",
+        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:]) if _sys.argv[1:2] == ["digitise-train"] else "digitise_train_cmd",
         settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
         data="SynthECG(seed=seed+1) signals drawn by render.random_config at 75-150 dpi, default_augment; "
         "target: coverage of the page minus the same page without the signal (warped with the page)",
-        steps=step,
-        pages=pages,
-        wall_s=round(time.time() - t0, 1),
-        final_loss=float(np.mean(hist[-200:])),
+        steps=step, pages=pages, wall_s=round(time.time() - t0, 1), final_loss=float(np.mean(hist[-200:])),
         threads=1,
     )
     net.eval()
     with atomic_folder(dest) as tmp:
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(cfg, indent=1))
-    print(
-        f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}"
-    )
+    print(f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}")
 
-# %% ../nbs/05b_digitise.ipynb #a1340485
+# %% ../nbs/05b_digitise.ipynb #2d5f6a2b
 _NETS = {}
 
 
@@ -729,7 +690,7 @@ def load_trace_net(
         _NETS[str(folder)] = net.eval()
     return _NETS[str(folder)]
 
-# %% ../nbs/05b_digitise.ipynb #ff844960
+# %% ../nbs/05b_digitise.ipynb #fe019cc4
 def net_coverage(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page, level
     net=None,  # default: `load_trace_net()`
@@ -745,10 +706,10 @@ def net_coverage(
         p = torch.sigmoid(net(torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255))[0].numpy()
     return p[:h, :w]
 
-# %% ../nbs/05b_digitise.ipynb #d6d3459f
+# %% ../nbs/05b_digitise.ipynb #17f5667b
 MAX_BYTES, MAX_SIDE, MIN_SIDE = 200 << 20, 4000, 200
 
-# %% ../nbs/05b_digitise.ipynb #f4d47470
+# %% ../nbs/05b_digitise.ipynb #5ff7d8db
 def read_page(
     path,  # an image file (PNG, JPEG, TIFF, BMP, WebP)
 ) -> tuple:
@@ -770,7 +731,7 @@ def read_page(
         notes.append(f"image {w}x{h} px read at {img.shape[1]}x{img.shape[0]}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), notes
 
-# %% ../nbs/05b_digitise.ipynb #0d865f7a
+# %% ../nbs/05b_digitise.ipynb #c4baffa8
 @dataclass
 class Digitised:
     "A page read back: the signal, the geometry found, and how much to trust each lead"
@@ -794,7 +755,7 @@ class Digitised:
             else round(self.einthoven_before_db, 2),
         )
 
-# %% ../nbs/05b_digitise.ipynb #cad54675
+# %% ../nbs/05b_digitise.ipynb #7c974d88
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
     speed: float = 25.0,  # paper speed, mm/s
@@ -826,7 +787,7 @@ def digitise(
         sig = einthoven_correct(sig)
     return Digitised(sig, geo, conf, einthoven_check(sig), before if einthoven else None, level)
 
-# %% ../nbs/05b_digitise.ipynb #67ff512d
+# %% ../nbs/05b_digitise.ipynb #ca5010fb
 def plot_readback(
     d: Digitised,
 ) -> np.ndarray:
@@ -843,10 +804,10 @@ def plot_readback(
         cv2.putText(out, p.lead, (c[0] + 3, c[1] + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
     return out
 
-# %% ../nbs/05b_digitise.ipynb #c099d771
+# %% ../nbs/05b_digitise.ipynb #d85f1d7a
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-# %% ../nbs/05b_digitise.ipynb #2fbd37e4
+# %% ../nbs/05b_digitise.ipynb #82832d03
 def _page_files(paths: list) -> list:
     "Image files named by `paths`: files as given, folders searched recursively for `IMAGE_SUFFIXES`"
     out = []
@@ -861,7 +822,7 @@ def _page_files(paths: list) -> list:
         raise ECGScanError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/05b_digitise.ipynb #a12f6640
+# %% ../nbs/05b_digitise.ipynb #0eb9f56d
 def write_digitised(
     stem,  # output path without suffix: STEM.hea/.dat, STEM.json (and STEM.readback.png)
     d: Digitised,
@@ -871,9 +832,7 @@ def write_digitised(
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
     from ecg_scan.data import write_wfdb
 
-    rec = write_wfdb(
-        Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
-    )
+    rec = write_wfdb(Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"])
     jp = rec.with_name(rec.name + ".json")
     jp.write_text(json.dumps(dict(image=str(source), record=rec.name, **d.summary()), indent=1))
     paths = [rec.with_name(rec.name + ".hea"), rec.with_name(rec.name + ".dat"), jp]
@@ -883,7 +842,7 @@ def write_digitised(
         paths.append(pp)
     return paths
 
-# %% ../nbs/05b_digitise.ipynb #38d45263
+# %% ../nbs/05b_digitise.ipynb #c9e55185
 @call_parse
 def digitise_cmd(
     images: Annotated[str, "ECG page images, or folders searched for them (several, space-separated)", {"nargs": "+"}],
@@ -930,7 +889,7 @@ def digitise_cmd(
     if not n_ok:
         raise ECGScanError(f"none of the {len(files)} image(s) could be read (reasons above)")
 
-# %% ../nbs/05b_digitise.ipynb #14dce9f9
+# %% ../nbs/05b_digitise.ipynb #8d78b810
 def score_pages(
     folder,  # pages with their truth sidecars (ecg-image-kit JSON or `save_render` JSON), searched recursively
     reader=None,  # image -> (12, 5000) mV; default: `digitise`
@@ -956,16 +915,11 @@ def score_pages(
         s = challenge_snr(tr.sig, sig, tr.shown)
         snr.append(s["snr"]), r.append(s["r"]), cov.append(s["coverage"]), ein.append(einthoven_check(sig))
     return dict(
-        snr=np.array(snr),
-        r=np.array(r),
-        coverage=np.array(cov),
-        einthoven=np.array(ein),
-        s_per_page=secs / len(pages),
-        n=len(pages),
-        failed=failed,
+        snr=np.array(snr), r=np.array(r), coverage=np.array(cov), einthoven=np.array(ein),
+        s_per_page=secs / len(pages), n=len(pages), failed=failed,
     )
 
-# %% ../nbs/05b_digitise.ipynb #25c3b734
+# %% ../nbs/05b_digitise.ipynb #51600fe8
 def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
     "Write `n` pages of the bundled records drawn with random settings (and augmented), with their truth"
     from ecg_scan.render import random_config, render_ecg, save_render
@@ -984,7 +938,7 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/05b_digitise.ipynb #0b14899e
+# %% ../nbs/05b_digitise.ipynb #b524a5d1
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
@@ -997,9 +951,7 @@ def bench_digitise(
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
     if foreign is None:
-        roots = [
-            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
-        ]
+        roots = [p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()]
         foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
