@@ -28,11 +28,11 @@ from ecg_scan.signals import (
 )
 
 # %% auto #0
-__all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'FONTS', 'LABEL_POS', 'CAL_SHAPES', 'mosaic', 'show_image', 'parse_layout',
-           'RenderConfig', 'header_text', 'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg',
-           'random_config', 'varied_config', 'standard_config', 'random_render', 'extract_panel', 'extract_trace',
-           'blank_like', 'extraction_errors', 'classic_digitize', 'digitize_all', 'save_render', 'load_render',
-           'render_mpl']
+__all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'FONTS', 'LABEL_POS', 'CAL_SHAPES', 'N_STYLES', 'mosaic', 'show_image',
+           'parse_layout', 'RenderConfig', 'header_text', 'line_coverage', 'grid_image', 'Panel', 'RenderMeta',
+           'render_ecg', 'random_config', 'varied_config', 'standard_config', 'random_render', 'extract_panel',
+           'extract_trace', 'blank_like', 'extraction_errors', 'classic_digitize', 'digitize_all', 'save_render',
+           'load_render', 'render_mpl']
 
 # %% ../nbs/04_render.ipynb #2361687d
 def mosaic(
@@ -428,6 +428,8 @@ def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
     "`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows they use"
     s = max(g.sx, g.sy, 4.0)
     direct = abs(g.sx - g.sy) < 1e-6 * g.sx and g.sx >= 4
+    if not direct and (cfg.font != "simplex" or cfg.label_pos != "above" or cfg.footer):
+        return _draw_small(cfg, g, items, s, crop)
     wmm, hmm = _page_mm(cfg)
     m = np.zeros((g.h, g.w) if direct else (round(hmm * s), round(wmm * s)), np.uint8)
     font, boxes, mm = FONTS[cfg.font], [], []
@@ -449,6 +451,50 @@ def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
     boxes = [(t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, e * g.sy - 0.5)) for t, (a, b, c, e) in mm]
     if not direct:
         m = cv2.resize(m, (g.w, g.h), interpolation=cv2.INTER_AREA)
+    rows = np.flatnonzero(m.any(1))
+    if not crop:
+        return 0, m, boxes
+    if not len(rows):
+        return 0, m[:0], boxes
+    return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
+
+
+# %% ../nbs/04_render.ipynb #b80049b1
+def _glyphs(cfg, t: str, x: float, y: float, s: float, ox: float = 0, oy: float = 0, m=None) -> tuple:
+    "Box (mm) of text `t` with its baseline at (x, y) mm at `s` px/mm; drawn into `m` (if given) shifted by (-ox, -oy) px"
+    font = FONTS[cfg.font]
+    if isinstance(font, str):
+        f = _ttf(font, cfg.font_mm * s)
+        xy = (x * s - 0.5 - ox, y * s - 0.5 - oy)
+        l, tp, r, b = f.getbbox(t, anchor="ls")
+        if m is not None:
+            im = Image.fromarray(m)
+            ImageDraw.Draw(im).text(xy, t, fill=255, font=f, anchor="ls")
+            m[:] = np.asarray(im)
+        return x + (l + 0.5) / s, y + tp / s, x + (r + 0.5) / s, y + b / s
+    scale, th = cfg.font_mm * s / _cap(font), max(1, round(cfg.font_mm * s * 0.09))
+    if m is not None:
+        cv2.putText(m, t, (round(x * s - 0.5 - ox), round(y * s - 0.5 - oy)), font, scale, 255, th, cv2.LINE_AA)
+    (tw, tht), bl = cv2.getTextSize(t, font, scale, th)
+    return x, y - tht / s, x + tw / s, y + bl / s
+
+
+# %% ../nbs/04_render.ipynb #bc6f56dd
+def _draw_small(cfg, g, items, s, crop) -> tuple:
+    "`_draw_items` for small outputs: each item drawn at `s` px/mm in a patch of its own, area-averaged down and pasted"
+    m, boxes = np.zeros((g.h, g.w), np.uint8), []
+    kx, ky = g.sx / s, g.sy / s  # output pixels per drawing pixel
+    for t, x, y in items:
+        a, b, c, e = _glyphs(cfg, t, x, y, s)
+        boxes.append((t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, e * g.sy - 0.5)))
+        X0, Y0 = max(int(a * g.sx) - 1, 0), max(int(b * g.sy) - 1, 0)
+        X1, Y1 = min(int(math.ceil(c * g.sx)) + 2, g.w), min(int(math.ceil(e * g.sy)) + 2, g.h)
+        if X1 <= X0 or Y1 <= Y0:
+            continue
+        p = np.zeros((max(1, round((Y1 - Y0) / ky)), max(1, round((X1 - X0) / kx))), np.uint8)
+        _glyphs(cfg, t, x, y, s, X0 / kx, Y0 / ky, p)
+        p = cv2.resize(p, (X1 - X0, Y1 - Y0), interpolation=cv2.INTER_AREA)
+        np.maximum(m[Y0:Y1, X0:X1], p, out=m[Y0:Y1, X0:X1])
     rows = np.flatnonzero(m.any(1))
     if not crop:
         return 0, m, boxes
@@ -757,8 +803,9 @@ def _unbend(dx, dy, x, y, size, iters: int = 12) -> tuple:
 
 # %% ../nbs/04_render.ipynb #f2f4c8cc
 def _jsonable(o: dict) -> dict:
-    "An augmentation record with its arrays as (rounded) lists"
-    return {k: np.round(np.asarray(v, float), 4).tolist() if isinstance(v, np.ndarray) else v for k, v in o.items()}
+    "An augmentation record with its arrays as lists (displacement fields rounded to 1e-4 px; homographies exact)"
+    r = lambda k, v: np.round(np.asarray(v, float), 4) if k in ("dx", "dy") else np.asarray(v, float)
+    return {k: r(k, v).tolist() if isinstance(v, np.ndarray) else v for k, v in o.items()}
 
 
 # %% ../nbs/04_render.ipynb #7b852a29
@@ -875,10 +922,13 @@ def _composite(bg, m, ink) -> np.ndarray:
     return img
 
 # %% ../nbs/04_render.ipynb #3051f2fc
-def _render(sig, cfg: RenderConfig, want_meta: bool = True):
+def _render(sig, cfg: RenderConfig, want_meta: bool = True, keep: list = None):
+    "`(img, meta)`; the trace polylines are added to `keep` if given (to draw a trace mask without redoing them)"
     g = _geometry(cfg)
     sig = _check_sig(sig, max(p["end"] for p in g.panels))
     polys, boxes = _traces(sig, cfg, g, want_meta)
+    if keep is not None:
+        keep += polys
     th, val, wpx = _stroke(cfg.line_mm * (g.sx + g.sy) / 2)
     if val == 255:  # opaque lines: draw straight onto the cached base (OpenCV blends the anti-aliased edges)
         img = _base(cfg, g, th).copy()
@@ -897,12 +947,8 @@ def _meta(cfg, g, boxes, text, wpx) -> RenderMeta:
     ppmv, pps = cfg.gain * g.sy, cfg.speed * g.sx
 
     def clip(b):
-        return (
-            float(np.clip(b[0] - wpx / 2, 0, g.w - 1)),
-            float(np.clip(b[1] - wpx / 2, 0, g.h - 1)),
-            float(np.clip(b[2] + wpx / 2, 0, g.w - 1)),
-            float(np.clip(b[3] + wpx / 2, 0, g.h - 1)),
-        )
+        lim = (g.w - 1, g.h - 1, g.w - 1, g.h - 1)
+        return tuple(min(max(float(v) + d, 0.0), m) for v, d, m in zip(b, (-wpx / 2, -wpx / 2, wpx / 2, wpx / 2), lim))
 
     labels = {i: b for i, (t, b) in enumerate(text[: len(g.panels)])} if cfg.labels else {}
     ps = []
@@ -1031,9 +1077,9 @@ _WORDS = dict(
 )
 
 
-@lru_cache(maxsize=64)
-def _varied_header(k: int) -> str:
-    "One of 48 synthetic header blocks: patient line, measurements, machine statement (random placeholders)"
+@lru_cache(maxsize=512)
+def _varied_header(k: int, n_lines: int) -> str:
+    "Synthetic header block `k` with `n_lines` (1-4) lines: patient, measurements, machine statement, report status"
     r = np.random.default_rng(2000 + k)
     i = lambda a, b: int(r.integers(a, b))
     date = f"{i(10, 31)}.{i(1, 13):02d}.20{i(10, 26)} {i(7, 20):02d}:{i(0, 60):02d}"
@@ -1041,8 +1087,7 @@ def _varied_header(k: int) -> str:
     rate, pr, qrs, qt = i(45, 130), i(120, 220), i(70, 140), i(320, 460)
     meas = f"Vent. rate {rate} bpm   PR {pr} ms   QRS {qrs} ms   QT/QTc {qt}/{qt + i(-30, 40)} ms   P-R-T axes {i(-30, 90)} {i(-60, 120)} {i(-30, 90)}"
     said = ". ".join(str(o) for o in r.choice(_WORDS["statements"], i(1, 3), replace=False)) + "."
-    lines = [who, meas, said] + (["Unconfirmed report"] if k % 4 == 0 else [])
-    return "\n".join(lines[: 1 + k % 4] if k % 5 else lines)
+    return "\n".join([who, meas, said, "Unconfirmed report"][:n_lines])
 
 
 @lru_cache(maxsize=32)
@@ -1055,11 +1100,7 @@ def _varied_footer(k: int) -> str:
 
 
 # %% ../nbs/04_render.ipynb #56ad7c6f
-_VARIED = dict(
-    layout=(["3x4+II", "3x4", "3x4+II,V1,V5", "3x4+V1", "6x2", "6x2+II", "12x1"], [0.4, 0.12, 0.12, 0.06, 0.12, 0.06, 0.12]),
-    speed=([25.0, 50.0], [0.93, 0.07]),
-    gain=([10.0, 5.0, 20.0], [0.86, 0.08, 0.06]),
-    page=(["a4", "letter"], [0.55, 0.45]),
+_STYLE = dict(  # what one machine (or one hospital's settings) keeps the same from page to page
     margins=(
         [(12.0, 8.0, 8.0, 8.0), (5.0, 5.0, 5.0, 5.0), (18.0, 10.0, 12.0, 10.0), (25.0, 6.0, 15.0, 6.0)]
         + [(8.0, 12.0, 8.0, 12.0), (30.0, 8.0, 20.0, 8.0), (3.0, 3.0, 3.0, 3.0)],
@@ -1070,13 +1111,41 @@ _VARIED = dict(
     label_pos=(list(LABEL_POS), [0.6, 0.15, 0.25]),
     cal_pos=(["start", "end"], [0.75, 0.25]),
     cal_shape=(list(CAL_SHAPES), [0.6, 0.3, 0.1]),
+    separator=(["tick", "line", "none"], [0.55, 0.2, 0.25]),
+    calibration=([True, False], [0.92, 0.08]),
+    info=([True, False], [0.5, 0.5]),
+    header_lines=([0, 1, 2, 3, 4], [0.4, 0.15, 0.15, 0.2, 0.1]),
+    footer=([False, True], [0.6, 0.4]),
+)
+_PAGE = dict(  # what changes from page to page
+    layout=(["3x4+II", "3x4", "3x4+II,V1,V5", "3x4+V1", "6x2", "6x2+II", "12x1"], [0.4, 0.12, 0.12, 0.06, 0.12, 0.06, 0.12]),
+    speed=([25.0, 50.0], [0.93, 0.07]),
+    gain=([10.0, 5.0, 20.0], [0.86, 0.08, 0.06]),
+    page=(["a4", "letter"], [0.55, 0.45]),
     grid=(list(GRID_COLOURS) + ["none"], [0.3, 0.2, 0.1, 0.08, 0.07, 0.17, 0.08]),
     grid_style=(["lines", "dots"], [0.65, 0.35]),
     ink=([(0, 0, 0), (20, 35, 110), (60, 60, 60), (70, 40, 25), (30, 30, 30)], [0.6, 0.12, 0.12, 0.06, 0.1]),
-    paper=([(255, 255, 255), (255, 244, 244), (250, 246, 232)], [0.8, 0.1, 0.1]),
-    separator=(["tick", "line", "none"], [0.55, 0.2, 0.25]),
 )
-_VCUM = {k: (v, list(np.cumsum(p) / np.sum(p))) for k, (v, p) in _VARIED.items()}
+N_STYLES = 48  # machine styles; with a few page-level choices each, they keep the grid and text caches small
+
+
+def _draw(rng, table: dict) -> dict:
+    "One value of each entry of `table` (name -> (values, probabilities)), drawn with one call to `rng`"
+    u = rng.random(len(table)).tolist()
+    return {k: v[min(bisect.bisect(list(np.cumsum(p) / np.sum(p)), x), len(v) - 1)] for (k, (v, p)), x in zip(table.items(), u)}
+
+
+@lru_cache(maxsize=None)
+def _style(k: int) -> dict:
+    "Machine style `k`: margins, lettering, label place, pulse, separators, which text blocks it prints"
+    c = _draw(np.random.default_rng(4000 + k), _STYLE)
+    n, foot = c.pop("header_lines"), c.pop("footer")
+    c["header"] = tuple(_varied_header(8 * k + j, n) for j in range(4)) if n else ("",)
+    c["footer"] = _varied_footer(k % 16) if foot else ""
+    return c
+
+
+_PCUM = {k: (v, list(np.cumsum(p) / np.sum(p))) for k, (v, p) in _PAGE.items()}
 
 
 # %% ../nbs/04_render.ipynb #6d04d1dd
@@ -1086,24 +1155,18 @@ def varied_config(
     **overrides,  # fixed `RenderConfig` fields
 ) -> RenderConfig:
     "Random settings with the variety of real printouts (page, margins, layouts, fonts, labels, header, footer, pulses, grid, ink)"
-    u = rng.random(len(_VCUM) + 9).tolist()
-    c = {k: v[min(bisect.bisect(cp, x), len(v) - 1)] for (k, (v, cp)), x in zip(_VCUM.items(), u)}
-    a = u[len(_VCUM) :]
-    c.update(
-        calibration=a[0] < 0.92,
-        labels=a[1] < 0.97,
-        info=a[2] < 0.5,
-        header=_varied_header(int(a[4] * 48)) if a[3] < 0.6 else "",
-        footer=_varied_footer(int(a[6] * 16)) if a[5] < 0.4 else "",
-        size=size,
-    )
+    u = rng.random(len(_PCUM) + 5).tolist()
+    c = {k: v[min(bisect.bisect(cp, x), len(v) - 1)] for (k, (v, cp)), x in zip(_PCUM.items(), u)}
+    a = u[len(_PCUM) :]
+    st = _style(int(a[0] * N_STYLES))
+    c.update(st, header=st["header"][int(a[1] * len(st["header"]))], labels=a[2] < 0.97, size=size)
     if size is None:
-        c["dpi"] = (100.0, 150.0, 200.0, 300.0)[int(a[7] * 4)]
+        c["dpi"] = (100.0, 150.0, 200.0, 300.0)[int(a[3] * 4)]
     c.update(overrides)
     if "line_mm" not in overrides:  # 0.5 to 2.0 output pixels, in steps of 0.1
         hmm = _page_mm(RenderConfig(page=c["page"]))[1]
         px_mm = (c["size"][0] if isinstance(c["size"], tuple) else c["size"]) / hmm if c["size"] else c["dpi"] / 25.4
-        c["line_mm"] = (0.5 + round(a[8] * 15) / 10) / px_mm
+        c["line_mm"] = (0.5 + round(a[4] * 15) / 10) / px_mm
     try:
         return _config(tuple(c.items()))
     except TypeError:
