@@ -141,7 +141,6 @@ class Augment:
     def __repr__(self):
         return "Augment([\n" + "".join(f"  {a!r},\n" for a in self.augs) + "])"
 
-
 # %% ../nbs/05_augment.ipynb #ebbc5af5
 def _h3(m):
     return np.vstack([m, [0, 0, 1]]).astype(np.float64)
@@ -342,7 +341,6 @@ class Wrinkles(Aug):
     def apply(self, img, rng):
         return self.bend(img, *self.field(*img.shape[:2], rng))
 
-
 # %% ../nbs/05_augment.ipynb #65c9ba11
 PENS = [(25, 45, 150), (20, 20, 30), (170, 30, 40), (30, 90, 60)]  # ballpoint blue, black, red, green
 _SCRIBBLES = ["ok", "AF?", "seen", "NSR", "rpt", "12:40", "3/4", "STEMI?", "cf old", "Dr K", "pt 7", "LBBB?", "x2", "v"]
@@ -362,11 +360,15 @@ class Handwriting(Aug):
                 font = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)[int(rng.integers(2))]
                 t = str(_SCRIBBLES[int(rng.integers(len(_SCRIBBLES)))])
                 sc = s * rng.uniform(0.03, 0.07) / _cap(font)
-                cv2.putText(m, t, (int(x), int(y)), font | (cv2.FONT_ITALIC * int(rng.integers(2))), sc, 255, th, cv2.LINE_AA)
+                cv2.putText(
+                    m, t, (int(x), int(y)), font | (cv2.FONT_ITALIC * int(rng.integers(2))), sc, 255, th, cv2.LINE_AA
+                )
             elif k == 1:
                 ax = (max(2, int(rng.uniform(0.04, 0.15) * w)), max(2, int(rng.uniform(0.03, 0.1) * h)))
                 a0 = rng.uniform(0, 60)
-                cv2.ellipse(m, (int(x), int(y)), ax, rng.uniform(-30, 30), a0, a0 + rng.uniform(290, 370), 255, th, cv2.LINE_AA)
+                cv2.ellipse(
+                    m, (int(x), int(y)), ax, rng.uniform(-30, 30), a0, a0 + rng.uniform(290, 370), 255, th, cv2.LINE_AA
+                )
             else:  # a quadratic Bezier stroke: underline, tick or arrow shaft
                 p = np.array([[x, y], [x + rng.uniform(-0.1, 0.1) * w, y + rng.uniform(-0.05, 0.05) * h]])
                 p = np.vstack([p, p[0] + rng.uniform(0.05, 0.3) * w * np.array([1, rng.uniform(-0.3, 0.3)])])
@@ -375,7 +377,6 @@ class Handwriting(Aug):
                 cv2.polylines(m, [np.rint(c * 16).astype(np.int32)], False, 255, th, cv2.LINE_AA, 4)
         a = rng.uniform(0.6, 0.95)  # ballpoint ink is not fully opaque
         return _composite(img, cv2.convertScaleAbs(m, alpha=a), PENS[int(rng.integers(len(PENS)))])
-
 
 # %% ../nbs/05_augment.ipynb #92db99f0
 STAIN_COLOURS = [(150, 100, 50), (190, 150, 90), (200, 190, 170)]  # coffee, tea, water
@@ -389,18 +390,23 @@ class Stains(Aug):
         x, y = _grid(h, w, 64)
         F = np.ones(x.shape + (3,), np.float32)
         for _ in range(int(rng.integers(1, 4))):
-            (cx, cy), r, e = rng.uniform(-0.9, 0.9, 2).astype(np.float32), rng.uniform(0.08, 0.35), rng.uniform(0.75, 1.3)
+            (cx, cy), r, e = (
+                rng.uniform(-0.9, 0.9, 2).astype(np.float32),
+                rng.uniform(0.08, 0.35),
+                rng.uniform(0.75, 1.3),
+            )
             ang = np.arctan2(y - cy, x - cx)
             wob = 1 + 0.08 * np.cos(3 * ang + rng.uniform(0, 6)) + 0.05 * np.cos(5 * ang + rng.uniform(0, 6))
             rho = np.sqrt(((x - cx) * np.float32(e)) ** 2 + ((y - cy) / np.float32(e)) ** 2) / (np.float32(r) * wob)
             inside = 1 / (1 + np.exp(np.clip((rho - 1) / np.float32(0.03), -30, 30)))
             rim = np.exp(-np.minimum(((rho - 1) / np.float32(0.04)) ** 2, 60))
-            alpha = np.clip((rng.uniform(0.03, 0.12) * inside + rng.uniform(0.1, 0.3) * rim) * self.strength * 2, 0, 0.8)
+            alpha = np.clip(
+                (rng.uniform(0.03, 0.12) * inside + rng.uniform(0.1, 0.3) * rim) * self.strength * 2, 0, 0.8
+            )
             col = np.array(STAIN_COLOURS[int(rng.integers(len(STAIN_COLOURS)))], np.float32) / 255
             F *= 1 - alpha[..., None] * (1 - col)
         F = cv2.resize(F, (w, h), interpolation=cv2.INTER_LINEAR)
         return cv2.multiply(img, cv2.convertScaleAbs(F, alpha=255), scale=1 / 255)
-
 
 # %% ../nbs/05_augment.ipynb #a29c4a7d
 class InkThickness(Aug):
@@ -457,14 +463,15 @@ class Shadow(Aug):
         side, depth = int(rng.integers(4)), rng.uniform(0.15, 0.55)
         a = rng.uniform(0, 0.7)
         b = a + rng.uniform(0.2, 0.6)
-        uv = np.array([[a, -0.1], [b, -0.1], [b + rng.uniform(-0.15, 0.15), depth], [a + rng.uniform(-0.15, 0.15), depth]])
+        uv = np.array(
+            [[a, -0.1], [b, -0.1], [b + rng.uniform(-0.15, 0.15), depth], [a + rng.uniform(-0.15, 0.15), depth]]
+        )
         u, v = uv[:, 0], uv[:, 1]
         pts = [np.c_[u, v], np.c_[1 - v, u], np.c_[u, 1 - v], np.c_[v, u]][side] * [ws - 1, hs - 1]
         m = np.zeros((hs, ws), np.float32)
         cv2.fillPoly(m, [np.rint(pts * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
         m = cv2.GaussianBlur(m, (0, 0), rng.uniform(0.5, 3))
         return _mul(img, _up(1 - rng.uniform(0.2, 0.5) * min(self.strength * 2, 1.6) * m, h, w))
-
 
 # %% ../nbs/05_augment.ipynb #692b9e8e
 class ColorJitter(Aug):
@@ -509,7 +516,6 @@ class Resolution(Aug):
         f = 1 - rng.uniform(0.2, 1) * 0.6 * self.strength
         small = cv2.resize(img, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
         return cv2.resize(small, (w, h), interpolation=(cv2.INTER_LINEAR, cv2.INTER_CUBIC)[int(rng.integers(2))])
-
 
 # %% ../nbs/05_augment.ipynb #e3d82d23
 class ScanNoise(Aug):
@@ -560,7 +566,6 @@ class Streaks(Aug):
         p = np.rint(prof).astype(np.int16)
         out = img.astype(np.int16) + (p[None, :, None] if vertical else p[:, None, None])
         return np.clip(out, 0, 255).astype(np.uint8)
-
 
 # %% ../nbs/05_augment.ipynb #5e6fca86
 class JPEG(Aug):
@@ -640,7 +645,6 @@ def varied_augment() -> Augment:
         ]
     )
 
-
 # %% ../nbs/05_augment.ipynb #f7939d25
 def replay(
     img: np.ndarray,  # the clean render
@@ -659,7 +663,6 @@ def replay(
             continue
         img = a.apply(img, r)
     return img
-
 
 # %% ../nbs/05_augment.ipynb #20510a62
 _AUG = {}
@@ -703,7 +706,6 @@ def follow(
             m = cv2.remap(m, mx + _up(o["dx"], h, w), my + _up(o["dy"], h, w), cv2.INTER_LINEAR, borderValue=fill)
     return m
 
-
 # %% ../nbs/05_augment.ipynb #22a35324
 def trace_mask(
     sig: np.ndarray,  # the (12, 5000) signal the page shows
@@ -719,7 +721,6 @@ def trace_mask(
     m = np.zeros((g.h, g.w), np.uint8)
     cv2.polylines(m, polys, False, val, th, cv2.LINE_AA, _SHIFT)
     return follow(m, meta)
-
 
 # %% ../nbs/05_augment.ipynb #d25a0d47
 def varied_page(
@@ -747,7 +748,6 @@ def varied_page(
             meta.warp = tuple(H.ravel().tolist())
     return img, meta, trace_mask(sig, meta, polys) if mask else None
 
-
 # %% ../nbs/05_augment.ipynb #94fa22cb
 @call_parse
 def render_cmd(
@@ -762,6 +762,7 @@ def render_cmd(
     grid: str = "red",  # red, pink, orange, blue, green, grey or none
     style: str = "lines",  # grid style: lines or dots
     augment: store_true = False,  # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
+    vary: store_true = False,  # pages with the variety of real printouts (`varied_page`: layout, page, grid, text and distortions drawn per record; --size and --dpi still apply); also writes NAME_mask.png, the trace ink
     seed: int = 0,  # seed of the augmentations
     fmt: str = "png",  # png or jpg
     limit: int = None,  # render at most this many records
@@ -792,9 +793,15 @@ def render_cmd(
                 raise
             errors.append((e.path, e.reason))
             continue
-        img, meta = render_ecg(s, cfg)
         stem = out / Path(str(it["id"]))
         stem = stem.with_name(wfdb_name(stem.name))  # WFDB record names cannot hold spaces
+        if vary:
+            img, meta, mk = varied_page(s, np.random.default_rng([seed, k]), cfg.size, dpi=dpi)
+            save_render(stem, img, meta, s, fmt)
+            cv2.imwrite(str(stem.with_name(stem.name + "_mask.png")), mk)
+            n_ok += 1
+            continue
+        img, meta = render_ecg(s, cfg)
         if aug is not None:
             img, H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
             meta.warp = tuple(np.ravel(H).tolist())

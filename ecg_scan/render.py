@@ -183,7 +183,12 @@ class RenderConfig:
             bad("grid_style", self.grid_style, "use lines or dots")
         if self.separator not in ("tick", "line", "none"):
             bad("separator", self.separator, "use tick, line or none")
-        for k, ok in (("font", FONTS), ("label_pos", LABEL_POS), ("cal_pos", ("start", "end")), ("cal_shape", CAL_SHAPES)):
+        for k, ok in (
+            ("font", FONTS),
+            ("label_pos", LABEL_POS),
+            ("cal_pos", ("start", "end")),
+            ("cal_shape", CAL_SHAPES),
+        ):
             if getattr(self, k) not in ok:
                 bad(k, getattr(self, k), f"use one of {', '.join(ok)}")
         for k in ("speed", "gain", "dpi", "line_mm", "font_mm"):
@@ -232,7 +237,6 @@ def _text_lines(cfg, which: str = "header") -> list:
     t = getattr(cfg, which)
     return [l for l in t.splitlines() if l.strip()] if t else []
 
-
 # %% ../nbs/04_render.ipynb #6a7e8eb7
 def _geom_key(cfg):
     return (
@@ -251,7 +255,6 @@ def _geom_key(cfg):
         cfg.cal_shape,
     )
 
-
 # %% ../nbs/04_render.ipynb #be4c5229
 def _pulse(cfg) -> tuple:
     "`(points, width)`: the calibration pulse as (mm from its left end, height in units of 1 mV) and its width in mm"
@@ -259,7 +262,6 @@ def _pulse(cfg) -> tuple:
     if cfg.cal_shape == "bare":
         return [(0.75, 0), (0.75, 1), (0.75 + cw, 1), (0.75 + cw, 0)], cw + 1.5
     return [(0, 0), (1, 0), (1, 1), (1 + cw, 1), (1 + cw, 0), (cw + 3, 0)], cw + 3
-
 
 # %% ../nbs/04_render.ipynb #2a66b6f0
 @dataclass
@@ -458,7 +460,6 @@ def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
         return 0, m[:0], boxes
     return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
 
-
 # %% ../nbs/04_render.ipynb #b80049b1
 def _glyphs(cfg, t: str, x: float, y: float, s: float, ox: float = 0, oy: float = 0, m=None) -> tuple:
     "Box (mm) of text `t` with its baseline at (x, y) mm at `s` px/mm; drawn into `m` (if given) shifted by (-ox, -oy) px"
@@ -477,7 +478,6 @@ def _glyphs(cfg, t: str, x: float, y: float, s: float, ox: float = 0, oy: float 
         cv2.putText(m, t, (round(x * s - 0.5 - ox), round(y * s - 0.5 - oy)), font, scale, 255, th, cv2.LINE_AA)
     (tw, tht), bl = cv2.getTextSize(t, font, scale, th)
     return x, y - tht / s, x + tw / s, y + bl / s
-
 
 # %% ../nbs/04_render.ipynb #bc6f56dd
 def _draw_small(cfg, g, items, s, crop) -> tuple:
@@ -502,7 +502,6 @@ def _draw_small(cfg, g, items, s, crop) -> tuple:
         return 0, m[:0], boxes
     return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
 
-
 # %% ../nbs/04_render.ipynb #4841c065
 def _text_keys(cfg, g) -> list:
     "Cache keys of the text layers of `cfg`: labels, header, footer, speed/gain line (those it has)"
@@ -513,7 +512,6 @@ def _text_keys(cfg, g) -> list:
         + ([("footer",) + page + (cfg.footer, cfg.info)] if cfg.footer else [])
         + ([("info",) + page + (cfg.speed, cfg.gain)] if cfg.info else [])
     )
-
 
 # %% ../nbs/04_render.ipynb #64069b48
 def _text_layers(cfg) -> list:
@@ -531,12 +529,14 @@ def _text_layers(cfg) -> list:
         footer=lambda: _draw_items(
             cfg,
             g,
-            [(l, ml, hmm - mb - (1.8 * f if cfg.info else 0) - (len(foot) - 1 - i) * 1.7 * f) for i, l in enumerate(foot)],
+            [
+                (l, ml, hmm - mb - (1.8 * f if cfg.info else 0) - (len(foot) - 1 - i) * 1.7 * f)
+                for i, l in enumerate(foot)
+            ],
         ),
         info=lambda: _draw_items(cfg, g, [(f"{cfg.speed:g} mm/s   {cfg.gain:g} mm/mV", ml, hmm - mb)]),
     )
     return [_TEXT.get(k, items[k[0]]) for k in _text_keys(cfg, g)]
-
 
 # %% ../nbs/04_render.ipynb #49575821
 def _text_mask(cfg) -> tuple:
@@ -779,7 +779,6 @@ def _apply_h(H, x, y) -> tuple:
     d = H[2, 0] * x + H[2, 1] * y + H[2, 2]
     return (H[0, 0] * x + H[0, 1] * y + H[0, 2]) / d, (H[1, 0] * x + H[1, 1] * y + H[1, 2]) / d
 
-
 # %% ../nbs/04_render.ipynb #94b0118a
 def _sample(f, x, y, size) -> np.ndarray:
     "The low-resolution field `f` (hs, ws) at pixels `(x, y)` of an (h, w) image, interpolated as `cv2.resize` upsamples it"
@@ -791,7 +790,6 @@ def _sample(f, x, y, size) -> np.ndarray:
     a, b = u - u0, v - v0
     return (f[v0, u0] * (1 - a) + f[v0, u0 + 1] * a) * (1 - b) + (f[v0 + 1, u0] * (1 - a) + f[v0 + 1, u0 + 1] * a) * b
 
-
 # %% ../nbs/04_render.ipynb #0fab1bf2
 def _unbend(dx, dy, x, y, size, iters: int = 12) -> tuple:
     "Where rendered points `(x, y)` land after a displacement field (output pixel p shows input pixel p + d(p))"
@@ -800,13 +798,11 @@ def _unbend(dx, dy, x, y, size, iters: int = 12) -> tuple:
         px, py = x - _sample(dx, px, py, size), y - _sample(dy, px, py, size)
     return px, py
 
-
 # %% ../nbs/04_render.ipynb #f2f4c8cc
 def _jsonable(o: dict) -> dict:
     "An augmentation record with its arrays as lists (displacement fields rounded to 1e-4 px; homographies exact)"
     r = lambda k, v: np.round(np.asarray(v, float), 4) if k in ("dx", "dy") else np.asarray(v, float)
     return {k: r(k, v).tolist() if isinstance(v, np.ndarray) else v for k, v in o.items()}
-
 
 # %% ../nbs/04_render.ipynb #7b852a29
 @dataclass
@@ -891,7 +887,9 @@ class RenderMeta:
             d.get("line_px"),
             d["fs"],
             None if w is None else tuple(np.ravel(w).tolist()),
-            None if aug is None else [{k: np.array(v) if k in ("H", "dx", "dy") else v for k, v in o.items()} for o in aug],
+            None
+            if aug is None
+            else [{k: np.array(v) if k in ("H", "dx", "dy") else v for k, v in o.items()} for o in aug],
         )
 
 # %% ../nbs/04_render.ipynb #6f1b4d28
@@ -1060,7 +1058,17 @@ def _config(items: tuple) -> RenderConfig:
 
 # %% ../nbs/04_render.ipynb #25db3016
 _WORDS = dict(
-    names=["Doe, J", "Roe, A", "Smith, M", "Garcia, L", "Nguyen, T", "Okafor, C", "Kowalski, P", "Tanaka, Y", "Silva, R"],
+    names=[
+        "Doe, J",
+        "Roe, A",
+        "Smith, M",
+        "Garcia, L",
+        "Nguyen, T",
+        "Okafor, C",
+        "Kowalski, P",
+        "Tanaka, Y",
+        "Silva, R",
+    ],
     statements=[
         "Sinus rhythm",
         "Normal ECG",
@@ -1098,7 +1106,6 @@ def _varied_footer(k: int) -> str:
     line = f"{lo}-{hi} Hz   AC {r.choice(['50', '60'])} Hz   {r.choice(_WORDS['devices'])}   Page 1 of 1"
     return line + ("\nReviewed by: ____________" if k % 3 == 0 else "")
 
-
 # %% ../nbs/04_render.ipynb #56ad7c6f
 _STYLE = dict(  # what one machine (or one hospital's settings) keeps the same from page to page
     margins=(
@@ -1118,7 +1125,10 @@ _STYLE = dict(  # what one machine (or one hospital's settings) keeps the same f
     footer=([False, True], [0.6, 0.4]),
 )
 _PAGE = dict(  # what changes from page to page
-    layout=(["3x4+II", "3x4", "3x4+II,V1,V5", "3x4+V1", "6x2", "6x2+II", "12x1"], [0.4, 0.12, 0.12, 0.06, 0.12, 0.06, 0.12]),
+    layout=(
+        ["3x4+II", "3x4", "3x4+II,V1,V5", "3x4+V1", "6x2", "6x2+II", "12x1"],
+        [0.4, 0.12, 0.12, 0.06, 0.12, 0.06, 0.12],
+    ),
     speed=([25.0, 50.0], [0.93, 0.07]),
     gain=([10.0, 5.0, 20.0], [0.86, 0.08, 0.06]),
     page=(["a4", "letter"], [0.55, 0.45]),
@@ -1132,7 +1142,10 @@ N_STYLES = 48  # machine styles; with a few page-level choices each, they keep t
 def _draw(rng, table: dict) -> dict:
     "One value of each entry of `table` (name -> (values, probabilities)), drawn with one call to `rng`"
     u = rng.random(len(table)).tolist()
-    return {k: v[min(bisect.bisect(list(np.cumsum(p) / np.sum(p)), x), len(v) - 1)] for (k, (v, p)), x in zip(table.items(), u)}
+    return {
+        k: v[min(bisect.bisect(list(np.cumsum(p) / np.sum(p)), x), len(v) - 1)]
+        for (k, (v, p)), x in zip(table.items(), u)
+    }
 
 
 @lru_cache(maxsize=None)
@@ -1146,7 +1159,6 @@ def _style(k: int) -> dict:
 
 
 _PCUM = {k: (v, list(np.cumsum(p) / np.sum(p))) for k, (v, p) in _PAGE.items()}
-
 
 # %% ../nbs/04_render.ipynb #6d04d1dd
 def varied_config(
@@ -1171,7 +1183,6 @@ def varied_config(
         return _config(tuple(c.items()))
     except TypeError:
         return RenderConfig(**c)
-
 
 # %% ../nbs/04_render.ipynb #28a71567
 def standard_config(
