@@ -865,7 +865,9 @@ class RenderMeta:
             px_per_mm=list(self.px_per_mm),
             line_px=self.line_px,
             mapping="x = x0 + (t - start/fs)*px_per_s, y = y0 - mV*px_per_mV; t in s from the record start, "
-            "pixel centres at integer coordinates; samples [start, end) of the 10 s record",
+            "pixel centres at integer coordinates; samples [start, end) of the 10 s record; in the final image, (x, y) then "
+            "moves through the geometric steps of `augment` in order: homographies H (3x3, p' = H p) and displacement "
+            "fields dx, dy (output pixel p shows rendered pixel p + d(p), d bilinear from the low-resolution grid)",
             config=asdict(self.cfg),
             panels=[{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()} for p in self.panels],
             text=[dict(text=t, bbox=list(b)) for t, b in self.text],
@@ -944,9 +946,15 @@ def _render(sig, cfg: RenderConfig, want_meta: bool = True, keep: list = None):
 def _meta(cfg, g, boxes, text, wpx) -> RenderMeta:
     ppmv, pps = cfg.gain * g.sy, cfg.speed * g.sx
 
+    r, W, H = wpx / 2, g.w - 1.0, g.h - 1.0
+
     def clip(b):
-        lim = (g.w - 1, g.h - 1, g.w - 1, g.h - 1)
-        return tuple(min(max(float(v) + d, 0.0), m) for v, d, m in zip(b, (-wpx / 2, -wpx / 2, wpx / 2, wpx / 2), lim))
+        return (
+            min(max(float(b[0]) - r, 0.0), W),
+            min(max(float(b[1]) - r, 0.0), H),
+            min(max(float(b[2]) + r, 0.0), W),
+            min(max(float(b[3]) + r, 0.0), H),
+        )
 
     labels = {i: b for i, (t, b) in enumerate(text[: len(g.panels)])} if cfg.labels else {}
     ps = []
@@ -1176,7 +1184,7 @@ def varied_config(
         c["dpi"] = (100.0, 150.0, 200.0, 300.0)[int(a[3] * 4)]
     c.update(overrides)
     if "line_mm" not in overrides:  # 0.5 to 2.0 output pixels, in steps of 0.1
-        hmm = _page_mm(RenderConfig(page=c["page"]))[1]
+        hmm = (PAGES[c["page"]] if isinstance(c["page"], str) else c["page"])[1]
         px_mm = (c["size"][0] if isinstance(c["size"], tuple) else c["size"]) / hmm if c["size"] else c["dpi"] / 25.4
         c["line_mm"] = (0.5 + round(a[4] * 15) / 10) / px_mm
     try:
