@@ -797,7 +797,7 @@ BEATS, BEAT_FS, BEAT_LEN = 15, 100, 96  # beats per lead, token sampling rate (H
 
 
 def qrs_peaks(
-    sig: np.ndarray,  # (12, n) mV, best after `measure.clean`
+    sig: np.ndarray,  # (12, n) mV, best after `measure.notch_lowpass`
     fs: int = FS,
     k: float = 1.5,  # each lead is clipped to k times its 99th-percentile excursion first
 ) -> np.ndarray:

@@ -937,7 +937,7 @@ def _pretrain(
 def pretrain_cmd(
     out: str = "runs/ecg_scan",  # run folder (log.csv, config.json, last/, best/)
     data: str = "synth:2000",  # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
-    config: str = "tiny",  # 'tiny', 'paper' or the path of a config.json
+    config: str = "tiny",  # 'tiny', 'small', 'paper' or the path of a config.json
     set: str = None,  # config overrides as key=value pairs, e.g. "lr=1e-4 bs=32 patient_aware=true"
     steps: int = None,  # optimizer steps (overrides the config's `steps`)
     valid_every: int = None,  # validate every N steps (default: 10 times per run)
