@@ -3,7 +3,7 @@
 2. the notebooks are clean (`nbdev-clean` changes nothing) and README.md is derived from nbs/index.ipynb;
 3. `ruff format --check` and `ruff check` (unused and star imports, one statement a line) pass, and every code cell
    that draws (matplotlib, `show_ecg`, `show_image`, `mosaic`, `plot_*`, `*_figure`) and runs in the tests is saved with
-   its picture (refresh with `nbdev-test --path nbs/X.ipynb --save`, then `nbdev-clean`);
+   its picture (refresh with `nbdev-test nbs/X.ipynb --save`, then `nbdev-clean`);
 4. `nbdev-test` runs every notebook (cells marked `#| slow` are skipped; `--slow` runs them too);
 5. the docs pre-processing that the Pages build runs before Quarto (nbdev's `proc_nbs`: it executes every export and
    import cell, so a notebook whose imports depend on an ordinary cell breaks the site);
@@ -90,7 +90,7 @@ missing = pictures_missing(sorted(root.glob("nbs/*.ipynb")))
 step(
     "every drawing cell is saved with its picture",
     not missing,
-    "no image saved (run `nbdev-test --path NB --save`, then `nbdev-clean`):\n  " + "\n  ".join(missing),
+    "no image saved (run `nbdev-test NB --save`, then `nbdev-clean`):\n  " + "\n  ".join(missing),
 )
 
 r = subprocess.run([sys.executable, "tools/readme.py", "--check"], capture_output=True, text=True)
