@@ -19,7 +19,7 @@ from .data import wfdb_name
 
 # %% auto #0
 __all__ = ['PAPER_TINTS', 'PENS', 'STAIN_COLOURS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug', 'Augment', 'Rotate',
-           'Perspective', 'Crop', 'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'Handwriting', 'Stains',
+           'Perspective', 'Crop', 'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'Bend', 'Handwriting', 'Stains',
            'InkThickness', 'BlackWhite', 'Lighting', 'Shadow', 'ColorJitter', 'Blur', 'Resolution', 'ScanNoise',
            'Streaks', 'JPEG', 'default_augment', 'varied_augment', 'replay', 'ecg_image', 'follow', 'trace_mask',
            'varied_page', 'render_cmd', 'bench_render']
@@ -341,6 +341,25 @@ class Wrinkles(Aug):
     def apply(self, img, rng):
         return self.bend(img, *self.field(*img.shape[:2], rng))
 
+# %% ../nbs/05_augment.ipynb #b06bcaf9
+class Bend(Wrinkles):
+    "A sheet that is not flat: the page curls (straight lines bow by up to `2*strength` % of the size) and one or two folds kink it"
+
+    def field(self, h: int, w: int, rng: np.random.Generator) -> tuple:
+        "`(dx, dy, None)`: low-resolution displacement fields (px: output p shows input p + d); no shading (`Creases` shades)"
+        x, y = _grid(h, w, 64)
+        s = self.strength * max(h, w)
+        dx = rng.uniform(-1, 1) * 0.01 * s * (y**2 - 1 / 3)  # curl about the vertical axis: columns bow
+        dy = rng.uniform(-1, 1) * 0.02 * s * (x**2 - 1 / 3)  # and about the horizontal axis: rows bow
+        for _ in range(int(rng.integers(1, 3))):
+            a = math.radians(rng.uniform(-6, 6)) + (0 if rng.random() < 0.6 else math.pi / 2)
+            nx, ny = -math.sin(a), math.cos(a)
+            dist = nx * x + ny * y - rng.uniform(-0.5, 0.5)  # signed distance to the fold line
+            wd = rng.uniform(0.02, 0.1)
+            k = rng.uniform(-1, 1) * 0.008 * s * (np.sqrt(dist**2 + wd**2) - wd)  # a kink: the two facets tilt
+            dx, dy = dx + k * nx, dy + k * ny
+        return dx.astype(np.float32), dy.astype(np.float32), None
+
 # %% ../nbs/05_augment.ipynb #65c9ba11
 PENS = [(25, 45, 150), (20, 20, 30), (170, 30, 40), (30, 90, 60)]  # ballpoint blue, black, red, green
 _SCRIBBLES = ["ok", "AF?", "seen", "NSR", "rpt", "12:40", "3/4", "STEMI?", "cf old", "Dr K", "pt 7", "LBBB?", "x2", "v"]
@@ -583,6 +602,7 @@ AUGMENTATIONS = [
     PaperTexture,
     Creases,
     Wrinkles,
+    Bend,
     Handwriting,
     Stains,
     Rotate,
@@ -631,6 +651,7 @@ def varied_augment() -> Augment:
             Stains(0.12, 0.6),
             Creases(0.35, 0.6),
             Wrinkles(0.25, 0.6),
+            Bend(0.3, 0.6),
             Rotate(0.5, 0.5),
             Perspective(0.4, 0.6),
             Crop(0.4, 0.5),
