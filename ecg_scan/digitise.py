@@ -614,8 +614,8 @@ def digitise_train_cmd(
     minutes: float = 20.0,  # training time budget (wall clock)
     bs: int = 12,  # crops per step
     size: int = 128,  # crop side, px
-    lr: float = 3e-3,
-    seed: int = 0,
+    lr: float = 3e-3,  # AdamW learning rate
+    seed: int = 0,  # seeds the pages, the signals (SynthECG seed + 1) and the weights
     overwrite: store_true = False,  # replace an existing model in --out
 ):
     "Train the U-Net trace reader on pages drawn by the renderer (SynthECG signals, random settings, augmented)"
