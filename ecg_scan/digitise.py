@@ -31,7 +31,7 @@ from .render import Panel, RenderMeta, extract_panel, parse_layout
 # %% auto #0
 __all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
            'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
-           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'trace_mask',
+           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'follow_trace',
            'read_signals', 'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net',
            'net_coverage', 'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
            'score_pages', 'bench_digitise']
@@ -464,8 +464,8 @@ def _runs(mask: np.ndarray) -> list:
         out[c].append((a, b - 1))
     return out
 
-# %% ../nbs/05b_digitise.ipynb #f6beee9d
-def trace_mask(
+# %% ../nbs/05b_digitise.ipynb #f093ed22
+def follow_trace(
     cov: np.ndarray,  # `ink_coverage`
     p: Panel,  # with `cell` the part of the page to search and `y0` the baseline
     thr: float = 0.02,  # coverage that counts as ink
@@ -516,7 +516,7 @@ def read_signals(
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
         shown[LEADS.index(p.lead), p.start : p.end] = True
-        own, _, _ = trace_mask(cov, p, thr)
+        own, _, _ = follow_trace(cov, p, thr)
         t, v = extract_panel(own, p, 0.3)
         ok = np.isfinite(v)
         if ok.sum() < 2:
@@ -573,19 +573,12 @@ def trace_net(
 def training_page(
     sig: np.ndarray,  # (12, 5000) mV
     rng: np.random.Generator,
-    augment: bool = True,
 ) -> tuple:
-    "`(img, target)`: a page drawn with random settings at 75-200 dpi (augmented), and its trace coverage in [0, 1]"
-    from ecg_scan.render import blank_like, random_config, render_ecg, _coverage
-    from ecg_scan.augment import default_augment
+    "`(img, target)`: an `augment.varied_page` at 75-150 dpi and its trace coverage in [0, 1] (moved with the page's distortions)"
+    from ecg_scan.augment import varied_page
 
-    cfg = random_config(rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
-    img, meta = render_ecg(sig, cfg)
-    target = _coverage(img, cfg, blank_like(meta))
-    if augment:
-        img, H = default_augment()(img, rng, return_warp=True)
-        target = cv2.warpPerspective(target, np.asarray(H, np.float64), img.shape[1::-1], flags=cv2.INTER_LINEAR)
-    return img, target
+    img, _, mask = varied_page(sig, rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
+    return img, mask.astype(np.float32) / 255
 
 # %% ../nbs/05b_digitise.ipynb #251225a5
 def _crops(img, target, rng, n: int, size: int) -> tuple:
@@ -656,8 +649,8 @@ def digitise_train_cmd(
     cfg = dict(
         command="ecg-scan digitise-train " + " ".join(_sys.argv[2:]) if _sys.argv[1:2] == ["digitise-train"] else "digitise_train_cmd",
         settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
-        data="SynthECG(seed=seed+1) signals drawn by render.random_config at 75-150 dpi, default_augment; "
-        "target: coverage of the page minus the same page without the signal (warped with the page)",
+        data="SynthECG(seed=seed+1) signals drawn by augment.varied_page (varied_config at 75-150 dpi, varied_augment); "
+        "target: its trace_mask (the traces' exact coverage, moved with the page's distortions)",
         steps=step, pages=pages, wall_s=round(time.time() - t0, 1), final_loss=float(np.mean(hist[-200:])),
         threads=1,
     )

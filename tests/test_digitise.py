@@ -7,7 +7,7 @@ from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS, N
 from ecg_scan.render import RenderConfig, render_ecg
 from ecg_scan.data import write_wfdb
-from ecg_scan.digitise import challenge_snr, digitise, load_truth, score_pages
+from ecg_scan.digitise import challenge_snr, digitise, load_trace_net, load_truth, score_pages
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +112,17 @@ def test_score_pages_reads_ecg_image_kit_sidecars(tmp_path, sig):
     s = score_pages(tmp_path, progress=False)
     z = score_pages(tmp_path, lambda im: np.full((12, N), np.nan), progress=False)
     assert s["n"] == 1 and np.median(s["snr"]) > 5 and np.median(z["snr"]) == 0
+
+
+def test_digitise_train_writes_a_loadable_reader_and_guards_overwrite(tmp_path, sig):
+    out = tmp_path / "net"
+    r = run_cli("digitise-train", "--out", out, "--minutes", "0.1", "--bs", "2", "--size", "64")
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["steps"] >= 1 and cfg["settings"]["bs"] == 2 and "varied_page" in cfg["data"]
+    assert cfg["command"].startswith("ecg-scan digitise-train")
+    net = load_trace_net(out)
+    img, meta = _page(sig, page="letter")
+    d = digitise(img, reader="unet", net=net)
+    assert d.sig.shape == (12, N) and [p.lead for p in d.geometry.panels] == [p.lead for p in meta.panels]
+    assert_one_line_error(run_cli("digitise-train", "--out", out, "--minutes", "0.1"), "--overwrite")
