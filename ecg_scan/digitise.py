@@ -699,10 +699,10 @@ def net_coverage(
         p = torch.sigmoid(net(torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255))[0].numpy()
     return p[:h, :w]
 
-# %% ../nbs/05b_digitise.ipynb #17f5667b
+# %% ../nbs/05b_digitise.ipynb #d6d3459f
 MAX_BYTES, MAX_SIDE, MIN_SIDE = 200 << 20, 4000, 200
 
-# %% ../nbs/05b_digitise.ipynb #5ff7d8db
+# %% ../nbs/05b_digitise.ipynb #f4d47470
 def read_page(
     path,  # an image file (PNG, JPEG, TIFF, BMP, WebP)
 ) -> tuple:
@@ -724,7 +724,7 @@ def read_page(
         notes.append(f"image {w}x{h} px read at {img.shape[1]}x{img.shape[0]}")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB), notes
 
-# %% ../nbs/05b_digitise.ipynb #c4baffa8
+# %% ../nbs/05b_digitise.ipynb #0d865f7a
 @dataclass
 class Digitised:
     "A page read back: the signal, the geometry found, and how much to trust each lead"
@@ -748,7 +748,7 @@ class Digitised:
             else round(self.einthoven_before_db, 2),
         )
 
-# %% ../nbs/05b_digitise.ipynb #7c974d88
+# %% ../nbs/05b_digitise.ipynb #cad54675
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
     speed: float = 25.0,  # paper speed, mm/s
@@ -780,7 +780,7 @@ def digitise(
         sig = einthoven_correct(sig)
     return Digitised(sig, geo, conf, einthoven_check(sig), before if einthoven else None, level)
 
-# %% ../nbs/05b_digitise.ipynb #ca5010fb
+# %% ../nbs/05b_digitise.ipynb #7be48a6b
 def plot_readback(
     d: Digitised,
 ) -> np.ndarray:
@@ -797,10 +797,10 @@ def plot_readback(
         cv2.putText(out, p.lead, (c[0] + 3, c[1] + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 120, 0), 1, cv2.LINE_AA)
     return out
 
-# %% ../nbs/05b_digitise.ipynb #d85f1d7a
+# %% ../nbs/05b_digitise.ipynb #d568e245
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
-# %% ../nbs/05b_digitise.ipynb #82832d03
+# %% ../nbs/05b_digitise.ipynb #140524b5
 def _page_files(paths: list) -> list:
     "Image files named by `paths`: files as given, folders searched recursively for `IMAGE_SUFFIXES`"
     out = []
@@ -815,7 +815,7 @@ def _page_files(paths: list) -> list:
         raise ECGScanError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/05b_digitise.ipynb #0eb9f56d
+# %% ../nbs/05b_digitise.ipynb #533a5bb3
 def write_digitised(
     stem,  # output path without suffix: STEM.hea/.dat, STEM.json (and STEM.readback.png)
     d: Digitised,
@@ -835,7 +835,7 @@ def write_digitised(
         paths.append(pp)
     return paths
 
-# %% ../nbs/05b_digitise.ipynb #c9e55185
+# %% ../nbs/05b_digitise.ipynb #4d1a87b9
 @call_parse
 def digitise_cmd(
     images: Annotated[str, "ECG page images, or folders searched for them (several, space-separated)", {"nargs": "+"}],
@@ -882,7 +882,7 @@ def digitise_cmd(
     if not n_ok:
         raise ECGScanError(f"none of the {len(files)} image(s) could be read (reasons above)")
 
-# %% ../nbs/05b_digitise.ipynb #8d78b810
+# %% ../nbs/05b_digitise.ipynb #57ff28f0
 def score_pages(
     folder,  # pages with their truth sidecars (ecg-image-kit JSON or `save_render` JSON), searched recursively
     reader=None,  # image -> (12, 5000) mV; default: `digitise`
@@ -912,7 +912,7 @@ def score_pages(
         s_per_page=secs / len(pages), n=len(pages), failed=failed,
     )
 
-# %% ../nbs/05b_digitise.ipynb #51600fe8
+# %% ../nbs/05b_digitise.ipynb #773913e5
 def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
     "Write `n` pages of the bundled records drawn with random settings (and augmented), with their truth"
     from ecg_scan.render import random_config, render_ecg, save_render
@@ -931,7 +931,7 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/05b_digitise.ipynb #b524a5d1
+# %% ../nbs/05b_digitise.ipynb #a5e71cea
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
