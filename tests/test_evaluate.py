@@ -55,7 +55,7 @@ def test_zeroshot_and_prompts(model_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "macro AUROC" in r.stdout and "| STach |" in r.stdout
     bad = tmp_path / "p.json"
-    bad.write_text('{"AF": "not a list"}')
+    bad.write_text('{"AF": []}')
     assert_one_line_error(
         run_cli("zeroshot", model_dir, "--data", "samples", "--prompts", bad), "class 'AF' must map to a non-empty list"
     )
