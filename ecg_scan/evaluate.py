@@ -17,12 +17,13 @@ from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load
 from .render import digitize_all
 
 # %% auto #0
-__all__ = ['FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'ABLATIONS', 'eval_renders', 'macro_auroc',
-           'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts', 'dataset_prompts', 'class_embeddings',
-           'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc',
-           'md_table', 'signal_features', 'variant_renders', 'encoder_suite', 'suite_features', 'paper_column',
-           'paper_table', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model',
-           'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
+__all__ = ['FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
+           'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts', 'dataset_prompts',
+           'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
+           'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'variant_renders', 'encoder_suite', 'suite_features',
+           'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'ablation_base', 'eval_set',
+           'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
+           'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -706,10 +707,14 @@ def zeroshot_cmd(
         )
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-ABLATIONS = {  # row -> config overrides; the paper's Table 6 at CPU scale
+PAPER_OBJECTIVE = dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
+    gram_form="volume", w_ctr=0.1, w_gram=0.05, w_mse=1.0, w_rule=0.1, rule_form="paper", dec_memory=False, dec_readout="shared"
+)
+ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
     "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
     "without L_rule": dict(gram_form="volume", w_rule=0.0),
     "without L_gram": dict(gram_form="volume", w_gram=0.0),
+    "without image-text contrastive": dict(gram_form="volume", w_ctr=0.0),  # the paper's A.2 row
     "image-text contrastive only": dict(gram_form="volume", w_gram=0.0, w_mse=0.0),
     "reconstruction (MSE) only": dict(gram_form="volume", w_ctr=0.0, w_gram=0.0, w_rule=0.0),
     "pairwise CLIP across modalities (no Gram volume)": dict(gram_form="pairwise"),
@@ -731,6 +736,15 @@ class EvalSet:
 
     def shown(self, v: str) -> np.ndarray:
         return np.isfinite(self.digitised[v])  # the test samples each page shows
+
+# %% ../nbs/13_evaluate.ipynb #da202fb5
+def ablation_base(config: str = None, **overrides):
+    "The configuration every ablation row starts from: `config` (preset or config.json), or `small`'s CPU-size towers with `PAPER_OBJECTIVE`"
+    from ecg_scan.model import get_config
+
+    if config:
+        return get_config(config, **overrides)
+    return get_config("small", **{**PAPER_OBJECTIVE, "name": "small towers, paper objective", **overrides})
 
 # %% ../nbs/13_evaluate.ipynb #f8fc3cfe
 def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None, progress: bool = False) -> EvalSet:
@@ -951,7 +965,7 @@ def _extra_rows(extra: str) -> dict:
 @call_parse
 def ablate_cmd(
     out: str = "ablation",  # folder: runs/, cache/, ablation.csv, ablation.md, ablation.png
-    config: str = "small",  # preset or config.json every row starts from
+    config: str = None,  # preset or config.json every row starts from (default: small towers with the paper's objective and decoder)
     data: str = "synth:2000",  # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
     seeds: str = "0,1,2",  # training seeds (comma-separated); the table shows mean ± sd over them
     steps: int = None,  # pretraining steps of every row (default: the config's)
@@ -960,9 +974,13 @@ def ablate_cmd(
     only: str = None,  # run only these rows of ABLATIONS (comma-separated names), plus --extra
     epochs: int = 100,  # linear-probe epochs
     workers: int = 0,  # DataLoader worker processes rendering images
+    splits: str = "merl",  # evaluation split of --data: 'merl' (MERL's, on PTB-XL/CPSC2018/CSN; other data keep their own) or 'random'
+    split_seed: int = 0,  # seed of --splits random
 ):
-    "The paper's ablation table (Table 6) at CPU scale: every objective variant pretrained and scored on the same data"
-    from ecg_scan.model import get_config, parse_set
+    """The paper's ablation table (Table 6, and A.2's row without image-text contrast) at CPU scale: every objective variant pretrained and scored on the same data.
+    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, w_ctr 0.1, w_gram 0.05, w_mse 1, w_rule 0.1, the paper's decoder (dec_memory=false, dec_readout=shared).
+    Rows: full objective; without L_rule; without L_gram; without image-text contrastive; image-text contrastive only; reconstruction (MSE) only; pairwise CLIP across modalities (no Gram volume)."""
+    from ecg_scan.model import parse_set
 
     t0 = time.time()
     sd = (
@@ -974,7 +992,7 @@ def ablate_cmd(
         raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
     ov = parse_set(set or "")
     ov.update({"steps": steps} if steps else {})
-    cfg = get_config(config, **ov)
+    cfg = ablation_base(config, **ov)
     from ecg_scan.train import check_config
 
     check_config(cfg)
@@ -989,7 +1007,7 @@ def ablate_cmd(
             raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
         rows = {n: rows[n] for n in names}
     rows.update(_extra_rows(extra))
-    df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers)
+    df = ablation_runs(cfg, _eval_data(data, splits=splits, split_seed=split_seed), out, sd, rows, epochs=epochs, workers=workers)
     out = Path(out)
     df.to_csv(out / "ablation.csv", index=False)
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
