@@ -707,8 +707,17 @@ def zeroshot_cmd(
         )
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-PAPER_OBJECTIVE = dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
-    gram_form="volume", w_ctr=0.1, w_gram=0.05, w_mse=1.0, w_rule=0.1, rule_form="paper", dec_memory=False, dec_readout="shared"
+PAPER_OBJECTIVE = (
+    dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
+        gram_form="volume",
+        w_ctr=0.1,
+        w_gram=0.05,
+        w_mse=1.0,
+        w_rule=0.1,
+        rule_form="paper",
+        dec_memory=False,
+        dec_readout="shared",
+    )
 )
 ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
     "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
@@ -744,7 +753,9 @@ def ablation_base(config: str = None, **overrides):
 
     if config:
         return get_config(config, **overrides)
-    return get_config("small", **{**PAPER_OBJECTIVE, "name": "small towers, paper objective", **overrides})
+    cfg = get_config("small", **{**PAPER_OBJECTIVE, **overrides})
+    cfg.name = "small towers, paper objective"
+    return cfg
 
 # %% ../nbs/13_evaluate.ipynb #f8fc3cfe
 def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None, progress: bool = False) -> EvalSet:
@@ -1007,7 +1018,9 @@ def ablate_cmd(
             raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
         rows = {n: rows[n] for n in names}
     rows.update(_extra_rows(extra))
-    df = ablation_runs(cfg, _eval_data(data, splits=splits, split_seed=split_seed), out, sd, rows, epochs=epochs, workers=workers)
+    df = ablation_runs(
+        cfg, _eval_data(data, splits=splits, split_seed=split_seed), out, sd, rows, epochs=epochs, workers=workers
+    )
     out = Path(out)
     df.to_csv(out / "ablation.csv", index=False)
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
