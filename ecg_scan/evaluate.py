@@ -17,13 +17,13 @@ from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load
 from .render import digitize_all
 
 # %% auto #0
-__all__ = ['FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
-           'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts', 'dataset_prompts',
-           'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
-           'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'variant_renders', 'encoder_suite', 'suite_features',
-           'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'EvalSet', 'ablation_base', 'eval_set',
-           'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
-           'plot_ablation', 'ablate_cmd']
+__all__ = ['MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS',
+           'eval_renders', 'macro_auroc', 'ProbeResult', 'linear_probe', 'probe_fractions', 'load_prompts',
+           'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features',
+           'FeatureCache', 'plot_tsne', 'plot_roc', 'md_table', 'signal_features', 'variant_renders',
+           'medsiglip_features', 'encoder_suite', 'suite_features', 'paper_column', 'paper_table', 'probe_cmd',
+           'zeroshot_cmd', 'EvalSet', 'ablation_base', 'eval_set', 'score_features', 'score_model', 'score_baselines',
+           'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -388,9 +388,42 @@ def variant_renders(
         lambda: eval_renders(ds, variant == "augmented", seed, size, progress),
     )
 
+# %% ../nbs/13_evaluate.ipynb #632e6838
+MEDSIGLIP = "google/medsiglip-448"
+
+# %% ../nbs/13_evaluate.ipynb #64a44d38
+def medsiglip_features(name: str = MEDSIGLIP):
+    "A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are not at hand"
+    from transformers import AutoImageProcessor, AutoModel
+
+    try:
+        m = AutoModel.from_pretrained(name, local_files_only=True).eval()
+        proc = AutoImageProcessor.from_pretrained(name, local_files_only=True)
+    except (OSError, ValueError) as e:
+        raise ECGScanError(
+            f"MedSigLIP weights not found ({name}: {type(e).__name__}); download them once with "
+            f"`huggingface-cli download {name}` (gated: accept its terms on the hub) or pass a folder with --medsiglip"
+        )
+
+    @torch.no_grad()
+    def f(imgs: np.ndarray, bs: int = 16) -> np.ndarray:
+        out = [
+            m.get_image_features(**proc(images=list(imgs[i : i + bs]), return_tensors="pt"))
+            for i in range(0, len(imgs), bs)
+        ]
+        return torch.cat([o if torch.is_tensor(o) else o.pooler_output for o in out]).numpy()
+
+    return f
+
 # %% ../nbs/13_evaluate.ipynb #ba70a1fc
-def encoder_suite(model, baselines: bool = True, seed: int = 0) -> dict:
-    "Name -> (kind, thing) of the methods to compare: ('image', model) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
+def encoder_suite(
+    model,
+    baselines: bool = True,
+    seed: int = 0,
+    clip: str = None,  # raw CLIP: 'ARCH:PRETRAINED' of any open_clip model whose weights are at hand (default: the model's arch, OpenAI weights)
+    medsiglip: str = MEDSIGLIP,  # MedSigLIP's hub name or local folder
+) -> dict:
+    "Name -> (kind, thing) of the methods to compare: ('image', model), ('fn', images -> features) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
     from ecg_scan.model import ECGScan
 
     suite = {"ECG-Scan": ("image", model)}
@@ -399,16 +432,19 @@ def encoder_suite(model, baselines: bool = True, seed: int = 0) -> dict:
     torch.manual_seed(seed + 12345)
     suite["random encoder"] = ("image", ECGScan(model.cfg, teachers=False, pretrained=None).eval())
     try:
-        arch = model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16"
-        clip = ECGScan(
-            dataclasses.replace(
-                model.cfg, arch=arch, vision_cfg=None, pretrained=model.cfg.pretrained or "openai", lora_r=0
-            ),
-            teachers=False,
+        arch, _, pre = (clip or "").partition(":")
+        arch = arch or (model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16")
+        pre = pre or model.cfg.pretrained or "openai"
+        raw = ECGScan(
+            dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=pre, lora_r=0), teachers=False
         )
-        suite["CLIP without adaptation"] = ("image-features", clip.eval())
+        suite["CLIP without adaptation"] = ("image-features", raw.eval())
     except ECGScanError as e:
         suite["CLIP without adaptation"] = ("n/a", str(e).split(" (")[0])
+    try:
+        suite["MedSigLIP"] = ("fn", medsiglip_features(medsiglip))
+    except ECGScanError as e:
+        suite["MedSigLIP"] = ("n/a", str(e))
     suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
     return suite
 
@@ -436,6 +472,8 @@ def suite_features(
             out[k] = cache(key, lambda: image_features(m, imgs, FEATURES[features]))
         elif kind == "image-features":
             out[k] = cache(key, lambda: image_features(m, imgs, "features"))
+        elif kind == "fn":
+            out[k] = cache(key, lambda: m(imgs))
         elif kind == "digitiser":
             out[k] = cache(key, lambda: teacher_features(m, digitize_all(imgs, progress=progress)))
     return out
@@ -567,7 +605,7 @@ def probe_cmd(
     fracs: str = "0.01,0.1,1",  # label fractions of the training split
     seeds: str = "0",  # seeds of the probes (and of the label subsets when the split is not MERL's)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
-    baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation and the classic digitiser
+    baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation, MedSigLIP and the classic digitiser
     epochs: int = 100,
     cache: str = None,  # folder to cache renders and features in
     out: str = None,  # also write the results to this CSV
@@ -578,6 +616,8 @@ def probe_cmd(
     seed: int = 0,  # seed of --splits random
     features: str = "projected",  # 'projected' (768-d after Proj_ctr, the default) or 'encoder' (the image tower's own output)
     table: str = None,  # folder: write table2.csv and table2.md, shaped like the paper's Table 2, with its ECG-Scan numbers
+    clip: str = None,  # with --baselines: raw CLIP as 'ARCH:PRETRAINED' (any open_clip model whose weights you have; default: the model's arch, openai)
+    medsiglip: str = MEDSIGLIP,  # with --baselines: MedSigLIP's hub name (from the Hugging Face cache) or a local folder
 ):
     "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
     from ecg_scan.model import load_model
@@ -605,7 +645,11 @@ def probe_cmd(
     tasks = [ptbxl_task(t.strip()) for t in task.split(",") if t.strip()]
     m = _signal_teacher(model) if sig else load_model(model)
     fc = FeatureCache(cache)
-    suite = {f"{model} on the true signal": ("signal", m)} if sig else encoder_suite(m, baselines)
+    suite = (
+        {f"{model} on the true signal": ("signal", m)}
+        if sig
+        else encoder_suite(m, baselines, clip=clip, medsiglip=medsiglip)
+    )
     res = []
     for spec in [d.strip() for d in data.split(",") if d.strip()]:
         for t in tasks if _is_ptbxl(spec) else tasks[:1]:

@@ -47,6 +47,7 @@ def test_probe_with_baselines(model_dir, tmp_path):
     for m in ("ECG-Scan", "random encoder", "classic digitiser + signal teacher", "CLIP without adaptation"):
         assert m in r.stdout
     assert "could not load pretrained weights" in r.stdout  # offline: reported, not silently dropped or replaced
+    assert "MedSigLIP weights not found" in r.stdout  # likewise MedSigLIP without its weights in the cache
     assert (tmp_path / "p.csv").exists()
 
 

@@ -108,3 +108,15 @@ def test_zeroshot_levels_ckepe_prompts_and_table(model_dir, merl_ptbxl, tmp_path
     r = run_cli("zeroshot", model_dir, "--data", root, "--prompts", ck, "--variant", "clean")
     assert r.returncode == 0, r.stderr
     assert "macro AUROC" in r.stdout and "classes without prompts" not in r.stdout
+
+
+def test_ablate_help_shows_the_paper_base_and_seven_rows():
+    from ecg_scan.evaluate import ABLATIONS
+
+    r = run_cli("ablate", "--help")
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "paper's objective: Gram volume, w_ctr 0.1, w_gram 0.05, w_mse 1, w_rule 0.1" in text
+    assert len(ABLATIONS) == 7 and "without image-text contrastive" in ABLATIONS
+    for row in ABLATIONS:
+        assert row in text, row
