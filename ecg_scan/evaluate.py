@@ -606,11 +606,11 @@ def probe_cmd(
     seeds: str = "0",  # seeds of the probes (and of the label subsets when the split is not MERL's)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation, MedSigLIP and the classic digitiser
-    epochs: int = 100,
+    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     cache: str = None,  # folder to cache renders and features in
     out: str = None,  # also write the results to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
     splits: str = "merl",  # 'merl': MERL's split, labels and label subsets on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
@@ -680,8 +680,8 @@ def zeroshot_cmd(
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     out: str = None,  # also write per-class AUROCs to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     splits: str = "merl",  # 'merl': MERL's split and labels on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
     table: str = None,  # folder: write table3.csv and table3.md, shaped like the paper's Table 3, with its ECG-Scan numbers
