@@ -445,7 +445,20 @@ def find_geometry(
             x_first = max(xs, pu[1] + 1) if pu and c == 0 else xs  # not the calibration pulse
             cell = (float(x_first), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
             panels.append(
-                Panel(lead, r, c, r >= n_grid, c * L, (c + 1) * L, float(xs), float(y), float(pps), float(ppmv), None, cell)
+                Panel(
+                    lead,
+                    r,
+                    c,
+                    r >= n_grid,
+                    c * L,
+                    (c + 1) * L,
+                    float(xs),
+                    float(y),
+                    float(pps),
+                    float(ppmv),
+                    None,
+                    cell,
+                )
             )
     sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
@@ -549,7 +562,14 @@ def trace_net(
     from torch import nn
 
     def block(a, b):
-        return nn.Sequential(nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True), nn.Conv2d(b, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU(inplace=True))
+        return nn.Sequential(
+            nn.Conv2d(a, b, 3, padding=1),
+            nn.BatchNorm2d(b),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(b, b, 3, padding=1),
+            nn.BatchNorm2d(b),
+            nn.ReLU(inplace=True),
+        )
 
     class UNet(nn.Module):
         def __init__(self):
@@ -647,18 +667,25 @@ def digitise_train_cmd(
         if step % 200 == 0:
             print(f"step {step} pages {pages} loss {np.mean(hist[-200:]):.4f} ({time.time() - t0:.0f} s)", flush=True)
     cfg = dict(
-        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:]) if _sys.argv[1:2] == ["digitise-train"] else "digitise_train_cmd",
+        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:])
+        if _sys.argv[1:2] == ["digitise-train"]
+        else "digitise_train_cmd",
         settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
         data="SynthECG(seed=seed+1) signals drawn by augment.varied_page (varied_config at 75-150 dpi, varied_augment); "
         "target: its trace_mask (the traces' exact coverage, moved with the page's distortions)",
-        steps=step, pages=pages, wall_s=round(time.time() - t0, 1), final_loss=float(np.mean(hist[-200:])),
+        steps=step,
+        pages=pages,
+        wall_s=round(time.time() - t0, 1),
+        final_loss=float(np.mean(hist[-200:])),
         threads=1,
     )
     net.eval()
     with atomic_folder(dest) as tmp:
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(cfg, indent=1))
-    print(f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}")
+    print(
+        f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}"
+    )
 
 # %% ../nbs/05b_digitise.ipynb #2d5f6a2b
 _NETS = {}
@@ -825,7 +852,9 @@ def write_digitised(
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
     from ecg_scan.data import write_wfdb
 
-    rec = write_wfdb(Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"])
+    rec = write_wfdb(
+        Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
+    )
     jp = rec.with_name(rec.name + ".json")
     jp.write_text(json.dumps(dict(image=str(source), record=rec.name, **d.summary()), indent=1))
     paths = [rec.with_name(rec.name + ".hea"), rec.with_name(rec.name + ".dat"), jp]
@@ -908,8 +937,13 @@ def score_pages(
         s = challenge_snr(tr.sig, sig, tr.shown)
         snr.append(s["snr"]), r.append(s["r"]), cov.append(s["coverage"]), ein.append(einthoven_check(sig))
     return dict(
-        snr=np.array(snr), r=np.array(r), coverage=np.array(cov), einthoven=np.array(ein),
-        s_per_page=secs / len(pages), n=len(pages), failed=failed,
+        snr=np.array(snr),
+        r=np.array(r),
+        coverage=np.array(cov),
+        einthoven=np.array(ein),
+        s_per_page=secs / len(pages),
+        n=len(pages),
+        failed=failed,
     )
 
 # %% ../nbs/05b_digitise.ipynb #773913e5
@@ -944,7 +978,9 @@ def bench_digitise(
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
     if foreign is None:
-        roots = [p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()]
+        roots = [
+            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
+        ]
         foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
