@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import sys, json, math, warnings, itertools, importlib.resources
+import sys, json, math, argparse, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import Subset, ConcatDataset
@@ -16,11 +16,34 @@ from .signals import ECGScanError, FS, LEADS, N, atomic_folder, check_range, che
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
-           'GROUP_PAIRS', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder', 'beat_ids',
-           'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus', 'save_teacher',
-           'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path', 'load_signal_teacher',
-           'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks', 'CLEAR', 'CLEARPretrain',
-           'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
+           'GROUP_PAIRS', 'load_torch_file', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder',
+           'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus',
+           'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
+           'load_signal_teacher', 'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks',
+           'CLEAR', 'CLEARPretrain', 'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
+
+# %% ../nbs/06_encoders.ipynb #7a5d6251
+def load_torch_file(
+    path,  # a file written by `torch.save`
+    what: str = "torch checkpoint",  # what the file should be, for the messages
+    allow: tuple = (),  # classes the file may hold besides tensors, containers, numbers and strings
+):
+    "Read a `torch.save`d file with `weights_only=True`, so no code in it runs; a file that needs pickle is refused in one line"
+    import pickle, re
+
+    try:
+        with torch.serialization.safe_globals(list(allow)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        m = re.search(r"GLOBAL ([\w.]+)", str(e))
+        raise ECGScanError(
+            f"{path}: refused: reading this {what} needs pickle to build {m.group(1) if m else 'an object'}, which can run "
+            "code; if you trust the file, save only its tensors (a state dict) with torch.save or safetensors and pass that"
+        ) from None
+    except Exception as e:
+        raise ECGScanError(
+            f"{path}: not a readable {what} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        ) from None
 
 # %% ../nbs/06_encoders.ipynb #97324f21
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -256,7 +279,7 @@ class TextEncoder(nn.Module):
 
     def load_cache(self, path):
         "Add the features saved by `save_cache` to the cache (they must come from the same text encoder)"
-        d = torch.load(path, weights_only=True)
+        d = load_torch_file(path, "text-feature cache")
         if d["model"] != self.name:
             raise ECGScanError(f"{path}: cache made with text encoder {d['model']!r}, not {self.name!r}")
         if d["feats"] is not None:
@@ -396,18 +419,25 @@ class DBETAEncoder(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, path) -> DBETAEncoder:
-        "Load the ECG encoder from a D-BETA checkpoint (`torch.save`d dict with a 'model' state dict, or a plain state dict)"
+        "Load the ECG encoder from a D-BETA checkpoint (a dict with a 'model' state dict, or a state dict; .pt or .safetensors), running no code"
         path = Path(path)
         if not path.exists():
             raise ECGScanError(
                 f"{path}: D-BETA checkpoint not found. D-BETA's weights (CC BY-NC 4.0) are not bundled: "
                 "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file"
             )
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as e:
-            raise ECGScanError(f"{path}: not a readable torch checkpoint ({e})")
-        sd = ck.get("model", ck) if isinstance(ck, dict) else ck
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            try:
+                ck = load_file(str(path))
+            except Exception as e:
+                raise ECGScanError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0]})") from None
+        else:  # fairseq-style checkpoints keep their settings in an argparse.Namespace: allowed, nothing else
+            ck = load_torch_file(path, "D-BETA checkpoint", allow=(argparse.Namespace,))
+        sd = ck.get("model", ck) if isinstance(ck, dict) else None
+        if not isinstance(sd, dict):
+            raise ECGScanError(f"{path}: not a D-BETA checkpoint: it holds a {type(ck).__name__}, not a state dict")
         m = cls()
         mine = m.state_dict()
         sub = {k: v for k, v in sd.items() if k in mine}
@@ -415,6 +445,12 @@ class DBETAEncoder(nn.Module):
         if missing:
             raise ECGScanError(
                 f"{path}: not a D-BETA checkpoint: {len(missing)} encoder weights missing (e.g. {missing[0]})"
+            )
+        bad = [k for k, v in sub.items() if not isinstance(v, torch.Tensor) or v.shape != mine[k].shape]
+        if bad:
+            raise ECGScanError(
+                f"{path}: not D-BETA's architecture: {len(bad)} weights of the wrong shape (e.g. {bad[0]}: "
+                f"{tuple(getattr(sub[bad[0]], 'shape', ()))}, expected {tuple(mine[bad[0]].shape)})"
             )
         m.load_state_dict(sub, strict=True)
         return m.eval()

@@ -11,13 +11,14 @@ from pathlib import Path
 from functools import partial
 import numpy as np, torch, torch.nn as nn
 from fastcore.basics import store_attr
+from fastcore.foundation import L
 from fastcore.script import call_parse, store_true
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.optimizer import Adam
-from fastai.torch_core import rank_distrib
+from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 from .signals import ECGScanError, atomic_folder, check_range, check_writable, recover_folder
@@ -29,10 +30,10 @@ from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
-           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'Checkpoint', 'check_config', 'RunLock',
-           'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train', 'device_peaks', 'matmul_tflops',
-           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
-           'bench_gpu']
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint',
+           'check_config', 'RunLock', 'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train',
+           'device_peaks', 'matmul_tflops', 'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check',
+           'profile_step', 'bench_report', 'bench_gpu']
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -456,6 +457,88 @@ class PeriodicValidate(Callback):
                 _inner(self.learn.model).model.save_pretrained(tmp)
                 (tmp / "best.json").write_text(json.dumps(dict(step=step, valid=res), indent=2))
 
+# %% ../nbs/12_train.ipynb #3955b62d
+def save_state(
+    state: dict,  # nested dicts, lists and tuples of tensors, numbers, strings, booleans and None
+    folder,  # written into: NAME.safetensors (every tensor) and NAME.json (everything else)
+    name: str = "training_state",
+):
+    "Write `state` without pickle: its tensors as safetensors, the rest as JSON that points to them"
+    from safetensors.torch import save_file
+
+    tensors = {}
+
+    def enc(o):
+        if isinstance(o, torch.Tensor):
+            k = f"t{len(tensors)}"
+            tensors[k] = o.detach().cpu().contiguous()
+            return {"__tensor__": k}
+        if isinstance(o, dict):
+            return {"__items__": [[enc(k), enc(v)] for k, v in o.items()]}
+        if isinstance(o, tuple):
+            return {"__tuple__": [enc(v) for v in o]}
+        if isinstance(o, L):  # fastai keeps the optimizer's hyper-parameters in one
+            return {"__L__": [enc(v) for v in o]}
+        if isinstance(o, list):
+            return [enc(v) for v in o]
+        if isinstance(o, np.generic):
+            return o.item()
+        if o is None or isinstance(o, (bool, int, float, str)):
+            return o
+        raise TypeError(f"save_state: a {type(o).__name__} cannot be stored without pickle")
+
+    meta = enc(state)
+    folder = Path(folder)
+    save_file(tensors, str(folder / f"{name}.safetensors"))
+    (folder / f"{name}.json").write_text(json.dumps(meta))
+
+# %% ../nbs/12_train.ipynb #4a64d720
+def load_state(
+    folder,  # holds NAME.safetensors and NAME.json written by `save_state`
+    name: str = "training_state",
+    fix: str = "start the run again with --overwrite",  # what the user can do when the files are missing or damaged
+) -> dict:
+    "The state `save_state` wrote, read without pickle (no code in the files can run); missing or damaged files: one line"
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    js, st = folder / f"{name}.json", folder / f"{name}.safetensors"
+    old = folder / f"{name}.pt"
+    if old.exists() and not js.exists():
+        raise ECGScanError(
+            f"{old}: a training state in the old pickle format, which could run code when loaded, so it is not read; {fix}"
+        )
+    for p in (js, st):
+        if not p.exists():
+            raise ECGScanError(f"{p}: missing, so the checkpoint is incomplete; {fix}")
+    try:
+        meta = json.loads(js.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ECGScanError(f"{js}: damaged, not JSON ({e}); {fix}") from None
+    try:
+        tensors = load_file(str(st))
+    except Exception as e:
+        raise ECGScanError(f"{st}: damaged, not a safetensors file ({str(e).splitlines()[0]}); {fix}") from None
+
+    def dec(o):
+        if isinstance(o, list):
+            return [dec(v) for v in o]
+        if not isinstance(o, dict):
+            return o
+        if "__tensor__" in o:
+            if o["__tensor__"] not in tensors:
+                raise ECGScanError(f"{st}: tensor {o['__tensor__']} named in {js.name} is missing; {fix}")
+            return tensors[o["__tensor__"]]
+        if "__tuple__" in o:
+            return tuple(dec(v) for v in o["__tuple__"])
+        if "__L__" in o:
+            return L(dec(v) for v in o["__L__"])
+        if "__items__" in o:
+            return {dec(k): dec(v) for k, v in o["__items__"]}
+        raise ECGScanError(f"{js}: not written by ecg-scan (unknown entry {sorted(o)[:3]}); {fix}")
+
+    return dec(meta)
+
 # %% ../nbs/12_train.ipynb #400a4f73
 class Checkpoint(Callback):
     "Save `out/last` (weights + training state) every `every` steps, at the end, and on Ctrl-C"
@@ -502,7 +585,7 @@ class Checkpoint(Callback):
             self.out / "last"
         ) as tmp:  # a kill at any point leaves a complete last/ (see `recover_folder`)
             _inner(self.learn.model).model.save_pretrained(tmp)
-            torch.save(state, tmp / "training_state.pt")
+            save_state(state, tmp)
 
     def after_step(self):
         if self.sched.step % self.every == 0 or self.sched._stop():
@@ -715,10 +798,10 @@ def _seed_all(seed):
 # %% ../nbs/12_train.ipynb #c405372f
 def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None) -> tuple:
     "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
-    lp = out / "last" / "training_state.pt"
-    if not lp.exists():
-        raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
-    state = torch.load(lp, weights_only=False)
+    last = out / "last"
+    if not any((last / f"training_state.{s}").exists() for s in ("json", "safetensors", "pt")):
+        raise ECGScanError(f"{out}: nothing to resume (no last/training_state.json); run without --resume to start")
+    state = load_state(last)
     if state["data"] != data_spec:
         raise ECGScanError(
             f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings"
@@ -837,7 +920,7 @@ def _resume_position(learn: Learner, state: dict) -> tuple:
     if skip >= state["n_iter"]:
         start_epoch, skip = start_epoch + 1, 0
     learn.create_opt()
-    learn.opt.load_state_dict(state["opt"])
+    learn.opt.load_state_dict(to_device(state["opt"], next(learn.model.parameters()).device))
     return start_epoch, skip
 
 # %% ../nbs/12_train.ipynb #f33406d5

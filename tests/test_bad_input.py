@@ -15,7 +15,7 @@ from ecg_scan.signals import samples_path, load_ecg, read_wfdb, LEADS, recover_f
 from ecg_scan.data import write_wfdb
 from ecg_scan.model import ECGScan, get_config
 import ecg_scan.signals, ecg_scan.train
-from ecg_scan.train import pretrain
+from ecg_scan.train import pretrain, load_state
 
 GOOD = ["E07500", "E07501", "E07502", "E07503", "E07504", "HR06000", "HR06001", "HR06002", "HR06003", "HR06004"]
 TINY = ["--data", "samples", "--set", "bs=8"]
@@ -366,9 +366,9 @@ def test_second_process_stops_at_once_and_stale_lock_is_no_obstacle(tmp_path):
     )
     try:
         t0 = time.time()
-        while time.time() - t0 < 240 and not (o / "last" / "training_state.pt").exists():
+        while time.time() - t0 < 240 and not (o / "last" / "training_state.json").exists():
             time.sleep(0.3)
-        assert (o / "last" / "training_state.pt").exists()
+        assert (o / "last" / "training_state.json").exists()
         b = subprocess.run(
             [CLI, "pretrain", "--out", str(o), *TINY, "--steps", "400", "--resume"],
             capture_output=True,
@@ -383,7 +383,7 @@ def test_second_process_stops_at_once_and_stale_lock_is_no_obstacle(tmp_path):
         a.send_signal(signal.SIGKILL)
         a.wait()
     assert str(a.pid) in (o / ".lock").read_text()  # the dead process's lock file is still there ...
-    step = torch.load(o / "last" / "training_state.pt", weights_only=False)["step"]
+    step = load_state(o / "last")["step"]
     c = subprocess.run(
         [
             CLI,
@@ -475,7 +475,7 @@ def test_kill_inside_a_save_then_resume(tmp_path, which, point, newest):
         recover_folder(o / d)  # what --resume does first
     assert not [p.name for p in o.iterdir() if p.suffix in (".new", ".old")]  # no half-written copy left over
     if which == "last":
-        assert torch.load(o / "last" / "training_state.pt", weights_only=False)["step"] == newest
+        assert load_state(o / "last")["step"] == newest
     else:
         assert (o / "best").exists() == (newest is not None)
         if newest:
@@ -486,3 +486,78 @@ def test_kill_inside_a_save_then_resume(tmp_path, which, point, newest):
     assert log[log.phase == "train"].step.tolist() == [0, 1, 2, 3]
     ECGScan.from_pretrained(o / "last")
     ECGScan.from_pretrained(o / "best")  # both complete and loadable
+
+
+# ---- issue 22: nothing executes on load
+class _Evil:
+    "A pickle payload: loading it with pickle would create the marker file"
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_training_state_runs_no_code_on_resume(tmp_path, capsys):
+    "An old-format (pickle) last/training_state.pt that would run code: --resume refuses it in one line, nothing runs"
+    o, marker = tmp_path / "run", tmp_path / "pwned"
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")
+    assert code == 0, err
+    assert sorted(p.name for p in (o / "last").glob("training_state*")) == [
+        "training_state.json",
+        "training_state.safetensors",
+    ]
+    for f in (o / "last").glob("training_state*"):
+        f.unlink()
+    torch.save({"step": 1, "opt": _Evil(marker)}, o / "last" / "training_state.pt")
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "2", "--resume")
+    assert code == 2
+    one_line(err, "training_state.pt: a training state in the old pickle format", "not read", "--overwrite")
+    assert not marker.exists()
+
+
+def test_malicious_dbeta_teacher_runs_no_code(tmp_path, capsys):
+    "A D-BETA checkpoint that would run code on load: refused by name (the pickle global it needs), nothing runs"
+    evil, marker = tmp_path / "dbeta.pt", tmp_path / "pwned"
+    torch.save({"model": {"w": torch.zeros(1)}, "args": _Evil(marker)}, evil)
+    code, out, err = run(
+        capsys,
+        "pretrain",
+        "--out",
+        tmp_path / "run",
+        *TINY,
+        "--steps",
+        "1",
+        "--set",
+        "teacher=dbeta",
+        "--teacher-path",
+        evil,
+    )
+    assert code == 2
+    one_line(err, "dbeta.pt: refused", "needs pickle to build", "system", "which can run code")
+    assert not marker.exists() and not (tmp_path / "run" / "last").exists()
+
+
+def test_malicious_text_cache_runs_no_code(tmp_path):
+    "The text-feature cache is a torch file too: read with weights_only, a payload is refused"
+    from ecg_scan.encoders import TextEncoder
+    from ecg_scan.signals import ECGScanError
+
+    evil, marker = tmp_path / "cache.pt", tmp_path / "pwned"
+    torch.save({"model": "minilm", "texts": ["a"], "feats": _Evil(marker)}, evil)
+    with pytest.raises(ECGScanError, match="needs pickle to build"):
+        TextEncoder().load_cache(evil)
+    assert not marker.exists()
+
+
+def test_no_pickle_load_anywhere_in_the_package():
+    "Every torch.load in the package reads with weights_only=True (via load_torch_file); no pickle module is used"
+    import ecg_scan, re
+
+    for f in Path(ecg_scan.__file__).parent.glob("*.py"):
+        src = f.read_text()
+        assert "weights_only=False" not in src, f
+        assert not re.search(r"\bpickle\.loads?\(|allow_pickle=True|read_pickle|import joblib", src), f
+        for m in re.finditer(r"torch\.load\(([^)]*)\)", src):
+            assert "weights_only=True" in m.group(1), (f, m.group(0))
