@@ -20,6 +20,9 @@ from ecg_scan.signals import (
     progress_bar,
     recover_folder,
     resample,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
 )
 from .encoders import _check_teacher_folder
 from fastcore.script import call_parse, store_true
@@ -457,10 +460,20 @@ def load_eee(path) -> EEE:
         raise ECGScanError(
             f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`"
         )
-    c = json.loads((p / "config.json").read_text())
-    if c.get("kind") != "eee":
-        raise ECGScanError(f"{p}: config.json is of kind {c.get('kind')!r}, not an EEE run")
-    m = EEE(EEEConfig(**c["cfg"]), echo=c["echo"])
+    fix = "pass the run folder `ecg-scan echo pretrain` wrote, as it was saved"
+    c = read_json_file(p / "config.json", fix)
+    if not isinstance(c, dict) or c.get("kind") != "eee":
+        kind = c.get("kind") if isinstance(c, dict) else None
+        raise ECGScanError(f"{p / 'config.json'}: of kind {kind!r}, not an EEE run; {fix}")
+    shapes = safetensors_shapes(p / "model.safetensors", fix)
+    try:
+        m = EEE(EEEConfig(**c["cfg"]), echo=c["echo"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ECGScanError(
+            f"{p / 'config.json'}: its settings do not build an EEE model ({type(e).__name__}: {e}); {fix}"
+        ) from None
+    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
     m.load_state_dict(load_file(str(p / "model.safetensors")))
     return m.eval()
 

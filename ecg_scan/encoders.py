@@ -12,7 +12,19 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import Subset, ConcatDataset
 from fastcore.basics import store_attr
 from fastcore.script import call_parse
-from .signals import ECGScanError, FS, LEADS, N, atomic_folder, check_range, check_writable, progress_bar
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    N,
+    atomic_folder,
+    check_range,
+    check_writable,
+    progress_bar,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
+)
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
@@ -762,11 +774,26 @@ def load_signal_teacher(
             raise ECGScanError(
                 f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`"
             )
-        cfg = json.loads((p / "config.json").read_text())
-        if "beats" in cfg:
-            m = CLEAR(**{k: cfg[k] for k in ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")})
-        else:
-            m = CLEAREncoder(**{k: cfg[k] for k in ("d", "layers", "heads", "patch", "d_out", "clip_mv")})
+        fix = f"pass the folder `ecg-scan teacher --out {p}` wrote, as it was saved"
+        cfg = read_json_file(p / "config.json", fix)  # checked before any weights are read
+        shapes = safetensors_shapes(p / "model.safetensors", fix)
+        beats = isinstance(cfg, dict) and "beats" in cfg
+        keys = (
+            ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")
+            if beats
+            else ("d", "layers", "heads", "patch", "d_out", "clip_mv")
+        )
+        lack = [k for k in keys if not isinstance(cfg, dict) or k not in cfg]
+        if lack:
+            raise ECGScanError(f"{p / 'config.json'}: not a CLEAR teacher config (no {lack[0]!r}); {fix}")
+        try:
+            m = (CLEAR if beats else CLEAREncoder)(**{k: cfg[k] for k in keys})
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ECGScanError(
+                f"{p / 'config.json'}: its settings do not build a teacher ({type(e).__name__}: {e}); {fix}"
+            ) from None
+        want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+        check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
         m.load_state_dict(load_file(str(p / "model.safetensors")))
     else:
         raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")

@@ -15,10 +15,11 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
-           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'samples_path',
-           'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale',
-           'read_wfdb', 'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length',
-           'standardize', 'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
+           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'write_error',
+           'atomic_write', 'read_json_file', 'safetensors_shapes', 'check_shapes', 'samples_path', 'norm_lead',
+           'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale', 'read_wfdb',
+           'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize',
+           'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
            'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
 
 # %% ../nbs/00_signals.ipynb #ca316bc6
@@ -186,6 +187,113 @@ def atomic_folder(dest):
         dest.rename(old)
     new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_signals.ipynb #cc4c011c
+def write_error(
+    e: OSError,  # what the write raised
+    path,  # what was being written
+) -> ECGScanError:
+    "The one-line `ECGScanError` for a failed write: a full disk and a missing permission are said in words, with the path"
+    import errno
+
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        why, fix = "no space left on the disk", "free some space or pass a location on another disk"
+    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why, fix = "permission denied (or a read-only file system)", "choose a writable location"
+    else:
+        why, fix = e.strerror or str(e), "check the location and try again"
+    return ECGScanError(f"{path}: cannot be written: {why}; {fix} (nothing was left half written)")
+
+# %% ../nbs/00_signals.ipynb #be2c8cb6
+@contextlib.contextmanager
+def atomic_write(path):
+    "`with atomic_write(p) as tmp:` write the file `tmp` (same folder and suffix); it replaces `p` only when complete"
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as e:
+        raise write_error(e, path) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+# %% ../nbs/00_signals.ipynb #49161946
+def read_json_file(
+    path,  # a JSON file (a config.json, a report)
+    fix: str = "pass an intact copy",  # what the user can do if it is missing or damaged
+):
+    "The parsed content of `path`; a missing, unreadable or damaged file is one `ECGScanError` line naming it"
+    import json
+
+    path = Path(path)
+    if not path.is_file():
+        raise ECGScanError(f"{path}: not found; {fix}")
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ECGScanError(f"{path}: damaged, not valid JSON ({e}); {fix}") from None
+    except OSError as e:
+        raise ECGScanError(f"{path}: cannot be read ({e.strerror}); {fix}") from None
+
+# %% ../nbs/00_signals.ipynb #98361b03
+def safetensors_shapes(
+    path,  # a .safetensors file
+    fix: str = "pass an intact copy",
+) -> dict:
+    "`{tensor name: shape}` from the header of safetensors file `path`, after checking every tensor lies inside the file"
+    import json, struct
+
+    path = Path(path)
+    if not path.is_file():
+        raise ECGScanError(f"{path}: not found; {fix}")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        n = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+        if n < 2 or 8 + n > size:
+            raise ECGScanError(
+                f"{path}: damaged, not a safetensors file (no valid header in its {size:,} bytes); {fix}"
+            )
+        try:
+            h = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError):
+            raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is not JSON); {fix}") from None
+    if not isinstance(h, dict):
+        raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is not a table of tensors); {fix}")
+    h.pop("__metadata__", None)
+    try:
+        end = max((int(v["data_offsets"][1]) for v in h.values()), default=0)
+        shapes = {k: tuple(int(s) for s in v["shape"]) for k, v in h.items()}
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is malformed); {fix}") from None
+    if 8 + n + end > size:
+        raise ECGScanError(f"{path}: truncated: its tensors need {8 + n + end:,} bytes, the file has {size:,}; {fix}")
+    return shapes
+
+# %% ../nbs/00_signals.ipynb #3ccf0eec
+def check_shapes(
+    path,  # the weights file, for the message
+    found: dict,  # {name: shape} in the file (`safetensors_shapes`)
+    expected: dict,  # {name: shape} the configuration builds
+    fix: str = "the weights do not belong to this config.json; pass the folder as it was saved",
+    optional: tuple = (),  # name prefixes that may be absent from the file (e.g. frozen teachers)
+):
+    "Raise one `ECGScanError` line naming the first tensor that is missing, unexpected or of another shape"
+    missing = [k for k in expected if k not in found and not k.startswith(tuple(optional))]
+    extra = [k for k in found if k not in expected]
+    wrong = [k for k in expected if k in found and tuple(found[k]) != tuple(expected[k])]
+    if wrong:
+        k = wrong[0]
+        raise ECGScanError(
+            f"{path}: {len(wrong)} tensor(s) of another shape than the config needs (e.g. {k}: {tuple(found[k])} "
+            f"in the file, {tuple(expected[k])} for the config); {fix}"
+        )
+    if missing or extra:
+        what = [f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []
+        what += [f"{len(extra)} unexpected (e.g. {extra[0]})"] if extra else []
+        raise ECGScanError(f"{path}: tensor names do not match the config: {', '.join(what)}; {fix}")
 
 # %% ../nbs/00_signals.ipynb #9710f2bd
 def samples_path(*parts: str) -> Path:

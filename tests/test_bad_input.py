@@ -5,7 +5,7 @@ without dropping a good record or leaving half-written output. Plus fault inject
 Fast cases call `ecg_scan.cli.main` in this process (no interpreter start-up per case); the cases about processes
 (a second `pretrain` on a locked run, a SIGKILL) use the installed `ecg-scan` script."""
 
-import os, time, signal, shutil, subprocess, contextlib
+import os, json, time, signal, shutil, subprocess, contextlib
 from pathlib import Path
 from unittest import mock
 import numpy as np, pandas as pd, pytest, torch, cv2
@@ -561,3 +561,94 @@ def test_no_pickle_load_anywhere_in_the_package():
         assert not re.search(r"\bpickle\.loads?\(|allow_pickle=True|read_pickle|import joblib", src), f
         for m in re.finditer(r"torch\.load\(([^)]*)\)", src):
             assert "weights_only=True" in m.group(1), (f, m.group(0))
+
+
+# ---- issue 22: damaged or mismatched model folders are refused in one line naming the file, before any work
+def _damage(folder: Path, how: str):
+    "Damage the model folder `folder` (config.json + model.safetensors) in the way `how` names"
+    cj, wf = folder / "config.json", folder / "model.safetensors"
+    if how == "config truncated":
+        cj.write_text(cj.read_text()[:40])
+    elif how == "config {}":
+        cj.write_text("{}")
+    elif how == "config of another preset":
+        meta = json.loads(cj.read_text())
+        meta["model"] = get_config("small").to_dict()
+        cj.write_text(json.dumps(meta))
+    elif how == "config edited":
+        meta = json.loads(cj.read_text())
+        meta["model"]["proj_dim"] = 64
+        cj.write_text(json.dumps(meta))
+    elif how == "weights random":
+        wf.write_bytes(np.random.default_rng(0).bytes(4096))
+    elif how == "weights truncated":
+        wf.write_bytes(wf.read_bytes()[: wf.stat().st_size // 2])
+    elif how == "weights missing":
+        wf.unlink()
+
+
+MODEL_DAMAGE = [
+    ("config truncated", "config.json: damaged, not valid JSON"),
+    ("config {}", "config.json: not an ECG-Scan model config"),
+    ("config of another preset", "model.safetensors: "),
+    ("config edited", "of another shape than the config needs"),
+    ("weights random", "model.safetensors: damaged, not a safetensors file"),
+    ("weights truncated", "model.safetensors: truncated: its tensors need"),
+    ("weights missing", "model.safetensors: not found beside its config.json"),
+]
+
+
+@pytest.mark.parametrize("how,frag", MODEL_DAMAGE, ids=[c[0] for c in MODEL_DAMAGE])
+def test_damaged_model_folder_embed_and_reconstruct(w, tmp_path, capsys, how, frag):
+    m = tmp_path / "model"
+    shutil.copytree(w / "model", m)
+    _damage(m, how)
+    code, out, err = run(capsys, "embed", m, w / "imgs" / "a", "--out", tmp_path / "e.npz")
+    assert code == 2, err
+    one_line(err, frag)
+    assert not (tmp_path / "e.npz").exists()
+    code, out, err = run(capsys, "reconstruct", m, w / "imgs" / "a", "--out", tmp_path / "rec")
+    assert code == 2, err
+    one_line(err, frag)
+    assert not list(tmp_path.glob("rec/*.hea"))
+
+
+def test_edited_last_config_refused_on_resume(tmp_path, capsys):
+    o = tmp_path / "run"
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")
+    assert code == 0, err
+    before = (o / "last" / "model.safetensors").read_bytes()
+    _damage(o / "last", "config edited")
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "2", "--resume")
+    assert code == 2
+    one_line(err, "last/model.safetensors: ", "of another shape than the config needs", "proj")
+    assert (o / "last" / "model.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize("how", ["config truncated", "weights truncated", "weights random", "config {}"])
+def test_damaged_teacher_folder_probe(tmp_path, capsys, how):
+    "probe teacher:DIR on a damaged CLEAR teacher folder: one line naming the file"
+    t = tmp_path / "teacher"
+    shutil.copytree(Path(ecg_scan.signals.__file__).parent / "assets" / "clear_teacher", t)
+    _damage(t, how)
+    code, out, err = run(capsys, "probe", f"teacher:{t}", "--data", "samples", "--head", "hug")
+    assert code == 2, err
+    one_line(err, str(t), "config.json" if "config" in how else "model.safetensors")
+
+
+@pytest.mark.parametrize("how", ["config truncated", "weights truncated", "config {}", "shape"])
+def test_damaged_eee_run_echo_probe(tmp_path, capsys, how):
+    "echo probe RUN on a damaged EEE run: one line naming the file, before any data is read"
+    from ecg_scan.eee import EEE, EEEConfig, save_eee
+
+    r = tmp_path / "run"
+    save_eee(EEE(EEEConfig(), echo=True), r)
+    if how == "shape":
+        meta = json.loads((r / "config.json").read_text())
+        meta["cfg"]["d"] = 16
+        (r / "config.json").write_text(json.dumps(meta))
+    else:
+        _damage(r, how)
+    code, out, err = run(capsys, "echo", "probe", r, tmp_path)
+    assert code == 2, err
+    one_line(err, str(r / ("model.safetensors" if how in ("weights truncated", "shape") else "config.json")))
