@@ -6,10 +6,10 @@ Docs: https://ecg-scan.github.io/ecg_scan/cli.html.md"""
 
 # %% ../nbs/15_cli.ipynb #b2c156d5
 from __future__ import annotations
-import sys, os, importlib, difflib
+import re, sys, os, errno, importlib, difflib
 from fastcore.script import call_parse, anno_parser, store_true
 from . import __version__
-from .signals import ECGScanError, check_range, check_writable, printable
+from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
@@ -145,6 +145,7 @@ def usage() -> str:
 
 # %% ../nbs/15_cli.ipynb #bd973df6
 def _err(prog, msg):
+    msg = re.sub(r"^Exception occured in `\w+` when calling event `\w+`:\s*", "", str(msg))  # fastai's callback prefix
     print(f"{prog}: error: {msg}", file=sys.stderr)
 
 # %% ../nbs/15_cli.ipynb #2167a0a5
@@ -178,6 +179,9 @@ def run_cmd(
     except Exception as e:
         if os.environ.get("ECG_SCAN_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk no command caught
+            _err(prog, write_error(e, e.filename or "an output file"))
+            return 2
         _err(
             prog,
             f"unexpected {type(e).__name__}: {e} (set ECG_SCAN_DEBUG=1 to see the traceback, and please report it)",
@@ -347,12 +351,13 @@ def embed_cmd(
         [m.embed(image_tensor(arr[a:b]), kind) for a, b in progress_bar(_batches(len(arr), bs), desc="embedding")]
     ).numpy()
     o = Path(out)
-    if o.suffix == ".csv":
-        import pandas as pd
+    with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
+        if o.suffix == ".csv":
+            import pandas as pd
 
-        pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(o)
-    else:
-        np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
+            pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
+        else:
+            np.savez(t, files=np.array([str(f) for f in files]), embeddings=embs)
     print(
         f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}"
         + (f"; {len(bad)} skipped" if bad else "")
@@ -443,7 +448,8 @@ def reconstruct_cmd(
                 fig = show_ecg(
                     s, title=f"{Path(f).name}: reconstruction" + (" (see warnings)" if w else ""), common=True
                 )
-                fig.savefig(o / f"{st}.png", dpi=80)
+                with atomic_write(o / f"{st}.png") as t:
+                    fig.savefig(t, dpi=80)
                 plt.close(fig)
     renamed = sum(st != Path(f).stem for f, st in zip(files, stems))
     print(

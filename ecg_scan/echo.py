@@ -17,6 +17,7 @@ from ecg_scan.signals import (
     RecordError,
     check_dataset_folder,
     check_range,
+    atomic_write,
     check_writable,
     progress_bar,
 )
@@ -408,8 +409,9 @@ def write_echo_synth(
         r, s = synth_echo_study(g, i, out, frames, fps, jpeg=jpeg)
         recs += r
         rows.append(s)
-    pd.DataFrame(recs).to_csv(out / RECORD_CSV, index=False)
-    pd.DataFrame(rows).to_csv(out / STUDY_CSV, index=False)
+    for name, table in ((RECORD_CSV, recs), (STUDY_CSV, rows)):
+        with atomic_write(out / name) as t:
+            pd.DataFrame(table).to_csv(t, index=False)
     return out
 
 # %% ../nbs/09_echo.ipynb #670fd156
@@ -877,7 +879,8 @@ def echo_scan_cmd(
             for it in p.items
         ]
         rows += [dict(path=q, status="left out", reason=r) for q, r in p.errors]
-        pd.DataFrame(rows).sort_values("path").to_csv(Path(out) / SCAN_CSV, index=False)
+        with atomic_write(Path(out) / SCAN_CSV) as t:
+            pd.DataFrame(rows).sort_values("path").to_csv(t, index=False)
     print(p.summary(max_errors=0, where=Path(out) / SCAN_CSV) if out else p.summary(max_errors=1000))
     if out:
         print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")

@@ -10,7 +10,16 @@ import os, json, math, time, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .signals import ECGScanError, LEADS, check_range, check_writable, parse_numbers, progress_bar, snr_db
+from ecg_scan.signals import (
+    ECGScanError,
+    LEADS,
+    atomic_write,
+    check_range,
+    check_writable,
+    parse_numbers,
+    progress_bar,
+    snr_db,
+)
 from .data import ECGDataset, label_fraction
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
 from .render import digitize_all
@@ -485,7 +494,8 @@ def probe_cmd(
     )
     print(md_table(res))
     if out:
-        res.to_csv(out, index=False)
+        with atomic_write(out) as t:
+            res.to_csv(t, index=False)
         print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #e2ba8cf2
@@ -538,7 +548,8 @@ def zeroshot_cmd(
     if left:
         print(f"classes without prompts: {', '.join(left)}")
     if out:
-        res.to_csv(out, index=False)
+        with atomic_write(out) as t:
+            res.to_csv(t, index=False)
         print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9

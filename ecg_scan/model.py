@@ -11,7 +11,15 @@ from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .signals import ECGScanError, N, recover_folder, read_json_file, safetensors_shapes, check_shapes
+from ecg_scan.signals import (
+    ECGScanError,
+    N,
+    atomic_write,
+    recover_folder,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
+)
 from .encoders import DBETAEncoder, ImageEncoder, TextEncoder, load_signal_teacher, proj_head
 from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
 from .decoder import SignalDecoder, layout_route
@@ -110,7 +118,8 @@ class ECGScanConfig(LossConfig):
         return asdict(self)
 
     def save(self, path):
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        with atomic_write(path) as t:
+            t.write_text(json.dumps(self.to_dict(), indent=2))
 
 # %% ../nbs/11_model.ipynb #d56ca198
 CONFIGS = {

@@ -180,28 +180,58 @@ def atomic_folder(dest):
     "Write a folder atomically: `with atomic_folder(p) as tmp:` write into `tmp`; on success it replaces `p`"
     dest = recover_folder(dest)
     new, old = _side(dest, ".new"), _side(dest, ".old")
-    new.mkdir(parents=True)
-    yield new
-    (new / ".complete").touch()
+    try:
+        new.mkdir(parents=True)
+        yield new
+        (new / ".complete").touch()
+    except Exception as e:  # a full disk or a permission: no half-written copy stays, the old one is untouched
+        err = write_error(e, dest)
+        if err is None:
+            raise
+        shutil.rmtree(new, ignore_errors=True)
+        raise err from None
     if dest.exists():
         dest.rename(old)
     new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_signals.ipynb #cc4c011c
-def write_error(
-    e: OSError,  # what the write raised
-    path,  # what was being written
-) -> ECGScanError:
-    "The one-line `ECGScanError` for a failed write: a full disk and a missing permission are said in words, with the path"
+def _write_errno(e: BaseException, path) -> int | None:
+    "The `errno` behind a failed write: its own, one in the message (Rust and numpy writers), or ENOSPC if the disk is full"
     import errno
 
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+    if isinstance(e, OSError) and e.errno:
+        return e.errno
+    m = re.search(r"os error (\d+)", str(e))
+    if m:
+        return int(m.group(1))
+    if isinstance(e, OSError):  # numpy's tofile: "N requested and M written", no errno
+        d = Path(path).parent
+        while not d.exists() and d != d.parent:
+            d = d.parent
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(d).free < 1 << 16:
+                return errno.ENOSPC
+        return errno.EIO
+    return None
+
+# %% ../nbs/00_signals.ipynb #2f63314f
+def write_error(
+    e: BaseException,  # what the write raised
+    path,  # what was being written
+) -> ECGScanError | None:
+    "The one-line `ECGScanError` for a failed write (a full disk, a permission: in words, with the path); None if `e` is no write error"
+    import errno
+
+    no = _write_errno(e, path)
+    if no is None:
+        return None
+    if no in (errno.ENOSPC, errno.EDQUOT):
         why, fix = "no space left on the disk", "free some space or pass a location on another disk"
-    elif e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    elif no in (errno.EACCES, errno.EPERM, errno.EROFS):
         why, fix = "permission denied (or a read-only file system)", "choose a writable location"
     else:
-        why, fix = e.strerror or str(e), "check the location and try again"
+        why, fix = os.strerror(no), "check the location and try again"
     return ECGScanError(f"{path}: cannot be written: {why}; {fix} (nothing was left half written)")
 
 # %% ../nbs/00_signals.ipynb #be2c8cb6
@@ -213,8 +243,11 @@ def atomic_write(path):
     try:
         yield tmp
         os.replace(tmp, path)
-    except OSError as e:
-        raise write_error(e, path) from None
+    except Exception as e:
+        err = write_error(e, path)
+        if err is None:
+            raise
+        raise err from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -854,5 +887,6 @@ def snr_cmd(
         )
     print(r)
     if csv:
-        r.per_record.to_csv(csv, index=False)
+        with atomic_write(csv) as t:
+            r.per_record.to_csv(t, index=False)
         print(f"per-record SNR written to {csv}")
