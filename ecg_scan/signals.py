@@ -532,6 +532,23 @@ def _check_sizes(hdr: Header):
                 f"signal file {f} ends after {got:,} of {want:,} bytes (truncated copy or download?); copy it again",
             )
 
+# %% ../nbs/00_signals.ipynb #8afe46e3
+def _check_gains(hdr: Header):
+    "Raise `RecordError` for an ADC gain that would read a record wrongly: 0 (WFDB's 'uncalibrated') or negative"
+    for name, g in zip(hdr.sig_names, hdr.gains):
+        if g == 0:
+            raise RecordError(
+                hdr.path,
+                f"lead {name} has ADC gain 0, WFDB's 'uncalibrated': its scale in mV is unknown; "
+                "write the real gain (e.g. 1000/mV) in the header",
+            )
+        if g < 0:
+            raise RecordError(
+                hdr.path,
+                f"lead {name} has a negative ADC gain ({g:g}), which would turn the lead upside down; "
+                "write the gain as a positive number (and check the lead's polarity)",
+            )
+
 # %% ../nbs/00_signals.ipynb #f6940037
 def read_wfdb(path) -> tuple:
     "Read a WFDB record as `(sig, fs, lead_names, header)`, `sig` float32 in mV with shape (n_leads, n_samples)"
@@ -545,6 +562,7 @@ def read_wfdb(path) -> tuple:
             f"signal file {', '.join(sorted(missing))} named in the header is missing; copy it next to the .hea file",
         )
     _check_sizes(hdr)
+    _check_gains(hdr)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # wfdb 4.3 triggers pandas deprecation warnings on every read
@@ -554,6 +572,14 @@ def read_wfdb(path) -> tuple:
             else:
                 rec = wfdb.rdrecord(str(stem))
     except Exception as e:
+        if "sampto must be greater than sampfrom" in str(e):
+            empty = sorted(f for f in set(hdr.files) if (hdr.path.parent / f).stat().st_size == 0)
+            raise RecordError(
+                hdr.path,
+                f"signal file {empty[0]} is empty: the record has 0 samples; copy it again"
+                if empty
+                else "the header gives 0 samples (4th field of its first line); write the record's length there",
+            ) from None
         raise RecordError(hdr.path, f"wfdb could not read the record ({type(e).__name__}: {e})")
     sig = rec.p_signal.T.astype(np.float32)
     units = rec.units or ["mV"] * len(sig)

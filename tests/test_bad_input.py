@@ -5,7 +5,7 @@ without dropping a good record or leaving half-written output. Plus fault inject
 Fast cases call `ecg_scan.cli.main` in this process (no interpreter start-up per case); the cases about processes
 (a second `pretrain` on a locked run, a SIGKILL) use the installed `ecg-scan` script."""
 
-import os, json, time, signal, shutil, subprocess, contextlib
+import os, re, json, time, signal, shutil, subprocess, contextlib
 from pathlib import Path
 from unittest import mock
 import numpy as np, pandas as pd, pytest, torch, cv2
@@ -749,3 +749,34 @@ def test_full_disk_simulated(w, tmp_path, capsys):
     assert code == 2
     one_line(err, "e.npz: cannot be written: no space left on the disk")
     assert o.read_bytes() == b"earlier" and sorted(p.name for p in tmp_path.iterdir()) == ["e.npz"]
+
+
+# ---- issue 22: header values that would read a record wrongly are reported per record (bad-record policy)
+def test_gain_zero_negative_and_no_samples_reported_per_record(tmp_path, capsys):
+    d = tmp_path / "recs"
+    d.mkdir()
+    for r in GOOD[:3]:
+        for s in (".hea", ".mat"):
+            shutil.copy(samples_path("cinc2021", r + s), d)
+    src = samples_path("cinc2021", "E07503.hea").read_text().splitlines()
+
+    def variant(name, edit):
+        lines = [edit(i, l) for i, l in enumerate(src)]
+        (d / f"{name}.hea").write_text("\n".join(lines).replace("E07503", name) + "\n")
+        (d / f"{name}.mat").write_bytes(samples_path("cinc2021", "E07503.mat").read_bytes())
+
+    variant("gain0", lambda i, l: re.sub(r" [\d.]+(\(0\))?/mV", r" 0\1/mV", l) if i == 3 else l)
+    variant("gainneg", lambda i, l: re.sub(r" ([\d.]+)(\(0\))?/mV", r" -\1\2/mV", l) if 0 < i <= 12 else l)
+    variant("nosamples", lambda i, l: re.sub(r"^(\S+ 12 500) \d+", r"\1 0", l) if i == 0 else l)
+    variant("empty", lambda i, l: l)
+    (d / "empty.mat").write_bytes(b"")
+    code, out, err = run(capsys, "scan", d, "--validate")
+    assert code == 0 and err == "", err
+    assert "3 records" in out  # the good ones stay
+    assert "gain0.hea: lead III has ADC gain 0, WFDB's 'uncalibrated'" in out
+    assert "gainneg.hea: lead I has a negative ADC gain" in out
+    assert "nosamples.hea: the header gives 0 samples" in out
+    assert "empty.hea: signal file empty.mat is empty" in out or "empty.mat ends after 0" in out
+    code, out, err = run(capsys, "scan", d, "--validate", "--strict")
+    assert code == 2
+    one_line(err, ".hea: ")
