@@ -676,6 +676,14 @@ def save_teacher(enc: nn.Module, path, **info):
         (tmp / "config.json").write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
 
+# %% ../nbs/06_encoders.ipynb #6cfc5685
+def _too_few(n: int, bs: int) -> str:
+    "The message for a batch larger than the training records (no step would be taken)"
+    return (
+        f"only {n} training records for batch size {bs}: not one step would be taken; "
+        f"pass --bs {max(1, n)} or less, or more records (--n-synth)"
+    )
+
 # %% ../nbs/06_encoders.ipynb #8c550268
 def pretrain_teacher(
     sigs,  # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
@@ -700,6 +708,8 @@ def pretrain_teacher(
     n = len(sigs)
     nv = max(1, int(n * valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
+    if n - nv < bs:
+        raise ECGScanError(_too_few(n - nv, bs))
     tr, va = [sigs[i] for i in perm[nv:]] if n <= 20000 else Subset(sigs, perm[nv:]), Subset(sigs, perm[:nv])
     dls = DataLoaders(
         DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
@@ -831,6 +841,9 @@ def teacher_cmd(
         info = dict(tokeniser_policies=kinds)
     else:
         (enc, learn), info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers), {}
+    ran = int(learn.train_iter)  # whole epochs: --steps is rounded up to a multiple of the batches per epoch
+    if ran != steps:
+        print(f"note: --steps {steps} rounded up to {ran} steps (whole epochs); the teacher's config records {ran}")
     vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float("nan")
     if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
         raise ECGScanError(
@@ -839,7 +852,8 @@ def teacher_cmd(
     save_teacher(
         enc,
         out,
-        steps=steps,
+        steps=ran,
+        steps_asked=steps,
         bs=bs,
         lr=lr,
         seed=seed,
@@ -1152,6 +1166,8 @@ def pretrain_clear(
     n = len(toks[0])
     nv = max(1, int(n * valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
+    if n - nv < bs:
+        raise ECGScanError(_too_few(n - nv, bs))
     dls = DataLoaders(
         DataLoader(_TokDS(toks, perm[nv:]), bs=bs, shuffle=True, drop_last=True),
         DataLoader(_TokDS(toks, perm[:nv]), bs=bs),

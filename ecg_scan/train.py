@@ -745,6 +745,7 @@ def pretrain(
     strict: bool = False,
     pad: bool = False,  # bad-record policy of a dataset folder (see `open_dataset`)
     steps: int = None,  # with `resume`: the run's new total steps (a larger value extends a finished run)
+    changes: dict = None,  # with `resume`: settings asked to change (default: where `cfg` differs from the run's)
 ) -> Learner:
     "Pretrain ECG-Scan; returns the fastai `Learner` (its model's `ECGScan` is `learn.scan`)"
     check_config(cfg)
@@ -786,6 +787,7 @@ def pretrain(
             strict,
             pad,
             steps,
+            changes,
         )
 
 # %% ../nbs/12_train.ipynb #44719641
@@ -795,8 +797,25 @@ def _seed_all(seed):
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
+# %% ../nbs/12_train.ipynb #bee11d4f
+def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: dict = None) -> dict:
+    "Settings a resume asks to change: `changes` (the CLI's --set; else where `cfg` differs) and edits of `out/config.json`"
+    skip = ("steps", "name")
+    if changes is None:
+        changes = {k: v for k, v in cfg.to_dict().items() if k not in skip and v != getattr(run, k)}
+    asked = {k: v for k, v in changes.items() if k not in skip and v != getattr(run, k)}
+    if (out / "config.json").exists():  # the run's own config, edited by hand since the checkpoint
+        edited = get_config(str(out / "config.json"))
+        for k, v in edited.to_dict().items():
+            if k not in skip and k not in asked and v != getattr(run, k):
+                asked[k] = v
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in asked.items()}
+
 # %% ../nbs/12_train.ipynb #c405372f
-def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None) -> tuple:
+_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule", "w_e", "w_g")  # may change mid-run
+
+
+def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
     "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
     last = out / "last"
     if not any((last / f"training_state.{s}").exists() for s in ("json", "safetensors", "pt")):
@@ -806,8 +825,20 @@ def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = N
         raise ECGScanError(
             f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings"
         )
-    cfg = get_config(str(out / "last" / "config.json"), **({"steps": steps} if steps else {}))
+    run = get_config(str(last / "config.json"))
+    asked = _asked_changes(out, cfg, run, changes)
+    fixed = [k for k in asked if k not in _ON_RESUME]
+    if fixed:
+        k = fixed[0]
+        raise ECGScanError(
+            f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the model "
+            f"or the data order; resume without changing it, or start a new run (--overwrite). On --resume you can change: "
+            f"{', '.join(_ON_RESUME)}, --steps"
+        )
+    cfg = get_config(str(last / "config.json"), **asked, **({"steps": steps} if steps else {}))
     if not rank_distrib():
+        for k, v in asked.items():
+            print(f"note: --resume applies {k} = {v!r} from step {state['step']} (the run had {getattr(run, k)!r})")
         _extension_note(state, cfg)
     return state, cfg
 
@@ -833,7 +864,11 @@ def _model_and_data(
     if not rank_distrib():
         for n in td.notes:
             print(f"note: {n}")
-    m = ECGScan.from_pretrained(resume_from) if resume_from else ECGScan(cfg)
+    m = (
+        ECGScan.from_pretrained(resume_from, **{k: getattr(cfg, k) for k in _ON_RESUME})
+        if resume_from
+        else ECGScan(cfg)
+    )
     m.train()
     m.to(device)
     feats = m.text.encode(td.texts, progress=progress)
@@ -967,12 +1002,13 @@ def _pretrain(
     strict,
     pad,
     steps,
+    changes=None,
 ) -> Learner:
     "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
     out = Path(out)
     spec = data if isinstance(data, str) else getattr(data, "name", "dataset")
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
-    state, cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None, cfg)
+    state, cfg = _resume_state(out, cfg, data_spec, steps, changes) if resume else (None, cfg)
     device = (
         torch.device(device) if device else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
     )
@@ -1070,6 +1106,7 @@ def pretrain_cmd(
         strict=strict,
         pad=pad,
         steps=steps if resume else None,
+        changes={k: v for k, v in ov.items() if k != "steps"} if resume else None,
     )
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step

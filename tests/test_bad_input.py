@@ -780,3 +780,45 @@ def test_gain_zero_negative_and_no_samples_reported_per_record(tmp_path, capsys)
     code, out, err = run(capsys, "scan", d, "--validate", "--strict")
     assert code == 2
     one_line(err, ".hea: ")
+
+
+# ---- issue 22: honest settings
+def test_resume_with_changed_settings_applies_or_refuses(tmp_path, capsys):
+    o = tmp_path / "run"
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")
+    assert code == 0, err
+    lr0 = json.loads((o / "config.json").read_text())["lr"]
+    code, out, err = run(
+        capsys, "pretrain", "--out", o, "--data", "samples", "--set", "bs=8 lr=0.01", "--steps", "2", "--resume"
+    )
+    assert code == 0, err
+    assert f"note: --resume applies lr = 0.01 from step 1 (the run had {lr0!r})" in out
+    assert json.loads((o / "config.json").read_text())["lr"] == 0.01  # recorded as run
+    code, out, err = run(
+        capsys, "pretrain", "--out", o, "--data", "samples", "--set", "bs=8 proj_dim=64", "--steps", "3", "--resume"
+    )
+    assert code == 2
+    one_line(err, "--resume cannot change proj_dim", "in the run, 64 asked", "--overwrite")
+    cfg = json.loads((o / "config.json").read_text())  # an edited run config is a request too
+    cfg["w_mse"] = 3.0
+    (o / "config.json").write_text(json.dumps(cfg))
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "3", "--resume")
+    assert code == 0, err
+    assert "note: --resume applies w_mse = 3.0" in out
+    cfg["dec_layers"] = 7
+    (o / "config.json").write_text(json.dumps(cfg))
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "4", "--resume")
+    assert code == 2
+    one_line(err, "--resume cannot change dec_layers")
+
+
+def test_teacher_batch_larger_than_data_refused_and_steps_recorded_as_run(tmp_path, capsys):
+    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n-synth", "0", "--bs", "5000", "--steps", "1")
+    assert code == 2
+    one_line(err, "training records for batch size 5000: not one step would be taken", "pass --bs")
+    assert not (tmp_path / "t" / "model.safetensors").exists()
+    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n-synth", "0", "--bs", "16", "--steps", "1")
+    assert code == 0, err
+    cfg = json.loads((tmp_path / "t" / "config.json").read_text())
+    assert cfg["info"]["steps_asked"] == 1 and cfg["info"]["steps"] > 1  # whole epochs, recorded as run
+    assert f"note: --steps 1 rounded up to {cfg['info']['steps']} steps" in out
