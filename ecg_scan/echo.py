@@ -29,8 +29,9 @@ __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'R
            'MAX_FRAMES', 'ECG_FS', 'PX_PER_MV', 'RECORD_CSV', 'STUDY_CSV', 'DECODERS', 'NUISANCES', 'SUBJECT0',
            'STUDY0', 'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region',
            'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask',
-           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs', 'scan_file',
-           'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd', 'bench_echo']
+           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs',
+           'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd',
+           'bench_echo']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
@@ -743,10 +744,38 @@ def _study_splits(root: Path) -> dict:
     d = pd.read_csv(root / STUDY_CSV)
     return dict(zip(d.study_id.astype(int), d.split)) if "split" in d else {}
 
+# %% ../nbs/09_echo.ipynb #fa488033
+def check_frames(f: dict):
+    "Raise `RecordError` if the pixel data of echo file `f` (from `echo_file`) holds fewer frames than it announces"
+    import pydicom, warnings
+    from pydicom.encaps import generate_frames
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns on a missing end marker: the reason is given below
+        try:
+            ds = pydicom.dcmread(f["file"])
+            px = ds.get("PixelData")
+        except Exception as e:
+            raise RecordError(f["path"], f"truncated or damaged pixel data ({type(e).__name__}: {e})") from None
+    n = f["frames"]
+    if px is None:
+        raise RecordError(f["path"], f"truncated: the pixel data of its {n} frames ends early (copy the file again)")
+    if f["compressed"]:
+        try:
+            got = sum(1 for _ in generate_frames(px, number_of_frames=n))
+        except Exception:
+            got = 0
+    else:
+        per = f["rows"] * f["cols"] * int(ds.get("SamplesPerPixel", 1)) * (int(ds.get("BitsAllocated", 8)) // 8)
+        got = len(px) // max(1, per)
+    if got < n:
+        raise RecordError(f["path"], f"truncated: its pixel data holds {got} of {n} frames (copy the file again)")
+
 # %% ../nbs/09_echo.ipynb #c0b1cadc
 def scan_file(path, root=None, fs: float = ECG_FS) -> dict:
-    "`echo_file` plus the ECG from its first frame (`ecg`); raises `RecordError` with the reason"
+    "`echo_file`, every frame present (`check_frames`), plus the ECG from its first frame (`ecg`); else `RecordError` with the reason"
     f = echo_file(path, root)
+    check_frames(f)
     try:
         fr = read_frames(f["file"], 0)
     except Exception as e:

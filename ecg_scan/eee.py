@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/eee.html.md"""
 
 # %% ../nbs/10_eee.ipynb #704a42e5
 from __future__ import annotations
-import json, copy, time
+import json, copy, time, shutil, contextlib
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
@@ -15,6 +15,7 @@ from ecg_scan.signals import (
     FS,
     LEADS,
     atomic_folder,
+    atomic_write,
     check_range,
     check_writable,
     progress_bar,
@@ -754,7 +755,8 @@ def eee_probe_cmd(
         progress=True,
     )
     if out:
-        t.to_csv(check_writable(out, folder=False), index=False)
+        with atomic_write(check_writable(out, folder=False)) as tmp:
+            t.to_csv(tmp, index=False)
     if show:
         print(
             t.groupby(["encoder", "mode", "frac"])[["macro_auroc", "micro_auroc"]]
@@ -824,6 +826,29 @@ def _read_echo(folder, cfg: EEEConfig, need_labels: bool = False) -> list:
         raise ECGScanError(f"{folder}: its echo-study-list.csv has no 0/1 label column (e.g. lvh, reduced_ef) to probe")
     return S
 
+# %% ../nbs/10_eee.ipynb #7e6c80a1
+_ECHO_RUN_FILES = ("eee", "ecg_only", "echo_pretrain.json", "probe.csv")
+
+
+def _echo_run_guard(out: Path, overwrite: bool):
+    "Like `prepare_run` for `echo pretrain`: refuse a folder holding a run unless `overwrite`, which removes all of it"
+    for d in ("eee", "ecg_only"):
+        recover_folder(out / d)
+    found = [f for f in _ECHO_RUN_FILES if (out / f).exists()]
+    if found and not overwrite:
+        raise ECGScanError(
+            f"{out} already holds an echo run ({', '.join(found)}); pass --overwrite to delete it and train again, "
+            "or another --out"
+        )
+    for f in found:  # the old probe.csv goes too: it would describe weights that no longer exist
+        shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink()
+
+
+def _write_run_json(path: Path, d: dict):
+    "Write `d` as indented JSON, atomically"
+    with atomic_write(path) as t:
+        t.write_text(json.dumps(d, indent=2))
+
 # %% ../nbs/10_eee.ipynb #8cef1422
 @call_parse
 def echo_pretrain_cmd(
@@ -837,6 +862,7 @@ def echo_pretrain_cmd(
     img: int = 32,  # frame size inside the model (the default small model)
     no_mining: store_true = False,  # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
     keep_hard: store_true = False,  # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
+    overwrite: store_true = False,  # delete the run already in --out (models, probe results) and train again
 ):
     "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
     if not out:
@@ -848,11 +874,15 @@ def echo_pretrain_cmd(
     out = check_writable(out)
     if not Path(folder).is_dir():
         raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
-    S = _read_echo(folder, cfg)
-    for echo in (True, False) if baseline == "ecg-only" else (True,):
-        eee_pretrain_cmd(S, out / ("eee" if echo else "ecg_only"), echo, steps, bs, lr, seed, cfg, progress=True)
-    (out / "echo_pretrain.json").write_text(
-        json.dumps(
+    from ecg_scan.train import RunLock
+
+    with RunLock(out):  # one process per run folder; an earlier run is kept unless --overwrite
+        _echo_run_guard(out, overwrite)
+        S = _read_echo(folder, cfg)
+        for echo in (True, False) if baseline == "ecg-only" else (True,):
+            eee_pretrain_cmd(S, out / ("eee" if echo else "ecg_only"), echo, steps, bs, lr, seed, cfg, progress=True)
+        _write_run_json(
+            out / "echo_pretrain.json",
             dict(
                 folder=str(folder),
                 steps=steps,
@@ -865,9 +895,7 @@ def echo_pretrain_cmd(
                 mining=not no_mining,
                 keep_hard=keep_hard,
             ),
-            indent=2,
         )
-    )
 
 # %% ../nbs/10_eee.ipynb #aca49ffe
 def _floats(s: str, name: str) -> list:
@@ -922,18 +950,21 @@ def echo_probe_cmd(
         raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
     out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
-    t = eee_probe_cmd(
-        S,
-        {k: str(v) for k, v in runs.items()},
-        out,
-        fr,
-        sd,
-        md,
-        ft_epochs=ft_epochs,
-        fs_in=cfg.fs,
-        show=False,
-        resplit=resplit,
-    )
+    from ecg_scan.train import RunLock
+
+    with RunLock(r) if (r / "eee").is_dir() else contextlib.nullcontext():  # not while `echo pretrain` works in RUN
+        t = eee_probe_cmd(
+            S,
+            {k: str(v) for k, v in runs.items()},
+            out,
+            fr,
+            sd,
+            md,
+            ft_epochs=ft_epochs,
+            fs_in=cfg.fs,
+            show=False,
+            resplit=resplit,
+        )
     print(
         f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
     )

@@ -822,3 +822,59 @@ def test_teacher_batch_larger_than_data_refused_and_steps_recorded_as_run(tmp_pa
     cfg = json.loads((tmp_path / "t" / "config.json").read_text())
     assert cfg["info"]["steps_asked"] == 1 and cfg["info"]["steps"] > 1  # whole epochs, recorded as run
     assert f"note: --steps 1 rounded up to {cfg['info']['steps']} steps" in out
+
+
+# ---- issue 22: echo
+@pytest.fixture(scope="module")
+def echo_dir(tmp_path_factory):
+    "16 simulated studies (seed 6: both label values among the test patients)"
+    d = tmp_path_factory.mktemp("echo") / "echo"
+    assert main(["echo", "synth", str(d), "--n", "16", "--frames", "20", "--seed", "6"]) == 0
+    return d
+
+
+def test_echo_scan_refuses_dicom_truncated_after_frame_one(echo_dir, tmp_path, capsys):
+    from ecg_scan.echo import echo_path, RECORD_CSV, SCAN_CSV
+
+    root = tmp_path / "echo"
+    shutil.copytree(echo_dir, root)
+    good = root / pd.read_csv(root / RECORD_CSV).dicom_filepath[0]
+    import pydicom
+
+    ds = pydicom.dcmread(good)
+    per = len(ds.PixelData) // int(ds.NumberOfFrames)
+    cut = root / echo_path(10999999, 99999991, 1)
+    cut.parent.mkdir(parents=True)
+    b = good.read_bytes()
+    cut.write_bytes(b[: len(b) - len(ds.PixelData) + per + 100])  # header and frame 1 complete, the rest gone
+    code, out, err = run(capsys, "echo", "scan", root, "--out", tmp_path / "traces")
+    assert code == 0, err
+    t = pd.read_csv(tmp_path / "traces" / SCAN_CSV).set_index("path")
+    assert t.loc[cut.relative_to(root).as_posix(), "reason"].startswith("truncated: its pixel data holds 1 of")
+    assert t.loc[good.relative_to(root).as_posix(), "status"] == "pair"
+    code, out, err = run(
+        capsys, "echo", "pretrain", root, "--out", tmp_path / "run", "--steps", "2", "--bs", "4", "--baseline", "none"
+    )
+    assert code == 0, err  # trains on the good pairs, the truncated file left out
+
+
+def test_echo_run_folder_lock_and_overwrite_guard(echo_dir, tmp_path, capsys):
+    from ecg_scan.train import RunLock
+
+    r = tmp_path / "run"
+    args = ["echo", "pretrain", echo_dir, "--out", r, "--steps", "2", "--bs", "4", "--baseline", "none"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    (r / "probe.csv").write_text("old results\n")
+    before = (r / "eee" / "model.safetensors").read_bytes()
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    one_line(err, "already holds an echo run", "--overwrite")
+    assert (r / "eee" / "model.safetensors").read_bytes() == before
+    with RunLock(r):  # another process at work in the run folder
+        code, out, err = run(capsys, *args, "--overwrite")
+        assert code == 2
+        one_line(err, "is in use by ecg-scan pid", "wait for it to finish")
+    code, out, err = run(capsys, *args, "--overwrite")
+    assert code == 0, err
+    assert not (r / "probe.csv").exists()  # no stale probe results beside the new weights
