@@ -17,6 +17,7 @@ from ecg_scan.signals import (
     atomic_folder,
     atomic_write,
     check_range,
+    parse_numbers,
     check_writable,
     progress_bar,
     recover_folder,
@@ -909,14 +910,21 @@ def _floats(s: str, name: str) -> list:
 
 # %% ../nbs/10_eee.ipynb #6b1a8c04
 def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
-    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction"
-    g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(["mean", "std"])
+    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction; an AUROC that cannot be computed says why"
+    g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(
+        ["mean", "std", "count", "size"]
+    )
+
+    def cell(k, r):
+        m, s, n, of = r[(k, "mean")], r[(k, "std")], int(r[(k, "count")]), int(r[(k, "size")])
+        if n == 0:
+            return "n/a (test split: one label value)"
+        if n < of:
+            return (f"{m:.3f} +- {s:.3f}" if n > 1 else f"{m:.3f}") + f" ({n} of {of} seeds)"
+        return f"{m:.3f} +- {s:.3f}" if n > 1 else f"{m:.3f} (one seed)"
+
     return pd.DataFrame(
-        {
-            k: [f"{a:.3f} +- {b:.3f}" for a, b in zip(g[(k, "mean")], g[(k, "std")].fillna(0))]
-            for k in ("macro_auroc", "micro_auroc")
-        },
-        index=g.index,
+        {k: [cell(k, r) for _, r in g.iterrows()] for k in ("macro_auroc", "micro_auroc")}, index=g.index
     )
 
 # %% ../nbs/10_eee.ipynb #f1560bf5
@@ -942,7 +950,7 @@ def echo_probe_cmd(
     if not md or set(md) - {"linear", "finetune"}:
         raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
     fr = _floats(fractions, "--fractions")
-    sd = [int(s) for s in _floats(seeds, "--seeds")]
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     for f in fr:
         check_range("--fractions", f, 0, 1, lo_open=True)
     cfg = load_eee(runs["EEE"]).cfg
@@ -969,5 +977,10 @@ def echo_probe_cmd(
         f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
     )
     print(probe_summary(t).to_string())
+    if not np.isfinite(t[["macro_auroc", "micro_auroc"]].to_numpy(float)).all():
+        print(
+            f"note: n/a marks an AUROC that cannot be computed: with {len(S)} studies the test patients have only one "
+            "value of a label (too few studies or positives); use more studies"
+        )
     if out:
         print(f"wrote {len(t)} rows to {out}")

@@ -129,8 +129,11 @@ def linear_probe(
         tc.append(t[0])
         if (v if not math.isnan(v) else -1) > best[0]:
             best = (v if not math.isnan(v) else -1, ep, t)
+    if best[2] is None:  # no validation AUROC at any epoch (too few records): the last epoch, said in the table's note
+        best = (-1.0, epochs - 1, t)
     _, ep, t = best
-    return ProbeResult(t[0], float(np.nanmax(tc)), ep, t[1], t[2], vc, tc)
+    best_test = float(np.nanmax(tc)) if np.isfinite(tc).any() else float("nan")  # no all-NaN warning
+    return ProbeResult(t[0], best_test, ep, t[1], t[2], vc, tc)
 
 # %% ../nbs/13_evaluate.ipynb #94c56763
 def probe_fractions(
@@ -445,7 +448,7 @@ def probe_cmd(
     if variant not in ("clean", "augmented"):
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
-    sd = parse_numbers("--seeds", seeds, integer=True)
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     check_range("--epochs", epochs, 1, integer=True)
     if out:
         check_writable(out, folder=False)
@@ -485,10 +488,27 @@ def probe_cmd(
                     fraction=f"{r.fraction:g}",
                     auroc=r.auroc,
                     auroc_best_test=r.auroc_best_test,
-                    note=f"seed {r.seed}, n={r.n_train}",
+                    note=f"seed {r.seed}, n={r.n_train}"
+                    + (
+                        ""
+                        if np.isfinite(r.auroc)
+                        else "; AUROC undefined: no class has both label values in the test split"
+                    ),
                 )
             )
     res = pd.DataFrame(rows)
+    yt = Y["test"]
+    both = int(((yt == 1).any(0) & (yt == 0).any(0)).sum())
+    if not np.isfinite(res.auroc.astype(float)).all():
+        print(
+            f"note: – marks an AUROC that cannot be computed: {ds.name} is too small (too few records or positives in the "
+            "test split for any class to have both label values); use more records"
+        )
+    elif len(yt) < 50 or both < len(classes):
+        print(
+            f"note: the test split holds {len(yt)} records and {both} of {len(classes)} classes have both label values "
+            "there: the AUROCs rest on very few cases (the macro AUROC averages only those classes)"
+        )
     print(
         f"{head} probing on {ds.name} ({'true signals' if sig else variant + ' renders'}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)"
     )
@@ -812,13 +832,7 @@ def ablate_cmd(
     from ecg_scan.model import get_config, parse_set
 
     t0 = time.time()
-    sd = (
-        [int(s) for s in seeds.split(",") if s.strip()]
-        if all(s.strip().lstrip("-").isdigit() for s in seeds.split(","))
-        else None
-    )
-    if not sd:
-        raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     ov = parse_set(set or "")
     ov.update({"steps": steps} if steps else {})
     cfg = get_config(config, **ov)

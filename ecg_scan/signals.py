@@ -97,6 +97,7 @@ def parse_numbers(
     s: str,  # comma-separated values, e.g. '0.01,0.1,1'
     integer: bool = False,
     example: str = "0,1,2",
+    distinct: bool = False,  # refuse a value given twice (seeds: each is one run, a repeat would fake agreement)
     **rng,
 ) -> list:
     "The comma-separated numbers in `s`, each checked with `check_range(name, v, **rng)`"
@@ -107,6 +108,11 @@ def parse_numbers(
     if not vals:
         raise ECGScanError(
             f"{name} {s!r}: expected comma-separated {'integers' if integer else 'numbers'}, e.g. {example}"
+        )
+    if distinct and len(set(vals)) < len(vals):
+        dup = next(v for v in vals if vals.count(v) > 1)
+        raise ECGScanError(
+            f"{name} {s!r} gives {dup:g} twice: each value is one run; pass distinct values, e.g. {example}"
         )
     return [check_range(name, v, integer=integer, **rng) for v in vals]
 

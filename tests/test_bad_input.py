@@ -200,6 +200,12 @@ REFUSED = [
     ),
     ("ablate --epochs 0", ["ablate", "--out", "{o}", "--epochs", "0"], ["--epochs 0 is out of range"]),
     ("demo --steps 0", ["demo", "--out", "{o}", "--steps", "0"], ["--steps 0 is out of range"]),
+    (
+        "probe --seeds 0,0",
+        ["probe", "{w}/model", "--data", "samples", "--seeds", "0,0"],
+        ["--seeds '0,0' gives 0 twice"],
+    ),
+    ("ablate --seeds 0,0", ["ablate", "--out", "{o}", "--seeds", "0,0"], ["--seeds '0,0' gives 0 twice", "distinct"]),
     ("synth --noise -1", ["synth", "{o}", "--noise", "-1"], ["--noise -1.0 is out of range", "number >= 0"]),
     ("synth --out is a file", ["synth", "{w}/afile"], ["afile: exists and is not a folder"]),
     ("render --dpi 0", ["render", "{w}/recs", "{o}", "--dpi", "0"], ["render setting dpi=0.0 is invalid", "positive"]),
@@ -878,3 +884,28 @@ def test_echo_run_folder_lock_and_overwrite_guard(echo_dir, tmp_path, capsys):
     code, out, err = run(capsys, *args, "--overwrite")
     assert code == 0, err
     assert not (r / "probe.csv").exists()  # no stale probe results beside the new weights
+
+
+# ---- issue 22: tables never show NaN without a reason
+def test_probe_on_a_tiny_corpus_says_the_test_split_is_small(w, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no numpy all-NaN warning
+        code, out, err = run(capsys, "probe", w / "model", "--data", w / "recs", "--epochs", "2", "--fracs", "1")
+    assert code == 0, err
+    assert "note: the test split holds" in out and "rest on very few cases" in out
+    assert "nan" not in out.lower().replace("nan_lead", "")
+
+
+def test_echo_probe_on_six_studies_marks_undefined_auroc(tmp_path, capsys):
+    e, r = tmp_path / "echo", tmp_path / "run"
+    assert run(capsys, "echo", "synth", e, "--n", "6", "--frames", "20")[0] == 0
+    assert run(capsys, "echo", "pretrain", e, "--out", r, "--steps", "2", "--bs", "2", "--baseline", "none")[0] == 0
+    code, out, err = run(capsys, "echo", "probe", r, e, "--fractions", "1", "--seeds", "0,1", "--modes", "linear")
+    assert code == 0, err
+    assert "nan" not in out.lower()  # was "nan ± 0.000"
+    assert "n/a (test split: one label value)" in out and "note: n/a marks an AUROC that cannot be computed" in out
+    code, out, err = run(capsys, "echo", "probe", r, e, "--seeds", "1,1")
+    assert code == 2
+    one_line(err, "--seeds '1,1' gives 1 twice")
