@@ -925,6 +925,13 @@ def beat_tokens(
         )
     c = notch_lowpass(x, fs)
     pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
+    nz = np.flatnonzero(np.abs(x).sum(0) > 0)  # zero padding (`--pad`) before or after the signal
+    a, b, edge = (nz[0], nz[-1] + 1, int(0.15 * fs)) if len(nz) else (0, x.shape[-1], 0)
+    if a >= edge or b <= x.shape[-1] - edge:
+        on_edge = ((a >= edge) & (pk < a + edge)) | ((b <= x.shape[-1] - edge) & (pk >= b - edge))
+        if on_edge.any():  # the step from signal to padding is no heartbeat
+            issues.append(f"{int(on_edge.sum())} peak(s) on the edge of the zero padding left out")
+            pk = pk[~on_edge]
     if len(pk) == 0:
         issues.append("all leads flat" if not live.any() else "no QRS found")
         issues[-1] += f": {beats} evenly spaced windows stand in for beats"

@@ -909,3 +909,15 @@ def test_echo_probe_on_six_studies_marks_undefined_auroc(tmp_path, capsys):
     code, out, err = run(capsys, "echo", "probe", r, e, "--seeds", "1,1")
     assert code == 2
     one_line(err, "--seeds '1,1' gives 1 twice")
+
+
+def test_hug_tokeniser_puts_no_beat_on_the_padding_edge():
+    "--pad: a short record with a baseline offset, zero-padded; the step into the padding is not an R peak"
+    from ecg_scan.encoders import beat_tokens
+
+    x = np.zeros((12, 5000), np.float32)
+    x[:, :3000] = load_ecg(samples_path("cinc2021", "E07503"))[:, :3000] + 0.4
+    b = beat_tokens(x)
+    assert len(b.peaks) >= 9 and b.peaks.max() < 3000 - 75, b.peaks
+    assert "1 peak(s) on the edge of the zero padding left out" in b.issues
+    assert not beat_tokens(load_ecg(samples_path("cinc2021", "HR06000"))).issues  # no padding: nothing left out
