@@ -259,16 +259,28 @@ def bench_cmd(
 
 # %% ../nbs/15_cli.ipynb #34359afa
 _IMG_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_NOT_READ = (".gif", ".pdf", ".svg", ".heic", ".heif", ".eps")  # scans and photos users have that OpenCV cannot read
 
 
-def _image_files(paths: list) -> list:
+def _image_files(
+    paths,  # a file or folder, or several separated by commas (a name that holds a comma is taken whole if it exists)
+    skipped: list = None,  # if given, `(file, reason)` of each file in a folder in a format this does not read (GIF, PDF)
+) -> list:
     "Image files named by `paths` (files, or folders searched recursively)"
     from pathlib import Path
 
+    if isinstance(paths, str):
+        paths = [paths] if Path(paths).exists() else paths.split(",")
     out = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.suffix.lower() in _IMG_EXT)
+            if skipped is not None:
+                skipped += [
+                    (str(f), f"{f.suffix[1:].upper()} is not an image format ecg-scan reads: convert it to PNG")
+                    for f in sorted(p.rglob("*"))
+                    if f.suffix.lower() in _NOT_READ
+                ]
         elif p.exists():
             out.append(p)
         else:
@@ -293,6 +305,9 @@ def _read_image(f):
         return None
 
 # %% ../nbs/15_cli.ipynb #8d66af9f
+_MIN_PX = 64
+
+
 def load_images(
     files: list,
     size,
@@ -310,6 +325,14 @@ def load_images(
         im = _read_image(f)
         if im is None:
             bad.append((str(f), "not a readable image"))
+            continue
+        if min(im.shape[:2]) < _MIN_PX:
+            bad.append(
+                (
+                    str(f),
+                    f"image is only {im.shape[1]}x{im.shape[0]} px: too small to hold an ECG (at least {_MIN_PX} px a side)",
+                )
+            )
             continue
         if shapes is not None:
             shapes.append(im.shape[:2])
@@ -342,7 +365,9 @@ def embed_cmd(
         raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
     check_writable(out, folder=False)
     m = load_model(model)
-    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw)
+    skipped = []
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw)
+    bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr):
@@ -419,7 +444,9 @@ def reconstruct_cmd(
     o = check_writable(out)
     m = load_model(model)
     shapes = []
-    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw, shapes)
+    skipped = []
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw, shapes)
+    bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr):

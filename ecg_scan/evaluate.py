@@ -421,7 +421,8 @@ def _split3(ds):
     empty = [s for s, d in parts.items() if not len(d)]
     if empty:
         raise ECGScanError(
-            f"{ds.name} has no {'/'.join(empty)} split; linear probing needs train, val and test (CODE-test: use `ecg-scan zeroshot`)"
+            f"{ds.name} has no {'/'.join(empty)} split ({len(ds)} records); linear probing needs train, val and test: "
+            "pass more records (each split needs some) or a dataset with its own splits (CODE-test: use `ecg-scan zeroshot`)"
         )
     return parts
 
@@ -438,8 +439,8 @@ def probe_cmd(
     epochs: int = 100,
     cache: str = None,  # folder to cache renders and features in
     out: str = None,  # also write the table to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
 ):
     "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
@@ -528,8 +529,8 @@ def zeroshot_cmd(
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     out: str = None,  # also write per-class AUROCs to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model

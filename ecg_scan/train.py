@@ -1044,6 +1044,7 @@ def _pretrain(
         print(
             f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"
         )
+        learn.already_trained = True  # nothing ran: the command does not report a training
         return learn
     _fit(learn, math.ceil(total / (len(dls.train) // accum)) + 1, cfg.lr, start_epoch, progress, device)
     if not learn.interrupted and (until is None or sched.step >= total):
@@ -1110,7 +1111,7 @@ def pretrain_cmd(
     )
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib() or not val:
+    if rank_distrib() or not val or getattr(learn, "already_trained", False):
         return 0
     if learn.interrupted:
         print(
@@ -1957,6 +1958,7 @@ def bench_gpu(
     dry_run: bool = False,  # the same code on this CPU with the `tiny` model for a couple of steps
 ) -> dict:
     "Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in one run"
+    check_range("--minutes", minutes, 0, lo_open=True, fix="e.g. --minutes 8")
     if not dry_run and not torch.cuda.is_available():
         raise ECGScanError(
             "no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "

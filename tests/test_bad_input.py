@@ -921,3 +921,39 @@ def test_hug_tokeniser_puts_no_beat_on_the_padding_edge():
     assert len(b.peaks) >= 9 and b.peaks.max() < 3000 - 75, b.peaks
     assert "1 peak(s) on the edge of the zero padding left out" in b.issues
     assert not beat_tokens(load_ecg(samples_path("cinc2021", "HR06000"))).issues  # no padding: nothing left out
+
+
+# ---- issue 22: the smaller items
+def test_tiny_gif_pdf_and_comma_names(w, tmp_path, capsys):
+    d = tmp_path / "imgs"
+    d.mkdir()
+    shutil.copy(w / "imgs" / "a" / "x.png", d / "scan, page 1.png")
+    cv2.imwrite(str(d / "dot.png"), np.zeros((1, 1, 3), np.uint8))
+    (d / "fax.gif").write_bytes(b"GIF89a")
+    (d / "report.pdf").write_bytes(b"%PDF-1.4")
+    code, out, err = run(capsys, "embed", w / "model", d, "--out", tmp_path / "e.npz")
+    assert code == 0, err
+    assert "dot.png: image is only 1x1 px: too small to hold an ECG" in err
+    assert "fax.gif: GIF is not an image format ecg-scan reads: convert it to PNG" in err
+    assert "report.pdf: PDF is not an image format" in err and "3 skipped" in out
+    assert list(np.load(tmp_path / "e.npz")["files"]) == [str(d / "scan, page 1.png")]
+    code, out, err = run(capsys, "embed", w / "model", d / "scan, page 1.png", "--out", tmp_path / "c.npz")
+    assert code == 0, err  # a name with a comma is taken whole when it exists
+    assert len(np.load(tmp_path / "c.npz")["files"]) == 1
+
+
+def test_resume_on_a_finished_run_does_not_claim_training(tmp_path, capsys):
+    o = tmp_path / "run"
+    assert run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")[0] == 0
+    code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1", "--resume")
+    assert code == 0, err
+    assert "already trained for 1 of 1 steps" in out and "trained to step" not in out
+
+
+def test_bench_gpu_negative_minutes_and_help_texts(tmp_path, capsys):
+    code, out, err = run(capsys, "bench", "gpu", "--dry-run", "--minutes", "-1", "--out", tmp_path / "b")
+    assert code == 2
+    one_line(err, "--minutes -1.0 is out of range")
+    for cmd in ("probe", "zeroshot"):
+        code, out, err = run(capsys, cmd, "--help")
+        assert "--pad            zero-pad records shorter than 10 s" in out, out
