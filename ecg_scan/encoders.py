@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import sys, json, math, argparse, warnings, itertools, importlib.resources
+import re, sys, json, math, pickle, argparse, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import Subset, ConcatDataset
@@ -41,8 +41,6 @@ def load_torch_file(
     allow: tuple = (),  # classes the file may hold besides tensors, containers, numbers and strings
 ):
     "Read a `torch.save`d file with `weights_only=True`, so no code in it runs; a file that needs pickle is refused in one line"
-    import pickle, re
-
     try:
         with torch.serialization.safe_globals(list(allow)):
             return torch.load(path, map_location="cpu", weights_only=True)

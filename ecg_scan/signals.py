@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, math, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
+import re, os, sys, json, math, errno, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
 from fractions import Fraction
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -204,8 +204,6 @@ def atomic_folder(dest):
 # %% ../nbs/00_signals.ipynb #cc4c011c
 def _write_errno(e: BaseException, path) -> int | None:
     "The `errno` behind a failed write: its own, one in the message (Rust and numpy writers), or ENOSPC if the disk is full"
-    import errno
-
     if isinstance(e, OSError) and e.errno:
         return e.errno
     m = re.search(r"os error (\d+)", str(e))
@@ -227,8 +225,6 @@ def write_error(
     path,  # what was being written
 ) -> ECGScanError | None:
     "The one-line `ECGScanError` for a failed write (a full disk, a permission: in words, with the path); None if `e` is no write error"
-    import errno
-
     no = _write_errno(e, path)
     if no is None:
         return None
@@ -264,8 +260,6 @@ def read_json_file(
     fix: str = "pass an intact copy",  # what the user can do if it is missing or damaged
 ):
     "The parsed content of `path`; a missing, unreadable or damaged file is one `ECGScanError` line naming it"
-    import json
-
     path = Path(path)
     if not path.is_file():
         raise ECGScanError(f"{path}: not found; {fix}")
@@ -282,8 +276,6 @@ def safetensors_shapes(
     fix: str = "pass an intact copy",
 ) -> dict:
     "`{tensor name: shape}` from the header of safetensors file `path`, after checking every tensor lies inside the file"
-    import json, struct
-
     path = Path(path)
     if not path.is_file():
         raise ECGScanError(f"{path}: not found; {fix}")
