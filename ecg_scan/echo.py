@@ -300,7 +300,8 @@ def write_dicom(
         ds.SequenceOfUltrasoundRegions = regions
     fm.TransferSyntaxUID = _pixel_data(ds, pix, jpeg)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    with atomic_write(path) as t:  # a full disk leaves no half-written DICOM
+        ds.save_as(t, enforce_file_format=True)
     return Path(path)
 
 # %% ../nbs/09_echo.ipynb #4182171f

@@ -829,6 +829,7 @@ def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = N
     asked = _asked_changes(out, cfg, run, changes)
     fixed = [k for k in asked if k not in _ON_RESUME]
     if fixed:
+        ECGScan.from_pretrained(last)  # an edited or damaged checkpoint is named before the request
         k = fixed[0]
         raise ECGScanError(
             f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the model "
