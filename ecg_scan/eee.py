@@ -14,6 +14,7 @@ from ecg_scan.signals import (
     ECGScanError,
     FS,
     LEADS,
+    RunLock,
     atomic_folder,
     atomic_write,
     check_range,
@@ -875,8 +876,6 @@ def echo_pretrain_cmd(
     out = check_writable(out)
     if not Path(folder).is_dir():
         raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
-    from ecg_scan.train import RunLock  # here: ecg_scan.train imports this module
-
     with RunLock(out):  # one process per run folder; an earlier run is kept unless --overwrite
         _echo_run_guard(out, overwrite)
         S = _read_echo(folder, cfg)
@@ -958,8 +957,6 @@ def echo_probe_cmd(
         raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
     out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
-    from ecg_scan.train import RunLock  # here: ecg_scan.train imports this module
-
     with RunLock(r) if (r / "eee").is_dir() else contextlib.nullcontext():  # not while `echo pretrain` works in RUN
         t = eee_probe_cmd(
             S,

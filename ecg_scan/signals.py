@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, json, math, errno, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
+import re, os, sys, json, math, time, errno, socket, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
 from fractions import Fraction
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -15,11 +15,11 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
-           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'write_error',
-           'atomic_write', 'read_json_file', 'safetensors_shapes', 'check_shapes', 'samples_path', 'norm_lead',
-           'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale', 'read_wfdb',
-           'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length', 'standardize',
-           'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
+           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'RunLock',
+           'write_error', 'atomic_write', 'read_json_file', 'safetensors_shapes', 'check_shapes', 'samples_path',
+           'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale',
+           'read_wfdb', 'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length',
+           'standardize', 'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
            'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
 
 # %% ../nbs/00_signals.ipynb #ca316bc6
@@ -200,6 +200,44 @@ def atomic_folder(dest):
         dest.rename(old)
     new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_signals.ipynb #366ff2ac
+class RunLock:
+    "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
+
+    def __init__(self, out):
+        self.path, self.f = Path(out) / ".lock", None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        if int(os.environ.get("RANK", 0)):  # fastai's `rank_distrib`: only rank 0 owns the folder
+            return self
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            who = f.read().strip() or "another process"
+            f.close()
+            raise ECGScanError(
+                f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        self.f = f
+        return self
+
+    def __exit__(self, *exc):
+        if self.f:
+            self.f.seek(0)
+            self.f.truncate()
+            self.f.close()
+            self.f = None  # closing releases the lock
 
 # %% ../nbs/00_signals.ipynb #cc4c011c
 def _write_errno(e: BaseException, path) -> int | None:

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #eb3b932e
 from __future__ import annotations
-import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil, socket
+import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil
 from pathlib import Path
 from functools import partial
 import numpy as np, torch, torch.nn as nn
@@ -21,7 +21,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
-from .signals import ECGScanError, atomic_folder, check_range, check_writable, recover_folder
+from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
 from .encoders import image_tensor, teacher_embed
@@ -31,9 +31,9 @@ from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
            'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint',
-           'check_config', 'RunLock', 'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train',
-           'device_peaks', 'matmul_tflops', 'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check',
-           'profile_step', 'bench_report', 'bench_gpu']
+           'check_config', 'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train', 'device_peaks',
+           'matmul_tflops', 'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step',
+           'bench_report', 'bench_gpu']
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -649,44 +649,6 @@ def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
     return cfg
 
 # %% ../nbs/12_train.ipynb #c12a0205
-class RunLock:
-    "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
-
-    def __init__(self, out):
-        self.path, self.f = Path(out) / ".lock", None
-
-    def __enter__(self):
-        try:
-            import fcntl
-        except ImportError:
-            return self
-        if rank_distrib():
-            return self
-        f = open(self.path, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.seek(0)
-            who = f.read().strip() or "another process"
-            f.close()
-            raise ECGScanError(
-                f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out"
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        f.flush()
-        self.f = f
-        return self
-
-    def __exit__(self, *exc):
-        if self.f:
-            self.f.seek(0)
-            self.f.truncate()
-            self.f.close()
-            self.f = None  # closing releases the lock
-
-
 RUN_FILES = ("last", "best", "log.csv", "config.json", "tensorboard")
 
 # %% ../nbs/12_train.ipynb #6cc10d5f

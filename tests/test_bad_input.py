@@ -865,7 +865,7 @@ def test_echo_scan_refuses_dicom_truncated_after_frame_one(echo_dir, tmp_path, c
 
 
 def test_echo_run_folder_lock_and_overwrite_guard(echo_dir, tmp_path, capsys):
-    from ecg_scan.train import RunLock
+    from ecg_scan.signals import RunLock
 
     r = tmp_path / "run"
     args = ["echo", "pretrain", echo_dir, "--out", r, "--steps", "2", "--bs", "4", "--baseline", "none"]
