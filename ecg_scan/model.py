@@ -494,7 +494,7 @@ def model_folder(path) -> Path:  # a saved model, or a run folder with best/ or 
             f"{p / 'model.safetensors'}: not found beside its config.json: the model folder is incomplete; pass it as it was saved"
         )
     raise ECGScanError(
-        f"{p}: no model there (no config.json and model.safetensors); pass a folder written by ECGScan.save_pretrained, "
+        f"{p / 'config.json'}: not found, so {p} holds no model; pass a folder written by ECGScan.save_pretrained, "
         f"a run folder of `ecg-scan pretrain` (with best/ or last/), or its best/ or last/"
     )
 
