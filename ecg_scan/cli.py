@@ -29,7 +29,7 @@ COMMANDS = {
         "SNR of III, aVR, aVL, aVF derived from I and II over a folder (paper Table 1)",
     ),
     "scan": (
-        "ecg_scan.data",
+        "ecg_scan.protocol",
         "scan_cmd",
         "Read a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test): counts, labels, problems",
     ),

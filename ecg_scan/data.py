@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 import numpy as np, pandas as pd
 from fastcore.basics import patch
-from fastcore.script import call_parse, store_true
 from ecg_scan.signals import (
     CODE_LEADS,
     ECGScanError,
-    check_writable,
     FS,
     Header,
     LEADS,
@@ -42,7 +40,7 @@ __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 
            'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
            'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example',
            'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example',
-           'cpsc2018_dataset', 'detect_layout', 'open_dataset', 'scan_cmd']
+           'cpsc2018_dataset', 'detect_layout', 'open_dataset']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -805,36 +803,3 @@ def open_dataset(
     ps = inspect.signature(f).parameters
     ds = f(path, **{k: v for k, v in dict(kwargs, strict=strict).items() if k in ps})
     return ds.validate(progress, strict) if check else ds
-
-# %% ../nbs/01_data.ipynb #8f97ab40
-@call_parse
-def scan_cmd(
-    folder: str,  # dataset folder
-    layout: str = "auto",  # auto, physionet, ptbxl, mimic, code-test or cpsc2018
-    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm, all
-    validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
-    strict: store_true = False,  # stop at the first unusable record
-    pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
-    splits: str = None,  # 'merl' (MERL's split and labels on PTB-XL, CPSC2018, CSN) or 'random'; default: the folder's own
-    seed: int = 0,  # seed of --splits random
-    out: str = None,  # write each record's id, split and labels to this CSV
-):
-    "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
-    if out:
-        check_writable(out, folder=False)
-    lay = detect_layout(folder) if layout == "auto" else layout
-    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad, drop_unlabelled=splits != "merl")
-    print(f"layout: {lay}")
-    if splits:
-        from ecg_scan.protocol import apply_splits  # protocol builds on this module
-
-        ds, how = apply_splits(ds, splits, task, seed)
-        print(how)
-    print(ds.summary(max_errors=1000))
-    if out:
-        pd.DataFrame(dict(id=ds.ids, split=ds.splits, labels=[";".join(l) for l in ds.labels])).to_csv(out, index=False)
-        print(f"written to {out}")
-    if not validate:
-        print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
-    if not len(ds):
-        raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")
