@@ -10,7 +10,7 @@ import json, shlex, shutil, subprocess, tempfile
 from pathlib import Path
 import cv2, numpy as np
 from .signals import ECGScanError, RecordError, check_writable, progress_bar, read_header
-from .data import ECGDataset, open_dataset, page_images, write_wfdb, wfdb_name
+from .data import ECGDataset, open_dataset, write_wfdb, wfdb_name
 
 # %% auto #0
 __all__ = ['EIK_DISTORT', 'read_image', 'fit_image', 'page_image', 'dataset_pages', 'eik_check', 'render_eik']
