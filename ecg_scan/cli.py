@@ -53,6 +53,11 @@ COMMANDS = {
         "zeroshot_cmd",
         "Zero-shot classification of ECG images with text prompts (macro AUROC)",
     ),
+    "invariance": (
+        "ecg_scan.evaluate",
+        "invariance_cmd",
+        "Renderer invariance: probe trained on 224-px renders, tested on full pages and ecg-image-kit pages of the same records",
+    ),
     "ablate": (
         "ecg_scan.evaluate",
         "ablate_cmd",

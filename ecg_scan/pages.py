@@ -7,13 +7,15 @@ Docs: https://ecg-scan.github.io/ecg_scan/pages.html.md"""
 # %% ../nbs/01a_pages.ipynb #4e20f955
 from __future__ import annotations
 import json, shlex, shutil, subprocess, tempfile
+from dataclasses import dataclass
 from pathlib import Path
 import cv2, numpy as np
 from .signals import ECGScanError, RecordError, check_writable, progress_bar, read_header
 from .data import ECGDataset, open_dataset, write_wfdb, wfdb_name
 
 # %% auto #0
-__all__ = ['EIK_DISTORT', 'read_image', 'fit_image', 'page_image', 'dataset_pages', 'eik_check', 'render_eik']
+__all__ = ['EIK_DISTORT', 'read_image', 'fit_image', 'page_image', 'dataset_pages', 'eik_check', 'eik_name', 'render_eik',
+           'EikEngine']
 
 # %% ../nbs/01a_pages.ipynb #9a38835c
 def read_image(f) -> np.ndarray | None:
@@ -90,17 +92,22 @@ def eik_check(
         raise ECGScanError(f"{py}: not an ecg-image-kit environment ({last}); {fix}")
     return script, py
 
+# %% ../nbs/01a_pages.ipynb #efc32f38
+def eik_name(record_id) -> str:
+    "The file stem of a record's page in a `render_eik` folder (a WFDB-safe form of its id)"
+    return wfdb_name(str(record_id).replace("/", "_"))
+
 # %% ../nbs/01a_pages.ipynb #f18e2608
 def _eik_record(src_item: dict, sig: np.ndarray, dest: Path) -> Path:
     "Write the record ecg-image-kit draws: WFDB in mV, with the source header's comments (age, sex, Dx) when it has one"
     p = Path(src_item.get("path", ""))
     com = read_header(p).comments if p.suffix == ".hea" else {}
     com = {k: v for k, v in com.items() if k != "Image"} or {"Labels": ",".join(src_item.get("labels", []))}
-    return write_wfdb(dest / wfdb_name(str(src_item["id"]).replace("/", "_")), sig, 500, comments=com)
+    return write_wfdb(dest / eik_name(src_item["id"]), sig, 500, comments=com)
 
 # %% ../nbs/01a_pages.ipynb #1a898164
 def render_eik(
-    src,  # dataset folder (any layout `open_dataset` reads)
+    src,  # dataset folder (any layout `open_dataset` reads) or an `ECGDataset`
     out,  # output folder: R.png, R.json, R.hea/.dat per record, eik_render.json
     eik_dir,  # ecg-image-kit's codes/ecg-image-generator checkout
     eik_python,  # the python of its environment
@@ -121,13 +128,13 @@ def render_eik(
         raise ECGScanError(
             f"{out}: pages drawn with other options ({cfg.read_text().strip()}); use another output folder"
         )
-    ds = open_dataset(src, strict=strict, pad=pad)
+    ds = src if isinstance(src, ECGDataset) else open_dataset(src, strict=strict, pad=pad)
     items, errors = ds.items[:limit] if limit else ds.items, list(ds.errors)
     todo, cached, drawn = [], 0, 0
     with tempfile.TemporaryDirectory() as tmp:
         inp, raw = Path(tmp) / "in", Path(tmp) / "raw"
         for it in progress_bar(items, desc="records for ecg-image-kit", display=progress):
-            name = wfdb_name(str(it["id"]).replace("/", "_"))
+            name = eik_name(it["id"])
             if (out / f"{name}.png").exists() and (out / f"{name}.hea").exists():
                 cached += 1
                 continue
@@ -143,7 +150,7 @@ def render_eik(
             r = subprocess.run(cmd, cwd=script.parent, capture_output=True, text=True)
             if r.returncode:
                 last = (r.stderr.strip().splitlines() or ["no message"])[-1]
-                raise ECGScanError(f"ecg-image-kit failed on {src} ({last}); command: {shlex.join(cmd)}")
+                raise ECGScanError(f"ecg-image-kit failed on {ds.name} ({last}); command: {shlex.join(cmd)}")
             cfg.write_text(json.dumps(opts))
             for rec in todo:
                 page = raw / f"{rec.name}-0.png"
@@ -157,3 +164,30 @@ def render_eik(
                 drawn += 1
     cfg.write_text(json.dumps(opts))
     return dict(drawn=drawn, cached=cached, errors=errors)
+
+# %% ../nbs/01a_pages.ipynb #a89dc9c5
+@dataclass
+class EikEngine:
+    "A user's ecg-image-kit (checkout, python) and the folder its pages are cached in"
+
+    eik_dir: str  # its codes/ecg-image-generator checkout
+    eik_python: str  # the python of its environment
+    out: str  # cache folder: eik-clean/ and eik-distorted/ pages of every record asked for
+    dpi: int = 100  # its --resolution (../shared/foreign uses 100)
+
+    def __post_init__(self):
+        eik_check(self.eik_dir, self.eik_python)
+
+    def pages(
+        self, ds: ECGDataset, distorted: bool = False, seed: int = 0, size=224, progress: bool = True
+    ) -> np.ndarray:
+        "uint8 (n, h, w, 3): the records of `ds` drawn by ecg-image-kit, as the model's input"
+        o = Path(self.out) / f"eik-{'distorted' if distorted else 'clean'}-seed{seed}"
+        opts = EIK_DISTORT if distorted else ""
+        res = render_eik(ds, o, self.eik_dir, self.eik_python, opts, seed, self.dpi, progress=progress)
+        if res["errors"]:
+            p, r = res["errors"][0]
+            raise ECGScanError(
+                f"ecg-image-kit could not draw {len(res['errors'])} record(s) of {ds.name} (e.g. {p}: {r})"
+            )
+        return np.stack([page_image(o / f"{eik_name(i)}.png", size) for i in ds.ids])
