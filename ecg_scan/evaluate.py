@@ -460,6 +460,14 @@ def _split3(ds):
         )
     return parts
 
+# %% ../nbs/13_evaluate.ipynb #dafd8b31
+def _what(ds: ECGDataset, variant: str) -> str:
+    "What the images of `ds` are, for a table's title"
+    pages = len(ds) and all(it.get("image") for it in ds.items)
+    return (
+        "the folder's own pages, read as a scan arrives (--variant does not apply)" if pages else f"{variant} renders"
+    )
+
 # %% ../nbs/13_evaluate.ipynb #fe51f4fb
 @call_parse
 def probe_cmd(
@@ -528,7 +536,7 @@ def probe_cmd(
             )
     res = pd.DataFrame(rows)
     print(
-        f"{head} probing on {ds.name} ({'true signals' if sig else variant + ' renders'}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)"
+        f"{head} probing on {ds.name} ({'true signals' if sig else _what(ds, variant)}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)"
     )
     print(md_table(res))
     if out:
@@ -577,7 +585,7 @@ def zeroshot_cmd(
         [dict(cls=c, auroc=per.get(c, float("nan")), positives=int(ds.label_matrix([c]).sum())) for c in classes]
     )
     print(
-        f"zero-shot on {ds.name} ({len(ds)} records, {variant} renders): macro AUROC {mac:.3f} over {len(per)} classes"
+        f"zero-shot on {ds.name} ({len(ds)} records, {_what(ds, variant)}): macro AUROC {mac:.3f} over {len(per)} classes"
     )
     print(md_table(res))
     if skip:
@@ -709,13 +717,21 @@ class EvalSet:
     true: np.ndarray
     digitised: dict
     cache: FeatureCache
+    foreign: tuple = ()  # keys of `FOREIGN_VARIANTS` whose test pages are in `imgs` too
 
     def shown(self, v: str) -> np.ndarray:
         return np.isfinite(self.digitised[v])  # the test samples each page shows
 
 # %% ../nbs/13_evaluate.ipynb #f8fc3cfe
-def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None, progress: bool = False) -> EvalSet:
-    "Render the train/val/test splits of `corpus` (clean and augmented) and note which test samples each page shows"
+def eval_set(
+    corpus: ECGDataset,
+    size,
+    seed: int = 0,
+    cache: FeatureCache = None,
+    progress: bool = False,
+    eik: EikEngine = None,  # also ecg-image-kit's test pages (else only this renderer's full page)
+) -> EvalSet:
+    "Render the train/val/test splits of `corpus` (clean and augmented), the test split drawn otherwise, and note which test samples each page shows"
     parts = {s: corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
     classes = [
         c
@@ -727,10 +743,13 @@ def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None
         v: {s: variant_renders(d, v, seed, size, progress, fc, f"{corpus.name}:{s}") for s, d in parts.items()}
         for v in ("clean", "augmented")
     }
+    foreign = tuple(FOREIGN_VARIANTS) if eik else ("page",)
+    for v in foreign:
+        imgs[v] = {"test": variant_renders(parts["test"], v, seed, size, progress, fc, f"{corpus.name}:test", eik)}
     true = np.stack([parts["test"].signal(i) for i in range(len(parts["test"]))])
     dig = {
         v: fc(("digitised", corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]["test"], progress=False))
-        for v in imgs
+        for v in ("clean", "augmented")
     }
     return EvalSet(
         f"{corpus.name}:{size}",
@@ -741,6 +760,7 @@ def eval_set(corpus: ECGDataset, size, seed: int = 0, cache: FeatureCache = None
         true,
         dig,
         fc,
+        foreign,
     )
 
 # %% ../nbs/13_evaluate.ipynb #5342f062
@@ -753,10 +773,10 @@ def score_features(X: dict, es: EvalSet, fracs=(0.01, 0.1, 1.0), seed: int = 0, 
 def score_model(
     model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100, decoder: bool = True
 ) -> dict:
-    "Probe, zero-shot and (if `decoder`) reconstruction scores of an ECG-Scan model on clean and augmented renders"
-    out = {}
+    "Probe, zero-shot and (if `decoder`) reconstruction scores on clean and augmented renders; probe (100 %) and zero-shot on `es.foreign` test pages, with the gap to clean"
+    out, Xs = {}, {}
     for v in ("clean", "augmented"):
-        X = {s: image_features(model, es.imgs[v][s], "proj") for s in es.parts}
+        X = Xs[v] = {s: image_features(model, es.imgs[v][s], "proj") for s in es.parts}
         out.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
         if model.text is not None:
             out[f"zero-shot {v}"] = zero_shot(model, X["test"], es.Y["test"], es.classes)[0]
@@ -770,6 +790,18 @@ def score_model(
             )
             m = recon_metrics(es.true, rec, es.shown(v))
             out[f"decoder SNR {v}"], out[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
+    X, Y = Xs["clean"], es.Y
+    probe = lambda xt: linear_probe(
+        X["train"], Y["train"], X["val"], Y["val"], xt, Y["test"], es.classes, epochs=epochs, seed=seed
+    )
+    ref = out.get("probe 1 clean") if 1 in fracs else probe(X["test"]).test_auc
+    for v in es.foreign:
+        xt = image_features(model, es.imgs[v]["test"], "proj")
+        out[f"probe 1 {v}"] = probe(xt).test_auc
+        out[f"gap probe {v}"] = ref - out[f"probe 1 {v}"]
+        if model.text is not None:
+            out[f"zero-shot {v}"] = zero_shot(model, xt, Y["test"], es.classes)[0]
+            out[f"gap zero-shot {v}"] = out["zero-shot clean"] - out[f"zero-shot {v}"]
     return out
 
 # %% ../nbs/13_evaluate.ipynb #652351f8
@@ -815,6 +847,7 @@ def ablation_runs(
     epochs: int = 100,
     workers: int = 0,
     progress: bool = True,
+    eik: EikEngine = None,  # ecg-image-kit: its test pages are scored too
 ) -> pd.DataFrame:
     "Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row per (method, seed)"
     from ecg_scan.train import pretrain
@@ -822,7 +855,7 @@ def ablation_runs(
 
     out = Path(out)
     rows = rows or ABLATIONS
-    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out / "cache"), progress)
+    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out / "cache"), progress, eik)
     recs, t0 = [], time.time()
     for seed in seeds:
         for name, ov in rows.items():
@@ -941,6 +974,8 @@ def ablate_cmd(
     only: str = None,  # run only these rows of ABLATIONS (comma-separated names), plus --extra
     epochs: int = 100,  # linear-probe epochs
     workers: int = 0,  # DataLoader worker processes rendering images
+    eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
+    eik_python: str = None,  # the python of ecg-image-kit's environment
 ):
     "The paper's ablation table (Table 6) at CPU scale: every objective variant pretrained and scored on the same data"
     from ecg_scan.model import get_config, parse_set
@@ -962,6 +997,7 @@ def ablate_cmd(
     check_range("--epochs", epochs, 1, integer=True)
     check_range("--workers", workers, 0, integer=True)
     check_writable(out)
+    eik = EikEngine(eik_dir, eik_python, Path(out) / "cache" / "eik") if eik_dir or eik_python else None
     rows = dict(ABLATIONS)
     if only:
         names = [n.strip() for n in only.split(",")]
@@ -970,7 +1006,7 @@ def ablate_cmd(
             raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
         rows = {n: rows[n] for n in names}
     rows.update(_extra_rows(extra))
-    df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers)
+    df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers, eik=eik)
     out = Path(out)
     df.to_csv(out / "ablation.csv", index=False)
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))

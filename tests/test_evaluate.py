@@ -183,7 +183,7 @@ def test_demo_small(tmp_path):
         and "frozen features, 3 epochs, test score" in md
     )
     html = rep.read_text()
-    assert html.count("<table>") == 5 and all(
+    assert html.count("<table>") == 6 and all(
         f'src="figures/{f}.png"' in html
         for f in ("loss_curves", "tsne", "zeroshot_roc", "reconstruction_real", "examples")
     )
