@@ -315,7 +315,7 @@ def embed_cmd(
     images: str,  # an image file or a folder of images (several: separate with commas)
     out: str = "embeddings.npz",  # output: .npz with `files` and `embeddings` (or .csv)
     kind: str = "proj",  # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
-    bs: int = 32,
+    bs: int = 32,  # images per forward pass
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
@@ -392,7 +392,7 @@ def reconstruct_cmd(
     images: str,  # an image file or a folder of images (several: separate with commas)
     out: str = "reconstructed",  # folder for one WFDB record (+ PNG plot) per image
     no_plot: store_true = False,  # do not write the PNG plot of each reconstruction
-    bs: int = 16,
+    bs: int = 16,  # images per forward pass
 ):
     "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a real ECG"
     from pathlib import Path

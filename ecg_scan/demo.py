@@ -485,7 +485,7 @@ def demo_cmd(
     n_synth: int = 2000,  # SynthECG records
     steps: int = None,  # pretraining steps (default: the preset's)
     bs: int = None,  # batch size (default: the preset's)
-    seed: int = 0,
+    seed: int = 0,  # random seed (corpus, training, renders and probes)
     workers: int = 0,  # DataLoader worker processes rendering images
     probe_epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     config: str = "small",  # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)

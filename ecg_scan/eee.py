@@ -817,9 +817,9 @@ def echo_pretrain_cmd(
     folder: str,  # echo folder (MIMIC-IV-Echo layout; `ecg-scan echo synth` writes one)
     out: str = None,  # run folder to write: eee/ (and ecg_only/) inside
     steps: int = 600,  # training steps of each model
-    bs: int = 16,
-    lr: float = 2e-3,
-    seed: int = 0,
+    bs: int = 16,  # batch size (studies)
+    lr: float = 2e-3,  # learning rate
+    seed: int = 0,  # random seed (initialisation and batches)
     baseline: str = "ecg-only",  # also train the ECG-only baseline the same way ('ecg-only') or not ('none')
     img: int = 32,  # frame size inside the model (the default small model)
     no_mining: store_true = False,  # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)

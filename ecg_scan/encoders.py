@@ -741,10 +741,10 @@ def load_signal_teacher(
 def teacher_cmd(
     out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
     n_synth: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
-    steps: int = 2000,
-    bs: int = 32,
-    lr: float = 1e-3,
-    seed: int = 0,
+    steps: int = 2000,  # training steps
+    bs: int = 32,  # batch size
+    lr: float = 1e-3,  # learning rate
+    seed: int = 0,  # random seed (corpus, masks and initialisation)
     workers: int = 0,  # DataLoader worker processes (CLEAR-style)
     arch: str = "clear",  # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
 ):
@@ -797,7 +797,7 @@ BEATS, BEAT_FS, BEAT_LEN = 15, 100, 96  # beats per lead, token sampling rate (H
 
 
 def qrs_peaks(
-    sig: np.ndarray,  # (12, n) mV, best after `measure.clean`
+    sig: np.ndarray,  # (12, n) mV, best after `measure.notch_lowpass`
     fs: int = FS,
     k: float = 1.5,  # each lead is clipped to k times its 99th-percentile excursion first
 ) -> np.ndarray:

@@ -478,11 +478,11 @@ def probe_cmd(
     seeds: str = "0",  # seeds of the label subsets (comma-separated)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation and the classic digitiser
-    epochs: int = 100,
+    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     cache: str = None,  # folder to cache renders and features in
     out: str = None,  # also write the table to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
 ):
     "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
@@ -553,8 +553,8 @@ def zeroshot_cmd(
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     out: str = None,  # also write per-class AUROCs to this CSV
-    strict: store_true = False,
-    pad: store_true = False,  # stop at the first unusable record; zero-pad records shorter than 10 s
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model

@@ -171,7 +171,7 @@ CONFIGS = {
 
 # %% ../nbs/11_model.ipynb #cb103d8f
 def get_config(
-    name: str = "tiny",  # a preset ('paper', 'tiny') or the path of a config.json
+    name: str = "tiny",  # a preset ('paper', 'small', 'tiny') or the path of a config.json
     **overrides,
 ) -> ECGScanConfig:
     "A configuration by name or file, with `overrides` (unknown keys are an error naming the closest key)"

@@ -19,7 +19,8 @@ __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 
            'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale',
            'read_wfdb', 'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length',
            'standardize', 'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
-           'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd']
+           'einthoven_projection', 'snr_db', 'derived_lead_snr', 'find_headers', 'SNRReport', 'dataset_snr', 'snr_cmd',
+           'show_results']
 
 # %% ../nbs/00_signals.ipynb #ca316bc6
 class ECGScanError(Exception):
@@ -748,3 +749,16 @@ def snr_cmd(
     if csv:
         r.per_record.to_csv(csv, index=False)
         print(f"per-record SNR written to {csv}")
+
+# %% ../nbs/00_signals.ipynb #b7201950
+def show_results(
+    name: str,  # the file's name in `folder` without `.md`, e.g. 'ablation'
+    folder="results",  # where the result files are kept, relative to the notebook (`nbs/results`)
+):
+    "Show a result file a command wrote (a markdown table headed by its command, date and wall time) in a notebook"
+    from IPython.display import Markdown  # IPython comes with the notebook, not with the package
+
+    p = Path(folder) / f"{name}.md"
+    if not p.is_file():
+        raise ECGScanError(f"{p}: no such result file; run the command the notebook names and save its table there")
+    return Markdown(p.read_text())

@@ -968,7 +968,7 @@ def _pretrain(
 def pretrain_cmd(
     out: str = "runs/ecg_scan",  # run folder (log.csv, config.json, last/, best/)
     data: str = "synth:2000",  # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
-    config: str = "tiny",  # 'tiny', 'paper' or the path of a config.json
+    config: str = "tiny",  # 'tiny', 'small', 'paper' or the path of a config.json
     set: str = None,  # config overrides as key=value pairs, e.g. "lr=1e-4 bs=32 patient_aware=true"
     steps: int = None,  # optimizer steps (overrides the config's `steps`)
     valid_every: int = None,  # validate every N steps (default: 10 times per run)
@@ -983,8 +983,8 @@ def pretrain_cmd(
     precision: str = "fp32",  # fp32, bf16 or fp16 (bf16/fp16 need a GPU)
     teacher_path: str = None,  # D-BETA checkpoint (config teacher=dbeta) or a CLEAR teacher folder
     no_teacher_cache: store_true = False,  # run the signal teacher every step instead of caching its embeddings
-    tensorboard: store_true = False,
-    wandb: store_true = False,  # also log to TensorBoard / Weights & Biases
+    tensorboard: store_true = False,  # also log to TensorBoard
+    wandb: store_true = False,  # also log to Weights & Biases
     strict: store_true = False,  # stop at the first unusable record of a dataset folder (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
 ):

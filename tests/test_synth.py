@@ -3,12 +3,11 @@
 import numpy as np, pandas as pd
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import load_ecg, einthoven_residual, goldberger_residuals
-from ecg_scan.data import physionet_dataset
+from ecg_scan.data import physionet_dataset, CODE_TEST_MAP
 from ecg_scan.synth import (
     SYNTH_CLASSES,
     RHYTHMS,
     CONFLICTS,
-    CODE_TEST_MAP,
     SYNTH_CSV,
     SynthECG,
     synth_dataset,

@@ -1,14 +1,16 @@
 """The whole test suite, as CI runs it (`bash run.sh test`):
 1. the committed package equals a fresh `nbdev-export` of the notebooks;
 2. the notebooks are clean (`nbdev-clean` changes nothing) and README.md is derived from nbs/index.ipynb;
-3. `ruff format --check` and `ruff check` (unused and star imports, one statement a line) pass;
+3. `ruff format --check` and `ruff check` (unused and star imports, one statement a line) pass, and every code cell
+   that draws (matplotlib, `show_ecg`, `show_image`, `mosaic`, `plot_*`, `*_figure`) and runs in the tests is saved with
+   its picture (refresh with `nbdev-test nbs/X.ipynb --save`, then `nbdev-clean`);
 4. `nbdev-test` runs every notebook (cells marked `#| slow` are skipped; `--slow` runs them too);
 5. the docs pre-processing that the Pages build runs before Quarto (nbdev's `proc_nbs`: it executes every export and
    import cell, so a notebook whose imports depend on an ordinary cell breaks the site);
 6. pytest runs tests/ and, being last, prints the final summary line.
 Extra arguments after `--` go to pytest."""
 
-import subprocess, sys, hashlib, os, time
+import subprocess, sys, hashlib, os, time, json, re
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
@@ -33,6 +35,25 @@ def changed(before, after):
 
 
 failures = []
+
+# a call that draws a picture; `plt.close`, `plt.rcParams`... do not
+DRAWS = re.compile(
+    r"\bplt\.(?!close\b|rcParams\b|style\b|ioff\b|ion\b)|\bshow_ecg\(|\bshow_image\(|\bmosaic\(|\bplot_\w+\(|\.plot\(|\w+_figure\(|\bimshow\("
+)
+NOT_RUN = re.compile(r"^#\|\s*(eval:\s*false|slow|export)\b", re.M)  # export cells define drawing functions
+
+
+def pictures_missing(nb_paths) -> list:
+    "'notebook cell N' for each code cell that draws, runs in `nbdev-test`, and has no image among its saved outputs"
+    out = []
+    for p in nb_paths:
+        for i, c in enumerate(json.loads(p.read_text())["cells"]):
+            src = "".join(c["source"])
+            if c["cell_type"] != "code" or NOT_RUN.search(src) or not DRAWS.search(src):
+                continue
+            if not any(k.startswith("image/") for o in c.get("outputs", []) for k in o.get("data", {})):
+                out.append(f"{p.relative_to(root)} cell {i}: {src.splitlines()[0][:80]}")
+    return out
 
 
 def step(title, ok, detail=""):
@@ -64,6 +85,13 @@ step("notebooks, tests and tools are formatted (ruff format)", r.returncode == 0
 
 r = subprocess.run([tool("ruff"), "check", "nbs", "ecg_scan", "tests", "tools"], capture_output=True, text=True)
 step("no unused or star imports, one statement a line (ruff check)", r.returncode == 0, r.stdout.strip()[-3000:])
+
+missing = pictures_missing(sorted(root.glob("nbs/*.ipynb")))
+step(
+    "every drawing cell is saved with its picture",
+    not missing,
+    "no image saved (run `nbdev-test NB --save`, then `nbdev-clean`):\n  " + "\n  ".join(missing),
+)
 
 r = subprocess.run([sys.executable, "tools/readme.py", "--check"], capture_output=True, text=True)
 step("README.md is generated from nbs/index.ipynb", r.returncode == 0, r.stdout.strip())
