@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/13_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, json, math, time, hashlib, dataclasses, importlib.resources, warnings
+import os, sys, json, math, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
@@ -651,7 +651,7 @@ def invariance_cmd(
     cache: str = None,  # folder for renders, features and ecg-image-kit's pages (default: none kept)
     epochs: int = 100,  # linear-probe epochs
     seed: int = 0,  # seed of the probe and of ecg-image-kit's distortions (the data is the corpus of seed 0)
-    out: str = None,  # also write the table to this CSV
+    out: str = None,  # also write the table to this file: .md (headed by the command, date and wall time) or .csv
 ):
     "Renderer invariance: a probe trained on this renderer's 224-px pages, tested on the same records drawn otherwise"
     from ecg_scan.model import load_model
@@ -663,8 +663,7 @@ def invariance_cmd(
         check_writable(out, folder=False)
     if cache:
         check_writable(cache, name="--cache")
-    import tempfile
-
+    t0 = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         eik = EikEngine(eik_dir, eik_python, Path(cache or tmp) / "eik") if eik_dir or eik_python else None
         m = load_model(model)
@@ -676,22 +675,33 @@ def invariance_cmd(
         )
         parts = {s: d.materialize(progress=False) for s, d in parts.items()}
         variants = tuple(FOREIGN_VARIANTS) if eik else ("page",)
-        t0 = time.time()
         df = invariance_table(m, parts, variants, eik, seed, epochs, FeatureCache(cache and Path(cache) / "features"))
     n = {s: len(d) for s, d in parts.items()}
-    print(
-        f"renderer invariance of {model} on {data}: probe trained on {n['train']} records' 224-px pages (val {n['val']}), "
-        f"tested on {n['test']} held-out records drawn each way; {time.time() - t0:.0f} s"
-    )
-    print(md_table(df))
     worst = df[(df.method == "ECG-Scan") & (df.test_pages != "clean")].probe_loss.max()
-    print(
-        f"target (issue 25): a probe loss of at most 0.03 on every kind of page; worst here {worst:.3f}: {'met' if worst <= 0.03 else 'NOT met'}"
-    )
+    lines = [
+        f"Renderer invariance of {model} on {data}: a probe trained on {n['train']} records' 224-px pages (val {n['val']}), "
+        f"tested on {n['test']} held-out records drawn each way.",
+        "",
+        md_table(df),
+        "",
+        f"Target (issue 25): a probe loss of at most 0.03 on every kind of page; worst here {worst:.3f}: "
+        f"{'met' if worst <= 0.03 else 'NOT met'}.",
+    ]
     if not eik:
-        print("ecg-image-kit rows left out: pass --eik-dir and --eik-python (see `ecg-scan render --help`)")
-    if out:
+        lines.append("ecg-image-kit rows left out: pass --eik-dir and --eik-python (see `ecg-scan render --help`).")
+    print("\n".join(lines))
+    if out and Path(out).suffix == ".md":
+        cmd = "ecg-scan invariance " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        head = [
+            f"- command: `{cmd}`",
+            f"- date: {time.strftime('%Y-%m-%d')}",
+            f"- wall time: {(time.time() - t0) / 60:.1f} min",
+            "",
+        ]
+        Path(out).write_text("\n".join([lines[0], "", *head, *lines[2:]]) + "\n")
+    elif out:
         df.to_csv(out, index=False)
+    if out:
         print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
