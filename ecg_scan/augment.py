@@ -12,21 +12,25 @@ from functools import lru_cache
 import numpy as np, cv2
 from fastcore.script import call_parse, store_true
 from .signals import ECGScanError, RecordError, check_range, check_writable, progress_bar
-from .render import RenderConfig, random_render, render_ecg, render_mpl, save_render
+from .render import RenderConfig, random_render, render_ecg, render_mpl, save_render, varied_config
 from .render import _parse_size, _records, _BG, _TEXT, _GEOM, _PLANS, _MARKS
+from .render import _SHIFT, _composite, _geometry, _stroke, _traces, _check_sig, _cap, _render
 from .data import wfdb_name
 from .pages import EIK_DISTORT, render_eik
 
 # %% auto #0
-__all__ = ['PAPER_TINTS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug', 'Augment', 'Rotate', 'Perspective', 'Crop',
-           'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'InkThickness', 'BlackWhite', 'Lighting', 'ColorJitter',
-           'Blur', 'ScanNoise', 'JPEG', 'default_augment', 'ecg_image', 'render_cmd', 'bench_render']
+__all__ = ['PAPER_TINTS', 'PENS', 'STAIN_COLOURS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug', 'Augment', 'Rotate',
+           'Perspective', 'Crop', 'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'Bend', 'Handwriting', 'Stains',
+           'InkThickness', 'BlackWhite', 'Lighting', 'Shadow', 'ColorJitter', 'Blur', 'Resolution', 'ScanNoise',
+           'Streaks', 'JPEG', 'default_augment', 'varied_augment', 'replay', 'ecg_image', 'follow', 'trace_mask',
+           'varied_page', 'render_cmd', 'bench_render']
 
 # %% ../nbs/05_augment.ipynb #530cfb8b
 class Aug:
     "An augmentation applied with probability `p`; `strength` in [0, 1] scales its effect"
 
-    geometric = False
+    geometric = False  # gives a homography (`GeomAug`)
+    displaces = False  # moves pixels by a displacement field (`field`, `bend`), e.g. `Wrinkles`
 
     def __init__(
         self,
@@ -85,6 +89,14 @@ class GeomAug(Aug):
         return warp(img, self.matrix(*img.shape[:2], rng), background(rng))
 
 # %% ../nbs/05_augment.ipynb #5e00977f
+def _flush(img, pending, rng, last):
+    "Warp `img` by the fused homography `pending`; the background colour is drawn from `rng` (and recorded in `last`)"
+    fill = background(rng)
+    if last is not None:
+        last["fill"] = fill
+    return warp(img, pending, fill)
+
+
 class Augment:
     "Augmentations applied in order, each with its probability; consecutive geometric ones become one warp"
 
@@ -96,22 +108,36 @@ class Augment:
         img: np.ndarray,
         rng: np.random.Generator,
         return_warp: bool = False,  # also return the 3x3 homography from the input image to the output
+        record: bool = False,  # also return what was applied (name, strength, seed, geometry), for `RenderMeta.augment`
     ):
         h, w = img.shape[:2]
-        total, pending = np.eye(3), None
+        total, pending, log, last = np.eye(3), None, [], None
         for a, u in zip(self.augs, rng.random(len(self.augs)).tolist()):
             if u >= a.p:
                 continue
+            r = rng
+            if record:  # each augmentation draws from its own recorded seed
+                seed = int(rng.integers(2**63))
+                r, op = np.random.default_rng(seed), dict(aug=type(a).__name__, strength=a.strength, seed=seed)
+                log.append(op)
             if a.geometric:
-                M = a.matrix(h, w, rng)
+                M = a.matrix(h, w, r)
                 pending = M if pending is None else M @ pending
+                if record:
+                    op["H"], last = M, op
                 continue
             if pending is not None:
-                img, total, pending = warp(img, pending, background(rng)), pending @ total, None
-            img = a.apply(img, rng)
+                img, total, pending = _flush(img, pending, rng, last), pending @ total, None
+            if record and a.displaces:
+                f = a.field(h, w, r)
+                img = a.bend(img, *f)
+                op.update(dx=f[0], dy=f[1])
+            else:
+                img = a.apply(img, r)
         if pending is not None:
-            img, total = warp(img, pending, background(rng)), pending @ total
-        return (img, total) if return_warp else img
+            img, total = _flush(img, pending, rng, last), pending @ total
+        out = (img,) + ((total,) if return_warp else ()) + ((log,) if record else ())
+        return out if len(out) > 1 else img
 
     def __repr__(self):
         return "Augment([\n" + "".join(f"  {a!r},\n" for a in self.augs) + "])"
@@ -290,26 +316,117 @@ def _pixel_grid(h, w) -> tuple:
 class Wrinkles(Aug):
     "Crumpled paper: a random relief shades the page (light from one side, about `7*strength` %) and bends it by up to `0.5*strength` % of the size"
 
-    def apply(self, img, rng):
-        h, w = img.shape[:2]
+    displaces = True
+
+    def field(self, h: int, w: int, rng: np.random.Generator) -> tuple:
+        "`(dx, dy, shade)`: low-resolution fields of the displacement (px: output p shows input p + d) and the shading"
         x, _ = _grid(h, w, 64)
         hs, ws = x.shape
         z = sum(_up(rng.standard_normal((n, n)), hs, ws) * a for n, a in ((5, 1.0), (9, 0.7), (15, 0.5)))
         gy, gx = np.gradient(z)
         t = rng.uniform(0, 2 * np.pi)
         g = np.cos(t) * gx + np.sin(t) * gy
-        shade = 1 + 0.07 * self.strength * g / (g.std() + 1e-6)
+        shade = np.clip(1 + 0.07 * self.strength * g / (g.std() + 1e-6), 0.6, 1.3)
         d = self.strength * 0.005 * max(h, w) / z.std()
+        return (z * d).astype(np.float32), (np.roll(z, hs // 3, 0) * d).astype(np.float32), shade
+
+    def bend(self, img, dx, dy, shade=None):
+        "`img` bent by the displacement fields `dx`, `dy` (and shaded)"
+        h, w = img.shape[:2]
         mx, my = _pixel_grid(h, w)
         out = _rgba(
-            cv2.remap,
-            img,
-            mx + _up(z * d, h, w),
-            my + _up(np.roll(z, hs // 3, 0) * d, h, w),
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
+            cv2.remap, img, mx + _up(dx, h, w), my + _up(dy, h, w), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-        return _mul(out, _up(np.clip(shade, 0.6, 1.3), h, w))
+        return out if shade is None else _mul(out, _up(shade, h, w))
+
+    def apply(self, img, rng):
+        return self.bend(img, *self.field(*img.shape[:2], rng))
+
+# %% ../nbs/05_augment.ipynb #b06bcaf9
+class Bend(Wrinkles):
+    "A sheet that is not flat: the page curls (straight lines bow by up to `2*strength` % of the size) and one or two folds kink it"
+
+    def field(self, h: int, w: int, rng: np.random.Generator) -> tuple:
+        "`(dx, dy, None)`: low-resolution displacement fields (px: output p shows input p + d); no shading (`Creases` shades)"
+        x, y = _grid(h, w, 64)
+        s = self.strength * max(h, w)
+        dx = rng.uniform(-1, 1) * 0.01 * s * (y**2 - 1 / 3)  # curl about the vertical axis: columns bow
+        dy = rng.uniform(-1, 1) * 0.02 * s * (x**2 - 1 / 3)  # and about the horizontal axis: rows bow
+        for _ in range(int(rng.integers(1, 3))):
+            a = math.radians(rng.uniform(-6, 6)) + (0 if rng.random() < 0.6 else math.pi / 2)
+            nx, ny = -math.sin(a), math.cos(a)
+            dist = nx * x + ny * y - rng.uniform(-0.5, 0.5)  # signed distance to the fold line
+            wd = rng.uniform(0.02, 0.1)
+            k = rng.uniform(-1, 1) * 0.008 * s * (np.sqrt(dist**2 + wd**2) - wd)  # a kink: the two facets tilt
+            dx, dy = dx + k * nx, dy + k * ny
+        return dx.astype(np.float32), dy.astype(np.float32), None
+
+# %% ../nbs/05_augment.ipynb #65c9ba11
+PENS = [(25, 45, 150), (20, 20, 30), (170, 30, 40), (30, 90, 60)]  # ballpoint blue, black, red, green
+_SCRIBBLES = ["ok", "AF?", "seen", "NSR", "rpt", "12:40", "3/4", "STEMI?", "cf old", "Dr K", "pt 7", "LBBB?", "x2", "v"]
+
+
+class Handwriting(Aug):
+    "Pen marks on the paper: one to four handwritten-looking words, circles, underlines or ticks in blue, black, red or green"
+
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        s = min(h, w)
+        m = np.zeros((h, w), np.uint8)
+        th = max(1, round(s * rng.uniform(0.002, 0.005)))
+        for _ in range(int(rng.integers(1, 2 + round(3 * self.strength)))):
+            k, x, y = int(rng.integers(3)), rng.uniform(0.05, 0.9) * w, rng.uniform(0.08, 0.92) * h
+            if k == 0:
+                font = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)[int(rng.integers(2))]
+                t = str(_SCRIBBLES[int(rng.integers(len(_SCRIBBLES)))])
+                sc = s * rng.uniform(0.03, 0.07) / _cap(font)
+                cv2.putText(
+                    m, t, (int(x), int(y)), font | (cv2.FONT_ITALIC * int(rng.integers(2))), sc, 255, th, cv2.LINE_AA
+                )
+            elif k == 1:
+                ax = (max(2, int(rng.uniform(0.04, 0.15) * w)), max(2, int(rng.uniform(0.03, 0.1) * h)))
+                a0 = rng.uniform(0, 60)
+                cv2.ellipse(
+                    m, (int(x), int(y)), ax, rng.uniform(-30, 30), a0, a0 + rng.uniform(290, 370), 255, th, cv2.LINE_AA
+                )
+            else:  # a quadratic Bezier stroke: underline, tick or arrow shaft
+                p = np.array([[x, y], [x + rng.uniform(-0.1, 0.1) * w, y + rng.uniform(-0.05, 0.05) * h]])
+                p = np.vstack([p, p[0] + rng.uniform(0.05, 0.3) * w * np.array([1, rng.uniform(-0.3, 0.3)])])
+                t = np.linspace(0, 1, 24)[:, None]
+                c = (1 - t) ** 2 * p[0] + 2 * t * (1 - t) * p[1] + t**2 * p[2]
+                cv2.polylines(m, [np.rint(c * 16).astype(np.int32)], False, 255, th, cv2.LINE_AA, 4)
+        a = rng.uniform(0.6, 0.95)  # ballpoint ink is not fully opaque
+        return _composite(img, cv2.convertScaleAbs(m, alpha=a), PENS[int(rng.integers(len(PENS)))])
+
+# %% ../nbs/05_augment.ipynb #92db99f0
+STAIN_COLOURS = [(150, 100, 50), (190, 150, 90), (200, 190, 170)]  # coffee, tea, water
+
+
+class Stains(Aug):
+    "Coffee, tea or water stains: one to three tinted discs with a darker rim, their outline slightly wavy"
+
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        x, y = _grid(h, w, 64)
+        F = np.ones(x.shape + (3,), np.float32)
+        for _ in range(int(rng.integers(1, 4))):
+            (cx, cy), r, e = (
+                rng.uniform(-0.9, 0.9, 2).astype(np.float32),
+                rng.uniform(0.08, 0.35),
+                rng.uniform(0.75, 1.3),
+            )
+            ang = np.arctan2(y - cy, x - cx)
+            wob = 1 + 0.08 * np.cos(3 * ang + rng.uniform(0, 6)) + 0.05 * np.cos(5 * ang + rng.uniform(0, 6))
+            rho = np.sqrt(((x - cx) * np.float32(e)) ** 2 + ((y - cy) / np.float32(e)) ** 2) / (np.float32(r) * wob)
+            inside = 1 / (1 + np.exp(np.clip((rho - 1) / np.float32(0.03), -30, 30)))
+            rim = np.exp(-np.minimum(((rho - 1) / np.float32(0.04)) ** 2, 60))
+            alpha = np.clip(
+                (rng.uniform(0.03, 0.12) * inside + rng.uniform(0.1, 0.3) * rim) * self.strength * 2, 0, 0.8
+            )
+            col = np.array(STAIN_COLOURS[int(rng.integers(len(STAIN_COLOURS)))], np.float32) / 255
+            F *= 1 - alpha[..., None] * (1 - col)
+        F = cv2.resize(F, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.multiply(img, cv2.convertScaleAbs(F, alpha=255), scale=1 / 255)
 
 # %% ../nbs/05_augment.ipynb #a29c4a7d
 class InkThickness(Aug):
@@ -355,6 +472,27 @@ class Lighting(Aug):
             f *= 1 - rng.uniform(0.1, 0.35) * s * (1 / (1 + np.exp(-d / rng.uniform(0.03, 0.15))))
         return _mul(img, _up(np.clip(f, 0.2, 1.3), h, w))
 
+# %% ../nbs/05_augment.ipynb #8dbd8507
+class Shadow(Aug):
+    "The shadow of the phone or of a hand: a dark four-sided patch entering from one edge, its edge softened a little"
+
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        x, _ = _grid(h, w, 96)
+        hs, ws = x.shape
+        side, depth = int(rng.integers(4)), rng.uniform(0.15, 0.55)
+        a = rng.uniform(0, 0.7)
+        b = a + rng.uniform(0.2, 0.6)
+        uv = np.array(
+            [[a, -0.1], [b, -0.1], [b + rng.uniform(-0.15, 0.15), depth], [a + rng.uniform(-0.15, 0.15), depth]]
+        )
+        u, v = uv[:, 0], uv[:, 1]
+        pts = [np.c_[u, v], np.c_[1 - v, u], np.c_[u, 1 - v], np.c_[v, u]][side] * [ws - 1, hs - 1]
+        m = np.zeros((hs, ws), np.float32)
+        cv2.fillPoly(m, [np.rint(pts * 16).astype(np.int32)], 1.0, cv2.LINE_AA, 4)
+        m = cv2.GaussianBlur(m, (0, 0), rng.uniform(0.5, 3))
+        return _mul(img, _up(1 - rng.uniform(0.2, 0.5) * min(self.strength * 2, 1.6) * m, h, w))
+
 # %% ../nbs/05_augment.ipynb #692b9e8e
 class ColorJitter(Aug):
     "Exposure, contrast and white balance (one 3x4 colour matrix) and, half the time, gamma (a lookup table)"
@@ -389,6 +527,16 @@ class Blur(Aug):
         k = cv2.warpAffine(k, cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0), (n, n))
         return cv2.filter2D(img, -1, k / k.sum())
 
+# %% ../nbs/05_augment.ipynb #4e77cc7a
+class Resolution(Aug):
+    "A low-resolution capture: the image shrunk (to 40-88 % of its size at strength 1) and scaled back up"
+
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        f = 1 - rng.uniform(0.2, 1) * 0.6 * self.strength
+        small = cv2.resize(img, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
+        return cv2.resize(small, (w, h), interpolation=(cv2.INTER_LINEAR, cv2.INTER_CUBIC)[int(rng.integers(2))])
+
 # %% ../nbs/05_augment.ipynb #e3d82d23
 class ScanNoise(Aug):
     "Sensor or scanner noise (std up to `10*strength` grey levels), sometimes faint scanner streaks and dust specks"
@@ -420,6 +568,25 @@ class ScanNoise(Aug):
                 )
         return out
 
+# %% ../nbs/05_augment.ipynb #d875b07e
+class Streaks(Aug):
+    "Scanner streaks: one to five thin lines along the scan direction (dirt on the glass, a bad sensor pixel), darker or brighter, sometimes a faint wide band"
+
+    def apply(self, img, rng):
+        h, w = img.shape[:2]
+        vertical = rng.random() < 0.5
+        L = w if vertical else h
+        prof = np.zeros(L, np.float32)
+        for _ in range(int(rng.integers(1, 6))):
+            c, wd = int(rng.integers(L)), max(1, round(L * rng.uniform(0.001, 0.004)))
+            prof[c : c + wd] += (1 if rng.random() < 0.4 else -1) * rng.uniform(20, 70) * self.strength * 2
+        if rng.random() < 0.3:
+            c, wd = int(rng.integers(L)), max(2, round(L * rng.uniform(0.02, 0.1)))
+            prof[c : c + wd] += rng.uniform(-15, 15) * self.strength * 2
+        p = np.rint(prof).astype(np.int16)
+        out = img.astype(np.int16) + (p[None, :, None] if vertical else p[:, None, None])
+        return np.clip(out, 0, 255).astype(np.uint8)
+
 # %% ../nbs/05_augment.ipynb #5e6fca86
 class JPEG(Aug):
     "JPEG compression at a quality between 90 and `90-60*strength`"
@@ -436,13 +603,19 @@ AUGMENTATIONS = [
     PaperTexture,
     Creases,
     Wrinkles,
+    Bend,
+    Handwriting,
+    Stains,
     Rotate,
     Perspective,
     Crop,
+    Shadow,
     Lighting,
     ColorJitter,
+    Resolution,
     Blur,
     ScanNoise,
+    Streaks,
     JPEG,
 ]
 
@@ -467,6 +640,52 @@ def default_augment() -> Augment:
         ]
     )
 
+# %% ../nbs/05_augment.ipynb #c5591765
+def varied_augment() -> Augment:
+    "Every print, paper, capture and storage effect, with the probabilities and strengths of real printouts and phone photos"
+    return Augment(
+        [
+            InkThickness(0.2, 0.5),
+            BlackWhite(0.1, 0.5),
+            PaperTexture(0.7, 0.6),
+            Handwriting(0.2, 0.6),
+            Stains(0.12, 0.6),
+            Creases(0.35, 0.6),
+            Wrinkles(0.25, 0.6),
+            Bend(0.3, 0.6),
+            Rotate(0.5, 0.5),
+            Perspective(0.4, 0.6),
+            Crop(0.4, 0.5),
+            Shadow(0.15, 0.6),
+            Lighting(0.45, 0.6),
+            ColorJitter(0.7, 0.6),
+            Resolution(0.2, 0.6),
+            Blur(0.3, 0.5),
+            ScanNoise(0.35, 0.5),
+            Streaks(0.1, 0.6),
+            JPEG(0.4, 0.6),
+        ]
+    )
+
+# %% ../nbs/05_augment.ipynb #f7939d25
+def replay(
+    img: np.ndarray,  # the clean render
+    ops: list,  # what `Augment(..., record=True)` returned (`RenderMeta.augment`)
+) -> np.ndarray:
+    "The recorded augmentations applied again: the same image as the recorded run"
+    by = {A.__name__: A for A in AUGMENTATIONS}
+    h, w, pending = img.shape[0], img.shape[1], None
+    for o in ops:
+        a, r = by[o["aug"]](1.0, o["strength"]), np.random.default_rng(o["seed"])
+        if "H" in o:
+            H = np.asarray(o["H"], float)
+            pending = H if pending is None else H @ pending
+            if "fill" in o:  # the last of a fused group: the warp happened here
+                img, pending = warp(img, pending, o["fill"]), None
+            continue
+        img = a.apply(img, r)
+    return img
+
 # %% ../nbs/05_augment.ipynb #20510a62
 _AUG = {}
 
@@ -487,6 +706,70 @@ def ecg_image(
         augment = _AUG["default"]
     return augment(img, rng) if augment else img
 
+# %% ../nbs/05_augment.ipynb #f69f793e
+def follow(
+    m: np.ndarray,  # single-channel image at the rendered page's size (e.g. a mask)
+    meta,  # `RenderMeta` with the geometric steps (`meta.geometry()`)
+    fill: int = 0,  # value outside the paper
+) -> np.ndarray:
+    "`m` moved by the geometric distortions of `meta`, as the page image was"
+    h, w = m.shape[:2]
+    pending = None
+    for o in meta.geometry() + [None]:
+        if o is not None and "H" in o:
+            H = np.asarray(o["H"], float).reshape(3, 3)
+            pending = H if pending is None else H @ pending
+            continue
+        if pending is not None:
+            m = cv2.warpPerspective(m, pending, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
+            pending = None
+        if o is not None:
+            mx, my = _pixel_grid(h, w)
+            m = cv2.remap(m, mx + _up(o["dx"], h, w), my + _up(o["dy"], h, w), cv2.INTER_LINEAR, borderValue=fill)
+    return m
+
+# %% ../nbs/05_augment.ipynb #22a35324
+def trace_mask(
+    sig: np.ndarray,  # the (12, 5000) signal the page shows
+    meta,  # its `RenderMeta` (with the augmentation record, if any)
+    polys: list = None,  # the trace polylines, if the caller has them (`_render(..., keep=...)`)
+) -> np.ndarray:
+    "uint8 (h, w): how much of each pixel of the final image the traces cover (0-255), moved by the page's distortions"
+    cfg = meta.cfg
+    g = _geometry(cfg)
+    if polys is None:
+        polys, _ = _traces(_check_sig(sig, max(p.end for p in meta.panels)), cfg, g)
+    th, val, _ = _stroke(cfg.line_mm * (g.sx + g.sy) / 2)
+    m = np.zeros((g.h, g.w), np.uint8)
+    cv2.polylines(m, polys, False, val, th, cv2.LINE_AA, _SHIFT)
+    return follow(m, meta)
+
+# %% ../nbs/05_augment.ipynb #d25a0d47
+def varied_page(
+    sig: np.ndarray,  # (12, 5000) mV
+    rng: np.random.Generator,  # drives every choice
+    size=224,  # output pixels: int or (h, w); None for a page at a random dpi
+    augment=True,  # True: `varied_augment()`; False/None: clean; or an `Augment`
+    mask: bool = True,  # also draw the trace mask (else `None` is returned in its place)
+    **overrides,  # fixed `RenderConfig` fields, e.g. layout='12x1'
+) -> tuple:
+    "`(img, meta, mask)`: a page with the variety of real printouts, the metadata of every choice, and the trace mask"
+    polys = []
+    img, meta = _render(sig, varied_config(rng, size, **overrides), keep=polys)
+    if augment is True:
+        if "varied" not in _AUG:
+            _AUG["varied"] = varied_augment()
+        augment = _AUG["varied"]
+    if augment:
+        img, ops = augment(img, rng, record=True)
+        meta.augment = ops
+        if not any("dx" in o for o in ops):  # homographies only: also the single `warp` older readers use
+            H = np.eye(3)
+            for o in ops:
+                H = o["H"] @ H if "H" in o else H
+            meta.warp = tuple(H.ravel().tolist())
+    return img, meta, trace_mask(sig, meta, polys) if mask else None
+
 # %% ../nbs/05_augment.ipynb #94fa22cb
 @call_parse
 def render_cmd(
@@ -501,6 +784,7 @@ def render_cmd(
     grid: str = "red",  # red, pink, orange, blue, green, grey or none
     style: str = "lines",  # grid style: lines or dots
     augment: store_true = False,  # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
+    vary: store_true = False,  # pages with the variety of real printouts (`varied_page`: layout, page, grid, text and distortions drawn per record; --size and --dpi still apply); also writes NAME_mask.png, the trace ink
     seed: int = 0,  # seed of the augmentations
     fmt: str = "png",  # png or jpg
     limit: int = None,  # render at most this many records
@@ -546,9 +830,15 @@ def render_cmd(
                 raise
             errors.append((e.path, e.reason))
             continue
-        img, meta = render_ecg(s, cfg)
         stem = out / Path(str(it["id"]))
         stem = stem.with_name(wfdb_name(stem.name))  # WFDB record names cannot hold spaces
+        if vary:
+            img, meta, mk = varied_page(s, np.random.default_rng([seed, k]), cfg.size, dpi=dpi)
+            save_render(stem, img, meta, s, fmt)
+            cv2.imwrite(str(stem.with_name(stem.name + "_mask.png")), mk)
+            n_ok += 1
+            continue
+        img, meta = render_ecg(s, cfg)
         if aug is not None:
             img, H = aug(img, np.random.default_rng([seed, k]), return_warp=True)
             meta.warp = tuple(np.ravel(H).tolist())
@@ -571,12 +861,27 @@ def _rate(f, n: int) -> tuple:
         f()
     return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
 
+# %% ../nbs/05_augment.ipynb #fe70b28d
+def _rates(fs: list, n: int, blocks: int = 10) -> list:
+    "`_rate` of each function in `fs`, measured in `blocks` interleaved rounds so that they share the machine's load alike"
+    wall, cpu = np.zeros(len(fs)), np.zeros(len(fs))
+    for _ in range(blocks):
+        for i, f in enumerate(fs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(n // blocks):
+                f()
+            wall[i] += time.perf_counter() - t0
+            cpu[i] += time.process_time() - c0
+    m = n // blocks * blocks
+    return [(m / a, m / max(b, 1e-9)) for a, b in zip(wall, cpu)]
+
 # %% ../nbs/05_augment.ipynb #7da94b20
 def bench_render(
     n_train: int = 4000,  # training images timed in (a)
     n_page: int = 10,  # pages timed in (b)
+    n_varied: int = 3000,  # varied pages timed in (c), each way
 ) -> dict:
-    "Print (a) 224x224 augmented training images/s on one core and (b) the speed-up over matplotlib of a clean 200 dpi A4 page"
+    "Print (a) 224x224 augmented training images/s on one core, (b) the speed-up over matplotlib of a clean 200 dpi A4 page, (c) 224x224 varied pages/s"
     import os, torch
     from contextlib import nullcontext
 
@@ -613,6 +918,18 @@ def bench_render(
             render_ecg(s, cfg)
 
         cold_ = _rate(cold, n_page)
+        for _ in range(2000):
+            varied_page(sigs[next(k) % len(sigs)], rng)  # warm the caches of the 48 machine styles
+        today, vary, vmask = _rates(
+            [
+                lambda: ecg_image(sigs[next(k) % len(sigs)], rng),
+                lambda: varied_page(sigs[next(k) % len(sigs)], rng, mask=False),
+                lambda: varied_page(sigs[next(k) % len(sigs)], rng),
+            ],
+            n_varied,
+        )
+        c224 = RenderConfig(size=224)
+        mpl224 = _rate(lambda: render_mpl(s, c224), 5 * n_page)
     print(
         f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
         f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not"
@@ -631,7 +948,18 @@ def bench_render(
     print(
         f"    wall clock: matplotlib {1e3 / mpl[0]:.0f} ms, ecg_scan {1e3 / warm[0]:.1f} ms cached ({warm[0] / mpl[0]:.0f}x), {1e3 / cold_[0]:.0f} ms cold"
     )
+    print(
+        f"(c) 224x224 pages with all the variety (varied_page: varied settings, the varied mix, every choice in the metadata): "
+        f"{vary[0]:,.0f} /s wall ({vary[1]:,.0f} /s CPU); with the trace mask {vmask[0]:,.0f} /s wall ({vmask[1]:,.0f} /s CPU). "
+        f"Beside, timed in the same interleaved rounds: today's training image (a) {today[0]:,.0f} /s wall ({today[1]:,.0f} /s CPU); "
+        f"matplotlib's clean 224x224 page {mpl224[0]:,.0f} /s wall ({mpl224[1]:,.0f} /s CPU). "
+        f"Goal >= 300 /s/core: {'met' if vary[0] >= 300 else 'met in CPU time' if vary[1] >= 300 else 'NOT met'}"
+    )
     return dict(
+        varied=vary,
+        varied_mask=vmask,
+        varied_today=today,
+        page_mpl224=mpl224,
         train_clean=clean,
         train_aug=aug,
         page_mpl=mpl,

@@ -17,6 +17,7 @@ from fastcore.script import call_parse, store_true
 from ecg_scan.signals import (
     CODE_LEADS,
     ECGScanError,
+    check_writable,
     FS,
     Header,
     LEADS,
@@ -39,10 +40,10 @@ from ecg_scan.signals import (
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'PAGE_EXTS', 'LAYOUTS', 'Record',
            'ECGDataset', 'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name',
-           'physionet_dataset', 'sample_dataset', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example',
-           'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example',
-           'cpsc2018_dataset', 'glob_escape', 'page_images', 'pages_dataset', 'detect_layout', 'open_dataset',
-           'scan_cmd']
+           'physionet_dataset', 'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb',
+           'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset',
+           'make_code_test_example', 'cpsc2018_dataset', 'glob_escape', 'page_images', 'pages_dataset', 'detect_layout',
+           'open_dataset', 'scan_cmd']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -399,10 +400,18 @@ def _ptbxl_labels(codes: dict, stm: pd.DataFrame, task: str) -> list:
         out = ks
     return sorted({o for o in out if isinstance(o, str)})
 
+# %% ../nbs/01_data.ipynb #1327fa1f
+def ptbxl_task(task: str) -> str:
+    "The PTB-XL label level `task` names: one of `PTBXL_TASKS`, or its short name (super, sub, super_class, sub_class)"
+    t = {"super": "superclass", "sub": "subclass", "super_class": "superclass", "sub_class": "subclass"}.get(task, task)
+    if t not in PTBXL_TASKS:
+        raise ECGScanError(f"unknown PTB-XL task {task!r}; use one of {', '.join(PTBXL_TASKS)} (or super, sub)")
+    return t
+
 # %% ../nbs/01_data.ipynb #cd87d63a
 def ptbxl_dataset(
     root,  # folder with ptbxl_database.csv, scp_statements.csv and records500/
-    task: str = "superclass",  # one of `PTBXL_TASKS`
+    task: str = "superclass",  # one of `PTBXL_TASKS` (or super, sub)
     fs: int = 500,  # 500 (records500) or 100 (records100)
     drop_unlabelled: bool = True,  # leave out records without a label in `task` (counted in notes)
     strict: bool = False,
@@ -411,8 +420,7 @@ def ptbxl_dataset(
 ) -> ECGDataset:
     "Dataset of PTB-XL in its native layout, with one of its four benchmark label sets and the official split"
     root = Path(root)
-    if task not in PTBXL_TASKS:
-        raise ECGScanError(f"unknown PTB-XL task {task!r}; use one of {', '.join(PTBXL_TASKS)}")
+    task = ptbxl_task(task)
     for f in (db_csv, "scp_statements.csv"):
         if not (root / f).exists():
             raise ECGScanError(
@@ -538,8 +546,8 @@ def clean_report(
 def mimic_ecg_dataset(
     root,  # folder with record_list.csv, machine_measurements.csv and files/
     min_words: int = 2,  # drop reports with fewer words (e.g. a lone 'abnormal'; counted in notes)
-    split_fracs=(0.9, 0.05, 0.05),
-    seed: int = 42,  # patient-wise random split
+    split_fracs=(0.9, 0.1, 0.0),  # train, val, test: 9:1 as the paper (appendix B.1); evaluation uses other datasets
+    seed: int = 42,  # patient-wise random split: all ECGs of a subject_id land in the same split
     strict: bool = False,
     check_files: bool = True,  # check each header exists (slow on network disks)
     pad: bool = False,  # zero-pad records shorter than 10 s (read time) instead of leaving them out
@@ -878,12 +886,25 @@ def scan_cmd(
     validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
     strict: store_true = False,  # stop at the first unusable record
     pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
+    splits: str = None,  # 'merl' (MERL's split and labels on PTB-XL, CPSC2018, CSN) or 'random'; default: the folder's own
+    seed: int = 0,  # seed of --splits random
+    out: str = None,  # write each record's id, split and labels to this CSV
 ):
     "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
+    if out:
+        check_writable(out, folder=False)
     lay = detect_layout(folder) if layout == "auto" else layout
-    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad)
+    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad, drop_unlabelled=splits != "merl")
     print(f"layout: {lay}")
+    if splits:
+        from ecg_scan.protocol import apply_splits  # protocol builds on this module
+
+        ds, how = apply_splits(ds, splits, task, seed)
+        print(how)
     print(ds.summary(max_errors=1000))
+    if out:
+        pd.DataFrame(dict(id=ds.ids, split=ds.splits, labels=[";".join(l) for l in ds.labels])).to_csv(out, index=False)
+        print(f"written to {out}")
     if not validate:
         print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
     if not len(ds):

@@ -11,18 +11,21 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
 from .signals import ECGScanError, LEADS, check_range, check_writable, parse_numbers, progress_bar, snr_db
-from .data import ECGDataset, label_fraction
+from .data import ECGDataset, label_fraction, ptbxl_task
+from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
 from .render import digitize_all, render_ecg, RenderConfig
 from .pages import EikEngine, dataset_pages, fit_image
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'ABLATIONS', 'eval_renders', 'foreign_renders', 'macro_auroc', 'ProbeResult', 'linear_probe',
-           'probe_fractions', 'load_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features',
-           'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'md_table', 'signal_features',
-           'variant_renders', 'encoder_suite', 'suite_features', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
-           'invariance_cmd', 'EvalSet', 'eval_set', 'score_features', 'score_model', 'score_baselines', 'ablation_runs',
-           'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
+__all__ = ['FOREIGN_VARIANTS', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE',
+           'ABLATIONS', 'eval_renders', 'foreign_renders', 'macro_auroc', 'ProbeResult', 'linear_probe',
+           'probe_fractions', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
+           'image_features', 'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'md_table', 'signal_features',
+           'variant_renders', 'medsiglip_features', 'encoder_suite', 'suite_features', 'paper_column', 'paper_table',
+           'probe_cmd', 'zeroshot_cmd', 'invariance_table', 'invariance_cmd', 'EvalSet', 'ablation_base', 'eval_set',
+           'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
+           'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -167,13 +170,16 @@ def probe_fractions(
     classes: list,
     fracs=(0.01, 0.1, 1.0),
     seeds=(0,),
+    subsets=None,  # callable (fraction, seed) -> training indices; default: `label_fraction` (seeded, nested)
     **kwargs,
 ) -> pd.DataFrame:
     "Linear probes at each label fraction and seed: one row each with both AUROCs"
     rows = []
     for fr in fracs:
         for s in seeds:
-            idx = label_fraction(np.arange(len(X["train"])), fr, seed=s)
+            idx = subsets(fr, s) if subsets else label_fraction(np.arange(len(X["train"])), fr, seed=s)
+            if not len(idx):
+                raise ECGScanError(f"no training record in the {fr:g} label subset; use a larger fraction (--fracs)")
             r = linear_probe(
                 X["train"][idx], Y["train"][idx], X["val"], Y["val"], X["test"], Y["test"], classes, seed=s, **kwargs
             )
@@ -193,7 +199,7 @@ def probe_fractions(
 
 # %% ../nbs/13_evaluate.ipynb #56986d98
 def load_prompts(path=None) -> dict:
-    "Class -> list of descriptions (the bundled prompts, or a JSON file of the same form)"
+    "Class -> list of descriptions (the bundled prompts, or a JSON file of the same form; a class may map to one string)"
     p = Path(path) if path else Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "prompts.json"
     if not p.exists():
         raise ECGScanError(
@@ -203,11 +209,22 @@ def load_prompts(path=None) -> dict:
         d = json.loads(p.read_text())
     except json.JSONDecodeError as e:
         raise ECGScanError(f"{p}: not valid JSON ({e})")
-    d = {k: v for k, v in d.items() if not k.startswith("_")}
+    d = {k: [v] if isinstance(v, str) else v for k, v in d.items() if not k.startswith("_")}  # MERL's CKEPE: one string
     bad = [k for k, v in d.items() if not (isinstance(v, list) and v and all(isinstance(s, str) for s in v))]
     if bad:
         raise ECGScanError(f"{p}: class {bad[0]!r} must map to a non-empty list of strings")
     return d
+
+# %% ../nbs/13_evaluate.ipynb #da8dad32
+def dataset_prompts(
+    prompts: dict,
+    dataset: str = None,  # 'ptbxl', 'cpsc2018', 'csn' (`merl_dataset_of`) or None
+) -> dict:
+    "`prompts` as `dataset` names its classes: its 'dataset:CLASS' keys replace 'CLASS' (e.g. CSN's AF is atrial flutter)"
+    out = {k: v for k, v in prompts.items() if ":" not in k}
+    if dataset:
+        out.update({k.partition(":")[2]: v for k, v in prompts.items() if k.startswith(f"{dataset}:")})
+    return out
 
 # %% ../nbs/13_evaluate.ipynb #69196152
 @torch.no_grad()
@@ -353,16 +370,26 @@ def md_table(df: pd.DataFrame, digits: int = 3) -> str:
 
 # %% ../nbs/13_evaluate.ipynb #dd9400cd
 def _eval_data(
-    spec: str, task: str = "superclass", seed: int = 0, strict: bool = False, pad: bool = False
+    spec: str,
+    task: str = "superclass",
+    seed: int = 0,
+    strict: bool = False,
+    pad: bool = False,
+    splits: str = "merl",  # 'merl' or 'random' (`apply_splits`)
+    split_seed: int = 0,  # seed of the random split
 ) -> ECGDataset:
-    "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`)"
+    "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`), with the split asked for"
     from ecg_scan.train import open_training_data
 
-    ds = open_training_data(spec, seed, strict, pad, reports=False, task=task)
+    if splits not in SPLITS:
+        raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
+    ds = open_training_data(spec, seed, strict, pad, reports=False, task=task, drop_unlabelled=splits != "merl")
     if spec != "samples" and ds.errors:
         print(
             f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all"
         )
+    ds, how = apply_splits(ds, splits, task, split_seed)
+    print(how)
     return ds
 
 # %% ../nbs/13_evaluate.ipynb #887c7bd3
@@ -401,9 +428,42 @@ def variant_renders(
     )
     return cache(("renders", name, tuple(ds.ids), variant, seed, size), make)
 
+# %% ../nbs/13_evaluate.ipynb #632e6838
+MEDSIGLIP = "google/medsiglip-448"
+
+# %% ../nbs/13_evaluate.ipynb #64a44d38
+def medsiglip_features(name: str = MEDSIGLIP):
+    "A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are not at hand"
+    from transformers import AutoImageProcessor, AutoModel
+
+    try:
+        m = AutoModel.from_pretrained(name, local_files_only=True).eval()
+        proc = AutoImageProcessor.from_pretrained(name, local_files_only=True)
+    except (OSError, ValueError) as e:
+        raise ECGScanError(
+            f"MedSigLIP weights not found ({name}: {type(e).__name__}); download them once with "
+            f"`huggingface-cli download {name}` (gated: accept its terms on the hub) or pass a folder with --medsiglip"
+        )
+
+    @torch.no_grad()
+    def f(imgs: np.ndarray, bs: int = 16) -> np.ndarray:
+        out = [
+            m.get_image_features(**proc(images=list(imgs[i : i + bs]), return_tensors="pt"))
+            for i in range(0, len(imgs), bs)
+        ]
+        return torch.cat([o if torch.is_tensor(o) else o.pooler_output for o in out]).numpy()
+
+    return f
+
 # %% ../nbs/13_evaluate.ipynb #ba70a1fc
-def encoder_suite(model, baselines: bool = True, seed: int = 0) -> dict:
-    "Name -> (kind, thing) of the methods to compare: ('image', model) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
+def encoder_suite(
+    model,
+    baselines: bool = True,
+    seed: int = 0,
+    clip: str = None,  # raw CLIP: 'ARCH:PRETRAINED' of any open_clip model whose weights are at hand (default: the model's arch, OpenAI weights)
+    medsiglip: str = MEDSIGLIP,  # MedSigLIP's hub name or local folder
+) -> dict:
+    "Name -> (kind, thing) of the methods to compare: ('image', model), ('fn', images -> features) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
     from ecg_scan.model import ECGScan
 
     suite = {"ECG-Scan": ("image", model)}
@@ -412,18 +472,24 @@ def encoder_suite(model, baselines: bool = True, seed: int = 0) -> dict:
     torch.manual_seed(seed + 12345)
     suite["random encoder"] = ("image", ECGScan(model.cfg, teachers=False, pretrained=None).eval())
     try:
-        arch = model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16"
-        clip = ECGScan(
-            dataclasses.replace(
-                model.cfg, arch=arch, vision_cfg=None, pretrained=model.cfg.pretrained or "openai", lora_r=0
-            ),
-            teachers=False,
+        arch, _, pre = (clip or "").partition(":")
+        arch = arch or (model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16")
+        pre = pre or model.cfg.pretrained or "openai"
+        raw = ECGScan(
+            dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=pre, lora_r=0), teachers=False
         )
-        suite["CLIP without adaptation"] = ("image-features", clip.eval())
+        suite["CLIP without adaptation"] = ("image-features", raw.eval())
     except ECGScanError as e:
         suite["CLIP without adaptation"] = ("n/a", str(e).split(" (")[0])
+    try:
+        suite["MedSigLIP"] = ("fn", medsiglip_features(medsiglip))
+    except ECGScanError as e:
+        suite["MedSigLIP"] = ("n/a", str(e))
     suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
     return suite
+
+# %% ../nbs/13_evaluate.ipynb #759e4960
+FEATURES = {"projected": "proj", "encoder": "features"}  # --features -> `ECGScan.embed` kind
 
 # %% ../nbs/13_evaluate.ipynb #e07a8b50
 def suite_features(
@@ -434,6 +500,7 @@ def suite_features(
     name: str,
     seed: int = 0,
     progress: bool = True,
+    features: str = "projected",  # of the ECG-Scan-style encoders: 'projected' (after Proj_ctr) or 'encoder' (the tower's own output)
     eik: EikEngine = None,  # ecg-image-kit, for the 'eik-*' variants
 ) -> dict:
     "Features of every available method on the renders of `ds`"
@@ -441,11 +508,13 @@ def suite_features(
     imgs = variant_renders(ds, variant, seed, size, progress, cache, name, eik)
     out = {}
     for k, (kind, m) in suite.items():
-        key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind != "digitiser" else "teacher")
+        key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind != "digitiser" else "teacher", features)
         if kind == "image":
-            out[k] = cache(key, lambda: image_features(m, imgs, "proj"))
+            out[k] = cache(key, lambda: image_features(m, imgs, FEATURES[features]))
         elif kind == "image-features":
             out[k] = cache(key, lambda: image_features(m, imgs, "features"))
+        elif kind == "fn":
+            out[k] = cache(key, lambda: m(imgs))
         elif kind == "digitiser":
             out[k] = cache(key, lambda: teacher_features(m, digitize_all(imgs, progress=progress)))
     return out
@@ -468,53 +537,91 @@ def _what(ds: ECGDataset, variant: str) -> str:
         "the folder's own pages, read as a scan arrives (--variant does not apply)" if pages else f"{variant} renders"
     )
 
-# %% ../nbs/13_evaluate.ipynb #fe51f4fb
-@call_parse
-def probe_cmd(
-    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
-    data: str = "synth:2000",  # 'synth:N', 'samples' or a dataset folder (PTB-XL, PhysioNet/CPSC/CSN, ...)
-    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm
-    fracs: str = "0.01,0.1,1",  # label fractions of the training split
-    seeds: str = "0",  # seeds of the label subsets (comma-separated)
-    variant: str = "augmented",  # 'clean' or 'augmented' renders
-    baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation and the classic digitiser
-    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
-    cache: str = None,  # folder to cache renders and features in
-    out: str = None,  # also write the table to this CSV
-    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
-    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
-    head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
-):
-    "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
-    from ecg_scan.model import load_model
+# %% ../nbs/13_evaluate.ipynb #e8e23dde
+PAPER_TABLE2 = {  # ECG-Scan's row of the paper's Table 2: linear probing AUROC % at 1/10/100 % of the labels
+    f"{d} {f}%": v
+    for d, vs in {
+        "PTBXL-Super": (82.67, 88.40, 90.86),
+        "PTBXL-Sub": (69.02, 79.42, 85.34),
+        "PTBXL-Form": (57.40, 77.41, 84.08),
+        "PTBXL-Rhythm": (74.74, 85.01, 93.31),
+        "CPSC2018": (77.71, 88.83, 94.64),
+        "CSN": (70.04, 87.96, 94.20),
+        "Average": (71.93, 84.51, 90.41),
+    }.items()
+    for f, v in zip((1, 10, 100), vs)
+}
+PAPER_ZEROSHOT = {"Average": 75.8, "CODE-test": 94.78}  # section 6.2 (Table 3's average) and Table 4
+PAPER_DATASETS = ("PTBXL-Super", "PTBXL-Sub", "PTBXL-Form", "PTBXL-Rhythm", "CPSC2018", "CSN")
 
-    if variant not in ("clean", "augmented"):
-        raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
-    fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
-    sd = parse_numbers("--seeds", seeds, integer=True)
-    check_range("--epochs", epochs, 1, integer=True)
-    if out:
-        check_writable(out, folder=False)
-    if cache:
-        check_writable(cache, name="--cache")
-    sig = model.startswith("teacher:")
-    if head not in ("linear", "hug"):
-        raise ECGScanError(f"--head must be linear or hug, not {head!r}")
-    if head == "hug" and not sig:
-        raise ECGScanError(
-            "--head hug reads one token per lead, and an image encoder gives one vector per image: "
-            "probe a signal teacher, e.g. `ecg-scan probe teacher:clear --head hug`"
+# %% ../nbs/13_evaluate.ipynb #13f90660
+def paper_column(ds: ECGDataset, task: str = "superclass") -> str:
+    "The paper's column name for `ds` ('PTBXL-Super', 'CPSC2018', 'CSN', ...), or the dataset's own name"
+    which = merl_dataset_of(ds)
+    if which == "ptbxl":
+        return "PTBXL-" + {"superclass": "Super", "subclass": "Sub", "form": "Form", "rhythm": "Rhythm"}.get(
+            ptbxl_task(task), task
         )
-    m = _signal_teacher(model) if sig else load_model(model)
-    ds = _eval_data(data, task, strict=strict, pad=pad)
+    return {"cpsc2018": "CPSC2018", "csn": "CSN"}.get(which, ds.name)
+
+# %% ../nbs/13_evaluate.ipynb #30f9b93f
+def paper_table(
+    res: pd.DataFrame,  # columns method, dataset, value and (probing) fraction; seeds are averaged
+    value: str = "auroc_best_test",
+    paper: dict = None,  # column -> the paper's ECG-Scan number (%), e.g. `PAPER_TABLE2`
+) -> pd.DataFrame:
+    "Methods x (dataset, fraction) in %, with the average over the datasets (NaN if one is missing) and a row of the paper's numbers"
+    r = res[res.fraction.astype(str) != ""].copy() if "fraction" in res else res.copy()  # not n/a methods
+    r["suffix"] = r.fraction.map(lambda f: f" {float(f) * 100:g}%" if str(f) else "") if "fraction" in r else ""
+    mean = r.groupby(["method", "dataset", "suffix"], sort=False)[value].mean() * 100
+    datasets, suffixes = list(dict.fromkeys(r.dataset)), list(dict.fromkeys(r.suffix))
+    rows = {}
+    for (m, d, s), v in mean.items():
+        rows.setdefault(m, {})[d + s] = v
+    cols = [d + s for d in datasets for s in suffixes]
+    for row in rows.values():
+        for s in suffixes:
+            vals = [row[d + s] for d in datasets if d + s in row]
+            row["Average" + s] = float(np.mean(vals)) if vals else float("nan")
+    if paper:
+        same = set(datasets) >= set(PAPER_DATASETS)  # the paper's average is over its six columns
+        rows["ECG-Scan (paper)"] = {
+            c: paper.get(c, float("nan"))
+            for c in cols + [f"Average{s}" for s in suffixes]
+            if same or "Average" not in c
+        }
+    t = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=cols + [f"Average{s}" for s in suffixes])
+    return t.rename_axis("method").reset_index()
+
+# %% ../nbs/13_evaluate.ipynb #e9a4807d
+def _write_table(
+    res: pd.DataFrame, folder, name: str, title: str, value: str = "auroc_best_test", paper: dict = PAPER_TABLE2
+):
+    "Write `paper_table` of `res` as FOLDER/name.csv and name.md, and print it"
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    t = paper_table(res, value, paper)
+    t.to_csv(folder / f"{name}.csv", index=False)
+    md = f"# {title}\n\n" + md_table(t, 2) + "\n"
+    (folder / f"{name}.md").write_text(md)
+    print(md)
+    print(f"written: {folder / (name + '.csv')}, {folder / (name + '.md')}")
+
+# %% ../nbs/13_evaluate.ipynb #9e9d8920
+def _is_ptbxl(spec: str) -> bool:
+    return Path(spec, "ptbxl_database.csv").exists()
+
+# %% ../nbs/13_evaluate.ipynb #e355b527
+def _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, features) -> pd.DataFrame:
+    "Probe every method of `suite` on `ds`: one row per method, fraction and seed"
     parts = _split3(ds)
     classes = [c for c in ds.classes if parts["train"].label_matrix([c]).sum() > 0]
-    fc = FeatureCache(cache)
-    suite = {f"{model} on the true signal": ("signal", m)} if sig else encoder_suite(m, baselines)
+    merl = bool(ds.items) and "merl_row" in ds.items[0].get("meta", {})
+    subsets = (lambda f, s: merl_fraction(ds, f)) if merl else None
     feats = {
-        s: {k: signal_features(m, d, head, fc, f"{model}:{ds.name}:{s}") for k in suite}
+        s: {k: signal_features(suite[k][1], d, head, fc, f"{model}:{ds.name}:{s}") for k in suite}
         if sig
-        else suite_features(suite, d, variant, fc, f"{ds.name}:{s}")
+        else suite_features(suite, d, variant, fc, f"{ds.name}:{s}", features=features)
         for s, d in parts.items()
     }
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}
@@ -523,7 +630,7 @@ def probe_cmd(
         if kind == "n/a":
             rows.append(dict(method=k, fraction="", auroc=float("nan"), auroc_best_test=float("nan"), note=suite[k][1]))
             continue
-        t = probe_fractions({s: feats[s][k] for s in parts}, Y, classes, fr, sd, epochs=epochs, head=head)
+        t = probe_fractions({s: feats[s][k] for s in parts}, Y, classes, fr, sd, subsets, epochs=epochs, head=head)
         for r in t.itertuples():
             rows.append(
                 dict(
@@ -531,70 +638,166 @@ def probe_cmd(
                     fraction=f"{r.fraction:g}",
                     auroc=r.auroc,
                     auroc_best_test=r.auroc_best_test,
-                    note=f"seed {r.seed}, n={r.n_train}",
+                    note=f"seed {r.seed}, n={r.n_train}" + (" (MERL's subset)" if merl else ""),
                 )
             )
-    res = pd.DataFrame(rows)
-    print(
-        f"{head} probing on {ds.name} ({'true signals' if sig else _what(ds, variant)}), {len(classes)} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL-style)"
+    out = pd.DataFrame(rows)
+    out.attrs["classes"] = len(classes)
+    return out
+
+# %% ../nbs/13_evaluate.ipynb #fe51f4fb
+@call_parse
+def probe_cmd(
+    model: str,  # pretrained model folder (a run folder, or its best/ or last/)
+    data: str = "synth:2000",  # 'synth:N', 'samples' or dataset folders, comma-separated (PTB-XL, CPSC2018, CSN, ...)
+    task: str = "super",  # PTB-XL label levels, comma-separated: super, sub, form, rhythm (or superclass, subclass)
+    fracs: str = "0.01,0.1,1",  # label fractions of the training split
+    seeds: str = "0",  # seeds of the probes (and of the label subsets when the split is not MERL's)
+    variant: str = "augmented",  # 'clean' or 'augmented' renders
+    baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation, MedSigLIP and the classic digitiser
+    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
+    cache: str = None,  # folder to cache renders and features in
+    out: str = None,  # also write the results to this CSV
+    strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
+    pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
+    head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
+    splits: str = "merl",  # 'merl': MERL's split, labels and label subsets on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
+    seed: int = 0,  # seed of --splits random
+    features: str = "projected",  # 'projected' (768-d after Proj_ctr, the default) or 'encoder' (the image tower's own output)
+    table: str = None,  # folder: write table2.csv and table2.md, shaped like the paper's Table 2, with its ECG-Scan numbers
+    clip: str = None,  # with --baselines: raw CLIP as 'ARCH:PRETRAINED' (any open_clip model whose weights you have; default: the model's arch, openai)
+    medsiglip: str = MEDSIGLIP,  # with --baselines: MedSigLIP's hub name (from the Hugging Face cache) or a local folder
+):
+    "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
+    from ecg_scan.model import load_model
+
+    if variant not in ("clean", "augmented"):
+        raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
+    if features not in FEATURES:
+        raise ECGScanError(f"--features must be projected or encoder, not {features!r}")
+    if splits not in SPLITS:
+        raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
+    fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
+    sd = parse_numbers("--seeds", seeds, integer=True)
+    check_range("--epochs", epochs, 1, integer=True)
+    for o, kw in ((out, dict(folder=False)), (cache, dict(name="--cache")), (table, dict(name="--table"))):
+        if o:
+            check_writable(o, **kw)
+    sig = model.startswith("teacher:")
+    if head not in ("linear", "hug"):
+        raise ECGScanError(f"--head must be linear or hug, not {head!r}")
+    if head == "hug" and not sig:
+        raise ECGScanError(
+            "--head hug reads one token per lead, and an image encoder gives one vector per image: "
+            "probe a signal teacher, e.g. `ecg-scan probe teacher:clear --head hug`"
+        )
+    tasks = [ptbxl_task(t.strip()) for t in task.split(",") if t.strip()]
+    m = _signal_teacher(model) if sig else load_model(model)
+    fc = FeatureCache(cache)
+    suite = (
+        {f"{model} on the true signal": ("signal", m)}
+        if sig
+        else encoder_suite(m, baselines, clip=clip, medsiglip=medsiglip)
     )
-    print(md_table(res))
+    res = []
+    for spec in [d.strip() for d in data.split(",") if d.strip()]:
+        for t in tasks if _is_ptbxl(spec) else tasks[:1]:
+            ds = _eval_data(spec, t, strict=strict, pad=pad, splits=splits, split_seed=seed)
+            r = _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, features)
+            res.append(r.assign(dataset=paper_column(ds, t)))
+            print(
+                f"{head} probing on {ds.name} ({'true signals' if sig else _what(ds, variant) + ', ' + features + ' features'}), "
+                f"{r.attrs['classes']} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL's choice)"
+            )
+            print(md_table(r))
+    res = pd.concat(res, ignore_index=True)
     if out:
         res.to_csv(out, index=False)
         print(f"written to {out}")
+    if table:
+        _write_table(
+            res, table, "table2", "Table 2: linear probing, macro AUROC % (best test epoch, as MERL and the paper)"
+        )
 
 # %% ../nbs/13_evaluate.ipynb #e2ba8cf2
 @call_parse
 def zeroshot_cmd(
     model: str,  # pretrained model folder (a run folder, or its best/ or last/)
-    data: str = "samples",  # 'synth:N', 'samples' or a dataset folder (CODE-test, PTB-XL, PhysioNet...)
-    task: str = "superclass",  # PTB-XL label set
-    prompts: str = None,  # JSON file: class -> list of descriptions (default: the bundled prompts)
+    data: str = "samples",  # 'synth:N', 'samples' or dataset folders, comma-separated (PTB-XL, CPSC2018, CSN, CODE-test...)
+    task: str = "super",  # PTB-XL label levels, comma-separated: super, sub, form, rhythm
+    prompts: str = None,  # JSON file: class -> descriptions (a list, or one string as in MERL's CKEPE_prompt.json); default: the bundled prompts
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
     out: str = None,  # also write per-class AUROCs to this CSV
     strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
+    splits: str = "merl",  # 'merl': MERL's split and labels on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
+    seed: int = 0,  # seed of --splits random
+    table: str = None,  # folder: write table3.csv and table3.md, shaped like the paper's Table 3, with its ECG-Scan numbers
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model
 
     if variant not in ("clean", "augmented"):
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
-    if out:
-        check_writable(out, folder=False)
-    m = load_model(model)
-    ds = _eval_data(data, task, strict=strict, pad=pad)
-    if split != "all":
-        if split not in ds.splits:
-            raise ECGScanError(
-                f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all"
-            )
-        ds = ds.by_split(split)
+    if splits not in SPLITS:
+        raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
+    for o, kw in ((out, dict(folder=False)), (table, dict(name="--table"))):
+        if o:
+            check_writable(o, **kw)
+    tasks = [ptbxl_task(t.strip()) for t in task.split(",") if t.strip()]
     pr = load_prompts(prompts)
-    classes = [c for c in ds.classes if c in pr]
-    left = [c for c in ds.classes if c not in pr]
-    if not classes:
-        raise ECGScanError(
-            f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts"
-        )
-    imgs = eval_renders(ds, variant == "augmented", size=m.cfg.image_hw)
-    emb = image_features(m, imgs, "proj")
-    mac, per, skip, _ = zero_shot(m, emb, ds.label_matrix(classes), classes, pr)
-    res = pd.DataFrame(
-        [dict(cls=c, auroc=per.get(c, float("nan")), positives=int(ds.label_matrix([c]).sum())) for c in classes]
-    )
-    print(
-        f"zero-shot on {ds.name} ({len(ds)} records, {_what(ds, variant)}): macro AUROC {mac:.3f} over {len(per)} classes"
-    )
-    print(md_table(res))
-    if skip:
-        print(f"left out (only one label value): {', '.join(skip)}")
-    if left:
-        print(f"classes without prompts: {', '.join(left)}")
+    m = load_model(model)
+    res, summary = [], []
+    for spec in [d.strip() for d in data.split(",") if d.strip()]:
+        for t in tasks if _is_ptbxl(spec) else tasks[:1]:
+            ds = _eval_data(spec, t, strict=strict, pad=pad, splits=splits, split_seed=seed)
+            if split != "all":
+                if split not in ds.splits:
+                    raise ECGScanError(
+                        f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all"
+                    )
+                ds = ds.by_split(split)
+            dp = dataset_prompts(pr, merl_dataset_of(ds))
+            classes = [c for c in ds.classes if c in dp]
+            left = [c for c in ds.classes if c not in dp]
+            if not classes:
+                raise ECGScanError(
+                    f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts"
+                )
+            imgs = eval_renders(ds, variant == "augmented", size=m.cfg.image_hw)
+            emb = image_features(m, imgs, "proj")
+            mac, per, skip, _ = zero_shot(m, emb, ds.label_matrix(classes), classes, dp)
+            col = paper_column(ds, t)
+            r = pd.DataFrame(
+                [
+                    dict(dataset=col, cls=c, auroc=per.get(c, float("nan")), positives=int(ds.label_matrix([c]).sum()))
+                    for c in classes
+                ]
+            )
+            res.append(r)
+            summary.append(dict(method="ECG-Scan", dataset=col, auroc=mac))
+            print(
+                f"zero-shot on {ds.name} ({len(ds)} records, {_what(ds, variant)}): macro AUROC {mac:.3f} over {len(per)} classes"
+            )
+            print(md_table(r))
+            if skip:
+                print(f"left out (only one label value): {', '.join(skip)}")
+            if left:
+                print(f"classes without prompts ({len(left)} of {len(ds.classes)}): {', '.join(left)}")
+    res = pd.concat(res, ignore_index=True)
     if out:
         res.to_csv(out, index=False)
         print(f"written to {out}")
+    if table:
+        _write_table(
+            pd.DataFrame(summary),
+            table,
+            "table3",
+            "Table 3: zero-shot, macro AUROC %",
+            value="auroc",
+            paper=PAPER_ZEROSHOT,
+        )
 
 # %% ../nbs/13_evaluate.ipynb #28f5ec1c
 def invariance_table(
@@ -619,7 +822,7 @@ def invariance_table(
         if parts["train"].label_matrix([c]).sum() and parts["test"].label_matrix([c]).sum()
     ]
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}
-    F_ = lambda s, v: suite_features(suite, parts[s], v, fc, f"invariance:{s}", seed, progress, eik)
+    F_ = lambda s, v: suite_features(suite, parts[s], v, fc, f"invariance:{s}", seed, progress, eik=eik)
     tr, va = F_("train", "clean"), F_("val", "clean")
     pr = load_prompts()
     zc = [c for c in classes if c in pr]
@@ -710,10 +913,23 @@ def invariance_cmd(
         print(f"written to {out}")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-ABLATIONS = {  # row -> config overrides; the paper's Table 6 at CPU scale
+PAPER_OBJECTIVE = (
+    dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
+        gram_form="volume",
+        w_ctr=0.1,
+        w_gram=0.05,
+        w_mse=1.0,
+        w_rule=0.1,
+        rule_form="paper",
+        dec_memory=False,
+        dec_readout="shared",
+    )
+)
+ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
     "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
     "without L_rule": dict(gram_form="volume", w_rule=0.0),
     "without L_gram": dict(gram_form="volume", w_gram=0.0),
+    "without image-text contrastive": dict(gram_form="volume", w_ctr=0.0),  # the paper's A.2 row
     "image-text contrastive only": dict(gram_form="volume", w_gram=0.0, w_mse=0.0),
     "reconstruction (MSE) only": dict(gram_form="volume", w_ctr=0.0, w_gram=0.0, w_rule=0.0),
     "pairwise CLIP across modalities (no Gram volume)": dict(gram_form="pairwise"),
@@ -736,6 +952,17 @@ class EvalSet:
 
     def shown(self, v: str) -> np.ndarray:
         return np.isfinite(self.digitised[v])  # the test samples each page shows
+
+# %% ../nbs/13_evaluate.ipynb #da202fb5
+def ablation_base(config: str = None, **overrides):
+    "The configuration every ablation row starts from: `config` (preset or config.json), or `small`'s CPU-size towers with `PAPER_OBJECTIVE`"
+    from ecg_scan.model import get_config
+
+    if config:
+        return get_config(config, **overrides)
+    cfg = get_config("small", **{**PAPER_OBJECTIVE, **overrides})
+    cfg.name = "small towers, paper objective"
+    return cfg
 
 # %% ../nbs/13_evaluate.ipynb #f8fc3cfe
 def eval_set(
@@ -980,7 +1207,7 @@ def _extra_rows(extra: str) -> dict:
 @call_parse
 def ablate_cmd(
     out: str = "ablation",  # folder: runs/, cache/, ablation.csv, ablation.md, ablation.png
-    config: str = "small",  # preset or config.json every row starts from
+    config: str = None,  # preset or config.json every row starts from (default: small towers with the paper's objective and decoder)
     data: str = "synth:2000",  # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
     seeds: str = "0,1,2",  # training seeds (comma-separated); the table shows mean ± sd over them
     steps: int = None,  # pretraining steps of every row (default: the config's)
@@ -991,9 +1218,13 @@ def ablate_cmd(
     workers: int = 0,  # DataLoader worker processes rendering images
     eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
     eik_python: str = None,  # the python of ecg-image-kit's environment
+    splits: str = "merl",  # evaluation split of --data: 'merl' (MERL's, on PTB-XL/CPSC2018/CSN; other data keep their own) or 'random'
+    split_seed: int = 0,  # seed of --splits random
 ):
-    "The paper's ablation table (Table 6) at CPU scale: every objective variant pretrained and scored on the same data"
-    from ecg_scan.model import get_config, parse_set
+    """The paper's ablation table (Table 6, and A.2's row without image-text contrast) at CPU scale: every objective variant pretrained and scored on the same data.
+    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, w_ctr 0.1, w_gram 0.05, w_mse 1, w_rule 0.1, the paper's decoder (dec_memory=false, dec_readout=shared).
+    Rows: full objective; without L_rule; without L_gram; without image-text contrastive; image-text contrastive only; reconstruction (MSE) only; pairwise CLIP across modalities (no Gram volume)."""
+    from ecg_scan.model import parse_set
 
     t0 = time.time()
     sd = (
@@ -1005,7 +1236,7 @@ def ablate_cmd(
         raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
     ov = parse_set(set or "")
     ov.update({"steps": steps} if steps else {})
-    cfg = get_config(config, **ov)
+    cfg = ablation_base(config, **ov)
     from ecg_scan.train import check_config
 
     check_config(cfg)
@@ -1021,7 +1252,16 @@ def ablate_cmd(
             raise ECGScanError(f"--only {bad[0]!r}: not a row; rows are {', '.join(rows)}")
         rows = {n: rows[n] for n in names}
     rows.update(_extra_rows(extra))
-    df = ablation_runs(cfg, _eval_data(data), out, sd, rows, epochs=epochs, workers=workers, eik=eik)
+    df = ablation_runs(
+        cfg,
+        _eval_data(data, splits=splits, split_seed=split_seed),
+        out,
+        sd,
+        rows,
+        epochs=epochs,
+        workers=workers,
+        eik=eik,
+    )
     out = Path(out)
     df.to_csv(out / "ablation.csv", index=False)
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))

@@ -159,19 +159,20 @@ def soft_lead_loss(
     target: torch.Tensor = None,  # (B, 12, n) true signals; needed by the paper form
     w_e: float = 0.5,
     w_g: float = 0.5,  # weights of the Einthoven and Goldberger parts
-    form: str = "paper",  # 'paper': eq. (7), refined prediction vs truth; 'self': prediction vs its own projection
+    form: str = "paper",  # 'paper': eq. (7), refined leads vs truth; 'direct': refined I-III and predicted aV* vs truth; 'self'
 ) -> torch.Tensor:
-    "L_rule, equation (7) (`form='paper'`) or the self-consistency variant (`form='self'`)"
-    if form == "paper":
+    "L_rule, equation (7) as read here (`form='paper'`), its other reading (`'direct'`) or the self-consistency variant (`'self'`)"
+    if form in ("paper", "direct"):
         if target is None:
-            raise ValueError("soft_lead_loss(form='paper') compares with the ground truth: pass `target`")
+            raise ValueError(f"soft_lead_loss(form={form!r}) compares with the ground truth: pass `target`")
         ref = refined_limb_leads(pred)
-        return w_e * F.mse_loss(ref[:, :3], target[:, :3]) + w_g * F.mse_loss(ref[:, 3:6], target[:, 3:6])
+        aug = ref[:, 3:6] if form == "paper" else pred[:, 3:6]
+        return w_e * F.mse_loss(ref[:, :3], target[:, :3]) + w_g * F.mse_loss(aug, target[:, 3:6])
     if form == "self":
         le = ((pred[:, :3] - torch.stack(einthoven_projection(pred), 1)) ** 2).mean() * 3
         lg = (goldberger_residuals(pred) ** 2).mean() * 3
         return w_e * le + w_g * lg
-    raise ValueError(f"soft_lead_loss: form must be 'paper' or 'self', not {form!r}")
+    raise ValueError(f"soft_lead_loss: form must be 'paper', 'direct' or 'self', not {form!r}")
 
 # %% ../nbs/07_losses.ipynb #891c5513
 @dataclass
@@ -187,7 +188,9 @@ class LossWeights:
     label_smoothing: float = 0.1  # for L_ctr
     gram_anchor: str = "image"
     gram_form: str = "volume"  # 'volume': L_gram (eq. 3-4); 'pairwise': mean of CLIP(image, signal) and CLIP(text, signal) (an ablation)
-    rule_form: str = "paper"  # 'paper' (eq. 7) or 'self' (see `soft_lead_loss`)
+    rule_form: str = (
+        "paper"  # 'paper' (eq. 7 as read here), 'direct' (its other reading) or 'self' (see `soft_lead_loss`)
+    )
 
 # %% ../nbs/07_losses.ipynb #97938d20
 def recon_loss(

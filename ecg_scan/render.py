@@ -7,11 +7,13 @@ Docs: https://ecg-scan.github.io/ecg_scan/render.html.md"""
 # %% ../nbs/04_render.ipynb #931ee014
 from __future__ import annotations
 import re, json, math, bisect, warnings
+import importlib.util
 from collections import OrderedDict
 from pathlib import Path
 from dataclasses import dataclass, field, asdict, replace
 from functools import lru_cache
 import numpy as np, cv2
+from PIL import Image, ImageDraw, ImageFont
 from ecg_scan.signals import (
     ECGScanError,
     FS,
@@ -26,10 +28,11 @@ from ecg_scan.signals import (
 )
 
 # %% auto #0
-__all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'mosaic', 'show_image', 'parse_layout', 'RenderConfig', 'header_text',
-           'line_coverage', 'grid_image', 'Panel', 'RenderMeta', 'render_ecg', 'random_config', 'standard_config',
-           'random_render', 'extract_panel', 'extract_trace', 'blank_like', 'extraction_errors', 'classic_digitize',
-           'digitize_all', 'save_render', 'load_render', 'render_mpl']
+__all__ = ['PAGES', 'GRIDS', 'GRID_COLOURS', 'FONTS', 'LABEL_POS', 'CAL_SHAPES', 'N_STYLES', 'mosaic', 'show_image',
+           'parse_layout', 'RenderConfig', 'header_text', 'line_coverage', 'grid_image', 'Panel', 'RenderMeta',
+           'render_ecg', 'random_config', 'varied_config', 'standard_config', 'random_render', 'extract_panel',
+           'extract_trace', 'blank_like', 'extraction_errors', 'classic_digitize', 'digitize_all', 'save_render',
+           'load_render', 'render_mpl']
 
 # %% ../nbs/04_render.ipynb #2361687d
 def mosaic(
@@ -84,6 +87,21 @@ GRID_COLOURS = {  # name -> (5 mm line, 1 mm line), RGB
     "green": ((84, 168, 104), (180, 222, 186)),
     "grey": ((150, 150, 150), (208, 208, 208)),
 }
+FONTS = {  # lettering of labels and text: OpenCV's Hershey faces, and TrueType faces that ship with matplotlib (via PIL)
+    "simplex": cv2.FONT_HERSHEY_SIMPLEX,
+    "plain": cv2.FONT_HERSHEY_PLAIN,
+    "duplex": cv2.FONT_HERSHEY_DUPLEX,
+    "complex": cv2.FONT_HERSHEY_COMPLEX,
+    "triplex": cv2.FONT_HERSHEY_TRIPLEX,
+    "italic": cv2.FONT_HERSHEY_COMPLEX | cv2.FONT_ITALIC,
+    "sans": "DejaVuSans.ttf",
+    "sans-bold": "DejaVuSans-Bold.ttf",
+    "serif": "DejaVuSerif.ttf",
+    "times": "STIXGeneral.ttf",
+    "mono": "DejaVuSansMono.ttf",
+}
+LABEL_POS = ("above", "below", "beside")  # lead label: above the trace start, below it, or on the baseline
+CAL_SHAPES = ("flanked", "bare", "narrow")  # calibration pulse: 1 mV x 0.2 s with baseline flanks, without, 0.1 s wide
 
 
 @lru_cache(maxsize=256)
@@ -133,6 +151,11 @@ class RenderConfig:
     header: str = ""  # text above the grid, lines separated by '\n' (see `header_text`)
     info: bool = True  # print speed and gain below the grid ('25 mm/s  10 mm/mV')
     font_mm: float = 3.0  # height of capitals in labels and text, mm
+    font: str = "simplex"  # lettering, a key of `FONTS`: simplex, plain, duplex, complex, triplex, italic, sans, ...
+    label_pos: str = "above"  # lead labels 'above' the start of each trace, 'below' it, or 'beside' it on the baseline
+    footer: str = ""  # text below the grid (filters, device, page), lines separated by '\n'
+    cal_pos: str = "start"  # calibration pulse at the 'start' or at the 'end' of each row
+    cal_shape: str = "flanked"  # 'flanked' (baseline, 1 mV x 0.2 s box, baseline), 'bare' (the box) or 'narrow' (0.1 s)
 
     def __post_init__(self):
         s = self.size
@@ -160,6 +183,14 @@ class RenderConfig:
             bad("grid_style", self.grid_style, "use lines or dots")
         if self.separator not in ("tick", "line", "none"):
             bad("separator", self.separator, "use tick, line or none")
+        for k, ok in (
+            ("font", FONTS),
+            ("label_pos", LABEL_POS),
+            ("cal_pos", ("start", "end")),
+            ("cal_shape", CAL_SHAPES),
+        ):
+            if getattr(self, k) not in ok:
+                bad(k, getattr(self, k), f"use one of {', '.join(ok)}")
         for k in ("speed", "gain", "dpi", "line_mm", "font_mm"):
             if not getattr(self, k) > 0:
                 bad(k, getattr(self, k), "it must be positive")
@@ -201,8 +232,10 @@ def _out_size(cfg) -> tuple:
     return h, w, w / wmm, h / hmm
 
 # %% ../nbs/04_render.ipynb #aa376cf1
-def _text_lines(cfg) -> list:
-    return [l for l in cfg.header.splitlines() if l.strip()] if cfg.header else []
+def _text_lines(cfg, which: str = "header") -> list:
+    "The non-empty lines of `cfg.header` (or of `cfg.footer`)"
+    t = getattr(cfg, which)
+    return [l for l in t.splitlines() if l.strip()] if t else []
 
 # %% ../nbs/04_render.ipynb #6a7e8eb7
 def _geom_key(cfg):
@@ -217,7 +250,18 @@ def _geom_key(cfg):
         len(_text_lines(cfg)),
         cfg.info,
         cfg.font_mm,
+        len(_text_lines(cfg, "footer")),
+        cfg.cal_pos,
+        cfg.cal_shape,
     )
+
+# %% ../nbs/04_render.ipynb #be4c5229
+def _pulse(cfg) -> tuple:
+    "`(points, width)`: the calibration pulse as (mm from its left end, height in units of 1 mV) and its width in mm"
+    cw = (0.1 if cfg.cal_shape == "narrow" else 0.2) * cfg.speed
+    if cfg.cal_shape == "bare":
+        return [(0.75, 0), (0.75, 1), (0.75 + cw, 1), (0.75 + cw, 0)], cw + 1.5
+    return [(0, 0), (1, 0), (1, 1), (1 + cw, 1), (1 + cw, 0), (cw + 3, 0)], cw + 3
 
 # %% ../nbs/04_render.ipynb #2a66b6f0
 @dataclass
@@ -247,9 +291,11 @@ def _geometry(cfg) -> _Geom:
     wmm, hmm = _page_mm(cfg)
     mt, mr, mb, ml = cfg.margins
     top = mt + (len(_text_lines(cfg)) * 1.7 * cfg.font_mm + 1 if cfg.header else 0)
-    bottom = hmm - mb - (1.8 * cfg.font_mm if cfg.info else 0)
-    x_start = ml + (0.2 * cfg.speed + 3 if cfg.calibration else 0)
-    secs = min(N / FS, math.floor((wmm - mr - x_start) / cfg.speed * 2) / 2)
+    nf = len(_text_lines(cfg, "footer"))
+    bottom = hmm - mb - (1.8 * cfg.font_mm if cfg.info else 0) - (nf * 1.7 * cfg.font_mm + 0.5 if nf else 0)
+    pw = _pulse(cfg)[1] if cfg.calibration else 0
+    x_start = ml + (pw if cfg.cal_pos == "start" else 0)
+    secs = min(N / FS, math.floor((wmm - mr - x_start - (pw if cfg.cal_pos == "end" else 0)) / cfg.speed * 2) / 2)
     n_rows = len(rows) + len(rhythm)
     pitch = (bottom - top) / n_rows
     if secs < 0.5 * max([len(r) for r in rows] + [1]) or pitch < 2:
@@ -366,23 +412,45 @@ def _draw_grid(cfg, g):
     return cv2.convertScaleAbs((U @ V).reshape(g.h, g.w, 3))
 
 # %% ../nbs/04_render.ipynb #63c91c18
-_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_CAP = cv2.getTextSize("H", _FONT, 1.0, 1)[0][1]  # cap height (px) at font scale 1
+@lru_cache(maxsize=None)
+def _cap(font) -> float:
+    "Cap height (px) of a Hershey face at font scale 1"
+    return cv2.getTextSize("H", font, 1.0, 1)[0][1]
+
+
+@lru_cache(maxsize=256)
+def _ttf(name: str, cap_px: float):
+    "The TrueType face `name` (a file in matplotlib's fonts) sized so that its capitals are `cap_px` pixels high"
+    path = Path(importlib.util.find_spec("matplotlib").origin).parent / "mpl-data" / "fonts" / "ttf" / name
+    cap = -ImageFont.truetype(str(path), 100).getbbox("H", anchor="ls")[1]
+    return ImageFont.truetype(str(path), max(1, round(100 * cap_px / cap)))
 
 
 def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
     "`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows they use"
     s = max(g.sx, g.sy, 4.0)
     direct = abs(g.sx - g.sy) < 1e-6 * g.sx and g.sx >= 4
+    if not direct and (cfg.font != "simplex" or cfg.label_pos != "above" or cfg.footer):
+        return _draw_small(cfg, g, items, s, crop)
     wmm, hmm = _page_mm(cfg)
     m = np.zeros((g.h, g.w) if direct else (round(hmm * s), round(wmm * s)), np.uint8)
-    scale, th = cfg.font_mm * s / _CAP, max(1, round(cfg.font_mm * s * 0.09))
-    boxes = []
-    for t, x, y in items:
-        cv2.putText(m, t, (round(x * s - 0.5), round(y * s - 0.5)), _FONT, scale, 255, th, cv2.LINE_AA)
-        (tw, tht), bl = cv2.getTextSize(t, _FONT, scale, th)
-        a, b, c, d = x, y - tht / s, x + tw / s, y + bl / s
-        boxes.append((t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, d * g.sy - 0.5)))
+    font, boxes, mm = FONTS[cfg.font], [], []
+    if isinstance(font, str):  # TrueType, drawn by PIL
+        im = Image.fromarray(m)
+        dr, f = ImageDraw.Draw(im), _ttf(font, cfg.font_mm * s)
+        for t, x, y in items:
+            xy = (x * s - 0.5, y * s - 0.5)
+            dr.text(xy, t, fill=255, font=f, anchor="ls")
+            l, tp, r, b = dr.textbbox(xy, t, font=f, anchor="ls")
+            mm.append((t, ((l + 0.5) / s, (tp + 0.5) / s, (r + 0.5) / s, (b + 0.5) / s)))
+        m = np.array(im)
+    else:
+        scale, th = cfg.font_mm * s / _cap(font), max(1, round(cfg.font_mm * s * 0.09))
+        for t, x, y in items:
+            cv2.putText(m, t, (round(x * s - 0.5), round(y * s - 0.5)), font, scale, 255, th, cv2.LINE_AA)
+            (tw, tht), bl = cv2.getTextSize(t, font, scale, th)
+            mm.append((t, (x, y - tht / s, x + tw / s, y + bl / s)))
+    boxes = [(t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, e * g.sy - 0.5)) for t, (a, b, c, e) in mm]
     if not direct:
         m = cv2.resize(m, (g.w, g.h), interpolation=cv2.INTER_AREA)
     rows = np.flatnonzero(m.any(1))
@@ -392,27 +460,79 @@ def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
         return 0, m[:0], boxes
     return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
 
+# %% ../nbs/04_render.ipynb #b80049b1
+def _glyphs(cfg, t: str, x: float, y: float, s: float, ox: float = 0, oy: float = 0, m=None) -> tuple:
+    "Box (mm) of text `t` with its baseline at (x, y) mm at `s` px/mm; drawn into `m` (if given) shifted by (-ox, -oy) px"
+    font = FONTS[cfg.font]
+    if isinstance(font, str):
+        f = _ttf(font, cfg.font_mm * s)
+        xy = (x * s - 0.5 - ox, y * s - 0.5 - oy)
+        l, tp, r, b = f.getbbox(t, anchor="ls")
+        if m is not None:
+            im = Image.fromarray(m)
+            ImageDraw.Draw(im).text(xy, t, fill=255, font=f, anchor="ls")
+            m[:] = np.asarray(im)
+        return x + (l + 0.5) / s, y + tp / s, x + (r + 0.5) / s, y + b / s
+    scale, th = cfg.font_mm * s / _cap(font), max(1, round(cfg.font_mm * s * 0.09))
+    if m is not None:
+        cv2.putText(m, t, (round(x * s - 0.5 - ox), round(y * s - 0.5 - oy)), font, scale, 255, th, cv2.LINE_AA)
+    (tw, tht), bl = cv2.getTextSize(t, font, scale, th)
+    return x, y - tht / s, x + tw / s, y + bl / s
+
+# %% ../nbs/04_render.ipynb #bc6f56dd
+def _draw_small(cfg, g, items, s, crop) -> tuple:
+    "`_draw_items` for small outputs: each item drawn at `s` px/mm in a patch of its own, area-averaged down and pasted"
+    m, boxes = np.zeros((g.h, g.w), np.uint8), []
+    kx, ky = g.sx / s, g.sy / s  # output pixels per drawing pixel
+    for t, x, y in items:
+        a, b, c, e = _glyphs(cfg, t, x, y, s)
+        boxes.append((t, (a * g.sx - 0.5, b * g.sy - 0.5, c * g.sx - 0.5, e * g.sy - 0.5)))
+        X0, Y0 = max(int(a * g.sx) - 1, 0), max(int(b * g.sy) - 1, 0)
+        X1, Y1 = min(int(math.ceil(c * g.sx)) + 2, g.w), min(int(math.ceil(e * g.sy)) + 2, g.h)
+        if X1 <= X0 or Y1 <= Y0:
+            continue
+        p = np.zeros((max(1, round((Y1 - Y0) / ky)), max(1, round((X1 - X0) / kx))), np.uint8)
+        _glyphs(cfg, t, x, y, s, X0 / kx, Y0 / ky, p)
+        p = cv2.resize(p, (X1 - X0, Y1 - Y0), interpolation=cv2.INTER_AREA)
+        np.maximum(m[Y0:Y1, X0:X1], p, out=m[Y0:Y1, X0:X1])
+    rows = np.flatnonzero(m.any(1))
+    if not crop:
+        return 0, m, boxes
+    if not len(rows):
+        return 0, m[:0], boxes
+    return int(rows[0]), m[rows[0] : rows[-1] + 1].copy(), boxes
+
 # %% ../nbs/04_render.ipynb #4841c065
 def _text_keys(cfg, g) -> list:
-    "Cache keys of the text layers of `cfg`: labels, header, speed/gain line (those it has)"
+    "Cache keys of the text layers of `cfg`: labels, header, footer, speed/gain line (those it has)"
+    page = (g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.font)
     return (
-        ([("labels", _geom_key(cfg))] if cfg.labels else [])
-        + ([("header", g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.header)] if cfg.header else [])
-        + ([("info", g.h, g.w, cfg.page, cfg.margins, cfg.font_mm, cfg.speed, cfg.gain)] if cfg.info else [])
+        ([("labels", _geom_key(cfg), cfg.font, cfg.label_pos)] if cfg.labels else [])
+        + ([("header",) + page + (cfg.header,)] if cfg.header else [])
+        + ([("footer",) + page + (cfg.footer, cfg.info)] if cfg.footer else [])
+        + ([("info",) + page + (cfg.speed, cfg.gain)] if cfg.info else [])
     )
 
 # %% ../nbs/04_render.ipynb #64069b48
 def _text_layers(cfg) -> list:
-    "The cached `(row0, band, boxes)` of the lead labels, the header and the speed/gain line of `cfg`"
+    "The cached `(row0, band, boxes)` of the lead labels, the header, the footer and the speed/gain line of `cfg`"
     g = _geometry(cfg)
     wmm, hmm = _page_mm(cfg)
     mt, mr, mb, ml = cfg.margins
+    f, foot = cfg.font_mm, _text_lines(cfg, "footer")
+    dy = dict(above=lambda: -min(0.3 * g.pitch, 6), below=lambda: min(0.2 * g.pitch, 4) + f, beside=lambda: f / 2)
     items = dict(
         labels=lambda: _draw_items(
-            cfg, g, [(p["lead"], p["x_mm"] + 1, p["base_mm"] - min(0.3 * g.pitch, 6)) for p in g.panels], crop=False
+            cfg, g, [(p["lead"], p["x_mm"] + 1, p["base_mm"] + dy[cfg.label_pos]()) for p in g.panels], crop=False
         ),
-        header=lambda: _draw_items(
-            cfg, g, [(l, ml, mt + (i + 0.9) * 1.7 * cfg.font_mm) for i, l in enumerate(_text_lines(cfg))]
+        header=lambda: _draw_items(cfg, g, [(l, ml, mt + (i + 0.9) * 1.7 * f) for i, l in enumerate(_text_lines(cfg))]),
+        footer=lambda: _draw_items(
+            cfg,
+            g,
+            [
+                (l, ml, hmm - mb - (1.8 * f if cfg.info else 0) - (len(foot) - 1 - i) * 1.7 * f)
+                for i, l in enumerate(foot)
+            ],
         ),
         info=lambda: _draw_items(cfg, g, [(f"{cfg.speed:g} mm/s   {cfg.gain:g} mm/mV", ml, hmm - mb)]),
     )
@@ -588,19 +708,10 @@ def _marks(cfg, g) -> list:
         out.append(np.rint(a * (1 << _SHIFT)).astype(np.int32))
 
     if cfg.calibration:
-        cw, ch = 0.2 * cfg.speed, cfg.gain
+        pts, pw = _pulse(cfg)
         for base, x in g.rows:
-            x0 = x - cw - 3
-            add_line(
-                [
-                    (x0, base),
-                    (x0 + 1, base),
-                    (x0 + 1, base - ch),
-                    (x0 + 1 + cw, base - ch),
-                    (x0 + 1 + cw, base),
-                    (x0 + cw + 3, base),
-                ]
-            )
+            x0 = x - pw if cfg.cal_pos == "start" else g.x_start + g.secs * cfg.speed
+            add_line([(x0 + a, base - v * cfg.gain) for a, v in pts])
     if cfg.separator != "none":
         for p in g.panels:
             if p["col"] == 0:
@@ -661,6 +772,38 @@ class Panel:
         "Pixel coordinates `(x, y)` of every sample of `sig` (12, n) that this panel draws"
         return self.x(self.times), self.y(sig[LEADS.index(self.lead), self.start : self.end])
 
+# %% ../nbs/04_render.ipynb #a83c2b63
+def _apply_h(H, x, y) -> tuple:
+    "Points `(x, y)` mapped by the homography `H` (3x3)"
+    H = np.asarray(H, float).reshape(3, 3)
+    d = H[2, 0] * x + H[2, 1] * y + H[2, 2]
+    return (H[0, 0] * x + H[0, 1] * y + H[0, 2]) / d, (H[1, 0] * x + H[1, 1] * y + H[1, 2]) / d
+
+# %% ../nbs/04_render.ipynb #94b0118a
+def _sample(f, x, y, size) -> np.ndarray:
+    "The low-resolution field `f` (hs, ws) at pixels `(x, y)` of an (h, w) image, interpolated as `cv2.resize` upsamples it"
+    f = np.asarray(f, float)
+    (hs, ws), (h, w) = f.shape, size
+    u = np.clip((x + 0.5) * ws / w - 0.5, 0, ws - 1)
+    v = np.clip((y + 0.5) * hs / h - 0.5, 0, hs - 1)
+    u0, v0 = np.minimum(np.floor(u).astype(int), ws - 2), np.minimum(np.floor(v).astype(int), hs - 2)
+    a, b = u - u0, v - v0
+    return (f[v0, u0] * (1 - a) + f[v0, u0 + 1] * a) * (1 - b) + (f[v0 + 1, u0] * (1 - a) + f[v0 + 1, u0 + 1] * a) * b
+
+# %% ../nbs/04_render.ipynb #0fab1bf2
+def _unbend(dx, dy, x, y, size, iters: int = 12) -> tuple:
+    "Where rendered points `(x, y)` land after a displacement field (output pixel p shows input pixel p + d(p))"
+    px, py = x, y
+    for _ in range(iters):  # fixed point of p = q - d(p): the field is smooth and small (a few pixels)
+        px, py = x - _sample(dx, px, py, size), y - _sample(dy, px, py, size)
+    return px, py
+
+# %% ../nbs/04_render.ipynb #f2f4c8cc
+def _jsonable(o: dict) -> dict:
+    "An augmentation record with its arrays as lists (displacement fields rounded to 1e-4 px; homographies exact)"
+    r = lambda k, v: np.round(np.asarray(v, float), 4) if k in ("dx", "dy") else np.asarray(v, float)
+    return {k: r(k, v).tolist() if isinstance(v, np.ndarray) else v for k, v in o.items()}
+
 # %% ../nbs/04_render.ipynb #7b852a29
 @dataclass
 class RenderMeta:
@@ -674,15 +817,19 @@ class RenderMeta:
     line_px: float = None  # width of the drawn traces, px
     fs: float = FS
     warp: tuple = None  # 3x3 homography applied to the image after rendering (geometric augmentations), row-major
+    augment: list = None  # the augmentations applied after rendering, in order (`Augment(..., record=True)`)
+
+    def geometry(self) -> list:
+        "The geometric steps from the rendered to the final image, in order: dicts with `H` (3x3) or `dx`, `dy` (a field)"
+        ops = [o for o in self.augment or [] if "H" in o or "dx" in o]
+        return ops if ops or self.warp is None else [dict(H=np.asarray(self.warp, float).reshape(3, 3))]
 
     def to_image(self, x, y) -> tuple:
         "Pixel coordinates in the final (possibly warped) image of rendered pixel coordinates `(x, y)`"
-        if self.warp is None:
-            return np.asarray(x, float), np.asarray(y, float)
-        H = np.array(self.warp, float).reshape(3, 3)
         x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
-        d = H[2, 0] * x + H[2, 1] * y + H[2, 2]
-        return (H[0, 0] * x + H[0, 1] * y + H[0, 2]) / d, (H[1, 0] * x + H[1, 1] * y + H[1, 2]) / d
+        for o in self.geometry():
+            x, y = _apply_h(o["H"], x, y) if "H" in o else _unbend(o["dx"], o["dy"], x, y, self.size)
+        return x, y
 
     def panel(self, lead: str, rhythm: bool = None) -> Panel:
         "The panel of `lead` (the grid panel first unless `rhythm=True`)"
@@ -718,18 +865,21 @@ class RenderMeta:
             px_per_mm=list(self.px_per_mm),
             line_px=self.line_px,
             mapping="x = x0 + (t - start/fs)*px_per_s, y = y0 - mV*px_per_mV; t in s from the record start, "
-            "pixel centres at integer coordinates; samples [start, end) of the 10 s record",
+            "pixel centres at integer coordinates; samples [start, end) of the 10 s record; in the final image, (x, y) then "
+            "moves through the geometric steps of `augment` in order: homographies H (3x3, p' = H p) and displacement "
+            "fields dx, dy (output pixel p shows rendered pixel p + d(p), d bilinear from the low-resolution grid)",
             config=asdict(self.cfg),
             panels=[{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()} for p in self.panels],
             text=[dict(text=t, bbox=list(b)) for t, b in self.text],
             warp=None if self.warp is None else np.asarray(self.warp, float).reshape(3, 3).tolist(),
+            augment=None if self.augment is None else [_jsonable(o) for o in self.augment],
         )
 
     @classmethod
     def from_dict(cls, d: dict) -> RenderMeta:
         c = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d["config"].items()}
         ps = [Panel(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in p.items()}) for p in d["panels"]]
-        w = d.get("warp")
+        w, aug = d.get("warp"), d.get("augment")
         return cls(
             (d["height"], d["width"]),
             tuple(d["px_per_mm"]),
@@ -739,6 +889,9 @@ class RenderMeta:
             d.get("line_px"),
             d["fs"],
             None if w is None else tuple(np.ravel(w).tolist()),
+            None
+            if aug is None
+            else [{k: np.array(v) if k in ("H", "dx", "dy") else v for k, v in o.items()} for o in aug],
         )
 
 # %% ../nbs/04_render.ipynb #6f1b4d28
@@ -769,10 +922,13 @@ def _composite(bg, m, ink) -> np.ndarray:
     return img
 
 # %% ../nbs/04_render.ipynb #3051f2fc
-def _render(sig, cfg: RenderConfig, want_meta: bool = True):
+def _render(sig, cfg: RenderConfig, want_meta: bool = True, keep: list = None):
+    "`(img, meta)`; the trace polylines are added to `keep` if given (to draw a trace mask without redoing them)"
     g = _geometry(cfg)
     sig = _check_sig(sig, max(p["end"] for p in g.panels))
     polys, boxes = _traces(sig, cfg, g, want_meta)
+    if keep is not None:
+        keep += polys
     th, val, wpx = _stroke(cfg.line_mm * (g.sx + g.sy) / 2)
     if val == 255:  # opaque lines: draw straight onto the cached base (OpenCV blends the anti-aliased edges)
         img = _base(cfg, g, th).copy()
@@ -790,12 +946,14 @@ def _render(sig, cfg: RenderConfig, want_meta: bool = True):
 def _meta(cfg, g, boxes, text, wpx) -> RenderMeta:
     ppmv, pps = cfg.gain * g.sy, cfg.speed * g.sx
 
+    r, W, H = wpx / 2, g.w - 1.0, g.h - 1.0
+
     def clip(b):
         return (
-            float(np.clip(b[0] - wpx / 2, 0, g.w - 1)),
-            float(np.clip(b[1] - wpx / 2, 0, g.h - 1)),
-            float(np.clip(b[2] + wpx / 2, 0, g.w - 1)),
-            float(np.clip(b[3] + wpx / 2, 0, g.h - 1)),
+            min(max(float(b[0]) - r, 0.0), W),
+            min(max(float(b[1]) - r, 0.0), H),
+            min(max(float(b[2]) + r, 0.0), W),
+            min(max(float(b[3]) + r, 0.0), H),
         )
 
     labels = {i: b for i, (t, b) in enumerate(text[: len(g.panels)])} if cfg.labels else {}
@@ -905,6 +1063,134 @@ def random_config(
 @lru_cache(maxsize=16384)
 def _config(items: tuple) -> RenderConfig:
     return RenderConfig(**dict(items))
+
+# %% ../nbs/04_render.ipynb #25db3016
+_WORDS = dict(
+    names=[
+        "Doe, J",
+        "Roe, A",
+        "Smith, M",
+        "Garcia, L",
+        "Nguyen, T",
+        "Okafor, C",
+        "Kowalski, P",
+        "Tanaka, Y",
+        "Silva, R",
+    ],
+    statements=[
+        "Sinus rhythm",
+        "Normal ECG",
+        "Sinus bradycardia",
+        "Sinus tachycardia",
+        "Borderline ECG",
+        "Abnormal ECG",
+        "Left axis deviation",
+        "Nonspecific T wave abnormality",
+        "Possible left ventricular hypertrophy",
+        "Otherwise normal ECG",
+    ],
+    devices=["ECG-12 v2.1", "CardioPrint 300", "MX-12 rev C", "Resting ECG 5.4", "PageWriter-like 12L"],
+)
+
+
+@lru_cache(maxsize=512)
+def _varied_header(k: int, n_lines: int) -> str:
+    "Synthetic header block `k` with `n_lines` (1-4) lines: patient, measurements, machine statement, report status"
+    r = np.random.default_rng(2000 + k)
+    i = lambda a, b: int(r.integers(a, b))
+    date = f"{i(10, 31)}.{i(1, 13):02d}.20{i(10, 26)} {i(7, 20):02d}:{i(0, 60):02d}"
+    who = f"{r.choice(_WORDS['names'])}   ID {i(10**5, 10**8)}   {i(20, 95)} yrs   {'MF'[i(0, 2)]}   {date}"
+    rate, pr, qrs, qt = i(45, 130), i(120, 220), i(70, 140), i(320, 460)
+    meas = f"Vent. rate {rate} bpm   PR {pr} ms   QRS {qrs} ms   QT/QTc {qt}/{qt + i(-30, 40)} ms   P-R-T axes {i(-30, 90)} {i(-60, 120)} {i(-30, 90)}"
+    said = ". ".join(str(o) for o in r.choice(_WORDS["statements"], i(1, 3), replace=False)) + "."
+    return "\n".join([who, meas, said, "Unconfirmed report"][:n_lines])
+
+
+@lru_cache(maxsize=32)
+def _varied_footer(k: int) -> str:
+    "One of 16 synthetic footers: filter settings, mains filter, device, page"
+    r = np.random.default_rng(3000 + k)
+    lo, hi = r.choice(["0.05", "0.15", "0.5", "0.67"]), r.choice(["40", "100", "150"])
+    line = f"{lo}-{hi} Hz   AC {r.choice(['50', '60'])} Hz   {r.choice(_WORDS['devices'])}   Page 1 of 1"
+    return line + ("\nReviewed by: ____________" if k % 3 == 0 else "")
+
+# %% ../nbs/04_render.ipynb #56ad7c6f
+_STYLE = dict(  # what one machine (or one hospital's settings) keeps the same from page to page
+    margins=(
+        [(12.0, 8.0, 8.0, 8.0), (5.0, 5.0, 5.0, 5.0), (18.0, 10.0, 12.0, 10.0), (25.0, 6.0, 15.0, 6.0)]
+        + [(8.0, 12.0, 8.0, 12.0), (30.0, 8.0, 20.0, 8.0), (3.0, 3.0, 3.0, 3.0)],
+        [0.25, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1],
+    ),
+    font=(list(FONTS), [0.16, 0.05, 0.12, 0.08, 0.08, 0.05, 0.14, 0.06, 0.08, 0.12, 0.06]),
+    font_mm=([2.2, 2.6, 3.0, 3.5], [0.2, 0.3, 0.35, 0.15]),
+    label_pos=(list(LABEL_POS), [0.6, 0.15, 0.25]),
+    cal_pos=(["start", "end"], [0.75, 0.25]),
+    cal_shape=(list(CAL_SHAPES), [0.6, 0.3, 0.1]),
+    separator=(["tick", "line", "none"], [0.55, 0.2, 0.25]),
+    calibration=([True, False], [0.92, 0.08]),
+    info=([True, False], [0.5, 0.5]),
+    header_lines=([0, 1, 2, 3, 4], [0.4, 0.15, 0.15, 0.2, 0.1]),
+    footer=([False, True], [0.6, 0.4]),
+)
+_PAGE = dict(  # what changes from page to page
+    layout=(
+        ["3x4+II", "3x4", "3x4+II,V1,V5", "3x4+V1", "6x2", "6x2+II", "12x1"],
+        [0.4, 0.12, 0.12, 0.06, 0.12, 0.06, 0.12],
+    ),
+    speed=([25.0, 50.0], [0.93, 0.07]),
+    gain=([10.0, 5.0, 20.0], [0.86, 0.08, 0.06]),
+    page=(["a4", "letter"], [0.55, 0.45]),
+    grid=(list(GRID_COLOURS) + ["none"], [0.3, 0.2, 0.1, 0.08, 0.07, 0.17, 0.08]),
+    grid_style=(["lines", "dots"], [0.65, 0.35]),
+    ink=([(0, 0, 0), (20, 35, 110), (60, 60, 60), (70, 40, 25), (30, 30, 30)], [0.6, 0.12, 0.12, 0.06, 0.1]),
+)
+N_STYLES = 48  # machine styles; with a few page-level choices each, they keep the grid and text caches small
+
+
+def _draw(rng, table: dict) -> dict:
+    "One value of each entry of `table` (name -> (values, probabilities)), drawn with one call to `rng`"
+    u = rng.random(len(table)).tolist()
+    return {
+        k: v[min(bisect.bisect(list(np.cumsum(p) / np.sum(p)), x), len(v) - 1)]
+        for (k, (v, p)), x in zip(table.items(), u)
+    }
+
+
+@lru_cache(maxsize=None)
+def _style(k: int) -> dict:
+    "Machine style `k`: margins, lettering, label place, pulse, separators, which text blocks it prints"
+    c = _draw(np.random.default_rng(4000 + k), _STYLE)
+    n, foot = c.pop("header_lines"), c.pop("footer")
+    c["header"] = tuple(_varied_header(8 * k + j, n) for j in range(4)) if n else ("",)
+    c["footer"] = _varied_footer(k % 16) if foot else ""
+    return c
+
+
+_PCUM = {k: (v, list(np.cumsum(p) / np.sum(p))) for k, (v, p) in _PAGE.items()}
+
+# %% ../nbs/04_render.ipynb #6d04d1dd
+def varied_config(
+    rng: np.random.Generator,  # drives every choice
+    size=224,  # output pixels: int or (h, w); None for a page at a random dpi (100, 150, 200 or 300)
+    **overrides,  # fixed `RenderConfig` fields
+) -> RenderConfig:
+    "Random settings with the variety of real printouts (page, margins, layouts, fonts, labels, header, footer, pulses, grid, ink)"
+    u = rng.random(len(_PCUM) + 5).tolist()
+    c = {k: v[min(bisect.bisect(cp, x), len(v) - 1)] for (k, (v, cp)), x in zip(_PCUM.items(), u)}
+    a = u[len(_PCUM) :]
+    st = _style(int(a[0] * N_STYLES))
+    c.update(st, header=st["header"][int(a[1] * len(st["header"]))], labels=a[2] < 0.97, size=size)
+    if size is None:
+        c["dpi"] = (100.0, 150.0, 200.0, 300.0)[int(a[3] * 4)]
+    c.update(overrides)
+    if "line_mm" not in overrides:  # 0.5 to 2.0 output pixels, in steps of 0.1
+        hmm = (PAGES[c["page"]] if isinstance(c["page"], str) else c["page"])[1]
+        px_mm = (c["size"][0] if isinstance(c["size"], tuple) else c["size"]) / hmm if c["size"] else c["dpi"] / 25.4
+        c["line_mm"] = (0.5 + round(a[4] * 15) / 10) / px_mm
+    try:
+        return _config(tuple(c.items()))
+    except TypeError:
+        return RenderConfig(**c)
 
 # %% ../nbs/04_render.ipynb #28a71567
 def standard_config(

@@ -574,7 +574,7 @@ def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
         check_range(k, getattr(cfg, k), 0, fix=fix(k))
     for k, ok in dict(
         render=("random", "standard"),
-        rule_form=("paper", "self"),
+        rule_form=("paper", "direct", "self"),
         gram_form=("volume", "pairwise"),
         gram_anchor=("image", "text", "signal"),
     ).items():

@@ -47,6 +47,7 @@ def test_probe_with_baselines(model_dir, tmp_path):
     for m in ("ECG-Scan", "random encoder", "classic digitiser + signal teacher", "CLIP without adaptation"):
         assert m in r.stdout
     assert "could not load pretrained weights" in r.stdout  # offline: reported, not silently dropped or replaced
+    assert "MedSigLIP weights not found" in r.stdout  # likewise MedSigLIP without its weights in the cache
     assert (tmp_path / "p.csv").exists()
 
 
@@ -55,7 +56,7 @@ def test_zeroshot_and_prompts(model_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "macro AUROC" in r.stdout and "| STach |" in r.stdout
     bad = tmp_path / "p.json"
-    bad.write_text('{"AF": "not a list"}')
+    bad.write_text('{"AF": []}')
     assert_one_line_error(
         run_cli("zeroshot", model_dir, "--data", "samples", "--prompts", bad), "class 'AF' must map to a non-empty list"
     )

@@ -150,3 +150,37 @@ def test_pages_of_two_sizes_without_text_in_one_process():
     assert render_ecg(sig, c1)[0].shape == (224, 224, 3)
     assert render_ecg(sig, replace(c1, size=160))[0].shape == (160, 160, 3)
     assert render_ecg(sig, replace(c1, size=(160, 320), layout="6x2"))[0].shape == (160, 320, 3)
+
+
+def test_render_vary_writes_varied_pages_with_masks_and_exact_geometry(tmp_path):
+    "Issue 25: `render --vary` pages: every choice in the JSON, and the saved geometry maps the truth onto trace pixels"
+    src = tmp_path / "recs"
+    src.mkdir()
+    for f in samples_path("cinc2021").glob("E0750[0-5].*"):
+        shutil.copy(f, src)
+    for k, seed in enumerate([5, 5]):
+        r = run_cli("render", src, tmp_path / f"v{k}", "--size", "400x560", "--vary", "--seed", seed)
+        assert r.returncode == 0, r.stderr
+    names = sorted(p.stem for p in (tmp_path / "v0").glob("*.png") if not p.stem.endswith("_mask"))
+    assert len(names) == 6
+    layouts, fonts = set(), set()
+    for n in names:
+        img, meta, plotted = load_render(tmp_path / "v0" / n)
+        again = cv2.imread(str(tmp_path / "v1" / f"{n}.png"))
+        assert np.array_equal(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), again)  # same seed, same page
+        d = json.loads((tmp_path / "v0" / f"{n}.json").read_text())
+        assert all({"aug", "strength", "seed"} <= set(o) for o in d["augment"])
+        layouts.add(meta.cfg.layout)
+        fonts.add(meta.cfg.font)
+        mask = cv2.imread(str(tmp_path / "v0" / f"{n}_mask.png"), cv2.IMREAD_GRAYSCALE)
+        assert mask.shape == img.shape[:2] == (400, 560)
+        near = cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0
+        hit = tot = 0
+        sig = load_ecg(src / f"{n}.hea")
+        for p in meta.panels:
+            x, y = meta.to_image(*p.xy(sig))
+            x, y = np.rint(x).astype(int), np.rint(y).astype(int)
+            ok = (x >= 0) & (y >= 0) & (x < 560) & (y < 400)
+            hit, tot = hit + near[y[ok], x[ok]].sum(), tot + ok.sum()
+        assert tot > 1000 and hit / tot > 0.98, (n, hit / tot)
+    assert len(layouts) + len(fonts) >= 4  # the pages differ
