@@ -1048,13 +1048,13 @@ def score_model(
 
 # %% ../nbs/13_evaluate.ipynb #652351f8
 def score_baselines(model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100) -> dict:
-    "Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher"
+    "Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher (also on `es.foreign` test pages)"
     torch.manual_seed(seed + 12345)
     rnd = type(model)(model.cfg, teachers=False, pretrained=None).eval()
     res = {"random encoder": score_model(rnd, es, seed, fracs, epochs, decoder=False)}
-    dig = {}
+    dig, Xs = {}, {}
     for v in ("clean", "augmented"):
-        X = {
+        X = Xs[v] = {
             s: es.cache(
                 ("digitiser+teacher", model.cfg.teacher, model.cfg.teacher_path, es.name, s, v),
                 lambda s=s: teacher_features(
@@ -1066,6 +1066,19 @@ def score_baselines(model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), e
         dig.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
         m = recon_metrics(es.true, es.digitised[v], es.shown(v))
         dig[f"decoder SNR {v}"], dig[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
+    X, Y = Xs["clean"], es.Y
+    for v in es.foreign:
+        key = ("digitiser+teacher", model.cfg.teacher, model.cfg.teacher_path, es.name, "test", v)
+        xt = es.cache(
+            key, lambda v=v: teacher_features(model.teacher, digitize_all(es.imgs[v]["test"], progress=False))
+        )
+        r = linear_probe(
+            X["train"], Y["train"], X["val"], Y["val"], xt, Y["test"], es.classes, epochs=epochs, seed=seed
+        )
+        ref = linear_probe(
+            X["train"], Y["train"], X["val"], Y["val"], X["test"], Y["test"], es.classes, epochs=epochs, seed=seed
+        )
+        dig[f"probe 1 {v}"], dig[f"gap probe {v}"] = r.test_auc, ref.test_auc - r.test_auc
     res["classic digitiser + signal teacher"] = dig
     return res
 

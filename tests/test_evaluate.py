@@ -120,6 +120,7 @@ def test_demo_small(tmp_path):
         "## Transfer to real ECGs",
         "## Zero-shot",
         "## Reconstruction",
+        "## Pages drawn elsewhere",
         "6 steps of batch 16",
     ):
         assert sec in md
@@ -137,6 +138,7 @@ def test_demo_small(tmp_path):
         "probe",
         "transfer",
         "zeroshot",
+        "foreign",
         "reconstruction",
         "minutes",
         "peak_gib",
