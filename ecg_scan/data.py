@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #79f235d1
 from __future__ import annotations
-import re, ast, math, shutil, inspect, warnings
+import os, re, ast, math, shutil, inspect, tempfile, warnings
 from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +28,7 @@ from ecg_scan.signals import (
     norm_lead,
     progress_bar,
     read_code_tracings,
+    write_error,
     read_header,
     read_wfdb,
     resample,
@@ -487,20 +488,30 @@ def write_wfdb(
     dest.parent.mkdir(parents=True, exist_ok=True)
     d = np.round(np.nan_to_num(sig.T) * 1000).astype(np.int64).clip(-32767, 32767)
     d[np.isnan(sig.T)] = -32768  # WFDB's "no sample" value for format 16: read back as NaN
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wfdb.wrsamp(
-            dest.name,
-            fs=int(fs),
-            units=["mV"] * len(names),
-            sig_name=list(names),
-            d_signal=d,
-            fmt=["16"] * len(names),
-            adc_gain=[1000.0] * len(names),
-            baseline=[0] * len(names),
-            comments=comments or [],
-            write_dir=str(dest.parent),
-        )
+    tmp = None
+    try:  # written in a temporary folder beside it, then moved in: signal file first, header (the record's name) last
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wfdb.wrsamp(
+                dest.name,
+                fs=int(fs),
+                units=["mV"] * len(names),
+                sig_name=list(names),
+                d_signal=d,
+                fmt=["16"] * len(names),
+                adc_gain=[1000.0] * len(names),
+                baseline=[0] * len(names),
+                comments=comments or [],
+                write_dir=str(tmp),
+            )
+        for f in sorted(tmp.iterdir(), key=lambda f: f.suffix == ".hea"):
+            os.replace(f, dest.parent / f.name)
+    except OSError as e:
+        raise write_error(e, dest.with_name(dest.name + ".hea")) from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 # %% ../nbs/01_data.ipynb #d8a4a84f

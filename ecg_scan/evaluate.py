@@ -10,7 +10,16 @@ import os, sys, json, math, time, shlex, tempfile, hashlib, dataclasses, importl
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .signals import ECGScanError, LEADS, check_range, check_writable, parse_numbers, progress_bar, snr_db
+from ecg_scan.signals import (
+    ECGScanError,
+    LEADS,
+    atomic_write,
+    check_range,
+    check_writable,
+    parse_numbers,
+    progress_bar,
+    snr_db,
+)
 from .data import ECGDataset, label_fraction, ptbxl_task
 from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
@@ -160,8 +169,11 @@ def linear_probe(
         tc.append(t[0])
         if (v if not math.isnan(v) else -1) > best[0]:
             best = (v if not math.isnan(v) else -1, ep, t)
+    if best[2] is None:  # no validation AUROC at any epoch (too few records): the last epoch, said in the table's note
+        best = (-1.0, epochs - 1, t)
     _, ep, t = best
-    return ProbeResult(t[0], float(np.nanmax(tc)), ep, t[1], t[2], vc, tc)
+    best_test = float(np.nanmax(tc)) if np.isfinite(tc).any() else float("nan")  # no all-NaN warning
+    return ProbeResult(t[0], best_test, ep, t[1], t[2], vc, tc)
 
 # %% ../nbs/13_evaluate.ipynb #94c56763
 def probe_fractions(
@@ -525,7 +537,8 @@ def _split3(ds):
     empty = [s for s, d in parts.items() if not len(d)]
     if empty:
         raise ECGScanError(
-            f"{ds.name} has no {'/'.join(empty)} split; linear probing needs train, val and test (CODE-test: use `ecg-scan zeroshot`)"
+            f"{ds.name} has no {'/'.join(empty)} split ({len(ds)} records); linear probing needs train, val and test: "
+            "pass more records (each split needs some) or a dataset with its own splits (CODE-test: use `ecg-scan zeroshot`)"
         )
     return parts
 
@@ -601,9 +614,11 @@ def _write_table(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     t = paper_table(res, value, paper)
-    t.to_csv(folder / f"{name}.csv", index=False)
+    with atomic_write(folder / f"{name}.csv") as tmp:
+        t.to_csv(tmp, index=False)
     md = f"# {title}\n\n" + md_table(t, 2) + "\n"
-    (folder / f"{name}.md").write_text(md)
+    with atomic_write(folder / f"{name}.md") as tmp:
+        tmp.write_text(md)
     print(md)
     print(f"written: {folder / (name + '.csv')}, {folder / (name + '.md')}")
 
@@ -638,11 +653,29 @@ def _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, feature
                     fraction=f"{r.fraction:g}",
                     auroc=r.auroc,
                     auroc_best_test=r.auroc_best_test,
-                    note=f"seed {r.seed}, n={r.n_train}" + (" (MERL's subset)" if merl else ""),
+                    note=f"seed {r.seed}, n={r.n_train}"
+                    + (" (MERL's subset)" if merl else "")
+                    + (
+                        ""
+                        if np.isfinite(r.auroc)
+                        else "; AUROC undefined: no class has both label values in the test split"
+                    ),
                 )
             )
     out = pd.DataFrame(rows)
     out.attrs["classes"] = len(classes)
+    yt = Y["test"]
+    both = int(((yt == 1).any(0) & (yt == 0).any(0)).sum())
+    if not np.isfinite(out[out.fraction != ""].auroc.astype(float)).all():  # probed rows (not the n/a baselines)
+        print(
+            f"note: – marks an AUROC that cannot be computed: {ds.name} is too small (too few records or positives in the "
+            "test split for any class to have both label values); use more records"
+        )
+    elif len(yt) < 50 or both < len(classes):
+        print(
+            f"note: the test split of {ds.name} holds {len(yt)} records and {both} of {len(classes)} classes have both "
+            "label values there: the AUROCs rest on very few cases (the macro AUROC averages only those classes)"
+        )
     return out
 
 # %% ../nbs/13_evaluate.ipynb #fe51f4fb
@@ -678,7 +711,7 @@ def probe_cmd(
     if splits not in SPLITS:
         raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
     fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
-    sd = parse_numbers("--seeds", seeds, integer=True)
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     check_range("--epochs", epochs, 1, integer=True)
     for o, kw in ((out, dict(folder=False)), (cache, dict(name="--cache")), (table, dict(name="--table"))):
         if o:
@@ -712,7 +745,8 @@ def probe_cmd(
             print(md_table(r))
     res = pd.concat(res, ignore_index=True)
     if out:
-        res.to_csv(out, index=False)
+        with atomic_write(out) as t:
+            res.to_csv(t, index=False)
         print(f"written to {out}")
     if table:
         _write_table(
@@ -787,7 +821,8 @@ def zeroshot_cmd(
                 print(f"classes without prompts ({len(left)} of {len(ds.classes)}): {', '.join(left)}")
     res = pd.concat(res, ignore_index=True)
     if out:
-        res.to_csv(out, index=False)
+        with atomic_write(out) as t:
+            res.to_csv(t, index=False)
         print(f"written to {out}")
     if table:
         _write_table(
@@ -1240,13 +1275,7 @@ def ablate_cmd(
     from ecg_scan.model import parse_set
 
     t0 = time.time()
-    sd = (
-        [int(s) for s in seeds.split(",") if s.strip()]
-        if all(s.strip().lstrip("-").isdigit() for s in seeds.split(","))
-        else None
-    )
-    if not sd:
-        raise ECGScanError(f"--seeds {seeds!r}: give comma-separated integers, e.g. 0,1,2")
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     ov = parse_set(set or "")
     ov.update({"steps": steps} if steps else {})
     cfg = ablation_base(config, **ov)
