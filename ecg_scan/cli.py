@@ -53,6 +53,11 @@ COMMANDS = {
         "zeroshot_cmd",
         "Zero-shot classification of ECG images with text prompts (macro AUROC)",
     ),
+    "invariance": (
+        "ecg_scan.evaluate",
+        "invariance_cmd",
+        "Renderer invariance: probe trained on 224-px renders, tested on full pages and ecg-image-kit pages of the same records",
+    ),
     "ablate": (
         "ecg_scan.evaluate",
         "ablate_cmd",
@@ -289,21 +294,6 @@ def _image_files(
         raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/15_cli.ipynb #f7749d86
-def _read_image(f):
-    "BGR image of file `f`, read as bytes (OpenCV's own file reader can crash on unusual names), or None"
-    import cv2, numpy as np
-    from pathlib import Path
-
-    try:
-        b = np.frombuffer(Path(f).read_bytes(), np.uint8)
-    except OSError:
-        return None
-    try:
-        return cv2.imdecode(b, cv2.IMREAD_COLOR) if len(b) else None
-    except cv2.error:
-        return None
-
 # %% ../nbs/15_cli.ipynb #8d66af9f
 _MIN_PX = 64
 
@@ -314,7 +304,8 @@ def load_images(
     shapes: list = None,  # if given, the original (h, w) of each readable image is appended to it
 ) -> tuple:
     "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
-    import cv2, numpy as np
+    import numpy as np
+    from ecg_scan.pages import read_image, fit_image
 
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
@@ -322,7 +313,7 @@ def load_images(
         if printable(f) != str(f):
             bad.append((printable(f), "the file name is not valid UTF-8; rename the file (e.g. with convmv)"))
             continue
-        im = _read_image(f)
+        im = read_image(f)
         if im is None:
             bad.append((str(f), "not a readable image"))
             continue
@@ -336,7 +327,7 @@ def load_images(
             continue
         if shapes is not None:
             shapes.append(im.shape[:2])
-        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA))
+        ims.append(fit_image(im, (h, w)))
         ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0, h, w, 3), np.uint8)), ok, bad
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 import numpy as np, pandas as pd
+from PIL import Image, UnidentifiedImageError
 from fastcore.basics import patch
 from ecg_scan.signals import (
     CODE_LEADS,
@@ -36,11 +37,12 @@ from ecg_scan.signals import (
 )
 
 # %% auto #0
-__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
-           'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
-           'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example',
-           'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example',
-           'cpsc2018_dataset', 'detect_layout', 'open_dataset']
+__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'PAGE_EXTS', 'LAYOUTS', 'Record',
+           'ECGDataset', 'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name',
+           'physionet_dataset', 'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb',
+           'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset',
+           'make_code_test_example', 'cpsc2018_dataset', 'glob_escape', 'page_images', 'pages_dataset', 'detect_layout',
+           'open_dataset']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -755,9 +757,84 @@ def cpsc2018_dataset(
         it["split"] = s
     return ECGDataset(items, _wfdb_reader, "CPSC2018", errors)
 
+# %% ../nbs/01_data.ipynb #3e3913a0
+def glob_escape(s: str) -> str:
+    "`s` with the characters `Path.glob` treats specially (`*?[`) escaped"
+    return re.sub(r"([*?[])", r"[\1]", s)
+
+# %% ../nbs/01_data.ipynb #04cfbc5f
+PAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+def page_images(h: Header) -> list:
+    "Page images of the record of header `h`: its `#Image:` lines (PhysioNet Challenge 2024), else `R.png`/`R.jpg`/`R-0.png`..."
+    p = Path(h.path)
+    named = [s.strip() for s in h.comments.get("Image", "").split(",") if s.strip()]
+    if named:
+        return [p.parent / n for n in named]
+    stem = re.compile(re.escape(p.stem) + r"(-\d+)?")
+    return sorted(
+        (
+            f
+            for f in p.parent.glob(glob_escape(p.stem) + "*")
+            if f.suffix.lower() in PAGE_EXTS and stem.fullmatch(f.stem)
+        ),
+        key=lambda f: (len(f.stem), f.stem),
+    )
+
+# %% ../nbs/01_data.ipynb #62d81994
+def _image_hw(f: Path) -> tuple:
+    "(height, width) of image `f` from its header alone; `RecordError` if it is missing or not an image"
+    if not f.exists():
+        raise RecordError(f, "page image not found (named on the header's #Image: line or like the record)")
+    try:
+        with Image.open(f) as im:
+            return im.size[::-1]
+    except (UnidentifiedImageError, OSError) as e:
+        raise RecordError(f, f"not a readable image ({type(e).__name__}); re-export the page as PNG or JPEG")
+
+# %% ../nbs/01_data.ipynb #05095e2e
+def pages_dataset(
+    folder,  # searched recursively for `.hea` files, each with its page image beside it
+    strict: bool = False,  # raise on the first unusable record or page instead of collecting it in `errors`
+    merge_equivalent: bool = True,
+    dx_report: bool = False,  # see `physionet_dataset`
+    pad: bool = False,  # zero-pad records shorter than 10 s instead of leaving them out
+    split_fracs=(0.7, 0.1, 0.2),
+    seed: int = 42,
+    name: str = None,
+) -> ECGDataset:
+    "Dataset of a folder of ECG pages beside the WFDB records they were drawn from; each item's `image` is its page"
+    ds = physionet_dataset(folder, strict, merge_equivalent, dx_report, pad, split_fracs, seed, name)
+    keep, errors, more = [], list(ds.errors), 0
+    for it in ds.items:
+        try:
+            imgs = page_images(read_header(it["path"]))
+            if not imgs:
+                raise RecordError(
+                    it["path"],
+                    "no page image beside it: name the page like the record (R.png, R.jpg, R-0.png) "
+                    "or list it on an '#Image:' header line",
+                )
+            hw = _image_hw(imgs[0])
+        except RecordError as e:
+            if strict:
+                raise
+            errors.append((e.path, e.reason))
+            continue
+        js = imgs[0].with_suffix(".json")
+        it["image"] = str(imgs[0])
+        it["meta"].update(image=str(imgs[0]), page_hw=hw, page_json=str(js) if js.exists() else None)
+        more += len(imgs) > 1
+        keep.append(it)
+    notes = list(ds.notes)
+    if more:
+        notes.append(f"{more} record(s) have several pages (one per 10 s); the first page, the first 10 s, is used")
+    return ECGDataset(keep, ds.read, ds.name, errors, notes)
+
 # %% ../nbs/01_data.ipynb #432ced1f
 def detect_layout(path) -> str:
-    "'ptbxl', 'mimic', 'code-test', 'cpsc2018' or 'physionet', from the files in `path`"
+    "'ptbxl', 'mimic', 'code-test', 'cpsc2018', 'pages' (images beside WFDB records) or 'physionet', from the files in `path`"
     path = Path(path)
     if not path.is_dir():
         raise ECGScanError(
@@ -771,8 +848,12 @@ def detect_layout(path) -> str:
         return "code-test"
     if (path / "REFERENCE.csv").exists() and any(path.glob("*.mat")) and not any(path.glob("*.hea")):
         return "cpsc2018"
-    if next(path.rglob("*.hea"), None):
-        return "physionet"
+    h = next(path.rglob("*.hea"), None)
+    if h:
+        try:
+            return "pages" if page_images(read_header(h)) else "physionet"
+        except RecordError:
+            return "physionet"
     raise ECGScanError(
         f"{path}: no ECG records recognised (no .hea headers, ptbxl_database.csv, record_list.csv or ecg_tracings.hdf5)"
     )
@@ -780,6 +861,7 @@ def detect_layout(path) -> str:
 
 LAYOUTS = dict(
     physionet=physionet_dataset,
+    pages=pages_dataset,
     ptbxl=ptbxl_dataset,
     mimic=mimic_ecg_dataset,
     **{"code-test": code_test_dataset, "cpsc2018": cpsc2018_dataset},

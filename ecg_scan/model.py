@@ -69,6 +69,7 @@ class ECGScanConfig(LossConfig):
     render: str = "random"
     layout: str = "3x4+II"
     augment_p: float = 1.0  # share of training images that are augmented
+    page_frac: float = 0.5  # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
     # frozen teachers
     text_model: str = "minilm"
     text_pooling: str = None

@@ -201,7 +201,7 @@ def apply_splits(
 @call_parse
 def scan_cmd(
     folder: str,  # dataset folder
-    layout: str = "auto",  # auto, physionet, ptbxl, mimic, code-test or cpsc2018
+    layout: str = "auto",  # auto, physionet, pages, ptbxl, mimic, code-test or cpsc2018
     task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm, all
     validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
     strict: store_true = False,  # stop at the first unusable record

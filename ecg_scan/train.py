@@ -24,6 +24,7 @@ import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
+from .pages import page_image
 from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
@@ -37,7 +38,7 @@ __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistr
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
-    "Records of an `ECGDataset` rendered on the fly into augmented ECG images"
+    "Records of an `ECGDataset` rendered on the fly into augmented ECG images, or their own pages mixed in at `page_frac`"
 
     def __init__(
         self,
@@ -50,9 +51,10 @@ class ScanData(torch.utils.data.Dataset):
         offset: int = 0,
         layout: str = "3x4+II",  # printout layout, or 'random' (see `RenderConfig`)
         style: str = "random",  # 'random' print styles or the 'standard' printout
-        augment_p: float = 1.0,
-    ):  # share of images that are augmented
-        store_attr("ds,size,augment,seed,offset,layout,style,augment_p")
+        augment_p: float = 1.0,  # share of images that are augmented
+        page_frac: float = 0.5,  # records with their own page (`pages_dataset`): share of images that are that page
+    ):
+        store_attr("ds,size,augment,seed,offset,layout,style,augment_p,page_frac")
         self.tidx, self.pidx = torch.as_tensor(tidx, dtype=torch.long), torch.as_tensor(pidx, dtype=torch.long)
         self.epoch = 0
 
@@ -61,11 +63,16 @@ class ScanData(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
-        sig = self.ds.signal(i)
+        sig, page = self.ds.signal(i), self.ds.items[i].get("image")
+        if page and rng.random() < self.page_frac:
+            return self._out(i, page_image(page, self.size), sig)
         aug = self.augment if rng.random() < self.augment_p else False
         img = ecg_image(
             sig, rng, self.size, aug, self.style, **({} if self.layout == "random" else dict(layout=self.layout))
         )
+        return self._out(i, img, sig)
+
+    def _out(self, i, img, sig):
         return (
             torch.from_numpy(np.ascontiguousarray(img)),
             self.tidx[i],
@@ -156,6 +163,7 @@ def prepare_data(
     layout: str = "3x4+II",
     style: str = "random",
     augment_p: float = 1.0,
+    page_frac: float = 0.5,  # a folder of pages: share of training images that are its pages (see `ScanData`)
 ) -> TrainData:
     "Training/validation `ScanData` from `ds`, with report and patient indices"
     notes = list(ds.notes)
@@ -184,13 +192,29 @@ def prepare_data(
             va = tr[-1:]
             tr = tr[:-1]
         notes.append(f"no validation split in {ds.name}: {len(va)} record(s) held out at random (seed {seed})")
+    n_pages = sum(bool(it.get("image")) for it in ds.items)
+    if n_pages:
+        notes.append(
+            f"{n_pages} record(s) of {ds.name} come with their own page: {page_frac:.0%} of their training images are "
+            f"that page (resized as a scan arrives), the rest rendered on the fly (config key page_frac)"
+        )
     texts = sorted(set(ds.reports))
     tpos = {t: k for k, t in enumerate(texts)}
     pats = {p: k for k, p in enumerate(sorted({p for p in ds.patients if p is not None}, key=str))}
     ti = [tpos[r] for r in ds.reports]
     pi = [pats.get(p, -1) if p is not None else -1 for p in ds.patients]
     mk = lambda idx, off, aug: ScanData(
-        ds.subset(idx), [ti[i] for i in idx], [pi[i] for i in idx], size, aug, seed, off, layout, style, augment_p
+        ds.subset(idx),
+        [ti[i] for i in idx],
+        [pi[i] for i in idx],
+        size,
+        aug,
+        seed,
+        off,
+        layout,
+        style,
+        augment_p,
+        page_frac,
     )
     return TrainData(mk(tr, 0, augment), mk(va, len(tr), augment), texts, notes)
 
@@ -616,8 +640,8 @@ def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
     if cfg.image_width is not None:
         check_range("image_width", cfg.image_width, 32, integer=True, fix="e.g. --set image_width=448")
     check_range("lora_r", cfg.lora_r, 0, integer=True, fix="0 turns LoRA off")
-    for k in ("augment_p", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
-        check_range(k, getattr(cfg, k), 0, 1, hi_open=k != "augment_p", fix=fix(k))
+    for k in ("augment_p", "page_frac", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
+        check_range(k, getattr(cfg, k), 0, 1, hi_open=k not in ("augment_p", "page_frac"), fix=fix(k))
     for k in (
         "wd",
         "w_ctr",
@@ -822,7 +846,14 @@ def _model_and_data(
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(
-        ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p
+        ds,
+        cfg.image_hw,
+        seed,
+        augment=augment,
+        layout=cfg.layout,
+        style=cfg.render,
+        augment_p=cfg.augment_p,
+        page_frac=cfg.page_frac,
     )
     if not rank_distrib():
         for n in td.notes:
