@@ -16,6 +16,7 @@ from .render import RenderConfig, random_render, render_ecg, render_mpl, save_re
 from .render import _parse_size, _records, _BG, _TEXT, _GEOM, _PLANS, _MARKS
 from .render import _SHIFT, _composite, _geometry, _stroke, _traces, _check_sig, _cap, _render
 from .data import wfdb_name
+from .pages import EIK_DISTORT, render_eik
 
 # %% auto #0
 __all__ = ['PAPER_TINTS', 'PENS', 'STAIN_COLOURS', 'AUGMENTATIONS', 'Aug', 'background', 'warp', 'GeomAug', 'Augment', 'Rotate',
@@ -789,8 +790,23 @@ def render_cmd(
     limit: int = None,  # render at most this many records
     strict: store_true = False,  # stop at the first unusable record (default: skip it, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: skip them)
+    engine: str = "ecg_scan",  # ecg_scan (this renderer) or ecg-image-kit (--augment: its wrinkles, noise and rotation; --dpi, --seed, --limit apply)
+    eik_dir: str = None,  # ecg-image-kit: its codes/ecg-image-generator checkout
+    eik_python: str = None,  # ecg-image-kit: the python of its own environment
+    eik_options: str = None,  # ecg-image-kit: more of its options, quoted, e.g. "--random_grid_color"
 ):
     "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
+    if engine == "ecg-image-kit":
+        opts = " ".join(o for o in (EIK_DISTORT if augment else "", eik_options or "") if o)
+        res = render_eik(src, out_dir, eik_dir, eik_python, opts, seed, int(dpi), limit, strict, pad)
+        for p, r in res["errors"]:
+            print(f"skipped {p}: {r}")
+        print(f"ecg-image-kit drew {res['drawn']} page(s) into {out_dir}; {res['cached']} were already there (cached)")
+        if not res["drawn"] + res["cached"]:
+            raise ECGScanError(f"{src}: no record could be drawn ({len(res['errors'])} skipped, reasons above)")
+        return
+    if engine != "ecg_scan":
+        raise ECGScanError(f"--engine must be ecg_scan or ecg-image-kit, not {engine!r}")
     if fmt.lower() not in ("png", "jpg", "jpeg"):
         raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
     if limit is not None:

@@ -6,10 +6,10 @@ Docs: https://ecg-scan.github.io/ecg_scan/cli.html.md"""
 
 # %% ../nbs/15_cli.ipynb #b2c156d5
 from __future__ import annotations
-import sys, os, importlib, difflib
+import re, sys, os, errno, importlib, difflib
 from fastcore.script import call_parse, anno_parser, store_true
 from . import __version__
-from .signals import ECGScanError, check_range, check_writable, printable
+from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
@@ -29,7 +29,7 @@ COMMANDS = {
         "SNR of III, aVR, aVL, aVF derived from I and II over a folder (paper Table 1)",
     ),
     "scan": (
-        "ecg_scan.data",
+        "ecg_scan.protocol",
         "scan_cmd",
         "Read a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test): counts, labels, problems",
     ),
@@ -52,6 +52,11 @@ COMMANDS = {
         "ecg_scan.evaluate",
         "zeroshot_cmd",
         "Zero-shot classification of ECG images with text prompts (macro AUROC)",
+    ),
+    "invariance": (
+        "ecg_scan.evaluate",
+        "invariance_cmd",
+        "Renderer invariance: probe trained on 224-px renders, tested on full pages and ecg-image-kit pages of the same records",
     ),
     "ablate": (
         "ecg_scan.evaluate",
@@ -160,6 +165,7 @@ def usage() -> str:
 
 # %% ../nbs/15_cli.ipynb #bd973df6
 def _err(prog, msg):
+    msg = re.sub(r"^Exception occured in `\w+` when calling event `\w+`:\s*", "", str(msg))  # fastai's callback prefix
     print(f"{prog}: error: {msg}", file=sys.stderr)
 
 # %% ../nbs/15_cli.ipynb #2167a0a5
@@ -193,6 +199,9 @@ def run_cmd(
     except Exception as e:
         if os.environ.get("ECG_SCAN_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # a full disk no command caught
+            _err(prog, write_error(e, e.filename or "an output file"))
+            return 2
         _err(
             prog,
             f"unexpected {type(e).__name__}: {e} (set ECG_SCAN_DEBUG=1 to see the traceback, and please report it)",
@@ -270,16 +279,28 @@ def bench_cmd(
 
 # %% ../nbs/15_cli.ipynb #34359afa
 _IMG_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_NOT_READ = (".gif", ".pdf", ".svg", ".heic", ".heif", ".eps")  # scans and photos users have that OpenCV cannot read
 
 
-def _image_files(paths: list) -> list:
+def _image_files(
+    paths,  # a file or folder, or several separated by commas (a name that holds a comma is taken whole if it exists)
+    skipped: list = None,  # if given, `(file, reason)` of each file in a folder in a format this does not read (GIF, PDF)
+) -> list:
     "Image files named by `paths` (files, or folders searched recursively)"
     from pathlib import Path
 
+    if isinstance(paths, str):
+        paths = [paths] if Path(paths).exists() else paths.split(",")
     out = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.suffix.lower() in _IMG_EXT)
+            if skipped is not None:
+                skipped += [
+                    (str(f), f"{f.suffix[1:].upper()} is not an image format ecg-scan reads: convert it to PNG")
+                    for f in sorted(p.rglob("*"))
+                    if f.suffix.lower() in _NOT_READ
+                ]
         elif p.exists():
             out.append(p)
         else:
@@ -288,29 +309,18 @@ def _image_files(paths: list) -> list:
         raise ECGScanError(f"no images (.png, .jpg, ...) found in {', '.join(map(str, paths))}")
     return out
 
-# %% ../nbs/15_cli.ipynb #f7749d86
-def _read_image(f):
-    "BGR image of file `f`, read as bytes (OpenCV's own file reader can crash on unusual names), or None"
-    import cv2, numpy as np
-    from pathlib import Path
-
-    try:
-        b = np.frombuffer(Path(f).read_bytes(), np.uint8)
-    except OSError:
-        return None
-    try:
-        return cv2.imdecode(b, cv2.IMREAD_COLOR) if len(b) else None
-    except cv2.error:
-        return None
-
 # %% ../nbs/15_cli.ipynb #8d66af9f
+_MIN_PX = 64
+
+
 def load_images(
     files: list,
     size,
     shapes: list = None,  # if given, the original (h, w) of each readable image is appended to it
 ) -> tuple:
     "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
-    import cv2, numpy as np
+    import numpy as np
+    from ecg_scan.pages import read_image, fit_image
 
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
@@ -318,13 +328,21 @@ def load_images(
         if printable(f) != str(f):
             bad.append((printable(f), "the file name is not valid UTF-8; rename the file (e.g. with convmv)"))
             continue
-        im = _read_image(f)
+        im = read_image(f)
         if im is None:
             bad.append((str(f), "not a readable image"))
             continue
+        if min(im.shape[:2]) < _MIN_PX:
+            bad.append(
+                (
+                    str(f),
+                    f"image is only {im.shape[1]}x{im.shape[0]} px: too small to hold an ECG (at least {_MIN_PX} px a side)",
+                )
+            )
+            continue
         if shapes is not None:
             shapes.append(im.shape[:2])
-        ims.append(cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA))
+        ims.append(fit_image(im, (h, w)))
         ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0, h, w, 3), np.uint8)), ok, bad
 
@@ -353,7 +371,9 @@ def embed_cmd(
         raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
     check_writable(out, folder=False)
     m = load_model(model)
-    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw)
+    skipped = []
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw)
+    bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr):
@@ -362,12 +382,13 @@ def embed_cmd(
         [m.embed(image_tensor(arr[a:b]), kind) for a, b in progress_bar(_batches(len(arr), bs), desc="embedding")]
     ).numpy()
     o = Path(out)
-    if o.suffix == ".csv":
-        import pandas as pd
+    with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
+        if o.suffix == ".csv":
+            import pandas as pd
 
-        pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(o)
-    else:
-        np.savez(o, files=np.array([str(f) for f in files]), embeddings=embs)
+            pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
+        else:
+            np.savez(t, files=np.array([str(f) for f in files]), embeddings=embs)
     print(
         f"{len(files)} image(s) -> {embs.shape[1]}-d embeddings written to {o}"
         + (f"; {len(bad)} skipped" if bad else "")
@@ -429,7 +450,9 @@ def reconstruct_cmd(
     o = check_writable(out)
     m = load_model(model)
     shapes = []
-    arr, files, bad = load_images(_image_files(images.split(",")), m.cfg.image_hw, shapes)
+    skipped = []
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw, shapes)
+    bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
     if not len(arr):
@@ -458,7 +481,8 @@ def reconstruct_cmd(
                 fig = show_ecg(
                     s, title=f"{Path(f).name}: reconstruction" + (" (see warnings)" if w else ""), common=True
                 )
-                fig.savefig(o / f"{st}.png", dpi=80)
+                with atomic_write(o / f"{st}.png") as t:
+                    fig.savefig(t, dpi=80)
                 plt.close(fig)
     renamed = sum(st != Path(f).stem for f, st in zip(files, stems))
     print(

@@ -6,17 +6,16 @@ Docs: https://ecg-scan.github.io/ecg_scan/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #79f235d1
 from __future__ import annotations
-import re, ast, math, shutil, inspect, warnings
+import os, re, ast, math, shutil, inspect, tempfile, warnings
 from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 import numpy as np, pandas as pd
+from PIL import Image, UnidentifiedImageError
 from fastcore.basics import patch
-from fastcore.script import call_parse, store_true
 from ecg_scan.signals import (
     CODE_LEADS,
     ECGScanError,
-    check_writable,
     FS,
     Header,
     LEADS,
@@ -27,6 +26,7 @@ from ecg_scan.signals import (
     norm_lead,
     progress_bar,
     read_code_tracings,
+    write_error,
     read_header,
     read_wfdb,
     resample,
@@ -37,11 +37,12 @@ from ecg_scan.signals import (
 )
 
 # %% auto #0
-__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'LAYOUTS', 'Record', 'ECGDataset',
-           'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset',
-           'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example',
-           'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset', 'make_code_test_example',
-           'cpsc2018_dataset', 'detect_layout', 'open_dataset', 'scan_cmd']
+__all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'PAGE_EXTS', 'LAYOUTS', 'Record',
+           'ECGDataset', 'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name',
+           'physionet_dataset', 'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb',
+           'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset',
+           'make_code_test_example', 'cpsc2018_dataset', 'glob_escape', 'page_images', 'pages_dataset', 'detect_layout',
+           'open_dataset']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -485,20 +486,30 @@ def write_wfdb(
     dest.parent.mkdir(parents=True, exist_ok=True)
     d = np.round(np.nan_to_num(sig.T) * 1000).astype(np.int64).clip(-32767, 32767)
     d[np.isnan(sig.T)] = -32768  # WFDB's "no sample" value for format 16: read back as NaN
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        wfdb.wrsamp(
-            dest.name,
-            fs=int(fs),
-            units=["mV"] * len(names),
-            sig_name=list(names),
-            d_signal=d,
-            fmt=["16"] * len(names),
-            adc_gain=[1000.0] * len(names),
-            baseline=[0] * len(names),
-            comments=comments or [],
-            write_dir=str(dest.parent),
-        )
+    tmp = None
+    try:  # written in a temporary folder beside it, then moved in: signal file first, header (the record's name) last
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wfdb.wrsamp(
+                dest.name,
+                fs=int(fs),
+                units=["mV"] * len(names),
+                sig_name=list(names),
+                d_signal=d,
+                fmt=["16"] * len(names),
+                adc_gain=[1000.0] * len(names),
+                baseline=[0] * len(names),
+                comments=comments or [],
+                write_dir=str(tmp),
+            )
+        for f in sorted(tmp.iterdir(), key=lambda f: f.suffix == ".hea"):
+            os.replace(f, dest.parent / f.name)
+    except OSError as e:
+        raise write_error(e, dest.with_name(dest.name + ".hea")) from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 # %% ../nbs/01_data.ipynb #d8a4a84f
@@ -746,9 +757,84 @@ def cpsc2018_dataset(
         it["split"] = s
     return ECGDataset(items, _wfdb_reader, "CPSC2018", errors)
 
+# %% ../nbs/01_data.ipynb #3e3913a0
+def glob_escape(s: str) -> str:
+    "`s` with the characters `Path.glob` treats specially (`*?[`) escaped"
+    return re.sub(r"([*?[])", r"[\1]", s)
+
+# %% ../nbs/01_data.ipynb #04cfbc5f
+PAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+def page_images(h: Header) -> list:
+    "Page images of the record of header `h`: its `#Image:` lines (PhysioNet Challenge 2024), else `R.png`/`R.jpg`/`R-0.png`..."
+    p = Path(h.path)
+    named = [s.strip() for s in h.comments.get("Image", "").split(",") if s.strip()]
+    if named:
+        return [p.parent / n for n in named]
+    stem = re.compile(re.escape(p.stem) + r"(-\d+)?")
+    return sorted(
+        (
+            f
+            for f in p.parent.glob(glob_escape(p.stem) + "*")
+            if f.suffix.lower() in PAGE_EXTS and stem.fullmatch(f.stem)
+        ),
+        key=lambda f: (len(f.stem), f.stem),
+    )
+
+# %% ../nbs/01_data.ipynb #62d81994
+def _image_hw(f: Path) -> tuple:
+    "(height, width) of image `f` from its header alone; `RecordError` if it is missing or not an image"
+    if not f.exists():
+        raise RecordError(f, "page image not found (named on the header's #Image: line or like the record)")
+    try:
+        with Image.open(f) as im:
+            return im.size[::-1]
+    except (UnidentifiedImageError, OSError) as e:
+        raise RecordError(f, f"not a readable image ({type(e).__name__}); re-export the page as PNG or JPEG")
+
+# %% ../nbs/01_data.ipynb #05095e2e
+def pages_dataset(
+    folder,  # searched recursively for `.hea` files, each with its page image beside it
+    strict: bool = False,  # raise on the first unusable record or page instead of collecting it in `errors`
+    merge_equivalent: bool = True,
+    dx_report: bool = False,  # see `physionet_dataset`
+    pad: bool = False,  # zero-pad records shorter than 10 s instead of leaving them out
+    split_fracs=(0.7, 0.1, 0.2),
+    seed: int = 42,
+    name: str = None,
+) -> ECGDataset:
+    "Dataset of a folder of ECG pages beside the WFDB records they were drawn from; each item's `image` is its page"
+    ds = physionet_dataset(folder, strict, merge_equivalent, dx_report, pad, split_fracs, seed, name)
+    keep, errors, more = [], list(ds.errors), 0
+    for it in ds.items:
+        try:
+            imgs = page_images(read_header(it["path"]))
+            if not imgs:
+                raise RecordError(
+                    it["path"],
+                    "no page image beside it: name the page like the record (R.png, R.jpg, R-0.png) "
+                    "or list it on an '#Image:' header line",
+                )
+            hw = _image_hw(imgs[0])
+        except RecordError as e:
+            if strict:
+                raise
+            errors.append((e.path, e.reason))
+            continue
+        js = imgs[0].with_suffix(".json")
+        it["image"] = str(imgs[0])
+        it["meta"].update(image=str(imgs[0]), page_hw=hw, page_json=str(js) if js.exists() else None)
+        more += len(imgs) > 1
+        keep.append(it)
+    notes = list(ds.notes)
+    if more:
+        notes.append(f"{more} record(s) have several pages (one per 10 s); the first page, the first 10 s, is used")
+    return ECGDataset(keep, ds.read, ds.name, errors, notes)
+
 # %% ../nbs/01_data.ipynb #432ced1f
 def detect_layout(path) -> str:
-    "'ptbxl', 'mimic', 'code-test', 'cpsc2018' or 'physionet', from the files in `path`"
+    "'ptbxl', 'mimic', 'code-test', 'cpsc2018', 'pages' (images beside WFDB records) or 'physionet', from the files in `path`"
     path = Path(path)
     if not path.is_dir():
         raise ECGScanError(
@@ -762,8 +848,12 @@ def detect_layout(path) -> str:
         return "code-test"
     if (path / "REFERENCE.csv").exists() and any(path.glob("*.mat")) and not any(path.glob("*.hea")):
         return "cpsc2018"
-    if next(path.rglob("*.hea"), None):
-        return "physionet"
+    h = next(path.rglob("*.hea"), None)
+    if h:
+        try:
+            return "pages" if page_images(read_header(h)) else "physionet"
+        except RecordError:
+            return "physionet"
     raise ECGScanError(
         f"{path}: no ECG records recognised (no .hea headers, ptbxl_database.csv, record_list.csv or ecg_tracings.hdf5)"
     )
@@ -771,6 +861,7 @@ def detect_layout(path) -> str:
 
 LAYOUTS = dict(
     physionet=physionet_dataset,
+    pages=pages_dataset,
     ptbxl=ptbxl_dataset,
     mimic=mimic_ecg_dataset,
     **{"code-test": code_test_dataset, "cpsc2018": cpsc2018_dataset},
@@ -794,36 +885,3 @@ def open_dataset(
     ps = inspect.signature(f).parameters
     ds = f(path, **{k: v for k, v in dict(kwargs, strict=strict).items() if k in ps})
     return ds.validate(progress, strict) if check else ds
-
-# %% ../nbs/01_data.ipynb #8f97ab40
-@call_parse
-def scan_cmd(
-    folder: str,  # dataset folder
-    layout: str = "auto",  # auto, physionet, ptbxl, mimic, code-test or cpsc2018
-    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm, all
-    validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
-    strict: store_true = False,  # stop at the first unusable record
-    pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
-    splits: str = None,  # 'merl' (MERL's split and labels on PTB-XL, CPSC2018, CSN) or 'random'; default: the folder's own
-    seed: int = 0,  # seed of --splits random
-    out: str = None,  # write each record's id, split and labels to this CSV
-):
-    "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
-    if out:
-        check_writable(out, folder=False)
-    lay = detect_layout(folder) if layout == "auto" else layout
-    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad, drop_unlabelled=splits != "merl")
-    print(f"layout: {lay}")
-    if splits:
-        from ecg_scan.protocol import apply_splits  # protocol builds on this module
-
-        ds, how = apply_splits(ds, splits, task, seed)
-        print(how)
-    print(ds.summary(max_errors=1000))
-    if out:
-        pd.DataFrame(dict(id=ds.ids, split=ds.splits, labels=[";".join(l) for l in ds.labels])).to_csv(out, index=False)
-        print(f"written to {out}")
-    if not validate:
-        print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
-    if not len(ds):
-        raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")

@@ -34,7 +34,10 @@ from ecg_scan.evaluate import (
     plot_tsne,
     md_table,
     variant_renders,
+    invariance_table,
+    FOREIGN_VARIANTS,
 )
+from .pages import EikEngine
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
@@ -58,9 +61,12 @@ class Demo:
         probe_epochs: int = 100,  # epochs of each linear probe
         progress: bool = True,
         config: str = "small",  # the preset to pretrain ('small' learns on a CPU; 'tiny' is the seconds-fast smoke test)
+        eik_dir: str = None,  # ecg-image-kit checkout and the python of its environment: adds its pages to the scores
+        eik_python: str = None,
     ):
         store_attr("n_synth,seed,workers,probe_epochs,progress")
         self.out, self.t0, self.tables = Path(out), time.time(), {}
+        self.eik = EikEngine(eik_dir, eik_python, self.out / "cache" / "eik") if eik_dir or eik_python else None
         self.cfg = get_config(config, **{k: v for k, v in dict(steps=steps, bs=bs).items() if v})
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
 
@@ -246,6 +252,24 @@ def roc_figure(self: Demo):
     ax = plot_roc(*self.roc, "zero-shot ROC, SynthECG test (augmented)")
     return self.save_fig(ax.figure, "zeroshot_roc", tight=False)
 
+# %% ../nbs/14_demo.ipynb #1353862e
+@patch
+def foreign(self: Demo) -> pd.DataFrame:
+    "Stage 6b: probe and zero-shot on the test records drawn at page size and by ecg-image-kit, with the gap to the 224-px pages"
+    variants = tuple(FOREIGN_VARIANTS) if self.eik else ("page",)
+    t = invariance_table(
+        self.model, self.parts, variants, self.eik, self.seed, self.probe_epochs, self.fc, True, self.progress
+    )
+    if self.eik is None:
+        na = [
+            dict(method="ECG-Scan", test_pages=v, what="not run: pass --eik-dir and --eik-python")
+            for v in FOREIGN_VARIANTS
+            if v not in variants
+        ]
+        t = pd.concat([t, pd.DataFrame(na)], ignore_index=True)
+    self.say("pages drawn elsewhere done")
+    return self.keep("foreign", t)
+
 # %% ../nbs/14_demo.ipynb #0a96d92c
 _RECON = (
     "ECG-Scan decoder (all 10 s)",
@@ -374,7 +398,9 @@ def results(self: Demo) -> dict:
         best_step=self.best["step"],
         best_valid=self.best["valid"],
     )
-    R.update({k: self.tables[k].to_dict("records") for k in ("probe", "transfer", "zeroshot", "reconstruction")})
+    R.update(
+        {k: self.tables[k].to_dict("records") for k in ("probe", "transfer", "zeroshot", "foreign", "reconstruction")}
+    )
     return dict(R, minutes=(time.time() - self.t0) / 60, peak_gib=_peak_rss_gib())
 
 # %% ../nbs/14_demo.ipynb #c87adaf8
@@ -385,7 +411,7 @@ def report_fields(self: Demo, R: dict) -> dict:
     tabs = dict(
         probe_table=probe_table(T["probe"]),
         probe_best_table=probe_table(T["probe"], "auroc_best_test"),
-        **{f"{k}_table": T[k] for k in ("transfer", "zeroshot", "reconstruction")},
+        **{f"{k}_table": T[k] for k in ("transfer", "zeroshot", "foreign", "reconstruction")},
     )
     na = "; ".join(f"{k}: {v[1]}" for k, v in self.suite.items() if v[0] == "n/a") or "none"
     return dict(
@@ -443,6 +469,7 @@ def run_demo(
     d.probe()
     d.transfer()
     d.zeroshot()
+    d.foreign()
     d.roc_figure()
     d.reconstruction()
     d.recon_figure()
@@ -462,6 +489,8 @@ def demo_cmd(
     workers: int = 0,  # DataLoader worker processes rendering images
     probe_epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     config: str = "small",  # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
+    eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
+    eik_python: str = None,  # the python of ecg-image-kit's environment
 ):
     "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
     if n_synth < 100:
@@ -471,7 +500,18 @@ def demo_cmd(
             check_range(f"--{k.replace('_', '-')}", v, 1, integer=True)
     check_range("--workers", workers, 0, integer=True)
     check_writable(out)
+    if eik_dir or eik_python:
+        EikEngine(eik_dir, eik_python, out)  # a missing checkout or environment is one line now, not after pretraining
     p = run_demo(
-        out, n_synth=n_synth, steps=steps, bs=bs, seed=seed, workers=workers, probe_epochs=probe_epochs, config=config
+        out,
+        n_synth=n_synth,
+        steps=steps,
+        bs=bs,
+        seed=seed,
+        workers=workers,
+        probe_epochs=probe_epochs,
+        config=config,
+        eik_dir=eik_dir,
+        eik_python=eik_python,
     )
     print(f"report: {p}")

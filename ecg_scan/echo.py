@@ -17,6 +17,7 @@ from ecg_scan.signals import (
     RecordError,
     check_dataset_folder,
     check_range,
+    atomic_write,
     check_writable,
     progress_bar,
 )
@@ -28,8 +29,9 @@ __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'R
            'MAX_FRAMES', 'ECG_FS', 'PX_PER_MV', 'RECORD_CSV', 'STUDY_CSV', 'DECODERS', 'NUISANCES', 'SUBJECT0',
            'STUDY0', 'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region',
            'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask',
-           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs', 'scan_file',
-           'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd', 'bench_echo']
+           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs',
+           'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd',
+           'bench_echo']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
@@ -298,7 +300,8 @@ def write_dicom(
         ds.SequenceOfUltrasoundRegions = regions
     fm.TransferSyntaxUID = _pixel_data(ds, pix, jpeg)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    with atomic_write(path) as t:  # a full disk leaves no half-written DICOM
+        ds.save_as(t, enforce_file_format=True)
     return Path(path)
 
 # %% ../nbs/09_echo.ipynb #4182171f
@@ -408,8 +411,9 @@ def write_echo_synth(
         r, s = synth_echo_study(g, i, out, frames, fps, jpeg=jpeg)
         recs += r
         rows.append(s)
-    pd.DataFrame(recs).to_csv(out / RECORD_CSV, index=False)
-    pd.DataFrame(rows).to_csv(out / STUDY_CSV, index=False)
+    for name, table in ((RECORD_CSV, recs), (STUDY_CSV, rows)):
+        with atomic_write(out / name) as t:
+            pd.DataFrame(table).to_csv(t, index=False)
     return out
 
 # %% ../nbs/09_echo.ipynb #670fd156
@@ -741,10 +745,38 @@ def _study_splits(root: Path) -> dict:
     d = pd.read_csv(root / STUDY_CSV)
     return dict(zip(d.study_id.astype(int), d.split)) if "split" in d else {}
 
+# %% ../nbs/09_echo.ipynb #fa488033
+def check_frames(f: dict):
+    "Raise `RecordError` if the pixel data of echo file `f` (from `echo_file`) holds fewer frames than it announces"
+    import pydicom, warnings
+    from pydicom.encaps import generate_frames
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns on a missing end marker: the reason is given below
+        try:
+            ds = pydicom.dcmread(f["file"])
+            px = ds.get("PixelData")
+        except Exception as e:
+            raise RecordError(f["path"], f"truncated or damaged pixel data ({type(e).__name__}: {e})") from None
+    n = f["frames"]
+    if px is None:
+        raise RecordError(f["path"], f"truncated: the pixel data of its {n} frames ends early (copy the file again)")
+    if f["compressed"]:
+        try:
+            got = sum(1 for _ in generate_frames(px, number_of_frames=n))
+        except Exception:
+            got = 0
+    else:
+        per = f["rows"] * f["cols"] * int(ds.get("SamplesPerPixel", 1)) * (int(ds.get("BitsAllocated", 8)) // 8)
+        got = len(px) // max(1, per)
+    if got < n:
+        raise RecordError(f["path"], f"truncated: its pixel data holds {got} of {n} frames (copy the file again)")
+
 # %% ../nbs/09_echo.ipynb #c0b1cadc
 def scan_file(path, root=None, fs: float = ECG_FS) -> dict:
-    "`echo_file` plus the ECG from its first frame (`ecg`); raises `RecordError` with the reason"
+    "`echo_file`, every frame present (`check_frames`), plus the ECG from its first frame (`ecg`); else `RecordError` with the reason"
     f = echo_file(path, root)
+    check_frames(f)
     try:
         fr = read_frames(f["file"], 0)
     except Exception as e:
@@ -877,7 +909,8 @@ def echo_scan_cmd(
             for it in p.items
         ]
         rows += [dict(path=q, status="left out", reason=r) for q, r in p.errors]
-        pd.DataFrame(rows).sort_values("path").to_csv(Path(out) / SCAN_CSV, index=False)
+        with atomic_write(Path(out) / SCAN_CSV) as t:
+            pd.DataFrame(rows).sort_values("path").to_csv(t, index=False)
     print(p.summary(max_errors=0, where=Path(out) / SCAN_CSV) if out else p.summary(max_errors=1000))
     if out:
         print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/eee.html.md"""
 
 # %% ../nbs/10_eee.ipynb #704a42e5
 from __future__ import annotations
-import json, copy, time
+import json, copy, time, shutil, contextlib
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
@@ -14,12 +14,18 @@ from ecg_scan.signals import (
     ECGScanError,
     FS,
     LEADS,
+    RunLock,
     atomic_folder,
+    atomic_write,
     check_range,
+    parse_numbers,
     check_writable,
     progress_bar,
     recover_folder,
     resample,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
 )
 from .encoders import _check_teacher_folder
 from fastcore.script import call_parse, store_true
@@ -457,10 +463,20 @@ def load_eee(path) -> EEE:
         raise ECGScanError(
             f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`"
         )
-    c = json.loads((p / "config.json").read_text())
-    if c.get("kind") != "eee":
-        raise ECGScanError(f"{p}: config.json is of kind {c.get('kind')!r}, not an EEE run")
-    m = EEE(EEEConfig(**c["cfg"]), echo=c["echo"])
+    fix = "pass the run folder `ecg-scan echo pretrain` wrote, as it was saved"
+    c = read_json_file(p / "config.json", fix)
+    if not isinstance(c, dict) or c.get("kind") != "eee":
+        kind = c.get("kind") if isinstance(c, dict) else None
+        raise ECGScanError(f"{p / 'config.json'}: of kind {kind!r}, not an EEE run; {fix}")
+    shapes = safetensors_shapes(p / "model.safetensors", fix)
+    try:
+        m = EEE(EEEConfig(**c["cfg"]), echo=c["echo"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ECGScanError(
+            f"{p / 'config.json'}: its settings do not build an EEE model ({type(e).__name__}: {e}); {fix}"
+        ) from None
+    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
     m.load_state_dict(load_file(str(p / "model.safetensors")))
     return m.eval()
 
@@ -741,7 +757,8 @@ def eee_probe_cmd(
         progress=True,
     )
     if out:
-        t.to_csv(check_writable(out, folder=False), index=False)
+        with atomic_write(check_writable(out, folder=False)) as tmp:
+            t.to_csv(tmp, index=False)
     if show:
         print(
             t.groupby(["encoder", "mode", "frac"])[["macro_auroc", "micro_auroc"]]
@@ -811,6 +828,29 @@ def _read_echo(folder, cfg: EEEConfig, need_labels: bool = False) -> list:
         raise ECGScanError(f"{folder}: its echo-study-list.csv has no 0/1 label column (e.g. lvh, reduced_ef) to probe")
     return S
 
+# %% ../nbs/10_eee.ipynb #7e6c80a1
+_ECHO_RUN_FILES = ("eee", "ecg_only", "echo_pretrain.json", "probe.csv")
+
+
+def _echo_run_guard(out: Path, overwrite: bool):
+    "Like `prepare_run` for `echo pretrain`: refuse a folder holding a run unless `overwrite`, which removes all of it"
+    for d in ("eee", "ecg_only"):
+        recover_folder(out / d)
+    found = [f for f in _ECHO_RUN_FILES if (out / f).exists()]
+    if found and not overwrite:
+        raise ECGScanError(
+            f"{out} already holds an echo run ({', '.join(found)}); pass --overwrite to delete it and train again, "
+            "or another --out"
+        )
+    for f in found:  # the old probe.csv goes too: it would describe weights that no longer exist
+        shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink()
+
+
+def _write_run_json(path: Path, d: dict):
+    "Write `d` as indented JSON, atomically"
+    with atomic_write(path) as t:
+        t.write_text(json.dumps(d, indent=2))
+
 # %% ../nbs/10_eee.ipynb #8cef1422
 @call_parse
 def echo_pretrain_cmd(
@@ -824,6 +864,7 @@ def echo_pretrain_cmd(
     img: int = 32,  # frame size inside the model (the default small model)
     no_mining: store_true = False,  # plain InfoNCE over all pairs instead of dual-margin semi-hard mining (an ablation)
     keep_hard: store_true = False,  # mining keeps the negatives above the positive too (not the paper's; avoids its collapse)
+    overwrite: store_true = False,  # delete the run already in --out (models, probe results) and train again
 ):
     "Pretrain EEE on the ECG-echo pairs of FOLDER (and the ECG-only baseline), saved in --out RUN"
     if not out:
@@ -835,11 +876,13 @@ def echo_pretrain_cmd(
     out = check_writable(out)
     if not Path(folder).is_dir():
         raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
-    S = _read_echo(folder, cfg)
-    for echo in (True, False) if baseline == "ecg-only" else (True,):
-        eee_pretrain_cmd(S, out / ("eee" if echo else "ecg_only"), echo, steps, bs, lr, seed, cfg, progress=True)
-    (out / "echo_pretrain.json").write_text(
-        json.dumps(
+    with RunLock(out):  # one process per run folder; an earlier run is kept unless --overwrite
+        _echo_run_guard(out, overwrite)
+        S = _read_echo(folder, cfg)
+        for echo in (True, False) if baseline == "ecg-only" else (True,):
+            eee_pretrain_cmd(S, out / ("eee" if echo else "ecg_only"), echo, steps, bs, lr, seed, cfg, progress=True)
+        _write_run_json(
+            out / "echo_pretrain.json",
             dict(
                 folder=str(folder),
                 steps=steps,
@@ -852,9 +895,7 @@ def echo_pretrain_cmd(
                 mining=not no_mining,
                 keep_hard=keep_hard,
             ),
-            indent=2,
         )
-    )
 
 # %% ../nbs/10_eee.ipynb #aca49ffe
 def _floats(s: str, name: str) -> list:
@@ -868,14 +909,21 @@ def _floats(s: str, name: str) -> list:
 
 # %% ../nbs/10_eee.ipynb #6b1a8c04
 def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
-    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction"
-    g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(["mean", "std"])
+    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction; an AUROC that cannot be computed says why"
+    g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(
+        ["mean", "std", "count", "size"]
+    )
+
+    def cell(k, r):
+        m, s, n, of = r[(k, "mean")], r[(k, "std")], int(r[(k, "count")]), int(r[(k, "size")])
+        if n == 0:
+            return "n/a (test split: one label value)"
+        if n < of:
+            return (f"{m:.3f} +- {s:.3f}" if n > 1 else f"{m:.3f}") + f" ({n} of {of} seeds)"
+        return f"{m:.3f} +- {s:.3f}" if n > 1 else f"{m:.3f} (one seed)"
+
     return pd.DataFrame(
-        {
-            k: [f"{a:.3f} +- {b:.3f}" for a, b in zip(g[(k, "mean")], g[(k, "std")].fillna(0))]
-            for k in ("macro_auroc", "micro_auroc")
-        },
-        index=g.index,
+        {k: [cell(k, r) for _, r in g.iterrows()] for k in ("macro_auroc", "micro_auroc")}, index=g.index
     )
 
 # %% ../nbs/10_eee.ipynb #f1560bf5
@@ -901,7 +949,7 @@ def echo_probe_cmd(
     if not md or set(md) - {"linear", "finetune"}:
         raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
     fr = _floats(fractions, "--fractions")
-    sd = [int(s) for s in _floats(seeds, "--seeds")]
+    sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     for f in fr:
         check_range("--fractions", f, 0, 1, lo_open=True)
     cfg = load_eee(runs["EEE"]).cfg
@@ -909,21 +957,27 @@ def echo_probe_cmd(
         raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
     out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
-    t = eee_probe_cmd(
-        S,
-        {k: str(v) for k, v in runs.items()},
-        out,
-        fr,
-        sd,
-        md,
-        ft_epochs=ft_epochs,
-        fs_in=cfg.fs,
-        show=False,
-        resplit=resplit,
-    )
+    with RunLock(r) if (r / "eee").is_dir() else contextlib.nullcontext():  # not while `echo pretrain` works in RUN
+        t = eee_probe_cmd(
+            S,
+            {k: str(v) for k, v in runs.items()},
+            out,
+            fr,
+            sd,
+            md,
+            ft_epochs=ft_epochs,
+            fs_in=cfg.fs,
+            show=False,
+            resplit=resplit,
+        )
     print(
         f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
     )
     print(probe_summary(t).to_string())
+    if not np.isfinite(t[["macro_auroc", "micro_auroc"]].to_numpy(float)).all():
+        print(
+            f"note: n/a marks an AUROC that cannot be computed: with {len(S)} studies the test patients have only one "
+            "value of a label (too few studies or positives); use more studies"
+        )
     if out:
         print(f"wrote {len(t)} rows to {out}")

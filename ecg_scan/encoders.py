@@ -6,21 +6,54 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import sys, json, math, warnings, itertools, importlib.resources
+import re, sys, json, math, pickle, argparse, warnings, itertools, importlib.resources
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.utils.data import Subset, ConcatDataset
 from fastcore.basics import store_attr
 from fastcore.script import call_parse
-from .signals import ECGScanError, FS, LEADS, N, atomic_folder, check_range, check_writable, progress_bar
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    N,
+    atomic_folder,
+    check_range,
+    check_writable,
+    progress_bar,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
+)
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
-           'GROUP_PAIRS', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder', 'beat_ids',
-           'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus', 'save_teacher',
-           'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path', 'load_signal_teacher',
-           'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks', 'CLEAR', 'CLEARPretrain',
-           'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
+           'GROUP_PAIRS', 'load_torch_file', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder',
+           'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus',
+           'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
+           'load_signal_teacher', 'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks',
+           'CLEAR', 'CLEARPretrain', 'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
+
+# %% ../nbs/06_encoders.ipynb #7a5d6251
+def load_torch_file(
+    path,  # a file written by `torch.save`
+    what: str = "torch checkpoint",  # what the file should be, for the messages
+    allow: tuple = (),  # classes the file may hold besides tensors, containers, numbers and strings
+):
+    "Read a `torch.save`d file with `weights_only=True`, so no code in it runs; a file that needs pickle is refused in one line"
+    try:
+        with torch.serialization.safe_globals(list(allow)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        m = re.search(r"GLOBAL ([\w.]+)", str(e))
+        raise ECGScanError(
+            f"{path}: refused: reading this {what} needs pickle to build {m.group(1) if m else 'an object'}, which can run "
+            "code; if you trust the file, save only its tensors (a state dict) with torch.save or safetensors and pass that"
+        ) from None
+    except Exception as e:
+        raise ECGScanError(
+            f"{path}: not a readable {what} ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        ) from None
 
 # %% ../nbs/06_encoders.ipynb #97324f21
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -256,7 +289,7 @@ class TextEncoder(nn.Module):
 
     def load_cache(self, path):
         "Add the features saved by `save_cache` to the cache (they must come from the same text encoder)"
-        d = torch.load(path, weights_only=True)
+        d = load_torch_file(path, "text-feature cache")
         if d["model"] != self.name:
             raise ECGScanError(f"{path}: cache made with text encoder {d['model']!r}, not {self.name!r}")
         if d["feats"] is not None:
@@ -396,18 +429,25 @@ class DBETAEncoder(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, path) -> DBETAEncoder:
-        "Load the ECG encoder from a D-BETA checkpoint (`torch.save`d dict with a 'model' state dict, or a plain state dict)"
+        "Load the ECG encoder from a D-BETA checkpoint (a dict with a 'model' state dict, or a state dict; .pt or .safetensors), running no code"
         path = Path(path)
         if not path.exists():
             raise ECGScanError(
                 f"{path}: D-BETA checkpoint not found. D-BETA's weights (CC BY-NC 4.0) are not bundled: "
                 "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file"
             )
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as e:
-            raise ECGScanError(f"{path}: not a readable torch checkpoint ({e})")
-        sd = ck.get("model", ck) if isinstance(ck, dict) else ck
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            try:
+                ck = load_file(str(path))
+            except Exception as e:
+                raise ECGScanError(f"{path}: not a readable safetensors file ({str(e).splitlines()[0]})") from None
+        else:  # fairseq-style checkpoints keep their settings in an argparse.Namespace: allowed, nothing else
+            ck = load_torch_file(path, "D-BETA checkpoint", allow=(argparse.Namespace,))
+        sd = ck.get("model", ck) if isinstance(ck, dict) else None
+        if not isinstance(sd, dict):
+            raise ECGScanError(f"{path}: not a D-BETA checkpoint: it holds a {type(ck).__name__}, not a state dict")
         m = cls()
         mine = m.state_dict()
         sub = {k: v for k, v in sd.items() if k in mine}
@@ -415,6 +455,12 @@ class DBETAEncoder(nn.Module):
         if missing:
             raise ECGScanError(
                 f"{path}: not a D-BETA checkpoint: {len(missing)} encoder weights missing (e.g. {missing[0]})"
+            )
+        bad = [k for k, v in sub.items() if not isinstance(v, torch.Tensor) or v.shape != mine[k].shape]
+        if bad:
+            raise ECGScanError(
+                f"{path}: not D-BETA's architecture: {len(bad)} weights of the wrong shape (e.g. {bad[0]}: "
+                f"{tuple(getattr(sub[bad[0]], 'shape', ()))}, expected {tuple(mine[bad[0]].shape)})"
             )
         m.load_state_dict(sub, strict=True)
         return m.eval()
@@ -628,6 +674,14 @@ def save_teacher(enc: nn.Module, path, **info):
         (tmp / "config.json").write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
     return path
 
+# %% ../nbs/06_encoders.ipynb #6cfc5685
+def _too_few(n: int, bs: int) -> str:
+    "The message for a batch larger than the training records (no step would be taken)"
+    return (
+        f"only {n} training records for batch size {bs}: not one step would be taken; "
+        f"pass --bs {max(1, n)} or less, or more records (--n-synth)"
+    )
+
 # %% ../nbs/06_encoders.ipynb #8c550268
 def pretrain_teacher(
     sigs,  # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
@@ -652,6 +706,8 @@ def pretrain_teacher(
     n = len(sigs)
     nv = max(1, int(n * valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
+    if n - nv < bs:
+        raise ECGScanError(_too_few(n - nv, bs))
     tr, va = [sigs[i] for i in perm[nv:]] if n <= 20000 else Subset(sigs, perm[nv:]), Subset(sigs, perm[:nv])
     dls = DataLoaders(
         DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
@@ -726,11 +782,26 @@ def load_signal_teacher(
             raise ECGScanError(
                 f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`"
             )
-        cfg = json.loads((p / "config.json").read_text())
-        if "beats" in cfg:
-            m = CLEAR(**{k: cfg[k] for k in ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")})
-        else:
-            m = CLEAREncoder(**{k: cfg[k] for k in ("d", "layers", "heads", "patch", "d_out", "clip_mv")})
+        fix = f"pass the folder `ecg-scan teacher --out {p}` wrote, as it was saved"
+        cfg = read_json_file(p / "config.json", fix)  # checked before any weights are read
+        shapes = safetensors_shapes(p / "model.safetensors", fix)
+        beats = isinstance(cfg, dict) and "beats" in cfg
+        keys = (
+            ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")
+            if beats
+            else ("d", "layers", "heads", "patch", "d_out", "clip_mv")
+        )
+        lack = [k for k in keys if not isinstance(cfg, dict) or k not in cfg]
+        if lack:
+            raise ECGScanError(f"{p / 'config.json'}: not a CLEAR teacher config (no {lack[0]!r}); {fix}")
+        try:
+            m = (CLEAR if beats else CLEAREncoder)(**{k: cfg[k] for k in keys})
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ECGScanError(
+                f"{p / 'config.json'}: its settings do not build a teacher ({type(e).__name__}: {e}); {fix}"
+            ) from None
+        want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+        check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
         m.load_state_dict(load_file(str(p / "model.safetensors")))
     else:
         raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")
@@ -768,6 +839,9 @@ def teacher_cmd(
         info = dict(tokeniser_policies=kinds)
     else:
         (enc, learn), info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers), {}
+    ran = int(learn.train_iter)  # whole epochs: --steps is rounded up to a multiple of the batches per epoch
+    if ran != steps:
+        print(f"note: --steps {steps} rounded up to {ran} steps (whole epochs); the teacher's config records {ran}")
     vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float("nan")
     if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
         raise ECGScanError(
@@ -776,7 +850,8 @@ def teacher_cmd(
     save_teacher(
         enc,
         out,
-        steps=steps,
+        steps=ran,
+        steps_asked=steps,
         bs=bs,
         lr=lr,
         seed=seed,
@@ -848,6 +923,13 @@ def beat_tokens(
         )
     c = notch_lowpass(x, fs)
     pk = qrs_peaks(c, fs) if live.any() else np.zeros(0, int)
+    nz = np.flatnonzero(np.abs(x).sum(0) > 0)  # zero padding (`--pad`) before or after the signal
+    a, b, edge = (nz[0], nz[-1] + 1, int(0.15 * fs)) if len(nz) else (0, x.shape[-1], 0)
+    if a >= edge or b <= x.shape[-1] - edge:
+        on_edge = ((a >= edge) & (pk < a + edge)) | ((b <= x.shape[-1] - edge) & (pk >= b - edge))
+        if on_edge.any():  # the step from signal to padding is no heartbeat
+            issues.append(f"{int(on_edge.sum())} peak(s) on the edge of the zero padding left out")
+            pk = pk[~on_edge]
     if len(pk) == 0:
         issues.append("all leads flat" if not live.any() else "no QRS found")
         issues[-1] += f": {beats} evenly spaced windows stand in for beats"
@@ -1089,6 +1171,8 @@ def pretrain_clear(
     n = len(toks[0])
     nv = max(1, int(n * valid_frac))
     perm = np.random.default_rng(seed).permutation(n)
+    if n - nv < bs:
+        raise ECGScanError(_too_few(n - nv, bs))
     dls = DataLoaders(
         DataLoader(_TokDS(toks, perm[nv:]), bs=bs, shuffle=True, drop_last=True),
         DataLoader(_TokDS(toks, perm[:nv]), bs=bs),

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .signals import ECGScanError, N, recover_folder
+from ecg_scan.signals import (
+    ECGScanError,
+    N,
+    atomic_write,
+    recover_folder,
+    read_json_file,
+    safetensors_shapes,
+    check_shapes,
+)
 from .encoders import DBETAEncoder, ImageEncoder, TextEncoder, load_signal_teacher, proj_head
 from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
 from .decoder import SignalDecoder, layout_route
@@ -61,6 +69,7 @@ class ECGScanConfig(LossConfig):
     render: str = "random"
     layout: str = "3x4+II"
     augment_p: float = 1.0  # share of training images that are augmented
+    page_frac: float = 0.5  # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
     # frozen teachers
     text_model: str = "minilm"
     text_pooling: str = None
@@ -110,7 +119,8 @@ class ECGScanConfig(LossConfig):
         return asdict(self)
 
     def save(self, path):
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        with atomic_write(path) as t:
+            t.write_text(json.dumps(self.to_dict(), indent=2))
 
 # %% ../nbs/11_model.ipynb #d56ca198
 CONFIGS = {
@@ -178,8 +188,10 @@ def get_config(
         cfg = dataclasses.replace(CONFIGS[name])
     elif Path(name).is_file() or Path(name, "config.json").is_file():
         p = Path(name) if Path(name).is_file() else Path(name, "config.json")
-        d = json.loads(p.read_text())
-        d = d.get("model", d)
+        d = read_json_file(p, "pass an intact config.json (or a preset: 'tiny', 'small', 'paper')")
+        d = d.get("model", d) if isinstance(d, dict) else None
+        if not isinstance(d, dict):
+            raise ECGScanError(f"{p}: not an ECG-Scan config (a JSON object of settings); pass a config.json it wrote")
         cfg = ECGScanConfig()
         overrides = {**{k: v for k, v in d.items() if k in _FIELDS}, **overrides}
     else:
@@ -436,25 +448,28 @@ def from_pretrained(cls: ECGScan, path, teachers: bool = True, **overrides) -> E
     from safetensors.torch import load_file
 
     path = Path(path)
-    for f in ("config.json", "model.safetensors"):
-        if not (path / f).exists():
-            raise ECGScanError(
-                f"{path / f}: not found; pass a folder written by ECGScan.save_pretrained or `ecg-scan pretrain`"
-            )
-    meta = json.loads((path / "config.json").read_text())
-    cfg = get_config(str(path / "config.json"), **overrides)
+    fix = "pass a folder written by ECGScan.save_pretrained or `ecg-scan pretrain`, as it was saved"
+    cj, wf = path / "config.json", path / "model.safetensors"
+    meta = read_json_file(cj, fix)  # checked before any weights are read: schema, files, header, names and shapes
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), dict) or not meta["model"]:
+        raise ECGScanError(f"{cj}: not an ECG-Scan model config (no 'model' settings); {fix}")
+    shapes = safetensors_shapes(wf, fix)
+    cfg = get_config(str(cj), **overrides)
     if meta.get("lora_merged"):
         cfg = dataclasses.replace(cfg, lora_r=0)
-    m = cls(cfg, teachers=teachers, pretrained=None)
-    sd = load_file(str(path / "model.safetensors"))
-    missing, unexpected = m.load_state_dict(sd, strict=False)
-    missing = [k for k in missing if not k.startswith(_FROZEN)]
-    if missing or unexpected:
-        raise ECGScanError(
-            f"{path}: weights do not match the configuration (missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
+    try:
+        m = cls(cfg, teachers=teachers, pretrained=None)
+    except ECGScanError:
+        raise
+    except Exception as e:
+        raise ECGScanError(f"{cj}: its settings do not build a model ({type(e).__name__}: {e}); {fix}") from None
+    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    check_shapes(
+        wf, shapes, want, f"the weights do not belong to {cj} (edited, or from another preset); {fix}", _FROZEN
+    )
+    m.load_state_dict(load_file(str(wf)), strict=False)
     if meta.get("lora_merged"):
-        m.cfg = dataclasses.replace(m.cfg, lora_r=json.loads((path / "config.json").read_text())["model"]["lora_r"])
+        m.cfg = dataclasses.replace(m.cfg, lora_r=meta["model"]["lora_r"])
     return m.eval()
 
 # %% ../nbs/11_model.ipynb #19363978
@@ -475,8 +490,12 @@ def model_folder(path) -> Path:  # a saved model, or a run folder with best/ or 
             recover_folder(p / d)
         if (p / d / "model.safetensors").exists():
             return p / d
+    if (p / "config.json").exists():
+        raise ECGScanError(
+            f"{p / 'model.safetensors'}: not found beside its config.json: the model folder is incomplete; pass it as it was saved"
+        )
     raise ECGScanError(
-        f"{p / 'config.json'}: not found; pass a folder written by ECGScan.save_pretrained, "
+        f"{p / 'config.json'}: not found, so {p} holds no model; pass a folder written by ECGScan.save_pretrained, "
         f"a run folder of `ecg-scan pretrain` (with best/ or last/), or its best/ or last/"
     )
 

@@ -10,12 +10,13 @@ import json, importlib.resources
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd
-from .signals import ECGScanError
-from .data import ECGDataset, ptbxl_task, random_split
+from fastcore.script import call_parse, store_true
+from .signals import ECGScanError, atomic_write, check_writable
+from .data import ECGDataset, detect_layout, open_dataset, ptbxl_task, random_split
 
 # %% auto #0
 __all__ = ['MERL_CITATION', 'MERL_TABLES', 'MERL_ID', 'SPLITS', 'merl_name', 'merl_dir', 'build_merl_tables', 'merl_table',
-           'merl_classes', 'merl_dataset_of', 'merl_split', 'merl_subset', 'merl_fraction', 'apply_splits']
+           'merl_classes', 'merl_dataset_of', 'merl_split', 'merl_subset', 'merl_fraction', 'apply_splits', 'scan_cmd']
 
 # %% ../nbs/01b_protocol.ipynb #d1ecc637
 MERL_CITATION = (
@@ -195,3 +196,36 @@ def apply_splits(
         return ds, f"splits: {ds.name}'s own (MERL has no split for this data)"
     m = merl_split(ds, task)
     return m, f"splits: MERL's ({m.notes[len(ds.notes)]}); label subsets: MERL's rule"
+
+# %% ../nbs/01b_protocol.ipynb #8f97ab40
+@call_parse
+def scan_cmd(
+    folder: str,  # dataset folder
+    layout: str = "auto",  # auto, physionet, pages, ptbxl, mimic, code-test or cpsc2018
+    task: str = "superclass",  # PTB-XL label set: superclass, subclass, form, rhythm, all
+    validate: store_true = False,  # also read every signal and report NaN/flat/all-zero records
+    strict: store_true = False,  # stop at the first unusable record
+    pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
+    splits: str = None,  # 'merl' (MERL's split and labels on PTB-XL, CPSC2018, CSN) or 'random'; default: the folder's own
+    seed: int = 0,  # seed of --splits random
+    out: str = None,  # write each record's id, split and labels to this CSV
+):
+    "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
+    if out:
+        check_writable(out, folder=False)
+    lay = detect_layout(folder) if layout == "auto" else layout
+    ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad, drop_unlabelled=splits != "merl")
+    print(f"layout: {lay}")
+    if splits:
+        ds, how = apply_splits(ds, splits, task, seed)
+        print(how)
+    print(ds.summary(max_errors=1000))
+    if out:
+        table = pd.DataFrame(dict(id=ds.ids, split=ds.splits, labels=[";".join(l) for l in ds.labels]))
+        with atomic_write(out) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"written to {out}")
+    if not validate:
+        print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
+    if not len(ds):
+        raise ECGScanError(f"{folder}: no usable ECG record ({len(ds.errors)} left out, reasons above)")

@@ -20,6 +20,7 @@ from ecg_scan.signals import (
     LEADS,
     N,
     RecordError,
+    atomic_write,
     load_ecg,
     norm_lead,
     progress_bar,
@@ -1372,15 +1373,17 @@ def save_render(
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     ip, jp = stem.with_name(stem.name + "." + fmt), stem.with_name(stem.name + ".json")
-    ok = cv2.imwrite(
-        str(ip),
+    ok, buf = cv2.imencode(
+        "." + fmt,
         cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
         [cv2.IMWRITE_JPEG_QUALITY, int(quality)] if fmt == "jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 6],
     )
     if not ok:
-        raise ECGScanError(f"{ip}: could not write the image; check the folder is writable")
+        raise ECGScanError(f"{ip}: the image could not be encoded as {fmt}")
     d = meta.to_dict() | dict(image=ip.name, signal=stem.name)
-    jp.write_text(json.dumps(d, indent=1))
+    for p, data in ((ip, buf.tobytes()), (jp, json.dumps(d, indent=1).encode())):
+        with atomic_write(p) as t:  # a full disk or a permission: said with the path, no half-written file
+            t.write_bytes(data)
     write_wfdb(stem, meta.plotted(sig), FS, LEADS, comments=[f"plotted samples of {ip.name}; NaN where not shown"])
     return [ip, jp, stem.with_name(stem.name + ".hea"), stem.with_name(stem.name + ".dat")]
 

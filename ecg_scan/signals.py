@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, math, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
+import re, os, sys, json, math, time, errno, socket, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
 from fractions import Fraction
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -15,7 +15,8 @@ from fastcore.script import call_parse
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
-           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'samples_path',
+           'parse_numbers', 'check_writable', 'check_dataset_folder', 'recover_folder', 'atomic_folder', 'RunLock',
+           'write_error', 'atomic_write', 'read_json_file', 'safetensors_shapes', 'check_shapes', 'samples_path',
            'norm_lead', 'limb_from_I_II', 'reorder_leads', 'Header', 'printable', 'read_header', 'mv_scale',
            'read_wfdb', 'read_cpsc_mat', 'strip_zero_pad', 'read_code_tracings', 'resample', 'fit_length',
            'standardize', 'signal_issues', 'load_ecg', 'show_ecg', 'einthoven_residual', 'goldberger_residuals',
@@ -97,6 +98,7 @@ def parse_numbers(
     s: str,  # comma-separated values, e.g. '0.01,0.1,1'
     integer: bool = False,
     example: str = "0,1,2",
+    distinct: bool = False,  # refuse a value given twice (seeds: each is one run, a repeat would fake agreement)
     **rng,
 ) -> list:
     "The comma-separated numbers in `s`, each checked with `check_range(name, v, **rng)`"
@@ -107,6 +109,11 @@ def parse_numbers(
     if not vals:
         raise ECGScanError(
             f"{name} {s!r}: expected comma-separated {'integers' if integer else 'numbers'}, e.g. {example}"
+        )
+    if distinct and len(set(vals)) < len(vals):
+        dup = next(v for v in vals if vals.count(v) > 1)
+        raise ECGScanError(
+            f"{name} {s!r} gives {dup:g} twice: each value is one run; pass distinct values, e.g. {example}"
         )
     return [check_range(name, v, integer=integer, **rng) for v in vals]
 
@@ -180,13 +187,183 @@ def atomic_folder(dest):
     "Write a folder atomically: `with atomic_folder(p) as tmp:` write into `tmp`; on success it replaces `p`"
     dest = recover_folder(dest)
     new, old = _side(dest, ".new"), _side(dest, ".old")
-    new.mkdir(parents=True)
-    yield new
-    (new / ".complete").touch()
+    try:
+        new.mkdir(parents=True)
+        yield new
+        (new / ".complete").touch()
+    except Exception as e:  # a full disk or a permission: no half-written copy stays, the old one is untouched
+        err = write_error(e, dest)
+        if err is None:
+            raise
+        shutil.rmtree(new, ignore_errors=True)
+        raise err from None
     if dest.exists():
         dest.rename(old)
     new.rename(dest)
     shutil.rmtree(old, ignore_errors=True)
+
+# %% ../nbs/00_signals.ipynb #366ff2ac
+class RunLock:
+    "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
+
+    def __init__(self, out):
+        self.path, self.f = Path(out) / ".lock", None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        if int(os.environ.get("RANK", 0)):  # fastai's `rank_distrib`: only rank 0 owns the folder
+            return self
+        f = open(self.path, "a+")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            who = f.read().strip() or "another process"
+            f.close()
+            raise ECGScanError(
+                f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        f.flush()
+        self.f = f
+        return self
+
+    def __exit__(self, *exc):
+        if self.f:
+            self.f.seek(0)
+            self.f.truncate()
+            self.f.close()
+            self.f = None  # closing releases the lock
+
+# %% ../nbs/00_signals.ipynb #cc4c011c
+def _write_errno(e: BaseException, path) -> int | None:
+    "The `errno` behind a failed write: its own, one in the message (Rust and numpy writers), or ENOSPC if the disk is full"
+    if isinstance(e, OSError) and e.errno:
+        return e.errno
+    m = re.search(r"os error (\d+)", str(e))
+    if m:
+        return int(m.group(1))
+    if isinstance(e, OSError):  # numpy's tofile: "N requested and M written", no errno
+        d = Path(path).parent
+        while not d.exists() and d != d.parent:
+            d = d.parent
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(d).free < 1 << 16:
+                return errno.ENOSPC
+        return errno.EIO
+    return None
+
+# %% ../nbs/00_signals.ipynb #2f63314f
+def write_error(
+    e: BaseException,  # what the write raised
+    path,  # what was being written
+) -> ECGScanError | None:
+    "The one-line `ECGScanError` for a failed write (a full disk, a permission: in words, with the path); None if `e` is no write error"
+    no = _write_errno(e, path)
+    if no is None:
+        return None
+    if no in (errno.ENOSPC, errno.EDQUOT):
+        why, fix = "no space left on the disk", "free some space or pass a location on another disk"
+    elif no in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why, fix = "permission denied (or a read-only file system)", "choose a writable location"
+    else:
+        why, fix = os.strerror(no), "check the location and try again"
+    return ECGScanError(f"{path}: cannot be written: {why}; {fix} (nothing was left half written)")
+
+# %% ../nbs/00_signals.ipynb #be2c8cb6
+@contextlib.contextmanager
+def atomic_write(path):
+    "`with atomic_write(p) as tmp:` write the file `tmp` (same folder and suffix); it replaces `p` only when complete"
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except Exception as e:
+        err = write_error(e, path)
+        if err is None:
+            raise
+        raise err from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+# %% ../nbs/00_signals.ipynb #49161946
+def read_json_file(
+    path,  # a JSON file (a config.json, a report)
+    fix: str = "pass an intact copy",  # what the user can do if it is missing or damaged
+):
+    "The parsed content of `path`; a missing, unreadable or damaged file is one `ECGScanError` line naming it"
+    path = Path(path)
+    if not path.is_file():
+        raise ECGScanError(f"{path}: not found; {fix}")
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ECGScanError(f"{path}: damaged, not valid JSON ({e}); {fix}") from None
+    except OSError as e:
+        raise ECGScanError(f"{path}: cannot be read ({e.strerror}); {fix}") from None
+
+# %% ../nbs/00_signals.ipynb #98361b03
+def safetensors_shapes(
+    path,  # a .safetensors file
+    fix: str = "pass an intact copy",
+) -> dict:
+    "`{tensor name: shape}` from the header of safetensors file `path`, after checking every tensor lies inside the file"
+    path = Path(path)
+    if not path.is_file():
+        raise ECGScanError(f"{path}: not found; {fix}")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        n = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+        if n < 2 or 8 + n > size:
+            raise ECGScanError(
+                f"{path}: damaged, not a safetensors file (no valid header in its {size:,} bytes); {fix}"
+            )
+        try:
+            h = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError):
+            raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is not JSON); {fix}") from None
+    if not isinstance(h, dict):
+        raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is not a table of tensors); {fix}")
+    h.pop("__metadata__", None)
+    try:
+        end = max((int(v["data_offsets"][1]) for v in h.values()), default=0)
+        shapes = {k: tuple(int(s) for s in v["shape"]) for k, v in h.items()}
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise ECGScanError(f"{path}: damaged, not a safetensors file (its header is malformed); {fix}") from None
+    if 8 + n + end > size:
+        raise ECGScanError(f"{path}: truncated: its tensors need {8 + n + end:,} bytes, the file has {size:,}; {fix}")
+    return shapes
+
+# %% ../nbs/00_signals.ipynb #3ccf0eec
+def check_shapes(
+    path,  # the weights file, for the message
+    found: dict,  # {name: shape} in the file (`safetensors_shapes`)
+    expected: dict,  # {name: shape} the configuration builds
+    fix: str = "the weights do not belong to this config.json; pass the folder as it was saved",
+    optional: tuple = (),  # name prefixes that may be absent from the file (e.g. frozen teachers)
+):
+    "Raise one `ECGScanError` line naming the first tensor that is missing, unexpected or of another shape"
+    missing = [k for k in expected if k not in found and not k.startswith(tuple(optional))]
+    extra = [k for k in found if k not in expected]
+    wrong = [k for k in expected if k in found and tuple(found[k]) != tuple(expected[k])]
+    if wrong:
+        k = wrong[0]
+        raise ECGScanError(
+            f"{path}: {len(wrong)} tensor(s) of another shape than the config needs (e.g. {k}: {tuple(found[k])} "
+            f"in the file, {tuple(expected[k])} for the config); {fix}"
+        )
+    if missing or extra:
+        what = [f"{len(missing)} missing (e.g. {missing[0]})"] if missing else []
+        what += [f"{len(extra)} unexpected (e.g. {extra[0]})"] if extra else []
+        raise ECGScanError(f"{path}: tensor names do not match the config: {', '.join(what)}; {fix}")
 
 # %% ../nbs/00_signals.ipynb #9710f2bd
 def samples_path(*parts: str) -> Path:
@@ -392,6 +569,23 @@ def _check_sizes(hdr: Header):
                 f"signal file {f} ends after {got:,} of {want:,} bytes (truncated copy or download?); copy it again",
             )
 
+# %% ../nbs/00_signals.ipynb #8afe46e3
+def _check_gains(hdr: Header):
+    "Raise `RecordError` for an ADC gain that would read a record wrongly: 0 (WFDB's 'uncalibrated') or negative"
+    for name, g in zip(hdr.sig_names, hdr.gains):
+        if g == 0:
+            raise RecordError(
+                hdr.path,
+                f"lead {name} has ADC gain 0, WFDB's 'uncalibrated': its scale in mV is unknown; "
+                "write the real gain (e.g. 1000/mV) in the header",
+            )
+        if g < 0:
+            raise RecordError(
+                hdr.path,
+                f"lead {name} has a negative ADC gain ({g:g}), which would turn the lead upside down; "
+                "write the gain as a positive number (and check the lead's polarity)",
+            )
+
 # %% ../nbs/00_signals.ipynb #f6940037
 def read_wfdb(path) -> tuple:
     "Read a WFDB record as `(sig, fs, lead_names, header)`, `sig` float32 in mV with shape (n_leads, n_samples)"
@@ -405,6 +599,7 @@ def read_wfdb(path) -> tuple:
             f"signal file {', '.join(sorted(missing))} named in the header is missing; copy it next to the .hea file",
         )
     _check_sizes(hdr)
+    _check_gains(hdr)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # wfdb 4.3 triggers pandas deprecation warnings on every read
@@ -414,6 +609,14 @@ def read_wfdb(path) -> tuple:
             else:
                 rec = wfdb.rdrecord(str(stem))
     except Exception as e:
+        if "sampto must be greater than sampfrom" in str(e):
+            empty = sorted(f for f in set(hdr.files) if (hdr.path.parent / f).stat().st_size == 0)
+            raise RecordError(
+                hdr.path,
+                f"signal file {empty[0]} is empty: the record has 0 samples; copy it again"
+                if empty
+                else "the header gives 0 samples (4th field of its first line); write the record's length there",
+            ) from None
         raise RecordError(hdr.path, f"wfdb could not read the record ({type(e).__name__}: {e})")
     sig = rec.p_signal.T.astype(np.float32)
     units = rec.units or ["mV"] * len(sig)
@@ -747,7 +950,8 @@ def snr_cmd(
         )
     print(r)
     if csv:
-        r.per_record.to_csv(csv, index=False)
+        with atomic_write(csv) as t:
+            r.per_record.to_csv(t, index=False)
         print(f"per-record SNR written to {csv}")
 
 # %% ../nbs/00_signals.ipynb #b7201950

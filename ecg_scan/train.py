@@ -6,37 +6,39 @@ Docs: https://ecg-scan.github.io/ecg_scan/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #eb3b932e
 from __future__ import annotations
-import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil, socket
+import os, re, sys, json, math, time, random, signal, csv, dataclasses, resource, shutil
 from pathlib import Path
 from functools import partial
 import numpy as np, torch, torch.nn as nn
 from fastcore.basics import store_attr
+from fastcore.foundation import L
 from fastcore.script import call_parse, store_true
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.learner import Learner
 from fastai.callback.core import Callback, CancelFitException, CancelValidException
 from fastai.optimizer import Adam
-from fastai.torch_core import rank_distrib
+from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
-from .signals import ECGScanError, atomic_folder, check_range, check_writable, recover_folder
+from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
+from .pages import page_image
 from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
 
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
            'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
-           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'Checkpoint', 'check_config', 'RunLock',
-           'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train', 'device_peaks', 'matmul_tflops',
-           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
-           'bench_gpu']
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint',
+           'check_config', 'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log', 'bench_train', 'device_peaks',
+           'matmul_tflops', 'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step',
+           'bench_report', 'bench_gpu']
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
-    "Records of an `ECGDataset` rendered on the fly into augmented ECG images"
+    "Records of an `ECGDataset` rendered on the fly into augmented ECG images, or their own pages mixed in at `page_frac`"
 
     def __init__(
         self,
@@ -49,9 +51,10 @@ class ScanData(torch.utils.data.Dataset):
         offset: int = 0,
         layout: str = "3x4+II",  # printout layout, or 'random' (see `RenderConfig`)
         style: str = "random",  # 'random' print styles or the 'standard' printout
-        augment_p: float = 1.0,
-    ):  # share of images that are augmented
-        store_attr("ds,size,augment,seed,offset,layout,style,augment_p")
+        augment_p: float = 1.0,  # share of images that are augmented
+        page_frac: float = 0.5,  # records with their own page (`pages_dataset`): share of images that are that page
+    ):
+        store_attr("ds,size,augment,seed,offset,layout,style,augment_p,page_frac")
         self.tidx, self.pidx = torch.as_tensor(tidx, dtype=torch.long), torch.as_tensor(pidx, dtype=torch.long)
         self.epoch = 0
 
@@ -60,11 +63,16 @@ class ScanData(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
-        sig = self.ds.signal(i)
+        sig, page = self.ds.signal(i), self.ds.items[i].get("image")
+        if page and rng.random() < self.page_frac:
+            return self._out(i, page_image(page, self.size), sig)
         aug = self.augment if rng.random() < self.augment_p else False
         img = ecg_image(
             sig, rng, self.size, aug, self.style, **({} if self.layout == "random" else dict(layout=self.layout))
         )
+        return self._out(i, img, sig)
+
+    def _out(self, i, img, sig):
         return (
             torch.from_numpy(np.ascontiguousarray(img)),
             self.tidx[i],
@@ -155,6 +163,7 @@ def prepare_data(
     layout: str = "3x4+II",
     style: str = "random",
     augment_p: float = 1.0,
+    page_frac: float = 0.5,  # a folder of pages: share of training images that are its pages (see `ScanData`)
 ) -> TrainData:
     "Training/validation `ScanData` from `ds`, with report and patient indices"
     notes = list(ds.notes)
@@ -183,13 +192,29 @@ def prepare_data(
             va = tr[-1:]
             tr = tr[:-1]
         notes.append(f"no validation split in {ds.name}: {len(va)} record(s) held out at random (seed {seed})")
+    n_pages = sum(bool(it.get("image")) for it in ds.items)
+    if n_pages:
+        notes.append(
+            f"{n_pages} record(s) of {ds.name} come with their own page: {page_frac:.0%} of their training images are "
+            f"that page (resized as a scan arrives), the rest rendered on the fly (config key page_frac)"
+        )
     texts = sorted(set(ds.reports))
     tpos = {t: k for k, t in enumerate(texts)}
     pats = {p: k for k, p in enumerate(sorted({p for p in ds.patients if p is not None}, key=str))}
     ti = [tpos[r] for r in ds.reports]
     pi = [pats.get(p, -1) if p is not None else -1 for p in ds.patients]
     mk = lambda idx, off, aug: ScanData(
-        ds.subset(idx), [ti[i] for i in idx], [pi[i] for i in idx], size, aug, seed, off, layout, style, augment_p
+        ds.subset(idx),
+        [ti[i] for i in idx],
+        [pi[i] for i in idx],
+        size,
+        aug,
+        seed,
+        off,
+        layout,
+        style,
+        augment_p,
+        page_frac,
     )
     return TrainData(mk(tr, 0, augment), mk(va, len(tr), augment), texts, notes)
 
@@ -456,6 +481,88 @@ class PeriodicValidate(Callback):
                 _inner(self.learn.model).model.save_pretrained(tmp)
                 (tmp / "best.json").write_text(json.dumps(dict(step=step, valid=res), indent=2))
 
+# %% ../nbs/12_train.ipynb #3955b62d
+def save_state(
+    state: dict,  # nested dicts, lists and tuples of tensors, numbers, strings, booleans and None
+    folder,  # written into: NAME.safetensors (every tensor) and NAME.json (everything else)
+    name: str = "training_state",
+):
+    "Write `state` without pickle: its tensors as safetensors, the rest as JSON that points to them"
+    from safetensors.torch import save_file
+
+    tensors = {}
+
+    def enc(o):
+        if isinstance(o, torch.Tensor):
+            k = f"t{len(tensors)}"
+            tensors[k] = o.detach().cpu().contiguous()
+            return {"__tensor__": k}
+        if isinstance(o, dict):
+            return {"__items__": [[enc(k), enc(v)] for k, v in o.items()]}
+        if isinstance(o, tuple):
+            return {"__tuple__": [enc(v) for v in o]}
+        if isinstance(o, L):  # fastai keeps the optimizer's hyper-parameters in one
+            return {"__L__": [enc(v) for v in o]}
+        if isinstance(o, list):
+            return [enc(v) for v in o]
+        if isinstance(o, np.generic):
+            return o.item()
+        if o is None or isinstance(o, (bool, int, float, str)):
+            return o
+        raise TypeError(f"save_state: a {type(o).__name__} cannot be stored without pickle")
+
+    meta = enc(state)
+    folder = Path(folder)
+    save_file(tensors, str(folder / f"{name}.safetensors"))
+    (folder / f"{name}.json").write_text(json.dumps(meta))
+
+# %% ../nbs/12_train.ipynb #4a64d720
+def load_state(
+    folder,  # holds NAME.safetensors and NAME.json written by `save_state`
+    name: str = "training_state",
+    fix: str = "start the run again with --overwrite",  # what the user can do when the files are missing or damaged
+) -> dict:
+    "The state `save_state` wrote, read without pickle (no code in the files can run); missing or damaged files: one line"
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    js, st = folder / f"{name}.json", folder / f"{name}.safetensors"
+    old = folder / f"{name}.pt"
+    if old.exists() and not js.exists():
+        raise ECGScanError(
+            f"{old}: a training state in the old pickle format, which could run code when loaded, so it is not read; {fix}"
+        )
+    for p in (js, st):
+        if not p.exists():
+            raise ECGScanError(f"{p}: missing, so the checkpoint is incomplete; {fix}")
+    try:
+        meta = json.loads(js.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ECGScanError(f"{js}: damaged, not JSON ({e}); {fix}") from None
+    try:
+        tensors = load_file(str(st))
+    except Exception as e:
+        raise ECGScanError(f"{st}: damaged, not a safetensors file ({str(e).splitlines()[0]}); {fix}") from None
+
+    def dec(o):
+        if isinstance(o, list):
+            return [dec(v) for v in o]
+        if not isinstance(o, dict):
+            return o
+        if "__tensor__" in o:
+            if o["__tensor__"] not in tensors:
+                raise ECGScanError(f"{st}: tensor {o['__tensor__']} named in {js.name} is missing; {fix}")
+            return tensors[o["__tensor__"]]
+        if "__tuple__" in o:
+            return tuple(dec(v) for v in o["__tuple__"])
+        if "__L__" in o:
+            return L(dec(v) for v in o["__L__"])
+        if "__items__" in o:
+            return {dec(k): dec(v) for k, v in o["__items__"]}
+        raise ECGScanError(f"{js}: not written by ecg-scan (unknown entry {sorted(o)[:3]}); {fix}")
+
+    return dec(meta)
+
 # %% ../nbs/12_train.ipynb #400a4f73
 class Checkpoint(Callback):
     "Save `out/last` (weights + training state) every `every` steps, at the end, and on Ctrl-C"
@@ -502,7 +609,7 @@ class Checkpoint(Callback):
             self.out / "last"
         ) as tmp:  # a kill at any point leaves a complete last/ (see `recover_folder`)
             _inner(self.learn.model).model.save_pretrained(tmp)
-            torch.save(state, tmp / "training_state.pt")
+            save_state(state, tmp)
 
     def after_step(self):
         if self.sched.step % self.every == 0 or self.sched._stop():
@@ -533,8 +640,8 @@ def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
     if cfg.image_width is not None:
         check_range("image_width", cfg.image_width, 32, integer=True, fix="e.g. --set image_width=448")
     check_range("lora_r", cfg.lora_r, 0, integer=True, fix="0 turns LoRA off")
-    for k in ("augment_p", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
-        check_range(k, getattr(cfg, k), 0, 1, hi_open=k != "augment_p", fix=fix(k))
+    for k in ("augment_p", "page_frac", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
+        check_range(k, getattr(cfg, k), 0, 1, hi_open=k not in ("augment_p", "page_frac"), fix=fix(k))
     for k in (
         "wd",
         "w_ctr",
@@ -566,44 +673,6 @@ def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
     return cfg
 
 # %% ../nbs/12_train.ipynb #c12a0205
-class RunLock:
-    "Exclusive lock on run folder `out` for this process (no-op on ranks > 0 and where `fcntl` is missing)"
-
-    def __init__(self, out):
-        self.path, self.f = Path(out) / ".lock", None
-
-    def __enter__(self):
-        try:
-            import fcntl
-        except ImportError:
-            return self
-        if rank_distrib():
-            return self
-        f = open(self.path, "a+")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.seek(0)
-            who = f.read().strip() or "another process"
-            f.close()
-            raise ECGScanError(
-                f"{self.path.parent} is in use by {who}; wait for it to finish, or pass another --out"
-            ) from None
-        f.seek(0)
-        f.truncate()
-        f.write(f"ecg-scan pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        f.flush()
-        self.f = f
-        return self
-
-    def __exit__(self, *exc):
-        if self.f:
-            self.f.seek(0)
-            self.f.truncate()
-            self.f.close()
-            self.f = None  # closing releases the lock
-
-
 RUN_FILES = ("last", "best", "log.csv", "config.json", "tensorboard")
 
 # %% ../nbs/12_train.ipynb #6cc10d5f
@@ -662,6 +731,7 @@ def pretrain(
     strict: bool = False,
     pad: bool = False,  # bad-record policy of a dataset folder (see `open_dataset`)
     steps: int = None,  # with `resume`: the run's new total steps (a larger value extends a finished run)
+    changes: dict = None,  # with `resume`: settings asked to change (default: where `cfg` differs from the run's)
 ) -> Learner:
     "Pretrain ECG-Scan; returns the fastai `Learner` (its model's `ECGScan` is `learn.scan`)"
     check_config(cfg)
@@ -703,6 +773,7 @@ def pretrain(
             strict,
             pad,
             steps,
+            changes,
         )
 
 # %% ../nbs/12_train.ipynb #44719641
@@ -712,19 +783,49 @@ def _seed_all(seed):
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
+# %% ../nbs/12_train.ipynb #bee11d4f
+def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: dict = None) -> dict:
+    "Settings a resume asks to change: `changes` (the CLI's --set; else where `cfg` differs) and edits of `out/config.json`"
+    skip = ("steps", "name")
+    if changes is None:
+        changes = {k: v for k, v in cfg.to_dict().items() if k not in skip and v != getattr(run, k)}
+    asked = {k: v for k, v in changes.items() if k not in skip and v != getattr(run, k)}
+    if (out / "config.json").exists():  # the run's own config, edited by hand since the checkpoint
+        edited = get_config(str(out / "config.json"))
+        for k, v in edited.to_dict().items():
+            if k not in skip and k not in asked and v != getattr(run, k):
+                asked[k] = v
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in asked.items()}
+
 # %% ../nbs/12_train.ipynb #c405372f
-def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None) -> tuple:
+_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule", "w_e", "w_g")  # may change mid-run
+
+
+def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
     "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
-    lp = out / "last" / "training_state.pt"
-    if not lp.exists():
-        raise ECGScanError(f"{out}: nothing to resume (no last/training_state.pt); run without --resume to start")
-    state = torch.load(lp, weights_only=False)
+    last = out / "last"
+    if not any((last / f"training_state.{s}").exists() for s in ("json", "safetensors", "pt")):
+        raise ECGScanError(f"{out}: nothing to resume (no last/training_state.json); run without --resume to start")
+    state = load_state(last)
     if state["data"] != data_spec:
         raise ECGScanError(
             f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings"
         )
-    cfg = get_config(str(out / "last" / "config.json"), **({"steps": steps} if steps else {}))
+    run = get_config(str(last / "config.json"))
+    asked = _asked_changes(out, cfg, run, changes)
+    fixed = [k for k in asked if k not in _ON_RESUME]
+    if fixed:
+        ECGScan.from_pretrained(last)  # an edited or damaged checkpoint is named before the request
+        k = fixed[0]
+        raise ECGScanError(
+            f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the model "
+            f"or the data order; resume without changing it, or start a new run (--overwrite). On --resume you can change: "
+            f"{', '.join(_ON_RESUME)}, --steps"
+        )
+    cfg = get_config(str(last / "config.json"), **asked, **({"steps": steps} if steps else {}))
     if not rank_distrib():
+        for k, v in asked.items():
+            print(f"note: --resume applies {k} = {v!r} from step {state['step']} (the run had {getattr(run, k)!r})")
         _extension_note(state, cfg)
     return state, cfg
 
@@ -745,12 +846,23 @@ def _model_and_data(
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(
-        ds, cfg.image_hw, seed, augment=augment, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p
+        ds,
+        cfg.image_hw,
+        seed,
+        augment=augment,
+        layout=cfg.layout,
+        style=cfg.render,
+        augment_p=cfg.augment_p,
+        page_frac=cfg.page_frac,
     )
     if not rank_distrib():
         for n in td.notes:
             print(f"note: {n}")
-    m = ECGScan.from_pretrained(resume_from) if resume_from else ECGScan(cfg)
+    m = (
+        ECGScan.from_pretrained(resume_from, **{k: getattr(cfg, k) for k in _ON_RESUME})
+        if resume_from
+        else ECGScan(cfg)
+    )
     m.train()
     m.to(device)
     feats = m.text.encode(td.texts, progress=progress)
@@ -837,7 +949,7 @@ def _resume_position(learn: Learner, state: dict) -> tuple:
     if skip >= state["n_iter"]:
         start_epoch, skip = start_epoch + 1, 0
     learn.create_opt()
-    learn.opt.load_state_dict(state["opt"])
+    learn.opt.load_state_dict(to_device(state["opt"], next(learn.model.parameters()).device))
     return start_epoch, skip
 
 # %% ../nbs/12_train.ipynb #f33406d5
@@ -884,12 +996,13 @@ def _pretrain(
     strict,
     pad,
     steps,
+    changes=None,
 ) -> Learner:
     "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
     out = Path(out)
     spec = data if isinstance(data, str) else getattr(data, "name", "dataset")
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
-    state, cfg = _resume_state(out, cfg, data_spec, steps) if resume else (None, cfg)
+    state, cfg = _resume_state(out, cfg, data_spec, steps, changes) if resume else (None, cfg)
     device = (
         torch.device(device) if device else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
     )
@@ -925,6 +1038,7 @@ def _pretrain(
         print(
             f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"
         )
+        learn.already_trained = True  # nothing ran: the command does not report a training
         return learn
     _fit(learn, math.ceil(total / (len(dls.train) // accum)) + 1, cfg.lr, start_epoch, progress, device)
     if not learn.interrupted and (until is None or sched.step >= total):
@@ -987,10 +1101,11 @@ def pretrain_cmd(
         strict=strict,
         pad=pad,
         steps=steps if resume else None,
+        changes={k: v for k, v in ov.items() if k != "steps"} if resume else None,
     )
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step
-    if rank_distrib() or not val:
+    if rank_distrib() or not val or getattr(learn, "already_trained", False):
         return 0
     if learn.interrupted:
         print(
@@ -1837,6 +1952,7 @@ def bench_gpu(
     dry_run: bool = False,  # the same code on this CPU with the `tiny` model for a couple of steps
 ) -> dict:
     "Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in one run"
+    check_range("--minutes", minutes, 0, lo_open=True, fix="e.g. --minutes 8")
     if not dry_run and not torch.cuda.is_available():
         raise ECGScanError(
             "no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "

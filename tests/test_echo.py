@@ -46,7 +46,7 @@ def test_synth_scan_end_to_end(tmp_path):
     table = pd.read_csv(out / SCAN_CSV).set_index("path")
     assert len(table) == len(recs) + 3  # every file has a row: none lost silently
     reason = lambda p: table.loc[p.relative_to(root).as_posix(), "reason"]
-    assert reason(corrupt).startswith(("unreadable", "not DICOM"))
+    assert reason(corrupt).startswith(("unreadable", "not DICOM", "truncated"))
     assert reason(junk).startswith("not DICOM")
     assert reason(sc).startswith("other SOP class: Secondary Capture")
     pairs = table[table.status == "pair"]

@@ -120,6 +120,7 @@ def test_demo_small(tmp_path):
         "## Transfer to real ECGs",
         "## Zero-shot",
         "## Reconstruction",
+        "## Pages drawn elsewhere",
         "6 steps of batch 16",
     ):
         assert sec in md
@@ -137,6 +138,7 @@ def test_demo_small(tmp_path):
         "probe",
         "transfer",
         "zeroshot",
+        "foreign",
         "reconstruction",
         "minutes",
         "peak_gib",
@@ -184,7 +186,7 @@ def test_demo_small(tmp_path):
         and "frozen features, 3 epochs, test score" in md
     )
     html = rep.read_text()
-    assert html.count("<table>") == 5 and all(
+    assert html.count("<table>") == 6 and all(
         f'src="figures/{f}.png"' in html
         for f in ("loss_curves", "tsne", "zeroshot_roc", "reconstruction_real", "examples")
     )

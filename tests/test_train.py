@@ -1,12 +1,12 @@
 "Integration tests for issue 6: `ecg-scan pretrain` end to end, exact resume, Ctrl-C, the NaN guard and bad input."
 
 import signal, time, subprocess
-import numpy as np, pandas as pd, pytest, torch
+import numpy as np, pandas as pd, pytest
 from conftest import run_cli, assert_one_line_error, CLI
 from ecg_scan.signals import ECGScanError
 from ecg_scan.data import ECGDataset
 from ecg_scan.model import get_config, ECGScan
-from ecg_scan.train import pretrain, TrainingDiverged, TERMS
+from ecg_scan.train import pretrain, TrainingDiverged, TERMS, load_state
 
 ARGS = ["--data", "samples", "--set", "bs=8", "--steps", "12", "--valid-every", "4", "--ckpt-every", "3"]
 
@@ -65,7 +65,7 @@ def test_ctrl_c_saves_and_resumes(tmp_path):
     so, se = p.communicate(timeout=300)
     assert p.returncode == 130, (so, se)
     assert "interrupted after step" in se and "Traceback" not in se
-    st = torch.load(out / "last" / "training_state.pt", weights_only=False)
+    st = load_state(out / "last")
     assert st["step"] >= 3
     r = run_cli(
         "pretrain",
