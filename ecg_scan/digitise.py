@@ -26,6 +26,7 @@ from ecg_scan.signals import (
     reorder_leads,
     snr_db,
 )
+from .pages import read_image
 from .render import Panel, RenderMeta, extract_panel, parse_layout
 
 # %% auto #0
@@ -739,7 +740,7 @@ def read_page(
         raise ECGScanError(f"{path}: no such file; pass ECG page images or folders of them")
     if path.stat().st_size > MAX_BYTES:
         raise ECGScanError(f"{path}: {path.stat().st_size >> 20} MB is too large for a page image; save it as a JPEG")
-    img = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
+    img = read_image(path)
     if img is None:
         raise ECGScanError(f"{path}: not a readable image; pass a PNG, JPEG, TIFF, BMP or WebP file")
     notes, h, w = [], *img.shape[:2]
