@@ -157,7 +157,8 @@ class Rotate(GeomAug):
 
 # %% ../nbs/05_augment.ipynb #85712f01
 class Perspective(GeomAug):
-    "A camera at an angle: corners moved by up to `15*strength` % of the size, usually with one edge narrower (keystone)"
+    """A camera at an angle: corners moved by up to `15*strength` % of the size, usually with one edge narrower
+    (keystone)"""
 
     def matrix(self, h, w, rng):
         s = self.strength * 0.15
@@ -201,7 +202,8 @@ def _bank_u8(kind: str) -> np.ndarray:
 
 # %% ../nbs/05_augment.ipynb #c15e3855
 def noise(rng: np.random.Generator, h: int, w: int, kind: str = "white", u8: bool = False) -> np.ndarray:
-    "A random (h, w) window of a noise bank (tiled for images larger than the bank), randomly flipped (`u8`: 128 + 32 x noise)"
+    """A random (h, w) window of a noise bank (tiled for images larger than the bank), randomly flipped (`u8`: 128 +
+    32 x noise)"""
     b = _bank_u8(kind) if u8 else _bank(kind)
     if h > _BANK or w > _BANK:
         b = np.tile(b, (h // _BANK + 1, w // _BANK + 1))
@@ -265,7 +267,8 @@ class PaperTexture(Aug):
 
 # %% ../nbs/05_augment.ipynb #c4df922a
 class Creases(Aug):
-    "Fold lines near the halves and thirds of the page: a dark valley beside a bright ridge, and the facets lit differently"
+    """Fold lines near the halves and thirds of the page: a dark valley beside a bright ridge, and the facets lit
+    differently"""
 
     def apply(self, img, rng):
         h, w = img.shape[:2]
@@ -314,7 +317,8 @@ def _pixel_grid(h, w) -> tuple:
 
 # %% ../nbs/05_augment.ipynb #9423478a
 class Wrinkles(Aug):
-    "Crumpled paper: a random relief shades the page (light from one side, about `7*strength` %) and bends it by up to `0.5*strength` % of the size"
+    """Crumpled paper: a random relief shades the page (light from one side, about `7*strength` %) and bends it by up
+    to `0.5*strength` % of the size"""
 
     displaces = True
 
@@ -344,10 +348,12 @@ class Wrinkles(Aug):
 
 # %% ../nbs/05_augment.ipynb #b06bcaf9
 class Bend(Wrinkles):
-    "A sheet that is not flat: the page curls (straight lines bow by up to `2*strength` % of the size) and one or two folds kink it"
+    """A sheet that is not flat: the page curls (straight lines bow by up to `2*strength` % of the size) and one or
+    two folds kink it"""
 
     def field(self, h: int, w: int, rng: np.random.Generator) -> tuple:
-        "`(dx, dy, None)`: low-resolution displacement fields (px: output p shows input p + d); no shading (`Creases` shades)"
+        """`(dx, dy, None)`: low-resolution displacement fields (px: output p shows input p + d); no shading
+        (`Creases` shades)"""
         x, y = _grid(h, w, 64)
         s = self.strength * max(h, w)
         dx = rng.uniform(-1, 1) * 0.01 * s * (y**2 - 1 / 3)  # curl about the vertical axis: columns bow
@@ -367,7 +373,8 @@ _SCRIBBLES = ["ok", "AF?", "seen", "NSR", "rpt", "12:40", "3/4", "STEMI?", "cf o
 
 
 class Handwriting(Aug):
-    "Pen marks on the paper: one to four handwritten-looking words, circles, underlines or ticks in blue, black, red or green"
+    """Pen marks on the paper: one to four handwritten-looking words, circles, underlines or ticks in blue, black,
+    red or green"""
 
     def apply(self, img, rng):
         h, w = img.shape[:2]
@@ -430,7 +437,8 @@ class Stains(Aug):
 
 # %% ../nbs/05_augment.ipynb #a29c4a7d
 class InkThickness(Aug):
-    "Ink spread (a minimum filter: thicker dark lines) or a starved printer (a maximum filter, blended: thinner, fainter)"
+    """Ink spread (a minimum filter: thicker dark lines) or a starved printer (a maximum filter, blended: thinner,
+    fainter)"""
 
     def apply(self, img, rng):
         k = 2 + int(rng.random() < self.strength * min(img.shape[:2]) / 1000)  # 2 px at training size, 2-3 px on pages
@@ -513,7 +521,8 @@ class ColorJitter(Aug):
 
 # %% ../nbs/05_augment.ipynb #5a409760
 class Blur(Aug):
-    "Out of focus (Gaussian, sigma up to `2*strength` px at 224 px) or camera shake (motion blur along a random direction)"
+    """Out of focus (Gaussian, sigma up to `2*strength` px at 224 px) or camera shake (motion blur along a random
+    direction)"""
 
     def apply(self, img, rng):
         r = min(img.shape[:2]) / 224
@@ -570,7 +579,8 @@ class ScanNoise(Aug):
 
 # %% ../nbs/05_augment.ipynb #d875b07e
 class Streaks(Aug):
-    "Scanner streaks: one to five thin lines along the scan direction (dirt on the glass, a bad sensor pixel), darker or brighter, sometimes a faint wide band"
+    """Scanner streaks: one to five thin lines along the scan direction (dirt on the glass, a bad sensor pixel),
+    darker or brighter, sometimes a faint wide band"""
 
     def apply(self, img, rng):
         h, w = img.shape[:2]
@@ -642,7 +652,8 @@ def default_augment() -> Augment:
 
 # %% ../nbs/05_augment.ipynb #c5591765
 def varied_augment() -> Augment:
-    "Every print, paper, capture and storage effect, with the probabilities and strengths of real printouts and phone photos"
+    """Every print, paper, capture and storage effect, with the probabilities and strengths of real printouts and
+    phone photos"""
     return Augment(
         [
             InkThickness(0.2, 0.5),
@@ -863,7 +874,8 @@ def _rate(f, n: int) -> tuple:
 
 # %% ../nbs/05_augment.ipynb #fe70b28d
 def _rates(fs: list, n: int, blocks: int = 10) -> list:
-    "`_rate` of each function in `fs`, measured in `blocks` interleaved rounds so that they share the machine's load alike"
+    """`_rate` of each function in `fs`, measured in `blocks` interleaved rounds so that they share the machine's
+    load alike"""
     wall, cpu = np.zeros(len(fs)), np.zeros(len(fs))
     for _ in range(blocks):
         for i, f in enumerate(fs):
@@ -881,7 +893,8 @@ def bench_render(
     n_page: int = 10,  # pages timed in (b)
     n_varied: int = 3000,  # varied pages timed in (c), each way
 ) -> dict:
-    "Print (a) 224x224 augmented training images/s on one core, (b) the speed-up over matplotlib of a clean 200 dpi A4 page, (c) 224x224 varied pages/s"
+    """Print (a) 224x224 augmented training images/s on one core, (b) the speed-up over matplotlib of a clean 200 dpi
+    A4 page, (c) 224x224 varied pages/s"""
     import os, torch
     from contextlib import nullcontext
 
@@ -931,27 +944,35 @@ def bench_render(
         c224 = RenderConfig(size=224)
         mpl224 = _rate(lambda: render_mpl(s, c224), 5 * n_page)
     print(
-        f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: wall-clock rates "
+        f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: "
+        "wall-clock rates "
         f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not"
     )
     print(
-        f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall ({clean[1]:,.0f} /s CPU); "
+        f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall "
+        f"({clean[1]:,.0f} /s CPU); "
         f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
         f"{'met' if aug[0] >= 500 else 'met in CPU time' if aug[1] >= 500 else 'NOT met'}"
     )
     r_warm, r_cold = warm[1] / mpl[1], cold_[1] / mpl[1]
     print(
-        f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3 / mpl[1]:.0f} ms; ecg_scan {1e3 / warm[1]:.1f} ms "
-        f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3 / cold_[1]:.0f} ms from empty caches ({r_cold:.1f}x); "
+        f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3 / mpl[1]:.0f} ms; "
+        f"ecg_scan {1e3 / warm[1]:.1f} ms "
+        f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3 / cold_[1]:.0f} ms from empty caches "
+        f"({r_cold:.1f}x); "
         f"goal >= 20x: {'met' if r_warm >= 20 else 'NOT met'} (cached, as in any run that renders more than one page)"
     )
     print(
-        f"    wall clock: matplotlib {1e3 / mpl[0]:.0f} ms, ecg_scan {1e3 / warm[0]:.1f} ms cached ({warm[0] / mpl[0]:.0f}x), {1e3 / cold_[0]:.0f} ms cold"
+        f"    wall clock: matplotlib {1e3 / mpl[0]:.0f} ms, ecg_scan {1e3 / warm[0]:.1f} ms cached "
+        f"({warm[0] / mpl[0]:.0f}x), {1e3 / cold_[0]:.0f} ms cold"
     )
     print(
-        f"(c) 224x224 pages with all the variety (varied_page: varied settings, the varied mix, every choice in the metadata): "
-        f"{vary[0]:,.0f} /s wall ({vary[1]:,.0f} /s CPU); with the trace mask {vmask[0]:,.0f} /s wall ({vmask[1]:,.0f} /s CPU). "
-        f"Beside, timed in the same interleaved rounds: today's training image (a) {today[0]:,.0f} /s wall ({today[1]:,.0f} /s CPU); "
+        "(c) 224x224 pages with all the variety (varied_page: varied settings, the varied mix, every choice in the "
+        "metadata): "
+        f"{vary[0]:,.0f} /s wall ({vary[1]:,.0f} /s CPU); with the trace mask {vmask[0]:,.0f} /s wall "
+        f"({vmask[1]:,.0f} /s CPU). "
+        f"Beside, timed in the same interleaved rounds: today's training image (a) {today[0]:,.0f} /s wall "
+        f"({today[1]:,.0f} /s CPU); "
         f"matplotlib's clean 224x224 page {mpl224[0]:,.0f} /s wall ({mpl224[1]:,.0f} /s CPU). "
         f"Goal >= 300 /s/core: {'met' if vary[0] >= 300 else 'met in CPU time' if vary[1] >= 300 else 'NOT met'}"
     )

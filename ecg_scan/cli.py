@@ -56,7 +56,8 @@ COMMANDS = {
     "invariance": (
         "ecg_scan.evaluate",
         "invariance_cmd",
-        "Renderer invariance: probe trained on 224-px renders, tested on full pages and ecg-image-kit pages of the same records",
+        "Renderer invariance: probe trained on 224-px renders, tested on full pages and ecg-image-kit pages of the "
+        "same records",
     ),
     "ablate": (
         "ecg_scan.evaluate",
@@ -110,7 +111,8 @@ BENCHES = {  # name -> (module, function, help); each function prints what it me
     "digitise": (
         "ecg_scan.digitise",
         "bench_digitise",
-        "Challenge SNR, r, coverage, Einthoven check and s/page of digitise vs classic_digitize on own and foreign pages",
+        "Challenge SNR, r, coverage, Einthoven check and s/page of digitise vs classic_digitize on own and foreign "
+        "pages",
     ),
     "towers": (
         "ecg_scan.model",
@@ -130,7 +132,8 @@ BENCHES = {  # name -> (module, function, help); each function prints what it me
     "gpu": (
         "ecg_scan.train",
         "bench_gpu",
-        "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, accelerate (--minutes, --out, --dry-run)",
+        "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, "
+        "accelerate (--minutes, --out, --dry-run)",
     ),
     "echo": (
         "ecg_scan.echo",
@@ -318,7 +321,8 @@ def load_images(
     size,
     shapes: list = None,  # if given, the original (h, w) of each readable image is appended to it
 ) -> tuple:
-    "RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)` for the others"
+    """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
+    for the others"""
     import numpy as np
     from ecg_scan.pages import read_image, fit_image
 
@@ -336,7 +340,8 @@ def load_images(
             bad.append(
                 (
                     str(f),
-                    f"image is only {im.shape[1]}x{im.shape[0]} px: too small to hold an ECG (at least {_MIN_PX} px a side)",
+                    f"image is only {im.shape[1]}x{im.shape[0]} px: too small to hold an ECG (at least {_MIN_PX} px "
+                    "a side)",
                 )
             )
             continue
@@ -439,7 +444,8 @@ def reconstruct_cmd(
     no_plot: store_true = False,  # do not write the PNG plot of each reconstruction
     bs: int = 16,  # images per forward pass
 ):
-    "ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a real ECG"
+    """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
+    real ECG"""
     from pathlib import Path
     from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor

@@ -325,7 +325,8 @@ def _pad_notes(items, pad) -> list:
         it["pad"] = pad
     return (
         [
-            f"{n} record(s) shorter than {N / FS:g} s zero-padded to {N / FS:g} s (pad=True); `meta['padded_s']` says by how much"
+            f"{n} record(s) shorter than {N / FS:g} s zero-padded to {N / FS:g} s (pad=True); `meta['padded_s']` "
+            "says by how much"
         ]
         if n
         else []
@@ -475,7 +476,8 @@ def write_wfdb(
     names: list = LEADS,
     comments: list | dict = None,  # header comment lines, or a dict written as `Key: value` lines
 ) -> Path:
-    "Write `sig` as a WFDB record through `wfdb.wrsamp` (16-bit `.dat`, 1 uV resolution, NaN as WFDB's no-sample value); returns its path"
+    """Write `sig` as a WFDB record through `wfdb.wrsamp` (16-bit `.dat`, 1 uV resolution, NaN as WFDB's no-sample
+    value); returns its path"""
     if isinstance(comments, dict):
         comments = [f"{k}: {v}" for k, v in comments.items()]
     from ecg_scan.signals import _wfdb
@@ -566,7 +568,8 @@ def mimic_ecg_dataset(
     for f in ("record_list.csv", "machine_measurements.csv"):
         if not (root / f).exists():
             raise ECGScanError(
-                f"{root / f}: not found; pass the MIMIC-IV-ECG folder that holds record_list.csv and machine_measurements.csv"
+                f"{root / f}: not found; pass the MIMIC-IV-ECG folder that holds record_list.csv and "
+                "machine_measurements.csv"
             )
     rl = pd.read_csv(root / "record_list.csv")
     mm = pd.read_csv(root / "machine_measurements.csv", low_memory=False)
@@ -708,7 +711,8 @@ def code_test_dataset(
 
 # %% ../nbs/01_data.ipynb #00f9a973
 def make_code_test_example(dest, n: int = 12) -> Path:
-    "Write a small CODE-test copy in its layout (HDF5 at 400 Hz, padded to 4096; gold-standard CSV) from bundled real records"
+    """Write a small CODE-test copy in its layout (HDF5 at 400 Hz, padded to 4096; gold-standard CSV) from bundled
+    real records"""
     import h5py
 
     dest = Path(dest)
@@ -767,7 +771,8 @@ PAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
 
 
 def page_images(h: Header) -> list:
-    "Page images of the record of header `h`: its `#Image:` lines (PhysioNet Challenge 2024), else `R.png`/`R.jpg`/`R-0.png`..."
+    """Page images of the record of header `h`: its `#Image:` lines (PhysioNet Challenge 2024), else
+    `R.png`/`R.jpg`/`R-0.png`..."""
     p = Path(h.path)
     named = [s.strip() for s in h.comments.get("Image", "").split(",") if s.strip()]
     if named:
@@ -834,11 +839,13 @@ def pages_dataset(
 
 # %% ../nbs/01_data.ipynb #432ced1f
 def detect_layout(path) -> str:
-    "'ptbxl', 'mimic', 'code-test', 'cpsc2018', 'pages' (images beside WFDB records) or 'physionet', from the files in `path`"
+    """'ptbxl', 'mimic', 'code-test', 'cpsc2018', 'pages' (images beside WFDB records) or 'physionet', from the files
+    in `path`"""
     path = Path(path)
     if not path.is_dir():
         raise ECGScanError(
-            f"{path}: folder not found; pass a dataset folder (PhysioNet challenge, PTB-XL, MIMIC-IV-ECG, CODE-test or CPSC-2018)"
+            f"{path}: folder not found; pass a dataset folder (PhysioNet challenge, PTB-XL, MIMIC-IV-ECG, CODE-test "
+            "or CPSC-2018)"
         )
     if (path / "ptbxl_database.csv").exists():
         return "ptbxl"
@@ -876,7 +883,8 @@ def open_dataset(
     progress: bool = True,
     **kwargs,
 ) -> ECGDataset:
-    "The dataset in folder `path`, its layout detected unless given; options a layout does not have (e.g. `task`) are ignored"
+    """The dataset in folder `path`, its layout detected unless given; options a layout does not have (e.g. `task`)
+    are ignored"""
     if layout == "auto":
         layout = detect_layout(path)
     if layout not in LAYOUTS:

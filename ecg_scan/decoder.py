@@ -31,7 +31,8 @@ class QueryLinear(nn.Module):
 
 # %% ../nbs/08_decoder.ipynb #66def0e9
 class SignalDecoder(nn.Module):
-    "Image latent (B, d) -> signal (B, n_leads, T) through query tokens and a Transformer; optionally reading the image's patch tokens"
+    """Image latent (B, d) -> signal (B, n_leads, T) through query tokens and a Transformer; optionally reading the
+    image's patch tokens"""
 
     def __init__(
         self,
@@ -136,7 +137,8 @@ def column_oracle(
     sig: np.ndarray,  # (n, 12, T) true signals in mV
     meta,  # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
 ) -> np.ndarray:
-    "(n, 12, T) the true traces read back from a perfect page: one value per pixel column (the midpoint of the rows the line covers, rounded to a pixel); NaN where no panel shows a lead"
+    """(n, 12, T) the true traces read back from a perfect page: one value per pixel column (the midpoint of the rows
+    the line covers, rounded to a pixel); NaN where no panel shows a lead"""
     rec = np.full(sig.shape, np.nan)
     for p in meta.panels:
         l, t = LEADS.index(p.lead), np.arange(p.start, p.end)
@@ -153,7 +155,8 @@ def layout_route(
     meta,  # the page layout (`render_ecg(...)[1]`): its panels say where each lead is drawn
     T: int = 5000,  # samples per lead
 ) -> dict:
-    "Where the page draws each (lead, sample): pixel column (`x0` and the weight `w` of `x0 + 1`), layout row `r`; `shown` False where no panel does"
+    """Where the page draws each (lead, sample): pixel column (`x0` and the weight `w` of `x0 + 1`), layout row `r`;
+    `shown` False where no panel does"""
     rows = sorted({p.row for p in meta.panels})
     x, r = np.full((len(LEADS), T), np.nan), np.zeros((len(LEADS), T), np.int64)
     for p in meta.panels:  # a lead drawn twice keeps its last panel (the rhythm strip)
@@ -175,7 +178,8 @@ def layout_route(
 # %% ../nbs/08_decoder.ipynb #74ceaf70
 @patch
 def init_route(self: SignalDecoder, route: dict):
-    "The shared column readout of `readout='layout'` (small initial weights, like `QueryLinear`) and the routing as buffers"
+    """The shared column readout of `readout='layout'` (small initial weights, like `QueryLinear`) and the routing as
+    buffers"""
     self.ppc, self.R = route["width"] // self.mem_grid[1], route["rows"]  # pixel columns per token, layout rows
     self.route_out = nn.Linear(self.d, self.ppc * self.R)
     nn.init.normal_(self.route_out.weight, std=0.1 / self.d**0.5)
@@ -190,7 +194,8 @@ def routed(
     x: torch.Tensor,  # (B, n_col, d) normalised column tokens
     y: torch.Tensor,  # (B, n_leads, T) the per-query readout, used where no panel shows a sample
 ) -> torch.Tensor:
-    "Samples the page shows read at their pixel column and layout row from one map shared by all column tokens; the rest from `y`"
+    """Samples the page shows read at their pixel column and layout row from one map shared by all column tokens; the
+    rest from `y`"""
     B = len(x)
     v = self.route_out(x).view(B, -1, self.R).flatten(1)  # (B, pixel columns * rows): column-major, then row
     i0 = (self.route_x0 * self.R + self.route_r).flatten()

@@ -100,7 +100,8 @@ def make_corpus(self: Demo) -> pd.DataFrame:
 # %% ../nbs/14_demo.ipynb #9e0d6962
 @patch
 def pretrain_model(self: Demo) -> dict:
-    "Stage 2: pretrain the preset on the corpus (images rendered on the fly), load its best checkpoint; the best validation losses"
+    """Stage 2: pretrain the preset on the corpus (images rendered on the fly), load its best checkpoint; the best
+    validation losses"""
     run = self.out / "run"
     if run.exists():
         shutil.rmtree(run)
@@ -135,7 +136,8 @@ def loss_figure(self: Demo):
 # %% ../nbs/14_demo.ipynb #cd809f93
 @patch
 def eval_data(self: Demo) -> pd.DataFrame:
-    "Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which also transfer"
+    """Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which
+    also transfer"""
     self.parts = {s: self.corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
     self.real = sample_dataset(validate=True).materialize(progress=False)
     P = {s: d.label_matrix(SYNTH_CLASSES).sum(0).astype(int) for s, d in [*self.parts.items(), ("real", self.real)]}
@@ -148,7 +150,8 @@ def eval_data(self: Demo) -> pd.DataFrame:
 # %% ../nbs/14_demo.ipynb #2cc9d988
 @patch
 def encode(self: Demo) -> pd.DataFrame:
-    "Stage 3: features of every method on every split's renders and the real records' (clean and augmented); one row per method"
+    """Stage 3: features of every method on every split's renders and the real records' (clean and augmented); one
+    row per method"""
     self.suite = encoder_suite(self.model, baselines=True, seed=self.seed)
     self.fc = fc = FeatureCache(self.out / "cache")
     sd, pg = self.seed, self.progress
@@ -255,7 +258,8 @@ def roc_figure(self: Demo):
 # %% ../nbs/14_demo.ipynb #1353862e
 @patch
 def foreign(self: Demo) -> pd.DataFrame:
-    "Stage 6b: probe and zero-shot on the test records drawn at page size and by ecg-image-kit, with the gap to the 224-px pages"
+    """Stage 6b: probe and zero-shot on the test records drawn at page size and by ecg-image-kit, with the gap to the
+    224-px pages"""
     variants = tuple(FOREIGN_VARIANTS) if self.eik else ("page",)
     t = invariance_table(
         self.model, self.parts, variants, self.eik, self.seed, self.probe_epochs, self.fc, True, self.progress
@@ -280,7 +284,8 @@ _RECON = (
 
 @patch
 def reconstruction(self: Demo) -> pd.DataFrame:
-    "Stage 7: median SNR (dB) and Pearson r of the decoder and the classic digitiser on SynthECG test and the real records"
+    """Stage 7: median SNR (dB) and Pearson r of the decoder and the classic digitiser on SynthECG test and the real
+    records"""
     rows, m = [], self.model
     for name, d, key in [("SynthECG test", self.parts["test"], "synth:test"), ("real records", self.real, "real")]:
         true = np.stack([d.signal(i) for i in range(len(d))])
@@ -323,7 +328,8 @@ def recon_figure(self: Demo):
 # %% ../nbs/14_demo.ipynb #4886b9ec
 @patch
 def tsne_figure(self: Demo):
-    "t-SNE of ECG-Scan's and the random encoder's embeddings of the augmented SynthECG test renders (`figures/tsne.png`)"
+    """t-SNE of ECG-Scan's and the random encoder's embeddings of the augmented SynthECG test renders
+    (`figures/tsne.png`)"""
     import matplotlib.pyplot as plt
 
     rh = [next((l for l in ls if l in RHYTHMS), "other") for ls in self.parts["test"].labels]
@@ -351,7 +357,8 @@ def examples_figure(self: Demo):
 # %% ../nbs/14_demo.ipynb #f97bba2e
 _CSS = (
     "body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4} img{max-width:100%} "
-    "table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} th{background:#f3f3f3}"
+    "table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:right} "
+    "th{background:#f3f3f3}"
 )
 
 
@@ -367,7 +374,8 @@ def _describe(cfg) -> str:
     "One line on the image tower and decoder of a config"
     v = cfg.vision_cfg or {}
     tower = (
-        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x {cfg.image_hw[1]} px, "
+        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x "
+        f"{cfg.image_hw[1]} px, "
         f"random initialisation, "
         if v
         else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), "
@@ -382,7 +390,8 @@ def _describe(cfg) -> str:
 
 # %% ../nbs/14_demo.ipynb #4a39cedf
 def _peak_rss_gib() -> float:
-    "Peak resident memory of this process in GiB (forked loader workers share most of it; adding the children's peaks would count it twice)"
+    """Peak resident memory of this process in GiB (forked loader workers share most of it; adding the children's
+    peaks would count it twice)"""
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
@@ -456,7 +465,8 @@ def run_demo(
     out="ecg_scan_demo",  # report folder
     **kwargs,
 ) -> Path:
-    "Generate SynthECG, pretrain a CPU preset, evaluate it against the baselines, write a report; returns the report's path"
+    """Generate SynthECG, pretrain a CPU preset, evaluate it against the baselines, write a report; returns the
+    report's path"""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -492,7 +502,8 @@ def demo_cmd(
     eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
     eik_python: str = None,  # the python of ecg-image-kit's environment
 ):
-    "The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs baselines -> report"
+    """The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs
+    baselines -> report"""
     if n_synth < 100:
         raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
     for k, v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():

@@ -151,7 +151,8 @@ def _odd(k) -> int:
 
 # %% ../nbs/05b_digitise.ipynb #a31bb91c
 def page_maps(img: np.ndarray) -> tuple:
-    "`(dark, chroma)` float32 maps in [0, 1]: darkness against the local paper level, and colour saturation above the paper's"
+    """`(dark, chroma)` float32 maps in [0, 1]: darkness against the local paper level, and colour saturation above
+    the paper's"""
     f = cv2.GaussianBlur(img, (3, 3), 0).astype(np.float32)
     mx, mn = f.max(-1), f.min(-1)
     k = max(3, _odd(min(img.shape[:2]) / 25) // 4)
@@ -316,7 +317,8 @@ def find_pulse(
 
 # %% ../nbs/05b_digitise.ipynb #aaf2e978
 def _tick_score(cov, y, xs, mm) -> float:
-    "Mean over `xs` of the most vertical ink (mm) within 1.5 mm of each, near the baseline `y`: column separators show here"
+    """Mean over `xs` of the most vertical ink (mm) within 1.5 mm of each, near the baseline `y`: column separators
+    show here"""
     h, dx, out = int(3 * mm), int(math.ceil(1.5 * mm)), []
     for x in xs:
         c = cov[max(0, y - h) : y + h, max(0, int(round(x)) - dx) : int(round(x)) + dx + 1]
@@ -403,7 +405,8 @@ def find_geometry(
     speed: float = 25.0,  # paper speed, mm/s (not read from the page)
     layout: str = None,  # force a layout (e.g. '6x2', '3x4+II,V1,V5'); default: from the rows found
 ) -> tuple:
-    "`(geometry, coverage)`: the page's `PageGeometry` from the image alone, and the trace ink coverage in its level frame"
+    """`(geometry, coverage)`: the page's `PageGeometry` from the image alone, and the trace ink coverage in its
+    level frame"""
     h, w = img.shape[:2]
     dark, chroma = page_maps(img)
     g = np.minimum(dark, 0.5) + chroma
@@ -484,7 +487,8 @@ def follow_trace(
     p: Panel,  # with `cell` the part of the page to search and `y0` the baseline
     thr: float = 0.02,  # coverage that counts as ink
 ) -> tuple:
-    "`(coverage of p's own trace only, top row, bottom row)`: the cheapest path through the ink runs of its cell, per column (NaN where none)"
+    """`(coverage of p's own trace only, top row, bottom row)`: the cheapest path through the ink runs of its cell,
+    per column (NaN where none)"""
     h, w = cov.shape
     x1, x2 = max(int(math.ceil(p.cell[0])), 0), min(int(math.floor(p.cell[2])), w - 1)
     y1, y2 = max(int(math.ceil(p.cell[1])), 0), min(int(math.floor(p.cell[3])), h - 1)
@@ -525,7 +529,8 @@ def read_signals(
     cov: np.ndarray,  # trace ink coverage in the geometry's level frame (`ink_coverage` or `net_coverage`)
     thr: float = 0.02,  # coverage that counts as ink when following the trace
 ) -> tuple:
-    "`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead the fraction of its shown samples that were read"
+    """`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead
+    the fraction of its shown samples that were read"""
     out = np.full((12, N), np.nan, np.float32)
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
@@ -595,7 +600,8 @@ def training_page(
     sig: np.ndarray,  # (12, 5000) mV
     rng: np.random.Generator,
 ) -> tuple:
-    "`(img, target)`: an `augment.varied_page` at 75-150 dpi and its trace coverage in [0, 1] (moved with the page's distortions)"
+    """`(img, target)`: an `augment.varied_page` at 75-150 dpi and its trace coverage in [0, 1] (moved with the
+    page's distortions)"""
     from ecg_scan.augment import varied_page
 
     img, _, mask = varied_page(sig, rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
@@ -685,7 +691,8 @@ def digitise_train_cmd(
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp / "model.safetensors"))
         (tmp / "config.json").write_text(json.dumps(cfg, indent=1))
     print(
-        f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved to {dest}"
+        f"trained {step} steps on {pages} pages in {cfg['wall_s']:.0f} s; final loss {cfg['final_loss']:.4f}; saved "
+        f"to {dest}"
     )
 
 # %% ../nbs/05b_digitise.ipynb #2d5f6a2b
@@ -702,7 +709,8 @@ def load_trace_net(
     if str(folder) not in _NETS:
         if not (folder / "model.safetensors").exists():
             raise ECGScanError(
-                f"{folder}: no trained trace reader; run `ecg-scan digitise-train --out {folder}` or use --reader classic"
+                f"{folder}: no trained trace reader; run `ecg-scan digitise-train --out {folder}` or use --reader "
+                "classic"
             )
         from safetensors.torch import load_file
 
@@ -971,7 +979,8 @@ def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
 ):
-    "Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net ink) and `render.classic_digitize` on own and foreign pages"
+    """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net
+    ink) and `render.classic_digitize` on own and foreign pages"""
     import tempfile
     from ecg_scan.render import classic_digitize
 

@@ -237,7 +237,8 @@ def us_region(
 
 # %% ../nbs/09_echo.ipynb #8e5d2e12
 def _pixel_data(ds, pix: np.ndarray, jpeg: int = None) -> str:
-    "Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg` (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"
+    """Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg`
+    (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"""
     from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
     ds.Rows, ds.Columns = pix.shape[-3:-1]
@@ -274,7 +275,8 @@ def write_dicom(
     regions: list = None,  # `us_region` items
     jpeg: int = None,  # JPEG quality (1-95) to store the frames lossy-compressed, as MIMIC-IV-Echo does; None: uncompressed
 ) -> Path:
-    "Write `pix` as a DICOM file (uncompressed RGB or JPEG baseline) with file meta, identity, timing and ultrasound regions"
+    """Write `pix` as a DICOM file (uncompressed RGB or JPEG baseline) with file meta, identity, timing and
+    ultrasound regions"""
     from pydicom.dataset import Dataset, FileMetaDataset
 
     ds, fm = Dataset(), FileMetaDataset()
@@ -611,7 +613,8 @@ def sector_box(
     frames: np.ndarray,  # (n, h, w, 3) or (n, h, w) uint8
     region: dict = None,  # tissue region from `echo_file`
 ) -> tuple:
-    "(y0, y1, x0, x1) of the ultrasound image: the tissue region, else the box of the pixels above the ECG crop that change"
+    """(y0, y1, x0, x1) of the ultrasound image: the tissue region, else the box of the pixels above the ECG crop
+    that change"""
     if region:
         x0, y0, x1, y1 = region["box"]
         return y0, y1 + 1, x0, x1 + 1
@@ -774,7 +777,8 @@ def check_frames(f: dict):
 
 # %% ../nbs/09_echo.ipynb #c0b1cadc
 def scan_file(path, root=None, fs: float = ECG_FS) -> dict:
-    "`echo_file`, every frame present (`check_frames`), plus the ECG from its first frame (`ecg`); else `RecordError` with the reason"
+    """`echo_file`, every frame present (`check_frames`), plus the ECG from its first frame (`ecg`); else
+    `RecordError` with the reason"""
     f = echo_file(path, root)
     check_frames(f)
     try:
@@ -854,7 +858,8 @@ def echo_synth_cmd(
     fps: float = 20.0,  # frame rate (Hz)
     jpeg: int = None,  # JPEG quality (1-95): store the frames JPEG-compressed, as MIMIC-IV-Echo does (default: uncompressed)
 ):
-    "Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout, with echo-record-list.csv and echo-study-list.csv"
+    """Write N simulated echo studies (DICOM) in the MIMIC-IV-Echo layout, with echo-record-list.csv and
+    echo-study-list.csv"""
     if n < 1:
         raise ECGScanError(f"--n must be at least 1, got {n}")
     if start < 0:
@@ -866,7 +871,8 @@ def echo_synth_cmd(
     t = time.time()
     write_echo_synth(out, n, seed, start, frames, fps, jpeg=jpeg)
     print(
-        f"wrote {n} simulated echo studies (seed {seed}{f', JPEG quality {jpeg}' if jpeg else ''}) with {RECORD_CSV} and {STUDY_CSV} to {out} in {time.time() - t:.1f} s"
+        f"wrote {n} simulated echo studies (seed {seed}{f', JPEG quality {jpeg}' if jpeg else ''}) with {RECORD_CSV} "
+        f"and {STUDY_CSV} to {out} in {time.time() - t:.1f} s"
     )
 
 # %% ../nbs/09_echo.ipynb #edf80156
@@ -876,7 +882,8 @@ def echo_scan_cmd(
     out: str = None,  # folder for the WFDB traces and echo_scan.csv (none: only print)
     strict: store_true = False,  # stop at the first file left out
 ):
-    "Find the ECG-echo pairs of a folder: extract each trace, write it as WFDB, list every file left out with its reason"
+    """Find the ECG-echo pairs of a folder: extract each trace, write it as WFDB, list every file left out with its
+    reason"""
     if out:
         check_writable(out)
     p = echo_pairs(folder, strict=strict, progress=True)
@@ -919,7 +926,8 @@ def echo_scan_cmd(
 
 # %% ../nbs/09_echo.ipynb #d120093a
 def _bench_folder(n: int, jpeg: int = None) -> dict:
-    "Write `n` simulated studies to a temporary folder and time reading it (headers, first frames, traces) and making clips"
+    """Write `n` simulated studies to a temporary folder and time reading it (headers, first frames, traces) and
+    making clips"""
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         write_echo_synth(d, n, seed=321, jpeg=jpeg, progress=False)
@@ -941,7 +949,8 @@ def _bench_folder(n: int, jpeg: int = None) -> dict:
 
 # %% ../nbs/09_echo.ipynb #c447c57e
 def bench_echo(n: int = 1000, jpeg: int = 90):
-    "Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core: uncompressed and JPEG"
+    """Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core:
+    uncompressed and JPEG"""
     import contextlib
 
     try:
@@ -956,10 +965,12 @@ def bench_echo(n: int = 1000, jpeg: int = 90):
         print(f"echo, one core, {n} simulated studies, {name} ({r['files']} files, {r['gb']:.2f} GB):")
         print(f"  simulate + write DICOM:        {r['write']:7.1f} studies/s")
         print(
-            f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: {r['left_out']})"
+            f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: "
+            f"{r['left_out']})"
         )
         print(f"  whole loop -> 224x224 clips:   {r['clips']:7.1f} pairs/s")
     a, b = res.values()
     print(
-        f"JPEG / uncompressed, same run: reading {b['read'] / a['read']:.2f}x, clips {b['clips'] / a['clips']:.2f}x, size {b['gb'] / a['gb']:.2f}x"
+        f"JPEG / uncompressed, same run: reading {b['read'] / a['read']:.2f}x, clips {b['clips'] / a['clips']:.2f}x, "
+        f"size {b['gb'] / a['gb']:.2f}x"
     )

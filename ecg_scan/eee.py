@@ -187,7 +187,8 @@ def _transformer(d, layers, heads, dropout):
 
 # %% ../nbs/10_eee.ipynb #d41cc85a
 class SeqEncoder(nn.Module):
-    "Tokens (B, T, d_in) -> (z_cls (B, d), z_tok (B, T, d)): projection, [CLS], sinusoidal positions, L-layer Transformer"
+    """Tokens (B, T, d_in) -> (z_cls (B, d), z_tok (B, T, d)): projection, [CLS], sinusoidal positions, L-layer
+    Transformer"""
 
     def __init__(self, d_in: int, d: int = 32, layers: int = 2, heads: int = 4, dropout: float = 0.1):
         super().__init__()
@@ -206,7 +207,8 @@ class SeqEncoder(nn.Module):
 
 # %% ../nbs/10_eee.ipynb #26e7e0af
 class TubeletViT(nn.Module):
-    "Clips (N, F, H, W) -> their [CLS] features (N, d): tubelets embedded by a strided Conv3d, [CLS], learned positions, Transformer"
+    """Clips (N, F, H, W) -> their [CLS] features (N, d): tubelets embedded by a strided Conv3d, [CLS], learned
+    positions, Transformer"""
 
     def __init__(
         self,
@@ -271,7 +273,8 @@ class EEE(nn.Module):
 
 # %% ../nbs/10_eee.ipynb #b32bf8ab
 def _view(x: torch.Tensor, rng) -> torch.Tensor:
-    "An augmented copy of ECG tokens (T, patch): baseline offset and noise (no gain change: amplitudes carry structure, e.g. LVH)"
+    """An augmented copy of ECG tokens (T, patch): baseline offset and noise (no gain change: amplitudes carry
+    structure, e.g. LVH)"""
     return x + rng.normal(0, 0.05) + torch.from_numpy(rng.normal(0, 0.03, x.shape).astype(np.float32))
 
 # %% ../nbs/10_eee.ipynb #b94517fe
@@ -284,7 +287,8 @@ def eee_batch(
     echo: bool = True,
     p_shift: float = None,
 ) -> dict:
-    "A batch of `bs` windows: ecg (B, T, patch), clips (B, T, F, img, img) or view, pad (B, T), shift (B,), study, patient"
+    """A batch of `bs` windows: ecg (B, T, patch), clips (B, T, F, img, img) or view, pad (B, T), shift (B,), study,
+    patient"""
     T, p_shift = cfg.seq, cfg.p_shift if p_shift is None else p_shift
     ecg, pad, shift, oth = torch.zeros(bs, T, cfg.patch), torch.ones(bs, T, dtype=torch.bool), torch.zeros(bs), []
     idx = np.repeat(rng.integers(len(studies), size=-(-bs // per_study)), per_study)[:bs]
@@ -428,7 +432,8 @@ def eee_pretrain(
         hist.append({k: float(v.detach()) for k, v in r.items()})
         if progress and (it + 1) % max(1, steps // 10) == 0:  # a line per tenth: progress in logs, where the bar is off
             print(
-                f"{name} step {it + 1}/{steps}: loss {np.mean([x['total'] for x in hist[-max(1, steps // 10) :]]):.3f} ({time.time() - t0:.0f} s)",
+                f"{name} step {it + 1}/{steps}: loss "
+                f"{np.mean([x['total'] for x in hist[-max(1, steps // 10) :]]):.3f} ({time.time() - t0:.0f} s)",
                 flush=True,
             )
     h = pd.DataFrame(hist)
@@ -461,7 +466,8 @@ def load_eee(path) -> EEE:
     p = recover_folder(p)  # a save killed midway leaves the previous complete run
     if not (p / "model.safetensors").exists() or not (p / "config.json").exists():
         raise ECGScanError(
-            f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER --out RUN`"
+            f"{p}: no EEE run there (config.json + model.safetensors); make one with `ecg-scan echo pretrain FOLDER "
+            "--out RUN`"
         )
     fix = "pass the run folder `ecg-scan echo pretrain` wrote, as it was saved"
     c = read_json_file(p / "config.json", fix)
@@ -722,7 +728,8 @@ def eee_pretrain_cmd(
     )
     save_eee(m, out, **info)
     print(
-        f"saved {'EEE' if echo else 'the ECG-only baseline'} to {out}: total loss {info['loss_first']['total']:.3f} -> {info['loss_last']['total']:.3f}"
+        f"saved {'EEE' if echo else 'the ECG-only baseline'} to {out}: total loss {info['loss_first']['total']:.3f} "
+        f"-> {info['loss_last']['total']:.3f}"
     )
     return out
 
@@ -909,7 +916,8 @@ def _floats(s: str, name: str) -> list:
 
 # %% ../nbs/10_eee.ipynb #6b1a8c04
 def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
-    "Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction; an AUROC that cannot be computed says why"
+    """Mean +- sd over seeds of macro and micro AUROC per encoder, mode and label fraction; an AUROC that cannot be
+    computed says why"""
     g = t.groupby(["encoder", "mode", "frac"], sort=False)[["macro_auroc", "micro_auroc"]].agg(
         ["mean", "std", "count", "size"]
     )
@@ -971,7 +979,8 @@ def echo_probe_cmd(
             resplit=resplit,
         )
     print(
-        f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients ({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
+        f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients "
+        f"({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
     )
     print(probe_summary(t).to_string())
     if not np.isfinite(t[["macro_auroc", "micro_auroc"]].to_numpy(float)).all():

@@ -40,15 +40,18 @@ def load_torch_file(
     what: str = "torch checkpoint",  # what the file should be, for the messages
     allow: tuple = (),  # classes the file may hold besides tensors, containers, numbers and strings
 ):
-    "Read a `torch.save`d file with `weights_only=True`, so no code in it runs; a file that needs pickle is refused in one line"
+    """Read a `torch.save`d file with `weights_only=True`, so no code in it runs; a file that needs pickle is refused
+    in one line"""
     try:
         with torch.serialization.safe_globals(list(allow)):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         m = re.search(r"GLOBAL ([\w.]+)", str(e))
         raise ECGScanError(
-            f"{path}: refused: reading this {what} needs pickle to build {m.group(1) if m else 'an object'}, which can run "
-            "code; if you trust the file, save only its tensors (a state dict) with torch.save or safetensors and pass that"
+            f"{path}: refused: reading this {what} needs pickle to build {m.group(1) if m else 'an object'}, which "
+            "can run "
+            "code; if you trust the file, save only its tensors (a state dict) with torch.save or safetensors and "
+            "pass that"
         ) from None
     except Exception as e:
         raise ECGScanError(
@@ -98,7 +101,8 @@ def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None
         )
     if pretrained and not Path(pretrained).exists() and pretrained not in open_clip.list_pretrained_tags_by_model(arch):
         raise ECGScanError(
-            f"{arch} has no pretrained tag {pretrained!r} (tags: {', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists"
+            f"{arch} has no pretrained tag {pretrained!r} (tags: "
+            f"{', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists"
         )
     import logging
 
@@ -112,8 +116,10 @@ def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None
     except Exception as e:
         raise ECGScanError(
             f"could not load pretrained weights {pretrained!r} for {arch} ({type(e).__name__}: {str(e)[:200]}). "
-            "They come from the Hugging Face hub: run once with network access (they are cached in ~/.cache/huggingface), "
-            "or pass a local open_clip checkpoint file as `pretrained`, or use pretrained=None for random initialisation"
+            "They come from the Hugging Face hub: run once with network access (they are cached in "
+            "~/.cache/huggingface), "
+            "or pass a local open_clip checkpoint file as `pretrained`, or use pretrained=None for random "
+            "initialisation"
         ) from None
     finally:
         logging.disable(logging.NOTSET)
@@ -178,7 +184,8 @@ class ImageEncoder(nn.Module):
         return self._split(self.visual(x))[0]
 
     def forward(self, x: torch.Tensor) -> tuple:
-        "`(z_ctr, z_rec, tokens)`: the alignment embedding, the decoder latent and the patch tokens (B, L, d_tok) (None if the tower has none)"
+        """`(z_ctr, z_rec, tokens)`: the alignment embedding, the decoder latent and the patch tokens (B, L, d_tok)
+        (None if the tower has none)"""
         f, tok = self._split(self.visual(x))
         return self.proj_ctr(f), self.proj_rec(f), tok
 
@@ -429,7 +436,8 @@ class DBETAEncoder(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, path) -> DBETAEncoder:
-        "Load the ECG encoder from a D-BETA checkpoint (a dict with a 'model' state dict, or a state dict; .pt or .safetensors), running no code"
+        """Load the ECG encoder from a D-BETA checkpoint (a dict with a 'model' state dict, or a state dict; .pt or
+        .safetensors), running no code"""
         path = Path(path)
         if not path.exists():
             raise ECGScanError(
@@ -771,7 +779,8 @@ def load_signal_teacher(
     if kind == "dbeta":
         if not path:
             raise ECGScanError(
-                "the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, not bundled)"
+                "the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, "
+                "not bundled)"
             )
         m = DBETAEncoder.from_checkpoint(path)
     elif kind in TEACHER_DIRS:
@@ -780,7 +789,8 @@ def load_signal_teacher(
         p = Path(path) if path else teacher_path(kind)
         if not (p / "model.safetensors").exists():
             raise ECGScanError(
-                f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`"
+                f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out "
+                f"{p}`"
             )
         fix = f"pass the folder `ecg-scan teacher --out {p}` wrote, as it was saved"
         cfg = read_json_file(p / "config.json", fix)  # checked before any weights are read
@@ -951,14 +961,16 @@ def beat_tokens(
 
 # %% ../nbs/06_encoders.ipynb #db6af6a8
 def tokenize(sigs, fs: int = FS, beats: int = BEATS) -> tuple:
-    "Beat tokens of signals (B, 12, n) as tensors `(x (B,12,beats,96), pad (B,12,beats), t (B,beats))` and the issues of each record"
+    """Beat tokens of signals (B, 12, n) as tensors `(x (B,12,beats,96), pad (B,12,beats), t (B,beats))` and the
+    issues of each record"""
     bt = [beat_tokens(np.asarray(s), fs, beats) for s in sigs]
     f = lambda k, dt: torch.as_tensor(np.stack([getattr(b, k) for b in bt]), dtype=dt)
     return (f("x", torch.float32), f("pad", torch.bool), f("t", torch.long)), [b.issues for b in bt]
 
 # %% ../nbs/06_encoders.ipynb #c1408code
 def clear_masks(leads: int = 12, beats: int = BEATS) -> tuple:
-    "Boolean (T, T) masks over [12 class tokens, 12*beats beat tokens (lead-major)], True = may attend: (lead view, conduction view, own class token)"
+    """Boolean (T, T) masks over [12 class tokens, 12*beats beat tokens (lead-major)], True = may attend: (lead view,
+    conduction view, own class token)"""
     L = leads * beats
     T = leads + L
     ld, bt = torch.arange(L) // beats, torch.arange(L) % beats
@@ -978,7 +990,8 @@ def _attn_mask(m: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/06_encoders.ipynb #c1409code
 class CLEAR(nn.Module):
-    "CLEAR (Pan et al.): beat-and-lead tokens, per-lead class tokens, lead and conduction attention; (B, 12, 5000) mV -> (B, d_out)"
+    """CLEAR (Pan et al.): beat-and-lead tokens, per-lead class tokens, lead and conduction attention; (B, 12, 5000)
+    mV -> (B, d_out)"""
 
     def __init__(
         self,
@@ -1008,7 +1021,8 @@ class CLEAR(nn.Module):
         return e.reshape(B, -1, self.d)
 
     def encode(self, toks: tuple, keep: torch.Tensor = None) -> torch.Tensor:
-        "Outputs (B, 12+K, d) of the class tokens and the beat tokens `keep` (B, K) (default all) of `toks = (x, pad, t)`"
+        """Outputs (B, 12+K, d) of the class tokens and the beat tokens `keep` (B, K) (default all) of `toks = (x,
+        pad, t)`"""
         x, pad, t = toks
         B = len(x)
         e = self.embed_tokens(x, t)
@@ -1053,7 +1067,8 @@ class CLEAR(nn.Module):
 
 # %% ../nbs/06_encoders.ipynb #c1413code
 class CLEARPretrain(nn.Module):
-    "CLEAR's masked-beat reconstruction: hide `mask_ratio` of the beats, rebuild them from the same beat in the other leads"
+    """CLEAR's masked-beat reconstruction: hide `mask_ratio` of the beats, rebuild them from the same beat in the
+    other leads"""
 
     def __init__(self, enc: CLEAR, dec_d: int = 128, dec_layers: int = 2, dec_heads: int = 4, mask_ratio: float = 0.8):
         super().__init__()
@@ -1076,7 +1091,8 @@ class CLEARPretrain(nn.Module):
         return (torch.rand(B, L, device=pad.device) + pad.float()).argsort(1)[:, :K]
 
     def dec_mask(self, hidden: torch.Tensor) -> torch.Tensor:
-        "(B, T, T) decoder mask: hidden beat -> same beat in all leads; visible beat -> visible beats; beats -> their class token"
+        """(B, T, T) decoder mask: hidden beat -> same beat in all leads; visible beat -> visible beats; beats ->
+        their class token"""
         B, L = hidden.shape
         m = torch.zeros(B, 12 + L, 12 + L, dtype=torch.bool, device=hidden.device)
         m[:, :12] = self.lead[:12]

@@ -44,7 +44,8 @@ def eval_renders(
     size=224,  # int (square) or (h, w)
     progress: bool = True,
 ) -> np.ndarray:
-    "uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record); a folder of pages: its pages"
+    """uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record);
+    a folder of pages: its pages"""
     from ecg_scan.render import standard_config
     from ecg_scan.augment import default_augment
 
@@ -86,7 +87,8 @@ def foreign_renders(
     if variant in ("eik-clean", "eik-distorted"):
         if eik is None:
             raise ECGScanError(
-                f"test pages {variant!r} are drawn by ecg-image-kit: pass --eik-dir and --eik-python (as for `ecg-scan render --engine ecg-image-kit`)"
+                f"test pages {variant!r} are drawn by ecg-image-kit: pass --eik-dir and --eik-python (as for "
+                "`ecg-scan render --engine ecg-image-kit`)"
             )
         return eik.pages(ds, variant == "eik-distorted", seed, size, progress)
     raise ECGScanError(f"unknown test pages {variant!r}; use one of {', '.join(FOREIGN_VARIANTS)}")
@@ -142,7 +144,8 @@ def linear_probe(
     seed: int = 0,
     head: str = "linear",  # 'linear', or 'hug' on lead tokens (n, 12, d)
 ) -> ProbeResult:
-    "Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC (validation-selected and best)"
+    """Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC
+    (validation-selected and best)"""
     g = torch.Generator().manual_seed(seed)
     mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
     f = lambda X: torch.tensor((X - mu) / sd, dtype=torch.float32)
@@ -211,7 +214,8 @@ def probe_fractions(
 
 # %% ../nbs/13_evaluate.ipynb #56986d98
 def load_prompts(path=None) -> dict:
-    "Class -> list of descriptions (the bundled prompts, or a JSON file of the same form; a class may map to one string)"
+    """Class -> list of descriptions (the bundled prompts, or a JSON file of the same form; a class may map to one
+    string)"""
     p = Path(path) if path else Path(str(importlib.resources.files("ecg_scan"))) / "assets" / "prompts.json"
     if not p.exists():
         raise ECGScanError(
@@ -232,7 +236,8 @@ def dataset_prompts(
     prompts: dict,
     dataset: str = None,  # 'ptbxl', 'cpsc2018', 'csn' (`merl_dataset_of`) or None
 ) -> dict:
-    "`prompts` as `dataset` names its classes: its 'dataset:CLASS' keys replace 'CLASS' (e.g. CSN's AF is atrial flutter)"
+    """`prompts` as `dataset` names its classes: its 'dataset:CLASS' keys replace 'CLASS' (e.g. CSN's AF is atrial
+    flutter)"""
     out = {k: v for k, v in prompts.items() if ":" not in k}
     if dataset:
         out.update({k.partition(":")[2]: v for k, v in prompts.items() if k.startswith(f"{dataset}:")})
@@ -300,7 +305,8 @@ def image_features(model, imgs: np.ndarray, kind: str = "proj", bs: int = 64) ->
 
 # %% ../nbs/13_evaluate.ipynb #e7238df3
 def teacher_features(teacher, sigs: np.ndarray, bs: int = 64) -> np.ndarray:
-    "Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count as 0"
+    """Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count
+    as 0"""
     return teacher_embed(teacher, sigs, bs=bs).numpy()
 
 # %% ../nbs/13_evaluate.ipynb #bb2c91fe
@@ -390,7 +396,8 @@ def _eval_data(
     splits: str = "merl",  # 'merl' or 'random' (`apply_splits`)
     split_seed: int = 0,  # seed of the random split
 ) -> ECGDataset:
-    "The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`), with the split asked for"
+    """The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`),
+    with the split asked for"""
     from ecg_scan.train import open_training_data
 
     if splits not in SPLITS:
@@ -398,7 +405,8 @@ def _eval_data(
     ds = open_training_data(spec, seed, strict, pad, reports=False, task=task, drop_unlabelled=splits != "merl")
     if spec != "samples" and ds.errors:
         print(
-            f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); `ecg-scan scan {spec} --validate` lists them all"
+            f"note: {len(ds.errors)} record(s) of {ds.name} left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); "
+            f"`ecg-scan scan {spec} --validate` lists them all"
         )
     ds, how = apply_splits(ds, splits, task, split_seed)
     print(how)
@@ -432,7 +440,8 @@ def variant_renders(
     name: str,  # a FeatureCache and the name the renders are cached under
     eik: EikEngine = None,  # ecg-image-kit, for the variants 'eik-clean' and 'eik-distorted'
 ) -> np.ndarray:
-    "`eval_renders` (or `foreign_renders` for a key of `FOREIGN_VARIANTS`) of `ds`, cached: the images every evaluation of the same records, variant, seed and size shares"
+    """`eval_renders` (or `foreign_renders` for a key of `FOREIGN_VARIANTS`) of `ds`, cached: the images every
+    evaluation of the same records, variant, seed and size shares"""
     make = (
         (lambda: foreign_renders(ds, variant, size, seed, eik, progress))
         if variant in FOREIGN_VARIANTS
@@ -445,7 +454,8 @@ MEDSIGLIP = "google/medsiglip-448"
 
 # %% ../nbs/13_evaluate.ipynb #64a44d38
 def medsiglip_features(name: str = MEDSIGLIP):
-    "A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are not at hand"
+    """A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are
+    not at hand"""
     from transformers import AutoImageProcessor, AutoModel
 
     try:
@@ -475,7 +485,8 @@ def encoder_suite(
     clip: str = None,  # raw CLIP: 'ARCH:PRETRAINED' of any open_clip model whose weights are at hand (default: the model's arch, OpenAI weights)
     medsiglip: str = MEDSIGLIP,  # MedSigLIP's hub name or local folder
 ) -> dict:
-    "Name -> (kind, thing) of the methods to compare: ('image', model), ('fn', images -> features) or ('digitiser', teacher); unavailable ones -> ('n/a', reason)"
+    """Name -> (kind, thing) of the methods to compare: ('image', model), ('fn', images -> features) or ('digitiser',
+    teacher); unavailable ones -> ('n/a', reason)"""
     from ecg_scan.model import ECGScan
 
     suite = {"ECG-Scan": ("image", model)}
@@ -538,7 +549,8 @@ def _split3(ds):
     if empty:
         raise ECGScanError(
             f"{ds.name} has no {'/'.join(empty)} split ({len(ds)} records); linear probing needs train, val and test: "
-            "pass more records (each split needs some) or a dataset with its own splits (CODE-test: use `ecg-scan zeroshot`)"
+            "pass more records (each split needs some) or a dataset with its own splits (CODE-test: use `ecg-scan "
+            "zeroshot`)"
         )
     return parts
 
@@ -583,7 +595,8 @@ def paper_table(
     value: str = "auroc_best_test",
     paper: dict = None,  # column -> the paper's ECG-Scan number (%), e.g. `PAPER_TABLE2`
 ) -> pd.DataFrame:
-    "Methods x (dataset, fraction) in %, with the average over the datasets (NaN if one is missing) and a row of the paper's numbers"
+    """Methods x (dataset, fraction) in %, with the average over the datasets (NaN if one is missing) and a row of
+    the paper's numbers"""
     r = res[res.fraction.astype(str) != ""].copy() if "fraction" in res else res.copy()  # not n/a methods
     r["suffix"] = r.fraction.map(lambda f: f" {float(f) * 100:g}%" if str(f) else "") if "fraction" in r else ""
     mean = r.groupby(["method", "dataset", "suffix"], sort=False)[value].mean() * 100
@@ -668,7 +681,8 @@ def _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, feature
     both = int(((yt == 1).any(0) & (yt == 0).any(0)).sum())
     if not np.isfinite(out[out.fraction != ""].auroc.astype(float)).all():  # probed rows (not the n/a baselines)
         print(
-            f"note: – marks an AUROC that cannot be computed: {ds.name} is too small (too few records or positives in the "
+            f"note: – marks an AUROC that cannot be computed: {ds.name} is too small (too few records or positives "
+            "in the "
             "test split for any class to have both label values); use more records"
         )
     elif len(yt) < 50 or both < len(classes):
@@ -701,7 +715,8 @@ def probe_cmd(
     clip: str = None,  # with --baselines: raw CLIP as 'ARCH:PRETRAINED' (any open_clip model whose weights you have; default: the model's arch, openai)
     medsiglip: str = MEDSIGLIP,  # with --baselines: MedSigLIP's hub name (from the Hugging Face cache) or a local folder
 ):
-    "Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100 % of the labels"
+    """Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100
+    % of the labels"""
     from ecg_scan.model import load_model
 
     if variant not in ("clean", "augmented"):
@@ -739,8 +754,10 @@ def probe_cmd(
             r = _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, features)
             res.append(r.assign(dataset=paper_column(ds, t)))
             print(
-                f"{head} probing on {ds.name} ({'true signals' if sig else _what(ds, variant) + ', ' + features + ' features'}), "
-                f"{r.attrs['classes']} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch (MERL's choice)"
+                f"{head} probing on {ds.name} "
+                f"({'true signals' if sig else _what(ds, variant) + ', ' + features + ' features'}), "
+                f"{r.attrs['classes']} classes; auroc: validation-selected epoch; auroc_best_test: best test epoch "
+                "(MERL's choice)"
             )
             print(md_table(r))
     res = pd.concat(res, ignore_index=True)
@@ -789,7 +806,8 @@ def zeroshot_cmd(
             if split != "all":
                 if split not in ds.splits:
                     raise ECGScanError(
-                        f"{ds.name} has no {split!r} split (splits: {', '.join(sorted({str(s) for s in ds.splits}))}); use --split all"
+                        f"{ds.name} has no {split!r} split (splits: "
+                        f"{', '.join(sorted({str(s) for s in ds.splits}))}); use --split all"
                     )
                 ds = ds.by_split(split)
             dp = dataset_prompts(pr, merl_dataset_of(ds))
@@ -812,7 +830,8 @@ def zeroshot_cmd(
             res.append(r)
             summary.append(dict(method="ECG-Scan", dataset=col, auroc=mac))
             print(
-                f"zero-shot on {ds.name} ({len(ds)} records, {_what(ds, variant)}): macro AUROC {mac:.3f} over {len(per)} classes"
+                f"zero-shot on {ds.name} ({len(ds)} records, {_what(ds, variant)}): macro AUROC {mac:.3f} over "
+                f"{len(per)} classes"
             )
             print(md_table(r))
             if skip:
@@ -846,7 +865,8 @@ def invariance_table(
     baselines: bool = True,  # also the classic digitiser + signal teacher on the same pages
     progress: bool = True,
 ) -> pd.DataFrame:
-    "Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way; `loss` against the 224-px pages"
+    """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way; `loss` against
+    the 224-px pages"""
     fc = cache or FeatureCache()
     suite = {"ECG-Scan": ("image", model)}
     if baselines:
@@ -922,7 +942,8 @@ def invariance_cmd(
     n = {s: len(d) for s, d in parts.items()}
     worst = df[(df.method == "ECG-Scan") & (df.test_pages != "clean")].probe_loss.max()
     lines = [
-        f"Renderer invariance of {model} on {data}: a probe trained on {n['train']} records' 224-px pages (val {n['val']}), "
+        f"Renderer invariance of {model} on {data}: a probe trained on {n['train']} records' 224-px pages (val "
+        f"{n['val']}), "
         f"tested on {n['test']} held-out records drawn each way.",
         "",
         md_table(df),
@@ -973,7 +994,8 @@ ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU s
 
 @dataclasses.dataclass
 class EvalSet:
-    "Evaluation data rendered once: splits, classes, labels, renders (clean, augmented), true test signals and their digitisation"
+    """Evaluation data rendered once: splits, classes, labels, renders (clean, augmented), true test signals and
+    their digitisation"""
 
     name: str
     parts: dict
@@ -990,7 +1012,8 @@ class EvalSet:
 
 # %% ../nbs/13_evaluate.ipynb #da202fb5
 def ablation_base(config: str = None, **overrides):
-    "The configuration every ablation row starts from: `config` (preset or config.json), or `small`'s CPU-size towers with `PAPER_OBJECTIVE`"
+    """The configuration every ablation row starts from: `config` (preset or config.json), or `small`'s CPU-size
+    towers with `PAPER_OBJECTIVE`"""
     from ecg_scan.model import get_config
 
     if config:
@@ -1008,7 +1031,8 @@ def eval_set(
     progress: bool = False,
     eik: EikEngine = None,  # also ecg-image-kit's test pages (else only this renderer's full page)
 ) -> EvalSet:
-    "Render the train/val/test splits of `corpus` (clean and augmented), the test split drawn otherwise, and note which test samples each page shows"
+    """Render the train/val/test splits of `corpus` (clean and augmented), the test split drawn otherwise, and note
+    which test samples each page shows"""
     parts = {s: corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
     classes = [
         c
@@ -1050,7 +1074,8 @@ def score_features(X: dict, es: EvalSet, fracs=(0.01, 0.1, 1.0), seed: int = 0, 
 def score_model(
     model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100, decoder: bool = True
 ) -> dict:
-    "Probe, zero-shot and (if `decoder`) reconstruction scores on clean and augmented renders; probe (100 %) and zero-shot on `es.foreign` test pages, with the gap to clean"
+    """Probe, zero-shot and (if `decoder`) reconstruction scores on clean and augmented renders; probe (100 %) and
+    zero-shot on `es.foreign` test pages, with the gap to clean"""
     out, Xs = {}, {}
     for v in ("clean", "augmented"):
         X = Xs[v] = {s: image_features(model, es.imgs[v][s], "proj") for s in es.parts}
@@ -1083,7 +1108,8 @@ def score_model(
 
 # %% ../nbs/13_evaluate.ipynb #652351f8
 def score_baselines(model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100) -> dict:
-    "Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher (also on `es.foreign` test pages)"
+    """Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher
+    (also on `es.foreign` test pages)"""
     torch.manual_seed(seed + 12345)
     rnd = type(model)(model.cfg, teachers=False, pretrained=None).eval()
     res = {"random encoder": score_model(rnd, es, seed, fracs, epochs, decoder=False)}
@@ -1139,7 +1165,8 @@ def ablation_runs(
     progress: bool = True,
     eik: EikEngine = None,  # ecg-image-kit: its test pages are scored too
 ) -> pd.DataFrame:
-    "Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row per (method, seed)"
+    """Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row
+    per (method, seed)"""
     from ecg_scan.train import pretrain
     from ecg_scan.model import ECGScan
 
@@ -1210,7 +1237,8 @@ def ablation_verdicts(
                 continue
             d, spread = mu.loc[full, k] - mu.loc[m, k], sd.loc[full, k] + sd.loc[m, k]
             parts.append(
-                f"{k}: {'beats it' if d > spread else ('loses to it' if -d > spread else 'within the seed spread')} ({d:+.3f}, spread {spread:.3f})"
+                f"{k}: {'beats it' if d > spread else ('loses to it' if -d > spread else 'within the seed spread')} "
+                f"({d:+.3f}, spread {spread:.3f})"
             )
         out.append(f"{full} vs {m}: " + "; ".join(parts))
     return out

@@ -82,7 +82,8 @@ def contrastive_loss(
     pa: PatientAware = None,
     sim: torch.Tensor = None,  # similarities used for margin mining (default: `logits`)
 ) -> tuple:
-    "Symmetric cross-entropy over rows and columns; returns `(loss, mined_hinge)` (hinge 0 without patient-aware mining)"
+    """Symmetric cross-entropy over rows and columns; returns `(loss, mined_hinge)` (hinge 0 without patient-aware
+    mining)"""
     drop = same_patient(patient) if (pa is not None and pa.mask and patient is not None) else None
     loss = (_ce(logits, drop, label_smoothing) + _ce(logits.T, None if drop is None else drop.T, label_smoothing)) / 2
     hinge = logits.new_zeros(())
@@ -161,7 +162,8 @@ def soft_lead_loss(
     w_g: float = 0.5,  # weights of the Einthoven and Goldberger parts
     form: str = "paper",  # 'paper': eq. (7), refined leads vs truth; 'direct': refined I-III and predicted aV* vs truth; 'self'
 ) -> torch.Tensor:
-    "L_rule, equation (7) as read here (`form='paper'`), its other reading (`'direct'`) or the self-consistency variant (`'self'`)"
+    """L_rule, equation (7) as read here (`form='paper'`), its other reading (`'direct'`) or the self-consistency
+    variant (`'self'`)"""
     if form in ("paper", "direct"):
         if target is None:
             raise ValueError(f"soft_lead_loss(form={form!r}) compares with the ground truth: pass `target`")

@@ -175,7 +175,8 @@ def filtered_beats(
     sig: np.ndarray,  # (12, n) in mV, `LEADS` order
     fs: float = FS,
 ) -> tuple:
-    "`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at 0.7 Hz, the live leads, the R peaks"
+    """`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at
+    0.7 Hz, the live leads, the R peaks"""
     from scipy.signal import sosfiltfilt
 
     xa = notch_lowpass(sig, fs, 100)
@@ -190,7 +191,8 @@ def rr_rhythm(
     c: np.ndarray,  # from `classify_beats`: dominant and ectopic beats, correlation with the template
     fs: float = FS,
 ) -> dict:
-    "RR intervals `rr` (s), premature beats `prem`, the irregularity `irr` of the clean intervals, the sinus `RR`, the rate and the PVC count"
+    """RR intervals `rr` (s), premature beats `prem`, the irregularity `irr` of the clean intervals, the sinus `RR`,
+    the rate and the PVC count"""
     rr = np.diff(pk) / fs
     nn = dom[1:] & dom[:-1]
     med = np.median(rr[nn] if nn.sum() >= 2 else rr)
@@ -222,7 +224,8 @@ def spatial_velocity(
     live: np.ndarray,  # R peaks, dominant beats, live leads
     fs: float = FS,
 ) -> tuple:
-    "`(H, sv)`: the median high-passed beat (R peak at 500 ms) and its spatial velocity, the length of the live leads' slope vector"
+    """`(H, sv)`: the median high-passed beat (R peak at 500 ms) and its spatial velocity, the length of the live
+    leads' slope vector"""
     ms = lambda v: int(round(v * fs / 1000))
     H = np.median(_windows(hp, pk[dom], -ms(500), ms(1000)), 0)
     return H, np.convolve(np.sqrt((np.diff(H[live], axis=-1) ** 2).sum(0)), np.ones(3) / 3, "same")
@@ -255,7 +258,8 @@ def median_beats(
     live: np.ndarray,
     fs: float = FS,
 ) -> tuple:
-    "`(xb, B, M, Ma)`: `x` less a baseline through the PR segments, its beats, and the median beats at 40 Hz and 100 Hz (amplitudes), zero before the QRS"
+    """`(xb, B, M, Ma)`: `x` less a baseline through the PR segments, its beats, and the median beats at 40 Hz and
+    100 Hz (amplitudes), zero before the QRS"""
     ms = lambda v: int(round(v * fs / 1000))
     pre, post = ms(500), ms(1000)
     kn = pk + (on - pre) - ms(20)
@@ -281,7 +285,8 @@ def qrs_measures(
     RR: float,
     fs: float = FS,
 ) -> dict:
-    "QRS duration and axis, limb and Sokolow-Lyon voltages, terminal and net QRS forces in V1 and I/V6, and the ST level"
+    """QRS duration and axis, limb and Sokolow-Lyon voltages, terminal and net QRS forces in V1 and I/V6, and the ST
+    level"""
     ms = lambda v: int(round(v * fs / 1000))
     qrs = Ma[:, on : off + 1]
     ar = np.nansum(qrs, 1) / fs
@@ -358,7 +363,8 @@ def p_wave(
 
 # %% ../nbs/02_measure.ipynb #1c71c783
 def flutter_diastole(xb: np.ndarray, pk: np.ndarray, on: int, te: int, live: np.ndarray, fs: float = FS) -> tuple:
-    "`(r, atrial rate)`: the best autocorrelation, at 150-270 ms, of the slope in long diastoles (T end to QRS) in II, III, aVF, V1"
+    """`(r, atrial rate)`: the best autocorrelation, at 150-270 ms, of the slope in long diastoles (T end to QRS) in
+    II, III, aVF, V1"""
     ms = lambda v: int(round(v * fs / 1000))
     pre, n = ms(500), xb.shape[1]
     best = (0.0, np.nan)
@@ -383,7 +389,8 @@ def flutter_diastole(xb: np.ndarray, pk: np.ndarray, on: int, te: int, live: np.
 
 # %% ../nbs/02_measure.ipynb #1c3e71cf
 def flutter_locked(M: np.ndarray, on: int, off: int, RR: float, irr: float, live: np.ndarray, fs: float = FS) -> tuple:
-    "`(r, atrial rate)`: flutter waves locked to the QRS, the median cycle's slope correlated with itself shifted by RR/k, outside the QRS"
+    """`(r, atrial rate)`: flutter waves locked to the QRS, the median cycle's slope correlated with itself shifted
+    by RR/k, outside the QRS"""
     from scipy.ndimage import uniform_filter1d
 
     ms = lambda v: int(round(v * fs / 1000))

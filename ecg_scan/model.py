@@ -254,7 +254,8 @@ def parse_set(s: str) -> dict:
 
 # %% ../nbs/11_model.ipynb #3fc6e68d
 def decoder_route(cfg: ECGScanConfig) -> dict:
-    "For `dec_readout='layout'`: `layout_route` of the page `cfg` trains on (its layout, drawn as the standard printout at its input size); else None"
+    """For `dec_readout='layout'`: `layout_route` of the page `cfg` trains on (its layout, drawn as the standard
+    printout at its input size); else None"""
     if cfg.dec_readout != "layout":
         return None
     if not cfg.dec_memory:
@@ -270,7 +271,8 @@ def decoder_route(cfg: ECGScanConfig) -> dict:
 
 # %% ../nbs/11_model.ipynb #2a1cce75
 def signal_teacher(cfg: ECGScanConfig) -> nn.Module:
-    "The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path` = an EEE run)"
+    """The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path`
+    = an EEE run)"""
     return (
         load_eee_teacher(cfg.teacher_path)
         if cfg.teacher == "eee"
@@ -492,7 +494,8 @@ def model_folder(path) -> Path:  # a saved model, or a run folder with best/ or 
             return p / d
     if (p / "config.json").exists():
         raise ECGScanError(
-            f"{p / 'model.safetensors'}: not found beside its config.json: the model folder is incomplete; pass it as it was saved"
+            f"{p / 'model.safetensors'}: not found beside its config.json: the model folder is incomplete; pass it "
+            "as it was saved"
         )
     raise ECGScanError(
         f"{p / 'config.json'}: not found, so {p} holds no model; pass a folder written by ECGScan.save_pretrained, "
@@ -566,10 +569,12 @@ def bench_model(steps: int = 5, bs: int = None):
     n = m.n_params()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"tiny: {n['trainable'] / 1e6:.3f} M trainable / {n['total'] / 1e6:.2f} M total parameters (frozen teachers {n['frozen'] / 1e6:.2f} M)"
+        f"tiny: {n['trainable'] / 1e6:.3f} M trainable / {n['total'] / 1e6:.2f} M total parameters (frozen teachers "
+        f"{n['frozen'] / 1e6:.2f} M)"
     )
     print(
-        f"tiny: training step (batch {bs}, {torch.get_num_threads()} threads, teacher embeddings cached as `pretrain` does) "
+        f"tiny: training step (batch {bs}, {torch.get_num_threads()} threads, teacher embeddings cached as "
+        "`pretrain` does) "
         f"{np.median(times[1:]) * 1000:.0f} ms median over {steps} steps ({bs / np.median(times[1:]):.1f} samples/s); "
         f"with the teacher run every step {np.median(times_t[1:]) * 1000:.0f} ms; peak process memory {peak:.0f} MiB"
     )
@@ -577,8 +582,10 @@ def bench_model(steps: int = 5, bs: int = None):
     tr = p["lora"] + p["projectors"] + p["decoder"]
     tot = tr + p["image_tower_frozen"] + p["text_encoder_frozen"] + p["signal_teacher_frozen"]
     print(
-        f"paper (built without weights): d_img {p['d_img']}; ViT-L-14 tower {p['image_tower_frozen']:.1f} M frozen + LoRA {p['lora']:.2f} M; "
-        f"projectors {p['projectors']:.2f} M; decoder {p['decoder']:.1f} M; MedCPT (BERT-base) {p['text_encoder_frozen']:.1f} M frozen; "
+        f"paper (built without weights): d_img {p['d_img']}; ViT-L-14 tower {p['image_tower_frozen']:.1f} M frozen + "
+        f"LoRA {p['lora']:.2f} M; "
+        f"projectors {p['projectors']:.2f} M; decoder {p['decoder']:.1f} M; MedCPT (BERT-base) "
+        f"{p['text_encoder_frozen']:.1f} M frozen; "
         f"D-BETA encoder {p['signal_teacher_frozen']:.1f} M frozen"
     )
     print(f"paper: {tr:.1f} M trainable / {tot:.1f} M total ({100 * tr / tot:.1f} % trainable)")

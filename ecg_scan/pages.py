@@ -73,13 +73,15 @@ def eik_check(
     fix = "see ../shared/tools/ecg-image-kit/README.ecg_scan.md for a checkout and an environment that work"
     if not eik_dir or not eik_python:
         raise ECGScanError(
-            f"--engine ecg-image-kit needs --eik-dir (its ecg-image-generator checkout) and --eik-python (the python of its environment); {fix}"
+            "--engine ecg-image-kit needs --eik-dir (its ecg-image-generator checkout) and --eik-python (the python "
+            f"of its environment); {fix}"
         )
     d = Path(eik_dir)
     script = next((d / s for s in ("run_nohw.py", "gen_ecg_images_from_data_batch.py") if (d / s).exists()), None)
     if script is None:
         raise ECGScanError(
-            f"{d}: no gen_ecg_images_from_data_batch.py; pass ecg-image-kit's codes/ecg-image-generator folder as --eik-dir"
+            f"{d}: no gen_ecg_images_from_data_batch.py; pass ecg-image-kit's codes/ecg-image-generator folder as "
+            "--eik-dir"
         )
     py = shutil.which(str(eik_python)) or (str(eik_python) if Path(eik_python).is_file() else None)
     if py is None:

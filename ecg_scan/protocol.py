@@ -53,7 +53,8 @@ def build_merl_tables(
     src,  # MERL's finetune/data_split folder
     dest=None,  # where to write (default: the package's assets/merl)
 ) -> dict:
-    "Write one gzip CSV (id, split, labels) per dataset and level from MERL's split files, and classes.json; returns the classes"
+    """Write one gzip CSV (id, split, labels) per dataset and level from MERL's split files, and classes.json;
+    returns the classes"""
     src, dest = Path(src), Path(dest or merl_dir())
     dest.mkdir(parents=True, exist_ok=True)
     classes = {}
@@ -116,11 +117,13 @@ def merl_split(
     ds: ECGDataset,
     task: str = "superclass",  # PTB-XL label level: superclass, subclass, form, rhythm (or super, sub)
 ) -> ECGDataset:
-    "`ds` with MERL's split and labels; records MERL does not list are left out (noted), its records not present counted"
+    """`ds` with MERL's split and labels; records MERL does not list are left out (noted), its records not present
+    counted"""
     which = merl_dataset_of(ds)
     if which is None:
         raise ECGScanError(
-            f"{ds.name}: its records are not PTB-XL, CPSC2018 or CSN records, which MERL's splits cover; use --splits random"
+            f"{ds.name}: its records are not PTB-XL, CPSC2018 or CSN records, which MERL's splits cover; use "
+            "--splits random"
         )
     name = merl_name(which, task)
     t = _merl_csv(name)
@@ -189,7 +192,8 @@ def apply_splits(
         sp = random_split(len(ds), seed=seed, groups=ds.patients)
         items = [dict(it, split=s) for it, s in zip(ds.items, sp)]
         return ECGDataset(items, ds.read, ds.name, ds.errors, ds.notes), (
-            f"splits: random 70/10/20 (seed {seed}, records of a patient kept together); not comparable with MERL's tables"
+            f"splits: random 70/10/20 (seed {seed}, records of a patient kept together); not comparable with MERL's "
+            "tables"
         )
     which = merl_dataset_of(ds)
     if which is None:

@@ -123,7 +123,8 @@ def parse_layout(layout: str) -> tuple:
     bad = [l for l in rhythm if l not in LEADS]
     if bad or (plus and not rhythm):
         raise ECGScanError(
-            f"layout {layout!r}: unknown rhythm lead(s) {', '.join(bad) or '(none given)'}; use lead names from {' '.join(LEADS)}"
+            f"layout {layout!r}: unknown rhythm lead(s) {', '.join(bad) or '(none given)'}; use lead names from "
+            f"{' '.join(LEADS)}"
         )
     if len(rhythm) > 3:
         raise ECGScanError(f"layout {layout!r}: at most 3 rhythm strips, got {len(rhythm)}")
@@ -388,7 +389,8 @@ def grid_image(cfg: RenderConfig) -> np.ndarray:
 
 # %% ../nbs/04_render.ipynb #909661ac
 def _draw_grid(cfg, g):
-    "Paper + 1 mm layer + 5 mm layer. Every layer's transparency is a product of a row and a column profile, so the image is a sum of outer products: one small matrix product"
+    """Paper + 1 mm layer + 5 mm layer. Every layer's transparency is a product of a row and a column profile, so the
+    image is a sum of outer products: one small matrix product"""
     paper = np.array(cfg.paper, np.float32)
     if cfg.grid == "none":
         return np.broadcast_to(np.array(cfg.paper, np.uint8), (g.h, g.w, 3)).copy()
@@ -428,7 +430,8 @@ def _ttf(name: str, cap_px: float):
 
 
 def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
-    "`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows they use"
+    """`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows
+    they use"""
     s = max(g.sx, g.sy, 4.0)
     direct = abs(g.sx - g.sy) < 1e-6 * g.sx and g.sx >= 4
     if not direct and (cfg.font != "simplex" or cfg.label_pos != "above" or cfg.footer):
@@ -463,7 +466,8 @@ def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
 
 # %% ../nbs/04_render.ipynb #b80049b1
 def _glyphs(cfg, t: str, x: float, y: float, s: float, ox: float = 0, oy: float = 0, m=None) -> tuple:
-    "Box (mm) of text `t` with its baseline at (x, y) mm at `s` px/mm; drawn into `m` (if given) shifted by (-ox, -oy) px"
+    """Box (mm) of text `t` with its baseline at (x, y) mm at `s` px/mm; drawn into `m` (if given) shifted by (-ox,
+    -oy) px"""
     font = FONTS[cfg.font]
     if isinstance(font, str):
         f = _ttf(font, cfg.font_mm * s)
@@ -782,7 +786,8 @@ def _apply_h(H, x, y) -> tuple:
 
 # %% ../nbs/04_render.ipynb #94b0118a
 def _sample(f, x, y, size) -> np.ndarray:
-    "The low-resolution field `f` (hs, ws) at pixels `(x, y)` of an (h, w) image, interpolated as `cv2.resize` upsamples it"
+    """The low-resolution field `f` (hs, ws) at pixels `(x, y)` of an (h, w) image, interpolated as `cv2.resize`
+    upsamples it"""
     f = np.asarray(f, float)
     (hs, ws), (h, w) = f.shape, size
     u = np.clip((x + 0.5) * ws / w - 0.5, 0, ws - 1)
@@ -821,7 +826,8 @@ class RenderMeta:
     augment: list = None  # the augmentations applied after rendering, in order (`Augment(..., record=True)`)
 
     def geometry(self) -> list:
-        "The geometric steps from the rendered to the final image, in order: dicts with `H` (3x3) or `dx`, `dy` (a field)"
+        """The geometric steps from the rendered to the final image, in order: dicts with `H` (3x3) or `dx`, `dy` (a
+        field)"""
         ops = [o for o in self.augment or [] if "H" in o or "dx" in o]
         return ops if ops or self.warp is None else [dict(H=np.asarray(self.warp, float).reshape(3, 3))]
 
@@ -866,7 +872,8 @@ class RenderMeta:
             px_per_mm=list(self.px_per_mm),
             line_px=self.line_px,
             mapping="x = x0 + (t - start/fs)*px_per_s, y = y0 - mV*px_per_mV; t in s from the record start, "
-            "pixel centres at integer coordinates; samples [start, end) of the 10 s record; in the final image, (x, y) then "
+            "pixel centres at integer coordinates; samples [start, end) of the 10 s record; in the final image, (x, "
+            "y) then "
             "moves through the geometric steps of `augment` in order: homographies H (3x3, p' = H p) and displacement "
             "fields dx, dy (output pixel p shows rendered pixel p + d(p), d bilinear from the low-resolution grid)",
             config=asdict(self.cfg),
@@ -1175,7 +1182,8 @@ def varied_config(
     size=224,  # output pixels: int or (h, w); None for a page at a random dpi (100, 150, 200 or 300)
     **overrides,  # fixed `RenderConfig` fields
 ) -> RenderConfig:
-    "Random settings with the variety of real printouts (page, margins, layouts, fonts, labels, header, footer, pulses, grid, ink)"
+    """Random settings with the variety of real printouts (page, margins, layouts, fonts, labels, header, footer,
+    pulses, grid, ink)"""
     u = rng.random(len(_PCUM) + 5).tolist()
     c = {k: v[min(bisect.bisect(cp, x), len(v) - 1)] for (k, (v, cp)), x in zip(_PCUM.items(), u)}
     a = u[len(_PCUM) :]
@@ -1277,7 +1285,8 @@ def blank_like(meta: RenderMeta) -> np.ndarray:
 
 # %% ../nbs/04_render.ipynb #09f203d9
 def _col_ranges(xs, ys, cols, span) -> tuple:
-    "`(lo, hi)`: the y range of the polyline `(xs, ys)` within `span` px of each pixel column in `cols` (inf/-inf where absent)"
+    """`(lo, hi)`: the y range of the polyline `(xs, ys)` within `span` px of each pixel column in `cols` (inf/-inf
+    where absent)"""
     ylo, yhi = np.minimum(ys[:-1], ys[1:]), np.maximum(ys[:-1], ys[1:])
     c0, pad = cols[0], int(math.ceil(span)) + 1
     b0, b1 = np.floor(xs[:-1]).astype(int) - c0 + pad, np.floor(xs[1:]).astype(int) - c0 + pad

@@ -76,7 +76,8 @@ def check_range(
     integer: bool = False,  # must be a whole number
     fix: str = None,
 ):  # what to do instead (default: pass a value in the range)
-    "Return `v` if it is a finite number in the range, else raise `ECGScanError` naming the value, the range and the fix"
+    """Return `v` if it is a finite number in the range, else raise `ECGScanError` naming the value, the range and
+    the fix"""
     ok = (
         isinstance(v, numbers.Real)
         and not isinstance(v, bool)
@@ -153,7 +154,8 @@ def check_dataset_folder(
         raise ECGScanError(f"{out}: exists and is not a folder; pass a new or empty folder")
     if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
         raise ECGScanError(
-            f"{out}: folder is not empty and holds no {marker}; pass a new or empty folder (or an earlier one of the same kind, to overwrite)"
+            f"{out}: folder is not empty and holds no {marker}; pass a new or empty folder (or an earlier one of the "
+            "same kind, to overwrite)"
         )
     return out
 
@@ -242,7 +244,8 @@ class RunLock:
 
 # %% ../nbs/00_signals.ipynb #cc4c011c
 def _write_errno(e: BaseException, path) -> int | None:
-    "The `errno` behind a failed write: its own, one in the message (Rust and numpy writers), or ENOSPC if the disk is full"
+    """The `errno` behind a failed write: its own, one in the message (Rust and numpy writers), or ENOSPC if the disk
+    is full"""
     if isinstance(e, OSError) and e.errno:
         return e.errno
     m = re.search(r"os error (\d+)", str(e))
@@ -263,7 +266,8 @@ def write_error(
     e: BaseException,  # what the write raised
     path,  # what was being written
 ) -> ECGScanError | None:
-    "The one-line `ECGScanError` for a failed write (a full disk, a permission: in words, with the path); None if `e` is no write error"
+    """The one-line `ECGScanError` for a failed write (a full disk, a permission: in words, with the path); None if
+    `e` is no write error"""
     no = _write_errno(e, path)
     if no is None:
         return None
@@ -314,7 +318,8 @@ def safetensors_shapes(
     path,  # a .safetensors file
     fix: str = "pass an intact copy",
 ) -> dict:
-    "`{tensor name: shape}` from the header of safetensors file `path`, after checking every tensor lies inside the file"
+    """`{tensor name: shape}` from the header of safetensors file `path`, after checking every tensor lies inside the
+    file"""
     path = Path(path)
     if not path.is_file():
         raise ECGScanError(f"{path}: not found; {fix}")
@@ -475,7 +480,8 @@ def read_header(path) -> Header:
     except (IndexError, ValueError) as e:
         hint = (
             (
-                "; the file name has a space, which WFDB record names cannot hold: rename the files (e.g. with _) and the "
+                "; the file name has a space, which WFDB record names cannot hold: rename the files (e.g. with _) "
+                "and the "
                 "header's first line"
             )
             if re.search(r"\s", path.stem)
@@ -770,7 +776,8 @@ def load_ecg(
     if padded and not pad:
         raise RecordError(
             p,
-            f"record is {sig.shape[-1] / fs:.1f} s long ({sig.shape[-1]:,} samples at {fs:g} Hz) after skipping {start:g} s; "
+            f"record is {sig.shape[-1] / fs:.1f} s long ({sig.shape[-1]:,} samples at {fs:g} Hz) after skipping "
+            f"{start:g} s; "
             f"ecg_scan uses {N / FS:g} s windows: pass pad=True (--pad) to zero-pad it, or leave it out",
         )
     if check and (iss := signal_issues(x)):
@@ -840,7 +847,8 @@ def goldberger_residuals(sig):
 
 # %% ../nbs/00_signals.ipynb #1723b0dd
 def einthoven_projection(sig) -> tuple:
-    "$(I_{ref}, II_{ref}, III_{ref})$ of the paper's equation (6): the orthogonal projection of (I, II, III) onto the plane II = I + III"
+    """$(I_{ref}, II_{ref}, III_{ref})$ of the paper's equation (6): the orthogonal projection of (I, II, III) onto
+    the plane II = I + III"""
     r = einthoven_residual(sig) / 3
     return sig[..., 0, :] + r, sig[..., 1, :] - r, sig[..., 2, :] + r
 

@@ -129,7 +129,8 @@ def to12(x8: np.ndarray) -> np.ndarray:
 
 # %% ../nbs/03_synth.ipynb #8c88b6a6
 def rot(ax: int, deg: float) -> np.ndarray:
-    "Rotation matrix about axis `ax` (0: X, 1: Y, 2: Z) by `deg` degrees; about Z, positive turns X toward Y (clockwise in the frontal plane)"
+    """Rotation matrix about axis `ax` (0: X, 1: Y, 2: Z) by `deg` degrees; about Z, positive turns X toward Y
+    (clockwise in the frontal plane)"""
     c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
     i, j = [(1, 2), (2, 0), (0, 1)][ax]
     R = np.eye(3)
@@ -513,7 +514,8 @@ def _qrs(rng, P: dict, lab: set, R: np.ndarray) -> tuple:
 
 # %% ../nbs/03_synth.ipynb #07215171
 def _turn_to_axis(rng, P: dict, lab: set, cond: str, q: np.ndarray, M: np.ndarray) -> tuple:
-    "Step 3: turn the QRS lobes `q` (in place) in the frontal plane onto a target axis; returns `(turn weights, target)`"
+    """Step 3: turn the QRS lobes `q` (in place) in the frontal plane onto a target axis; returns `(turn weights,
+    target)`"""
     lo, hi = (-80, -40) if "LAD" in lab else (100, 155) if "RAD" in lab else (-18, 82)
     tgt = (
         rng.uniform(-75, -40)
@@ -553,7 +555,8 @@ def _turn_to_axis(rng, P: dict, lab: set, cond: str, q: np.ndarray, M: np.ndarra
 
 # %% ../nbs/03_synth.ipynb #3ee855bc
 def _qrs_gain(rng, P: dict, lab: set, cond: str, q: np.ndarray, d: float, D8: np.ndarray, M: np.ndarray) -> tuple:
-    "Step 4: the QRS gain meeting the label's voltage criteria, and the lead matrices; `(g, D8, M)`, or None if none can"
+    """Step 4: the QRS gain meeting the label's voltage criteria, and the lead matrices; `(g, D8, M)`, or None if
+    none can"""
     x = M @ lobe_dipole(q, 0, int(d * FS) + 1)
     lim = np.ptp(x[:6], axis=1).max()
     sok = max(0, -x[6].min()) + max(x[10].max(), x[11].max())
@@ -764,7 +767,8 @@ def atrial_activity(self: SynthECG, rng, at: dict, t: np.ndarray) -> np.ndarray:
 # %% ../nbs/03_synth.ipynb #4cdd0f5d
 @patch
 def truth(self: SynthECG, m: dict, sched: dict) -> dict:
-    "Intervals, axis, voltages and ST-T levels of the clean dominant beat, and rhythm facts, by the generator's definitions"
+    """Intervals, axis, voltages and ST-T levels of the clean dominant beat, and rhythm facts, by the generator's
+    definitions"""
     qs, kind, at = sched["qrs"], sched["kind"], sched["atrial"]
     rr = np.diff(qs)
     inwin = (qs[:-1] >= 0) & (qs[1:] < 10)
@@ -1196,7 +1200,8 @@ def write_synth(
     noise: float = 1.0,
     progress: bool = True,
 ) -> Path:
-    "Write `n` SynthECG records as WFDB into `out`, with `synth_records.csv` (id, patient, split, labels, report, values)"
+    """Write `n` SynthECG records as WFDB into `out`, with `synth_records.csv` (id, patient, split, labels, report,
+    values)"""
     out = Path(out)
     if n < 1:
         raise ECGScanError(f"the number of records must be at least 1, got {n}")
@@ -1262,7 +1267,8 @@ def _parse_prevalence(s: str) -> dict:
             out[k.strip()] = float(v)
         except ValueError:
             raise ECGScanError(
-                f"--prevalence: expected LABEL=PROBABILITY pairs separated by commas (e.g. AF=0.3,LBBB=0.1), got {part!r}"
+                "--prevalence: expected LABEL=PROBABILITY pairs separated by commas (e.g. AF=0.3,LBBB=0.1), got "
+                f"{part!r}"
             )
     return out
 
@@ -1276,7 +1282,8 @@ def synth_cmd(
     noise: float = 1.0,  # nuisance scale (0: clean signals)
     prevalence: str = None,  # per-label probabilities, e.g. "AF=0.3,LBBB=0.1" (defaults: `DEFAULT_PREVALENCE`)
 ):
-    "Write N SynthECG records (WFDB, 500 Hz, 12 leads, # Dx: SNOMED codes) and synth_records.csv with their reports and labels"
+    """Write N SynthECG records (WFDB, 500 Hz, 12 leads, # Dx: SNOMED codes) and synth_records.csv with their reports
+    and labels"""
     if n < 1:
         raise ECGScanError(f"--n must be at least 1, got {n}")
     if start < 0:

@@ -38,7 +38,8 @@ __all__ = ['TERMS', 'RUN_FILES', 'PEAK_TFLOPS', 'ScanData', 'ScanDL', 'ScanDistr
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
-    "Records of an `ECGDataset` rendered on the fly into augmented ECG images, or their own pages mixed in at `page_frac`"
+    """Records of an `ECGDataset` rendered on the fly into augmented ECG images, or their own pages mixed in at
+    `page_frac`"""
 
     def __init__(
         self,
@@ -109,7 +110,8 @@ from fastai.distributed import DistributedDL
 
 
 class ScanDistributedDL(DistributedDL):
-    "fastai's `DistributedDL` for a `ScanDL`: no index broadcast (the order is deterministic); resume skips within the shard"
+    """fastai's `DistributedDL` for a `ScanDL`: no index broadcast (the order is deterministic); resume skips within
+    the shard"""
 
     def _broadcast(self, t, rank):
         return t
@@ -169,7 +171,8 @@ def prepare_data(
     notes = list(ds.notes)
     if ds.errors:
         notes.append(
-            f"{len(ds.errors)} record(s) of {ds.name} could not be used and are left out (e.g. {ds.errors[0][0]}: {ds.errors[0][1]}); "
+            f"{len(ds.errors)} record(s) of {ds.name} could not be used and are left out (e.g. {ds.errors[0][0]}: "
+            f"{ds.errors[0][1]}); "
             "`ecg-scan scan FOLDER` lists them all"
         )
     keep = [i for i, r in enumerate(ds.reports) if r and r.strip()]
@@ -273,7 +276,8 @@ class TrainingDiverged(ECGScanError):
 
 # %% ../nbs/12_train.ipynb #319cec03
 def lr_at(step: int, total: int, lr: float, warmup: float = 0.1) -> float:
-    "The paper's schedule through fastai's annealers: `SchedLin` warmup over `warmup` of the steps, then `SchedCos` decay to 0"
+    """The paper's schedule through fastai's annealers: `SchedLin` warmup over `warmup` of the steps, then `SchedCos`
+    decay to 0"""
     w = max(1, int(round(warmup * total)))  # warmup steps; step w-1 reaches `lr`
     if step < w:
         return SchedLin(0, lr)((step + 1) / w)
@@ -350,7 +354,8 @@ class NaNGuard(Callback):
         if bad:
             step = getattr(self.learn, "scan_step", 0)
             why = (
-                "a record in this batch has NaN/inf samples: open the data with `open_dataset(..., check=True)` (the CLI does) "
+                "a record in this batch has NaN/inf samples: open the data with `open_dataset(..., check=True)` (the "
+                "CLI does) "
                 "so that unusable records are left out"
                 if not torch.isfinite(self.learn.yb[0]).all()
                 else "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint"
@@ -522,7 +527,8 @@ def load_state(
     name: str = "training_state",
     fix: str = "start the run again with --overwrite",  # what the user can do when the files are missing or damaged
 ) -> dict:
-    "The state `save_state` wrote, read without pickle (no code in the files can run); missing or damaged files: one line"
+    """The state `save_state` wrote, read without pickle (no code in the files can run); missing or damaged files:
+    one line"""
     from safetensors.torch import load_file
 
     folder = Path(folder)
@@ -530,7 +536,8 @@ def load_state(
     old = folder / f"{name}.pt"
     if old.exists() and not js.exists():
         raise ECGScanError(
-            f"{old}: a training state in the old pickle format, which could run code when loaded, so it is not read; {fix}"
+            f"{old}: a training state in the old pickle format, which could run code when loaded, so it is not read; "
+            f"{fix}"
         )
     for p in (js, st):
         if not p.exists():
@@ -702,8 +709,10 @@ def _extension_note(state: dict, cfg: ECGScanConfig):
     if old is None or old == cfg.steps or s >= cfg.steps:
         return
     print(
-        f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for {cfg.steps} steps, "
-        f"so the learning rate goes from {lr_at(s - 1, old, cfg.lr, cfg.warmup):.3g} (step {s - 1} of the old schedule) to "
+        f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for "
+        f"{cfg.steps} steps, "
+        f"so the learning rate goes from {lr_at(s - 1, old, cfg.lr, cfg.warmup):.3g} (step {s - 1} of the old "
+        "schedule) to "
         f"{lr_at(s, cfg.steps, cfg.lr, cfg.warmup):.3g} at step {s}, then decays to 0 at step {cfg.steps}"
     )
 
@@ -785,7 +794,8 @@ def _seed_all(seed):
 
 # %% ../nbs/12_train.ipynb #bee11d4f
 def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: dict = None) -> dict:
-    "Settings a resume asks to change: `changes` (the CLI's --set; else where `cfg` differs) and edits of `out/config.json`"
+    """Settings a resume asks to change: `changes` (the CLI's --set; else where `cfg` differs) and edits of
+    `out/config.json`"""
     skip = ("steps", "name")
     if changes is None:
         changes = {k: v for k, v in cfg.to_dict().items() if k not in skip and v != getattr(run, k)}
@@ -802,14 +812,16 @@ _ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule",
 
 
 def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
-    "Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and settings"
+    """Step 1 of a resumed run: `(training state, configuration)` of `out/last`, checked against this run's data and
+    settings"""
     last = out / "last"
     if not any((last / f"training_state.{s}").exists() for s in ("json", "safetensors", "pt")):
         raise ECGScanError(f"{out}: nothing to resume (no last/training_state.json); run without --resume to start")
     state = load_state(last)
     if state["data"] != data_spec:
         raise ECGScanError(
-            f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and settings"
+            f"{out}: the checkpoint was trained with {state['data']}, not {data_spec}; resume with the same data and "
+            "settings"
         )
     run = get_config(str(last / "config.json"))
     asked = _asked_changes(out, cfg, run, changes)
@@ -818,8 +830,10 @@ def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = N
         ECGScan.from_pretrained(last)  # an edited or damaged checkpoint is named before the request
         k = fixed[0]
         raise ECGScanError(
-            f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the model "
-            f"or the data order; resume without changing it, or start a new run (--overwrite). On --resume you can change: "
+            f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the "
+            "model "
+            "or the data order; resume without changing it, or start a new run (--overwrite). On --resume you can "
+            "change: "
             f"{', '.join(_ON_RESUME)}, --steps"
         )
     cfg = get_config(str(last / "config.json"), **asked, **({"steps": steps} if steps else {}))
@@ -842,7 +856,8 @@ def _model_and_data(
     device,
     cache_teacher: bool,
 ) -> tuple:
-    "Step 2: seeded, the `TrainData` and the model (new, or from `resume_from`) with fastai's view of it; `(td, model, ScanModel, ScanLoss)`"
+    """Step 2: seeded, the `TrainData` and the model (new, or from `resume_from`) with fastai's view of it; `(td,
+    model, ScanModel, ScanLoss)`"""
     _seed_all(seed)
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(
@@ -942,7 +957,8 @@ class _EpochStart(Callback):
 
 # %% ../nbs/12_train.ipynb #4d0a7bf9
 def _resume_position(learn: Learner, state: dict) -> tuple:
-    "Step 5: `(epoch, batches to skip)` where the run goes on, with the optimizer state restored; `(0, 0)` for a new run"
+    """Step 5: `(epoch, batches to skip)` where the run goes on, with the optimizer state restored; `(0, 0)` for a
+    new run"""
     if not state:
         return 0, 0
     start_epoch, skip = state["epoch"], state["iter"]
@@ -1036,7 +1052,8 @@ def _pretrain(
     total = cfg.steps
     if sched.start >= total:
         print(
-            f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to extend the run"
+            f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to "
+            "extend the run"
         )
         learn.already_trained = True  # nothing ran: the command does not report a training
         return learn
@@ -1071,7 +1088,8 @@ def pretrain_cmd(
     strict: store_true = False,  # stop at the first unusable record of a dataset folder (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
 ):
-    "Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m ecg_scan pretrain`)"
+    """Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m
+    ecg_scan pretrain`)"""
     if precision not in ("fp32", "bf16", "fp16"):
         raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
     ov = parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (set or "").strip()) if o])
@@ -1115,7 +1133,8 @@ def pretrain_cmd(
         return 130
     best = f"; best validation loss {val[0].best:.4f}" if val and val[0].best < float("inf") else ""
     print(
-        f"trained to step {step} of {learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0].total} in {(time.time() - t0) / 60:.1f} min{best}; "
+        f"trained to step {step} of {learn.cbs.filter(lambda c: isinstance(c, StepSchedule))[0].total} in "
+        f"{(time.time() - t0) / 60:.1f} min{best}; "
         f"log: {Path(out) / 'log.csv'}; checkpoints: {Path(out) / 'best'}, {Path(out) / 'last'}"
     )
 
@@ -1163,7 +1182,8 @@ def bench_train(steps: int = 6, bs: int = 16):
     st = np.median(times[1:])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"tiny: {1 / st:.2f} steps/s (batch {bs}, {torch.get_num_threads()} threads) = {bs / st:.1f} images/s consumed; peak process memory {peak:.0f} MiB"
+        f"tiny: {1 / st:.2f} steps/s (batch {bs}, {torch.get_num_threads()} threads) = {bs / st:.1f} images/s "
+        f"consumed; peak process memory {peak:.0f} MiB"
     )
     big = ScanData(
         td.train.ds.subset(list(range(len(td.train))) * 8),
@@ -1184,7 +1204,8 @@ def bench_train(steps: int = 6, bs: int = 16):
                 break
         r = n / (time.perf_counter() - t)
         print(
-            f"loader with {w} worker(s): {r:.0f} images/s rendered (224 px, default augmentation); loader/model ratio {r / (bs / st):.1f}x"
+            f"loader with {w} worker(s): {r:.0f} images/s rendered (224 px, default augmentation); loader/model "
+            f"ratio {r / (bs / st):.1f}x"
         )
 
 # %% ../nbs/12_train.ipynb #bgpu02
@@ -1238,7 +1259,8 @@ def _sync(dev):
 
 # %% ../nbs/12_train.ipynb #bgpu05
 def _write_bert(folder, **kw) -> Path:
-    "A random BERT (MedCPT's BERT-base architecture unless `kw` says otherwise) with a character-level tokenizer, saved to `folder`"
+    """A random BERT (MedCPT's BERT-base architecture unless `kw` says otherwise) with a character-level tokenizer,
+    saved to `folder`"""
     import string
     from transformers import BertConfig, BertModel, BertTokenizer
     from transformers.utils import logging as tlog
@@ -1271,7 +1293,8 @@ def offline_config(
     dry_run: bool = False,  # `tiny` with a small random BERT (for a CPU) instead of `paper`
     **overrides,
 ) -> ECGScanConfig:
-    "`paper` with random weights and no model hub: ViT-L-14 untrained, random BERT-base (MedCPT) and D-BETA written to `folder`"
+    """`paper` with random weights and no model hub: ViT-L-14 untrained, random BERT-base (MedCPT) and D-BETA written
+    to `folder`"""
     folder = Path(folder)
     if dry_run:
         txt = _write_bert(
@@ -1398,7 +1421,8 @@ def gram_autocast_check(sm: ScanModel, b: list, precision: str = "bf16", tol: fl
 
 # %% ../nbs/12_train.ipynb #b196a5bf
 def profile_step(sm: ScanModel, lossf: ScanLoss, b: list, precision: str = "bf16", top: int = 8) -> dict:
-    "Where one training step's time goes (`torch.profiler`): busy time and the operators with the most self time on the device"
+    """Where one training step's time goes (`torch.profiler`): busy time and the operators with the most self time on
+    the device"""
     from torch.profiler import profile, ProfilerActivity
     from torch.autograd import DeviceType
 
@@ -1434,7 +1458,8 @@ def profile_step(sm: ScanModel, lossf: ScanLoss, b: list, precision: str = "bf16
 def _bench_loader(
     sm: ScanModel, lossf: ScanLoss, td: TrainData, bs: int, workers: int, precision: str, steps: int
 ) -> dict:
-    "Train `steps` steps in `precision` on batches rendered by `workers` loader processes; the share of each step spent waiting"
+    """Train `steps` steps in `precision` on batches rendered by `workers` loader processes; the share of each step
+    spent waiting"""
     dev, tr = sm.device, td.train
     k = math.ceil((steps + 2 * workers + 2) * bs / len(tr))
     big = ScanData(
@@ -1478,7 +1503,8 @@ def _bench_loader(
 
 # %% ../nbs/12_train.ipynb #9e2686ce
 def _bench_max_batch(sm: ScanModel, lossf: ScanLoss, b: list, precision: str, budget, s_step: float, cap: int) -> dict:
-    "Double the batch (the rendered one, repeated) in `precision` until out of memory, `cap` times its size, or out of time"
+    """Double the batch (the rendered one, repeated) in `precision` until out of memory, `cap` times its size, or out
+    of time"""
     dev, res, k = b[0].device, dict(precision=precision, tried={}, stopped=f"reached {cap} x the batch"), 2
     while k <= cap:
         B, est = len(b[0]) * k, 4 * s_step * k
@@ -1509,7 +1535,8 @@ def _read_log(p) -> dict:
 def _bench_resume(
     cfg: ECGScanConfig, ds: ECGDataset, scratch, dev, precision: str, bs: int, steps: int, until: int
 ) -> dict:
-    "`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged loss terms"
+    """`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged
+    loss terms"""
     c = dataclasses.replace(cfg, bs=bs, steps=steps)
     kw = dict(valid_every=steps, ckpt_every=until, precision=precision, progress=False, device=dev)
     with contextlib.redirect_stdout(io.StringIO()):
@@ -1544,7 +1571,8 @@ def _bench_accelerate(
     n_synth: int = 64,
     timeout: float = 900,
 ) -> dict:
-    "`accelerate launch --num_processes n_proc -m ecg_scan pretrain` for `steps` steps; return code, time and what it printed last"
+    """`accelerate launch --num_processes n_proc -m ecg_scan pretrain` for `steps` steps; return code, time and what
+    it printed last"""
     scratch = Path(scratch)
     cfg.save(scratch / "config.json")
     out = scratch / f"accelerate{n_proc}"
@@ -1606,7 +1634,8 @@ def _bench_accelerate(
 
 # %% ../nbs/12_train.ipynb #bgpu15
 class _Budget:
-    "Wall-clock budget in seconds; `fits(cost)`: whether a part estimated at `cost` s fits, keeping `reserve` s for the report"
+    """Wall-clock budget in seconds; `fits(cost)`: whether a part estimated at `cost` s fits, keeping `reserve` s for
+    the report"""
 
     def __init__(self, minutes: float, reserve: float = 10.0):
         self.t0, self.total, self.reserve = time.time(), 60 * minutes, reserve
@@ -1819,7 +1848,8 @@ def _advice(res: dict, bs: int, target_mfu: float = 0.35, target_wait: float = 0
     chk["Gram volume under autocast vs fp64 (<= 1e-3)"] = (
         (
             "; ".join(
-                f"{k[5:]}: {v['near_degenerate']['max_abs_err']:.1e} near-degenerate, {v['model']['max_abs_err']:.1e} model"
+                f"{k[5:]}: {v['near_degenerate']['max_abs_err']:.1e} near-degenerate, "
+                f"{v['model']['max_abs_err']:.1e} model"
                 for k, v in g.items()
             ),
             yes(all(v["ok"] for v in g.values())),
@@ -1861,8 +1891,10 @@ def bench_report(res: dict) -> str:
     d, f = res["device"], lambda x, s=".2f": "-" if x is None else format(x, s)
     out = [
         f"### `ecg-scan bench gpu`{' --dry-run' if res['dry_run'] else ''}: {d['name']}",
-        f"{res['model']}; batch {res['batch']}; torch {d['torch']}, CUDA {d['cuda']}, {d['gpus']} GPU(s), {d['cpus']} CPU cores; "
-        f"peak TFLOP/s: {', '.join(f'{p} {v:.3g}' for p, v in d.get('peak_tflops', {}).items())} ({d.get('peak_source', '-')}); "
+        f"{res['model']}; batch {res['batch']}; torch {d['torch']}, CUDA {d['cuda']}, {d['gpus']} GPU(s), "
+        f"{d['cpus']} CPU cores; "
+        f"peak TFLOP/s: {', '.join(f'{p} {v:.3g}' for p, v in d.get('peak_tflops', {}).items())} "
+        f"({d.get('peak_source', '-')}); "
         f"FLOPs per step (forward + backward, counted): {res.get('flops_per_step', 0) / 1e12:.3g} TFLOP",
         "",
     ]
@@ -1919,7 +1951,8 @@ def bench_report(res: dict) -> str:
             for B, r in mb["tried"].items()
         )
         out.append(
-            f"- largest batch that fits ({mb['precision']}): {a['largest_batch']} (tried {tried or 'nothing'}; stopped: {mb['stopped']})"
+            f"- largest batch that fits ({mb['precision']}): {a['largest_batch']} (tried {tried or 'nothing'}; "
+            f"stopped: {mb['stopped']})"
         )
     if a.get("workers") is not None:
         out.append(
@@ -1927,7 +1960,8 @@ def bench_report(res: dict) -> str:
         )
     if "hours_50k" in a:
         out.append(
-            f"- 50k-step pretraining: ~{a['hours_50k']:.1f} h ({a['hours_50k_basis']}; validation and checkpoints not included)"
+            f"- 50k-step pretraining: ~{a['hours_50k']:.1f} h ({a['hours_50k_basis']}; validation and checkpoints "
+            "not included)"
         )
     if pf := res.get("profile"):
         s = res["precision"].get(pf["precision"], {}).get("s_per_step")
@@ -1951,7 +1985,8 @@ def bench_gpu(
     out: str = "runs/bench_gpu",  # folder for bench_gpu.md and bench_gpu.json
     dry_run: bool = False,  # the same code on this CPU with the `tiny` model for a couple of steps
 ) -> dict:
-    "Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in one run"
+    """Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in
+    one run"""
     check_range("--minutes", minutes, 0, lo_open=True, fix="e.g. --minutes 8")
     if not dry_run and not torch.cuda.is_available():
         raise ECGScanError(
@@ -1988,7 +2023,8 @@ def bench_gpu(
         ds, td, sm, lossf, b, t_build, t_img = _bench_setup(cfg, bs, n, dev)
         res["seconds"]["setup"] = round(time.time() - t, 1)
         res["model"] = (
-            f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA r={cfg.lora_r}, "
+            f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA "
+            f"r={cfg.lora_r}, "
             f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
         )
         res.update(render_ms_per_image=1000 * t_img, build_seconds=t_build)
