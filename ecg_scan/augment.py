@@ -6,14 +6,14 @@ Docs: https://ecg-scan.github.io/ecg_scan/augment.html.md"""
 
 # %% ../nbs/05_augment.ipynb #a01a6dfe
 from __future__ import annotations
-import math, time
+import math
 from pathlib import Path
 from functools import lru_cache
 import numpy as np, cv2
 from fastcore.script import call_parse, store_true
 from .signals import ECGScanError, RecordError, check_range, check_writable, progress_bar
-from .render import RenderConfig, random_render, render_ecg, render_mpl, save_render, varied_config
-from .render import _parse_size, _records, _BG, _TEXT, _GEOM, _PLANS, _MARKS
+from .render import RenderConfig, random_render, render_ecg, save_render, varied_config
+from .render import _parse_size, _records
 from .render import _SHIFT, _composite, _geometry, _stroke, _traces, _check_sig, _cap, _render
 from .data import wfdb_name
 from .pages import EIK_DISTORT, render_eik
@@ -23,7 +23,7 @@ __all__ = ['PAPER_TINTS', 'PENS', 'STAIN_COLOURS', 'AUGMENTATIONS', 'Aug', 'back
            'Perspective', 'Crop', 'noise', 'PaperTexture', 'Creases', 'Wrinkles', 'Bend', 'Handwriting', 'Stains',
            'InkThickness', 'BlackWhite', 'Lighting', 'Shadow', 'ColorJitter', 'Blur', 'Resolution', 'ScanNoise',
            'Streaks', 'JPEG', 'default_augment', 'varied_augment', 'replay', 'ecg_image', 'follow', 'trace_mask',
-           'varied_page', 'render_cmd', 'bench_render']
+           'varied_page', 'render_cmd']
 
 # %% ../nbs/05_augment.ipynb #530cfb8b
 class Aug:
@@ -862,131 +862,3 @@ def render_cmd(
         raise ECGScanError(
             f"{src}: no record could be rendered" + (f" ({len(errors)} skipped, reasons above)" if errors else "")
         )
-
-# %% ../nbs/05_augment.ipynb #ac646f22
-def _rate(f, n: int) -> tuple:
-    "`(calls per second of wall time, calls per second of this process's CPU time)` of `f()` repeated `n` times"
-    f()
-    t0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(n):
-        f()
-    return n / (time.perf_counter() - t0), n / max(time.process_time() - c0, 1e-9)
-
-# %% ../nbs/05_augment.ipynb #fe70b28d
-def _rates(fs: list, n: int, blocks: int = 10) -> list:
-    """`_rate` of each function in `fs`, measured in `blocks` interleaved rounds so that they share the machine's
-    load alike"""
-    wall, cpu = np.zeros(len(fs)), np.zeros(len(fs))
-    for _ in range(blocks):
-        for i, f in enumerate(fs):
-            t0, c0 = time.perf_counter(), time.process_time()
-            for _ in range(n // blocks):
-                f()
-            wall[i] += time.perf_counter() - t0
-            cpu[i] += time.process_time() - c0
-    m = n // blocks * blocks
-    return [(m / a, m / max(b, 1e-9)) for a, b in zip(wall, cpu)]
-
-# %% ../nbs/05_augment.ipynb #7da94b20
-def bench_render(
-    n_train: int = 4000,  # training images timed in (a)
-    n_page: int = 10,  # pages timed in (b)
-    n_varied: int = 3000,  # varied pages timed in (c), each way
-) -> dict:
-    """Print (a) 224x224 augmented training images/s on one core, (b) the speed-up over matplotlib of a clean 200 dpi
-    A4 page, (c) 224x224 varied pages/s"""
-    import os, torch
-    from contextlib import nullcontext
-
-    try:
-        from threadpoolctl import threadpool_limits
-
-        one = threadpool_limits(1)
-    except ImportError:
-        one = nullcontext()
-    cv2.setNumThreads(1)
-    torch.set_num_threads(1)
-    from ecg_scan.data import sample_dataset
-
-    ds = sample_dataset().materialize(progress=False)
-    sigs = [ds.signal(i) for i in range(len(ds))]
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    with one:
-        rng = np.random.default_rng(0)
-        k = iter(range(10**9))
-        for _ in range(500):
-            ecg_image(sigs[next(k) % len(sigs)], rng)  # warm the caches of the common settings
-        clean = _rate(lambda: ecg_image(sigs[next(k) % len(sigs)], rng, augment=False), n_train)
-        aug = _rate(lambda: ecg_image(sigs[next(k) % len(sigs)], rng), n_train)
-        cfg, s = RenderConfig(), sigs[0]
-        mpl = _rate(lambda: render_mpl(s, cfg), n_page)
-        warm = _rate(lambda: render_ecg(s, cfg), 5 * n_page)
-
-        def cold():
-            _BG.clear()
-            _TEXT.clear()
-            _GEOM.clear()
-            _PLANS.clear()
-            _MARKS.clear()
-            render_ecg(s, cfg)
-
-        cold_ = _rate(cold, n_page)
-        for _ in range(2000):
-            varied_page(sigs[next(k) % len(sigs)], rng)  # warm the caches of the 48 machine styles
-        today, vary, vmask = _rates(
-            [
-                lambda: ecg_image(sigs[next(k) % len(sigs)], rng),
-                lambda: varied_page(sigs[next(k) % len(sigs)], rng, mask=False),
-                lambda: varied_page(sigs[next(k) % len(sigs)], rng),
-            ],
-            n_varied,
-        )
-        c224 = RenderConfig(size=224)
-        mpl224 = _rate(lambda: render_mpl(s, c224), 5 * n_page)
-    print(
-        f"one core (cv2, torch and BLAS threads = 1); machine load average {load:.2f} on {os.cpu_count()} cores: "
-        "wall-clock rates "
-        f"suffer when other processes share the core, CPU-time rates (images per CPU-second of this process) do not"
-    )
-    print(
-        f"(a) 224x224 training images (random settings, real records): {clean[0]:,.0f} clean /s wall "
-        f"({clean[1]:,.0f} /s CPU); "
-        f"{aug[0]:,.0f} /s wall ({aug[1]:,.0f} /s CPU) with the default augmentation mix; goal >= 500 /s/core: "
-        f"{'met' if aug[0] >= 500 else 'met in CPU time' if aug[1] >= 500 else 'NOT met'}"
-    )
-    r_warm, r_cold = warm[1] / mpl[1], cold_[1] / mpl[1]
-    print(
-        f"(b) clean A4 3x4+II page at 200 dpi (2339x1654), CPU time per page: matplotlib {1e3 / mpl[1]:.0f} ms; "
-        f"ecg_scan {1e3 / warm[1]:.1f} ms "
-        f"with its grid/text caches filled ({r_warm:.0f}x faster), {1e3 / cold_[1]:.0f} ms from empty caches "
-        f"({r_cold:.1f}x); "
-        f"goal >= 20x: {'met' if r_warm >= 20 else 'NOT met'} (cached, as in any run that renders more than one page)"
-    )
-    print(
-        f"    wall clock: matplotlib {1e3 / mpl[0]:.0f} ms, ecg_scan {1e3 / warm[0]:.1f} ms cached "
-        f"({warm[0] / mpl[0]:.0f}x), {1e3 / cold_[0]:.0f} ms cold"
-    )
-    print(
-        "(c) 224x224 pages with all the variety (varied_page: varied settings, the varied mix, every choice in the "
-        "metadata): "
-        f"{vary[0]:,.0f} /s wall ({vary[1]:,.0f} /s CPU); with the trace mask {vmask[0]:,.0f} /s wall "
-        f"({vmask[1]:,.0f} /s CPU). "
-        f"Beside, timed in the same interleaved rounds: today's training image (a) {today[0]:,.0f} /s wall "
-        f"({today[1]:,.0f} /s CPU); "
-        f"matplotlib's clean 224x224 page {mpl224[0]:,.0f} /s wall ({mpl224[1]:,.0f} /s CPU). "
-        f"Goal >= 300 /s/core: {'met' if vary[0] >= 300 else 'met in CPU time' if vary[1] >= 300 else 'NOT met'}"
-    )
-    return dict(
-        varied=vary,
-        varied_mask=vmask,
-        varied_today=today,
-        page_mpl224=mpl224,
-        train_clean=clean,
-        train_aug=aug,
-        page_mpl=mpl,
-        page_warm=warm,
-        page_cold=cold_,
-        speedup_warm=r_warm,
-        speedup_cold=r_cold,
-        load=load,
-    )

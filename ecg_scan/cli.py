@@ -102,41 +102,41 @@ COMMANDS = {
 }
 
 BENCHES = {  # name -> (module, function, help); each function prints what it measured in one run
-    "synth": ("ecg_scan.synth", "bench_synth", "SynthECG records per second on one core"),
+    "synth": ("ecg_scan.bench", "bench_synth", "SynthECG records per second on one core"),
     "render": (
-        "ecg_scan.augment",
+        "ecg_scan.bench",
         "bench_render",
         "224x224 augmented images/s/core; full page at 200 dpi against matplotlib",
     ),
     "digitise": (
-        "ecg_scan.digitise",
+        "ecg_scan.bench",
         "bench_digitise",
         "Challenge SNR, r, coverage, Einthoven check and s/page of digitise vs classic_digitize on own and foreign "
         "pages",
     ),
     "towers": (
-        "ecg_scan.model",
+        "ecg_scan.bench",
         "bench_towers",
         "training-step time of candidate image towers (tiny, small, small at 192x384, EfficientNet-Lite0)",
     ),
     "model": (
-        "ecg_scan.model",
+        "ecg_scan.bench",
         "bench_model",
         "parameters, CPU step time and peak memory of `tiny`; parameter counts of `paper`",
     ),
     "train": (
-        "ecg_scan.train",
+        "ecg_scan.bench",
         "bench_train",
         "training steps/s and peak memory of `tiny`; loader images/s against the model's consumption",
     ),
     "gpu": (
-        "ecg_scan.train",
+        "ecg_scan.bench",
         "bench_gpu",
         "the `paper` architecture on a CUDA GPU: s/step, MFU and memory per precision, loader, numerics, resume, "
         "accelerate (--minutes, --out, --dry-run)",
     ),
     "echo": (
-        "ecg_scan.echo",
+        "ecg_scan.bench",
         "bench_echo",
         "reading 1,000 simulated echo studies and extracting their ECG traces: files/s on one core",
     ),

@@ -35,7 +35,7 @@ __all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUF
            'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'follow_trace',
            'read_signals', 'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net',
            'net_coverage', 'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
-           'score_pages', 'bench_digitise']
+           'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -954,59 +954,3 @@ def score_pages(
         n=len(pages),
         failed=failed,
     )
-
-# %% ../nbs/05b_digitise.ipynb #773913e5
-def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
-    "Write `n` pages of the bundled records drawn with random settings (and augmented), with their truth"
-    from ecg_scan.render import random_config, render_ecg, save_render
-    from ecg_scan.augment import default_augment
-    from ecg_scan.signals import load_ecg, samples_path
-
-    recs = sorted(samples_path("cinc2021").glob("*.hea"))
-    aug = default_augment()
-    for k in range(n):
-        rng = np.random.default_rng([11, k])
-        img, meta = render_ecg(load_ecg(recs[k % len(recs)]), random_config(rng, size=None, dpi=dpi))
-        sig = load_ecg(recs[k % len(recs)])
-        if augment:
-            img, H = aug(img, rng, return_warp=True)
-            meta.warp = tuple(np.ravel(H).tolist())
-        save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
-    return dest
-
-# %% ../nbs/05b_digitise.ipynb #a5e71cea
-def bench_digitise(
-    n: int = 24,  # own pages per kind (clean, augmented)
-    foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
-):
-    """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net
-    ink) and `render.classic_digitize` on own and foreign pages"""
-    import tempfile
-    from ecg_scan.render import classic_digitize
-
-    cv2.setNumThreads(1)
-    tmp = Path(tempfile.mkdtemp())
-    sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
-    if foreign is None:
-        roots = [
-            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
-        ]
-        foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
-    sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
-    readers = [("classic", lambda im: digitise(im).sig)]
-    if (NET_DIR / "model.safetensors").exists():
-        net = load_trace_net()
-        readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
-    readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
-    rows = []
-    for name, folder in sets.items():
-        for rname, reader in readers:
-            s = score_pages(folder, reader, progress=False)
-            rows.append(
-                f"{name:<14} {rname:<9} {s['n']:>4} {np.nanmedian(s['snr']):>7.2f} {np.nanmean(s['snr']):>7.2f} "
-                f"{np.nanmedian(s['r']):>6.3f} {np.nanmean(s['coverage']):>5.2f} {np.nanmedian(s['einthoven']):>8.1f} "
-                f"{s['s_per_page']:>6.3f} {len(s['failed']):>4}"
-            )
-            print(rows[-1], flush=True)
-    print("set            reader   pages  SNR med SNR mean  r med  cov  Einth.dB  s/page  fail")
-    print("\n".join(rows))

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/echo.html.md"""
 
 # %% ../nbs/09_echo.ipynb #ef4aae5a
 from __future__ import annotations
-import re, time, tempfile, datetime as dt
+import re, time, datetime as dt
 from pathlib import Path
 from collections import Counter
 import numpy as np, pandas as pd
@@ -30,8 +30,7 @@ __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'R
            'STUDY0', 'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region',
            'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask',
            'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs',
-           'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd',
-           'bench_echo']
+           'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
@@ -923,54 +922,3 @@ def echo_scan_cmd(
         print(f"wrote {len(p)} WFDB traces ({ECG_FS} Hz, lead II) and {SCAN_CSV} to {out}")
     if not len(p):
         raise ECGScanError(f"{folder}: no usable ECG-echo pair ({len(p.errors)} file(s) left out, reasons above)")
-
-# %% ../nbs/09_echo.ipynb #d120093a
-def _bench_folder(n: int, jpeg: int = None) -> dict:
-    """Write `n` simulated studies to a temporary folder and time reading it (headers, first frames, traces) and
-    making clips"""
-    with tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter()
-        write_echo_synth(d, n, seed=321, jpeg=jpeg, progress=False)
-        t1 = time.perf_counter()
-        p = echo_pairs(d)
-        t2 = time.perf_counter()
-        k = min(50, len(p))
-        [p[i] for i in range(k)]
-        t3 = time.perf_counter()
-        return dict(
-            files=len(p) + len(p.errors),
-            pairs=len(p),
-            left_out=dict(p.counts()),
-            gb=sum(f.stat().st_size for f in Path(d).rglob("*.dcm")) / 1e9,
-            write=n / (t1 - t0),
-            read=(len(p) + len(p.errors)) / (t2 - t1),
-            clips=k / (t3 - t2),
-        )
-
-# %% ../nbs/09_echo.ipynb #c447c57e
-def bench_echo(n: int = 1000, jpeg: int = 90):
-    """Print files/s for reading a folder of `n` simulated studies and extracting their traces, on one core:
-    uncompressed and JPEG"""
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-
-        one = threadpool_limits(1)
-    except ImportError:
-        one = contextlib.nullcontext()
-    with one:
-        res = {"uncompressed": _bench_folder(n), f"JPEG {jpeg}": _bench_folder(n, jpeg)}
-    for name, r in res.items():
-        print(f"echo, one core, {n} simulated studies, {name} ({r['files']} files, {r['gb']:.2f} GB):")
-        print(f"  simulate + write DICOM:        {r['write']:7.1f} studies/s")
-        print(
-            f"  read + extract traces:         {r['read']:7.1f} files/s  ({r['pairs']} pairs; left out: "
-            f"{r['left_out']})"
-        )
-        print(f"  whole loop -> 224x224 clips:   {r['clips']:7.1f} pairs/s")
-    a, b = res.values()
-    print(
-        f"JPEG / uncompressed, same run: reading {b['read'] / a['read']:.2f}x, clips {b['clips'] / a['clips']:.2f}x, "
-        f"size {b['gb'] / a['gb']:.2f}x"
-    )

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, dataclasses, difflib, time, resource
+import json, dataclasses, difflib
 from dataclasses import dataclass, field, asdict
 from fastcore.basics import patch
 from pathlib import Path
@@ -20,15 +20,14 @@ from ecg_scan.signals import (
     safetensors_shapes,
     check_shapes,
 )
-from .encoders import DBETAEncoder, ImageEncoder, TextEncoder, load_signal_teacher, proj_head
+from .encoders import ImageEncoder, TextEncoder, load_signal_teacher, proj_head
 from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
 from .decoder import SignalDecoder, layout_route
 from .eee import load_eee_teacher
 
 # %% auto #0
 __all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route',
-           'signal_teacher', 'ECGScan', 'model_folder', 'load_model', 'paper_param_counts', 'bench_model',
-           'sample_dataset_cached', 'bench_towers']
+           'signal_teacher', 'ECGScan', 'model_folder', 'load_model']
 
 # %% ../nbs/11_model.ipynb #193c7274
 _TERMS = (
@@ -510,125 +509,3 @@ def load_model(
 ) -> ECGScan:
     "Load the model in `path` (see `model_folder`), in eval mode"
     return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)
-
-# %% ../nbs/11_model.ipynb #2a89fbd6
-def _numel(m):
-    return sum(p.numel() for p in m.parameters())
-
-# %% ../nbs/11_model.ipynb #392697cd
-def paper_param_counts() -> dict:
-    "Parameter counts (millions) of the `paper` configuration's parts, built without any weights"
-    from transformers import BertConfig, BertModel
-
-    cfg = get_config("paper")
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0.0, cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
-    bert = BertModel(
-        BertConfig(
-            vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072
-        ),
-        add_pooling_layer=False,
-    )
-    dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
-    r = dict(
-        image_tower_frozen=_numel(img.visual) - sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-        lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.proj_dim)),
-        text_encoder_frozen=_numel(bert),
-        signal_teacher_frozen=_numel(DBETAEncoder()),
-        decoder=_numel(dec),
-        d_img=img.d_img,
-    )
-    return {k: (v / 1e6 if k != "d_img" else v) for k, v in r.items()}
-
-# %% ../nbs/11_model.ipynb #5b58cf4c
-def bench_model(steps: int = 5, bs: int = None):
-    "Print parameters, CPU step time and peak memory of `tiny`, and the parameter counts of `paper`"
-    cfg = get_config("tiny")
-    bs = bs or cfg.bs
-    torch.manual_seed(0)
-    m = ECGScan(cfg).train()
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
-    ds = sample_dataset_cached()
-    sig = torch.tensor(np.stack([ds.signal(i % len(ds)) for i in range(bs)]))
-    img = torch.randn(bs, 3, cfg.image_size, cfg.image_size)
-    texts = [f"report {i % 4}" for i in range(bs)]
-    m.text.encode(texts)
-    emb = m.signal_embed_raw(sig)
-
-    def step(cached):
-        t = time.perf_counter()
-        out = m(img, sig, texts, sig_emb=emb if cached else None)
-        L = m.loss(out, sig)["total"]
-        opt.zero_grad()
-        L.backward()
-        opt.step()
-        return time.perf_counter() - t
-
-    times = [step(True) for i in range(steps + 1)]
-    times_t = [step(False) for i in range(steps + 1)]
-    n = m.n_params()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"tiny: {n['trainable'] / 1e6:.3f} M trainable / {n['total'] / 1e6:.2f} M total parameters (frozen teachers "
-        f"{n['frozen'] / 1e6:.2f} M)"
-    )
-    print(
-        f"tiny: training step (batch {bs}, {torch.get_num_threads()} threads, teacher embeddings cached as "
-        "`pretrain` does) "
-        f"{np.median(times[1:]) * 1000:.0f} ms median over {steps} steps ({bs / np.median(times[1:]):.1f} samples/s); "
-        f"with the teacher run every step {np.median(times_t[1:]) * 1000:.0f} ms; peak process memory {peak:.0f} MiB"
-    )
-    p = paper_param_counts()
-    tr = p["lora"] + p["projectors"] + p["decoder"]
-    tot = tr + p["image_tower_frozen"] + p["text_encoder_frozen"] + p["signal_teacher_frozen"]
-    print(
-        f"paper (built without weights): d_img {p['d_img']}; ViT-L-14 tower {p['image_tower_frozen']:.1f} M frozen + "
-        f"LoRA {p['lora']:.2f} M; "
-        f"projectors {p['projectors']:.2f} M; decoder {p['decoder']:.1f} M; MedCPT (BERT-base) "
-        f"{p['text_encoder_frozen']:.1f} M frozen; "
-        f"D-BETA encoder {p['signal_teacher_frozen']:.1f} M frozen"
-    )
-    print(f"paper: {tr:.1f} M trainable / {tot:.1f} M total ({100 * tr / tot:.1f} % trainable)")
-
-# %% ../nbs/11_model.ipynb #218cd4de
-def sample_dataset_cached():
-    "The bundled real records (validated, in memory), loaded once per process"
-    global _SAMPLES
-    if "_SAMPLES" not in globals():
-        from ecg_scan.data import sample_dataset
-
-        _SAMPLES = sample_dataset(validate=True).materialize(progress=False)
-    return _SAMPLES
-
-# %% ../nbs/11_model.ipynb #661f440a
-def bench_towers(steps: int = 4, bs: int = 16):
-    "Print the training-step time of candidate image towers at batch `bs` on this CPU, as ratios to `small`'s ViT"
-    import timm
-
-    def vit(name, **ov):
-        c = get_config(name, **ov)
-        return ImageEncoder(
-            vision_cfg={**c.vision_cfg, "image_size": list(c.image_hw)}, lora_r=0, train_tower=True
-        ).visual, c.image_hw
-
-    cands = {
-        "tiny ViT (224 px, patch 32)": vit("tiny"),
-        "small ViT (224 px, patch 16)": vit("small"),
-        "small ViT at 192 x 384 px": vit("small", image_size=192, image_width=384),
-        "EfficientNet-Lite0 (224 px)": (timm.create_model("efficientnet_lite0", num_classes=0), (224, 224)),
-    }
-    res = {}
-    for k, (m, hw) in cands.items():
-        opt, x, ts = torch.optim.AdamW(m.parameters(), 1e-3), torch.randn(bs, 3, *hw), []
-        for i in range(steps + 1):
-            t = time.perf_counter()
-            y = m(x)
-            y = y[0] if isinstance(y, tuple) else y
-            y.float().pow(2).mean().backward()
-            opt.step()
-            opt.zero_grad()
-            ts.append(time.perf_counter() - t)
-        res[k] = (float(np.median(ts[1:])), sum(p.numel() for p in m.parameters()) / 1e6)
-    ref = res["small ViT (224 px, patch 16)"][0]
-    for k, (t, n) in res.items():
-        print(f"{k:<32} {n:5.2f} M parameters  {t * 1000:6.0f} ms/step  {t / ref:5.1f} x small")

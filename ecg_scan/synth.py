@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/synth.html.md"""
 
 # %% ../nbs/03_synth.ipynb #a93261f0
 from __future__ import annotations
-import re, math, time, tempfile
+import re, math, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
@@ -18,7 +18,7 @@ from .data import Record, ECGDataset, snomed_table, write_wfdb
 __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER', 'QRS_NORMAL', 'QRS_RBBB',
            'QRS_LBBB', 'P_LOBES', 'T0', 'GROUPS', 'TGROUPS', 'RHYTHM_PHRASES', 'MODIFIERS', 'ALONE', 'STATEMENTS',
            'MAJOR', 'SYNTH_CSV', 'resolve', 'to12', 'rot', 'unit', 'lobe_shape', 'lobe_area', 'lobe_dipole', 'SynthECG',
-           'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd', 'bench_synth']
+           'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
 SYNTH_CLASSES = [
@@ -1292,40 +1292,3 @@ def synth_cmd(
     t = time.time()
     write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
     print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time() - t:.1f} s")
-
-# %% ../nbs/03_synth.ipynb #d80d8059
-def bench_synth(n: int = 300):
-    "Print SynthECG records per second on one core: parameters only, full records, and WFDB writing"
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-
-        one = threadpool_limits(1)
-    except ImportError:
-        one = contextlib.nullcontext()
-    with one:
-        _bench(n)
-
-# %% ../nbs/03_synth.ipynb #88c7a3f1
-def _bench(n):
-    g = SynthECG(seed=123)
-    g.params(0)
-    g.signal(0)
-    t0 = time.perf_counter()
-    ps = [g.params(i) for i in range(1, n + 1)]
-    t1 = time.perf_counter()
-    for i, p in zip(range(1, n + 1), ps):
-        g.signal(i, p)
-    t2 = time.perf_counter()
-    for i in range(n + 1, 2 * n + 1):
-        g.signal(i)
-    t3 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d:
-        write_synth(d, n, seed=123, start=2 * n + 1, progress=False)
-        t4 = time.perf_counter()
-    print(f"SynthECG, one core, {n} records each:")
-    print(f"  labels + report only:        {n / (t1 - t0):7.0f} records/s")
-    print(f"  signal from parameters:      {n / (t2 - t1):7.0f} records/s")
-    print(f"  full record (both):          {n / (t3 - t2):7.0f} records/s  ({(t3 - t2) / n * 1000:.1f} ms/record)")
-    print(f"  full record + WFDB + CSV:    {n / (t4 - t3):7.0f} records/s")

@@ -31,7 +31,7 @@ def test_bench_gpu_dry_run_writes_report(tmp_path):
 
 def test_budget_skips_what_does_not_fit():
     "The time budget without a timed test: a part estimated above what is left is skipped and recorded, one that fits runs"
-    from ecg_scan.train import _Budget, _part
+    from ecg_scan.bench import _Budget, _part
 
     res = dict(skipped={}, failed={}, seconds={})
     b = _Budget(minutes=1, reserve=10)  # 60 s, 10 s of them kept for the report

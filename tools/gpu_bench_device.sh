@@ -1,5 +1,5 @@
 #!/bin/bash
-# Run `ecg-scan bench gpu` once on a bare CUDA machine with no network (how the H200 table in nbs/12_train.ipynb was made).
+# Run `ecg-scan bench gpu` once on a bare CUDA machine with no network (how the H200 table in nbs/14b_bench.ipynb was made).
 # Prepare on a machine with pip: download the wheels the GPU machine lacks (fastai, fastcore, fastprogress, open_clip_torch,
 # peft, wfdb, soundfile and their pure-Python dependencies) into .whl/ with `pip download --no-deps --only-binary=:all:
 # --python-version <its python> --platform manylinux2014_x86_64 -d .whl NAME==VERSION`; copy the repository and .whl/ over;
