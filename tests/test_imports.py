@@ -9,9 +9,9 @@ NBS = Path(__file__).parents[1] / "nbs"
 
 
 def notebook_order() -> dict:
-    "module name -> number of the notebook that owns it (`#| default_exp`)"
+    "module name -> number of the notebook that owns it (`#| default_exp`); 05b_digitise counts as 05, 14b_bench as 14"
     order = {}
-    for nb in sorted(NBS.glob("[0-9][0-9]_*.ipynb")):
+    for nb in sorted(NBS.glob("[0-9][0-9]*_*.ipynb")):
         for c in json.loads(nb.read_text())["cells"]:
             m = re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)
             if m:
