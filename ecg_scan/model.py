@@ -38,28 +38,17 @@ _RANGES = dict(
     image_size=(32, None),
     image_width=(32, None),
     lora_r=(0, None),
-    lora_alpha=(1, None),
-    lora_dropout=(0, 1, False, True),
     augment_p=(0, 1),
     page_frac=(0, 1),
-    text_max_len=(1, None),
     proj_dim=(1, None),
     dec_d=(1, None),
     dec_layers=(1, None),
     dec_heads=(1, None),
     dec_patch=(1, None),
-    dec_mask_ratio=(0, 1, False, True),
     w_ctr=(0, None),
     w_gram=(0, None),
     w_mse=(0, None),
     w_rule=(0, None),
-    w_e=(0, None),
-    w_g=(0, None),
-    label_smoothing=(0, 1, False, True),
-    temp_init=(0, None, True),
-    pa_margin_same=(0, None),
-    pa_margin_other=(0, None),
-    pa_weight=(0, None),
     bs=(1, None),
     lr=(0, None, True),
     steps=(1, None),
@@ -87,7 +76,6 @@ def _check_key(k: str, v, t, default):
         float=isinstance(v, numbers.Real) and not isinstance(v, bool),
         str=isinstance(v, str),
         dict=isinstance(v, dict),
-        tuple=isinstance(v, (tuple, list)) and all(isinstance(x, str) for x in v),
     )[t.__name__]
     if not ok:
         kind = dict(
@@ -96,7 +84,6 @@ def _check_key(k: str, v, t, default):
             float="a number",
             str="a string",
             dict="a JSON object",
-            tuple="a list of names",
         )[t.__name__]
         raise ECGScanError(f"config key {k} = {v!r} is not {kind}; {fix}")
     if k in _RANGES:
@@ -117,9 +104,6 @@ class ECGScanConfig:
     # input width in px (None: square); a custom tower is built at image_size x image_width
     image_width: int | None = None
     lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: tuple = ("attn", "c_fc", "c_proj")
     train_tower: bool = False  # also train the tower's own weights (not LoRA alone)
     # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's
     # default, or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
@@ -132,7 +116,6 @@ class ECGScanConfig:
     # 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     text_model: str = "minilm"
     text_pooling: Literal["cls", "mean"] | None = None
-    text_max_len: int = 128
     teacher: Literal["clear", "clear_style", "dbeta", "eee"] = "clear"
     teacher_path: str | None = None
     # alignment space and decoder
@@ -141,7 +124,6 @@ class ECGScanConfig:
     dec_layers: int = 12
     dec_heads: int = 12
     dec_patch: int = 8
-    dec_mask_ratio: float = 0.25
     # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
     dec_memory: bool = False
     # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
@@ -151,18 +133,9 @@ class ECGScanConfig:
     w_gram: float = 0.05
     w_mse: float = 1.0
     w_rule: float = 0.1
-    w_e: float = 0.5
-    w_g: float = 0.5
-    label_smoothing: float = 0.1
-    gram_anchor: Literal["image", "text", "signal"] = "image"
     gram_form: Literal["volume", "pairwise"] = "volume"
     rule_form: Literal["paper", "direct", "self"] = "paper"
-    temp_init: float = 0.07  # start of both temperatures
-    patient_aware: bool = False
-    pa_mask: bool = True
-    pa_margin_same: float = 0.05
-    pa_margin_other: float = 0.2
-    pa_weight: float = 1.0
+    patient_aware: bool = False  # patient-aware contrast with `PatientAware`'s defaults
     # optimisation
     bs: int = 80
     lr: float = 5e-4
@@ -201,10 +174,6 @@ class ECGScanConfig:
             gram=self.w_gram,
             mse=self.w_mse,
             rule=self.w_rule,
-            w_e=self.w_e,
-            w_g=self.w_g,
-            label_smoothing=self.label_smoothing,
-            gram_anchor=self.gram_anchor,
             gram_form=self.gram_form,
             rule_form=self.rule_form,
         )
@@ -214,11 +183,7 @@ class ECGScanConfig:
         return (self.image_size, self.image_width or self.image_size)
 
     def patient_aware_opts(self):
-        return (
-            PatientAware(self.pa_mask, self.pa_margin_same, self.pa_margin_other, self.pa_weight)
-            if self.patient_aware
-            else None
-        )
+        return PatientAware() if self.patient_aware else None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -316,8 +281,6 @@ def get_config(
             + (f"; did you mean {hint[0]!r}?" if hint else "")
             + f" (keys: {', '.join(_HINTS)})"
         )
-    if isinstance(overrides.get("lora_targets"), list):
-        overrides["lora_targets"] = tuple(overrides["lora_targets"])
     try:
         return dataclasses.replace(base, **overrides)
     except ECGScanError as e:
@@ -352,7 +315,7 @@ def parse_overrides(pairs: list) -> dict:
                 out[k] = int(f)
             elif t is float:
                 out[k] = float(v)
-            elif t in (dict, tuple):
+            elif t is dict:
                 out[k] = json.loads(v)
             else:
                 out[k] = v
@@ -401,11 +364,8 @@ class ECGScan(nn.Module):
             pre,
             vcfg,
             cfg.lora_r,
-            cfg.lora_alpha,
-            cfg.lora_dropout,
-            tuple(cfg.lora_targets),
-            cfg.proj_dim,
-            cfg.dec_d,
+            proj_dim=cfg.proj_dim,
+            rec_dim=cfg.dec_d,
             train_tower=cfg.train_tower,
         )
         if cfg.dec_memory and self.image.d_tok is None:
@@ -417,17 +377,16 @@ class ECGScan(nn.Module):
             N,
             cfg.dec_patch,
             12,
-            cfg.dec_mask_ratio,
             readout=cfg.dec_readout,
             d_mem=self.image.d_tok if cfg.dec_memory else None,
             mem_grid=self.image.grid if cfg.dec_memory else None,
             route=decoder_route(cfg),
         )
-        self.scale_ctr, self.scale_gram = LogitScale(cfg.temp_init), LogitScale(cfg.temp_init)
+        self.scale_ctr, self.scale_gram = LogitScale(), LogitScale()
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()
         if teachers:
-            self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
+            self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim)
             self.teacher = signal_teacher(cfg)
             if self.teacher.d_out != cfg.proj_dim:
                 self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
@@ -627,7 +586,7 @@ def paper_param_counts() -> dict:
     from transformers import BertConfig, BertModel
 
     cfg = get_config("paper")
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0.0, cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
+    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, lora_dropout=0.0, proj_dim=cfg.proj_dim, rec_dim=cfg.dec_d)
     bert = BertModel(
         BertConfig(
             vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072

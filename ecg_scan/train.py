@@ -766,7 +766,7 @@ def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: d
     return {k: tuple(v) if isinstance(v, list) else v for k, v in asked.items()}
 
 # %% ../nbs/12_train.ipynb #c405372f
-_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule", "w_e", "w_g")  # may change mid-run
+_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule")  # may change mid-run
 
 
 def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
