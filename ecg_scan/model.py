@@ -59,7 +59,8 @@ _RANGES = dict(
 
 def _check_key(k: str, v, t, default):
     "Raise a one-line `ECGScanError` unless config key `k`'s value `v` has type `t` (and the key's range)"
-    fix = f"e.g. --set {k}={'none' if default is None else default}"
+    shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+    fix = f"e.g. --set {k}={shown}"
     args = typing.get_args(t)
     if type(None) in args:
         if v is None:
@@ -321,6 +322,7 @@ def parse_overrides(pairs: list) -> dict:
                 out[k] = v
         except (ValueError, KeyError):
             d = ECGScanConfig.__dataclass_fields__[k].default
+            d = str(d).lower() if isinstance(d, bool) else d
             raise ECGScanError(f"config key {k!r} expects {t.__name__}, got {v!r}; e.g. --set {k}={d}") from None
     return out
 
