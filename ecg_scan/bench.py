@@ -310,7 +310,7 @@ def paper_param_counts() -> dict:
     from transformers import BertConfig, BertModel
 
     cfg = get_config("paper")
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, cfg.lora_alpha, 0.0, cfg.lora_targets, cfg.proj_dim, cfg.dec_d)
+    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, lora_dropout=0.0, proj_dim=cfg.proj_dim, rec_dim=cfg.dec_d)
     bert = BertModel(
         BertConfig(
             vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072

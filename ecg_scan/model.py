@@ -6,8 +6,9 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, dataclasses, difflib
-from dataclasses import dataclass, field, asdict
+import json, dataclasses, difflib, numbers, re, typing
+from dataclasses import dataclass, asdict
+from typing import Literal
 from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -19,80 +20,123 @@ from ecg_scan.signals import (
     read_json_file,
     safetensors_shapes,
     check_shapes,
+    check_range,
 )
 from .encoders import ImageEncoder, TextEncoder, load_signal_teacher, proj_head
 from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
 from .decoder import SignalDecoder, layout_route
 from .eee import load_eee_teacher
+from .render import parse_layout, render_ecg, standard_config
 
 # %% auto #0
-__all__ = ['LOSS_KEYS', 'LossConfig', 'CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route',
-           'signal_teacher', 'ECGScan', 'model_folder', 'load_model']
+__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route', 'signal_teacher', 'ECGScan',
+           'model_folder', 'load_model']
 
 # %% ../nbs/11_model.ipynb #193c7274
-_TERMS = (
-    "ctr",
-    "gram",
-    "mse",
-    "rule",
-)  # `LossWeights` fields that weigh a loss term; a configuration calls them w_ctr, w_gram, ...
-LOSS_KEYS = {
-    (f"w_{f.name}" if f.name in _TERMS else f.name): f.name for f in dataclasses.fields(LossWeights)
-}  # config key -> field
-
-# the loss keys of a configuration, with `LossWeights`' types and defaults: L = w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule)
-LossConfig = dataclasses.make_dataclass(
-    "LossConfig",
-    [(k, LossWeights.__annotations__[f], field(default=getattr(LossWeights, f))) for k, f in LOSS_KEYS.items()],
+# the range of each numeric key: (low, high, low excluded, high excluded); None is unbounded
+_RANGES = dict(
+    image_size=(32, None),
+    image_width=(32, None),
+    lora_r=(0, None),
+    augment_p=(0, 1),
+    page_frac=(0, 1),
+    proj_dim=(1, None),
+    dec_d=(1, None),
+    dec_layers=(1, None),
+    dec_heads=(1, None),
+    dec_patch=(1, None),
+    w_ctr=(0, None),
+    w_gram=(0, None),
+    w_mse=(0, None),
+    w_rule=(0, None),
+    bs=(1, None),
+    lr=(0, None, True),
+    steps=(1, None),
+    warmup=(0, 1, False, True),
+    wd=(0, None),
 )
 
 
+def _check_key(k: str, v, t, default):
+    "Raise a one-line `ECGScanError` unless config key `k`'s value `v` has type `t` (and the key's range)"
+    shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+    fix = f"e.g. --set {k}={shown}"
+    args = typing.get_args(t)
+    if type(None) in args:
+        if v is None:
+            return
+        t = next(a for a in args if a is not type(None))
+    if typing.get_origin(t) is Literal:
+        if v not in typing.get_args(t):
+            ok = ", ".join(map(repr, typing.get_args(t)))
+            raise ECGScanError(f"config key {k} = {v!r} is not one of {ok}; {fix}")
+        return
+    ok = dict(
+        bool=isinstance(v, bool),
+        int=isinstance(v, int) and not isinstance(v, bool),
+        float=isinstance(v, numbers.Real) and not isinstance(v, bool),
+        str=isinstance(v, str),
+        dict=isinstance(v, dict),
+    )[t.__name__]
+    if not ok:
+        kind = dict(
+            bool="true or false",
+            int="an integer",
+            float="a number",
+            str="a string",
+            dict="a JSON object",
+        )[t.__name__]
+        raise ECGScanError(f"config key {k} = {v!r} is not {kind}; {fix}")
+    if k in _RANGES:
+        lo, hi, lo_open, hi_open = (*_RANGES[k], False, False)[:4]
+        check_range(f"config key {k}", v, lo, hi, lo_open, hi_open, integer=t is int, fix=fix)
+
+# %% ../nbs/11_model.ipynb #c0f1c7a1
 @dataclass
-class ECGScanConfig(LossConfig):
-    "Everything that defines an ECG-Scan model and its pretraining run"
+class ECGScanConfig:
+    "Everything that defines an ECG-Scan model and its pretraining run, checked key by key when it is made (`check`)"
 
     name: str = "custom"
     # image encoder: open_clip tower + LoRA
     arch: str = "ViT-B-16"
-    pretrained: str = None
-    vision_cfg: dict = None
+    pretrained: str | None = None
+    vision_cfg: dict | None = None
     image_size: int = 224
-    image_width: int = None  # input height and width in px (width None: square); a custom tower is built at this size
+    # input width in px (None: square); a custom tower is built at image_size x image_width
+    image_width: int | None = None
     lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: tuple = ("attn", "c_fc", "c_proj")
     train_tower: bool = False  # also train the tower's own weights (not LoRA alone)
-    # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's default,
-    # or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
-    render: str = "random"
+    # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's
+    # default, or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
+    render: Literal["random", "standard"] = "random"
     layout: str = "3x4+II"
     augment_p: float = 1.0  # share of training images that are augmented
-    page_frac: float = 0.5  # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
-    # frozen teachers
+    # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
+    page_frac: float = 0.5
+    # frozen teachers: a text model name or folder; the signal teacher 'clear' (bundled), 'clear_style',
+    # 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     text_model: str = "minilm"
-    text_pooling: str = None
-    text_max_len: int = 128
-    teacher: str = "clear"
-    teacher_path: str = None  # 'clear' (bundled), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
+    text_pooling: Literal["cls", "mean"] | None = None
+    teacher: Literal["clear", "clear_style", "dbeta", "eee"] = "clear"
+    teacher_path: str | None = None
     # alignment space and decoder
     proj_dim: int = 768
     dec_d: int = 768
     dec_layers: int = 12
     dec_heads: int = 12
     dec_patch: int = 8
-    dec_mask_ratio: float = 0.25
-    dec_memory: bool = (
-        False  # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
-    )
-    dec_readout: str = "shared"  # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
-    # loss: the keys of `LossConfig` (w_ctr, w_gram, w_mse, w_rule, ...), and the temperatures' start
-    temp_init: float = 0.07
-    patient_aware: bool = False
-    pa_mask: bool = True
-    pa_margin_same: float = 0.05
-    pa_margin_other: float = 0.2
-    pa_weight: float = 1.0
+    # beyond the paper: one decoder query per page column, cross-attending to the image tower's patch tokens
+    dec_memory: bool = False
+    # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
+    dec_readout: Literal["shared", "per_query", "layout"] = "shared"
+    # loss, eq. (9): w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule); see `LossWeights`
+    w_ctr: float = 0.1
+    w_gram: float = 0.05
+    w_mse: float = 1.0
+    w_rule: float = 0.1
+    gram_form: Literal["volume", "pairwise"] = "volume"
+    rule_form: Literal["paper", "direct", "self"] = "paper"
+    patient_aware: bool = False  # patient-aware contrast with `PatientAware`'s defaults
     # optimisation
     bs: int = 80
     lr: float = 5e-4
@@ -100,19 +144,47 @@ class ECGScanConfig(LossConfig):
     warmup: float = 0.1
     wd: float = 0.05
 
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> ECGScanConfig:
+        "`self` if every key has its type, choice and range; else one `ECGScanError` naming the key, value and fix"
+        for f in dataclasses.fields(self):
+            _check_key(f.name, getattr(self, f.name), _HINTS[f.name], f.default)
+        if self.layout != "random":
+            try:
+                parse_layout(self.layout)
+            except ECGScanError as e:
+                raise ECGScanError(f"config key layout: {e}, or 'random'") from None
+        if self.dec_d % self.dec_heads:
+            raise ECGScanError(
+                f"config key dec_heads = {self.dec_heads} does not divide dec_d = {self.dec_d}: "
+                "pick dec_heads so that dec_d / dec_heads is whole (e.g. dec_d=64 dec_heads=4)"
+            )
+        if self.dec_readout == "layout" and not self.dec_memory:
+            raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
+        if self.dec_readout == "layout" and self.layout == "random":
+            raise ECGScanError(
+                "dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'"
+            )
+        return self
+
     def loss_weights(self) -> LossWeights:
-        return LossWeights(**{f: getattr(self, k) for k, f in LOSS_KEYS.items()})
+        return LossWeights(
+            ctr=self.w_ctr,
+            gram=self.w_gram,
+            mse=self.w_mse,
+            rule=self.w_rule,
+            gram_form=self.gram_form,
+            rule_form=self.rule_form,
+        )
 
     @property
     def image_hw(self) -> tuple:
         return (self.image_size, self.image_width or self.image_size)
 
     def patient_aware_opts(self):
-        return (
-            PatientAware(self.pa_mask, self.pa_margin_same, self.pa_margin_other, self.pa_weight)
-            if self.patient_aware
-            else None
-        )
+        return PatientAware() if self.patient_aware else None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,6 +192,9 @@ class ECGScanConfig(LossConfig):
     def save(self, path):
         with atomic_write(path) as t:
             t.write_text(json.dumps(self.to_dict(), indent=2))
+
+
+_HINTS = typing.get_type_hints(ECGScanConfig)
 
 # %% ../nbs/11_model.ipynb #d56ca198
 CONFIGS = {
@@ -182,73 +257,78 @@ def get_config(
     name: str = "tiny",  # a preset ('paper', 'small', 'tiny') or the path of a config.json
     **overrides,
 ) -> ECGScanConfig:
-    "A configuration by name or file, with `overrides` (unknown keys are an error naming the closest key)"
+    """A configuration by name or file, with `overrides`, checked (`ECGScanConfig.check`): an unknown key is an
+    error naming the closest key"""
+    src = "--set"
     if name in CONFIGS:
-        cfg = dataclasses.replace(CONFIGS[name])
+        base = CONFIGS[name]
     elif Path(name).is_file() or Path(name, "config.json").is_file():
         p = Path(name) if Path(name).is_file() else Path(name, "config.json")
         d = read_json_file(p, "pass an intact config.json (or a preset: 'tiny', 'small', 'paper')")
         d = d.get("model", d) if isinstance(d, dict) else None
         if not isinstance(d, dict):
             raise ECGScanError(f"{p}: not an ECG-Scan config (a JSON object of settings); pass a config.json it wrote")
-        cfg = ECGScanConfig()
-        overrides = {**{k: v for k, v in d.items() if k in _FIELDS}, **overrides}
+        base, src = ECGScanConfig(), str(p)
+        overrides = {**d, **overrides}
     else:
         raise ECGScanError(
             f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json"
         )
-    bad = [k for k in overrides if k not in _FIELDS]
+    bad = [k for k in overrides if k not in _HINTS]
     if bad:
-        hint = difflib.get_close_matches(bad[0], _FIELDS, n=1)
+        hint = difflib.get_close_matches(bad[0], _HINTS, n=1)
         raise ECGScanError(
-            f"unknown config key {bad[0]!r}"
+            f"{src}: unknown config key {bad[0]!r}"
             + (f"; did you mean {hint[0]!r}?" if hint else "")
-            + f" (keys: {', '.join(_FIELDS)})"
+            + f" (keys: {', '.join(_HINTS)})"
         )
-    for k, v in overrides.items():
-        if k == "lora_targets" and isinstance(v, list):
-            v = tuple(v)
-        setattr(cfg, k, v)
-    return cfg
-
-
-_FIELDS = [f.name for f in dataclasses.fields(ECGScanConfig)]
+    try:
+        return dataclasses.replace(base, **overrides)
+    except ECGScanError as e:
+        raise ECGScanError(f"{src}: {e}" if src != "--set" else str(e)) from None
 
 # %% ../nbs/11_model.ipynb #93a3ee16
 def parse_overrides(pairs: list) -> dict:
-    "`['lr=1e-4', 'patient_aware=true']` -> typed overrides (types from `ECGScanConfig`)"
-    out, types = {}, {f.name: f.type for f in dataclasses.fields(ECGScanConfig)}
+    "`['lr=1e-4', 'patient_aware=true']` -> typed overrides (types from `ECGScanConfig`; values checked by `get_config`)"
+    out = {}
     for p in pairs or []:
         k, eq, v = p.partition("=")
         k = k.strip()
         if not eq:
             raise ECGScanError(f"--set takes key=value pairs, got {p!r}")
-        if k not in types:
-            hint = difflib.get_close_matches(k, types, n=1)
+        if k not in _HINTS:
+            hint = difflib.get_close_matches(k, _HINTS, n=1)
             raise ECGScanError(f"unknown config key {k!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        t = str(types[k])
+        args = [a for a in typing.get_args(_HINTS[k]) if a is not type(None)]
+        t = args[0] if len(args) == 1 else _HINTS[k]
+        t = str if typing.get_origin(t) is Literal else t
         try:
             if v.lower() in ("none", "null"):
                 out[k] = None
-            elif t.startswith("bool"):
-                out[k] = v.lower() in ("1", "true", "yes", "on")
-            elif t.startswith("int"):
-                out[k] = int(float(v))
-            elif t.startswith("float"):
+            elif t is bool:
+                out[k] = dict(
+                    true=True, yes=True, on=True, false=False, no=False, off=False, **{"1": True, "0": False}
+                )[v.lower()]
+            elif t is int:
+                f = float(v)
+                if not f.is_integer():
+                    raise ValueError(v)
+                out[k] = int(f)
+            elif t is float:
                 out[k] = float(v)
-            elif t.startswith(("dict", "tuple")):
+            elif t is dict:
                 out[k] = json.loads(v)
             else:
                 out[k] = v
-        except ValueError:
-            raise ECGScanError(f"config key {k!r} expects {t}, got {v!r}")
+        except (ValueError, KeyError):
+            d = ECGScanConfig.__dataclass_fields__[k].default
+            d = str(d).lower() if isinstance(d, bool) else d
+            raise ECGScanError(f"config key {k!r} expects {t.__name__}, got {v!r}; e.g. --set {k}={d}") from None
     return out
 
 # %% ../nbs/11_model.ipynb #304230d9
 def parse_set(s: str) -> dict:
     "`'lr=1e-4 bs=32, patient_aware=true'` (as `--set` takes it) -> typed overrides"
-    import re
-
     return parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (s or "").strip()) if o])
 
 # %% ../nbs/11_model.ipynb #3fc6e68d
@@ -257,14 +337,6 @@ def decoder_route(cfg: ECGScanConfig) -> dict:
     printout at its input size); else None"""
     if cfg.dec_readout != "layout":
         return None
-    if not cfg.dec_memory:
-        raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
-    if cfg.layout == "random":
-        raise ECGScanError(
-            "dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'"
-        )
-    from ecg_scan.render import render_ecg, standard_config
-
     rc = dataclasses.replace(standard_config(cfg.image_hw), layout=cfg.layout)
     return layout_route(render_ecg(np.zeros((12, N), np.float32), rc)[1], N)
 
@@ -284,7 +356,7 @@ class ECGScan(nn.Module):
 
     def __init__(self, cfg: ECGScanConfig = None, teachers: bool = True, pretrained: str = "config"):
         super().__init__()
-        self.cfg = cfg = cfg or get_config("tiny")
+        self.cfg = cfg = (cfg or get_config("tiny")).check()
         pre = cfg.pretrained if pretrained == "config" else pretrained
         vcfg = (
             None if cfg.vision_cfg is None else {**cfg.vision_cfg, "image_size": list(cfg.image_hw)}
@@ -294,11 +366,8 @@ class ECGScan(nn.Module):
             pre,
             vcfg,
             cfg.lora_r,
-            cfg.lora_alpha,
-            cfg.lora_dropout,
-            tuple(cfg.lora_targets),
-            cfg.proj_dim,
-            cfg.dec_d,
+            proj_dim=cfg.proj_dim,
+            rec_dim=cfg.dec_d,
             train_tower=cfg.train_tower,
         )
         if cfg.dec_memory and self.image.d_tok is None:
@@ -310,17 +379,16 @@ class ECGScan(nn.Module):
             N,
             cfg.dec_patch,
             12,
-            cfg.dec_mask_ratio,
             readout=cfg.dec_readout,
             d_mem=self.image.d_tok if cfg.dec_memory else None,
             mem_grid=self.image.grid if cfg.dec_memory else None,
             route=decoder_route(cfg),
         )
-        self.scale_ctr, self.scale_gram = LogitScale(cfg.temp_init), LogitScale(cfg.temp_init)
+        self.scale_ctr, self.scale_gram = LogitScale(), LogitScale()
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()
         if teachers:
-            self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim, cfg.text_max_len)
+            self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim)
             self.teacher = signal_teacher(cfg)
             if self.teacher.d_out != cfg.proj_dim:
                 self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #eb3b932e
 from __future__ import annotations
-import os, re, sys, json, math, time, random, signal, csv, dataclasses, shutil
+import os, sys, json, math, time, random, signal, csv, dataclasses, shutil
 from pathlib import Path
 from functools import partial
 import numpy as np, torch, torch.nn as nn
@@ -26,7 +26,7 @@ from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
 from .pages import page_image
 from .encoders import image_tensor, teacher_embed
-from .model import ECGScan, ECGScanConfig, get_config, parse_overrides
+from .model import ECGScan, ECGScanConfig, get_config, parse_set
 
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data',
@@ -631,51 +631,9 @@ class Checkpoint(Callback):
             signal.signal(signal.SIGINT, self._old)
 
 # %% ../nbs/12_train.ipynb #c12a0202
-_INT1 = ("bs", "steps", "proj_dim", "dec_d", "dec_layers", "dec_heads", "dec_patch", "text_max_len", "lora_alpha")
-
-
 def check_config(cfg: ECGScanConfig) -> ECGScanConfig:
-    "`cfg` if every key is in its range; else an `ECGScanError` naming the key, its value, the range and the fix"
-    fix = lambda k: f"e.g. --set {k}={getattr(get_config('tiny'), k)}"
-    for k in _INT1:
-        check_range(k, getattr(cfg, k), 1, integer=True, fix=fix(k))
-    for k in ("lr", "temp_init"):
-        check_range(k, getattr(cfg, k), 0, lo_open=True, fix=fix(k))
-    check_range("image_size", cfg.image_size, 32, integer=True, fix="e.g. --set image_size=224")
-    if cfg.image_width is not None:
-        check_range("image_width", cfg.image_width, 32, integer=True, fix="e.g. --set image_width=448")
-    check_range("lora_r", cfg.lora_r, 0, integer=True, fix="0 turns LoRA off")
-    for k in ("augment_p", "page_frac", "warmup", "dec_mask_ratio", "label_smoothing", "lora_dropout"):
-        check_range(k, getattr(cfg, k), 0, 1, hi_open=k not in ("augment_p", "page_frac"), fix=fix(k))
-    for k in (
-        "wd",
-        "w_ctr",
-        "w_gram",
-        "w_mse",
-        "w_rule",
-        "w_e",
-        "w_g",
-        "pa_margin_same",
-        "pa_margin_other",
-        "pa_weight",
-    ):
-        check_range(k, getattr(cfg, k), 0, fix=fix(k))
-    for k, ok in dict(
-        render=("random", "standard"),
-        rule_form=("paper", "direct", "self"),
-        gram_form=("volume", "pairwise"),
-        gram_anchor=("image", "text", "signal"),
-    ).items():
-        if getattr(cfg, k) not in ok:
-            raise ECGScanError(f"config key {k} = {getattr(cfg, k)!r}: use one of {', '.join(ok)}")
-    if cfg.layout != "random":
-        from ecg_scan.render import parse_layout
-
-        try:
-            parse_layout(cfg.layout)
-        except ECGScanError as e:
-            raise ECGScanError(f"config key layout: {e}, or 'random'") from None
-    return cfg
+    "`cfg` if every key is valid, else an `ECGScanError` naming the key, its value, the allowed values and the fix"
+    return cfg.check()
 
 # %% ../nbs/12_train.ipynb #c12a0205
 RUN_FILES = ("last", "best", "log.csv", "config.json", "tensorboard")
@@ -806,7 +764,7 @@ def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: d
     return {k: tuple(v) if isinstance(v, list) else v for k, v in asked.items()}
 
 # %% ../nbs/12_train.ipynb #c405372f
-_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule", "w_e", "w_g")  # may change mid-run
+_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule")  # may change mid-run
 
 
 def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
@@ -1090,7 +1048,7 @@ def pretrain_cmd(
     ecg_scan pretrain`)"""
     if precision not in ("fp32", "bf16", "fp16"):
         raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
-    ov = parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (set or "").strip()) if o])
+    ov = parse_set(set)
     if steps is not None:
         ov["steps"] = steps
     if teacher_path:

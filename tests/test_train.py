@@ -128,6 +128,32 @@ def test_pretrain_bad_input(tmp_path):
     assert_one_line_error(run_cli("pretrain", "--out", tmp_path / "x", "--data", "synth:2"), "N >= 4")
 
 
+@pytest.mark.parametrize(
+    "kv,frags",
+    [
+        (
+            "dec_readout=foo",
+            ["dec_readout = 'foo' is not one of 'shared', 'per_query', 'layout'", "--set dec_readout="],
+        ),
+        ("dec_redout=shared", ["unknown config key 'dec_redout'", "did you mean 'dec_readout'?"]),
+        ("bs=abc", ["config key 'bs' expects int, got 'abc'", "--set bs="]),
+        ("file", ["config.json: config key lr = 'fast' is not a number", "--set lr="]),
+    ],
+)
+def test_pretrain_bad_config_stops_before_any_work(tmp_path, kv, frags):
+    "A bad config value, key or type: one line, before the data is read (no notes about it), no run folder, no lock"
+    out = tmp_path / "run"
+    if kv == "file":
+        cj = tmp_path / "config.json"
+        get_config("tiny").save(cj)
+        cj.write_text(cj.read_text().replace('"lr": 0.001', '"lr": "fast"'))
+        args = ["--config", cj]
+    else:
+        args = ["--set", kv]
+    assert_one_line_error(run_cli("pretrain", "--out", out, "--data", "samples", *args), *frags)
+    assert not out.exists()
+
+
 def test_open_training_data_reports():
     "One parser for 'synth:N' | 'samples' | folder: training reads diagnosis names as reports, evaluation (`reports=False`) does not"
     from ecg_scan.train import open_training_data
