@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, dataclasses, difflib, numbers, re, typing
+import json, sys, dataclasses, difflib, numbers, re, typing
 from dataclasses import dataclass, asdict
 from typing import Literal
 from fastcore.basics import patch
@@ -29,8 +29,8 @@ from .eee import load_eee_teacher
 from .render import parse_layout, render_ecg, standard_config
 
 # %% auto #0
-__all__ = ['CONFIGS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route', 'signal_teacher', 'ECGScan',
-           'model_folder', 'load_model']
+__all__ = ['CONFIGS', 'RETIRED_KEYS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route',
+           'signal_teacher', 'ECGScan', 'model_folder', 'load_model']
 
 # %% ../nbs/11_model.ipynb #193c7274
 # the range of each numeric key: (low, high, low excluded, high excluded); None is unbounded
@@ -252,6 +252,42 @@ CONFIGS = {
     ),
 }
 
+# %% ../nbs/11_model.ipynb #abf396e5
+RETIRED_KEYS = dict(
+    lora_alpha=32,
+    lora_dropout=0.05,
+    lora_targets=["attn", "c_fc", "c_proj"],
+    text_max_len=128,
+    dec_mask_ratio=0.25,
+    temp_init=0.07,
+    pa_mask=True,
+    pa_margin_same=0.05,
+    pa_margin_other=0.2,
+    pa_weight=1.0,
+    w_e=0.5,
+    w_g=0.5,
+    label_smoothing=0.1,
+    gram_anchor="image",
+)  # retired config keys -> the value every run used (their defaults; no preset or option set them)
+
+# %% ../nbs/11_model.ipynb #8eb365f1
+def _drop_retired(d: dict, path) -> dict:
+    "`d` without its `RETIRED_KEYS`, said in a note; an error if one holds a value other than the one every run used"
+    retired = [k for k in d if k in RETIRED_KEYS]
+    for k in retired:
+        v = list(d[k]) if isinstance(d[k], (list, tuple)) else d[k]
+        if v != RETIRED_KEYS[k]:
+            raise ECGScanError(
+                f"{path}: {k}={d[k]!r} is no longer a setting (every run uses {RETIRED_KEYS[k]!r}); "
+                "remove the key from the file, or load it with the ecg_scan version that wrote it"
+            )
+    if retired:
+        print(
+            f"note: {path}: retired keys ignored ({', '.join(retired)}: they hold the values every run uses)",
+            file=sys.stderr,
+        )
+    return {k: v for k, v in d.items() if k not in RETIRED_KEYS}
+
 # %% ../nbs/11_model.ipynb #cb103d8f
 def get_config(
     name: str = "tiny",  # a preset ('paper', 'small', 'tiny') or the path of a config.json
@@ -269,7 +305,7 @@ def get_config(
         if not isinstance(d, dict):
             raise ECGScanError(f"{p}: not an ECG-Scan config (a JSON object of settings); pass a config.json it wrote")
         base, src = ECGScanConfig(), str(p)
-        overrides = {**d, **overrides}
+        overrides = {**_drop_retired(d, p), **overrides}
     else:
         raise ECGScanError(
             f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json"
