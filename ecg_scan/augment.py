@@ -96,7 +96,7 @@ def _flush(img, pending, rng, last):
         last["fill"] = fill
     return warp(img, pending, fill)
 
-
+# %% ../nbs/05_augment.ipynb #1e70405b
 class Augment:
     "Augmentations applied in order, each with its probability; consecutive geometric ones become one warp"
 

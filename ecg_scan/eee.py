@@ -852,7 +852,7 @@ def _echo_run_guard(out: Path, overwrite: bool):
     for f in found:  # the old probe.csv goes too: it would describe weights that no longer exist
         shutil.rmtree(out / f) if (out / f).is_dir() else (out / f).unlink()
 
-
+# %% ../nbs/10_eee.ipynb #e6189383
 def _write_run_json(path: Path, d: dict):
     "Write `d` as indented JSON, atomically"
     with atomic_write(path) as t:

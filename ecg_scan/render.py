@@ -420,7 +420,7 @@ def _cap(font) -> float:
     "Cap height (px) of a Hershey face at font scale 1"
     return cv2.getTextSize("H", font, 1.0, 1)[0][1]
 
-
+# %% ../nbs/04_render.ipynb #870e74f4
 @lru_cache(maxsize=256)
 def _ttf(name: str, cap_px: float):
     "The TrueType face `name` (a file in matplotlib's fonts) sized so that its capitals are `cap_px` pixels high"
@@ -428,7 +428,7 @@ def _ttf(name: str, cap_px: float):
     cap = -ImageFont.truetype(str(path), 100).getbbox("H", anchor="ls")[1]
     return ImageFont.truetype(str(path), max(1, round(100 * cap_px / cap)))
 
-
+# %% ../nbs/04_render.ipynb #a18556f4
 def _draw_items(cfg, g, items: list, crop: bool = True) -> tuple:
     """`(row0, band, boxes)`: `items` `(text, x mm, y mm of the baseline)` drawn as coverage, cropped to the rows
     they use"""
@@ -1113,7 +1113,7 @@ def _varied_header(k: int, n_lines: int) -> str:
     said = ". ".join(str(o) for o in r.choice(_WORDS["statements"], i(1, 3), replace=False)) + "."
     return "\n".join([who, meas, said, "Unconfirmed report"][:n_lines])
 
-
+# %% ../nbs/04_render.ipynb #76eaa099
 @lru_cache(maxsize=32)
 def _varied_footer(k: int) -> str:
     "One of 16 synthetic footers: filter settings, mains filter, device, page"
@@ -1163,7 +1163,7 @@ def _draw(rng, table: dict) -> dict:
         for (k, (v, p)), x in zip(table.items(), u)
     }
 
-
+# %% ../nbs/04_render.ipynb #bbfaa792
 @lru_cache(maxsize=None)
 def _style(k: int) -> dict:
     "Machine style `k`: margins, lettering, label place, pulse, separators, which text blocks it prints"
