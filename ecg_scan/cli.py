@@ -324,7 +324,8 @@ def load_images(
     """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
     for the others"""
     import numpy as np
-    from ecg_scan.pages import read_image, fit_image
+    from ecg_scan.pages import read_image
+    from ecg_scan.canonical import canonical_page
 
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
@@ -347,7 +348,7 @@ def load_images(
             continue
         if shapes is not None:
             shapes.append(im.shape[:2])
-        ims.append(fit_image(im, (h, w)))
+        ims.append(canonical_page(im, (h, w)))
         ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0, h, w, 3), np.uint8)), ok, bad
 

@@ -24,7 +24,8 @@ from .data import ECGDataset, label_fraction, ptbxl_task
 from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
 from .render import digitize_all, render_ecg, RenderConfig
-from .pages import EikEngine, dataset_pages, fit_image
+from .pages import EikEngine, dataset_pages
+from .canonical import canonical_page
 
 # %% auto #0
 __all__ = ['FOREIGN_VARIANTS', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE',
@@ -52,7 +53,7 @@ def eval_renders(
     if len(ds) and all(
         it.get("image") for it in ds.items
     ):  # `pages_dataset`: the pages as drawn, read as a scan arrives
-        return dataset_pages(ds, size, progress)
+        return dataset_pages(ds, size, progress, canonical_page)
     cfg, A = standard_config(size), default_augment()
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     out = np.zeros((len(ds), h, w, 3), np.uint8)
@@ -83,14 +84,14 @@ def foreign_renders(
         ims = (
             render_ecg(ds.signal(i), cfg)[0] for i in progress_bar(range(len(ds)), desc="full pages", display=progress)
         )
-        return np.stack([fit_image(im[..., ::-1], size) for im in ims])  # fit_image takes OpenCV's BGR
+        return np.stack([canonical_page(im[..., ::-1], size) for im in ims])  # canonical_page takes OpenCV's BGR
     if variant in ("eik-clean", "eik-distorted"):
         if eik is None:
             raise ECGScanError(
                 f"test pages {variant!r} are drawn by ecg-image-kit: pass --eik-dir and --eik-python (as for "
                 "`ecg-scan render --engine ecg-image-kit`)"
             )
-        return eik.pages(ds, variant == "eik-distorted", seed, size, progress)
+        return eik.pages(ds, variant == "eik-distorted", seed, size, progress, canonical_page)
     raise ECGScanError(f"unknown test pages {variant!r}; use one of {', '.join(FOREIGN_VARIANTS)}")
 
 # %% ../nbs/13_evaluate.ipynb #feb50be2
@@ -447,7 +448,8 @@ def variant_renders(
         if variant in FOREIGN_VARIANTS
         else (lambda: eval_renders(ds, variant == "augmented", seed, size, progress))
     )
-    return cache(("renders", name, tuple(ds.ids), variant, seed, size), make)
+    pages = variant in FOREIGN_VARIANTS or (len(ds) and all(it.get("image") for it in ds.items))
+    return cache(("renders", name, tuple(ds.ids), variant, seed, size) + (("canonical_page",) if pages else ()), make)
 
 # %% ../nbs/13_evaluate.ipynb #632e6838
 MEDSIGLIP = "google/medsiglip-448"

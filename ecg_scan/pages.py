@@ -34,29 +34,34 @@ def fit_image(
     im: np.ndarray,  # BGR image as read by `read_image`
     size,  # int (square) or (h, w)
 ) -> np.ndarray:
-    "RGB uint8 (h, w, 3): `im` resized to the model's input as `ecg-scan embed` does"
+    "RGB uint8 (h, w, 3): `im` resized with the area filter alone (the default `fit`; `canonical.canonical_page` keeps the ink)"
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     return cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), (w, h), interpolation=cv2.INTER_AREA)
 
 # %% ../nbs/01a_pages.ipynb #f9140cef
-def page_image(path, size=224) -> np.ndarray:
+def page_image(
+    path,
+    size=224,  # int (square) or (h, w)
+    fit=fit_image,  # BGR image, size -> RGB input: `fit_image` or `canonical.canonical_page`
+) -> np.ndarray:
     "The page in file `path` as the model's input (RGB uint8, `size`); `RecordError` if it cannot be read"
     im = read_image(path)
     if im is None:
         raise RecordError(path, "not a readable image; re-export the page as PNG or JPEG")
-    return fit_image(im, size)
+    return fit(im, size)
 
 # %% ../nbs/01a_pages.ipynb #bcb988a0
 def dataset_pages(
     ds: ECGDataset,  # a `pages_dataset` (every item has an `image`)
     size=224,  # int (square) or (h, w)
     progress: bool = True,
+    fit=fit_image,  # BGR image, size -> RGB input: `fit_image` or `canonical.canonical_page`
 ) -> np.ndarray:
     "uint8 images (n, h, w, 3) of the pages of every record of `ds`, as `ecg-scan embed` would see them"
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     out = np.zeros((len(ds), h, w, 3), np.uint8)
     for i in progress_bar(range(len(ds)), desc="reading pages", display=progress):
-        out[i] = page_image(ds.items[i]["image"], (h, w))
+        out[i] = page_image(ds.items[i]["image"], (h, w), fit)
     return out
 
 # %% ../nbs/01a_pages.ipynb #d909d392
@@ -181,7 +186,7 @@ class EikEngine:
         eik_check(self.eik_dir, self.eik_python)
 
     def pages(
-        self, ds: ECGDataset, distorted: bool = False, seed: int = 0, size=224, progress: bool = True
+        self, ds: ECGDataset, distorted: bool = False, seed: int = 0, size=224, progress: bool = True, fit=fit_image
     ) -> np.ndarray:
         "uint8 (n, h, w, 3): the records of `ds` drawn by ecg-image-kit, as the model's input"
         o = Path(self.out) / f"eik-{'distorted' if distorted else 'clean'}-seed{seed}"
@@ -192,4 +197,4 @@ class EikEngine:
             raise ECGScanError(
                 f"ecg-image-kit could not draw {len(res['errors'])} record(s) of {ds.name} (e.g. {p}: {r})"
             )
-        return np.stack([page_image(o / f"{eik_name(i)}.png", size) for i in ds.ids])
+        return np.stack([page_image(o / f"{eik_name(i)}.png", size, fit) for i in ds.ids])

@@ -25,6 +25,7 @@ from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_wr
 from .data import ECGDataset, open_dataset, sample_dataset, random_split
 from .augment import ecg_image
 from .pages import page_image
+from .canonical import canonical_page
 from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_set
 
@@ -56,6 +57,7 @@ class ScanData(torch.utils.data.Dataset):
         store_attr("ds,size,augment,seed,offset,layout,style,augment_p,page_frac")
         self.tidx, self.pidx = torch.as_tensor(tidx, dtype=torch.long), torch.as_tensor(pidx, dtype=torch.long)
         self.epoch = 0
+        self.pages = {}  # record -> its page as the model's input (`canonical_page` reads it with the digitiser: once)
 
     def __len__(self):
         return len(self.ds)
@@ -64,7 +66,12 @@ class ScanData(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
         sig, page = self.ds.signal(i), self.ds.items[i].get("image")
         if page and rng.random() < self.page_frac:
-            return self._out(i, page_image(page, self.size), sig)
+            img = self.pages.get(i)
+            if img is None:
+                img = page_image(page, self.size, canonical_page)
+                if len(self.pages) < 4096:  # a bounded cache: 600 MB of 224-px pages at most
+                    self.pages[i] = img
+            return self._out(i, img, sig)
         aug = self.augment if rng.random() < self.augment_p else False
         img = ecg_image(
             sig, rng, self.size, aug, self.style, **({} if self.layout == "random" else dict(layout=self.layout))
