@@ -430,6 +430,12 @@ def signal_features(teacher, ds: ECGDataset, head: str, cache, name: str) -> np.
     )
     return cache(("signal", name, tuple(ds.ids), head), make)
 
+# %% ../nbs/13_evaluate.ipynb #36a30aeb
+def _page_input(ds: ECGDataset, variant: str) -> tuple:
+    "Part of a cache key: how page-size images became the model's input (cached renders and features of older runs differ)"
+    pages = variant in FOREIGN_VARIANTS or (len(ds) and all(it.get("image") for it in ds.items))
+    return ("canonical_page",) if pages else ()
+
 # %% ../nbs/13_evaluate.ipynb #66c21179
 def variant_renders(
     ds: ECGDataset,
@@ -448,8 +454,7 @@ def variant_renders(
         if variant in FOREIGN_VARIANTS
         else (lambda: eval_renders(ds, variant == "augmented", seed, size, progress))
     )
-    pages = variant in FOREIGN_VARIANTS or (len(ds) and all(it.get("image") for it in ds.items))
-    return cache(("renders", name, tuple(ds.ids), variant, seed, size) + (("canonical_page",) if pages else ()), make)
+    return cache(("renders", name, tuple(ds.ids), variant, seed, size) + _page_input(ds, variant), make)
 
 # %% ../nbs/13_evaluate.ipynb #632e6838
 MEDSIGLIP = "google/medsiglip-448"
@@ -534,6 +539,7 @@ def suite_features(
     out = {}
     for k, (kind, m) in suite.items():
         key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind != "digitiser" else "teacher", features)
+        key += _page_input(ds, variant)
         if kind == "image":
             out[k] = cache(key, lambda: image_features(m, imgs, FEATURES[features]))
         elif kind == "image-features":
