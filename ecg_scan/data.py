@@ -343,13 +343,16 @@ def physionet_dataset(
     seed: int = 42,  # random split (no official split exists)
     name: str = None,
 ) -> ECGDataset:
-    "Dataset of a PhysioNet/CinC 2020-2021 challenge folder (CPSC2018, Georgia, Chapman-Shaoxing, Ningbo, PTB-XL...)"
+    """Dataset of a PhysioNet/CinC 2020-2021 challenge folder (CPSC2018, Georgia, Chapman-Shaoxing, Ningbo, PTB-XL...);
+    labels from the `# Dx:` SNOMED codes, else from a `# Labels:` line (`pages.render_eik` writes one for records without a header)"""
     folder = Path(folder)
 
     def parse(p):
         h = read_header(p)
         padded = _check_header(h, pad)
-        labels = dx_labels(h.comments.get("Dx", ""), merge_equivalent)
+        labels = dx_labels(h.comments.get("Dx", ""), merge_equivalent) or [  # no Dx: this project's `# Labels:` line
+            l.strip() for l in h.comments.get("Labels", "").split(",") if l.strip()
+        ]
         meta = dict(age=h.comments.get("Age"), sex=h.comments.get("Sex"), fs=h.fs, path=str(p), padded_s=padded)
         rep = ". ".join(label_name(l) for l in labels) + "." if dx_report and labels else ""
         return dict(
