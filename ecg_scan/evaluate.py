@@ -64,7 +64,7 @@ def eval_renders(
 
 # %% ../nbs/13_evaluate.ipynb #5800c690
 FOREIGN_VARIANTS = {  # test pages drawn otherwise than the 224-px training render -> what they are
-    "page": "this renderer at page size (A4, 200 dpi), resized as a scan arrives",
+    "page": "this renderer at page size (A4, 200 dpi), brought to 224 px by canonical_page",
     "eik-clean": "ecg-image-kit, clean",
     "eik-distorted": "ecg-image-kit, wrinkles + noise + colour + rotation",
 }

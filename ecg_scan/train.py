@@ -204,7 +204,7 @@ def prepare_data(
     if n_pages:
         notes.append(
             f"{n_pages} record(s) of {ds.name} come with their own page: {page_frac:.0%} of their training images are "
-            f"that page (resized as a scan arrives), the rest rendered on the fly (config key page_frac)"
+            f"that page (brought to the input by canonical_page), the rest rendered on the fly (config key page_frac)"
         )
     texts = sorted(set(ds.reports))
     tpos = {t: k for k, t in enumerate(texts)}
