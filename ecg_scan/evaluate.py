@@ -434,7 +434,7 @@ def signal_features(teacher, ds: ECGDataset, head: str, cache, name: str) -> np.
 def _page_input(ds: ECGDataset, variant: str) -> tuple:
     "Part of a cache key: how page-size images became the model's input (cached renders and features of older runs differ)"
     pages = variant in FOREIGN_VARIANTS or (len(ds) and all(it.get("image") for it in ds.items))
-    return ("canonical_page",) if pages else ()
+    return ("canonical_page", 2) if pages else ()  # 2: ink kept only near the traces
 
 # %% ../nbs/13_evaluate.ipynb #66c21179
 def variant_renders(
