@@ -978,7 +978,7 @@ def load_signal_teacher(
 def teacher_cmd(
     out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
     n_synth: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
-    steps: int = 2000,  # training steps
+    steps: int = 2000,  # training steps (rounded up to whole epochs)
     bs: int = 32,  # batch size
     lr: float = 1e-3,  # learning rate
     seed: int = 0,  # random seed (corpus, masks and initialisation)
