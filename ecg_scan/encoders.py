@@ -778,9 +778,6 @@ TEACHER_DIR = "clear_teacher"  # the shipped teacher, CLEAR as published, in ecg
 TEACHER_DIRS = {"clear": TEACHER_DIR}  # the shipped signal teachers by name
 
 # %% ../nbs/06_encoders.ipynb #c1416code
-import re
-
-
 def beat_corpus(sigs, fs: int = FS, progress: bool = False) -> tuple:
     "Beat tokens of every signal of `sigs`: `((x float16, pad, t), {issue kind: count})`"
     xs, ps, ts, kinds = [], [], [], {}
