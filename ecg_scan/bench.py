@@ -231,7 +231,7 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/14b_bench.ipynb #d8bf7ecd
+# %% ../nbs/14b_bench.ipynb #0aafc153
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
@@ -287,6 +287,7 @@ def bench_digitise(
             f"- date: {time.strftime('%Y-%m-%d')}",
             f"- wall time: {(time.time() - t0) / 60:.1f} min",
             "",
+            "",
         ]
         (dest / "digitise.md").write_text(
             "\n".join(["Median per-lead Challenge SNR of the digitiser on pages with truth (one core).", "", *stamp])
@@ -308,7 +309,7 @@ def bench_digitise(
             )
         print(f"written to {dest}")
 
-# %% ../nbs/14b_bench.ipynb #815263d4
+# %% ../nbs/14b_bench.ipynb #fed20bce
 def _column_oracle(
     sig: np.ndarray,  # (12, 5000) mV, the truth
     panels: list,  # `render.Panel`s where the page draws each lead
@@ -333,7 +334,7 @@ def _column_oracle(
         row[np.isnan(row)] = np.interp(x, u, val)[np.isnan(row)]
     return out
 
-# %% ../nbs/14b_bench.ipynb #5af8bc79
+# %% ../nbs/14b_bench.ipynb #1a92f95e
 def digitise_errors(
     folder,  # ecg-image-kit pages with their sidecars (level pages: the clean folder)
     n: int = 15,  # at most this many pages
