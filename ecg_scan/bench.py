@@ -10,7 +10,7 @@ import contextlib, csv, dataclasses, gc, io, json, math, os, platform, re, resou
 import tempfile, time, traceback, warnings
 from contextlib import nullcontext
 from pathlib import Path
-import numpy as np, cv2, torch
+import numpy as np, pandas as pd, cv2, torch
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
@@ -24,6 +24,7 @@ from .augment import default_augment, ecg_image, varied_page
 from .digitise import NET_DIR, digitise, load_trace_net, score_pages
 from .encoders import DBETAEncoder, ImageEncoder, proj_head
 from .losses import gram_volume
+from .metrics import md_table
 from .decoder import SignalDecoder
 from .echo import echo_pairs, write_echo_synth
 from .model import ECGScan, ECGScanConfig, get_config
@@ -1124,13 +1125,6 @@ def _advice(res: dict, bs: int, target_mfu: float = 0.35, target_wait: float = 0
     )
     return a, chk
 
-# %% ../nbs/14b_bench.ipynb #bgpu19
-def _md_table(head: list, rows: list) -> str:
-    return "\n".join(
-        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    )
-
 # %% ../nbs/14b_bench.ipynb #17fe9eb6
 def bench_report(res: dict) -> str:
     "The markdown report of a `bench_gpu` result"
@@ -1145,50 +1139,57 @@ def bench_report(res: dict) -> str:
         "",
     ]
     out.append(
-        _md_table(
-            [
-                "precision",
-                "s/step",
-                "images/s",
-                "peak memory GiB",
-                "TFLOP/s",
-                "MFU",
-                "of measured matmul rate",
-                "non-finite loss terms",
-            ],
-            [
-                [
-                    p,
-                    f(r["s_per_step"], ".3f"),
-                    f(r["images_per_s"], ".0f"),
-                    f(r["peak_gib"], ".1f"),
-                    f(r["tflops"], ".1f"),
-                    f"{r['mfu']:.1%}",
-                    f"{r['mfu_of_matmul']:.1%}",
-                    ", ".join(r["nonfinite"]) or "none",
-                ]
-                for p, r in res["precision"].items()
-            ],
+        md_table(
+            pd.DataFrame(
+                columns=[
+                    "precision",
+                    "s/step",
+                    "images/s",
+                    "peak memory GiB",
+                    "TFLOP/s",
+                    "MFU",
+                    "of measured matmul rate",
+                    "non-finite loss terms",
+                ],
+                data=[
+                    [
+                        p,
+                        f(r["s_per_step"], ".3f"),
+                        f(r["images_per_s"], ".0f"),
+                        f(r["peak_gib"], ".1f"),
+                        f(r["tflops"], ".1f"),
+                        f"{r['mfu']:.1%}",
+                        f"{r['mfu_of_matmul']:.1%}",
+                        ", ".join(r["nonfinite"]) or "none",
+                    ]
+                    for p, r in res["precision"].items()
+                ],
+            )
         )
     )
     if res["loader"]:
         out += [
             "",
-            _md_table(
-                ["loader workers", "wait share (all steps)", "wait share (steady)", "s/step", "images/s"],
-                [
-                    [
-                        w,
-                        f"{r['wait_share']:.1%}",
-                        f"{r['wait_share_steady']:.1%}",
-                        f(r["s_per_step"], ".3f"),
-                        f(r["images_per_s"], ".0f"),
-                    ]
-                    for w, r in res["loader"].items()
-                ],
+            md_table(
+                pd.DataFrame(
+                    columns=["loader workers", "wait share (all steps)", "wait share (steady)", "s/step", "images/s"],
+                    data=[
+                        [
+                            w,
+                            f"{r['wait_share']:.1%}",
+                            f"{r['wait_share_steady']:.1%}",
+                            f(r["s_per_step"], ".3f"),
+                            f(r["images_per_s"], ".0f"),
+                        ]
+                        for w, r in res["loader"].items()
+                    ],
+                )
             ),
         ]
-    out += ["", _md_table(["check", "result", "status"], [[k, *v] for k, v in res["checks"].items()])]
+    out += [
+        "",
+        md_table(pd.DataFrame([[k, *v] for k, v in res["checks"].items()], columns=["check", "result", "status"])),
+    ]
     a, mb = res["advice"], res.get("max_batch")
     out += ["", "**Advice**", ""]
     if mb:

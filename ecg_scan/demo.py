@@ -25,19 +25,17 @@ from ecg_scan.evaluate import (
     encoder_suite,
     suite_features,
     teacher_features,
-    probe_fractions,
-    linear_probe,
     load_prompts,
     zero_shot,
     recon_metrics,
     plot_roc,
     plot_tsne,
-    md_table,
     variant_renders,
     invariance_table,
     FOREIGN_VARIANTS,
 )
 from .pages import EikEngine
+from .metrics import linear_probe, md_table, probe_fractions
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']

@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/13_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, sys, json, math, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
+import os, sys, json, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
@@ -20,21 +20,21 @@ from ecg_scan.signals import (
     progress_bar,
     snr_db,
 )
-from .data import ECGDataset, label_fraction, ptbxl_task
+from .data import ECGDataset, ptbxl_task
+from .metrics import linear_probe, macro_auroc, md_table, probe_fractions
 from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
 from .render import digitize_all, render_ecg, RenderConfig
 from .pages import EikEngine, dataset_pages, fit_image
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE',
-           'ABLATIONS', 'eval_renders', 'foreign_renders', 'macro_auroc', 'ProbeResult', 'linear_probe',
-           'probe_fractions', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
-           'image_features', 'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'md_table', 'signal_features',
-           'variant_renders', 'medsiglip_features', 'encoder_suite', 'suite_features', 'paper_column', 'paper_table',
-           'probe_cmd', 'zeroshot_cmd', 'invariance_table', 'invariance_cmd', 'EvalSet', 'ablation_base', 'eval_set',
-           'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
-           'plot_ablation', 'ablate_cmd']
+__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS',
+           'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders', 'foreign_renders', 'load_prompts', 'dataset_prompts',
+           'class_embeddings', 'zero_shot', 'recon_metrics', 'image_features', 'teacher_features', 'FeatureCache',
+           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'encoder_suite',
+           'suite_features', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
+           'invariance_cmd', 'EvalSet', 'ablation_base', 'eval_set', 'score_features', 'score_model', 'score_baselines',
+           'ablation_runs', 'ablation_table', 'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -93,124 +93,8 @@ def foreign_renders(
         return eik.pages(ds, variant == "eik-distorted", seed, size, progress)
     raise ECGScanError(f"unknown test pages {variant!r}; use one of {', '.join(FOREIGN_VARIANTS)}")
 
-# %% ../nbs/13_evaluate.ipynb #feb50be2
-def macro_auroc(
-    y: np.ndarray,  # (n, C) 0/1 labels
-    p: np.ndarray,  # (n, C) scores
-    classes: list = None,
-) -> tuple:
-    "`(macro AUROC, {class: AUROC}, [classes left out: single label value])`"
-    from scipy.stats import rankdata
-
-    classes = list(classes) if classes is not None else list(range(y.shape[1]))
-    per, skip = {}, []
-    R = rankdata(p, axis=0)  # ties get their mean rank: the Mann-Whitney form of the AUROC
-    for j, c in enumerate(classes):
-        pos = y[:, j] == 1
-        n1 = int(pos.sum())
-        n0 = len(pos) - n1
-        if n1 == 0 or n0 == 0:
-            skip.append(c)
-            continue
-        per[c] = float((R[pos, j].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-    return (float(np.mean(list(per.values()))) if per else float("nan")), per, skip
-
-# %% ../nbs/13_evaluate.ipynb #7bc09d70
-@dataclasses.dataclass
-class ProbeResult:
-    "Outcome of one linear probe"
-
-    test_auc: float  # macro AUROC on test at the best validation epoch
-    best_test_auc: float  # best test macro AUROC over epochs (MERL-style, optimistic)
-    best_epoch: int
-    per_class: dict
-    skipped: list
-    val_curve: list
-    test_curve: list
-
-# %% ../nbs/13_evaluate.ipynb #f72caaca
-def linear_probe(
-    Xtr,
-    Ytr,
-    Xva,
-    Yva,
-    Xte,
-    Yte,  # features (n, d) and 0/1 labels (n, C) of the three splits
-    classes: list = None,
-    epochs: int = 100,
-    lr: float = 1e-3,
-    bs: int = 16,
-    wd: float = 1e-2,
-    seed: int = 0,
-    head: str = "linear",  # 'linear', or 'hug' on lead tokens (n, 12, d)
-) -> ProbeResult:
-    """Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC
-    (validation-selected and best)"""
-    g = torch.Generator().manual_seed(seed)
-    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
-    f = lambda X: torch.tensor((X - mu) / sd, dtype=torch.float32)
-    xtr, xva, xte, ytr = f(Xtr), f(Xva), f(Xte), torch.tensor(Ytr, dtype=torch.float32)
-    torch.manual_seed(seed)
-    if head not in ("linear", "hug") or (head == "hug") != (xtr.dim() == 3):
-        raise ECGScanError(
-            f"head {head!r} on features of shape {tuple(xtr.shape)}: use 'linear' on (n, d) or 'hug' on (n, 12, d)"
-        )
-    lin = HUGHead(xtr.shape[-1], ytr.shape[1]) if head == "hug" else nn.Linear(xtr.shape[1], ytr.shape[1])
-    opt = torch.optim.AdamW(lin.parameters(), lr=lr, weight_decay=wd)
-    vc, tc, best = [], [], (-1.0, 0, None)
-    for ep in range(epochs):
-        for b in torch.randperm(len(xtr), generator=g).split(bs):
-            loss = F.binary_cross_entropy_with_logits(lin(xtr[b]), ytr[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            pv, pt = lin(xva).numpy(), lin(xte).numpy()
-        v = macro_auroc(Yva, pv, classes)[0]
-        t = macro_auroc(Yte, pt, classes)
-        vc.append(v)
-        tc.append(t[0])
-        if (v if not math.isnan(v) else -1) > best[0]:
-            best = (v if not math.isnan(v) else -1, ep, t)
-    if best[2] is None:  # no validation AUROC at any epoch (too few records): the last epoch, said in the table's note
-        best = (-1.0, epochs - 1, t)
-    _, ep, t = best
-    best_test = float(np.nanmax(tc)) if np.isfinite(tc).any() else float("nan")  # no all-NaN warning
-    return ProbeResult(t[0], best_test, ep, t[1], t[2], vc, tc)
-
-# %% ../nbs/13_evaluate.ipynb #94c56763
-def probe_fractions(
-    X: dict,  # {'train': (n, d), 'val': ..., 'test': ...} features
-    Y: dict,  # same keys, (n, C) labels
-    classes: list,
-    fracs=(0.01, 0.1, 1.0),
-    seeds=(0,),
-    subsets=None,  # callable (fraction, seed) -> training indices; default: `label_fraction` (seeded, nested)
-    **kwargs,
-) -> pd.DataFrame:
-    "Linear probes at each label fraction and seed: one row each with both AUROCs"
-    rows = []
-    for fr in fracs:
-        for s in seeds:
-            idx = subsets(fr, s) if subsets else label_fraction(np.arange(len(X["train"])), fr, seed=s)
-            if not len(idx):
-                raise ECGScanError(f"no training record in the {fr:g} label subset; use a larger fraction (--fracs)")
-            r = linear_probe(
-                X["train"][idx], Y["train"][idx], X["val"], Y["val"], X["test"], Y["test"], classes, seed=s, **kwargs
-            )
-            rows.append(
-                dict(
-                    fraction=fr,
-                    seed=s,
-                    n_train=len(idx),
-                    auroc=r.test_auc,
-                    auroc_best_test=r.best_test_auc,
-                    best_epoch=r.best_epoch,
-                    n_classes=len(r.per_class),
-                    left_out=",".join(map(str, r.skipped)),
-                )
-            )
-    return pd.DataFrame(rows)
+# %% ../nbs/13_evaluate.ipynb #9ca8d503
+PROBE_HEADS = {"linear": None, "hug": HUGHead}  # --head -> `linear_probe`'s head (None: a linear layer on (n, d))
 
 # %% ../nbs/13_evaluate.ipynb #56986d98
 def load_prompts(path=None) -> dict:
@@ -371,20 +255,6 @@ def plot_roc(Y: np.ndarray, S: np.ndarray, classes: list, title: str = "", ax=No
     ax.legend(fontsize=6)
     ax.set_title(title, fontsize=9)
     return ax
-
-# %% ../nbs/13_evaluate.ipynb #5f4d32a0
-def md_table(df: pd.DataFrame, digits: int = 3) -> str:
-    "A DataFrame as a markdown table"
-    d = df.copy()
-    cols = [str(c) for c in d.columns]
-    fmt = lambda v: (
-        f"{v:.{digits}f}"
-        if isinstance(v, (float, np.floating)) and np.isfinite(v)
-        else ("–" if isinstance(v, (float, np.floating)) else str(v))
-    )
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] * len(cols)) + "|"]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
-    return "\n".join(lines)
 
 # %% ../nbs/13_evaluate.ipynb #dd9400cd
 def _eval_data(
@@ -658,7 +528,9 @@ def _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, feature
         if kind == "n/a":
             rows.append(dict(method=k, fraction="", auroc=float("nan"), auroc_best_test=float("nan"), note=suite[k][1]))
             continue
-        t = probe_fractions({s: feats[s][k] for s in parts}, Y, classes, fr, sd, subsets, epochs=epochs, head=head)
+        t = probe_fractions(
+            {s: feats[s][k] for s in parts}, Y, classes, fr, sd, subsets, epochs=epochs, head=PROBE_HEADS[head]
+        )
         for r in t.itertuples():
             rows.append(
                 dict(

@@ -22,7 +22,8 @@ from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
-from .data import ECGDataset, open_dataset, sample_dataset, random_split
+from .data import ECGDataset, open_dataset, sample_dataset
+from .metrics import random_split
 from .augment import ecg_image
 from .pages import page_image
 from .encoders import image_tensor, teacher_embed
