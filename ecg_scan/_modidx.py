@@ -930,4 +930,5 @@ d = { 'settings': { 'branch': 'main',
                                 'ecg_scan.train.pretrain': ('train.html#pretrain', 'ecg_scan/train.py'),
                                 'ecg_scan.train.pretrain_cmd': ('train.html#pretrain_cmd', 'ecg_scan/train.py'),
                                 'ecg_scan.train.save_state': ('train.html#save_state', 'ecg_scan/train.py'),
-                                'ecg_scan.train.teacher_embeddings': ('train.html#teacher_embeddings', 'ecg_scan/train.py')}}}
+                                'ecg_scan.train.teacher_embeddings': ('train.html#teacher_embeddings', 'ecg_scan/train.py'),
+                                'ecg_scan.train.train_device': ('train.html#train_device', 'ecg_scan/train.py')}}}

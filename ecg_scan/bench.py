@@ -35,9 +35,11 @@ from ecg_scan.train import (
     ScanLoss,
     ScanModel,
     TrainData,
+    PRECISIONS,
     prepare_data,
     pretrain,
     teacher_embeddings,
+    train_device,
 )
 
 # %% auto #0
@@ -571,7 +573,6 @@ def offline_config(
     )
 
 # %% ../nbs/14b_bench.ipynb #bgpu08
-_AMP = dict(bf16=torch.bfloat16, fp16=torch.float16)
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
@@ -583,7 +584,7 @@ def _opt(sm):
 # %% ../nbs/14b_bench.ipynb #9463ff51
 def _train_step(sm: ScanModel, lossf: ScanLoss, opt, b: list, precision: str = "fp32", scaler=None) -> dict:
     "One optimizer step on batch `b` (on the device); returns the loss terms"
-    with torch.autocast(b[0].device.type, _AMP[precision]) if precision in _AMP else contextlib.nullcontext():
+    with torch.autocast(b[0].device.type, PRECISIONS[precision]) if precision != "fp32" else contextlib.nullcontext():
         out = {
             k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
             for k, v in sm(*b[:4]).items()
@@ -656,14 +657,14 @@ def gram_autocast_check(sm: ScanModel, b: list, precision: str = "bf16", tol: fl
     "`gram_volume` under autocast against fp64, on the model's embeddings of batch `b` and on near-degenerate triples"
     dev = b[0].device
     g = torch.Generator(device=dev).manual_seed(0)
-    with torch.autocast(dev.type, _AMP[precision]):
+    with torch.autocast(dev.type, PRECISIONS[precision]):
         out = sm(*b[:4])
     z = [out[k].float() for k in ("z_img", "z_txt", "z_sig")]
     near = [z[0]] + [z[0] + 0.05 * z[0].std() * torch.randn(z[0].shape, device=dev, generator=g) for _ in range(2)]
     res = dict(precision=precision, tol=tol)
     for name, xs in dict(model=z, near_degenerate=near).items():
         ref = gram_volume(*[x.double() for x in xs])
-        with torch.autocast(dev.type, _AMP[precision]):
+        with torch.autocast(dev.type, PRECISIONS[precision]):
             v = gram_volume(*xs)
         res[name] = dict(
             dtype=str(v.dtype).replace("torch.", ""),
@@ -913,7 +914,7 @@ def _part(res: dict, budget: _Budget, name: str, cost: float, fn):
         return None
     finally:
         res["seconds"][name] = round(time.time() - t, 1)
-        _free(torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+        _free(train_device())
         if res.get("out"):
             (Path(res["out"]) / "bench_gpu.json").write_text(
                 json.dumps(res, indent=1, default=str)
@@ -941,8 +942,7 @@ def _bench_speed(
     "Matmul ceilings, FLOPs per step, and the timed steps of each precision, with MFU"
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "CPU"
     key, peaks = device_peaks(name) if dev.type == "cuda" else (None, {})
-    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
-    mm = {p: matmul_tflops(dt[p], dev, n=1024 if dry else 8192) for p in precisions}
+    mm = {p: matmul_tflops(PRECISIONS[p], dev, n=1024 if dry else 8192) for p in precisions}
     res["device"].update(
         name=name,
         peak_source=f"datasheet ({key})" if key else "not in PEAK_TFLOPS: MFU against the measured matmul rate",
@@ -952,7 +952,7 @@ def _bench_speed(
     p0 = precisions[0]
 
     def fb():
-        with torch.autocast(dev.type, _AMP[p0]) if p0 in _AMP else contextlib.nullcontext():
+        with torch.autocast(dev.type, PRECISIONS[p0]) if p0 != "fp32" else contextlib.nullcontext():
             loss = lossf(
                 {
                     k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
@@ -1235,12 +1235,13 @@ def bench_gpu(
     """Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in
     one run"""
     check_range("--minutes", minutes, 0, lo_open=True, fix="e.g. --minutes 8")
-    if not dry_run and not torch.cuda.is_available():
-        raise ECGScanError(
-            "no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "
-            "or add --dry-run to check the code path on this CPU"
-        )
-    budget, dev = _Budget(minutes), torch.device("cpu" if dry_run else "cuda")
+    dev = train_device(
+        "cpu" if dry_run else None,
+        "fp32" if dry_run else "bf16",
+        need="`ecg-scan bench gpu` (training speed on a GPU)",
+        fix="run it on a CUDA machine, or add --dry-run to check the code path on this CPU",
+    )
+    budget = _Budget(minutes)
     bs, n = (8, 48) if dry_run else (80, 400)
     o = Path(out)
     o.mkdir(parents=True, exist_ok=True)
