@@ -258,18 +258,24 @@ def bench_digitise(
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
     readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
-    head = "| set | reader | pages | SNR median dB | SNR mean dB | r median | coverage | Einthoven dB | CPU s/page | failed |"
-    rows = [head, "|---" * 10 + "|"]
-    print(head, flush=True)
+    cols = ["set", "reader", "pages", "SNR median dB", "SNR mean dB", "r median", "coverage", "Einthoven dB"]
+    cols += ["CPU s/page", "failed"]
+    rows = []
+    line = lambda r: md_table(pd.DataFrame([r], columns=cols)).splitlines()[-1]  # one row, printed as it comes
+    print(md_table(pd.DataFrame(columns=cols)), flush=True)
     for name, folder in sets.items():
         for rname, reader in readers:
             s = score_pages(folder, reader, progress=False)
             rows.append(
-                f"| {name} | {rname} | {s['n']} | {np.nanmedian(s['snr']):.2f} | {np.nanmean(s['snr']):.2f} | "
-                f"{np.nanmedian(s['r']):.3f} | {np.nanmean(s['coverage']):.2f} | {np.nanmedian(s['einthoven']):.1f} | "
-                f"{s['s_per_page']:.3f} | {len(s['failed'])} |"
+                [name, rname, s["n"], f"{np.nanmedian(s['snr']):.2f}", f"{np.nanmean(s['snr']):.2f}"]
+                + [
+                    f"{np.nanmedian(s['r']):.3f}",
+                    f"{np.nanmean(s['coverage']):.2f}",
+                    f"{np.nanmedian(s['einthoven']):.1f}",
+                ]
+                + [f"{s['s_per_page']:.3f}", len(s["failed"])]
             )
-            print(rows[-1], flush=True)
+            print(line(rows[-1]), flush=True)
     if real:
         for rname, reader in readers[:-1]:
             ein, refused, files = [], 0, _page_files([real])
@@ -279,10 +285,20 @@ def bench_digitise(
                 except ECGScanError:
                     refused += 1
             rows.append(
-                f"| {Path(real).name} (no truth) | {rname} | {len(files)} | – | – | – | – | {np.nanmedian(ein):.1f} | – | "
-                f"{refused} |"
+                [
+                    f"{Path(real).name} (no truth)",
+                    rname,
+                    len(files),
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    f"{np.nanmedian(ein):.1f}",
+                    "–",
+                ]
+                + [refused]
             )
-            print(rows[-1], flush=True)
+            print(line(rows[-1]), flush=True)
     if out:
         dest = check_writable(out, name="--out")
         stamp = [
@@ -294,7 +310,7 @@ def bench_digitise(
         ]
         (dest / "digitise.md").write_text(
             "\n".join(["Median per-lead Challenge SNR of the digitiser on pages with truth (one core).", "", *stamp])
-            + "\n".join(rows)
+            + md_table(pd.DataFrame(rows, columns=cols))
             + "\n"
         )
         eik = next((Path(f) for f in foreign.split(",") if f and Path(f).name == "eik-clean"), None)
@@ -302,12 +318,11 @@ def bench_digitise(
             t1 = time.time()
             err = digitise_errors(eik)
             stamp[2] = f"- wall time: {(time.time() - t1) / 60:.1f} min (part of the same command)"
-            lines = ["| reader | SNR median dB | SNR mean dB |", "|---|---|---|"]
-            lines += [f"| {k} | {a:.2f} | {b:.2f} |" for k, a, b in err]
-            print("\n".join(lines))
+            lines = md_table(pd.DataFrame(err, columns=["reader", "SNR median dB", "SNR mean dB"]), 2)
+            print(lines)
             (dest / "digitise_errors.md").write_text(
                 "\n".join(["Where the digitiser loses signal on the first 15 ecg-image-kit clean pages.", "", *stamp])
-                + "\n".join(lines)
+                + lines
                 + "\n"
             )
         print(f"written to {dest}")
