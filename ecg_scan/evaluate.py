@@ -754,12 +754,16 @@ def suite_scores(
 ) -> pd.DataFrame:
     """Every method of `suite` scored on `ev`: one row per method, renders, score ('probe', 'zero-shot', 'SNR', 'r'),
     fraction and seed; a probe row also has its best-test-epoch AUROC (`best_test`) and training size"""
-    rows, nan = [], float("nan")
+    cols, nan = (
+        ["method", "renders", "score", "fraction", "seed", "value", "best_test", "n_train", "note"],
+        float("nan"),
+    )
+    rows = []
     row = lambda **r: rows.append(dict(dict(fraction=nan, seed=nan, best_test=nan, n_train=0, note=""), **r))
     for v in variants:
         F = {s: ev.features(suite, s, v, features, head) for s in ev.parts}
         for k, (kind, m) in suite.items():
-            rv = "true signal" if kind == "signal" else v
+            rv = "-" if kind == "signal" else v  # a signal method reads no render
             if kind == "n/a" or (kind == "signal" and v != variants[0]):  # unavailable; or the same at every variant
                 if kind == "n/a" and v == variants[0]:
                     row(method=k, renders="-", score="probe", value=nan, note=m)
@@ -774,12 +778,12 @@ def suite_scores(
         rec = suite_reconstructions(
             suite, ev.parts["test"], v, ev.cache, f"{ev.name}:test", ev.seed, ev.progress, recon
         )
-        true, shown = ev.true("test"), shown_samples()
+        true = ev.true("test") if rec else None
         for k, x in rec.items():
-            m = recon_metrics(true, x, np.broadcast_to(shown, x.shape))
+            m = recon_metrics(true, x, shown_samples())
             row(method=k, renders=v, score="SNR", value=m.loc["all", "snr_db"])
             row(method=k, renders=v, score="r", value=m.loc["all", "pearson_r"])
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/13_evaluate.ipynb #0f632197
 def foreign_scores(

@@ -102,7 +102,6 @@ def test_embed_and_reconstruct(model_dir, images, tmp_path):
 
 def test_digitiser_baseline_uses_the_reader_that_finds_the_page(monkeypatch):
     "The digitiser + teacher baseline reads each page with `digitise.digitise` at DIGITISER_SIZE, not a fixed geometry"
-
     seen, read = [], E.digitise
     monkeypatch.setattr(E, "digitise", lambda img, *a, **k: seen.append(img.shape) or read(img, *a, **k))
     ds = sample_dataset(validate=True).subset([0, 1])
