@@ -153,7 +153,7 @@ def eval_data(self: Demo) -> pd.DataFrame:
 # %% ../nbs/14_demo.ipynb #2cc9d988
 REFERENCE = "reference: signal teacher on the true signal"
 
-
+# %% ../nbs/14_demo.ipynb #c922b906
 @patch
 def encode(self: Demo) -> pd.DataFrame:
     """Stage 3: features of every method on every split's renders and the real records' (clean and augmented), and of

@@ -297,6 +297,8 @@ def recon_metrics(
 
 # %% ../nbs/13_evaluate.ipynb #54bc21b6
 DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
+
+# %% ../nbs/13_evaluate.ipynb #258a0ed9
 DIGITISER = "classic digitiser + signal teacher"  # the baseline's name in every table
 
 # %% ../nbs/13_evaluate.ipynb #ed0c1fb4
@@ -330,9 +332,14 @@ def digitised_signals(
     progress: bool = True,
     eik: EikEngine = None,  # ecg-image-kit, for the 'eik-*' variants
     chunk: int = 64,  # pages drawn and read at a time (a page is 1.1 MB)
+    cache: FeatureCache = None,  # keep the readings (as float16, 120 kB a record) for the features and the scores
 ) -> np.ndarray:
     """(n, 12, 5000) mV: the records of `ds` drawn as `variant` at `DIGITISER_SIZE` and read back by `digitise_pages`;
     a note says how many pages the reader refused"""
+    if cache is not None:
+        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE)
+        make = lambda: digitised_signals(ds, variant, seed, progress, eik, chunk).astype(np.float16)
+        return cache(key, make).astype(np.float32)
     if variant in FOREIGN_VARIANTS:
         sig, refused = digitise_pages(foreign_renders(ds, variant, DIGITISER_SIZE, seed, eik, progress), progress)
     else:
@@ -637,7 +644,9 @@ def suite_features(
         elif kind == "fn":
             out[k] = cache(key, lambda: m(imgs))
         elif kind == "digitiser":
-            sig = lambda: np.nan_to_num(digitised_signals(ds, variant, seed, progress, eik))  # unread: 0 mV
+            sig = lambda: np.nan_to_num(
+                digitised_signals(ds, variant, seed, progress, eik, cache=cache)
+            )  # unread: 0 mV
             out[k] = cache(key + (DIGITISER_SIZE,), lambda: teacher_features(m, sig()))
         elif kind == "signal":
             out[k] = signal_features(m, ds, head, cache, f"{fp}:{ds.name}")
@@ -735,8 +744,7 @@ def suite_reconstructions(
                 )
                 out[k] = cache(key, make)
         elif kind == "digitiser":
-            key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE)
-            out[k] = cache(key, lambda: digitised_signals(ds, variant, seed, progress))
+            out[k] = digitised_signals(ds, variant, seed, progress, cache=cache)
     return out
 
 # %% ../nbs/13_evaluate.ipynb #027e2ea2
