@@ -708,12 +708,14 @@ def eval_data(
     eik: EikEngine = None,
     progress: bool = True,
     materialize: bool = False,  # read every signal once now (for data scored many times, as `ablate`)
+    test_positives: bool = False,  # score only the classes with a positive in the test split too (`ablate`'s rule)
 ) -> EvalData:
     "`ds` split three ways, its scored classes and labels, and MERL's label subsets when the split is MERL's"
     parts = _split3(ds)
     if materialize:
         parts = {s: d.materialize(progress=False) for s, d in parts.items()}
-    classes = [c for c in ds.classes if parts["train"].label_matrix([c]).sum() > 0]
+    need = ("train", "test") if test_positives else ("train",)
+    classes = [c for c in ds.classes if all(parts[s].label_matrix([c]).sum() > 0 for s in need)]
     merl = bool(ds.items) and "merl_row" in ds.items[0].get("meta", {})
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}
     sub = (lambda f, s: merl_fraction(ds, f)) if merl else None
@@ -1304,7 +1306,7 @@ def ablation_runs(
 
     out = Path(out)
     rows = rows or ABLATIONS
-    ev = eval_data(corpus, FeatureCache(out / "cache"), 0, eik, progress, materialize=True)
+    ev = eval_data(corpus, FeatureCache(out / "cache"), 0, eik, progress, materialize=True, test_positives=True)
     foreign = tuple(FOREIGN_VARIANTS) if eik else ("page",)
     recs, t0 = [], time.time()
     for seed in seeds:
