@@ -230,7 +230,7 @@ def test_ablate_table_and_resume(tmp_path):
         "--extra",
         "token decoder: dec_memory=true; layout readout: dec_memory=true dec_readout=layout",
     )
-    r = run_cli(*args)
+    r = run_cli(*args, timeout=1200)  # the digitiser reads every page of the three splits
     assert r.returncode == 0, r.stderr
     import pandas as pd
 
