@@ -12,8 +12,8 @@ from . import __version__
 from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
-           'recon_warnings', 'reconstruct_cmd']
+__all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd', 'recon_warnings',
+           'reconstruct_cmd']
 
 # %% ../nbs/15_cli.ipynb #53bc60c7
 COMMANDS = {
@@ -400,24 +400,14 @@ def embed_cmd(
     )
 
 # %% ../nbs/15_cli.ipynb #c12a0302
-EINTHOVEN_MIN_DB = 20.0  # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
-
-
 def recon_warnings(
     sig,  # reconstruction (12, 5000), mV
     shape: tuple = None,  # (h, w) of the input image, if known
 ) -> list:
-    "Reasons to distrust a reconstruction (empty if none)"
-    import numpy as np
-    from ecg_scan.signals import derived_lead_snr
+    "Reasons to distrust a reconstruction (empty if none): `implausible_ecg`, and an input unlike the training pages"
+    from ecg_scan.measure import implausible_ecg
 
-    out = []
-    snr = min(derived_lead_snr(sig).values())
-    if not snr >= EINTHOVEN_MIN_DB:
-        out.append(f"limb leads break Einthoven/Goldberger (derived-lead SNR {snr:.0f} dB; recorded ECGs: 30-50 dB)")
-    amp = float(np.median(np.ptp(sig, -1)))
-    if amp < 0.3:
-        out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
+    out = implausible_ecg(sig)
     if shape is not None and not 1.0 <= shape[1] / shape[0] <= 2.2:
         out.append(f"image is {shape[1]}x{shape[0]} px, unlike the landscape page renders the model was trained on")
     return out
