@@ -360,24 +360,26 @@ def _batches(n, bs):
 def embed_cmd(
     model: str,  # pretrained model folder (a run folder, or its best/ or last/)
     images: str,  # an image file or a folder of images (several: separate with commas)
-    out: str = "embeddings.npz",  # output: .npz with `files` and `embeddings` (or .csv)
+    out: str = "embeddings",  # folder: write embeddings.npz (`files` and `embeddings`) or embeddings.csv into it
+    fmt: str = "npz",  # 'npz' or 'csv' (one row per image, its file name first)
     kind: str = "proj",  # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
     bs: int = 32,  # images per forward pass
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
     import numpy as np, torch
-    from pathlib import Path
     from ecg_scan.signals import progress_bar
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
 
     if kind not in ("proj", "features"):
         raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
-    check_writable(out, folder=False)
+    if fmt not in ("npz", "csv"):
+        raise ECGScanError(f"--fmt must be 'npz' or 'csv', not {fmt!r}")
+    o = check_writable(out) / f"embeddings.{fmt}"
     m = load_model(model)
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
@@ -386,9 +388,8 @@ def embed_cmd(
     embs = torch.cat(
         [m.embed(image_tensor(arr[a:b]), kind) for a, b in progress_bar(_batches(len(arr), bs), desc="embedding")]
     ).numpy()
-    o = Path(out)
     with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
-        if o.suffix == ".csv":
+        if fmt == "csv":
             import pandas as pd
 
             pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
@@ -447,7 +448,7 @@ def reconstruct_cmd(
     m = load_model(model)
     shapes = []
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw, shapes)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)

@@ -849,7 +849,7 @@ SCAN_CSV = "echo_scan.csv"
 
 @call_parse
 def echo_synth_cmd(
-    out: str,  # folder to write the studies into (created if needed)
+    out: str = None,  # folder to write the studies into (required; created if needed)
     n: int = 100,  # number of studies
     seed: int = 0,  # SynthECG seed: the same seed gives the same studies
     start: int = 0,  # first SynthECG record (to write a corpus in parts)

@@ -687,7 +687,7 @@ def _too_few(n: int, bs: int) -> str:
     "The message for a batch larger than the training records (no step would be taken)"
     return (
         f"only {n} training records for batch size {bs}: not one step would be taken; "
-        f"pass --bs {max(1, n)} or less, or more records (--n-synth)"
+        f"pass --bs {max(1, n)} or less, or more records (--n)"
     )
 
 # %% ../nbs/06_encoders.ipynb #8c550268
@@ -821,7 +821,7 @@ def load_signal_teacher(
 @call_parse
 def teacher_cmd(
     out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
-    n_synth: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
+    n: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
     steps: int = 2000,  # training steps
     bs: int = 32,  # batch size
     lr: float = 1e-3,  # learning rate
@@ -835,15 +835,15 @@ def teacher_cmd(
     for k, v in dict(steps=steps, bs=bs).items():
         check_range(f"--{k}", v, 1, integer=True)
     check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
-    check_range("--n-synth", n_synth, 0, integer=True)
+    check_range("--n", n, 0, integer=True)
     check_range("--workers", workers, 0, integer=True)
     if arch not in TEACHER_DIRS:
         raise ECGScanError(f"--arch must be clear or clear_style, not {arch!r}")
     out = check_writable(out)
     _check_teacher_folder(out)
     t0 = time.time()
-    sigs = teacher_corpus(n_synth, seed)
-    print(f"corpus: {len(sigs)} signals ({n_synth} SynthECG + real bundled records, repeated)")
+    sigs = teacher_corpus(n, seed)
+    print(f"corpus: {len(sigs)} signals ({n} SynthECG + real bundled records, repeated)")
     if arch == "clear":
         enc, learn, kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed)
         info = dict(tokeniser_policies=kinds)
@@ -865,7 +865,7 @@ def teacher_cmd(
         bs=bs,
         lr=lr,
         seed=seed,
-        n_synth=n_synth,
+        n_synth=n,
         corpus=len(sigs),
         **{"valid_loss" if arch == "clear" else "valid_loss_mv2": vl},
         **info,

@@ -11,7 +11,17 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .signals import ECGScanError, FS, LEADS, N, check_dataset_folder, check_range, limb_from_I_II, progress_bar
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    N,
+    check_dataset_folder,
+    check_range,
+    check_writable,
+    limb_from_I_II,
+    progress_bar,
+)
 from .data import Record, ECGDataset, snomed_table, write_wfdb
 
 # %% auto #0
@@ -1275,7 +1285,7 @@ def _parse_prevalence(s: str) -> dict:
 # %% ../nbs/03_synth.ipynb #cd0b08a6
 @call_parse
 def synth_cmd(
-    out: str,  # folder to write the records into (created if needed)
+    out: str = None,  # folder to write the records into (required; created if needed)
     n: int = 1000,  # number of records
     seed: int = 0,  # random seed: the same seed gives the same records
     start: int = 0,  # index of the first record (to write a corpus in parts)
@@ -1289,6 +1299,8 @@ def synth_cmd(
     if start < 0:
         raise ECGScanError(f"--start must be non-negative, got {start}")
     check_range("--noise", noise, 0, fix="0 gives clean signals, 1 the default nuisance")
+    prev = _parse_prevalence(prevalence)
+    check_writable(out)
     t = time.time()
-    write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
+    write_synth(out, n, seed, start, prev, noise)
     print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time() - t:.1f} s")
