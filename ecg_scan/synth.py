@@ -18,7 +18,6 @@ from ecg_scan.signals import (
     N,
     check_dataset_folder,
     check_range,
-    check_writable,
     limb_from_I_II,
     progress_bar,
 )
@@ -1299,8 +1298,8 @@ def synth_cmd(
     if start < 0:
         raise ECGScanError(f"--start must be non-negative, got {start}")
     check_range("--noise", noise, 0, fix="0 gives clean signals, 1 the default nuisance")
-    prev = _parse_prevalence(prevalence)
-    check_writable(out)
+    if out is None:
+        raise ECGScanError("--out is required: the folder to write the records into")
     t = time.time()
-    write_synth(out, n, seed, start, prev, noise)
+    write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
     print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time() - t:.1f} s")

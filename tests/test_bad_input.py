@@ -213,7 +213,7 @@ REFUSED = [
     ),
     ("ablate --seeds 0,0", ["ablate", "--out", "{o}", "--seeds", "0,0"], ["--seeds '0,0' gives 0 twice", "distinct"]),
     ("synth --noise -1", ["synth", "--out", "{o}", "--noise", "-1"], ["--noise -1.0 is out of range", "number >= 0"]),
-    ("synth --out is a file", ["synth", "--out", "{w}/afile"], ["afile is a file"]),
+    ("synth --out is a file", ["synth", "--out", "{w}/afile"], ["afile: exists and is not a folder"]),
     ("synth without --out", ["synth", "--n", "3"], ["--out is required"]),
     (
         "render --dpi 0",
@@ -593,7 +593,7 @@ def _damage(folder: Path, how: str):
         cj.write_text(json.dumps(meta))
     elif how == "config edited":
         meta = json.loads(cj.read_text())
-        meta["model"]["proj_dim"] = 64
+        meta["model"]["model"]["proj_dim"] = 64
         cj.write_text(json.dumps(meta))
     elif how == "weights random":
         wf.write_bytes(np.random.default_rng(0).bytes(4096))
@@ -803,7 +803,7 @@ def test_resume_with_changed_settings_applies_or_refuses(tmp_path, capsys):
     o = tmp_path / "run"
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")
     assert code == 0, err
-    lr0 = json.loads((o / "config.json").read_text())["lr"]
+    lr0 = json.loads((o / "config.json").read_text())["optim"]["lr"]
     code, out, err = run(
         capsys,
         "pretrain",
@@ -818,8 +818,8 @@ def test_resume_with_changed_settings_applies_or_refuses(tmp_path, capsys):
         "--resume",
     )
     assert code == 0, err
-    assert f"note: --resume applies lr = 0.01 from step 1 (the run had {lr0!r})" in out
-    assert json.loads((o / "config.json").read_text())["lr"] == 0.01  # recorded as run
+    assert f"note: --resume applies optim.lr = 0.01 from step 1 (the run had {lr0!r})" in out
+    assert json.loads((o / "config.json").read_text())["optim"]["lr"] == 0.01  # recorded as run
     code, out, err = run(
         capsys,
         "pretrain",
@@ -834,18 +834,18 @@ def test_resume_with_changed_settings_applies_or_refuses(tmp_path, capsys):
         "--resume",
     )
     assert code == 2
-    one_line(err, "--resume cannot change proj_dim", "in the run, 64 asked", "--overwrite")
+    one_line(err, "--resume cannot change model.proj_dim", "in the run, 64 asked", "--overwrite")
     cfg = json.loads((o / "config.json").read_text())  # an edited run config is a request too
-    cfg["w_mse"] = 3.0
+    cfg["loss"]["w_mse"] = 3.0
     (o / "config.json").write_text(json.dumps(cfg))
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "3", "--resume")
     assert code == 0, err
-    assert "note: --resume applies w_mse = 3.0" in out
-    cfg["dec_layers"] = 7
+    assert "note: --resume applies loss.w_mse = 3.0" in out
+    cfg["model"]["dec_layers"] = 7
     (o / "config.json").write_text(json.dumps(cfg))
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "4", "--resume")
     assert code == 2
-    one_line(err, "--resume cannot change dec_layers")
+    one_line(err, "--resume cannot change model.dec_layers")
 
 
 def test_teacher_batch_larger_than_data_refused_and_steps_recorded_as_run(tmp_path, capsys):

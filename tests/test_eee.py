@@ -122,7 +122,7 @@ def test_echo_cli_end_to_end(tmp_path, capsys):
         2,
     )
     assert rc == 0, err
-    assert json.loads((tmp_path / "scan" / "config.json").read_text())["teacher"] == "eee"
+    assert json.loads((tmp_path / "scan" / "config.json").read_text())["model"]["teacher"] == "eee"
     # one-line errors: missing folder, a folder without pairs, a missing run
     (tmp_path / "empty").mkdir()
     for a, frag in [

@@ -64,9 +64,9 @@ def test_eik_folder_pretrains_probes_and_embeds(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "48 records, the folder's own pages" in r.stdout
 
-    r = run_cli("embed", run, pages, "--out", tmp_path / "e.npz")
+    r = run_cli("embed", run, pages, "--out", tmp_path / "e")
     assert r.returncode == 0, r.stderr
-    z = np.load(tmp_path / "e.npz")
+    z = np.load(tmp_path / "e" / "embeddings.npz")
     assert z["embeddings"].shape[0] == 50 and np.isfinite(z["embeddings"]).all()
     assert len({Path(f).name for f in z["files"]}) == 50
 
@@ -118,7 +118,7 @@ def test_render_eik_needs_checkout_and_environment(tmp_path):
 def test_render_eik_engine_draws_and_caches(tmp_path):
     "ecg-image-kit draws the records (distorted, seeded) into a folder of pages that is a dataset; a second call draws nothing"
     src, out = _records(tmp_path / "src"), tmp_path / "eik"
-    args = ("render", src, out, "--engine", "ecg-image-kit", "--eik-dir", EIK_DIR, "--eik-python", EIK_PY)
+    args = ("render", src, "--out", out, "--engine", "ecg-image-kit", "--eik-dir", EIK_DIR, "--eik-python", EIK_PY)
     r = run_cli(*args, "--dpi", "100", "--augment", "--seed", "1")
     assert r.returncode == 0, r.stderr
     assert "drew 3 page(s)" in r.stdout

@@ -54,7 +54,7 @@ def test_cli_bad_input(tmp_path):
     assert_one_line_error(run_cli("synth", "--out", tmp_path / "a", "--n", 0), "--n must be at least 1")
     f = tmp_path / "file.txt"
     f.write_text("x")
-    assert_one_line_error(run_cli("synth", "--out", f, "--n", 2), "file.txt is a file; pass a folder")
+    assert_one_line_error(run_cli("synth", "--out", f, "--n", 2), "file.txt", "exists and is not a folder")
     d = tmp_path / "other"
     d.mkdir()
     (d / "notes.txt").write_text("x")
