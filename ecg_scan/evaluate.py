@@ -502,7 +502,7 @@ def encoder_suite(
         arch = arch or (model.cfg.model.arch if model.cfg.model.vision_cfg is None else "ViT-B-16")
         pre = pre or model.cfg.model.pretrained or "openai"
         raw = ECGScan(
-            dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=pre, lora_r=0), teachers=False
+            model.cfg.updated(dict(model=dict(arch=arch, vision_cfg=None, pretrained=pre, lora_r=0))), teachers=False
         )
         suite["CLIP without adaptation"] = ("image-features", raw.eval())
     except ECGScanError as e:
