@@ -30,7 +30,7 @@ def test_tokeniser_policy(sig):
 
 @pytest.mark.parametrize("head", ["linear", "hug"])
 def test_probe_cli_heads(tmp_path, head):
-    out = tmp_path / "t.csv"
+    out = tmp_path / "t"
     r = run_cli(
         "probe",
         "teacher:clear",
@@ -47,7 +47,7 @@ def test_probe_cli_heads(tmp_path, head):
     )
     assert r.returncode == 0, r.stderr
     assert f"{head} probing on" in r.stdout and "true signals" in r.stdout
-    t = pd.read_csv(out)
+    t = pd.read_csv(out / "probe.csv")
     assert list(t.fraction) == [0.1, 1.0] and t.auroc.between(0, 1).all()
 
 
