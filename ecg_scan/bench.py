@@ -11,17 +11,30 @@ import tempfile, time, traceback, warnings
 from contextlib import nullcontext
 from pathlib import Path
 import numpy as np, cv2, torch
+from scipy.ndimage import median_filter
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 import ecg_scan
-from .signals import ECGScanError, N, check_range, load_ecg, samples_path
+from .signals import ECGScanError, FS, LEADS, N, check_range, check_writable, load_ecg, samples_path
 from .data import ECGDataset, sample_dataset
 from .synth import SynthECG, synth_dataset, write_synth
-from .render import RenderConfig, classic_digitize, random_config, render_ecg, render_mpl, save_render
+from .render import Panel, RenderConfig, classic_digitize, random_config, render_ecg, render_mpl, save_render
 from .render import _BG, _GEOM, _MARKS, _PLANS, _TEXT
 from .augment import default_augment, ecg_image, varied_page
-from .digitise import NET_DIR, digitise, load_trace_net, score_pages
+from ecg_scan.digitise import (
+    NET_DIR,
+    _page_files,
+    challenge_snr,
+    digitise,
+    einthoven_check,
+    find_geometry,
+    load_trace_net,
+    load_truth,
+    read_page,
+    read_signals,
+    score_pages,
+)
 from .encoders import DBETAEncoder, ImageEncoder, proj_head
 from .losses import gram_volume
 from .decoder import SignalDecoder
@@ -40,9 +53,10 @@ from ecg_scan.train import (
 )
 
 # %% auto #0
-__all__ = ['PEAK_TFLOPS', 'bench_synth', 'bench_render', 'bench_digitise', 'bench_echo', 'paper_param_counts', 'bench_model',
-           'sample_dataset_cached', 'bench_towers', 'bench_train', 'device_peaks', 'matmul_tflops', 'offline_config',
-           'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report', 'bench_gpu']
+__all__ = ['PEAK_TFLOPS', 'bench_synth', 'bench_render', 'bench_digitise', 'digitise_errors', 'bench_echo', 'paper_param_counts',
+           'bench_model', 'sample_dataset_cached', 'bench_towers', 'bench_train', 'device_peaks', 'matmul_tflops',
+           'offline_config', 'count_flops', 'time_steps', 'gram_autocast_check', 'profile_step', 'bench_report',
+           'bench_gpu']
 
 # %% ../nbs/14b_bench.ipynb #d80d8059
 def bench_synth(n: int = 300):
@@ -217,39 +231,140 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
-# %% ../nbs/14b_bench.ipynb #a5e71cea
+# %% ../nbs/14b_bench.ipynb #0aafc153
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
+    real: str = None,  # a folder of real scans and photos (no truth: Einthoven check); default: ../shared/real_printouts
+    out: str = None,  # also write digitise.md (this table) and digitise_errors.md (`digitise_errors`) to this folder
 ):
     """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net
-    ink) and `render.classic_digitize` on own and foreign pages"""
+    ink) and `render.classic_digitize` on own and foreign pages, and the Einthoven check on real ones"""
+    t0 = time.time()
     cv2.setNumThreads(1)
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
+    shared = next((p / "shared" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()), None)
     if foreign is None:
-        roots = [
-            p / "shared" / "foreign" for p in Path(__file__).resolve().parents if (p / "shared" / "foreign").is_dir()
-        ]
-        foreign = ",".join(str(p) for p in sorted(roots[0].glob("eik-*")) if p.is_dir()) if roots else ""
+        foreign = ",".join(str(p) for p in sorted(shared.glob("foreign/eik-*")) if p.is_dir()) if shared else ""
+    if real is None:
+        real = str(shared / "real_printouts") if shared and (shared / "real_printouts").is_dir() else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
     if (NET_DIR / "model.safetensors").exists():
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
     readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
-    rows = []
+    head = "| set | reader | pages | SNR median dB | SNR mean dB | r median | coverage | Einthoven dB | CPU s/page | failed |"
+    rows = [head, "|---" * 10 + "|"]
+    print(head, flush=True)
     for name, folder in sets.items():
         for rname, reader in readers:
             s = score_pages(folder, reader, progress=False)
             rows.append(
-                f"{name:<14} {rname:<9} {s['n']:>4} {np.nanmedian(s['snr']):>7.2f} {np.nanmean(s['snr']):>7.2f} "
-                f"{np.nanmedian(s['r']):>6.3f} {np.nanmean(s['coverage']):>5.2f} {np.nanmedian(s['einthoven']):>8.1f} "
-                f"{s['s_per_page']:>6.3f} {len(s['failed']):>4}"
+                f"| {name} | {rname} | {s['n']} | {np.nanmedian(s['snr']):.2f} | {np.nanmean(s['snr']):.2f} | "
+                f"{np.nanmedian(s['r']):.3f} | {np.nanmean(s['coverage']):.2f} | {np.nanmedian(s['einthoven']):.1f} | "
+                f"{s['s_per_page']:.3f} | {len(s['failed'])} |"
             )
             print(rows[-1], flush=True)
-    print("set            reader   pages  SNR med SNR mean  r med  cov  Einth.dB  s/page  fail")
-    print("\n".join(rows))
+    if real:
+        for rname, reader in readers[:-1]:
+            ein, refused, files = [], 0, _page_files([real])
+            for f in files:
+                try:
+                    ein.append(einthoven_check(reader(read_page(f)[0])))
+                except ECGScanError:
+                    refused += 1
+            rows.append(
+                f"| {Path(real).name} (no truth) | {rname} | {len(files)} | – | – | – | – | {np.nanmedian(ein):.1f} | – | "
+                f"{refused} |"
+            )
+            print(rows[-1], flush=True)
+    if out:
+        dest = check_writable(out, name="--out")
+        stamp = [
+            "- command: `ecg-scan bench digitise --out " + str(out) + "`",
+            f"- date: {time.strftime('%Y-%m-%d')}",
+            f"- wall time: {(time.time() - t0) / 60:.1f} min",
+            "",
+            "",
+        ]
+        (dest / "digitise.md").write_text(
+            "\n".join(["Median per-lead Challenge SNR of the digitiser on pages with truth (one core).", "", *stamp])
+            + "\n".join(rows)
+            + "\n"
+        )
+        eik = next((Path(f) for f in foreign.split(",") if f and Path(f).name == "eik-clean"), None)
+        if eik:
+            t1 = time.time()
+            err = digitise_errors(eik)
+            stamp[2] = f"- wall time: {(time.time() - t1) / 60:.1f} min (part of the same command)"
+            lines = ["| reader | SNR median dB | SNR mean dB |", "|---|---|---|"]
+            lines += [f"| {k} | {a:.2f} | {b:.2f} |" for k, a, b in err]
+            print("\n".join(lines))
+            (dest / "digitise_errors.md").write_text(
+                "\n".join(["Where the digitiser loses signal on the first 15 ecg-image-kit clean pages.", "", *stamp])
+                + "\n".join(lines)
+                + "\n"
+            )
+        print(f"written to {dest}")
+
+# %% ../nbs/14b_bench.ipynb #fed20bce
+def _column_oracle(
+    sig: np.ndarray,  # (12, 5000) mV, the truth
+    panels: list,  # `render.Panel`s where the page draws each lead
+    how: str = "mean",  # per pixel column: 'mean' of the samples drawn there, 'midrange' (centre of their span) or
+    # 'extreme' (the end of their span away from the local median, where the span is over 0.1 mV)
+) -> np.ndarray:
+    "(12, 5000) mV that a perfect per-column reader of `panels` could read: one value per pixel column, interpolated"
+    out = np.full(sig.shape, np.nan, np.float32)
+    for p in panels:
+        k, t = LEADS.index(p.lead), np.arange(p.start, p.end)
+        x, v = p.x(t / p.fs), sig[LEADS.index(p.lead), t]
+        u, inv = np.unique(np.round(x).astype(int), return_inverse=True)
+        mean = np.bincount(inv, v) / np.bincount(inv)
+        hi, lo = np.full(len(u), -np.inf), np.full(len(u), np.inf)
+        np.maximum.at(hi, inv, v)
+        np.minimum.at(lo, inv, v)
+        val = {"mean": mean, "midrange": (hi + lo) / 2}.get(how)
+        if val is None:
+            up = (hi + lo) / 2 > median_filter(mean, 51, mode="nearest")
+            val = np.where(hi - lo > 0.1, np.where(up, hi, lo), (hi + lo) / 2)
+        row = out[k, p.start : p.end]
+        row[np.isnan(row)] = np.interp(x, u, val)[np.isnan(row)]
+    return out
+
+# %% ../nbs/14b_bench.ipynb #1a92f95e
+def digitise_errors(
+    folder,  # ecg-image-kit pages with their sidecars (level pages: the clean folder)
+    n: int = 15,  # at most this many pages
+) -> list:
+    """Rows `(reader, median dB, mean dB)`: the digitiser's loss split into the geometry it finds, its ink reading
+    and the limit of one value per pixel column, on pages whose true panel positions the sidecar gives"""
+    res = {}
+    for jp in sorted(Path(folder).glob("*.json"))[:n]:
+        meta, tr = json.loads(jp.read_text()), load_truth(jp)
+        if "x_grid" not in meta:
+            raise ECGScanError(f"{jp}: not an ecg-image-kit sidecar (no x_grid); pass a folder of ecg-image-kit pages")
+        img = cv2.cvtColor(cv2.imread(str(tr.image)), cv2.COLOR_BGR2RGB)
+        geo, cov = find_geometry(img)
+        pps, ppmv, rows = 5 * meta["x_grid"] * geo.speed / 25, 2 * meta["y_grid"], sorted({p.y0 for p in geo.panels})
+        true = []
+        for q in tr.panels:  # x of the first sample from the box's right edge (the first column's box holds the pulse)
+            x0, (bx0, by0, bx1, by1) = q["bbox"][2] - (q["end"] - 1 - q["start"]) / FS * pps, q["bbox"]
+            y0 = min(rows, key=lambda r: abs(r - (by0 + by1) / 2))
+            cell = (max(bx0, x0), by0 - 3, bx1, by1 + 3)
+            true.append(Panel(q["lead"], 0, 0, False, q["start"], q["end"], x0, y0, pps, ppmv, None, cell))
+        reads = {
+            "found geometry, classic ink (the reader)": read_signals(geo, cov)[0],
+            "true geometry, classic ink": read_signals(dataclasses.replace(geo, panels=true), cov)[0],
+            "true geometry, per-column oracle: mean of the samples": _column_oracle(tr.sig, true, "mean"),
+            "true geometry, per-column oracle: centre of their span": _column_oracle(tr.sig, true, "midrange"),
+            "true geometry, per-column oracle: extreme of their span": _column_oracle(tr.sig, true, "extreme"),
+        }
+        for k, v in reads.items():
+            res.setdefault(k, []).append(challenge_snr(tr.sig, v, tr.shown)["snr"])
+    return [(k, float(np.nanmedian(v)), float(np.nanmean(v))) for k, v in res.items()]
 
 # %% ../nbs/14b_bench.ipynb #d120093a
 def _bench_folder(n: int, jpeg: int = None) -> dict:

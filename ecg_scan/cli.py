@@ -36,7 +36,7 @@ COMMANDS = {
     "teacher": (
         "ecg_scan.encoders",
         "teacher_cmd",
-        "Pretrain an ECG signal encoder used as the offline signal teacher (CLEAR as published, or --arch clear_style)",
+        "Pretrain the CLEAR signal encoder used as the offline signal teacher",
     ),
     "pretrain": (
         "ecg_scan.train",

@@ -248,8 +248,8 @@ def ink_darkness(
     "Ink darkness in [0, 1]: the lightest channel against the local paper colour, denoised, grid lines removed"
     hp = img[::2, ::2, 1].astype(np.float32) - cv2.blur(img[::2, ::2, 1], (3, 3)).astype(np.float32)
     noise = 1.4826 * float(np.median(np.abs(hp)))
-    f = cv2.GaussianBlur(img, (0, 0), float(np.clip(noise / 8, 0.5, 2.0)))
-    small = cv2.resize(f, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    f = cv2.GaussianBlur(img, (0, 0), float(np.clip(noise / 32, 0.5, 1.0)))  # light: a blur widens steep QRS strokes
+    small = cv2.resize(cv2.GaussianBlur(img, (0, 0), 2.0), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     paper = cv2.medianBlur(small, _odd(2 * mm))
     paper = cv2.resize(paper, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     d = np.clip((paper - f) / np.maximum(paper, 32), 0, 1).min(-1)

@@ -1,4 +1,4 @@
-"""The three towers of ECG-Scan: a CLIP image encoder adapted with LoRA (trained), a clinical-text encoder (frozen), and an ECG-signal encoder (frozen teacher): D-BETA's architecture for users with its checkpoint, and our own beat-aware CLEAR-style encoder, pretrained here, as the offline default.
+"""The three towers of ECG-Scan: a CLIP image encoder adapted with LoRA (trained), a clinical-text encoder (frozen), and an ECG-signal encoder (frozen teacher): D-BETA's architecture for users with its checkpoint, and CLEAR (Pan et al.), pretrained here, as the offline default.
 
 Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
@@ -16,7 +16,6 @@ from ecg_scan.signals import (
     ECGScanError,
     FS,
     LEADS,
-    N,
     atomic_folder,
     check_range,
     check_writable,
@@ -27,12 +26,11 @@ from ecg_scan.signals import (
 )
 
 # %% auto #0
-__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
+__all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'TEACHER_DIR', 'TEACHER_DIRS', 'LEAD_GROUPS',
            'GROUP_PAIRS', 'load_torch_file', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder',
-           'beat_ids', 'beat_mask', 'CLEAREncoder', 'MaskedBeatModel', 'masked_beat_loss', 'teacher_corpus',
-           'save_teacher', 'pretrain_teacher', 'teacher_embed', 'standardize_head', 'teacher_path',
-           'load_signal_teacher', 'teacher_cmd', 'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks',
-           'CLEAR', 'CLEARPretrain', 'clear_loss', 'beat_corpus', 'pretrain_clear', 'HUGHead', 'teacher_tokens']
+           'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks', 'CLEAR', 'CLEARPretrain', 'clear_loss',
+           'teacher_corpus', 'beat_corpus', 'teacher_embed', 'standardize_head', 'pretrain_clear', 'save_teacher',
+           'teacher_path', 'load_signal_teacher', 'teacher_cmd', 'HUGHead', 'teacher_tokens']
 
 # %% ../nbs/06_encoders.ipynb #7a5d6251
 def load_torch_file(
@@ -473,407 +471,6 @@ class DBETAEncoder(nn.Module):
         m.load_state_dict(sub, strict=True)
         return m.eval()
 
-# %% ../nbs/06_encoders.ipynb #423fc6d1
-def beat_ids(
-    sig: torch.Tensor,  # (B, 12, n) signals, mV
-    fs: int = FS,
-    patch: int = 50,  # samples per token
-    min_rr: float = 0.3,  # seconds: peaks closer than this are one beat
-    rel_height: float = 0.35,  # a peak's slope energy must reach this fraction of the record's maximum
-) -> torch.Tensor:
-    "Beat index (B, n // patch) of each token: R peaks on the summed slope of all leads split the record into beats"
-    B, _, n = sig.shape
-    e = F.pad(sig.diff(dim=-1).abs().sum(1, keepdim=True), (1, 0))
-    e = F.avg_pool1d(e, 25, 1, 12, count_include_pad=False)
-    w = int(min_rr * fs) // 2 * 2 + 1
-    pk = (e == F.max_pool1d(e, w, 1, w // 2)) & (e > rel_height * e.amax(-1, keepdim=True)) & (e > 0)
-    pk = pk[:, 0].float()
-    # a beat starts ~ a fifth of the RR interval (at most 250 ms) before its R peak: shift each peak back 150 ms
-    start = F.pad(pk, (0, int(0.15 * fs)))[:, int(0.15 * fs) :]
-    bid = start.cumsum(-1)
-    return bid[:, patch // 2 :: patch][:, : n // patch].long()
-
-# %% ../nbs/06_encoders.ipynb #50080542
-def beat_mask(bid: torch.Tensor) -> torch.Tensor:
-    "Attention mask (B, 1, 1+L, 1+L), True = may attend: tokens within their beat, the class token (index 0) to all"
-    B, L = bid.shape
-    same = bid[:, :, None] == bid[:, None, :]
-    m = torch.zeros(B, L + 1, L + 1, dtype=torch.bool, device=bid.device)
-    m[:, 1:, 1:] = same
-    m[:, 0, :] = True
-    return m[:, None]
-
-# %% ../nbs/06_encoders.ipynb #bcf4a44c
-class _Block(nn.Module):
-    "Pre-LN transformer block whose attention takes a boolean mask"
-
-    def __init__(self, d, h, mlp=4.0, p=0.0):
-        super().__init__()
-        self.h, self.p = h, p
-        self.ln1, self.qkv, self.out = nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d)
-        self.ln2, self.mlp = (
-            nn.LayerNorm(d),
-            nn.Sequential(nn.Linear(d, int(mlp * d)), nn.GELU(), nn.Linear(int(mlp * d), d)),
-        )
-
-    def forward(self, x, mask=None):
-        B, L, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(B, L, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
-        x = x + self.out(a.transpose(1, 2).reshape(B, L, d))
-        return x + self.mlp(self.ln2(x))
-
-# %% ../nbs/06_encoders.ipynb #31ab2a7f
-class CLEAREncoder(nn.Module):
-    "Beat-aware ECG encoder: (B, 12, 5000) mV -> (B, d_out); tokens attend within their heartbeat"
-
-    def __init__(
-        self,
-        d: int = 192,
-        layers: int = 4,
-        heads: int = 4,
-        patch: int = 50,
-        n: int = N,
-        d_out: int = 768,
-        clip_mv: float = 5.0,
-    ):
-        super().__init__()
-        store_attr("d,patch,n,d_out,clip_mv")
-        self.L = n // patch
-        self.embed = nn.Linear(12 * patch, d)
-        self.pos = nn.Parameter(torch.randn(1, self.L + 1, d) * 0.02)
-        self.cls, self.mask_tok = nn.Parameter(torch.zeros(1, 1, d)), nn.Parameter(torch.zeros(1, 1, d))
-        self.blocks = nn.ModuleList([_Block(d, heads) for _ in range(layers)])
-        self.norm = nn.LayerNorm(d)
-        self.head = nn.Linear(2 * d, d_out)
-
-    def patches(self, sig):  # (B, 12, n) -> (B, L, 12*patch)
-        x = sig[..., : self.L * self.patch].clamp(-self.clip_mv, self.clip_mv)
-        return x.reshape(len(x), 12, self.L, self.patch).permute(0, 2, 1, 3).reshape(len(x), self.L, -1)
-
-    def encode(self, sig: torch.Tensor, tok_mask: torch.Tensor = None) -> tuple:
-        "`(embedding (B, d_out), token outputs (B, 1+L, d))`; `tok_mask` (B, L) True replaces a token by the mask token"
-        x = self.embed(self.patches(sig))
-        if tok_mask is not None:
-            x = torch.where(tok_mask[..., None], self.mask_tok.expand_as(x), x)
-        x = torch.cat([self.cls.expand(len(x), -1, -1), x], 1) + self.pos
-        am = beat_mask(beat_ids(sig, patch=self.patch))
-        for b in self.blocks:
-            x = b(x, am)
-        x = self.norm(x)
-        return self.head(torch.cat([x[:, 0], x[:, 1:].mean(1)], -1)), x
-
-    def forward(self, sig: torch.Tensor) -> torch.Tensor:
-        return self.encode(sig)[0]
-
-# %% ../nbs/06_encoders.ipynb #905a59b5
-class MaskedBeatModel(nn.Module):
-    "CLEAR-style pretraining: reconstruct masked heartbeats from the visible ones"
-
-    def __init__(
-        self, enc: CLEAREncoder, dec_layers: int = 2, dec_heads: int = 4, p_beat: float = 0.4, p_patch: float = 0.1
-    ):
-        super().__init__()
-        store_attr("enc,p_beat,p_patch")
-        d = enc.d
-        self.glob = nn.Linear(enc.d_out, d)
-        self.dec = nn.ModuleList([_Block(d, dec_heads) for _ in range(dec_layers)])
-        self.out = nn.Linear(d, 12 * enc.patch)
-
-    def make_mask(self, sig):
-        "Token mask (B, L): whole beats with probability `p_beat`, single patches with `p_patch`"
-        bid = beat_ids(sig, patch=self.enc.patch)
-        pb = torch.rand(len(sig), int(bid.max()) + 1, device=sig.device) < self.p_beat
-        m = torch.gather(pb, 1, bid) | (torch.rand(bid.shape, device=sig.device) < self.p_patch)
-        return m
-
-    def forward(self, sig: torch.Tensor) -> tuple:
-        "`(reconstructed patches (B, L, 12*patch), mask (B, L))`"
-        m = self.make_mask(sig)
-        emb, x = self.enc.encode(sig, m)
-        x = torch.cat([self.glob(emb)[:, None], x[:, 1:]], 1)
-        for b in self.dec:
-            x = b(x)
-        return self.out(x[:, 1:]), m
-
-# %% ../nbs/06_encoders.ipynb #3a996ef0
-def masked_beat_loss(pred: tuple, sig: torch.Tensor, enc_patches=None, w_visible: float = 0.1) -> torch.Tensor:
-    "MSE (mV^2) on masked patches plus `w_visible` times the MSE on visible ones"
-    rec, m = pred
-    tgt = enc_patches(sig) if enc_patches is not None else sig
-    err = ((rec - tgt) ** 2).mean(-1)
-    mf = m.float()
-    return (err * mf).sum() / mf.sum().clamp(min=1) + w_visible * (err * (1 - mf)).sum() / (1 - mf).sum().clamp(min=1)
-
-# %% ../nbs/06_encoders.ipynb #6aae31a3
-def _pair(sig) -> tuple:
-    "A signal as `(input, target)` float32 tensors: masked beat modelling reconstructs its own input"
-    x = torch.as_tensor(np.asarray(sig, dtype=np.float32))
-    return x, x
-
-# %% ../nbs/06_encoders.ipynb #b7def12d
-class _Signals:
-    "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
-
-    def __init__(self, ds):
-        self.ds = ds
-
-    def __len__(self):
-        return len(self.ds)
-
-    def __getitem__(self, i):
-        return self.ds.signal(i)
-
-# %% ../nbs/06_encoders.ipynb #f73914be
-def teacher_corpus(n_synth: int = 4000, seed: int = 0, real: bool = True) -> ConcatDataset:
-    "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
-    from ecg_scan.data import sample_dataset
-
-    parts = []
-    if n_synth:
-        from ecg_scan.synth import synth_dataset
-
-        parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
-    if real:
-        r = sample_dataset(validate=True).materialize(progress=False)
-        parts += [_Signals(r)] * max(1, round(0.1 * max(n_synth, 1) / len(r)))
-    return ConcatDataset(parts)
-
-
-TEACHER_DIR = "clear_teacher"  # the default teacher, CLEAR as published (`CLEAR`, below)
-TEACHER_DIRS = {"clear": TEACHER_DIR, "clear_style": "clear_style_teacher"}
-
-# %% ../nbs/06_encoders.ipynb #9eeea7ec
-def _check_teacher_folder(path: Path):
-    "A teacher is saved by replacing its whole folder: refuse a folder that holds anything else"
-    other = (
-        sorted(f.name for f in path.iterdir() if f.name not in ("model.safetensors", "config.json", ".complete"))
-        if path.is_dir()
-        else []
-    )
-    if other:
-        raise ECGScanError(
-            f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other) > 3 else ''}); "
-            "save the teacher to a new folder, or to a folder that holds only a teacher"
-        )
-
-# %% ../nbs/06_encoders.ipynb #921cb245
-def save_teacher(enc: nn.Module, path, **info):
-    "Save a CLEAR or CLEAR-style encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    _check_teacher_folder(path)
-    cfg = (
-        enc.config()
-        if hasattr(enc, "config")
-        else dict(
-            kind="clear_style",
-            d=enc.d,
-            layers=len(enc.blocks),
-            heads=enc.blocks[0].h,
-            patch=enc.patch,
-            d_out=enc.d_out,
-            clip_mv=enc.clip_mv,
-        )
-    )
-    with atomic_folder(path) as tmp:  # a kill during the save leaves the previous teacher, never a half-written one
-        save_file({k: v.detach().contiguous() for k, v in enc.state_dict().items()}, str(tmp / "model.safetensors"))
-        (tmp / "config.json").write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
-    return path
-
-# %% ../nbs/06_encoders.ipynb #6cfc5685
-def _too_few(n: int, bs: int) -> str:
-    "The message for a batch larger than the training records (no step would be taken)"
-    return (
-        f"only {n} training records for batch size {bs}: not one step would be taken; "
-        f"pass --bs {max(1, n)} or less, or more records (--n)"
-    )
-
-# %% ../nbs/06_encoders.ipynb #8c550268
-def pretrain_teacher(
-    sigs,  # indexable signals (n, 12, 5000), e.g. `teacher_corpus()`
-    steps: int = 2000,
-    bs: int = 32,
-    lr: float = 1e-3,
-    wd: float = 0.05,
-    seed: int = 0,
-    valid_frac: float = 0.05,
-    enc_kwargs: dict = None,
-    progress: bool = True,
-    workers: int = 0,
-):
-    "Pretrain a `CLEAREncoder` by masked beat modelling; returns `(encoder, fastai Learner)`"
-    from fastai.data.core import DataLoaders
-    from fastai.data.load import DataLoader
-    from fastai.learner import Learner
-    from fastai.torch_core import set_seed
-    import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
-
-    set_seed(seed, reproducible=True)
-    n = len(sigs)
-    nv = max(1, int(n * valid_frac))
-    perm = np.random.default_rng(seed).permutation(n)
-    if n - nv < bs:
-        raise ECGScanError(_too_few(n - nv, bs))
-    tr, va = [sigs[i] for i in perm[nv:]] if n <= 20000 else Subset(sigs, perm[nv:]), Subset(sigs, perm[:nv])
-    dls = DataLoaders(
-        DataLoader(tr, bs=bs, shuffle=True, drop_last=True, num_workers=workers, after_item=_pair),
-        DataLoader(va, bs=bs, num_workers=workers, after_item=_pair),
-    )
-    enc = CLEAREncoder(**(enc_kwargs or {}))
-    model = MaskedBeatModel(enc)
-    learn = Learner(dls, model, loss_func=lambda pred, y: masked_beat_loss(pred, y, enc.patches), wd=wd)
-    epochs = max(1, math.ceil(steps / max(1, len(tr) // bs)))
-    from contextlib import ExitStack
-
-    with ExitStack() as st:
-        if not progress:
-            st.enter_context(learn.no_bar())
-            st.enter_context(learn.no_logging())
-        learn.fit_one_cycle(epochs, lr)
-    standardize_head(enc.eval(), Subset(sigs, perm[: min(n, 2000)]))
-    return enc, learn
-
-# %% ../nbs/06_encoders.ipynb #98b6af8e
-@torch.no_grad()
-def teacher_embed(
-    teacher: nn.Module,  # a signal encoder: (B, 12, 5000) mV -> (B, d)
-    sigs,  # an array (n, 12, 5000), or any sequence or iterable of (12, 5000) signals
-    bs: int = 64,
-    n: int = None,  # how many signals (default `len(sigs)`)
-    nan: float = 0.0,  # what NaN samples count as; None passes them through
-    progress: bool = False,
-) -> torch.Tensor:
-    "The teacher's embeddings (n, d) of `sigs`, run in batches of `bs` on the teacher's device and returned on the CPU"
-    dev = next(teacher.parameters()).device
-    it, n, out = iter(sigs), len(sigs) if n is None else n, []
-    for _ in progress_bar(range(0, n, bs), desc="signal teacher", display=progress):
-        x = np.stack([np.asarray(s, np.float32) for s in itertools.islice(it, bs)])
-        if nan is not None:
-            x = np.nan_to_num(x, nan=nan)
-        out.append(teacher(torch.from_numpy(x).to(dev)).cpu())
-    return torch.cat(out)
-
-# %% ../nbs/06_encoders.ipynb #8187d4f7
-@torch.no_grad()
-def standardize_head(enc: CLEAREncoder, sigs, bs: int = 64) -> CLEAREncoder:
-    "Fold a per-dimension standardisation of the embeddings of `sigs` into `enc.head` (zero mean, unit variance)"
-    e = teacher_embed(enc, sigs, bs=bs, nan=None)
-    mu, sd = e.mean(0), e.std(0).clamp(min=1e-6)
-    enc.head.weight.div_(sd[:, None])
-    enc.head.bias.sub_(mu).div_(sd)
-    return enc
-
-# %% ../nbs/06_encoders.ipynb #c1772844
-def teacher_path(kind: str = "clear") -> Path:
-    "Where the pretrained teacher `kind` ('clear' or 'clear_style') shipped with ecg_scan lives"
-    return Path(str(importlib.resources.files("ecg_scan"))) / "assets" / TEACHER_DIRS[kind]
-
-# %% ../nbs/06_encoders.ipynb #757becae
-def load_signal_teacher(
-    kind: str = "clear",  # 'clear' (as published, shipped), 'clear_style' (shipped) or 'dbeta' (needs `path`)
-    path: str = None,  # folder of a saved CLEAR or CLEAR-style teacher (its config says which), or a D-BETA checkpoint file
-) -> nn.Module:
-    "A frozen signal teacher in eval mode: (B, 12, 5000) mV -> (B, 768)"
-    if kind == "dbeta":
-        if not path:
-            raise ECGScanError(
-                "the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, "
-                "not bundled)"
-            )
-        m = DBETAEncoder.from_checkpoint(path)
-    elif kind in TEACHER_DIRS:
-        from safetensors.torch import load_file
-
-        p = Path(path) if path else teacher_path(kind)
-        if not (p / "model.safetensors").exists():
-            raise ECGScanError(
-                f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out "
-                f"{p}`"
-            )
-        fix = f"pass the folder `ecg-scan teacher --out {p}` wrote, as it was saved"
-        cfg = read_json_file(p / "config.json", fix)  # checked before any weights are read
-        shapes = safetensors_shapes(p / "model.safetensors", fix)
-        beats = isinstance(cfg, dict) and "beats" in cfg
-        keys = (
-            ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")
-            if beats
-            else ("d", "layers", "heads", "patch", "d_out", "clip_mv")
-        )
-        lack = [k for k in keys if not isinstance(cfg, dict) or k not in cfg]
-        if lack:
-            raise ECGScanError(f"{p / 'config.json'}: not a CLEAR teacher config (no {lack[0]!r}); {fix}")
-        try:
-            m = (CLEAR if beats else CLEAREncoder)(**{k: cfg[k] for k in keys})
-        except (TypeError, ValueError, RuntimeError) as e:
-            raise ECGScanError(
-                f"{p / 'config.json'}: its settings do not build a teacher ({type(e).__name__}: {e}); {fix}"
-            ) from None
-        want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
-        check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
-        m.load_state_dict(load_file(str(p / "model.safetensors")))
-    else:
-        raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear', 'clear_style' or 'dbeta'")
-    return m.eval().requires_grad_(False)
-
-# %% ../nbs/06_encoders.ipynb #9a43a944
-@call_parse
-def teacher_cmd(
-    out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
-    n: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
-    steps: int = 2000,  # training steps
-    bs: int = 32,  # batch size
-    lr: float = 1e-3,  # learning rate
-    seed: int = 0,  # random seed (corpus, masks and initialisation)
-    workers: int = 0,  # DataLoader worker processes (CLEAR-style)
-    arch: str = "clear",  # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
-):
-    "Pretrain a CLEAR (or CLEAR-style) signal encoder by masked heartbeat modelling and save it as a signal teacher"
-    import time
-
-    for k, v in dict(steps=steps, bs=bs).items():
-        check_range(f"--{k}", v, 1, integer=True)
-    check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
-    check_range("--n", n, 0, integer=True)
-    check_range("--workers", workers, 0, integer=True)
-    if arch not in TEACHER_DIRS:
-        raise ECGScanError(f"--arch must be clear or clear_style, not {arch!r}")
-    out = check_writable(out)
-    _check_teacher_folder(out)
-    t0 = time.time()
-    sigs = teacher_corpus(n, seed)
-    print(f"corpus: {len(sigs)} signals ({n} SynthECG + real bundled records, repeated)")
-    if arch == "clear":
-        enc, learn, kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed)
-        info = dict(tokeniser_policies=kinds)
-    else:
-        (enc, learn), info = pretrain_teacher(sigs, steps=steps, bs=bs, lr=lr, seed=seed, workers=workers), {}
-    ran = int(learn.train_iter)  # whole epochs: --steps is rounded up to a multiple of the batches per epoch
-    if ran != steps:
-        print(f"note: --steps {steps} rounded up to {ran} steps (whole epochs); the teacher's config records {ran}")
-    vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float("nan")
-    if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
-        raise ECGScanError(
-            f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})"
-        )
-    save_teacher(
-        enc,
-        out,
-        steps=ran,
-        steps_asked=steps,
-        bs=bs,
-        lr=lr,
-        seed=seed,
-        n_synth=n,
-        corpus=len(sigs),
-        **{"valid_loss" if arch == "clear" else "valid_loss_mv2": vl},
-        **info,
-        minutes=round((time.time() - t0) / 60, 1),
-        command="ecg-scan teacher " + " ".join(sys.argv[2:]),
-    )
-    print(f"saved the teacher to {out} (validation loss {vl:.4f}: {'normalised beats' if arch == 'clear' else 'mV^2'})")
-
 # %% ../nbs/06_encoders.ipynb #c1402code
 import dataclasses
 from .measure import notch_lowpass, live_leads, detect_r_peaks, _sos
@@ -987,6 +584,26 @@ def _attn_mask(m: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
     "(B, 1, T, T) mask: `m` ((B,) T, T) without padded keys (`pad` (B, T) True = padding); every token may see itself"
     out = (m if m.dim() == 3 else m[None]) & ~pad[:, None, :]
     return (out | torch.eye(m.shape[-1], dtype=torch.bool, device=m.device))[:, None]
+
+# %% ../nbs/06_encoders.ipynb #bcf4a44c
+class _Block(nn.Module):
+    "Pre-LN transformer block whose attention takes a boolean mask"
+
+    def __init__(self, d, h, mlp=4.0, p=0.0):
+        super().__init__()
+        self.h, self.p = h, p
+        self.ln1, self.qkv, self.out = nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.ln2, self.mlp = (
+            nn.LayerNorm(d),
+            nn.Sequential(nn.Linear(d, int(mlp * d)), nn.GELU(), nn.Linear(int(mlp * d), d)),
+        )
+
+    def forward(self, x, mask=None):
+        B, L, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(B, L, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
+        x = x + self.out(a.transpose(1, 2).reshape(B, L, d))
+        return x + self.mlp(self.ln2(x))
 
 # %% ../nbs/06_encoders.ipynb #c1409code
 class CLEAR(nn.Module):
@@ -1128,10 +745,39 @@ def clear_loss(pred: tuple, x: torch.Tensor) -> torch.Tensor:
     w = w.float()
     return (err * w).sum() / w.sum().clamp(min=1)
 
+# %% ../nbs/06_encoders.ipynb #b7def12d
+class _Signals:
+    "The signals of an `ECGDataset`, each read on access: a sequence that `Subset` and `ConcatDataset` take"
+
+    def __init__(self, ds):
+        self.ds = ds
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        return self.ds.signal(i)
+
+# %% ../nbs/06_encoders.ipynb #f73914be
+def teacher_corpus(n_synth: int = 4000, seed: int = 0, real: bool = True) -> ConcatDataset:
+    "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
+    from ecg_scan.data import sample_dataset
+
+    parts = []
+    if n_synth:
+        from ecg_scan.synth import synth_dataset
+
+        parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
+    if real:
+        r = sample_dataset(validate=True).materialize(progress=False)
+        parts += [_Signals(r)] * max(1, round(0.1 * max(n_synth, 1) / len(r)))
+    return ConcatDataset(parts)
+
+
+TEACHER_DIR = "clear_teacher"  # the shipped teacher, CLEAR as published, in ecg_scan/assets
+TEACHER_DIRS = {"clear": TEACHER_DIR}  # the shipped signal teachers by name
+
 # %% ../nbs/06_encoders.ipynb #c1416code
-import re
-
-
 def beat_corpus(sigs, fs: int = FS, progress: bool = False) -> tuple:
     "Beat tokens of every signal of `sigs`: `((x float16, pad, t), {issue kind: count})`"
     xs, ps, ts, kinds = [], [], [], {}
@@ -1157,6 +803,44 @@ class _TokDS(torch.utils.data.Dataset):
         j = self.idx[i]
         x = self.toks[0][j].float()
         return x, self.toks[1][j], self.toks[2][j], x
+
+# %% ../nbs/06_encoders.ipynb #98b6af8e
+@torch.no_grad()
+def teacher_embed(
+    teacher: nn.Module,  # a signal encoder: (B, 12, 5000) mV -> (B, d)
+    sigs,  # an array (n, 12, 5000), or any sequence or iterable of (12, 5000) signals
+    bs: int = 64,
+    n: int = None,  # how many signals (default `len(sigs)`)
+    nan: float = 0.0,  # what NaN samples count as; None passes them through
+    progress: bool = False,
+) -> torch.Tensor:
+    "The teacher's embeddings (n, d) of `sigs`, run in batches of `bs` on the teacher's device and returned on the CPU"
+    dev = next(teacher.parameters()).device
+    it, n, out = iter(sigs), len(sigs) if n is None else n, []
+    for _ in progress_bar(range(0, n, bs), desc="signal teacher", display=progress):
+        x = np.stack([np.asarray(s, np.float32) for s in itertools.islice(it, bs)])
+        if nan is not None:
+            x = np.nan_to_num(x, nan=nan)
+        out.append(teacher(torch.from_numpy(x).to(dev)).cpu())
+    return torch.cat(out)
+
+# %% ../nbs/06_encoders.ipynb #8187d4f7
+@torch.no_grad()
+def standardize_head(enc: CLEAR, sigs, bs: int = 64) -> CLEAR:
+    "Fold a per-dimension standardisation of the embeddings of `sigs` into `enc.head` (zero mean, unit variance)"
+    e = teacher_embed(enc, sigs, bs=bs, nan=None)
+    mu, sd = e.mean(0), e.std(0).clamp(min=1e-6)
+    enc.head.weight.div_(sd[:, None])
+    enc.head.bias.sub_(mu).div_(sd)
+    return enc
+
+# %% ../nbs/06_encoders.ipynb #6cfc5685
+def _too_few(n: int, bs: int) -> str:
+    "The message for a batch larger than the training records (no step would be taken)"
+    return (
+        f"only {n} training records for batch size {bs}: not one step would be taken; "
+        f"pass --bs {max(1, n)} or less, or more records (--n)"
+    )
 
 # %% ../nbs/06_encoders.ipynb #c03278bf
 def pretrain_clear(
@@ -1203,6 +887,136 @@ def pretrain_clear(
         learn.fit_one_cycle(max(1, math.ceil(steps / max(1, (n - nv) // bs))), lr)
     standardize_head(enc.eval(), Subset(sigs, perm[: min(n, 2000)]))
     return enc, learn, kinds
+
+# %% ../nbs/06_encoders.ipynb #9eeea7ec
+def _check_teacher_folder(path: Path):
+    "A teacher is saved by replacing its whole folder: refuse a folder that holds anything else"
+    other = (
+        sorted(f.name for f in path.iterdir() if f.name not in ("model.safetensors", "config.json", ".complete"))
+        if path.is_dir()
+        else []
+    )
+    if other:
+        raise ECGScanError(
+            f"{path} holds other files ({', '.join(other[:3])}{' ...' if len(other) > 3 else ''}); "
+            "save the teacher to a new folder, or to a folder that holds only a teacher"
+        )
+
+# %% ../nbs/06_encoders.ipynb #921cb245
+def save_teacher(enc: CLEAR, path, **info):
+    "Save a CLEAR encoder as `path/model.safetensors` + `path/config.json` (its settings, with `info` recorded)"
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    _check_teacher_folder(path)
+    cfg = enc.config()
+    with atomic_folder(path) as tmp:  # a kill during the save leaves the previous teacher, never a half-written one
+        save_file({k: v.detach().contiguous() for k, v in enc.state_dict().items()}, str(tmp / "model.safetensors"))
+        (tmp / "config.json").write_text(json.dumps(dict(cfg, info=info), indent=2, default=str))
+    return path
+
+# %% ../nbs/06_encoders.ipynb #c1772844
+def teacher_path(kind: str = "clear") -> Path:
+    "Where the pretrained signal teacher `kind` shipped with ecg_scan lives"
+    return Path(str(importlib.resources.files("ecg_scan"))) / "assets" / TEACHER_DIRS[kind]
+
+# %% ../nbs/06_encoders.ipynb #757becae
+def load_signal_teacher(
+    kind: str = "clear",  # 'clear' (the shipped teacher, or the folder `path`) or 'dbeta' (needs `path`)
+    path: str = None,  # folder of a saved CLEAR teacher (`ecg-scan teacher --out`), or a D-BETA checkpoint file
+) -> nn.Module:
+    "A frozen signal teacher in eval mode: (B, 12, 5000) mV -> (B, 768)"
+    if kind == "dbeta":
+        if not path:
+            raise ECGScanError(
+                "the D-BETA teacher needs its checkpoint: pass teacher_path=/path/to/dbeta.pt (weights are CC BY-NC, "
+                "not bundled)"
+            )
+        return DBETAEncoder.from_checkpoint(path).requires_grad_(False)
+    if kind == "clear_style" or (str(path) == "clear_style" and not Path(path).exists()):
+        raise ECGScanError(
+            "the CLEAR-style signal teacher was removed (ecg_scan has one CLEAR teacher): use the teacher 'clear' "
+            "(CLEAR as published)"
+        )
+    if kind != "clear":
+        raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear' or 'dbeta'")
+    from safetensors.torch import load_file
+
+    p = Path(path) if path else teacher_path(kind)
+    if not (p / "model.safetensors").exists():
+        raise ECGScanError(
+            f"{p}: no pretrained CLEAR teacher (model.safetensors) there; make one with `ecg-scan teacher --out {p}`"
+        )
+    fix = f"pass the folder `ecg-scan teacher --out {p}` wrote, as it was saved"
+    cfg = read_json_file(p / "config.json", fix)  # checked before any weights are read
+    shapes = safetensors_shapes(p / "model.safetensors", fix)
+    if isinstance(cfg, dict) and "patch" in cfg and "beats" not in cfg:
+        raise ECGScanError(
+            f"{p / 'config.json'}: a CLEAR-style teacher, which ecg_scan no longer loads; train a CLEAR teacher with "
+            f"`ecg-scan teacher --out DIR`, or use the shipped one (teacher 'clear')"
+        )
+    keys = ("d", "layers", "heads", "beats", "beat_len", "d_out", "clip_mv", "fs")
+    lack = [k for k in keys if not isinstance(cfg, dict) or k not in cfg]
+    if lack:
+        raise ECGScanError(f"{p / 'config.json'}: not a CLEAR teacher config (no {lack[0]!r}); {fix}")
+    try:
+        m = CLEAR(**{k: cfg[k] for k in keys})
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ECGScanError(
+            f"{p / 'config.json'}: its settings do not build a teacher ({type(e).__name__}: {e}); {fix}"
+        ) from None
+    want = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    check_shapes(p / "model.safetensors", shapes, want, f"the weights do not belong to {p / 'config.json'}; {fix}")
+    m.load_state_dict(load_file(str(p / "model.safetensors")))
+    return m.eval().requires_grad_(False)
+
+# %% ../nbs/06_encoders.ipynb #9a43a944
+@call_parse
+def teacher_cmd(
+    out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
+    n: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
+    steps: int = 2000,  # training steps (rounded up to whole epochs)
+    bs: int = 32,  # batch size
+    lr: float = 1e-3,  # learning rate
+    seed: int = 0,  # random seed (corpus, masks and initialisation)
+):
+    "Pretrain the CLEAR signal encoder by masked heartbeat reconstruction and save it as a signal teacher"
+    import time
+
+    for k, v in dict(steps=steps, bs=bs).items():
+        check_range(f"--{k}", v, 1, integer=True)
+    check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
+    check_range("--n", n, 0, integer=True)
+    out = check_writable(out)
+    _check_teacher_folder(out)
+    t0 = time.time()
+    sigs = teacher_corpus(n, seed)
+    print(f"corpus: {len(sigs)} signals ({n} SynthECG + real bundled records, repeated)")
+    enc, learn, kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed)
+    ran = int(learn.train_iter)  # whole epochs: --steps is rounded up to a multiple of the batches per epoch
+    if ran != steps:
+        print(f"note: --steps {steps} rounded up to {ran} steps (whole epochs); the teacher's config records {ran}")
+    vl = float(learn.recorder.values[-1][1]) if learn.recorder.values else float("nan")
+    if not math.isfinite(vl) or not all(torch.isfinite(p).all() for p in enc.parameters()):
+        raise ECGScanError(
+            f"the teacher diverged (validation loss {vl}); nothing saved to {out}: lower --lr (it was {lr:g})"
+        )
+    save_teacher(
+        enc,
+        out,
+        steps=ran,
+        steps_asked=steps,
+        bs=bs,
+        lr=lr,
+        seed=seed,
+        n_synth=n,
+        corpus=len(sigs),
+        valid_loss=vl,
+        tokeniser_policies=kinds,
+        minutes=round((time.time() - t0) / 60, 1),
+        command="ecg-scan teacher " + " ".join(sys.argv[2:]),
+    )
+    print(f"saved the teacher to {out} (validation loss {vl:.4f} on normalised beats)")
 
 # %% ../nbs/06_encoders.ipynb #c1419code
 LEAD_GROUPS = ((0, 1, 2), (3, 4, 5), (6, 7, 8, 9, 10, 11))  # (I, II, III), (aVR, aVL, aVF), (V1-V6)

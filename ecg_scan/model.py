@@ -129,11 +129,11 @@ class ModelSettings(_Group):
     image_width: int | None = None
     lora_r: int = 16
     train_tower: bool = False  # also train the tower's own weights (not LoRA alone)
-    # frozen teachers: a text model name or folder; the signal teacher 'clear' (bundled), 'clear_style',
-    # 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
+    # frozen teachers: a text model name or folder; the signal teacher 'clear' (bundled, or teacher_path = the folder
+    # of `ecg-scan teacher`), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     text_model: str = "minilm"
     text_pooling: Literal["cls", "mean"] | None = None
-    teacher: Literal["clear", "clear_style", "dbeta", "eee"] = "clear"
+    teacher: Literal["clear", "dbeta", "eee"] = "clear"
     teacher_path: str | None = None
     # alignment space and decoder
     proj_dim: int = 768
@@ -365,7 +365,7 @@ CONFIGS = {
             lora_r=0,
             train_tower=True,
             text_model="minilm",
-            teacher="clear_style",
+            teacher="clear",
             dec_d=64,
             dec_layers=2,
             dec_heads=4,
@@ -399,7 +399,13 @@ RETIRED_KEYS = dict(
 
 # %% ../nbs/11_model.ipynb #8eb365f1
 def _drop_retired(d: dict, path) -> dict:
-    "`d` without its `RETIRED_KEYS`, said in a note; an error if one holds a value other than the one every run used"
+    """`d` without its `RETIRED_KEYS`, said in a note; an error if one holds a value other than the one every run used,
+    or if `d` names the removed CLEAR-style teacher"""
+    if d.get("teacher") == "clear_style":
+        raise ECGScanError(
+            f"{path}: teacher='clear_style' is no longer a signal teacher (ecg_scan has one CLEAR teacher): retrain "
+            "with model.teacher=clear, or load this model with the ecg_scan version that wrote it"
+        )
     retired = [k for k in d if k in RETIRED_KEYS]
     for k in retired:
         v = list(d[k]) if isinstance(d[k], (list, tuple)) else d[k]
