@@ -16,31 +16,31 @@ from . import __version__
 from .signals import ECGScanError, check_range, check_writable, show_ecg
 from .data import sample_dataset
 from .synth import synth_dataset, SYNTH_CLASSES, RHYTHMS
-from .render import digitize_all
-from .encoders import image_tensor
 from .model import ECGScan, get_config
 from .train import pretrain, plot_log
 from ecg_scan.evaluate import (
+    DIGITISER,
+    EvalData,
     FeatureCache,
     encoder_suite,
+    shown_samples,
     suite_features,
-    teacher_features,
-    probe_fractions,
-    linear_probe,
+    suite_reconstructions,
+    suite_scores,
     load_prompts,
     zero_shot,
     recon_metrics,
     plot_roc,
     plot_tsne,
-    md_table,
     variant_renders,
     invariance_table,
     FOREIGN_VARIANTS,
 )
 from .pages import EikEngine
+from .metrics import linear_probe, md_table
 
 # %% auto #0
-__all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
+__all__ = ['VARIANTS', 'FRACS', 'REFERENCE', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
 
 # %% ../nbs/14_demo.ipynb #337b6fa3
 VARIANTS = ("clean", "augmented")  # the two renders of every evaluation record
@@ -145,27 +145,26 @@ def eval_data(self: Demo) -> pd.DataFrame:
     self.classes = [c for c in SYNTH_CLASSES if t.loc[c, "train"] > 0 and t.loc[c, "test"] > 0]
     self.rcls = [c for c in self.classes if 0 < t.loc[c, "real"] < len(self.real)]
     self.Y = {s: d.label_matrix(self.classes) for s, d in self.parts.items()}
+    self.fc = FeatureCache(self.out / "cache")
+    self.ev = EvalData("synth", self.parts, self.classes, self.Y, self.fc, self.seed, None, self.progress)
     return t.assign(scored=t.index.isin(self.classes), transfer=t.index.isin(self.rcls))
 
 # %% ../nbs/14_demo.ipynb #2cc9d988
+REFERENCE = "reference: signal teacher on the true signal"
+
+# %% ../nbs/14_demo.ipynb #c922b906
 @patch
 def encode(self: Demo) -> pd.DataFrame:
-    """Stage 3: features of every method on every split's renders and the real records' (clean and augmented); one
-    row per method"""
+    """Stage 3: features of every method on every split's renders and the real records' (clean and augmented), and of
+    the reference; one row per method"""
     self.suite = encoder_suite(self.model, baselines=True, seed=self.seed)
-    self.fc = fc = FeatureCache(self.out / "cache")
-    sd, pg = self.seed, self.progress
-    self.feats = {
-        v: {s: suite_features(self.suite, d, v, fc, f"synth:{s}", sd, pg) for s, d in self.parts.items()}
-        for v in VARIANTS
+    self.reference = {REFERENCE: ("signal", self.model.teacher)}
+    self.feats = {v: {s: self.ev.features(self.suite, s, v) for s in self.parts} for v in VARIANTS}
+    self.rfeats = {
+        v: suite_features(self.suite, self.real, v, self.fc, "real", self.seed, self.progress) for v in VARIANTS
     }
-    self.rfeats = {v: suite_features(self.suite, self.real, v, fc, "real", sd, pg) for v in VARIANTS}
     self.say("rendered and encoded SynthECG splits and the real records (clean and augmented)")
-    true = lambda d: np.stack([d.signal(i) for i in range(len(d))])
-    self.tsig = {
-        s: fc(("teacher-true", s), lambda d=d: teacher_features(self.model.teacher, true(d)))
-        for s, d in self.parts.items()
-    }
+    self.tsig = {s: self.ev.features(self.reference, s, "clean")[REFERENCE] for s in self.parts}
     self.methods = [k for k, v in self.suite.items() if v[0] != "n/a"]
     dims = lambda k: self.feats["clean"]["train"][k].shape[1] if k in self.methods else 0
     return pd.DataFrame(
@@ -179,17 +178,14 @@ def encode(self: Demo) -> pd.DataFrame:
 @patch
 def probe(self: Demo) -> pd.DataFrame:
     "Stage 4: linear probes at each label fraction for every method, render variant and the teacher on the true signals"
-    runs = [(k, v, {s: self.feats[v][s][k] for s in self.parts}) for k in self.methods for v in VARIANTS]
-    runs.append(("reference: signal teacher on the true signal", "-", self.tsig))
-    rows = []
-    for k, v, X in runs:
-        t = probe_fractions(X, self.Y, self.classes, FRACS, (self.seed,), epochs=self.probe_epochs)
-        rows += [
-            dict(method=k, renders=v, fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test)
-            for r in t.itertuples()
-        ]
+    sc = suite_scores({**self.suite, **self.reference}, self.ev, VARIANTS, FRACS, (self.seed,), self.probe_epochs)
+    sc = sc[(sc.score == "probe") & sc.method.isin([*self.methods, REFERENCE])]
+    sc = pd.concat(
+        [sc[sc.method == k] for k in [*self.methods, REFERENCE]]
+    )  # method by method, as the report lists them
+    t = sc.rename(columns=dict(value="auroc", best_test="auroc_best_test"))
     self.say("linear probes done")
-    return self.keep("probe", pd.DataFrame(rows))
+    return self.keep("probe", t[["method", "renders", "fraction", "auroc", "auroc_best_test"]].reset_index(drop=True))
 
 # %% ../nbs/14_demo.ipynb #6f15f0c0
 def probe_table(probe: pd.DataFrame, col: str = "auroc") -> pd.DataFrame:
@@ -284,20 +280,18 @@ _RECON = (
 
 @patch
 def reconstruction(self: Demo) -> pd.DataFrame:
-    """Stage 7: median SNR (dB) and Pearson r of the decoder and the classic digitiser on SynthECG test and the real
+    """Stage 7: median SNR (dB) and Pearson r of the decoder and the digitiser on SynthECG test and the real
     records"""
-    rows, m = [], self.model
+    rows, shown = [], shown_samples()
     for name, d, key in [("SynthECG test", self.parts["test"], "synth:test"), ("real records", self.real, "real")]:
         true = np.stack([d.signal(i) for i in range(len(d))])
         for v in VARIANTS:
-            imgs = variant_renders(d, v, self.seed, m.cfg.model.image_hw, self.progress, self.fc, key)
-            dec = np.concatenate(
-                [m.reconstruct(image_tensor(imgs[i : i + 64])).numpy() for i in range(0, len(imgs), 64)]
+            rec = suite_reconstructions(
+                self.suite, d, v, self.fc, key, self.seed, self.progress, ("ECG-Scan", DIGITISER)
             )
-            dig = digitize_all(imgs, progress=False)
-            shown = np.isfinite(dig)
-            for meth, rec, mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
-                r = recon_metrics(true, rec, mask)
+            dec, dig = rec["ECG-Scan"], rec[DIGITISER]
+            for meth, x, mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
+                r = recon_metrics(true, x, mask)
                 rows.append(
                     dict(
                         data=name,

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .signals import ECGScanError, atomic_write, check_writable
-from .data import ECGDataset, detect_layout, open_dataset, ptbxl_task, random_split
+from .data import ECGDataset, detect_layout, open_dataset, ptbxl_task
+from .metrics import random_split
 
 # %% auto #0
 __all__ = ['MERL_CITATION', 'MERL_TABLES', 'MERL_ID', 'SPLITS', 'merl_name', 'merl_dir', 'build_merl_tables', 'merl_table',

@@ -22,17 +22,18 @@ from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
-from .data import ECGDataset, open_dataset, sample_dataset, random_split
+from .data import ECGDataset, open_dataset, sample_dataset
+from .metrics import random_split
 from .augment import ecg_image
 from .pages import page_image
 from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_set
 
 # %% auto #0
-__all__ = ['TERMS', 'RUN_FILES', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data',
-           'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule', 'StopAtStep',
-           'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint', 'check_config',
-           'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log']
+__all__ = ['TERMS', 'RUN_FILES', 'PRECISIONS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
+           'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint',
+           'check_config', 'prepare_run', 'train_device', 'pretrain', 'pretrain_cmd', 'plot_log']
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -672,6 +673,24 @@ def _extension_note(state: dict, cfg: ECGScanConfig):
         f"{lr_at(s, cfg.optim.steps, cfg.optim.lr, cfg.optim.warmup):.3g} at step {s}, then decays to 0 at step {cfg.optim.steps}"
     )
 
+# %% ../nbs/12_train.ipynb #8e418168
+PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)  # --precision -> autocast dtype
+
+# %% ../nbs/12_train.ipynb #6e4ee69f
+def train_device(
+    device=None,  # 'cpu', 'cuda', 'cuda:1', a torch.device, or None: CUDA when there is one
+    precision: str = "fp32",  # a key of `PRECISIONS`; bf16 and fp16 need CUDA
+    need: str = None,  # what needs the GPU, for the error (default: '--precision P')
+    fix: str = "on a CPU train in fp32",  # what the error tells a user without a GPU to do
+) -> torch.device:
+    "The device to train on, checked against `precision`"
+    if precision not in PRECISIONS:
+        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
+    dev = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if precision != "fp32" and dev.type != "cuda":
+        raise ECGScanError(f"{need or '--precision ' + precision} needs a CUDA GPU, and there is none here; {fix}")
+    return dev
+
 # %% ../nbs/12_train.ipynb #fe53abf5
 def pretrain(
     cfg: ECGScanConfig,  # model + optimisation settings (`get_config('tiny')`, ...)
@@ -707,11 +726,7 @@ def pretrain(
     check_range("--accum", accum, 1, integer=True, fix="1 means no gradient accumulation")
     if clip is not None:
         check_range("--clip", clip, 0, lo_open=True, fix="e.g. --clip 1.0, or leave it out")
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
-    dev = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if precision != "fp32" and dev.type != "cuda":
-        raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
+    dev = train_device(device, precision)
     out = check_writable(out)
     with RunLock(out):
         if not rank_distrib():
@@ -982,9 +997,6 @@ def _pretrain(
     spec = data if isinstance(data, str) else getattr(data, "name", "dataset")
     data_spec = dict(data=spec, seed=seed, image_size=list(cfg.model.image_hw), bs=cfg.optim.bs, accum=accum)
     state, cfg = _resume_state(out, cfg, data_spec, steps, changes) if resume else (None, cfg)
-    device = (
-        torch.device(device) if device else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
-    )
     td, m, sm, lossf = _model_and_data(
         cfg, data, seed, out / "last" if resume else None, augment, strict, pad, progress, device, cache_teacher
     )
@@ -1053,8 +1065,6 @@ def pretrain_cmd(
 ):
     """Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m
     ecg_scan pretrain`)"""
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
     ov = parse_set(set)
     if steps is not None:
         ov["optim.steps"] = steps

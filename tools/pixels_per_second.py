@@ -16,8 +16,9 @@ About a minute on an idle core (without --runs)."""
 
 import argparse, json, numpy as np, pandas as pd, scipy.signal as ss
 from pathlib import Path
-from ecg_scan.evaluate import _eval_data, digitize_all, recon_metrics, md_table
-from ecg_scan.render import standard_config, render_ecg
+from ecg_scan.evaluate import _eval_data, recon_metrics
+from ecg_scan.metrics import md_table
+from ecg_scan.render import digitize_all, standard_config, render_ecg
 from ecg_scan.decoder import column_oracle
 
 SIZES = (160, 224, 320, 448, 672)
