@@ -135,7 +135,7 @@ def loss_figure(self: Demo):
 
 # %% ../nbs/14_demo.ipynb #cd809f93
 @patch
-def eval_data(self: Demo) -> pd.DataFrame:
+def eval_records(self: Demo) -> pd.DataFrame:
     """Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which
     also transfer"""
     self.parts = {s: self.corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
@@ -468,7 +468,7 @@ def run_demo(
     d.make_corpus()
     d.pretrain_model()
     d.loss_figure()
-    d.eval_data()
+    d.eval_records()
     d.encode()
     d.probe()
     d.transfer()

@@ -81,7 +81,7 @@ def _hints(cls) -> dict:
     return {f.name: typing.get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)}
 
 # %% ../nbs/11_model.ipynb #73456942
-class _Group:
+class _ConfigGroup:
     """Base of a group of config keys: checked when made (`__post_init__`, so also by `dataclasses.replace`), each key
     by its type, its `Literal` choices and its range in `ranges`, then by the group's own `rules`"""
 
@@ -106,7 +106,7 @@ class _Group:
 
 # %% ../nbs/11_model.ipynb #c0f1c7a1
 @dataclass
-class ModelSettings(_Group):
+class ModelSettings(_ConfigGroup):
     "The networks: image tower and its LoRA, the frozen text and signal teachers, the alignment space and the decoder"
 
     group: ClassVar[str] = "model"
@@ -165,7 +165,7 @@ class ModelSettings(_Group):
 
 # %% ../nbs/11_model.ipynb #45d793ef
 @dataclass
-class RenderSettings(_Group):
+class RenderSettings(_ConfigGroup):
     "The training images: print style and layout of the rendered pages, their augmentation, and a pages folder's share"
 
     group: ClassVar[str] = "render"
@@ -186,7 +186,7 @@ class RenderSettings(_Group):
 
 # %% ../nbs/11_model.ipynb #1023b6e5
 @dataclass
-class LossSettings(_Group):
+class LossSettings(_ConfigGroup):
     "The objective, eq. (9): w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule), and its variants"
 
     group: ClassVar[str] = "loss"
@@ -216,7 +216,7 @@ class LossSettings(_Group):
 
 # %% ../nbs/11_model.ipynb #453ae201
 @dataclass
-class OptimSettings(_Group):
+class OptimSettings(_ConfigGroup):
     "Optimisation: AdamW with linear warmup and cosine decay, over `steps` batches of `bs`"
 
     group: ClassVar[str] = "optim"

@@ -1127,11 +1127,11 @@ def record(self: SynthECG, i: int) -> Record:
     "Record `i` with its signal, labels, report, patient, split and simulated values"
     p = self.params(i)
     return Record(
-        f"synth{i:06d}", self.signal(i, p), p["report"], list(p["labels"]), p["P"]["id"], p["split"], _meta(p)
+        f"synth{i:06d}", self.signal(i, p), p["report"], list(p["labels"]), p["P"]["id"], p["split"], _record_meta(p)
     )
 
 # %% ../nbs/03_synth.ipynb #c1592985
-def _meta(p: dict) -> dict:
+def _record_meta(p: dict) -> dict:
     "The simulated values of a record (what `synth_dataset` keeps in `meta`)"
     tr, m, at, P = p["truth"], p["m"], p["sched"]["atrial"], p["P"]
     r = lambda v, k=1: None if v is None else round(float(v), k)
@@ -1181,7 +1181,7 @@ def synth_dataset(
                 report=p["report"],
                 patient=p["P"]["id"],
                 split=p["split"],
-                meta=_meta(p),
+                meta=_record_meta(p),
             )
         )
     return ECGDataset(
@@ -1229,7 +1229,7 @@ def write_synth(
     for i in progress_bar(range(start, start + n), total=n, desc="SynthECG", display=progress):
         p = g.params(i)
         rid = f"synth{i:06d}"
-        meta = _meta(p)
+        meta = _record_meta(p)
         try:
             write_wfdb(
                 out / rid,
