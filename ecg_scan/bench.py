@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/bench.html.md"""
 
 # %% ../nbs/14b_bench.ipynb #42d96217
 from __future__ import annotations
-import contextlib, csv, dataclasses, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
+import contextlib, csv, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
 import tempfile, time, traceback, warnings
 from contextlib import nullcontext
 from pathlib import Path
@@ -443,18 +443,26 @@ def paper_param_counts() -> dict:
     from transformers import BertConfig, BertModel
 
     cfg = get_config("paper")
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, lora_dropout=0.0, proj_dim=cfg.proj_dim, rec_dim=cfg.dec_d)
+    img = ImageEncoder(
+        cfg.model.arch,
+        None,
+        None,
+        cfg.model.lora_r,
+        lora_dropout=0.0,
+        proj_dim=cfg.model.proj_dim,
+        rec_dim=cfg.model.dec_d,
+    )
     bert = BertModel(
         BertConfig(
             vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072
         ),
         add_pooling_layer=False,
     )
-    dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
+    dec = SignalDecoder(cfg.model.dec_d, cfg.model.dec_layers, cfg.model.dec_heads, N, cfg.model.dec_patch)
     r = dict(
         image_tower_frozen=_numel(img.visual) - sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
         lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.proj_dim)),
+        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.model.proj_dim)),
         text_encoder_frozen=_numel(bert),
         signal_teacher_frozen=_numel(DBETAEncoder()),
         decoder=_numel(dec),
@@ -466,13 +474,13 @@ def paper_param_counts() -> dict:
 def bench_model(steps: int = 5, bs: int = None):
     "Print parameters, CPU step time and peak memory of `tiny`, and the parameter counts of `paper`"
     cfg = get_config("tiny")
-    bs = bs or cfg.bs
+    bs = bs or cfg.optim.bs
     torch.manual_seed(0)
     m = ECGScan(cfg).train()
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.optim.lr)
     ds = sample_dataset_cached()
     sig = torch.tensor(np.stack([ds.signal(i % len(ds)) for i in range(bs)]))
-    img = torch.randn(bs, 3, cfg.image_size, cfg.image_size)
+    img = torch.randn(bs, 3, cfg.model.image_size, cfg.model.image_size)
     texts = [f"report {i % 4}" for i in range(bs)]
     m.text.encode(texts)
     emb = m.signal_embed_raw(sig)
@@ -528,13 +536,13 @@ def bench_towers(steps: int = 4, bs: int = 16):
     def vit(name, **ov):
         c = get_config(name, **ov)
         return ImageEncoder(
-            vision_cfg={**c.vision_cfg, "image_size": list(c.image_hw)}, lora_r=0, train_tower=True
-        ).visual, c.image_hw
+            vision_cfg={**c.model.vision_cfg, "image_size": list(c.model.image_hw)}, lora_r=0, train_tower=True
+        ).visual, c.model.image_hw
 
     cands = {
         "tiny ViT (224 px, patch 32)": vit("tiny"),
         "small ViT (224 px, patch 16)": vit("small"),
-        "small ViT at 192 x 384 px": vit("small", image_size=192, image_width=384),
+        "small ViT at 192 x 384 px": vit("small", model=dict(image_size=192, image_width=384)),
         "EfficientNet-Lite0 (224 px)": (timm.create_model("efficientnet_lite0", num_classes=0), (224, 224)),
     }
     res = {}
@@ -556,12 +564,12 @@ def bench_towers(steps: int = 4, bs: int = 16):
 # %% ../nbs/14b_bench.ipynb #136945c5
 def bench_train(steps: int = 6, bs: int = 16):
     "Print steps/s and peak memory of `tiny`, and loader images/s against the model's consumption"
-    cfg = get_config("tiny", steps=10_000, bs=bs)
-    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.image_hw)
+    cfg = get_config("tiny", optim=dict(steps=10_000, bs=bs))
+    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.model.image_hw)
     m = ECGScan(cfg).train()
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, td.valid, progress=False))
     lossf = ScanLoss(m)
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.optim.lr)
     dl = ScanDL(td.train, bs=bs, shuffle=True)
     b = next(iter(dl))
     times = []
@@ -582,7 +590,7 @@ def bench_train(steps: int = 6, bs: int = 16):
         td.train.ds.subset(list(range(len(td.train))) * 8),
         list(td.train.tidx) * 8,
         list(td.train.pidx) * 8,
-        cfg.image_hw,
+        cfg.model.image_hw,
     )
     for w in (1, 2):
         dl = ScanDL(big, bs=bs, shuffle=True, num_workers=w)
@@ -688,19 +696,14 @@ def offline_config(
         txt = _write_bert(
             folder / "text", hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128
         )
-        return get_config("tiny", text_model=str(txt), text_pooling="cls", **overrides)
+        return get_config("tiny", model=dict(text_model=str(txt), text_pooling="cls")).updated(overrides)
     txt = _write_bert(folder / "text")
     torch.manual_seed(0)
     torch.save({"model": DBETAEncoder().state_dict()}, folder / "dbeta.pt")
-    return get_config(
-        "paper",
-        pretrained=None,
-        text_model=str(txt),
-        text_pooling="cls",
-        teacher="dbeta",
-        teacher_path=str(folder / "dbeta.pt"),
-        **overrides,
+    paper = dict(
+        pretrained=None, text_model=str(txt), text_pooling="cls", teacher="dbeta", teacher_path=str(folder / "dbeta.pt")
     )
+    return get_config("paper", model=paper).updated(overrides)
 
 # %% ../nbs/14b_bench.ipynb #bgpu08
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
@@ -708,7 +711,7 @@ _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 def _opt(sm):
     return torch.optim.AdamW(
-        [p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.lr, weight_decay=sm.model.cfg.wd
+        [p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.optim.lr, weight_decay=sm.model.cfg.optim.wd
     )
 
 # %% ../nbs/14b_bench.ipynb #9463ff51
@@ -919,7 +922,7 @@ def _bench_resume(
 ) -> dict:
     """`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged
     loss terms"""
-    c = dataclasses.replace(cfg, bs=bs, steps=steps)
+    c = cfg.updated(dict(optim=dict(bs=bs, steps=steps)))
     kw = dict(valid_every=steps, ckpt_every=until, precision=precision, progress=False, device=dev)
     with contextlib.redirect_stdout(io.StringIO()):
         pretrain(c, ds, Path(scratch) / "full", **kw)
@@ -984,7 +987,7 @@ def _bench_accelerate(
         "--steps",
         str(steps),
         "--set",
-        f"bs={bs}",
+        f"optim.bs={bs}",
         "--valid-every",
         str(steps),
         "--precision",
@@ -1055,7 +1058,9 @@ def _bench_setup(cfg: ECGScanConfig, bs: int, n: int, dev) -> tuple:
     "SynthECG data, the model on `dev` with cached text features and teacher embeddings, and one rendered batch"
     t = time.time()
     ds = synth_dataset(n, seed=0)
-    td = prepare_data(ds, cfg.image_hw, 0, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
+    td = prepare_data(
+        ds, cfg.model.image_hw, 0, layout=cfg.render.layout, style=cfg.render.style, augment_p=cfg.render.augment_p
+    )
     torch.manual_seed(0)
     m = ECGScan(cfg).train().to(dev)
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, progress=False)).to(dev)
@@ -1401,9 +1406,9 @@ def bench_gpu(
         ds, td, sm, lossf, b, t_build, t_img = _bench_setup(cfg, bs, n, dev)
         res["seconds"]["setup"] = round(time.time() - t, 1)
         res["model"] = (
-            f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA "
-            f"r={cfg.lora_r}, "
-            f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
+            f"`{cfg.name}` architecture, random weights ({cfg.model.arch if not cfg.model.vision_cfg else 'custom ViT'} + LoRA "
+            f"r={cfg.model.lora_r}, "
+            f"decoder {cfg.model.dec_layers}x{cfg.model.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
         )
         res.update(render_ms_per_image=1000 * t_img, build_seconds=t_build)
         _bench_speed(res, budget, sm, lossf, b, dev, ("fp32",) if dry_run else ("bf16", "fp16", "fp32"), dry_run)

@@ -67,7 +67,7 @@ class Demo:
         store_attr("n_synth,seed,workers,probe_epochs,progress")
         self.out, self.t0, self.tables = Path(out), time.time(), {}
         self.eik = EikEngine(eik_dir, eik_python, self.out / "cache" / "eik") if eik_dir or eik_python else None
-        self.cfg = get_config(config, **{k: v for k, v in dict(steps=steps, bs=bs).items() if v})
+        self.cfg = get_config(config, optim={k: v for k, v in dict(steps=steps, bs=bs).items() if v})
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
 
     def say(self, m: str):
@@ -110,7 +110,7 @@ def pretrain_model(self: Demo) -> dict:
         self.cfg,
         self.corpus,
         run,
-        valid_every=max(1, self.cfg.steps // 6),
+        valid_every=max(1, self.cfg.optim.steps // 6),
         workers=self.workers,
         seed=self.seed,
         progress=self.progress,
@@ -120,7 +120,7 @@ def pretrain_model(self: Demo) -> dict:
     self.model = ECGScan.from_pretrained(run / "best")
     self.best = json.loads((run / "best" / "best.json").read_text())
     self.say(
-        f"pretrained {self.cfg.steps} steps in {self.pretrain_minutes:.1f} min; "
+        f"pretrained {self.cfg.optim.steps} steps in {self.pretrain_minutes:.1f} min; "
         f"best validation loss {self.best['valid']['total']:.4f} at step {self.best['step']}"
     )
     return dict(step=self.best["step"], **self.best["valid"])
@@ -135,7 +135,7 @@ def loss_figure(self: Demo):
 
 # %% ../nbs/14_demo.ipynb #cd809f93
 @patch
-def eval_data(self: Demo) -> pd.DataFrame:
+def eval_records(self: Demo) -> pd.DataFrame:
     """Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which
     also transfer"""
     self.parts = {s: self.corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
@@ -340,7 +340,7 @@ def examples_figure(self: Demo):
     import matplotlib.pyplot as plt
 
     d = self.parts["test"]
-    ex = variant_renders(d, "augmented", self.seed, self.model.cfg.image_hw, False, self.fc, "synth:test")[:4]
+    ex = variant_renders(d, "augmented", self.seed, self.model.cfg.model.image_hw, False, self.fc, "synth:test")[:4]
     fig, axs = plt.subplots(1, 4, figsize=(12, 3.2))
     for a, im, i in zip(axs, ex, range(4)):
         a.imshow(im)
@@ -366,19 +366,19 @@ def report_html(md: str, title: str = "ECG-Scan demo") -> str:
 # %% ../nbs/14_demo.ipynb #9f26ce92
 def _describe(cfg) -> str:
     "One line on the image tower and decoder of a config"
-    v = cfg.vision_cfg or {}
+    v = cfg.model.vision_cfg or {}
     tower = (
-        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x "
-        f"{cfg.image_hw[1]} px, "
+        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.model.image_hw[0]} x "
+        f"{cfg.model.image_hw[1]} px, "
         f"random initialisation, "
         if v
-        else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), "
+        else f"{cfg.model.arch} ({cfg.model.pretrained or 'random'} weights), "
     )
-    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (
-        ", all tower weights trained" if cfg.train_tower else ", tower frozen"
+    tower += (f"LoRA r={cfg.model.lora_r}" if cfg.model.lora_r else "no LoRA") + (
+        ", all tower weights trained" if cfg.model.train_tower else ", tower frozen"
     )
-    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (
-        " reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)"
+    dec = f"a {cfg.model.dec_layers}-layer, {cfg.model.dec_d}-wide decoder" + (
+        " reading the patch tokens" if cfg.model.dec_memory else " reading the global latent (as the paper)"
     )
     return f"{tower}; {dec}"
 
@@ -428,10 +428,10 @@ def report_fields(self: Demo, R: dict) -> dict:
         describe=_describe(c),
         trainable_m=n["trainable"] / 1e6,
         total_m=n["total"] / 1e6,
-        epochs=c.steps * c.bs / self.sizes["train"],
-        render="the standard printout" if c.render == "standard" else "random print styles",
-        augment_pct=100 * c.augment_p,
-        image_size=self.model.cfg.image_size,
+        epochs=c.optim.steps * c.optim.bs / self.sizes["train"],
+        render="the standard printout" if c.render.style == "standard" else "random print styles",
+        augment_pct=100 * c.render.augment_p,
+        image_size=self.model.cfg.model.image_size,
         n_classes=len(self.classes),
         classes=", ".join(self.classes),
         probe_epochs=self.probe_epochs,
@@ -468,7 +468,7 @@ def run_demo(
     d.make_corpus()
     d.pretrain_model()
     d.loss_figure()
-    d.eval_data()
+    d.eval_records()
     d.encode()
     d.probe()
     d.transfer()
@@ -486,21 +486,21 @@ def run_demo(
 @call_parse
 def demo_cmd(
     out: str = "ecg_scan_demo",  # report folder (report.html, report.md, results.json, figures/, run/)
-    n_synth: int = 2000,  # SynthECG records
+    n: int = 2000,  # SynthECG records
     steps: int = None,  # pretraining steps (default: the preset's)
     bs: int = None,  # batch size (default: the preset's)
     seed: int = 0,  # random seed (corpus, training, renders and probes)
     workers: int = 0,  # DataLoader worker processes rendering images
-    probe_epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
+    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     config: str = "small",  # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
     eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
     eik_python: str = None,  # the python of ecg-image-kit's environment
 ):
     """The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs
     baselines -> report"""
-    if n_synth < 100:
-        raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    for k, v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
+    if n < 100:
+        raise ECGScanError(f"--n must be at least 100 (got {n})")
+    for k, v in dict(steps=steps, bs=bs, epochs=epochs).items():
         if v is not None:
             check_range(f"--{k.replace('_', '-')}", v, 1, integer=True)
     check_range("--workers", workers, 0, integer=True)
@@ -509,12 +509,12 @@ def demo_cmd(
         EikEngine(eik_dir, eik_python, out)  # a missing checkout or environment is one line now, not after pretraining
     p = run_demo(
         out,
-        n_synth=n_synth,
+        n_synth=n,
         steps=steps,
         bs=bs,
         seed=seed,
         workers=workers,
-        probe_epochs=probe_epochs,
+        probe_epochs=epochs,
         config=config,
         eik_dir=eik_dir,
         eik_python=eik_python,

@@ -804,7 +804,9 @@ def echo_pretrain_cmd(
     cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
     out = check_writable(out)
     if not Path(folder).is_dir():
-        raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
+        raise ECGScanError(
+            f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth --out OUT` writes one)"
+        )
     with RunLock(out):  # one process per run folder; an earlier run is kept unless --overwrite
         _echo_run_guard(out, overwrite)
         S = _read_echo(folder, cfg)
@@ -861,12 +863,12 @@ def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
 def echo_probe_cmd(
     run: str,  # run folder of `ecg-scan echo pretrain`
     folder: str,  # echo folder with labels in echo-study-list.csv
-    fractions: str = "0.1,1",  # label fractions of the training studies
+    fracs: str = "0.1,1",  # label fractions of the training studies
     seeds: str = "0,1,2",  # probe seeds (training subset and head initialisation)
     modes: str = "linear,finetune",  # 'linear' and/or 'finetune'
     ft_epochs: int = 10,  # fine-tuning epochs
     resplit: store_true = False,  # each seed also draws its own test patients (default: one split for all seeds)
-    out: str = None,  # CSV of every row (default: RUN/probe.csv)
+    out: str = None,  # folder: write probe.csv (every row) into it (default: RUN)
 ):
     "Linear probe and fine-tune the ECG encoders of RUN (EEE, ECG-only, untrained) on FOLDER: macro/micro AUROC"
     r = Path(run)
@@ -878,15 +880,18 @@ def echo_probe_cmd(
     md = [m.strip() for m in modes.split(",") if m.strip()]
     if not md or set(md) - {"linear", "finetune"}:
         raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
-    fr = _floats(fractions, "--fractions")
+    fr = _floats(fracs, "--fracs")
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     for f in fr:
-        check_range("--fractions", f, 0, 1, lo_open=True)
+        check_range("--fracs", f, 0, 1, lo_open=True)
     cfg = load_eee(runs["EEE"]).cfg
     if not Path(folder).is_dir():
         raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
-    out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
+    if out:
+        out = check_writable(out) / "probe.csv"
+    else:
+        out = r / "probe.csv" if r / "eee" in runs.values() else None
     with RunLock(r) if (r / "eee").is_dir() else contextlib.nullcontext():  # not while `echo pretrain` works in RUN
         t = eee_probe_cmd(
             S,

@@ -258,7 +258,10 @@ def image_features(model, imgs: np.ndarray, kind: str = "proj", bs: int = 64) ->
     model.eval()
     return (
         torch.cat(
-            [model.embed(image_tensor(imgs[i : i + bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]
+            [
+                model.embed(image_tensor(imgs[i : i + bs], model.cfg.model.image_hw), kind)
+                for i in range(0, len(imgs), bs)
+            ]
         ).numpy()
         if len(imgs)
         else np.zeros((0, 0), np.float32)
@@ -470,10 +473,11 @@ def encoder_suite(
     if want("CLIP without adaptation"):
         try:
             arch, _, pre = (clip or "").partition(":")
-            arch = arch or (model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16")
-            pre = pre or model.cfg.pretrained or "openai"
+            arch = arch or (model.cfg.model.arch if model.cfg.model.vision_cfg is None else "ViT-B-16")
+            pre = pre or model.cfg.model.pretrained or "openai"
             raw = ECGScan(
-                dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=pre, lora_r=0), teachers=False
+                model.cfg.updated(dict(model=dict(arch=arch, vision_cfg=None, pretrained=pre, lora_r=0))),
+                teachers=False,
             )
             suite["CLIP without adaptation"] = ("image-features", raw.eval())
         except ECGScanError as e:
@@ -505,7 +509,7 @@ def suite_features(
 ) -> dict:
     """Features of every available method on the records of `ds` drawn as `variant` (renders cached under `name`):
     image encoders read the renders, the digitiser + teacher its reading of the page (0 mV where nothing was read)"""
-    size = next((m.cfg.image_hw for kind, m in suite.values() if kind in ("image", "image-features")), (224, 224))
+    size = next((m.cfg.model.image_hw for kind, m in suite.values() if kind in ("image", "image-features")), (224, 224))
     kinds = {kind for kind, _ in suite.values()}
     imgs = (
         variant_renders(ds, variant, seed, size, progress, cache, name, eik)
@@ -620,11 +624,14 @@ def suite_reconstructions(
         if methods is not None and k not in methods:
             continue
         if kind == "image" and getattr(m, "decoder", None) is not None:
-            x = variant_renders(ds, variant, seed, m.cfg.image_hw, progress, cache, name)
+            x = variant_renders(ds, variant, seed, m.cfg.model.image_hw, progress, cache, name)
             key = ("reconstruction", k, ds.name, tuple(ds.ids), variant, seed, model_key(m))
             with torch.no_grad():
                 make = lambda: np.concatenate(
-                    [m.reconstruct(image_tensor(x[i : i + 64], m.cfg.image_hw)).numpy() for i in range(0, len(x), 64)]
+                    [
+                        m.reconstruct(image_tensor(x[i : i + 64], m.cfg.model.image_hw)).numpy()
+                        for i in range(0, len(x), 64)
+                    ]
                 )
                 out[k] = cache(key, make)
         elif kind == "digitiser":
@@ -836,14 +843,14 @@ def probe_cmd(
     baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation, MedSigLIP and the classic digitiser
     epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     cache: str = None,  # folder to cache renders and features in
-    out: str = None,  # also write the results to this CSV
+    out: str = None,  # folder: write probe.csv (every score) into it, and the paper's Table 2 with --table
     strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
     splits: str = "merl",  # 'merl': MERL's split, labels and label subsets on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
     features: str = "projected",  # 'projected' (768-d after Proj_ctr, the default) or 'encoder' (the image tower's own output)
-    table: str = None,  # folder: write table2.csv and table2.md, shaped like the paper's Table 2, with its ECG-Scan numbers
+    table: store_true = False,  # also write table2.csv and table2.md into --out, shaped like the paper's Table 2, with its ECG-Scan numbers
     clip: str = None,  # with --baselines: raw CLIP as 'ARCH:PRETRAINED' (any open_clip model whose weights you have; default: the model's arch, openai)
     medsiglip: str = MEDSIGLIP,  # with --baselines: MedSigLIP's hub name (from the Hugging Face cache) or a local folder
 ):
@@ -860,7 +867,9 @@ def probe_cmd(
     fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     check_range("--epochs", epochs, 1, integer=True)
-    for o, kw in ((out, dict(folder=False)), (cache, dict(name="--cache")), (table, dict(name="--table"))):
+    if table and not out:
+        raise ECGScanError("--table writes table2.csv and table2.md into --out: pass --out FOLDER too")
+    for o, kw in ((out, {}), (cache, dict(name="--cache"))):
         if o:
             check_writable(o, **kw)
     sig = model.startswith("teacher:")
@@ -894,12 +903,12 @@ def probe_cmd(
             print(md_table(r))
     res = pd.concat(res, ignore_index=True)
     if out:
-        with atomic_write(out) as t:
+        with atomic_write(Path(out) / "probe.csv") as t:
             res.to_csv(t, index=False)
-        print(f"written to {out}")
+        print(f"written to {Path(out) / 'probe.csv'}")
     if table:
         _write_table(
-            res, table, "table2", "Table 2: linear probing, macro AUROC % (best test epoch, as MERL and the paper)"
+            res, out, "table2", "Table 2: linear probing, macro AUROC % (best test epoch, as MERL and the paper)"
         )
 
 # %% ../nbs/13_evaluate.ipynb #e2ba8cf2
@@ -911,12 +920,12 @@ def zeroshot_cmd(
     prompts: str = None,  # JSON file: class -> descriptions (a list, or one string as in MERL's CKEPE_prompt.json); default: the bundled prompts
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
-    out: str = None,  # also write per-class AUROCs to this CSV
+    out: str = None,  # folder: write zeroshot.csv (per-class AUROCs) into it, and the paper's Table 3 with --table
     strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     splits: str = "merl",  # 'merl': MERL's split and labels on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
-    table: str = None,  # folder: write table3.csv and table3.md, shaped like the paper's Table 3, with its ECG-Scan numbers
+    table: store_true = False,  # also write table3.csv and table3.md into --out, shaped like the paper's Table 3, with its ECG-Scan numbers
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model
@@ -925,9 +934,10 @@ def zeroshot_cmd(
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     if splits not in SPLITS:
         raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
-    for o, kw in ((out, dict(folder=False)), (table, dict(name="--table"))):
-        if o:
-            check_writable(o, **kw)
+    if table and not out:
+        raise ECGScanError("--table writes table3.csv and table3.md into --out: pass --out FOLDER too")
+    if out:
+        check_writable(out)
     tasks = [ptbxl_task(t.strip()) for t in task.split(",") if t.strip()]
     pr = load_prompts(prompts)
     m = load_model(model)
@@ -949,7 +959,7 @@ def zeroshot_cmd(
                 raise ECGScanError(
                     f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts"
                 )
-            imgs = eval_renders(ds, variant == "augmented", size=m.cfg.image_hw)
+            imgs = eval_renders(ds, variant == "augmented", size=m.cfg.model.image_hw)
             emb = image_features(m, imgs, "proj")
             mac, per, skip, _ = zero_shot(m, emb, ds.label_matrix(classes), classes, dp)
             col = paper_column(ds, t)
@@ -972,13 +982,13 @@ def zeroshot_cmd(
                 print(f"classes without prompts ({len(left)} of {len(ds.classes)}): {', '.join(left)}")
     res = pd.concat(res, ignore_index=True)
     if out:
-        with atomic_write(out) as t:
+        with atomic_write(Path(out) / "zeroshot.csv") as t:
             res.to_csv(t, index=False)
-        print(f"written to {out}")
+        print(f"written to {Path(out) / 'zeroshot.csv'}")
     if table:
         _write_table(
             pd.DataFrame(summary),
-            table,
+            out,
             "table3",
             "Table 3: zero-shot, macro AUROC %",
             value="auroc",
@@ -1042,7 +1052,7 @@ def invariance_cmd(
     pages: str = None,  # test pages besides the 224-px ones (default: page, and eik-clean,eik-distorted with --eik-dir)
     epochs: int = 100,  # linear-probe epochs
     seed: int = 0,  # seed of the probe and of ecg-image-kit's distortions (the data is the corpus of seed 0)
-    out: str = None,  # also write the table to this file: .md (headed by the command, date and wall time) or .csv
+    out: str = None,  # folder: write invariance.md (headed by the command, date and wall time) and invariance.csv into it
 ):
     "Renderer invariance: a probe trained on this renderer's 224-px pages, tested on the same records drawn otherwise"
     from ecg_scan.model import load_model
@@ -1054,7 +1064,7 @@ def invariance_cmd(
     if bad:
         raise ECGScanError(f"--pages {bad[0]!r}: use some of {', '.join(FOREIGN_VARIANTS)}")
     if out:
-        check_writable(out, folder=False)
+        check_writable(out)
     if cache:
         check_writable(cache, name="--cache")
     t0 = time.time()
@@ -1086,7 +1096,7 @@ def invariance_cmd(
     if not eik and not pages:
         lines.append("ecg-image-kit rows left out: pass --eik-dir and --eik-python (see `ecg-scan render --help`).")
     print("\n".join(lines))
-    if out and Path(out).suffix == ".md":
+    if out:
         cmd = "ecg-scan invariance " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         head = [
             f"- command: `{cmd}`",
@@ -1094,33 +1104,36 @@ def invariance_cmd(
             f"- wall time: {(time.time() - t0) / 60:.1f} min",
             "",
         ]
-        Path(out).write_text("\n".join([lines[0], "", *head, *lines[2:]]) + "\n")
-    elif out:
-        df.to_csv(out, index=False)
-    if out:
-        print(f"written to {out}")
+        with atomic_write(Path(out) / "invariance.md") as t:
+            t.write_text("\n".join([lines[0], "", *head, *lines[2:]]) + "\n")
+        with atomic_write(Path(out) / "invariance.csv") as t:
+            df.to_csv(t, index=False)
+        print(f"written to {Path(out) / 'invariance.md'} and invariance.csv")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-PAPER_OBJECTIVE = (
-    dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
-        gram_form="volume",
-        w_ctr=0.1,
-        w_gram=0.05,
-        w_mse=1.0,
-        w_rule=0.1,
-        rule_form="paper",
-        dec_memory=False,
-        dec_readout="shared",
-    )
-)
+PAPER_OBJECTIVE = {  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
+    "loss.gram_form": "volume",
+    "loss.w_ctr": 0.1,
+    "loss.w_gram": 0.05,
+    "loss.w_mse": 1.0,
+    "loss.w_rule": 0.1,
+    "loss.rule_form": "paper",
+    "model.dec_memory": False,
+    "model.dec_readout": "shared",
+}
 ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
-    "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
-    "without L_rule": dict(gram_form="volume", w_rule=0.0),
-    "without L_gram": dict(gram_form="volume", w_gram=0.0),
-    "without image-text contrastive": dict(gram_form="volume", w_ctr=0.0),  # the paper's A.2 row
-    "image-text contrastive only": dict(gram_form="volume", w_gram=0.0, w_mse=0.0),
-    "reconstruction (MSE) only": dict(gram_form="volume", w_ctr=0.0, w_gram=0.0, w_rule=0.0),
-    "pairwise CLIP across modalities (no Gram volume)": dict(gram_form="pairwise"),
+    "full objective": {"loss.gram_form": "volume"},  # the paper's objective, whatever the base preset uses
+    "without L_rule": {"loss.gram_form": "volume", "loss.w_rule": 0.0},
+    "without L_gram": {"loss.gram_form": "volume", "loss.w_gram": 0.0},
+    "without image-text contrastive": {"loss.gram_form": "volume", "loss.w_ctr": 0.0},  # the paper's A.2 row
+    "image-text contrastive only": {"loss.gram_form": "volume", "loss.w_gram": 0.0, "loss.w_mse": 0.0},
+    "reconstruction (MSE) only": {
+        "loss.gram_form": "volume",
+        "loss.w_ctr": 0.0,
+        "loss.w_gram": 0.0,
+        "loss.w_rule": 0.0,
+    },
+    "pairwise CLIP across modalities (no Gram volume)": {"loss.gram_form": "pairwise"},
 }
 
 # %% ../nbs/13_evaluate.ipynb #da202fb5
@@ -1197,19 +1210,19 @@ def ablation_runs(
             if (run / "scores.json").exists():
                 sc = json.loads((run / "scores.json").read_text())  # finished earlier: resume the table
             else:
-                c = dataclasses.replace(cfg, **ov)
+                c = cfg.updated(ov)
                 pretrain(
                     c,
                     corpus,
                     run,
-                    valid_every=max(1, c.steps // 5),
+                    valid_every=max(1, c.optim.steps // 5),
                     workers=workers,
                     seed=seed,
                     progress=False,
                     overwrite=True,
                 )  # an unfinished row starts again
                 m = ECGScan.from_pretrained(run / "best")
-                recon = ("ECG-Scan",) if c.w_mse else ()
+                recon = ("ECG-Scan",) if c.loss.w_mse else ()
                 sc = ablation_scores(encoder_suite(m, False), ev, seed, fracs, epochs, recon, foreign)["ECG-Scan"]
                 (run / "scores.json").write_text(json.dumps(sc))
             recs.append(dict(method=name, seed=seed, **sc, **{"pretrain minutes": _run_minutes(run)}))
@@ -1307,8 +1320,8 @@ def ablate_cmd(
     data: str = "synth:2000",  # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
     seeds: str = "0,1,2",  # training seeds (comma-separated); the table shows mean ± sd over them
     steps: int = None,  # pretraining steps of every row (default: the config's)
-    set: str = None,  # overrides for every row, e.g. "bs=32 lr=5e-4"
-    extra: str = None,  # more rows: "token decoder: dec_memory=true; no augmentation: augment_p=0"
+    set: str = None,  # overrides for every row, e.g. "optim.bs=32 optim.lr=5e-4"
+    extra: str = None,  # more rows: "token decoder: model.dec_memory=true; no augmentation: render.augment_p=0"
     only: str = None,  # run only these rows of ABLATIONS (comma-separated names), plus --extra
     epochs: int = 100,  # linear-probe epochs
     workers: int = 0,  # DataLoader worker processes rendering images
@@ -1318,14 +1331,14 @@ def ablate_cmd(
     split_seed: int = 0,  # seed of --splits random
 ):
     """The paper's ablation table (Table 6, and A.2's row without image-text contrast) at CPU scale: every objective variant pretrained and scored on the same data.
-    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, w_ctr 0.1, w_gram 0.05, w_mse 1, w_rule 0.1, the paper's decoder (dec_memory=false, dec_readout=shared).
+    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, loss.w_ctr 0.1, loss.w_gram 0.05, loss.w_mse 1, loss.w_rule 0.1, the paper's decoder (model.dec_memory=false, model.dec_readout=shared).
     Rows: full objective; without L_rule; without L_gram; without image-text contrastive; image-text contrastive only; reconstruction (MSE) only; pairwise CLIP across modalities (no Gram volume)."""
     from ecg_scan.model import parse_set
 
     t0 = time.time()
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     ov = parse_set(set or "")
-    ov.update({"steps": steps} if steps else {})
+    ov.update({"optim.steps": steps} if steps else {})
     cfg = ablation_base(config, **ov)
     from ecg_scan.train import check_config
 
@@ -1357,7 +1370,7 @@ def ablate_cmd(
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
     cmd = "ecg-scan ablate " + " ".join(__import__("shlex").quote(a) for a in __import__("sys").argv[2:])
     md = (
-        f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
+        f"# Ablation ({cfg.name}, {cfg.optim.steps} steps of batch {cfg.optim.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
         f"{(time.time() - t0) / 60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n"
         + md_table(tab)
         + "\n\n"

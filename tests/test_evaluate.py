@@ -42,14 +42,14 @@ def test_probe_with_baselines(model_dir, tmp_path):
         "--epochs",
         "5",
         "--out",
-        tmp_path / "p.csv",
+        tmp_path / "p",
     )
     assert r.returncode == 0, r.stderr
     for m in ("ECG-Scan", "random encoder", "classic digitiser + signal teacher", "CLIP without adaptation"):
         assert m in r.stdout
     assert "could not load pretrained weights" in r.stdout  # offline: reported, not silently dropped or replaced
     assert "MedSigLIP weights not found" in r.stdout  # likewise MedSigLIP without its weights in the cache
-    assert (tmp_path / "p.csv").exists()
+    assert (tmp_path / "p" / "probe.csv").exists()
 
 
 def test_zeroshot_and_prompts(model_dir, tmp_path):
@@ -81,10 +81,10 @@ def test_zeroshot_code_test_layout(model_dir, tmp_path):
 
 
 def test_embed_and_reconstruct(model_dir, images, tmp_path):
-    r = run_cli("embed", model_dir, images, "--out", tmp_path / "e.npz")
+    r = run_cli("embed", model_dir, images, "--out", tmp_path / "e")
     assert r.returncode == 0, r.stderr
     assert "broken.jpg: not a readable image" in r.stderr
-    d = np.load(tmp_path / "e.npz")
+    d = np.load(tmp_path / "e" / "embeddings.npz")
     assert d["embeddings"].shape == (3, 768) and len(d["files"]) == 3
     assert np.allclose(np.linalg.norm(d["embeddings"], axis=1), 1, atol=1e-4)
     r = run_cli("reconstruct", model_dir, images / "ecg0.png", "--out", tmp_path / "rec")
@@ -124,9 +124,7 @@ def test_digitiser_baseline_uses_the_reader_that_finds_the_page(monkeypatch):
 
 
 def test_demo_small(tmp_path):
-    r = run_cli(
-        "demo", "--out", tmp_path / "demo", "--n-synth", "120", "--steps", "6", "--probe-epochs", "3", timeout=1200
-    )
+    r = run_cli("demo", "--out", tmp_path / "demo", "--n", "120", "--steps", "6", "--epochs", "3", timeout=1200)
     assert r.returncode == 0, r.stderr
     rep = tmp_path / "demo" / "report.html"
     assert f"report: {rep}" in r.stdout and rep.exists()
@@ -228,7 +226,7 @@ def test_ablate_table_and_resume(tmp_path):
         "--only",
         "full objective,reconstruction (MSE) only",
         "--extra",
-        "token decoder: dec_memory=true; layout readout: dec_memory=true dec_readout=layout",
+        "token decoder: model.dec_memory=true; layout readout: model.dec_memory=true model.dec_readout=layout",
     )
     r = run_cli(*args, timeout=1200)  # the digitiser reads every page of the three splits
     assert r.returncode == 0, r.stderr

@@ -11,7 +11,7 @@ as clean standard printouts at 160, 224, 320, 448 and 672 px:
   digitiser       the classic digitiser (grid removal, per-panel trace extraction; it knows the format);
   digitiser, HP   the same after a 0.7 Hz high-pass of truth and reading (is r carried by baseline wander?).
 r is the median Pearson r over records and leads on the samples the page shows (as everywhere in ecg_scan).
-`--runs` adds the ECG-Scan points of `ecg-scan ablate` folders pretrained at other sizes (`--set image_size=S`).
+`--runs` adds the ECG-Scan points of `ecg-scan ablate` folders pretrained at other sizes (`--set model.image_size=S`).
 About a minute on an idle core (without --runs)."""
 
 import argparse, json, numpy as np, pandas as pd, scipy.signal as ss
