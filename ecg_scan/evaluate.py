@@ -33,8 +33,8 @@ from .canonical import canonical_page
 # %% auto #0
 __all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'DIGITISER', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2',
            'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders', 'foreign_renders',
-           'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'shown_samples',
-           'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features', 'FeatureCache', 'model_key',
+           'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'FeatureCache',
+           'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features', 'model_key',
            'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
            'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
            'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
@@ -182,6 +182,31 @@ def recon_metrics(
         d.loc["all"] = [np.nanmedian(snr), np.nanmedian(r)]
     return d
 
+# %% ../nbs/13_evaluate.ipynb #bb2c91fe
+class FeatureCache:
+    "Features on disk, keyed by (method, dataset, variant)"
+
+    def __init__(self, path=None):
+        self.path = Path(path) if path else None
+        self.mem = {}
+
+    def __call__(self, key: tuple, make):
+        k = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+        if k in self.mem:
+            return self.mem[k]
+        f = self.path / f"{k}.npy" if self.path else None
+        if f is not None and f.exists():
+            x = np.load(f)
+        else:
+            x = make()
+            if f is not None:  # written whole then renamed: a reader (or a second process) never sees half a file
+                self.path.mkdir(parents=True, exist_ok=True)
+                tmp = f.with_suffix(f".{os.getpid()}.tmp.npy")
+                np.save(tmp, x)
+                tmp.replace(f)
+        self.mem[k] = x
+        return x
+
 # %% ../nbs/13_evaluate.ipynb #54bc21b6
 DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
 
@@ -272,31 +297,6 @@ def teacher_features(teacher, sigs: np.ndarray, bs: int = 64) -> np.ndarray:
     """Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count
     as 0"""
     return teacher_embed(teacher, sigs, bs=bs).numpy()
-
-# %% ../nbs/13_evaluate.ipynb #bb2c91fe
-class FeatureCache:
-    "Features on disk, keyed by (method, dataset, variant)"
-
-    def __init__(self, path=None):
-        self.path = Path(path) if path else None
-        self.mem = {}
-
-    def __call__(self, key: tuple, make):
-        k = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
-        if k in self.mem:
-            return self.mem[k]
-        f = self.path / f"{k}.npy" if self.path else None
-        if f is not None and f.exists():
-            x = np.load(f)
-        else:
-            x = make()
-            if f is not None:  # written whole then renamed: a reader (or a second process) never sees half a file
-                self.path.mkdir(parents=True, exist_ok=True)
-                tmp = f.with_suffix(f".{os.getpid()}.tmp.npy")
-                np.save(tmp, x)
-                tmp.replace(f)
-        self.mem[k] = x
-        return x
 
 # %% ../nbs/13_evaluate.ipynb #af4b0ff9
 def model_key(m: nn.Module) -> str:
