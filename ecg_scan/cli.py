@@ -6,10 +6,36 @@ Docs: https://ecg-scan.github.io/ecg_scan/cli.html.md"""
 
 # %% ../nbs/15_cli.ipynb #b2c156d5
 from __future__ import annotations
-import re, sys, os, errno, importlib, difflib
-from fastcore.script import call_parse, anno_parser, store_true
+
+import difflib
+import errno
+import importlib
+import inspect
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from fastcore.script import anno_parser, call_parse, store_true
+
 from . import __version__
-from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
+from .data import wfdb_name, write_wfdb
+from .pages import fit_image, read_image
+from ecg_scan.signals import (
+    LEADS,
+    ECGScanError,
+    atomic_write,
+    check_range,
+    check_writable,
+    derived_lead_snr,
+    printable,
+    progress_bar,
+    show_ecg,
+    write_error,
+)
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
@@ -215,8 +241,6 @@ def run_cmd(
 # %% ../nbs/15_cli.ipynb #7c8c3d07
 def main(argv: list = None) -> int:
     "Entry point of the `ecg-scan` console script"
-    import warnings
-
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated")  # emitted by a dependency at import
     import fastprogress.fastprogress as fp  # fastprogress tests `stdout.isatty` without calling it, so it would draw
 
@@ -272,7 +296,6 @@ def bench_cmd(
         raise ECGScanError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHES)}")
     mod, fn, _ = BENCHES[name]
     f = _load(mod, fn)
-    import inspect
 
     kw = {k: v for k, v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
     bad = [k for k in kw if k not in inspect.signature(f).parameters]
@@ -290,8 +313,6 @@ def _image_files(
     skipped: list = None,  # if given, `(file, reason)` of each file in a folder in a format this does not read (GIF, PDF)
 ) -> list:
     "Image files named by `paths` (files, or folders searched recursively)"
-    from pathlib import Path
-
     if isinstance(paths, str):
         paths = [paths] if Path(paths).exists() else paths.split(",")
     out = []
@@ -323,9 +344,6 @@ def load_images(
 ) -> tuple:
     """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
     for the others"""
-    import numpy as np
-    from ecg_scan.pages import read_image, fit_image
-
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
     for f in files:
@@ -366,9 +384,7 @@ def embed_cmd(
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
-    import numpy as np, torch
-    from pathlib import Path
-    from ecg_scan.signals import progress_bar
+    import torch
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
 
@@ -389,8 +405,6 @@ def embed_cmd(
     o = Path(out)
     with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
         if o.suffix == ".csv":
-            import pandas as pd
-
             pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
         else:
             np.savez(t, files=np.array([str(f) for f in files]), embeddings=embs)
@@ -408,9 +422,6 @@ def recon_warnings(
     shape: tuple = None,  # (h, w) of the input image, if known
 ) -> list:
     "Reasons to distrust a reconstruction (empty if none)"
-    import numpy as np
-    from ecg_scan.signals import derived_lead_snr
-
     out = []
     snr = min(derived_lead_snr(sig).values())
     if not snr >= EINTHOVEN_MIN_DB:
@@ -425,9 +436,6 @@ def recon_warnings(
 # %% ../nbs/15_cli.ipynb #c3e12de9
 def _unique_stems(files: list) -> list:
     "Output names for `files`: the WFDB-safe stem, with -2, -3... added where two images share one"
-    from pathlib import Path
-    from ecg_scan.data import wfdb_name
-
     seen, out = {}, []
     for f in files:
         s = wfdb_name(Path(f).stem)
@@ -446,10 +454,7 @@ def reconstruct_cmd(
 ):
     """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
     real ECG"""
-    from pathlib import Path
-    from ecg_scan.signals import progress_bar, LEADS, show_ecg
     from ecg_scan.encoders import image_tensor
-    from ecg_scan.data import write_wfdb
     from ecg_scan.model import load_model
 
     check_range("--bs", bs, 1, integer=True)

@@ -6,28 +6,41 @@ Docs: https://ecg-scan.github.io/ecg_scan/digitise.html.md"""
 
 # %% ../nbs/05b_digitise.ipynb #7d57a12c
 from __future__ import annotations
-import json, math, time, importlib.resources
+
+import importlib.resources
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from dataclasses import dataclass, field, asdict
-import numpy as np, cv2
 from typing import Annotated
+
+import cv2
+import numpy as np
 from fastcore.script import call_parse, store_true
+
+from .augment import varied_page
+from .data import write_wfdb
+from .pages import read_image
+from .render import Panel, RenderMeta, extract_panel, parse_layout
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     N,
+    atomic_folder,
     check_range,
     check_writable,
     einthoven_projection,
     norm_lead,
     progress_bar,
     read_wfdb,
+    recover_folder,
     reorder_leads,
     snr_db,
 )
-from .pages import read_image
-from .render import Panel, RenderMeta, extract_panel, parse_layout
+from .synth import SynthECG
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
@@ -602,8 +615,6 @@ def training_page(
 ) -> tuple:
     """`(img, target)`: an `augment.varied_page` at 75-150 dpi and its trace coverage in [0, 1] (moved with the
     page's distortions)"""
-    from ecg_scan.augment import varied_page
-
     img, _, mask = varied_page(sig, rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
     return img, mask.astype(np.float32) / 255
 
@@ -639,9 +650,7 @@ def digitise_train_cmd(
     overwrite: store_true = False,  # replace an existing model in --out
 ):
     "Train the U-Net trace reader on pages drawn by the renderer (SynthECG signals, random settings, augmented)"
-    import torch, sys as _sys
-    from ecg_scan.synth import SynthECG
-    from ecg_scan.signals import atomic_folder
+    import torch
     from safetensors.torch import save_file
 
     check_range("--minutes", minutes, 0.1, 24 * 60)
@@ -674,8 +683,8 @@ def digitise_train_cmd(
         if step % 200 == 0:
             print(f"step {step} pages {pages} loss {np.mean(hist[-200:]):.4f} ({time.time() - t0:.0f} s)", flush=True)
     cfg = dict(
-        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:])
-        if _sys.argv[1:2] == ["digitise-train"]
+        command="ecg-scan digitise-train " + " ".join(sys.argv[2:])
+        if sys.argv[1:2] == ["digitise-train"]
         else "digitise_train_cmd",
         settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
         data="SynthECG(seed=seed+1) signals drawn by augment.varied_page (varied_config at 75-150 dpi, varied_augment); "
@@ -703,8 +712,6 @@ def load_trace_net(
     folder=None,  # a folder written by `digitise-train` (default: the shipped `NET_DIR`)
 ):
     "The trained U-Net trace reader (cached), in eval mode"
-    from ecg_scan.signals import recover_folder
-
     folder = recover_folder(Path(folder or NET_DIR))
     if str(folder) not in _NETS:
         if not (folder / "model.safetensors").exists():
@@ -859,8 +866,6 @@ def write_digitised(
     plot: bool = False,  # also write the read-back drawn over the page
 ) -> list:
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
-    from ecg_scan.data import write_wfdb
-
     rec = write_wfdb(
         Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
     )

@@ -6,25 +6,48 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import re, sys, json, math, pickle, argparse, warnings, itertools, importlib.resources
+
+import argparse
+import dataclasses
+import importlib.resources
+import itertools
+import json
+import logging
+import math
+import pickle
+import re
+import sys
+import time
+import warnings
+from contextlib import ExitStack
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from torch.utils.data import Subset, ConcatDataset
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.script import call_parse
+from safetensors.torch import load_file, save_file
+from scipy.signal import resample_poly, sosfiltfilt
+from torch.utils.data import ConcatDataset, Subset
+
+from .data import sample_dataset
+from .measure import _sos, detect_r_peaks, live_leads, notch_lowpass
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     N,
     atomic_folder,
     check_range,
+    check_shapes,
     check_writable,
     progress_bar,
     read_json_file,
     safetensors_shapes,
-    check_shapes,
 )
+from .synth import synth_dataset
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'TEACHER_DIR', 'TEACHER_DIRS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'LEAD_GROUPS',
@@ -104,7 +127,6 @@ def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None
             f"{arch} has no pretrained tag {pretrained!r} (tags: "
             f"{', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists"
         )
-    import logging
 
     logging.disable(
         logging.ERROR
@@ -445,8 +467,6 @@ class DBETAEncoder(nn.Module):
                 "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file"
             )
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
             try:
                 ck = load_file(str(path))
             except Exception as e:
@@ -627,12 +647,8 @@ class _Signals:
 # %% ../nbs/06_encoders.ipynb #f73914be
 def teacher_corpus(n_synth: int = 4000, seed: int = 0, real: bool = True) -> ConcatDataset:
     "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
-    from ecg_scan.data import sample_dataset
-
     parts = []
     if n_synth:
-        from ecg_scan.synth import synth_dataset
-
         parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
     if real:
         r = sample_dataset(validate=True).materialize(progress=False)
@@ -660,8 +676,6 @@ def _check_teacher_folder(path: Path):
 # %% ../nbs/06_encoders.ipynb #921cb245
 def save_teacher(enc: nn.Module, path, **info):
     "Save a CLEAR or CLEAR-style encoder as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
-    from safetensors.torch import save_file
-
     path = Path(path)
     _check_teacher_folder(path)
     cfg = (
@@ -725,7 +739,6 @@ def pretrain_teacher(
     model = MaskedBeatModel(enc)
     learn = Learner(dls, model, loss_func=lambda pred, y: masked_beat_loss(pred, y, enc.patches), wd=wd)
     epochs = max(1, math.ceil(steps / max(1, len(tr) // bs)))
-    from contextlib import ExitStack
 
     with ExitStack() as st:
         if not progress:
@@ -784,8 +797,6 @@ def load_signal_teacher(
             )
         m = DBETAEncoder.from_checkpoint(path)
     elif kind in TEACHER_DIRS:
-        from safetensors.torch import load_file
-
         p = Path(path) if path else teacher_path(kind)
         if not (p / "model.safetensors").exists():
             raise ECGScanError(
@@ -830,8 +841,6 @@ def teacher_cmd(
     arch: str = "clear",  # 'clear' (beat-and-lead tokens, as published) or 'clear_style'
 ):
     "Pretrain a CLEAR (or CLEAR-style) signal encoder by masked heartbeat modelling and save it as a signal teacher"
-    import time
-
     for k, v in dict(steps=steps, bs=bs).items():
         check_range(f"--{k}", v, 1, integer=True)
     check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
@@ -875,9 +884,6 @@ def teacher_cmd(
     print(f"saved the teacher to {out} (validation loss {vl:.4f}: {'normalised beats' if arch == 'clear' else 'mV^2'})")
 
 # %% ../nbs/06_encoders.ipynb #c1402code
-import dataclasses
-from .measure import notch_lowpass, live_leads, detect_r_peaks, _sos
-
 BEATS, BEAT_FS, BEAT_LEN = 15, 100, 96  # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
 
 
@@ -922,8 +928,6 @@ def beat_tokens(
     beats: int = BEATS,
 ) -> BeatTokens:
     "QRS-centred beat tokens of one record, with the padding mask and the reasons for anything that did not fit"
-    from scipy.signal import sosfiltfilt, resample_poly
-
     x = np.nan_to_num(np.asarray(sig, np.float64))
     live = live_leads(x)
     issues = []
@@ -1129,9 +1133,6 @@ def clear_loss(pred: tuple, x: torch.Tensor) -> torch.Tensor:
     return (err * w).sum() / w.sum().clamp(min=1)
 
 # %% ../nbs/06_encoders.ipynb #c1416code
-import re
-
-
 def beat_corpus(sigs, fs: int = FS, progress: bool = False) -> tuple:
     "Beat tokens of every signal of `sigs`: `((x float16, pad, t), {issue kind: count})`"
     xs, ps, ts, kinds = [], [], [], {}
@@ -1178,7 +1179,6 @@ def pretrain_clear(
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
     import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
-    from contextlib import ExitStack
 
     set_seed(seed, reproducible=True)
     kinds = {}

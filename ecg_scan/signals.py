@@ -6,12 +6,33 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, json, math, time, errno, socket, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
+
+import contextlib
+import errno
+import importlib.resources
+import json
+import math
+import numbers
+import os
+import re
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from dataclasses import dataclass, field
-import numpy as np, pandas as pd
+
+import h5py
+import numpy as np
+import pandas as pd
+import wfdb
+from fastcore.imports import in_notebook
 from fastcore.script import call_parse
+from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
@@ -47,9 +68,6 @@ def progress_bar(
     display: bool = True,  # False: no bar at all
 ):
     "Iterate over `it` with a progress bar on stderr"
-    from tqdm import tqdm
-    from fastcore.imports import in_notebook
-
     env = os.environ.get("ECG_SCAN_PROGRESS")
     show = display and (bool(int(env)) if env else (sys.stderr.isatty() or in_notebook()))
     return tqdm(it, total=total, desc=desc, disable=not show, leave=False, dynamic_ncols=True, file=sys.stderr)
@@ -550,7 +568,6 @@ def _wfdb():
     "The `wfdb` module, imported without the pandas deprecation warnings wfdb 4.3 emits"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import wfdb
     return wfdb
 
 
@@ -676,8 +693,6 @@ def read_code_tracings(
     scale: float = 1.0,  # multiply by this to get mV
 ) -> np.ndarray:
     "Exams from a CODE-test HDF5 file, float32, shape (n, 12, n_samples) in `CODE_LEADS` order, still 400 Hz and padded"
-    import h5py
-
     path = Path(path)
     if not path.exists():
         raise ECGScanError(f"{path}: file not found; pass the CODE-test ecg_tracings.hdf5 file")

@@ -95,6 +95,7 @@ class Alias:
     spec: str = ""
     name: str = ""
     why: str | None = None  # reason to keep it where it is; None: hoist
+    body: list = None  # the statements of its block (to tidy the blank line a removed import leaves)
 
     def __post_init__(self):
         a, s = self.alias, self.stmt
@@ -227,7 +228,7 @@ def scan(nb: Notebook):
                 why = "relative import in a notebook"
             for a in s.names:
                 al = Alias(s, a, ci, func)
-                al.why = why or lazy_reason(nb.mod, al.target)
+                al.why, al.body = why or lazy_reason(nb.mod, al.target), body
                 if al.why is None and func is not None and al.name in bound_names(func):
                     al.why = f"`{al.name}` is also bound locally in {func.name}"
                 nb.found.append(al)
@@ -294,8 +295,11 @@ def _pkg_module(a: Alias):
         return None
     if len(parts) > 1:
         return parts[1]
-    return a.alias.name if isinstance(a.stmt, ast.ImportFrom) and (NBS.parent / PKG / f"{a.alias.name}.py").exists() \
+    return (
+        a.alias.name
+        if isinstance(a.stmt, ast.ImportFrom) and (NBS.parent / PKG / f"{a.alias.name}.py").exists()
         else PKG
+    )
 
 
 def reaches(g, src, dst) -> bool:
@@ -331,9 +335,24 @@ def check_layers(nbs: list):
 def isort(src: str) -> str:
     "`src` with its imports sorted as ruff's isort rule does (ecg_scan first-party)"
     r = subprocess.run(
-        ["ruff", "check", "--select", "I", "--fix", "--quiet", "--exit-zero", "--stdin-filename", "nbs/_hoist.py",
-         "--config", f"lint.isort.known-first-party=['{PKG}']", "-"],
-        input=src, capture_output=True, text=True, cwd=ROOT,
+        [
+            "ruff",
+            "check",
+            "--select",
+            "I",
+            "--fix",
+            "--quiet",
+            "--exit-zero",
+            "--stdin-filename",
+            "nbs/_hoist.py",
+            "--config",
+            f"lint.isort.known-first-party=['{PKG}']",
+            "-",
+        ],
+        input=src,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     if r.returncode:
         sys.exit(f"ruff failed: {r.stderr.strip()}; install the dev extra (`pip install -e .[dev]`)")
@@ -347,6 +366,10 @@ def set_src(cell, src: str):
     cell["source"] = lines
 
 
+def _is_doc(s) -> bool:
+    return isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
+
+
 def rewrite(nb: Notebook) -> bool:
     "Apply the hoists of `nb` to its cells; True if anything changed"
     cells, moved = nb.nb["cells"], [a for a in nb.found if a.why is None]
@@ -358,6 +381,7 @@ def rewrite(nb: Notebook) -> bool:
     for ci in sorted({a.cell for a in moved}):
         lines = cell_src(cells[ci]).split("\n")
         edits = []
+        gone = {id(als[0].stmt) for (c, _), als in by_stmt.items() if c == ci and not any(a.why for a in als)}
         for (c, _), als in by_stmt.items():
             if c != ci or all(a.why for a in als):
                 continue
@@ -370,7 +394,13 @@ def rewrite(nb: Notebook) -> bool:
                     new = ast.Import(names=keep)
                 edits.append((s.lineno, s.end_lineno, [indent + ast.unparse(new)]))
             else:
-                edits.append((s.lineno, s.end_lineno, []))
+                body, hi = als[0].body, s.end_lineno
+                i = next(k for k, o in enumerate(body) if o is s)
+                first = all(id(o) in gone or (k == 0 and _is_doc(o)) for k, o in enumerate(body[:i]))
+                last = i + 1 == len(body) or id(body[i + 1]) not in gone
+                while first and last and hi < len(lines) and not lines[hi].strip():
+                    hi += 1  # the blank line that separated the imports from the code goes with them
+                edits.append((s.lineno, hi, []))
         for lo, hi, new in sorted(edits, reverse=True):
             lines[lo - 1 : hi] = new
         set_src(cells[ci], "\n".join(lines))
@@ -413,8 +443,10 @@ def main():
         kept = [a for a in n.found if a.why]
         n_moved, n_kept = n_moved + len(moved), n_kept + len(kept)
         if moved:
-            print(f"{n.path.name}: {'would move' if args.check else 'moved'} {len(moved)}: "
-                  + ", ".join(sorted({a.spec for a in moved})))
+            print(
+                f"{n.path.name}: {'would move' if args.check else 'moved'} {len(moved)}: "
+                + ", ".join(sorted({a.spec for a in moved}))
+            )
         for a in kept:
             important = a.why.startswith(("LAYERING", "CYCLE", "`"))
             if args.list or important:
