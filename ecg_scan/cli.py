@@ -17,6 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import fastprogress.fastprogress as fp
 import numpy as np
 import pandas as pd
 from fastcore.script import anno_parser, call_parse, store_true
@@ -242,8 +243,7 @@ def run_cmd(
 def main(argv: list = None) -> int:
     "Entry point of the `ecg-scan` console script"
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated")  # emitted by a dependency at import
-    import fastprogress.fastprogress as fp  # fastprogress tests `stdout.isatty` without calling it, so it would draw
-
+    # fastprogress tests `stdout.isatty` without calling it, so it would draw
     if not sys.stdout.isatty():
         fp.printing = lambda: False  # carriage-return bars into log files; logs keep a line per epoch
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -384,6 +384,7 @@ def embed_cmd(
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     import torch
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
@@ -454,6 +455,7 @@ def reconstruct_cmd(
 ):
     """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
     real ECG"""
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
 

@@ -577,6 +577,7 @@ def trace_net(
     ch: tuple = (4, 8, 16),  # channels at full, 1/2 and 1/4 resolution (small: a page must read in under a second)
 ):
     "A small U-Net: RGB page (values 0-1) in, trace-ink logits out, same size (sides divisible by 4)"
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     import torch
     from torch import nn
 
@@ -650,6 +651,7 @@ def digitise_train_cmd(
     overwrite: store_true = False,  # replace an existing model in --out
 ):
     "Train the U-Net trace reader on pages drawn by the renderer (SynthECG signals, random settings, augmented)"
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     import torch
     from safetensors.torch import save_file
 
@@ -719,6 +721,7 @@ def load_trace_net(
                 f"{folder}: no trained trace reader; run `ecg-scan digitise-train --out {folder}` or use --reader "
                 "classic"
             )
+        # lazy: torch (~3 s), not otherwise loaded by digitise
         from safetensors.torch import load_file
 
         net = trace_net()
@@ -732,6 +735,7 @@ def net_coverage(
     net=None,  # default: `load_trace_net()`
 ) -> np.ndarray:
     "Trace ink probability in [0, 1] per pixel from the U-Net"
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     import torch
 
     net = net or load_trace_net()

@@ -112,6 +112,7 @@ def proj_head(d_in: int, d_out: int) -> nn.Sequential:
 # %% ../nbs/06_encoders.ipynb #7916dc59
 def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None, cache_dir: str = None) -> nn.Module:
     "The vision tower of open_clip model `arch` (or a custom `vision_cfg`), with pretrained weights if asked"
+    # lazy: open_clip takes ~5 s to import; only the CLIP image towers need it
     import open_clip
 
     if vision_cfg is not None:
@@ -183,6 +184,7 @@ class ImageEncoder(nn.Module):
             p.requires_grad_(False)
         self.lora = lora_r > 0
         if self.lora:
+            # lazy: peft takes ~6 s to import; only LoRA adapters need it
             from peft import LoraConfig, get_peft_model
 
             v = get_peft_model(
@@ -221,6 +223,7 @@ class ImageEncoder(nn.Module):
         "Only the LoRA adapter weights (the part of the tower that training changes)"
         if not self.lora:
             return {}
+        # lazy: peft takes ~6 s to import; only LoRA adapters need it
         from peft import get_peft_model_state_dict
 
         return get_peft_model_state_dict(self.visual)
@@ -256,6 +259,7 @@ class TextEncoder(nn.Module):
         max_len: int = 128,
     ):
         super().__init__()
+        # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as tlog
 
@@ -718,6 +722,7 @@ def pretrain_teacher(
     workers: int = 0,
 ):
     "Pretrain a `CLEAREncoder` by masked beat modelling; returns `(encoder, fastai Learner)`"
+    # lazy: fastai (~5 s), matplotlib (~0.6 s), sklearn (~2 s), not otherwise loaded by encoders
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
@@ -1174,6 +1179,7 @@ def pretrain_clear(
     toks: tuple = None,
 ):
     "Pretrain a `CLEAR` encoder by masked-beat reconstruction; returns `(encoder, fastai Learner, issue counts)`"
+    # lazy: fastai (~5 s), matplotlib (~0.6 s), sklearn (~2 s), not otherwise loaded by encoders
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner

@@ -28,6 +28,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
 from scipy.stats import rankdata
+from sklearn.manifold import TSNE
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from .augment import default_augment
 from .data import ECGDataset, label_fraction, ptbxl_task
@@ -354,8 +356,6 @@ class FeatureCache:
 # %% ../nbs/13_evaluate.ipynb #deaaa903
 def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int = 0):
     "t-SNE of `X` coloured by one label per point"
-    from sklearn.manifold import TSNE
-
     Z = TSNE(2, perplexity=min(30, max(2, len(X) // 4)), random_state=seed, init="pca").fit_transform(X)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
@@ -371,8 +371,6 @@ def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int =
 # %% ../nbs/13_evaluate.ipynb #2dfc2736
 def plot_roc(Y: np.ndarray, S: np.ndarray, classes: list, title: str = "", ax=None):
     "ROC curves of the classes that have both labels"
-    from sklearn.metrics import roc_curve, roc_auc_score
-
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     for j, c in enumerate(classes):
@@ -469,6 +467,7 @@ MEDSIGLIP = "google/medsiglip-448"
 def medsiglip_features(name: str = MEDSIGLIP):
     """A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are
     not at hand"""
+    # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
     from transformers import AutoImageProcessor, AutoModel
 
     try:

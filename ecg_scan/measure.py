@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy.ndimage import uniform_filter1d
@@ -456,6 +455,9 @@ def measure_ecg(
 # %% ../nbs/02_measure.ipynb #c88f8356
 def plot_median_beat(sig: np.ndarray, fs: float = FS, leads=("I", "II", "V1", "V6"), ax=None, title: str = None):
     "Plot the median beat of `sig` with the measured P onset, QRS onset, J point and T end; returns the measurements"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by measure
+    import matplotlib.pyplot as plt
+
     m = measure_ecg(sig, fs, keep_beat=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))

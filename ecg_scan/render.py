@@ -20,9 +20,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from PIL import Image, ImageDraw, ImageFont
 
 from .data import open_dataset, write_wfdb
@@ -78,6 +75,7 @@ def mosaic(
 # %% ../nbs/04_render.ipynb #81e6ea6e
 def show_image(img: np.ndarray, fmt: str = "jpg", quality: int = 85):
     "Display a uint8 RGB image in a notebook (JPEG by default: galleries stay small)"
+    # lazy: optional: IPython is not a dependency (notebook display only)
     from IPython.display import Image, display
 
     ok, buf = cv2.imencode(
@@ -1452,6 +1450,11 @@ def _records(src: Path, strict: bool = False, pad: bool = False):
 # %% ../nbs/04_render.ipynb #38692739
 def render_mpl(sig: np.ndarray, cfg: RenderConfig = None, **overrides) -> np.ndarray:
     "Reference renderer: the same page drawn with plain matplotlib (Agg), uint8 RGB; for the speed benchmark"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by render
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+
     cfg = replace(cfg or RenderConfig(), **overrides)
     g = _geometry(cfg)
     fig = Figure(figsize=(g.w / 100, g.h / 100), dpi=100)

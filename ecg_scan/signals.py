@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
-import wfdb
 from fastcore.imports import in_notebook
 from fastcore.script import call_parse
 from tqdm import tqdm
@@ -568,6 +566,8 @@ def _wfdb():
     "The `wfdb` module, imported without the pandas deprecation warnings wfdb 4.3 emits"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # lazy: CLI start-up: `ecg-scan --help` imports signals; wfdb adds ~0.1 s for two readers
+        import wfdb
     return wfdb
 
 
@@ -649,6 +649,7 @@ def read_wfdb(path) -> tuple:
 # %% ../nbs/00_signals.ipynb #0d378b25
 def read_cpsc_mat(path) -> tuple:
     "Read an original CPSC-2018 `.mat` record as `(sig, fs, lead_names, meta)`, `sig` float32 in mV"
+    # lazy: scipy (~1 s), not otherwise loaded by signals
     from scipy.io import loadmat
 
     path = Path(path)
@@ -693,6 +694,9 @@ def read_code_tracings(
     scale: float = 1.0,  # multiply by this to get mV
 ) -> np.ndarray:
     "Exams from a CODE-test HDF5 file, float32, shape (n, 12, n_samples) in `CODE_LEADS` order, still 400 Hz and padded"
+    # lazy: CLI start-up: `ecg-scan --help` imports signals; h5py adds ~0.1 s for one reader
+    import h5py
+
     path = Path(path)
     if not path.exists():
         raise ECGScanError(f"{path}: file not found; pass the CODE-test ecg_tracings.hdf5 file")
@@ -717,6 +721,7 @@ def resample(
     "Resample along the last axis with a polyphase filter"
     if fs == fs_out:
         return sig
+    # lazy: scipy (~1 s), not otherwise loaded by signals
     from scipy.signal import resample_poly
 
     r = Fraction(fs_out / fs).limit_denominator(1000)
@@ -812,6 +817,7 @@ def show_ecg(
     common: bool = False,
 ):  # one mV scale on every lead, with ticks (amplitudes comparable across leads)
     "Plot the leads of `sig` stacked, one row per lead (and `sig2` overlaid); returns the figure"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by signals
     import matplotlib.pyplot as plt
 
     n = sig.shape[-1] if secs is None else int(secs * fs)
@@ -845,6 +851,7 @@ def _stack(xs, axis):
     "`np.stack` for arrays, `torch.stack` for tensors"
     if isinstance(xs[0], np.ndarray):
         return np.stack(xs, axis)
+    # lazy: torch (~3 s), not otherwise loaded by signals
     import torch
 
     return torch.stack(xs, axis)
@@ -925,6 +932,7 @@ class SNRReport:
 
     def plot(self, ax=None):
         "Box plot of per-record SNR for each derived lead"
+        # lazy: matplotlib (~0.6 s), not otherwise loaded by signals
         import matplotlib.pyplot as plt
 
         if ax is None:

@@ -44,35 +44,45 @@ NBS = ROOT / "nbs"
 PKG = "ecg_scan"
 
 # Imports that stay inside functions everywhere: optional (not in pyproject's [project] dependencies) or seconds to
-# import for one feature. Keys match a module and its submodules ("torch" matches "torch.nn").
+# import for one feature. Keys match a module and its submodules ("torch" matches "torch.nn"). The reason is written as
+# a `# lazy: ...` comment above the import.
 LAZY = {
-    "open_clip": "about 5 s to import; only for the open_clip image towers (ImageEncoder with a CLIP backbone)",
-    "peft": "about 6 s to import; only when LoRA adapters are added or saved",
-    "timm": "about 5 s to import and not a direct dependency (comes with open_clip); only one bench needs it",
-    "transformers": "1-3 s to import (more with a model class); only when a text encoder or BERT is built",
-    "wandb": "optional: not a dependency, used only with --wandb",
-    "torch.utils.tensorboard": "optional: tensorboard is only in the dev extra, used only with --tensorboard",
-    "IPython": "optional: not a dependency (comes with Jupyter); only for display in notebooks",
+    "open_clip": "open_clip takes ~5 s to import; only the CLIP image towers need it",
+    "peft": "peft takes ~6 s to import; only LoRA adapters need it",
+    "timm": "timm takes ~5 s to import (an open_clip dependency); only this bench needs it",
+    "transformers": "transformers takes 1-3 s to import; only the hub models built with it need it",
+    "wandb": "optional: wandb is not a dependency",
+    "torch.utils.tensorboard": "optional: tensorboard is only in the dev extra",
+    "IPython": "optional: IPython is not a dependency (notebook display only)",
 }
 
-# Imports that stay inside functions of one module: seconds to import, and the module does not otherwise load them.
-_CLI = "cli.py is loaded by every `ecg-scan` call (--help included); a command's heavy imports wait for the command"
-_SIG = "signals is imported by every module and by the CLI at start-up; only one function needs it"
-LAZY_IN = {
-    ("cli", "torch"): _CLI,
-    ("cli", "matplotlib"): _CLI,
-    ("cli", "fastprogress"): _CLI,
-    ("cli", "ecg_scan.model"): _CLI + " (pulls torch)",
-    ("cli", "ecg_scan.encoders"): _CLI + " (pulls torch)",
-    ("signals", "torch"): "about 3 s to import; " + _SIG,
-    ("signals", "scipy"): "about 1 s to import; " + _SIG,
-    ("signals", "matplotlib"): "about 0.6 s to import; " + _SIG,
-    ("digitise", "torch"): "about 3 s to import; only the U-Net reader (--reader unet, digitise-train) needs it",
-    ("digitise", "safetensors"): "imports torch; only the U-Net reader's save and load need it",
-    ("encoders", "fastai"): "about 5 s to import; only the teacher training loops need it (model/evaluate do not)",
-    ("protocol", "sklearn"): "about 2 s to import; only the stratified split needs it",
-    ("evaluate", "sklearn"): "about 2 s to import; only the ROC and t-SNE plots need it",
+# Heavy required dependencies (import cost on the project machine): one moves to a module's top only if that module
+# already loads it through its other top-level imports (an earlier package module, or a package in IMPLIES); otherwise
+# it stays in the functions that need it, so e.g. `ecg-scan synth` does not wait for torch.
+HEAVY = {"torch": "~3 s", "fastai": "~5 s", "sklearn": "~2 s", "scipy": "~1 s", "matplotlib": "~0.6 s"}
+# What importing a package loads of HEAVY (checked with `python -c "import X; print(sys.modules)"`)
+IMPLIES = {
+    "fastai": {"torch", "matplotlib", "scipy", "sklearn"},
+    "accelerate": {"torch"},
+    "safetensors": {"torch"},
+    "torchvision": {"torch"},
 }
+# HEAVY packages a module is built on: imported at its top even though it would not otherwise load them
+OWN = {("measure", "scipy"): "the measurements are scipy filters and peak finding"}
+# Modules whose own start-up matters: their imports of package modules follow the HEAVY rule too (the CLI imports
+# each command's module only when that command runs; `ecg-scan --help` loads cli and signals only)
+STARTUP = {"cli"}
+# Further imports kept inside functions of one module, with the reason
+LAZY_IN = {
+    ("signals", "wfdb"): "CLI start-up: `ecg-scan --help` imports signals; wfdb adds ~0.1 s for two readers",
+    ("signals", "h5py"): "CLI start-up: `ecg-scan --help` imports signals; h5py adds ~0.1 s for one reader",
+}
+
+
+def heavy_of(target: str) -> set:
+    "The HEAVY packages importing `target` loads"
+    root = target.split(".")[0]
+    return ({root} & set(HEAVY)) | IMPLIES.get(root, set())
 
 
 def lazy_reason(mod: str, target: str):
@@ -96,6 +106,7 @@ class Alias:
     name: str = ""
     why: str | None = None  # reason to keep it where it is; None: hoist
     body: list = None  # the statements of its block (to tidy the blank line a removed import leaves)
+    comment: str | None = None  # for an import kept lazy: the `# lazy: ...` comment it gets
 
     def __post_init__(self):
         a, s = self.alias, self.stmt
@@ -228,7 +239,10 @@ def scan(nb: Notebook):
                 why = "relative import in a notebook"
             for a in s.names:
                 al = Alias(s, a, ci, func)
-                al.why, al.body = why or lazy_reason(nb.mod, al.target), body
+                al.body = body
+                al.why = why or lazy_reason(nb.mod, al.target)
+                if al.why and not why:
+                    al.comment = al.why
                 if al.why is None and func is not None and al.name in bound_names(func):
                     al.why = f"`{al.name}` is also bound locally in {func.name}"
                 nb.found.append(al)
@@ -332,6 +346,52 @@ def check_layers(nbs: list):
                     g[n.mod].discard(t)
 
 
+def check_heavy(nbs: list):
+    "Keep a HEAVY import (or, in STARTUP modules, a package module that pulls one) where it is unless already loaded"
+    by_mod = {n.mod: n for n in nbs}
+    memo = {}
+
+    def hoisted(n, a):
+        return a.why is None and a.func is not None
+
+    def loaded(mod: str) -> set:
+        "HEAVY packages that importing `mod` loads (its top-level imports, and the light imports hoisted into it)"
+        if mod not in memo:
+            memo[mod], n = set(), by_mod.get(mod)
+            out = {h for m, h in OWN if m == mod}
+            if n is not None:
+                tops = [
+                    Alias(s, al, ci, None)
+                    for ci, t in n.trees.items()
+                    for s in t.body
+                    if isinstance(s, (ast.Import, ast.ImportFrom))
+                    for al in s.names
+                ]
+                for a in tops + [a for a in n.found if hoisted(n, a)]:
+                    p = _pkg_module(a)
+                    if p and p != mod:
+                        if n.mod not in STARTUP or a in tops:
+                            out |= loaded(p)
+                    elif not p and (a in tops or not heavy_of(a.target)):
+                        out |= heavy_of(a.target)
+            memo[mod] = out
+        return memo[mod]
+
+    for n in nbs:
+        have = loaded(n.mod)
+        for a in n.found:
+            if a.why is not None:
+                continue
+            p = _pkg_module(a)
+            need = (loaded(p) if n.mod in STARTUP else set()) if p else heavy_of(a.target)
+            if need - have:
+                miss = ", ".join(f"{h} ({HEAVY[h]})" for h in sorted(need - have))
+                a.why = a.comment = f"{miss}, not otherwise loaded by {n.mod}"
+                if n.mod in STARTUP:
+                    a.why += f" ({a.target} pulls it)" if p else ""
+                    a.comment = f"{n.mod} starts every `ecg-scan` call; what only this command needs is imported here"
+
+
 def isort(src: str) -> str:
     "`src` with its imports sorted as ruff's isort rule does (ecg_scan first-party)"
     r = subprocess.run(
@@ -371,39 +431,58 @@ def _is_doc(s) -> bool:
 
 
 def rewrite(nb: Notebook) -> bool:
-    "Apply the hoists of `nb` to its cells; True if anything changed"
+    "Apply the hoists of `nb` to its cells and write the `# lazy:` comments; True if anything changed"
     cells, moved = nb.nb["cells"], [a for a in nb.found if a.why is None]
-    if not moved:
-        return False
     by_stmt = {}
     for a in nb.found:
         by_stmt.setdefault((a.cell, id(a.stmt)), []).append(a)
-    for ci in sorted({a.cell for a in moved}):
+    note_of = {k: next((a.comment for a in als if a.comment), None) for k, als in by_stmt.items()}
+    said = {}  # (cell, function, note) -> line of the first import that carries it: one comment per function
+    for (c, k), als in sorted(by_stmt.items(), key=lambda kv: kv[1][0].stmt.lineno):
+        if note_of[(c, k)]:
+            said.setdefault((c, id(als[0].func), note_of[(c, k)]), k)
+    changed = False
+    for ci in sorted({a.cell for a in nb.found}):
         lines = cell_src(cells[ci]).split("\n")
         edits = []
         gone = {id(als[0].stmt) for (c, _), als in by_stmt.items() if c == ci and not any(a.why for a in als)}
-        for (c, _), als in by_stmt.items():
-            if c != ci or all(a.why for a in als):
+        for (c, k), als in by_stmt.items():
+            if c != ci:
                 continue
-            s = als[0].stmt
-            keep = [a.alias for a in als if a.why]
+            s, body = als[0].stmt, als[0].body
+            i = next(j for j, o in enumerate(body) if o is s)
             indent = re.match(r"\s*", lines[s.lineno - 1])[0]
+            tail = lines[s.end_lineno - 1][s.end_col_offset :]
+            tail = tail if "#" in tail else ""
+            note = note_of[(c, k)]
+            if note and (lines[s.lineno - 2].strip().startswith("#") or tail or said[(c, id(als[0].func), note)] != k):
+                note = None  # commented already, or an earlier import in the function says the same
+            head = [indent + "# lazy: " + note] if note else []
+            keep = [a.alias for a in als if a.why]
+            if len(keep) == len(als):
+                if head:
+                    edits.append((s.lineno, s.lineno - 1, head))
+                continue
             if keep:
                 new = type(s)(names=keep, module=getattr(s, "module", None), level=getattr(s, "level", 0))
                 if isinstance(s, ast.Import):
                     new = ast.Import(names=keep)
-                edits.append((s.lineno, s.end_lineno, [indent + ast.unparse(new)]))
-            else:
-                body, hi = als[0].body, s.end_lineno
-                i = next(k for k, o in enumerate(body) if o is s)
-                first = all(id(o) in gone or (k == 0 and _is_doc(o)) for k, o in enumerate(body[:i]))
-                last = i + 1 == len(body) or id(body[i + 1]) not in gone
-                while first and last and hi < len(lines) and not lines[hi].strip():
-                    hi += 1  # the blank line that separated the imports from the code goes with them
-                edits.append((s.lineno, hi, []))
-        for lo, hi, new in sorted(edits, reverse=True):
+                edits.append((s.lineno, s.end_lineno, head + [indent + ast.unparse(new) + tail]))
+                continue
+            hi = s.end_lineno
+            first = all(id(o) in gone or (j == 0 and _is_doc(o)) for j, o in enumerate(body[:i]))
+            last = i + 1 == len(body) or id(body[i + 1]) not in gone
+            while (tail or (first and last)) and hi < len(lines) and not lines[hi].strip():
+                hi += 1  # the blank line that separated the imports from the code goes with them
+            edits.append((s.lineno, hi, [indent + tail.strip()] if tail else []))
+        for lo, hi, new in sorted(edits, key=lambda e: e[0], reverse=True):
             lines[lo - 1 : hi] = new
-        set_src(cells[ci], "\n".join(lines))
+        src = "\n".join(lines)
+        if src != cell_src(cells[ci]):
+            set_src(cells[ci], src)
+            changed = True
+    if not moved:
+        return changed
     # merge into the import cell: after its last top-level import, then sort
     ic = nb.export[0]
     src = cell_src(cells[ic])
@@ -434,8 +513,9 @@ def main():
         scan(n)
         check_clashes(n)
     check_layers(nbs)
+    check_heavy(nbs)
     chosen = {f.resolve() for f in args.notebooks}
-    n_moved = n_kept = 0
+    n_moved = n_kept = n_changed = 0
     for n in nbs:
         if chosen and n.path.resolve() not in chosen:
             continue
@@ -452,11 +532,15 @@ def main():
             if args.list or important:
                 where = a.func.name if a.func is not None else "top level"
                 print(f"  kept {n.path.name} cell {a.cell} ({where}): {a.spec}: {a.why}")
-        if moved and not args.check:
-            rewrite(n)
-            n.path.write_text(json.dumps(n.nb, indent=1, ensure_ascii=False) + "\n")
-    print(f"{n_moved} imported names {'to move' if args.check else 'moved'}, {n_kept} kept where they are")
-    if args.check and n_moved:
+        if rewrite(n):
+            n_changed += 1
+            if not args.check:
+                n.path.write_text(json.dumps(n.nb, indent=1, ensure_ascii=False) + "\n")
+    print(
+        f"{n_moved} imported names {'to move' if args.check else 'moved'}, {n_kept} kept where they are; "
+        f"{n_changed} notebooks {'to change' if args.check else 'changed'}"
+    )
+    if args.check and n_changed:
         sys.exit(1)
 
 
