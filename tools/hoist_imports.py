@@ -207,7 +207,11 @@ def scan(nb: Notebook):
     "Fill `nb.found` with the imports of export cells that are not in the import cell's top level"
     cells = nb.nb["cells"]
     for ci in nb.export:
-        tree = ast.parse(cell_src(cells[ci]))
+        try:
+            tree = ast.parse(cell_src(cells[ci]))
+        except SyntaxError as e:
+            print(f"{nb.path.name} cell {ci}: not Python ({e.msg}, line {e.lineno}); its imports are left alone")
+            continue
         nb.trees[ci] = tree
         par = parents(tree)
         lines = {}  # line -> simple statements (no body) on it
