@@ -23,8 +23,6 @@ import pandas as pd
 from fastcore.script import anno_parser, call_parse, store_true
 
 from . import __version__
-from .data import wfdb_name, write_wfdb
-from .pages import fit_image, read_image
 from ecg_scan.signals import (
     LEADS,
     ECGScanError,
@@ -344,6 +342,9 @@ def load_images(
 ) -> tuple:
     """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
     for the others"""
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
+    from ecg_scan.pages import read_image, fit_image
+
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
     for f in files:
@@ -437,6 +438,9 @@ def recon_warnings(
 # %% ../nbs/15_cli.ipynb #c3e12de9
 def _unique_stems(files: list) -> list:
     "Output names for `files`: the WFDB-safe stem, with -2, -3... added where two images share one"
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
+    from ecg_scan.data import wfdb_name
+
     seen, out = {}, []
     for f in files:
         s = wfdb_name(Path(f).stem)
@@ -457,6 +461,7 @@ def reconstruct_cmd(
     real ECG"""
     # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.encoders import image_tensor
+    from ecg_scan.data import write_wfdb
     from ecg_scan.model import load_model
 
     check_range("--bs", bs, 1, integer=True)

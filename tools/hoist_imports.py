@@ -69,8 +69,8 @@ IMPLIES = {
 }
 # HEAVY packages a module is built on: imported at its top even though it would not otherwise load them
 OWN = {("measure", "scipy"): "the measurements are scipy filters and peak finding"}
-# Modules whose own start-up matters: their imports of package modules follow the HEAVY rule too (the CLI imports
-# each command's module only when that command runs; `ecg-scan --help` loads cli and signals only)
+# Modules whose own start-up matters: they import at the top only the package modules they import there already (the
+# CLI imports each command's module only when that command runs; `ecg-scan --help` loads cli and signals only)
 STARTUP = {"cli"}
 # Further imports kept inside functions of one module, with the reason
 LAZY_IN = {
@@ -383,16 +383,26 @@ def check_heavy(nbs: list):
 
     for n in nbs:
         have = loaded(n.mod)
+        top_pkgs = {
+            _pkg_module(Alias(s, al, ci, None))
+            for ci, t in n.trees.items()
+            for s in t.body
+            if isinstance(s, (ast.Import, ast.ImportFrom))
+            for al in s.names
+        }
         for a in n.found:
             if a.why is not None:
                 continue
             p = _pkg_module(a)
+            if p and n.mod in STARTUP and p not in top_pkgs:
+                a.why = f"{n.mod} imports {PKG}.{p} only when a command needs it (start-up time)"
+                a.comment = f"{n.mod} starts every `ecg-scan` call; what only this command needs is imported here"
+                continue
             need = (loaded(p) if n.mod in STARTUP else set()) if p else heavy_of(a.target)
             if need - have:
                 miss = ", ".join(f"{h} ({HEAVY[h]})" for h in sorted(need - have))
                 a.why = a.comment = f"{miss}, not otherwise loaded by {n.mod}"
                 if n.mod in STARTUP:
-                    a.why += f" ({a.target} pulls it)" if p else ""
                     a.comment = f"{n.mod} starts every `ecg-scan` call; what only this command needs is imported here"
 
 
