@@ -440,6 +440,7 @@ def _numel(m):
 # %% ../nbs/14b_bench.ipynb #392697cd
 def paper_param_counts() -> dict:
     "Parameter counts (millions) of the `paper` configuration's parts, built without any weights"
+    # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
     from transformers import BertConfig, BertModel
 
     cfg = get_config("paper")
@@ -531,6 +532,7 @@ def sample_dataset_cached():
 # %% ../nbs/14b_bench.ipynb #661f440a
 def bench_towers(steps: int = 4, bs: int = 16):
     "Print the training-step time of candidate image towers at batch `bs` on this CPU, as ratios to `small`'s ViT"
+    # lazy: timm takes ~5 s to import (an open_clip dependency); only this bench needs it
     import timm
 
     def vit(name, **ov):
@@ -658,6 +660,7 @@ def _sync(dev):
 def _write_bert(folder, **kw) -> Path:
     """A random BERT (MedCPT's BERT-base architecture unless `kw` says otherwise) with a character-level tokenizer,
     saved to `folder`"""
+    # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
     from transformers import BertConfig, BertModel, BertTokenizer
     from transformers.utils import logging as tlog
 

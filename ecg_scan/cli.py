@@ -6,10 +6,34 @@ Docs: https://ecg-scan.github.io/ecg_scan/cli.html.md"""
 
 # %% ../nbs/15_cli.ipynb #b2c156d5
 from __future__ import annotations
-import re, sys, os, errno, importlib, difflib
-from fastcore.script import call_parse, anno_parser, store_true
+
+import difflib
+import errno
+import importlib
+import inspect
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+
+import fastprogress.fastprogress as fp
+import numpy as np
+import pandas as pd
+from fastcore.script import anno_parser, call_parse, store_true
+
 from . import __version__
-from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
+from ecg_scan.signals import (
+    LEADS,
+    ECGScanError,
+    atomic_write,
+    check_range,
+    check_writable,
+    printable,
+    progress_bar,
+    show_ecg,
+    write_error,
+)
 
 # %% auto #0
 __all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd', 'recon_warnings',
@@ -215,11 +239,8 @@ def run_cmd(
 # %% ../nbs/15_cli.ipynb #7c8c3d07
 def main(argv: list = None) -> int:
     "Entry point of the `ecg-scan` console script"
-    import warnings
-
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated")  # emitted by a dependency at import
-    import fastprogress.fastprogress as fp  # fastprogress tests `stdout.isatty` without calling it, so it would draw
-
+    # fastprogress tests `stdout.isatty` without calling it, so it would draw
     if not sys.stdout.isatty():
         fp.printing = lambda: False  # carriage-return bars into log files; logs keep a line per epoch
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -272,7 +293,6 @@ def bench_cmd(
         raise ECGScanError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHES)}")
     mod, fn, _ = BENCHES[name]
     f = _load(mod, fn)
-    import inspect
 
     kw = {k: v for k, v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
     bad = [k for k in kw if k not in inspect.signature(f).parameters]
@@ -290,8 +310,6 @@ def _image_files(
     skipped: list = None,  # if given, `(file, reason)` of each file in a folder in a format this does not read (GIF, PDF)
 ) -> list:
     "Image files named by `paths` (files, or folders searched recursively)"
-    from pathlib import Path
-
     if isinstance(paths, str):
         paths = [paths] if Path(paths).exists() else paths.split(",")
     out = []
@@ -323,7 +341,7 @@ def load_images(
 ) -> tuple:
     """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
     for the others"""
-    import numpy as np
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.pages import read_image
     from ecg_scan.canonical import canonical_page
 
@@ -368,8 +386,8 @@ def embed_cmd(
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
-    import numpy as np, torch
-    from ecg_scan.signals import progress_bar
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
+    import torch
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
 
@@ -391,8 +409,6 @@ def embed_cmd(
     ).numpy()
     with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
         if fmt == "csv":
-            import pandas as pd
-
             pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
         else:
             np.savez(t, files=np.array([str(f) for f in files]), embeddings=embs)
@@ -407,6 +423,7 @@ def recon_warnings(
     shape: tuple = None,  # (h, w) of the input image, if known
 ) -> list:
     "Reasons to distrust a reconstruction (empty if none): `implausible_ecg`, and an input unlike the training pages"
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.measure import implausible_ecg
 
     out = implausible_ecg(sig)
@@ -417,7 +434,7 @@ def recon_warnings(
 # %% ../nbs/15_cli.ipynb #c3e12de9
 def _unique_stems(files: list) -> list:
     "Output names for `files`: the WFDB-safe stem, with -2, -3... added where two images share one"
-    from pathlib import Path
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.data import wfdb_name
 
     seen, out = {}, []
@@ -438,8 +455,7 @@ def reconstruct_cmd(
 ):
     """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
     real ECG"""
-    from pathlib import Path
-    from ecg_scan.signals import progress_bar, LEADS, show_ecg
+    # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.encoders import image_tensor
     from ecg_scan.data import write_wfdb
     from ecg_scan.model import load_model

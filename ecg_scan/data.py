@@ -6,27 +6,40 @@ Docs: https://ecg-scan.github.io/ecg_scan/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #79f235d1
 from __future__ import annotations
-import os, re, ast, math, shutil, inspect, tempfile, warnings
-from pathlib import Path
+
+import ast
+import inspect
+import math
+import os
+import re
+import shutil
+import tempfile
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
-import numpy as np, pandas as pd
-from PIL import Image, UnidentifiedImageError
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
 from fastcore.basics import patch
+from PIL import Image, UnidentifiedImageError
+
+from .metrics import random_split
 from ecg_scan.signals import (
     CODE_LEADS,
-    ECGScanError,
     FS,
-    Header,
     LEADS,
+    ECGScanError,
+    Header,
     N,
     RecordError,
+    _wfdb,
     find_headers,
     load_ecg,
     norm_lead,
     progress_bar,
     read_code_tracings,
-    write_error,
     read_header,
     read_wfdb,
     resample,
@@ -34,8 +47,8 @@ from ecg_scan.signals import (
     signal_issues,
     standardize,
     strip_zero_pad,
+    write_error,
 )
-from .metrics import random_split
 
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'PAGE_EXTS', 'LAYOUTS', 'Record',
@@ -452,7 +465,6 @@ def write_wfdb(
     value); returns its path"""
     if isinstance(comments, dict):
         comments = [f"{k}: {v}" for k, v in comments.items()]
-    from ecg_scan.signals import _wfdb
 
     wfdb = _wfdb()
     dest = Path(dest)
@@ -651,7 +663,6 @@ def code_test_dataset(
     missing = [c for c in CODE_CLASSES if c not in y.columns]
     if missing:
         raise ECGScanError(f"{lab}: missing column(s) {', '.join(missing)}")
-    import h5py
 
     with h5py.File(h5, "r") as f:
         n = f["tracings"].shape[0]
@@ -685,8 +696,6 @@ def code_test_dataset(
 def make_code_test_example(dest, n: int = 12) -> Path:
     """Write a small CODE-test copy in its layout (HDF5 at 400 Hz, padded to 4096; gold-standard CSV) from bundled
     real records"""
-    import h5py
-
     dest = Path(dest)
     (dest / "annotations").mkdir(parents=True, exist_ok=True)
     src = physionet_dataset(samples_path("cinc2021"))

@@ -6,38 +6,52 @@ Docs: https://ecg-scan.github.io/ecg_scan/demo.html.md"""
 
 # %% ../nbs/14_demo.ipynb #106e691c
 from __future__ import annotations
-import os, json, time, shutil, platform, importlib.resources
+
+import html
+import importlib.resources
+import json
+import os
+import platform
+import resource
+import shutil
+import time
 from pathlib import Path
-import numpy as np, pandas as pd
-from fastcore.basics import store_attr, patch
+
+import markdown
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from fastcore.basics import patch, store_attr
 from fastcore.meta import delegates
 from fastcore.script import call_parse
+
 from . import __version__
-from .signals import ECGScanError, check_range, check_writable, show_ecg
 from .data import sample_dataset
-from .synth import synth_dataset, SYNTH_CLASSES, RHYTHMS
-from .model import ECGScan, get_config
-from .train import pretrain, plot_log
 from ecg_scan.evaluate import (
     DIGITISER,
+    FOREIGN_VARIANTS,
     EvalData,
     FeatureCache,
     encoder_suite,
+    invariance_table,
+    load_prompts,
+    plot_roc,
+    plot_tsne,
+    recon_metrics,
     shown_samples,
     suite_features,
     suite_reconstructions,
     suite_scores,
-    load_prompts,
-    zero_shot,
-    recon_metrics,
-    plot_roc,
-    plot_tsne,
     variant_renders,
-    invariance_table,
-    FOREIGN_VARIANTS,
+    zero_shot,
 )
-from .pages import EikEngine
 from .metrics import linear_probe, md_table
+from .model import ECGScan, get_config
+from .pages import EikEngine
+from .signals import ECGScanError, check_range, check_writable, show_ecg
+from .synth import RHYTHMS, SYNTH_CLASSES, synth_dataset
+from .train import plot_log, pretrain
 
 # %% auto #0
 __all__ = ['VARIANTS', 'FRACS', 'REFERENCE', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
@@ -79,8 +93,6 @@ class Demo:
 
     def save_fig(self, fig, name: str, dpi: int = 90, tight: bool = True):
         "Write `fig` to `figures/NAME.png`, close it and return it (a notebook shows it)"
-        import matplotlib.pyplot as plt
-
         if tight:
             fig.tight_layout()
         fig.savefig(self.out / "figures" / f"{name}.png", dpi=dpi)
@@ -324,8 +336,6 @@ def recon_figure(self: Demo):
 def tsne_figure(self: Demo):
     """t-SNE of ECG-Scan's and the random encoder's embeddings of the augmented SynthECG test renders
     (`figures/tsne.png`)"""
-    import matplotlib.pyplot as plt
-
     rh = [next((l for l in ls if l in RHYTHMS), "other") for ls in self.parts["test"].labels]
     X = self.feats["augmented"]["test"]
     fig, axs = plt.subplots(1, 2, figsize=(10, 4.3))
@@ -337,8 +347,6 @@ def tsne_figure(self: Demo):
 @patch
 def examples_figure(self: Demo):
     "Four augmented SynthECG test renders titled with their labels (`figures/examples.png`)"
-    import matplotlib.pyplot as plt
-
     d = self.parts["test"]
     ex = variant_renders(d, "augmented", self.seed, self.model.cfg.model.image_hw, False, self.fc, "synth:test")[:4]
     fig, axs = plt.subplots(1, 4, figsize=(12, 3.2))
@@ -358,8 +366,6 @@ _CSS = (
 
 def report_html(md: str, title: str = "ECG-Scan demo") -> str:
     "A Markdown report as a standalone HTML page (tables, and the figures linked relative to the page)"
-    import markdown, html
-
     body = markdown.markdown(md, extensions=["tables"])
     return f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n{body}\n</body></html>'
 
@@ -386,8 +392,6 @@ def _describe(cfg) -> str:
 def _peak_rss_gib() -> float:
     """Peak resident memory of this process in GiB (forked loader workers share most of it; adding the children's
     peaks would count it twice)"""
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 # %% ../nbs/14_demo.ipynb #36aa91e3
@@ -461,8 +465,6 @@ def run_demo(
 ) -> Path:
     """Generate SynthECG, pretrain a CPU preset, evaluate it against the baselines, write a report; returns the
     report's path"""
-    import matplotlib
-
     matplotlib.use("Agg")
     d = Demo(out, **kwargs)
     d.make_corpus()

@@ -6,28 +6,44 @@ Docs: https://ecg-scan.github.io/ecg_scan/digitise.html.md"""
 
 # %% ../nbs/05b_digitise.ipynb #7d57a12c
 from __future__ import annotations
-import json, math, time, importlib.resources
+
+import importlib.resources
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from dataclasses import dataclass, field, asdict
-import numpy as np, cv2
 from typing import Annotated
+
+import cv2
+import numpy as np
+import torch
 from fastcore.script import call_parse, store_true
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .augment import varied_page
+from .data import write_wfdb
+from .pages import read_image
+from .render import Panel, RenderMeta, extract_panel, parse_layout
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     N,
+    atomic_folder,
     check_range,
     check_writable,
     einthoven_projection,
     norm_lead,
     progress_bar,
     read_wfdb,
+    recover_folder,
     reorder_leads,
     snr_db,
 )
-from .pages import read_image
-from .render import Panel, RenderMeta, extract_panel, parse_layout
+from .synth import SynthECG
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
@@ -564,9 +580,8 @@ def trace_net(
     ch: tuple = (4, 8, 16),  # channels at full, 1/2 and 1/4 resolution (small: a page must read in under a second)
 ):
     "A small U-Net: RGB page (values 0-1) in, trace-ink logits out, same size (sides divisible by 4)"
-    import torch
-    from torch import nn
 
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     def block(a, b):
         return nn.Sequential(
             nn.Conv2d(a, b, 3, padding=1),
@@ -602,8 +617,6 @@ def training_page(
 ) -> tuple:
     """`(img, target)`: an `augment.varied_page` at 75-150 dpi and its trace coverage in [0, 1] (moved with the
     page's distortions)"""
-    from ecg_scan.augment import varied_page
-
     img, _, mask = varied_page(sig, rng, size=None, dpi=float(rng.choice([75.0, 100.0, 100.0, 150.0])))
     return img, mask.astype(np.float32) / 255
 
@@ -639,11 +652,7 @@ def digitise_train_cmd(
     overwrite: store_true = False,  # replace an existing model in --out
 ):
     "Train the U-Net trace reader on pages drawn by the renderer (SynthECG signals, random settings, augmented)"
-    import torch, sys as _sys
-    from ecg_scan.synth import SynthECG
-    from ecg_scan.signals import atomic_folder
-    from safetensors.torch import save_file
-
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     check_range("--minutes", minutes, 0.1, 24 * 60)
     check_range("--bs", bs, 1, integer=True)
     check_range("--size", size, 32, 1024, integer=True)
@@ -674,8 +683,8 @@ def digitise_train_cmd(
         if step % 200 == 0:
             print(f"step {step} pages {pages} loss {np.mean(hist[-200:]):.4f} ({time.time() - t0:.0f} s)", flush=True)
     cfg = dict(
-        command="ecg-scan digitise-train " + " ".join(_sys.argv[2:])
-        if _sys.argv[1:2] == ["digitise-train"]
+        command="ecg-scan digitise-train " + " ".join(sys.argv[2:])
+        if sys.argv[1:2] == ["digitise-train"]
         else "digitise_train_cmd",
         settings=dict(minutes=minutes, bs=bs, size=size, lr=lr, seed=seed, channels=[4, 8, 16], pos_weight=4.0),
         data="SynthECG(seed=seed+1) signals drawn by augment.varied_page (varied_config at 75-150 dpi, varied_augment); "
@@ -703,8 +712,6 @@ def load_trace_net(
     folder=None,  # a folder written by `digitise-train` (default: the shipped `NET_DIR`)
 ):
     "The trained U-Net trace reader (cached), in eval mode"
-    from ecg_scan.signals import recover_folder
-
     folder = recover_folder(Path(folder or NET_DIR))
     if str(folder) not in _NETS:
         if not (folder / "model.safetensors").exists():
@@ -712,7 +719,7 @@ def load_trace_net(
                 f"{folder}: no trained trace reader; run `ecg-scan digitise-train --out {folder}` or use --reader "
                 "classic"
             )
-        from safetensors.torch import load_file
+        # lazy: torch (~3 s), not otherwise loaded by digitise
 
         net = trace_net()
         net.load_state_dict(load_file(str(folder / "model.safetensors")))
@@ -725,8 +732,7 @@ def net_coverage(
     net=None,  # default: `load_trace_net()`
 ) -> np.ndarray:
     "Trace ink probability in [0, 1] per pixel from the U-Net"
-    import torch
-
+    # lazy: torch (~3 s), not otherwise loaded by digitise
     net = net or load_trace_net()
     h, w = img.shape[:2]
     H, W = -(-h // 4) * 4, -(-w // 4) * 4
@@ -859,8 +865,6 @@ def write_digitised(
     plot: bool = False,  # also write the read-back drawn over the page
 ) -> list:
     "Write a `Digitised` page: WFDB record (NaN where not shown), JSON summary, optional plot; returns the paths"
-    from ecg_scan.data import write_wfdb
-
     rec = write_wfdb(
         Path(stem), d.sig, FS, LEADS, comments=[f"digitised from {source}; NaN where the page shows nothing"]
     )

@@ -6,22 +6,38 @@ Docs: https://ecg-scan.github.io/ecg_scan/echo.html.md"""
 
 # %% ../nbs/09_echo.ipynb #ef4aae5a
 from __future__ import annotations
-import re, time, datetime as dt
-from pathlib import Path
+
+import datetime as dt
+import io
+import re
+import time
+import warnings
 from collections import Counter
-import numpy as np, pandas as pd
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pydicom
 from fastcore.script import call_parse, store_true
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate, generate_frames
+from pydicom.pixels import pixel_array
+from pydicom.tag import Tag
+from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, generate_uid
+
+from .data import write_wfdb
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
+    ECGScanError,
     RecordError,
+    atomic_write,
     check_dataset_folder,
     check_range,
-    atomic_write,
     check_writable,
     progress_bar,
 )
-from .data import write_wfdb
 from .synth import SynthECG
 
 # %% auto #0
@@ -127,8 +143,6 @@ _X0 = 6  # first and last columns of the simulated trace are _X0 and w-1-_X0
 
 
 def _rgb(h, s, v) -> tuple:
-    import cv2
-
     return tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, s, v]]]), cv2.COLOR_HSV2RGB)[0, 0])
 
 # %% ../nbs/09_echo.ipynb #dc653d51
@@ -140,8 +154,6 @@ def draw_strip(
     nuisance: str = "none",
 ) -> np.ndarray:
     "The ECG strip (h, w, 3) uint8 RGB: lead II in green, the lead name, and the study's nuisance"
-    import cv2
-
     img = np.zeros((h, w, 3), np.uint8)
     base = int(h * 0.62)
     gain = (
@@ -183,8 +195,6 @@ def echo_frames(
     nuisance: str = "none",
 ) -> np.ndarray:
     "A cine loop (n, h, w, 3) uint8 RGB: beating ventricle, text overlays, the ECG strip with a sweeping cursor"
-    import cv2
-
     top = int(round(h * (1 - ROI_FRAC)))
     t = t0 + np.arange(n) / fps
     g = lv_frames(rng, st, contraction(qrs, t), top, w)
@@ -210,8 +220,6 @@ def echo_frames(
 
 # %% ../nbs/09_echo.ipynb #709b0efa
 def _uid(*parts):
-    from pydicom.uid import generate_uid
-
     return generate_uid(entropy_srcs=[str(p) for p in parts])
 
 # %% ../nbs/09_echo.ipynb #bb513479
@@ -222,8 +230,6 @@ def us_region(
     dy: float = 0.0,
 ):
     "One item of `SequenceOfUltrasoundRegions`"
-    from pydicom.dataset import Dataset
-
     r = Dataset()
     r.RegionSpatialFormat = 4 if kind == REGION_ECG else 1  # waveform | 2D
     r.RegionDataType, r.RegionFlags = kind, 0
@@ -238,17 +244,12 @@ def us_region(
 def _pixel_data(ds, pix: np.ndarray, jpeg: int = None) -> str:
     """Set the pixel attributes of `ds` from uint8 RGB `pix`: raw RGB, or each frame JPEG-baseline at quality `jpeg`
     (YBR_FULL_422, as MIMIC-IV-Echo stores them); returns the transfer syntax"""
-    from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
-
     ds.Rows, ds.Columns = pix.shape[-3:-1]
     ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 3, 8, 8, 7, 0
     if not jpeg:
         ds.PhotometricInterpretation, ds.PlanarConfiguration = "RGB", 0
         ds.PixelData = np.ascontiguousarray(pix, np.uint8).tobytes()
         return ExplicitVRLittleEndian
-    import io
-    from PIL import Image
-    from pydicom.encaps import encapsulate
 
     def enc(f):
         b = io.BytesIO()
@@ -276,8 +277,6 @@ def write_dicom(
 ) -> Path:
     """Write `pix` as a DICOM file (uncompressed RGB or JPEG baseline) with file meta, identity, timing and
     ultrasound regions"""
-    from pydicom.dataset import Dataset, FileMetaDataset
-
     ds, fm = Dataset(), FileMetaDataset()
     fm.MediaStorageSOPClassUID, fm.MediaStorageSOPInstanceUID = sop, _uid("sop", study, number)
     ds.file_meta, ds.SOPClassUID, ds.SOPInstanceUID = fm, sop, fm.MediaStorageSOPInstanceUID
@@ -293,8 +292,6 @@ def write_dicom(
     )
     ds.Manufacturer = "ecg_scan echo simulator"
     if pix.ndim == 4:
-        from pydicom.tag import Tag
-
         ds.NumberOfFrames, ds.FrameTime, ds.CineRate = len(pix), round(1000 / fps, 3), int(round(fps))
         ds.FrameIncrementPointer = Tag(0x0018, 0x1063)
     if regions:
@@ -458,8 +455,6 @@ def echo_file(
     root=None,  # dataset root, to name the file relative to it
 ) -> dict:
     "Header of one echo DICOM: patient, study, frames, fps, size, regions; raises `RecordError` naming the reason"
-    import pydicom
-
     path = Path(path)
     rel = path.relative_to(root).as_posix() if root else path.as_posix()
     m = _LAYOUT.search(path.as_posix())
@@ -519,8 +514,6 @@ def echo_trace_mask(
     close: int = 5,  # bridge vertical holes shorter than this many pixels (JPEG blurs the line's colour); 1: off
 ) -> np.ndarray:
     "Pixels of `rgb` inside the paper's HSV band, with short vertical holes in the line filled"
-    import cv2
-
     m = cv2.inRange(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2HSV), HSV_LO, HSV_HI)
     if close <= 1:
         return m > 0
@@ -603,8 +596,6 @@ def trace_ecg(
 # %% ../nbs/09_echo.ipynb #7922b6b7
 def read_frames(path, index: int = None) -> np.ndarray:
     "Pixels of a DICOM file: all frames (n, h, w, 3), or frame `index` only (read without the others)"
-    from pydicom.pixels import pixel_array
-
     return pixel_array(str(path), index=index)
 
 # %% ../nbs/09_echo.ipynb #e5f3c4d1
@@ -633,8 +624,6 @@ def echo_clips(
     region: dict = None,  # tissue region (None: found from the pixels)
 ) -> np.ndarray:
     "uint8 (n // F, F, size, size) grey clips of the ultrasound image, cropped and resized"
-    import cv2
-
     y0, y1, x0, x1 = sector_box(frames, region)
     n = len(frames) // F * F
     g = frames[:n, y0:y1, x0:x1] @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -750,9 +739,6 @@ def _study_splits(root: Path) -> dict:
 # %% ../nbs/09_echo.ipynb #fa488033
 def check_frames(f: dict):
     "Raise `RecordError` if the pixel data of echo file `f` (from `echo_file`) holds fewer frames than it announces"
-    import pydicom, warnings
-    from pydicom.encaps import generate_frames
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom warns on a missing end marker: the reason is given below
         try:

@@ -6,32 +6,45 @@ Docs: https://ecg-scan.github.io/ecg_scan/eee.html.md"""
 
 # %% ../nbs/10_eee.ipynb #704a42e5
 from __future__ import annotations
-import json, copy, time, shutil, contextlib
-from dataclasses import dataclass, asdict
+
+import contextlib
+import copy
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from fastcore.script import call_parse, store_true
+from safetensors.torch import load_file, save_file
+
+from .echo import echo_clips, echo_pairs, read_frames
+from .encoders import _check_teacher_folder
+from .losses import infonce, semi_hard
+from .metrics import auroc, label_fraction, linear_probe, macro_auroc, random_split
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     RunLock,
     atomic_folder,
     atomic_write,
     check_range,
-    parse_numbers,
+    check_shapes,
     check_writable,
+    parse_numbers,
     progress_bar,
+    read_json_file,
     recover_folder,
     resample,
-    read_json_file,
     safetensors_shapes,
-    check_shapes,
 )
-from .encoders import _check_teacher_folder
-from fastcore.script import call_parse, store_true
-from .echo import echo_pairs, echo_clips, read_frames
-from .losses import infonce, semi_hard
-from .metrics import auroc, label_fraction, linear_probe, macro_auroc, random_split
+from .synth import SynthECG
 
 # %% auto #0
 __all__ = ['EEE_PAPER', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
@@ -97,8 +110,6 @@ def toy_studies(
     fs: int = 250,
 ) -> list:
     "Stand-in study dicts in the data side's format: SynthECG lead II and a ring that contracts after each QRS"
-    from ecg_scan.synth import SynthECG
-
     g = SynthECG(seed, prevalence=dict(LVH=0.35))
     yy, xx = np.mgrid[:size, :size]
     dist = np.hypot(yy - size / 2, xx - size / 2) / size
@@ -408,8 +419,6 @@ def eee_pretrain(
 # %% ../nbs/10_eee.ipynb #9a2a9104
 def save_eee(m: EEE, path, **info) -> Path:
     "Save `m` as `path/model.safetensors` + `path/config.json` (with `info` recorded)"
-    from safetensors.torch import save_file
-
     path = Path(path)
     _check_teacher_folder(path)
     with atomic_folder(path) as tmp:
@@ -422,8 +431,6 @@ def save_eee(m: EEE, path, **info) -> Path:
 # %% ../nbs/10_eee.ipynb #e1c31458
 def load_eee(path) -> EEE:
     "The `EEE` model saved in run folder `path` (or in `path/eee`, as `ecg-scan echo pretrain` writes it), in eval mode"
-    from safetensors.torch import load_file
-
     p = Path(path)
     if not (p / "config.json").exists() and ((p / "eee").is_dir() or (p / "eee.new").is_dir()):
         p = p / "eee"  # a run of `ecg-scan echo pretrain`

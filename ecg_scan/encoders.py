@@ -6,24 +6,47 @@ Docs: https://ecg-scan.github.io/ecg_scan/encoders.html.md"""
 
 # %% ../nbs/06_encoders.ipynb #4da9c4b4
 from __future__ import annotations
-import re, sys, json, math, pickle, argparse, warnings, itertools, importlib.resources
+
+import argparse
+import dataclasses
+import importlib.resources
+import itertools
+import json
+import logging
+import math
+import pickle
+import re
+import sys
+import time
+import warnings
+from contextlib import ExitStack
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from torch.utils.data import Subset, ConcatDataset
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.script import call_parse
+from safetensors.torch import load_file, save_file
+from scipy.signal import resample_poly, sosfiltfilt
+from torch.utils.data import ConcatDataset, Subset
+
+from .data import sample_dataset
+from .measure import _sos, detect_r_peaks, live_leads, notch_lowpass
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     atomic_folder,
     check_range,
+    check_shapes,
     check_writable,
     progress_bar,
     read_json_file,
     safetensors_shapes,
-    check_shapes,
 )
+from .synth import synth_dataset
 
 # %% auto #0
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'TEACHER_DIR', 'TEACHER_DIRS', 'LEAD_GROUPS',
@@ -87,6 +110,7 @@ def proj_head(d_in: int, d_out: int) -> nn.Sequential:
 # %% ../nbs/06_encoders.ipynb #7916dc59
 def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None, cache_dir: str = None) -> nn.Module:
     "The vision tower of open_clip model `arch` (or a custom `vision_cfg`), with pretrained weights if asked"
+    # lazy: open_clip takes ~5 s to import; only the CLIP image towers need it
     import open_clip
 
     if vision_cfg is not None:
@@ -102,7 +126,6 @@ def _open_clip_visual(arch: str, pretrained: str = None, vision_cfg: dict = None
             f"{arch} has no pretrained tag {pretrained!r} (tags: "
             f"{', '.join(open_clip.list_pretrained_tags_by_model(arch))}), and no such file exists"
         )
-    import logging
 
     logging.disable(
         logging.ERROR
@@ -159,6 +182,7 @@ class ImageEncoder(nn.Module):
             p.requires_grad_(False)
         self.lora = lora_r > 0
         if self.lora:
+            # lazy: peft takes ~6 s to import; only LoRA adapters need it
             from peft import LoraConfig, get_peft_model
 
             v = get_peft_model(
@@ -197,6 +221,7 @@ class ImageEncoder(nn.Module):
         "Only the LoRA adapter weights (the part of the tower that training changes)"
         if not self.lora:
             return {}
+        # lazy: peft takes ~6 s to import; only LoRA adapters need it
         from peft import get_peft_model_state_dict
 
         return get_peft_model_state_dict(self.visual)
@@ -232,6 +257,7 @@ class TextEncoder(nn.Module):
         max_len: int = 128,
     ):
         super().__init__()
+        # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as tlog
 
@@ -443,8 +469,6 @@ class DBETAEncoder(nn.Module):
                 "download them from https://huggingface.co/Manhph2211/D-BETA and pass the file"
             )
         if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
             try:
                 ck = load_file(str(path))
             except Exception as e:
@@ -472,9 +496,6 @@ class DBETAEncoder(nn.Module):
         return m.eval()
 
 # %% ../nbs/06_encoders.ipynb #c1402code
-import dataclasses
-from .measure import notch_lowpass, live_leads, detect_r_peaks, _sos
-
 BEATS, BEAT_FS, BEAT_LEN = 15, 100, 96  # beats per lead, token sampling rate (Hz), samples per token (0.96 s)
 
 
@@ -519,8 +540,6 @@ def beat_tokens(
     beats: int = BEATS,
 ) -> BeatTokens:
     "QRS-centred beat tokens of one record, with the padding mask and the reasons for anything that did not fit"
-    from scipy.signal import sosfiltfilt, resample_poly
-
     x = np.nan_to_num(np.asarray(sig, np.float64))
     live = live_leads(x)
     issues = []
@@ -761,12 +780,8 @@ class _Signals:
 # %% ../nbs/06_encoders.ipynb #f73914be
 def teacher_corpus(n_synth: int = 4000, seed: int = 0, real: bool = True) -> ConcatDataset:
     "SynthECG records plus the real bundled records (validated, repeated to ~10 % of the corpus)"
-    from ecg_scan.data import sample_dataset
-
     parts = []
     if n_synth:
-        from ecg_scan.synth import synth_dataset
-
         parts.append(_Signals(synth_dataset(n_synth, seed=seed)))
     if real:
         r = sample_dataset(validate=True).materialize(progress=False)
@@ -857,12 +872,12 @@ def pretrain_clear(
     toks: tuple = None,
 ):
     "Pretrain a `CLEAR` encoder by masked-beat reconstruction; returns `(encoder, fastai Learner, issue counts)`"
+    # lazy: fastai (~5 s), matplotlib (~0.6 s), sklearn (~2 s), not otherwise loaded by encoders
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from fastai.torch_core import set_seed
     import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
-    from contextlib import ExitStack
 
     set_seed(seed, reproducible=True)
     kinds = {}
@@ -905,8 +920,6 @@ def _check_teacher_folder(path: Path):
 # %% ../nbs/06_encoders.ipynb #921cb245
 def save_teacher(enc: CLEAR, path, **info):
     "Save a CLEAR encoder as `path/model.safetensors` + `path/config.json` (its settings, with `info` recorded)"
-    from safetensors.torch import save_file
-
     path = Path(path)
     _check_teacher_folder(path)
     cfg = enc.config()
@@ -940,7 +953,6 @@ def load_signal_teacher(
         )
     if kind != "clear":
         raise ECGScanError(f"unknown signal teacher {kind!r}; use 'clear' or 'dbeta'")
-    from safetensors.torch import load_file
 
     p = Path(path) if path else teacher_path(kind)
     if not (p / "model.safetensors").exists():
@@ -981,8 +993,6 @@ def teacher_cmd(
     seed: int = 0,  # random seed (corpus, masks and initialisation)
 ):
     "Pretrain the CLEAR signal encoder by masked heartbeat reconstruction and save it as a signal teacher"
-    import time
-
     for k, v in dict(steps=steps, bs=bs).items():
         check_range(f"--{k}", v, 1, integer=True)
     check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")

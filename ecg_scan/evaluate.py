@@ -6,13 +6,42 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/13_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, sys, json, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
+
+import dataclasses
+import hashlib
+import importlib.resources
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+import warnings
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
+from sklearn.manifold import TSNE
+from sklearn.metrics import roc_auc_score, roc_curve
+
+from .augment import default_augment
+from .canonical import canonical_page
+from .data import ECGDataset, ptbxl_task
+from .digitise import digitise
+from .encoders import TEACHER_DIRS, HUGHead, image_tensor, load_signal_teacher, teacher_embed, teacher_tokens
+from .metrics import linear_probe, macro_auroc, md_table, probe_fractions
+from .model import ECGScan, get_config, load_model, parse_set
+from .pages import EikEngine, dataset_pages, fit_image
+from .protocol import SPLITS, apply_splits, merl_dataset_of, merl_fraction
+from .render import RenderConfig, render_ecg, standard_config
 from ecg_scan.signals import (
-    ECGScanError,
     LEADS,
+    ECGScanError,
     N,
     atomic_write,
     check_range,
@@ -21,14 +50,7 @@ from ecg_scan.signals import (
     progress_bar,
     snr_db,
 )
-from .data import ECGDataset, ptbxl_task
-from .metrics import linear_probe, macro_auroc, md_table, probe_fractions
-from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
-from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
-from .render import render_ecg, standard_config, RenderConfig
-from .pages import EikEngine, dataset_pages, fit_image
-from .digitise import digitise
-from .canonical import canonical_page
+from .train import check_config, open_training_data, pretrain
 
 # %% auto #0
 __all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'DIGITISER', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2',
@@ -52,8 +74,6 @@ def eval_renders(
 ) -> np.ndarray:
     """uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record);
     a folder of pages: its pages"""
-    from ecg_scan.augment import default_augment
-
     idx = range(len(ds)) if idx is None else list(idx)
     if len(ds) and all(
         it.get("image") for it in ds.items
@@ -313,9 +333,6 @@ def model_key(m: nn.Module) -> str:
 # %% ../nbs/13_evaluate.ipynb #deaaa903
 def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int = 0):
     "t-SNE of `X` coloured by one label per point"
-    from sklearn.manifold import TSNE
-    import matplotlib.pyplot as plt
-
     Z = TSNE(2, perplexity=min(30, max(2, len(X) // 4)), random_state=seed, init="pca").fit_transform(X)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
@@ -331,9 +348,6 @@ def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int =
 # %% ../nbs/13_evaluate.ipynb #2dfc2736
 def plot_roc(Y: np.ndarray, S: np.ndarray, classes: list, title: str = "", ax=None):
     "ROC curves of the classes that have both labels"
-    from sklearn.metrics import roc_curve, roc_auc_score
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     for j, c in enumerate(classes):
@@ -360,8 +374,6 @@ def _eval_data(
 ) -> ECGDataset:
     """The evaluation data named by `spec`, every signal read and checked once (the bad-record policy of `data`),
     with the split asked for"""
-    from ecg_scan.train import open_training_data
-
     if splits not in SPLITS:
         raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
     ds = open_training_data(spec, seed, strict, pad, reports=False, task=task, drop_unlabelled=splits != "merl")
@@ -424,6 +436,7 @@ MEDSIGLIP = "google/medsiglip-448"
 def medsiglip_features(name: str = MEDSIGLIP):
     """A function: uint8 images (n, h, w, 3) -> MedSigLIP image embeddings (n, d); `ECGScanError` if its weights are
     not at hand"""
+    # lazy: transformers takes 1-3 s to import; only the hub models built with it need it
     from transformers import AutoImageProcessor, AutoModel
 
     try:
@@ -462,8 +475,6 @@ def encoder_suite(
 ) -> dict:
     """Name -> (kind, thing) of the methods to compare: ('image', model), ('image-features', model), ('fn', images ->
     features), ('digitiser', teacher) or ('signal', teacher) on the true signals; unavailable ones -> ('n/a', reason)"""
-    from ecg_scan.model import ECGScan
-
     suite = {"ECG-Scan": ("image", model)}
     if not baselines:
         return suite
@@ -856,8 +867,6 @@ def probe_cmd(
 ):
     """Linear or HUG probing (MERL protocol) of a pretrained image encoder or signal teacher: macro AUROC at 1/10/100
     % of the labels"""
-    from ecg_scan.model import load_model
-
     if variant not in ("clean", "augmented"):
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     if features not in FEATURES:
@@ -928,8 +937,6 @@ def zeroshot_cmd(
     table: store_true = False,  # also write table3.csv and table3.md into --out, shaped like the paper's Table 3, with its ECG-Scan numbers
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
-    from ecg_scan.model import load_model
-
     if variant not in ("clean", "augmented"):
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     if splits not in SPLITS:
@@ -1055,8 +1062,6 @@ def invariance_cmd(
     out: str = None,  # folder: write invariance.md (headed by the command, date and wall time) and invariance.csv into it
 ):
     "Renderer invariance: a probe trained on this renderer's 224-px pages, tested on the same records drawn otherwise"
-    from ecg_scan.model import load_model
-
     check_range("--n-train", n_train, 2, integer=True)
     check_range("--n-test", n_test, 2, integer=True)
     check_range("--epochs", epochs, 1, integer=True)
@@ -1140,8 +1145,6 @@ ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU s
 def ablation_base(config: str = None, **overrides):
     """The configuration every ablation row starts from: `config` (preset or config.json), or `small`'s CPU-size
     towers with `PAPER_OBJECTIVE`"""
-    from ecg_scan.model import get_config
-
     if config:
         return get_config(config, **overrides)
     cfg = get_config("small", **{**PAPER_OBJECTIVE, **overrides})
@@ -1196,9 +1199,6 @@ def ablation_runs(
 ) -> pd.DataFrame:
     """Pretrain and score (`ablation_scores`) every row of `rows` (default `ABLATIONS`) for each seed, plus the two
     references; one row per (method, seed)"""
-    from ecg_scan.train import pretrain
-    from ecg_scan.model import ECGScan
-
     out = Path(out)
     rows = rows or ABLATIONS
     ev = eval_data(corpus, FeatureCache(out / "cache"), 0, eik, progress, materialize=True, test_positives=True)
@@ -1281,8 +1281,6 @@ def plot_ablation(
     df: pd.DataFrame, metrics=("probe 0.1 clean", "probe 1 clean", "probe 1 augmented", "zero-shot clean"), ax=None
 ):
     "Grouped bars, mean ± sd over seeds, of the main scores of each method"
-    import matplotlib.pyplot as plt
-
     metrics = [k for k in metrics if k in df]
     g = df.groupby("method", sort=False)[metrics]
     mu, sd = g.mean(), g.std(ddof=1).fillna(0.0)
@@ -1302,8 +1300,6 @@ def plot_ablation(
 # %% ../nbs/13_evaluate.ipynb #b848ec7b
 def _extra_rows(extra: str) -> dict:
     "'name: key=v key=v; name2: ...' -> {name: overrides}"
-    from ecg_scan.model import parse_set
-
     rows = {}
     for part in filter(str.strip, (extra or "").split(";")):
         name, colon, kv = part.partition(":")
@@ -1333,14 +1329,11 @@ def ablate_cmd(
     """The paper's ablation table (Table 6, and A.2's row without image-text contrast) at CPU scale: every objective variant pretrained and scored on the same data.
     Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, loss.w_ctr 0.1, loss.w_gram 0.05, loss.w_mse 1, loss.w_rule 0.1, the paper's decoder (model.dec_memory=false, model.dec_readout=shared).
     Rows: full objective; without L_rule; without L_gram; without image-text contrastive; image-text contrastive only; reconstruction (MSE) only; pairwise CLIP across modalities (no Gram volume)."""
-    from ecg_scan.model import parse_set
-
     t0 = time.time()
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     ov = parse_set(set or "")
     ov.update({"optim.steps": steps} if steps else {})
     cfg = ablation_base(config, **ov)
-    from ecg_scan.train import check_config
 
     check_config(cfg)
     check_range("--epochs", epochs, 1, integer=True)
@@ -1378,7 +1371,6 @@ def ablate_cmd(
         + "\n"
     )
     (out / "ablation.md").write_text(md)
-    import matplotlib.pyplot as plt
 
     plot_ablation(df)
     plt.tight_layout()

@@ -6,8 +6,14 @@ Docs: https://ecg-scan.github.io/ecg_scan/measure.html.md"""
 
 # %% ../nbs/02_measure.ipynb #d7fc698c
 from __future__ import annotations
+
 import math
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+from scipy.ndimage import uniform_filter1d
+from scipy.signal import butter, filtfilt, find_peaks, iirnotch, sosfiltfilt
+
 from .signals import FS, LEADS, derived_lead_snr, progress_bar
 
 # %% auto #0
@@ -21,8 +27,6 @@ _IX = {l: i for i, l in enumerate(LEADS)}
 
 
 def _sos(kind, f, fs, order=4):
-    from scipy.signal import butter
-
     return butter(order, f, kind, fs=fs, output="sos")
 
 # %% ../nbs/02_measure.ipynb #da64e932
@@ -32,8 +36,6 @@ def notch_lowpass(
     lowpass: float = 40.0,  # cut-off (Hz) of the zero-phase low-pass
 ) -> np.ndarray:
     "Zero-phase filtered float64 copy of `sig`: 50 and 60 Hz notches and a low-pass (the baseline is kept)"
-    from scipy.signal import iirnotch, filtfilt, sosfiltfilt
-
     x = np.nan_to_num(np.asarray(sig, np.float64))
     for f0 in (50, 60):
         if f0 < fs / 2:
@@ -53,8 +55,6 @@ def detect_r_peaks(
     min_rr: float = 0.25,  # shortest RR interval accepted (s)
 ) -> np.ndarray:
     "Sample indices of the QRS complexes: peaks of the summed 5-30 Hz slope energy of all live leads"
-    from scipy.signal import sosfiltfilt, find_peaks
-
     x = np.nan_to_num(np.asarray(sig, np.float64))
     live = live_leads(x)
     if not live.any():
@@ -177,8 +177,6 @@ def filtered_beats(
 ) -> tuple:
     """`(xa, x, hp, live, pk)`: `sig` low-passed at 100 Hz (amplitudes) and 40 Hz (waves, rhythm), `x` high-passed at
     0.7 Hz, the live leads, the R peaks"""
-    from scipy.signal import sosfiltfilt
-
     xa = notch_lowpass(sig, fs, 100)
     x = notch_lowpass(xa, fs, 40)
     return xa, x, sosfiltfilt(_sos("highpass", 0.7, fs, 2), x, axis=-1), live_leads(x), detect_r_peaks(x, fs)
@@ -391,8 +389,6 @@ def flutter_diastole(xb: np.ndarray, pk: np.ndarray, on: int, te: int, live: np.
 def flutter_locked(M: np.ndarray, on: int, off: int, RR: float, irr: float, live: np.ndarray, fs: float = FS) -> tuple:
     """`(r, atrial rate)`: flutter waves locked to the QRS, the median cycle's slope correlated with itself shifted
     by RR/k, outside the QRS"""
-    from scipy.ndimage import uniform_filter1d
-
     ms = lambda v: int(round(v * fs / 1000))
     al = [_IX[l] for l in ("II", "III", "aVF", "V1") if live[_IX[l]]]
     RRs, c1 = int(round(RR * fs)), off + ms(20)
@@ -459,6 +455,7 @@ def measure_ecg(
 # %% ../nbs/02_measure.ipynb #c88f8356
 def plot_median_beat(sig: np.ndarray, fs: float = FS, leads=("I", "II", "V1", "V6"), ax=None, title: str = None):
     "Plot the median beat of `sig` with the measured P onset, QRS onset, J point and T end; returns the measurements"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by measure
     import matplotlib.pyplot as plt
 
     m = measure_ecg(sig, fs, keep_beat=True)

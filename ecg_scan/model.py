@@ -6,27 +6,42 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, sys, dataclasses, difflib, functools, numbers, re, typing
-from dataclasses import dataclass, asdict, field
-from typing import ClassVar, Literal
-from fastcore.basics import patch
+
+import dataclasses
+import difflib
+import functools
+import json
+import numbers
+import re
+import sys
+import typing
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from fastcore.basics import patch
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .decoder import SignalDecoder, layout_route
+from .eee import load_eee_teacher
+from .encoders import ImageEncoder, TextEncoder, load_signal_teacher, proj_head
+from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
+from .render import parse_layout, render_ecg, standard_config
 from ecg_scan.signals import (
     ECGScanError,
     N,
     atomic_write,
-    recover_folder,
-    read_json_file,
-    safetensors_shapes,
-    check_shapes,
     check_range,
+    check_shapes,
+    read_json_file,
+    recover_folder,
+    safetensors_shapes,
 )
-from .encoders import ImageEncoder, TextEncoder, load_signal_teacher, proj_head
-from .losses import LogitScale, LossWeights, PatientAware, ecg_scan_loss
-from .decoder import SignalDecoder, layout_route
-from .eee import load_eee_teacher
-from .render import parse_layout, render_ecg, standard_config
 
 # %% auto #0
 __all__ = ['GROUPS', 'CONFIGS', 'RETIRED_KEYS', 'ModelSettings', 'RenderSettings', 'LossSettings', 'OptimSettings',
@@ -673,9 +688,6 @@ _FROZEN = ("text.bert.", "teacher.")
 @torch.no_grad()
 def save_pretrained(self: ECGScan, path):
     "Save to folder `path`: config.json, model.safetensors (without the frozen teachers) and the LoRA adapter"
-    from safetensors.torch import save_file
-    from ecg_scan import __version__
-
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().contiguous().clone() for k, v in self.state_dict().items() if not k.startswith(_FROZEN)}
@@ -699,8 +711,6 @@ def save_pretrained(self: ECGScan, path):
 @patch(cls_method=True)
 def from_pretrained(cls: ECGScan, path, teachers: bool = True, **overrides) -> ECGScan:
     "Load a model saved with `save_pretrained` (image tower weights come from the file, never from the hub)"
-    from safetensors.torch import load_file
-
     path = Path(path)
     fix = "pass a folder written by ECGScan.save_pretrained or `ecg-scan pretrain`, as it was saved"
     cj, wf = path / "config.json", path / "model.safetensors"

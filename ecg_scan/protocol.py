@@ -161,6 +161,7 @@ def merl_subset(
     rows = np.asarray(rows)
     if frac >= 1:
         return np.arange(len(rows))
+    # lazy: sklearn (~2 s), not otherwise loaded by protocol
     from sklearn.model_selection import train_test_split
 
     keep, _ = train_test_split(np.arange(n), train_size=frac, random_state=seed)

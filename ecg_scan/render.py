@@ -6,18 +6,27 @@ Docs: https://ecg-scan.github.io/ecg_scan/render.html.md"""
 
 # %% ../nbs/04_render.ipynb #931ee014
 from __future__ import annotations
-import re, json, math, bisect, warnings
+
+import bisect
 import importlib.util
+import json
+import math
+import re
+import warnings
 from collections import OrderedDict
-from pathlib import Path
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
-import numpy as np, cv2
+from pathlib import Path
+
+import cv2
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from .data import open_dataset, write_wfdb
 from ecg_scan.signals import (
-    ECGScanError,
     FS,
     LEADS,
+    ECGScanError,
     N,
     RecordError,
     atomic_write,
@@ -66,6 +75,7 @@ def mosaic(
 # %% ../nbs/04_render.ipynb #81e6ea6e
 def show_image(img: np.ndarray, fmt: str = "jpg", quality: int = 85):
     "Display a uint8 RGB image in a notebook (JPEG by default: galleries stay small)"
+    # lazy: optional: IPython is not a dependency (notebook display only)
     from IPython.display import Image, display
 
     ok, buf = cv2.imencode(
@@ -1374,8 +1384,6 @@ def save_render(
     quality: int = 95,  # JPEG quality
 ) -> list:
     "Write the image, its JSON metadata and the plotted samples (WFDB); returns the paths written"
-    from ecg_scan.data import write_wfdb
-
     fmt = fmt.lower().lstrip(".").replace("jpeg", "jpg")
     if fmt not in ("png", "jpg"):
         raise ECGScanError(f"unknown image format {fmt!r}; use png or jpg")
@@ -1428,7 +1436,6 @@ def _records(src: Path, strict: bool = False, pad: bool = False):
         return [dict(id=src.stem, path=str(src))], [], lambda it: load_ecg(it["path"], pad=pad)
     if not src.exists():
         raise ECGScanError(f"{src}: not found; pass a WFDB record (.hea) or a folder of records")
-    from ecg_scan.data import open_dataset
 
     ds = open_dataset(src, strict=strict, pad=pad)
 
@@ -1443,6 +1450,7 @@ def _records(src: Path, strict: bool = False, pad: bool = False):
 # %% ../nbs/04_render.ipynb #38692739
 def render_mpl(sig: np.ndarray, cfg: RenderConfig = None, **overrides) -> np.ndarray:
     "Reference renderer: the same page drawn with plain matplotlib (Agg), uint8 RGB; for the speed benchmark"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by render
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection

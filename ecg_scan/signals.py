@@ -6,12 +6,31 @@ Docs: https://ecg-scan.github.io/ecg_scan/signals.html.md"""
 
 # %% ../nbs/00_signals.ipynb #9ac4837a
 from __future__ import annotations
-import re, os, sys, json, math, time, errno, socket, struct, numbers, shutil, tempfile, warnings, contextlib, importlib.resources
+
+import contextlib
+import errno
+import importlib.resources
+import json
+import math
+import numbers
+import os
+import re
+import shutil
+import socket
+import struct
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from dataclasses import dataclass, field
-import numpy as np, pandas as pd
+
+import numpy as np
+import pandas as pd
+from fastcore.imports import in_notebook
 from fastcore.script import call_parse
+from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['LEADS', 'LIMB', 'DERIVED', 'CODE_LEADS', 'FS', 'N', 'ECGScanError', 'RecordError', 'progress_bar', 'check_range',
@@ -47,9 +66,6 @@ def progress_bar(
     display: bool = True,  # False: no bar at all
 ):
     "Iterate over `it` with a progress bar on stderr"
-    from tqdm import tqdm
-    from fastcore.imports import in_notebook
-
     env = os.environ.get("ECG_SCAN_PROGRESS")
     show = display and (bool(int(env)) if env else (sys.stderr.isatty() or in_notebook()))
     return tqdm(it, total=total, desc=desc, disable=not show, leave=False, dynamic_ncols=True, file=sys.stderr)
@@ -552,6 +568,7 @@ def _wfdb():
     "The `wfdb` module, imported without the pandas deprecation warnings wfdb 4.3 emits"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # lazy: CLI start-up: `ecg-scan --help` imports signals; wfdb adds ~0.1 s for two readers
         import wfdb
     return wfdb
 
@@ -634,6 +651,7 @@ def read_wfdb(path) -> tuple:
 # %% ../nbs/00_signals.ipynb #0d378b25
 def read_cpsc_mat(path) -> tuple:
     "Read an original CPSC-2018 `.mat` record as `(sig, fs, lead_names, meta)`, `sig` float32 in mV"
+    # lazy: scipy (~1 s), not otherwise loaded by signals
     from scipy.io import loadmat
 
     path = Path(path)
@@ -678,6 +696,7 @@ def read_code_tracings(
     scale: float = 1.0,  # multiply by this to get mV
 ) -> np.ndarray:
     "Exams from a CODE-test HDF5 file, float32, shape (n, 12, n_samples) in `CODE_LEADS` order, still 400 Hz and padded"
+    # lazy: CLI start-up: `ecg-scan --help` imports signals; h5py adds ~0.1 s for one reader
     import h5py
 
     path = Path(path)
@@ -704,6 +723,7 @@ def resample(
     "Resample along the last axis with a polyphase filter"
     if fs == fs_out:
         return sig
+    # lazy: scipy (~1 s), not otherwise loaded by signals
     from scipy.signal import resample_poly
 
     r = Fraction(fs_out / fs).limit_denominator(1000)
@@ -799,6 +819,7 @@ def show_ecg(
     common: bool = False,
 ):  # one mV scale on every lead, with ticks (amplitudes comparable across leads)
     "Plot the leads of `sig` stacked, one row per lead (and `sig2` overlaid); returns the figure"
+    # lazy: matplotlib (~0.6 s), not otherwise loaded by signals
     import matplotlib.pyplot as plt
 
     n = sig.shape[-1] if secs is None else int(secs * fs)
@@ -832,6 +853,7 @@ def _stack(xs, axis):
     "`np.stack` for arrays, `torch.stack` for tensors"
     if isinstance(xs[0], np.ndarray):
         return np.stack(xs, axis)
+    # lazy: torch (~3 s), not otherwise loaded by signals
     import torch
 
     return torch.stack(xs, axis)
@@ -912,6 +934,7 @@ class SNRReport:
 
     def plot(self, ax=None):
         "Box plot of per-record SNR for each derived lead"
+        # lazy: matplotlib (~0.6 s), not otherwise loaded by signals
         import matplotlib.pyplot as plt
 
         if ax is None:

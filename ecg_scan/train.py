@@ -6,29 +6,52 @@ Docs: https://ecg-scan.github.io/ecg_scan/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #eb3b932e
 from __future__ import annotations
-import os, sys, json, math, time, random, signal, csv, dataclasses, shutil
-from pathlib import Path
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import sys
+import time
+from contextlib import ExitStack
 from functools import partial
-import numpy as np, torch, torch.nn as nn
+from pathlib import Path
+
+import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn as nn
+from accelerate import DistributedDataParallelKwargs
+from fastai.callback.core import Callback, CancelFitException, CancelValidException
+from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.schedule import SchedCos, SchedLin
+from fastai.callback.training import GradientAccumulation, GradientClip
+from fastai.data.core import DataLoaders
+from fastai.data.load import DataLoader
+from fastai.distributed import DistributedDL
+from fastai.learner import Learner
+from fastai.optimizer import Adam
+from fastai.torch_core import rank_distrib, to_device
 from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastcore.script import call_parse, store_true
-from fastai.data.core import DataLoaders
-from fastai.data.load import DataLoader
-from fastai.learner import Learner
-from fastai.callback.core import Callback, CancelFitException, CancelValidException
-from fastai.optimizer import Adam
-from fastai.torch_core import rank_distrib, to_device
-from fastai.callback.schedule import SchedLin, SchedCos
-import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
-from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
-from .data import ECGDataset, open_dataset, sample_dataset
-from .metrics import random_split
+from safetensors.torch import load_file, save_file
+
 from .augment import ecg_image
-from .pages import page_image
 from .canonical import canonical_page
+from .data import ECGDataset, open_dataset, sample_dataset
 from .encoders import image_tensor, teacher_embed
+from .metrics import random_split
 from .model import ECGScan, ECGScanConfig, get_config, parse_set
+from .pages import page_image
+from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
+from .synth import synth_dataset
 
 # %% auto #0
 __all__ = ['TERMS', 'RUN_FILES', 'PRECISIONS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
@@ -112,9 +135,6 @@ class ScanDL(DataLoader):
         self.dataset.epoch = self.epoch
 
 # %% ../nbs/12_train.ipynb #9dff3c20
-from fastai.distributed import DistributedDL
-
-
 class ScanDistributedDL(DistributedDL):
     """fastai's `DistributedDL` for a `ScanDL`: no index broadcast (the order is deterministic); resume skips within
     the shard"""
@@ -138,8 +158,6 @@ def open_training_data(
 ) -> ECGDataset:
     "The dataset named by `spec`: the pretraining corpus, or with `reports=False` the evaluation data"
     if spec.startswith("synth:") or spec == "synth":
-        from ecg_scan.synth import synth_dataset
-
         n = spec.partition(":")[2] or "2000"
         if not n.isdigit() or int(n) < 4:
             raise ECGScanError(f"--data {spec!r}: write synth:N with N >= 4 records, e.g. synth:2000")
@@ -499,8 +517,6 @@ def save_state(
     name: str = "training_state",
 ):
     "Write `state` without pickle: its tensors as safetensors, the rest as JSON that points to them"
-    from safetensors.torch import save_file
-
     tensors = {}
 
     def enc(o):
@@ -535,8 +551,6 @@ def load_state(
 ) -> dict:
     """The state `save_state` wrote, read without pickle (no code in the files can run); missing or damaged files:
     one line"""
-    from safetensors.torch import load_file
-
     folder = Path(folder)
     js, st = folder / f"{name}.json", folder / f"{name}.safetensors"
     old = folder / f"{name}.pt"
@@ -917,12 +931,8 @@ def _callbacks(
         val.history = state.get("history", [])
     cbs = [sched, StopAtStep(), NaNGuard(lossf), logger, val, Checkpoint(out, ckpt_every, sched, val, data_spec)]
     if accum > 1:
-        from fastai.callback.training import GradientAccumulation
-
         cbs.append(GradientAccumulation(n_acc=accum * cfg.optim.bs))
     if clip:
-        from fastai.callback.training import GradientClip
-
         cbs.append(GradientClip(clip))
     return cbs
 
@@ -956,15 +966,12 @@ def _resume_position(learn: Learner, state: dict) -> tuple:
 # %% ../nbs/12_train.ipynb #f33406d5
 def _fit(learn: Learner, n_epoch: int, lr: float, start_epoch: int, progress: bool, device):
     "Step 6: `learn.fit`, quiet without `progress`, and through accelerate when launched on several processes"
-    from contextlib import ExitStack
-
     with ExitStack() as st:
         if not progress:
             st.enter_context(learn.no_bar())
             st.enter_context(learn.no_logging())
         if int(os.environ.get("WORLD_SIZE", 1)) > 1:
             learn.dls.loaders[0] = ScanDistributedDL(learn.dls.train, device=device)
-            from accelerate import DistributedDataParallelKwargs
 
             st.enter_context(
                 learn.distrib_ctx(
@@ -1025,8 +1032,6 @@ def _pretrain(
     learn.recorder.valid_metrics = False
     learn.scan, learn.scan_step, learn.interrupted = m, sched.start, False
     if precision != "fp32":
-        from fastai.callback.fp16 import MixedPrecision
-
         learn.add_cb(MixedPrecision(amp_mode=precision))
     cfg.save(out / "config.json")
     start_epoch, skip = _resume_position(learn, state)
@@ -1124,8 +1129,6 @@ def plot_log(
     ax=None,
 ):
     "Training and validation curves of every loss term from a `pretrain` log"
-    import matplotlib.pyplot as plt, pandas as pd
-
     log = pd.read_csv(log_csv)
     terms = ["total", "ctr", "gram", "mse", "rule"]
     if ax is None:

@@ -1,7 +1,8 @@
 """The whole test suite, as CI runs it (`bash run.sh test`):
 1. the committed package equals a fresh `nbdev-export` of the notebooks;
 2. the notebooks are clean (`nbdev-clean` changes nothing) and README.md is derived from nbs/index.ipynb;
-3. `ruff format --check` and `ruff check` (unused and star imports, one statement a line) pass, and every code cell
+3. `ruff format --check`, `ruff check` (unused and star imports, one statement a line) and `tools/hoist_imports.py
+   --check` (no import inside a function unless its table says why) pass, and every code cell
    that draws (matplotlib, `show_ecg`, `show_image`, `mosaic`, `plot_*`, `*_figure`) and runs in the tests is saved with
    its picture (refresh with `nbdev-test nbs/X.ipynb --save`, then `nbdev-clean`);
 4. `nbdev-test` runs every notebook (cells marked `#| slow` are skipped; `--slow` runs them too);
@@ -85,6 +86,9 @@ step("notebooks, tests and tools are formatted (ruff format)", r.returncode == 0
 
 r = subprocess.run([tool("ruff"), "check", "nbs", "ecg_scan", "tests", "tools"], capture_output=True, text=True)
 step("no unused or star imports, one statement a line (ruff check)", r.returncode == 0, r.stdout.strip()[-3000:])
+
+r = subprocess.run([sys.executable, "tools/hoist_imports.py", "--check"], capture_output=True, text=True)
+step("imports at the top of each module (run `python tools/hoist_imports.py`)", r.returncode == 0, r.stdout.strip())
 
 missing = pictures_missing(sorted(root.glob("nbs/*.ipynb")))
 step(
