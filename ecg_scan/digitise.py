@@ -347,16 +347,18 @@ def row_amplitude(
     ext: list,  # `(x_first, x_last)` of each row's ink, or None
     half: int,  # half the row pitch, px
 ) -> float:
-    """Median over rows of the trace's vertical extent, px: per row, the span between the 2nd and 98th percentile of
-    the ink's height in its band (so a neighbour's spike or a label does not set it); NaN without ink"""
+    """Median over rows of the trace's vertical extent, px: per row, the span between the 5th and 95th percentile of
+    the ink's centre in each pixel column of its band (so a label, a separator or a neighbour's spike, which fill few
+    columns, do not set it); NaN without ink"""
     amps = []
     for y, e in zip(rows, ext):
         if e is None:
             continue
         b = cov[max(0, y - half) : y + half, e[0] : e[1] + 1] > 0.25
-        ys = np.nonzero(b)[0]
-        if len(ys) > 20:
-            lo, hi = np.percentile(ys, [2, 98])
+        n = b.sum(0)
+        if (n > 0).sum() > 20:
+            centre = (b * np.arange(b.shape[0])[:, None]).sum(0)[n > 0] / n[n > 0]
+            lo, hi = np.percentile(centre, [5, 95])
             amps.append(hi - lo)
     return float(np.median(amps)) if amps else float("nan")
 
@@ -381,7 +383,7 @@ class PageGeometry:
     size: tuple  # (h, w) of the image
     rotation: float  # degrees the image was turned (counter-clockwise) to make it level; panels are in that frame
     px_per_mm: tuple  # (x, y)
-    scale_from: str  # 'grid', 'pulse' (no grid: a 10 mm/mV pulse) or 'page' (neither: a letter-width page)
+    scale_from: str  # 'grid', 'rows' (no grid: the rows taken as 10 s) or 'page' (no rows either: a letter-width page)
     speed: float  # mm/s (assumed: not read from the page)
     gain: float  # mm/mV
     px_per_mV: float
@@ -492,14 +494,15 @@ GAINS = (5.0, 10.0, 20.0)  # mm/mV a printout may use
 def _read_gain(cov, rows, ext, pulses, half, mmy, notes) -> tuple:
     """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
     (on a log scale), unless the traces would then be implausibly large or small (median row extent over 8 mV or
-    under 0.1 mV); 10 mm/mV when there is no pulse"""
+    under 0.05 mV); 10 mm/mV when there is no pulse"""
     ph = [p[0] for p in pulses if p]
-    amp = row_amplitude(cov, rows, ext, half)
+    after = [(p[1] + 1, e[1]) if p and e else e for e, p in zip(ext, pulses)]  # the traces, not the pulses
+    amp = row_amplitude(cov, rows, after, half)
     if ph:
         h = float(np.median(ph))
         gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
         mv = amp / (gain * mmy)
-        if not 0.1 <= mv <= 8:
+        if not 0.05 <= mv <= 8:
             notes.append(f"calibration pulse of {h / mmy:.1f} mm ignored: the traces would span {mv:.2f} mV")
             return 10.0, None
         return gain, h
@@ -523,6 +526,9 @@ def find_geometry(
     sheet = find_sheet(img)
     mmx, mmy, src, strength = _page_scale(g, notes, sheet)
     cov = ink_coverage(ink_darkness(img, (mmx + mmy) / 2, (5 * mmx, 5 * mmy) if src == "grid" else None), mmx)
+    outside = np.ones(cov.shape, bool)
+    outside[sheet[1] : sheet[3], sheet[0] : sheet[2]] = False
+    cov[outside] = 0  # the table, a lid or the sheet's edge are no trace
     rows = find_rows(cov, mmy)
     if not rows:
         raise ECGScanError("no ECG trace rows found on the page; is it an ECG printout?")
