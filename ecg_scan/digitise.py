@@ -218,7 +218,7 @@ def grid_period(
         y0, y1, y2 = ac[j - 1], ac[j], ac[j + 1]
         d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if (y0 - 2 * y1 + y2) < 0 else 0.0
         P = (j + d) / m
-    return P, strength
+    return (P, strength) if lo <= P <= hi else (None, 0.0)  # a refinement that strayed: no period
 
 # %% ../nbs/05b_digitise.ipynb #786227d4
 def _periodic(profile: np.ndarray, period: float) -> np.ndarray:
@@ -480,7 +480,8 @@ def _time_axis(ext, pulses, pps, mm) -> tuple:
     a, b = float(np.median(starts)), float(np.median(ends))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
     right = b - (secs * FS - 1) / FS * pps  # anchored at the end of the rows: where the last sample is drawn
-    return (right if abs(right - a) < 3 * mm else a), secs  # a row cut off on the right: anchored after the pulse
+    tol = (3 if any(pulses) else 12) * mm  # a pulse not found (up to 12 mm with its flanks) is part of the row's ink
+    return (right if abs(right - a) < tol else a), secs  # a row cut off on the right: anchored after the pulse
 
 # %% ../nbs/05b_digitise.ipynb #5e0c41d7
 def _row_span(ext, pulses) -> float:
