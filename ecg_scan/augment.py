@@ -785,7 +785,7 @@ def varied_page(
 @call_parse
 def render_cmd(
     src: str,  # a WFDB record (.hea), a folder of records, or a dataset folder (PhysioNet, PTB-XL, MIMIC-IV-ECG, CODE-test, CPSC-2018)
-    out_dir: str,  # where to write NAME.png|jpg, NAME.json and NAME.hea/.dat per record
+    out: str = None,  # folder (required): NAME.png|jpg, NAME.json and NAME.hea/.dat per record
     layout: str = "3x4+II",  # 3x4, 6x2 or 12x1, plus +LEAD[,LEAD..] rhythm strips; or one lead name
     size: str = None,  # output pixels, N or HxW (e.g. 224); default: a full page at --dpi
     page: str = "a4",  # a4 or letter (landscape)
@@ -793,7 +793,7 @@ def render_cmd(
     speed: float = 25,  # mm/s
     gain: float = 10,  # mm/mV
     grid: str = "red",  # red, pink, orange, blue, green, grey or none
-    style: str = "lines",  # grid style: lines or dots
+    grid_style: str = "lines",  # grid style: lines or dots
     augment: store_true = False,  # apply the default print/scan/photo augmentation mix (the JSON then also holds its homography)
     vary: store_true = False,  # pages with the variety of real printouts (`varied_page`: layout, page, grid, text and distortions drawn per record; --size and --dpi still apply); also writes NAME_mask.png, the trace ink
     seed: int = 0,  # seed of the augmentations
@@ -809,10 +809,10 @@ def render_cmd(
     "Render ECG records to printout images, with JSON metadata and the plotted samples as WFDB"
     if engine == "ecg-image-kit":
         opts = " ".join(o for o in (EIK_DISTORT if augment else "", eik_options or "") if o)
-        res = render_eik(src, out_dir, eik_dir, eik_python, opts, seed, int(dpi), limit, strict, pad)
+        res = render_eik(src, check_writable(out), eik_dir, eik_python, opts, seed, int(dpi), limit, strict, pad)
         for p, r in res["errors"]:
             print(f"skipped {p}: {r}")
-        print(f"ecg-image-kit drew {res['drawn']} page(s) into {out_dir}; {res['cached']} were already there (cached)")
+        print(f"ecg-image-kit drew {res['drawn']} page(s) into {out}; {res['cached']} were already there (cached)")
         if not res["drawn"] + res["cached"]:
             raise ECGScanError(f"{src}: no record could be drawn ({len(res['errors'])} skipped, reasons above)")
         return
@@ -823,10 +823,17 @@ def render_cmd(
     if limit is not None:
         check_range("--limit", limit, 1, integer=True)
     cfg = RenderConfig(
-        layout=layout, size=_parse_size(size), page=page, dpi=dpi, speed=speed, gain=gain, grid=grid, grid_style=style
+        layout=layout,
+        size=_parse_size(size),
+        page=page,
+        dpi=dpi,
+        speed=speed,
+        gain=gain,
+        grid=grid,
+        grid_style=grid_style,
     )
+    out = check_writable(out)
     items, errors, read = _records(Path(src), strict, pad)
-    out = check_writable(out_dir, name="out_dir")
     if limit:
         items = items[:limit]
     aug = None

@@ -6,11 +6,11 @@ Docs: https://ecg-scan.github.io/ecg_scan/bench.html.md"""
 
 # %% ../nbs/14b_bench.ipynb #42d96217
 from __future__ import annotations
-import contextlib, csv, dataclasses, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
+import contextlib, csv, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
 import tempfile, time, traceback, warnings
 from contextlib import nullcontext
 from pathlib import Path
-import numpy as np, cv2, torch
+import numpy as np, pandas as pd, cv2, torch
 from scipy.ndimage import median_filter
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
@@ -37,6 +37,7 @@ from ecg_scan.digitise import (
 )
 from .encoders import DBETAEncoder, ImageEncoder, proj_head
 from .losses import gram_volume
+from .metrics import md_table
 from .decoder import SignalDecoder
 from .echo import echo_pairs, write_echo_synth
 from .model import ECGScan, ECGScanConfig, get_config
@@ -47,9 +48,11 @@ from ecg_scan.train import (
     ScanLoss,
     ScanModel,
     TrainData,
+    PRECISIONS,
     prepare_data,
     pretrain,
     teacher_embeddings,
+    train_device,
 )
 
 # %% auto #0
@@ -255,18 +258,24 @@ def bench_digitise(
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
     readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
-    head = "| set | reader | pages | SNR median dB | SNR mean dB | r median | coverage | Einthoven dB | CPU s/page | failed |"
-    rows = [head, "|---" * 10 + "|"]
-    print(head, flush=True)
+    cols = ["set", "reader", "pages", "SNR median dB", "SNR mean dB", "r median", "coverage", "Einthoven dB"]
+    cols += ["CPU s/page", "failed"]
+    rows = []
+    line = lambda r: md_table(pd.DataFrame([r], columns=cols)).splitlines()[-1]  # one row, printed as it comes
+    print(md_table(pd.DataFrame(columns=cols)), flush=True)
     for name, folder in sets.items():
         for rname, reader in readers:
             s = score_pages(folder, reader, progress=False)
             rows.append(
-                f"| {name} | {rname} | {s['n']} | {np.nanmedian(s['snr']):.2f} | {np.nanmean(s['snr']):.2f} | "
-                f"{np.nanmedian(s['r']):.3f} | {np.nanmean(s['coverage']):.2f} | {np.nanmedian(s['einthoven']):.1f} | "
-                f"{s['s_per_page']:.3f} | {len(s['failed'])} |"
+                [name, rname, s["n"], f"{np.nanmedian(s['snr']):.2f}", f"{np.nanmean(s['snr']):.2f}"]
+                + [
+                    f"{np.nanmedian(s['r']):.3f}",
+                    f"{np.nanmean(s['coverage']):.2f}",
+                    f"{np.nanmedian(s['einthoven']):.1f}",
+                ]
+                + [f"{s['s_per_page']:.3f}", len(s["failed"])]
             )
-            print(rows[-1], flush=True)
+            print(line(rows[-1]), flush=True)
     if real:
         for rname, reader in readers[:-1]:
             ein, refused, files = [], 0, _page_files([real])
@@ -276,10 +285,20 @@ def bench_digitise(
                 except ECGScanError:
                     refused += 1
             rows.append(
-                f"| {Path(real).name} (no truth) | {rname} | {len(files)} | – | – | – | – | {np.nanmedian(ein):.1f} | – | "
-                f"{refused} |"
+                [
+                    f"{Path(real).name} (no truth)",
+                    rname,
+                    len(files),
+                    "–",
+                    "–",
+                    "–",
+                    "–",
+                    f"{np.nanmedian(ein):.1f}",
+                    "–",
+                ]
+                + [refused]
             )
-            print(rows[-1], flush=True)
+            print(line(rows[-1]), flush=True)
     if out:
         dest = check_writable(out, name="--out")
         stamp = [
@@ -291,7 +310,7 @@ def bench_digitise(
         ]
         (dest / "digitise.md").write_text(
             "\n".join(["Median per-lead Challenge SNR of the digitiser on pages with truth (one core).", "", *stamp])
-            + "\n".join(rows)
+            + md_table(pd.DataFrame(rows, columns=cols))
             + "\n"
         )
         eik = next((Path(f) for f in foreign.split(",") if f and Path(f).name == "eik-clean"), None)
@@ -299,12 +318,11 @@ def bench_digitise(
             t1 = time.time()
             err = digitise_errors(eik)
             stamp[2] = f"- wall time: {(time.time() - t1) / 60:.1f} min (part of the same command)"
-            lines = ["| reader | SNR median dB | SNR mean dB |", "|---|---|---|"]
-            lines += [f"| {k} | {a:.2f} | {b:.2f} |" for k, a, b in err]
-            print("\n".join(lines))
+            lines = md_table(pd.DataFrame(err, columns=["reader", "SNR median dB", "SNR mean dB"]), 2)
+            print(lines)
             (dest / "digitise_errors.md").write_text(
                 "\n".join(["Where the digitiser loses signal on the first 15 ecg-image-kit clean pages.", "", *stamp])
-                + "\n".join(lines)
+                + lines
                 + "\n"
             )
         print(f"written to {dest}")
@@ -425,18 +443,26 @@ def paper_param_counts() -> dict:
     from transformers import BertConfig, BertModel
 
     cfg = get_config("paper")
-    img = ImageEncoder(cfg.arch, None, None, cfg.lora_r, lora_dropout=0.0, proj_dim=cfg.proj_dim, rec_dim=cfg.dec_d)
+    img = ImageEncoder(
+        cfg.model.arch,
+        None,
+        None,
+        cfg.model.lora_r,
+        lora_dropout=0.0,
+        proj_dim=cfg.model.proj_dim,
+        rec_dim=cfg.model.dec_d,
+    )
     bert = BertModel(
         BertConfig(
             vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072
         ),
         add_pooling_layer=False,
     )
-    dec = SignalDecoder(cfg.dec_d, cfg.dec_layers, cfg.dec_heads, N, cfg.dec_patch)
+    dec = SignalDecoder(cfg.model.dec_d, cfg.model.dec_layers, cfg.model.dec_heads, N, cfg.model.dec_patch)
     r = dict(
         image_tower_frozen=_numel(img.visual) - sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
         lora=sum(p.numel() for p in img.visual.parameters() if p.requires_grad),
-        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.proj_dim)),
+        projectors=_numel(img.proj_ctr) + _numel(img.proj_rec) + _numel(proj_head(768, cfg.model.proj_dim)),
         text_encoder_frozen=_numel(bert),
         signal_teacher_frozen=_numel(DBETAEncoder()),
         decoder=_numel(dec),
@@ -448,13 +474,13 @@ def paper_param_counts() -> dict:
 def bench_model(steps: int = 5, bs: int = None):
     "Print parameters, CPU step time and peak memory of `tiny`, and the parameter counts of `paper`"
     cfg = get_config("tiny")
-    bs = bs or cfg.bs
+    bs = bs or cfg.optim.bs
     torch.manual_seed(0)
     m = ECGScan(cfg).train()
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.optim.lr)
     ds = sample_dataset_cached()
     sig = torch.tensor(np.stack([ds.signal(i % len(ds)) for i in range(bs)]))
-    img = torch.randn(bs, 3, cfg.image_size, cfg.image_size)
+    img = torch.randn(bs, 3, cfg.model.image_size, cfg.model.image_size)
     texts = [f"report {i % 4}" for i in range(bs)]
     m.text.encode(texts)
     emb = m.signal_embed_raw(sig)
@@ -510,13 +536,13 @@ def bench_towers(steps: int = 4, bs: int = 16):
     def vit(name, **ov):
         c = get_config(name, **ov)
         return ImageEncoder(
-            vision_cfg={**c.vision_cfg, "image_size": list(c.image_hw)}, lora_r=0, train_tower=True
-        ).visual, c.image_hw
+            vision_cfg={**c.model.vision_cfg, "image_size": list(c.model.image_hw)}, lora_r=0, train_tower=True
+        ).visual, c.model.image_hw
 
     cands = {
         "tiny ViT (224 px, patch 32)": vit("tiny"),
         "small ViT (224 px, patch 16)": vit("small"),
-        "small ViT at 192 x 384 px": vit("small", image_size=192, image_width=384),
+        "small ViT at 192 x 384 px": vit("small", model=dict(image_size=192, image_width=384)),
         "EfficientNet-Lite0 (224 px)": (timm.create_model("efficientnet_lite0", num_classes=0), (224, 224)),
     }
     res = {}
@@ -538,12 +564,12 @@ def bench_towers(steps: int = 4, bs: int = 16):
 # %% ../nbs/14b_bench.ipynb #136945c5
 def bench_train(steps: int = 6, bs: int = 16):
     "Print steps/s and peak memory of `tiny`, and loader images/s against the model's consumption"
-    cfg = get_config("tiny", steps=10_000, bs=bs)
-    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.image_hw)
+    cfg = get_config("tiny", optim=dict(steps=10_000, bs=bs))
+    td = prepare_data(sample_dataset(validate=True, dx_report=True).materialize(progress=False), cfg.model.image_hw)
     m = ECGScan(cfg).train()
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, td.valid, progress=False))
     lossf = ScanLoss(m)
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr)
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.optim.lr)
     dl = ScanDL(td.train, bs=bs, shuffle=True)
     b = next(iter(dl))
     times = []
@@ -564,7 +590,7 @@ def bench_train(steps: int = 6, bs: int = 16):
         td.train.ds.subset(list(range(len(td.train))) * 8),
         list(td.train.tidx) * 8,
         list(td.train.pidx) * 8,
-        cfg.image_hw,
+        cfg.model.image_hw,
     )
     for w in (1, 2):
         dl = ScanDL(big, bs=bs, shuffle=True, num_workers=w)
@@ -670,34 +696,28 @@ def offline_config(
         txt = _write_bert(
             folder / "text", hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128
         )
-        return get_config("tiny", text_model=str(txt), text_pooling="cls", **overrides)
+        return get_config("tiny", model=dict(text_model=str(txt), text_pooling="cls")).updated(overrides)
     txt = _write_bert(folder / "text")
     torch.manual_seed(0)
     torch.save({"model": DBETAEncoder().state_dict()}, folder / "dbeta.pt")
-    return get_config(
-        "paper",
-        pretrained=None,
-        text_model=str(txt),
-        text_pooling="cls",
-        teacher="dbeta",
-        teacher_path=str(folder / "dbeta.pt"),
-        **overrides,
+    paper = dict(
+        pretrained=None, text_model=str(txt), text_pooling="cls", teacher="dbeta", teacher_path=str(folder / "dbeta.pt")
     )
+    return get_config("paper", model=paper).updated(overrides)
 
 # %% ../nbs/14b_bench.ipynb #bgpu08
-_AMP = dict(bf16=torch.bfloat16, fp16=torch.float16)
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
 def _opt(sm):
     return torch.optim.AdamW(
-        [p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.lr, weight_decay=sm.model.cfg.wd
+        [p for p in sm.parameters() if p.requires_grad], lr=sm.model.cfg.optim.lr, weight_decay=sm.model.cfg.optim.wd
     )
 
 # %% ../nbs/14b_bench.ipynb #9463ff51
 def _train_step(sm: ScanModel, lossf: ScanLoss, opt, b: list, precision: str = "fp32", scaler=None) -> dict:
     "One optimizer step on batch `b` (on the device); returns the loss terms"
-    with torch.autocast(b[0].device.type, _AMP[precision]) if precision in _AMP else contextlib.nullcontext():
+    with torch.autocast(b[0].device.type, PRECISIONS[precision]) if precision != "fp32" else contextlib.nullcontext():
         out = {
             k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
             for k, v in sm(*b[:4]).items()
@@ -770,14 +790,14 @@ def gram_autocast_check(sm: ScanModel, b: list, precision: str = "bf16", tol: fl
     "`gram_volume` under autocast against fp64, on the model's embeddings of batch `b` and on near-degenerate triples"
     dev = b[0].device
     g = torch.Generator(device=dev).manual_seed(0)
-    with torch.autocast(dev.type, _AMP[precision]):
+    with torch.autocast(dev.type, PRECISIONS[precision]):
         out = sm(*b[:4])
     z = [out[k].float() for k in ("z_img", "z_txt", "z_sig")]
     near = [z[0]] + [z[0] + 0.05 * z[0].std() * torch.randn(z[0].shape, device=dev, generator=g) for _ in range(2)]
     res = dict(precision=precision, tol=tol)
     for name, xs in dict(model=z, near_degenerate=near).items():
         ref = gram_volume(*[x.double() for x in xs])
-        with torch.autocast(dev.type, _AMP[precision]):
+        with torch.autocast(dev.type, PRECISIONS[precision]):
             v = gram_volume(*xs)
         res[name] = dict(
             dtype=str(v.dtype).replace("torch.", ""),
@@ -902,7 +922,7 @@ def _bench_resume(
 ) -> dict:
     """`pretrain` uninterrupted, and stopped at `until` then resumed: the largest relative difference of the logged
     loss terms"""
-    c = dataclasses.replace(cfg, bs=bs, steps=steps)
+    c = cfg.updated(dict(optim=dict(bs=bs, steps=steps)))
     kw = dict(valid_every=steps, ckpt_every=until, precision=precision, progress=False, device=dev)
     with contextlib.redirect_stdout(io.StringIO()):
         pretrain(c, ds, Path(scratch) / "full", **kw)
@@ -967,7 +987,7 @@ def _bench_accelerate(
         "--steps",
         str(steps),
         "--set",
-        f"bs={bs}",
+        f"optim.bs={bs}",
         "--valid-every",
         str(steps),
         "--precision",
@@ -1027,7 +1047,7 @@ def _part(res: dict, budget: _Budget, name: str, cost: float, fn):
         return None
     finally:
         res["seconds"][name] = round(time.time() - t, 1)
-        _free(torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
+        _free(train_device())
         if res.get("out"):
             (Path(res["out"]) / "bench_gpu.json").write_text(
                 json.dumps(res, indent=1, default=str)
@@ -1038,7 +1058,9 @@ def _bench_setup(cfg: ECGScanConfig, bs: int, n: int, dev) -> tuple:
     "SynthECG data, the model on `dev` with cached text features and teacher embeddings, and one rendered batch"
     t = time.time()
     ds = synth_dataset(n, seed=0)
-    td = prepare_data(ds, cfg.image_hw, 0, layout=cfg.layout, style=cfg.render, augment_p=cfg.augment_p)
+    td = prepare_data(
+        ds, cfg.model.image_hw, 0, layout=cfg.render.layout, style=cfg.render.style, augment_p=cfg.render.augment_p
+    )
     torch.manual_seed(0)
     m = ECGScan(cfg).train().to(dev)
     sm = ScanModel(m, m.text.encode(td.texts), teacher_embeddings(m, td.train, progress=False)).to(dev)
@@ -1055,8 +1077,7 @@ def _bench_speed(
     "Matmul ceilings, FLOPs per step, and the timed steps of each precision, with MFU"
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "CPU"
     key, peaks = device_peaks(name) if dev.type == "cuda" else (None, {})
-    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
-    mm = {p: matmul_tflops(dt[p], dev, n=1024 if dry else 8192) for p in precisions}
+    mm = {p: matmul_tflops(PRECISIONS[p], dev, n=1024 if dry else 8192) for p in precisions}
     res["device"].update(
         name=name,
         peak_source=f"datasheet ({key})" if key else "not in PEAK_TFLOPS: MFU against the measured matmul rate",
@@ -1066,7 +1087,7 @@ def _bench_speed(
     p0 = precisions[0]
 
     def fb():
-        with torch.autocast(dev.type, _AMP[p0]) if p0 in _AMP else contextlib.nullcontext():
+        with torch.autocast(dev.type, PRECISIONS[p0]) if p0 != "fp32" else contextlib.nullcontext():
             loss = lossf(
                 {
                     k: (v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
@@ -1239,13 +1260,6 @@ def _advice(res: dict, bs: int, target_mfu: float = 0.35, target_wait: float = 0
     )
     return a, chk
 
-# %% ../nbs/14b_bench.ipynb #bgpu19
-def _md_table(head: list, rows: list) -> str:
-    return "\n".join(
-        ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        + ["| " + " | ".join(map(str, r)) + " |" for r in rows]
-    )
-
 # %% ../nbs/14b_bench.ipynb #17fe9eb6
 def bench_report(res: dict) -> str:
     "The markdown report of a `bench_gpu` result"
@@ -1260,50 +1274,57 @@ def bench_report(res: dict) -> str:
         "",
     ]
     out.append(
-        _md_table(
-            [
-                "precision",
-                "s/step",
-                "images/s",
-                "peak memory GiB",
-                "TFLOP/s",
-                "MFU",
-                "of measured matmul rate",
-                "non-finite loss terms",
-            ],
-            [
-                [
-                    p,
-                    f(r["s_per_step"], ".3f"),
-                    f(r["images_per_s"], ".0f"),
-                    f(r["peak_gib"], ".1f"),
-                    f(r["tflops"], ".1f"),
-                    f"{r['mfu']:.1%}",
-                    f"{r['mfu_of_matmul']:.1%}",
-                    ", ".join(r["nonfinite"]) or "none",
-                ]
-                for p, r in res["precision"].items()
-            ],
+        md_table(
+            pd.DataFrame(
+                columns=[
+                    "precision",
+                    "s/step",
+                    "images/s",
+                    "peak memory GiB",
+                    "TFLOP/s",
+                    "MFU",
+                    "of measured matmul rate",
+                    "non-finite loss terms",
+                ],
+                data=[
+                    [
+                        p,
+                        f(r["s_per_step"], ".3f"),
+                        f(r["images_per_s"], ".0f"),
+                        f(r["peak_gib"], ".1f"),
+                        f(r["tflops"], ".1f"),
+                        f"{r['mfu']:.1%}",
+                        f"{r['mfu_of_matmul']:.1%}",
+                        ", ".join(r["nonfinite"]) or "none",
+                    ]
+                    for p, r in res["precision"].items()
+                ],
+            )
         )
     )
     if res["loader"]:
         out += [
             "",
-            _md_table(
-                ["loader workers", "wait share (all steps)", "wait share (steady)", "s/step", "images/s"],
-                [
-                    [
-                        w,
-                        f"{r['wait_share']:.1%}",
-                        f"{r['wait_share_steady']:.1%}",
-                        f(r["s_per_step"], ".3f"),
-                        f(r["images_per_s"], ".0f"),
-                    ]
-                    for w, r in res["loader"].items()
-                ],
+            md_table(
+                pd.DataFrame(
+                    columns=["loader workers", "wait share (all steps)", "wait share (steady)", "s/step", "images/s"],
+                    data=[
+                        [
+                            w,
+                            f"{r['wait_share']:.1%}",
+                            f"{r['wait_share_steady']:.1%}",
+                            f(r["s_per_step"], ".3f"),
+                            f(r["images_per_s"], ".0f"),
+                        ]
+                        for w, r in res["loader"].items()
+                    ],
+                )
             ),
         ]
-    out += ["", _md_table(["check", "result", "status"], [[k, *v] for k, v in res["checks"].items()])]
+    out += [
+        "",
+        md_table(pd.DataFrame([[k, *v] for k, v in res["checks"].items()], columns=["check", "result", "status"])),
+    ]
     a, mb = res["advice"], res.get("max_batch")
     out += ["", "**Advice**", ""]
     if mb:
@@ -1349,12 +1370,13 @@ def bench_gpu(
     """Training speed, loader, numerics, resume and `accelerate launch` of the `paper` architecture on a CUDA GPU, in
     one run"""
     check_range("--minutes", minutes, 0, lo_open=True, fix="e.g. --minutes 8")
-    if not dry_run and not torch.cuda.is_available():
-        raise ECGScanError(
-            "no CUDA GPU here: `ecg-scan bench gpu` measures training on a GPU; run it on a CUDA machine, "
-            "or add --dry-run to check the code path on this CPU"
-        )
-    budget, dev = _Budget(minutes), torch.device("cpu" if dry_run else "cuda")
+    dev = train_device(
+        "cpu" if dry_run else None,
+        "fp32" if dry_run else "bf16",
+        need="`ecg-scan bench gpu` (training speed on a GPU)",
+        fix="run it on a CUDA machine, or add --dry-run to check the code path on this CPU",
+    )
+    budget = _Budget(minutes)
     bs, n = (8, 48) if dry_run else (80, 400)
     o = Path(out)
     o.mkdir(parents=True, exist_ok=True)
@@ -1384,9 +1406,9 @@ def bench_gpu(
         ds, td, sm, lossf, b, t_build, t_img = _bench_setup(cfg, bs, n, dev)
         res["seconds"]["setup"] = round(time.time() - t, 1)
         res["model"] = (
-            f"`{cfg.name}` architecture, random weights ({cfg.arch if not cfg.vision_cfg else 'custom ViT'} + LoRA "
-            f"r={cfg.lora_r}, "
-            f"decoder {cfg.dec_layers}x{cfg.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
+            f"`{cfg.name}` architecture, random weights ({cfg.model.arch if not cfg.model.vision_cfg else 'custom ViT'} + LoRA "
+            f"r={cfg.model.lora_r}, "
+            f"decoder {cfg.model.dec_layers}x{cfg.model.dec_d}), {sm.model.n_params()['trainable'] / 1e6:.1f} M trainable"
         )
         res.update(render_ms_per_image=1000 * t_img, build_seconds=t_build)
         _bench_speed(res, budget, sm, lossf, b, dev, ("fp32",) if dry_run else ("bf16", "fp16", "fp32"), dry_run)

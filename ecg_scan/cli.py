@@ -12,8 +12,8 @@ from . import __version__
 from .signals import ECGScanError, atomic_write, check_range, check_writable, printable, write_error
 
 # %% auto #0
-__all__ = ['COMMANDS', 'BENCHES', 'EINTHOVEN_MIN_DB', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd',
-           'recon_warnings', 'reconstruct_cmd']
+__all__ = ['COMMANDS', 'BENCHES', 'usage', 'run_cmd', 'main', 'bench_cmd', 'load_images', 'embed_cmd', 'recon_warnings',
+           'reconstruct_cmd']
 
 # %% ../nbs/15_cli.ipynb #53bc60c7
 COMMANDS = {
@@ -360,24 +360,26 @@ def _batches(n, bs):
 def embed_cmd(
     model: str,  # pretrained model folder (a run folder, or its best/ or last/)
     images: str,  # an image file or a folder of images (several: separate with commas)
-    out: str = "embeddings.npz",  # output: .npz with `files` and `embeddings` (or .csv)
+    out: str = "embeddings",  # folder: write embeddings.npz (`files` and `embeddings`) or embeddings.csv into it
+    fmt: str = "npz",  # 'npz' or 'csv' (one row per image, its file name first)
     kind: str = "proj",  # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
     bs: int = 32,  # images per forward pass
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
     import numpy as np, torch
-    from pathlib import Path
     from ecg_scan.signals import progress_bar
     from ecg_scan.encoders import image_tensor
     from ecg_scan.model import load_model
 
     if kind not in ("proj", "features"):
         raise ECGScanError(f"--kind must be 'proj' or 'features', not {kind!r}")
-    check_writable(out, folder=False)
+    if fmt not in ("npz", "csv"):
+        raise ECGScanError(f"--fmt must be 'npz' or 'csv', not {fmt!r}")
+    o = check_writable(out) / f"embeddings.{fmt}"
     m = load_model(model)
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)
@@ -386,9 +388,8 @@ def embed_cmd(
     embs = torch.cat(
         [m.embed(image_tensor(arr[a:b]), kind) for a, b in progress_bar(_batches(len(arr), bs), desc="embedding")]
     ).numpy()
-    o = Path(out)
     with atomic_write(o) as t:  # a full disk leaves no half-written file (and an earlier one as it was)
-        if o.suffix == ".csv":
+        if fmt == "csv":
             import pandas as pd
 
             pd.DataFrame(embs, index=[str(f) for f in files]).to_csv(t)
@@ -400,24 +401,14 @@ def embed_cmd(
     )
 
 # %% ../nbs/15_cli.ipynb #c12a0302
-EINTHOVEN_MIN_DB = 20.0  # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
-
-
 def recon_warnings(
     sig,  # reconstruction (12, 5000), mV
     shape: tuple = None,  # (h, w) of the input image, if known
 ) -> list:
-    "Reasons to distrust a reconstruction (empty if none)"
-    import numpy as np
-    from ecg_scan.signals import derived_lead_snr
+    "Reasons to distrust a reconstruction (empty if none): `implausible_ecg`, and an input unlike the training pages"
+    from ecg_scan.measure import implausible_ecg
 
-    out = []
-    snr = min(derived_lead_snr(sig).values())
-    if not snr >= EINTHOVEN_MIN_DB:
-        out.append(f"limb leads break Einthoven/Goldberger (derived-lead SNR {snr:.0f} dB; recorded ECGs: 30-50 dB)")
-    amp = float(np.median(np.ptp(sig, -1)))
-    if amp < 0.3:
-        out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
+    out = implausible_ecg(sig)
     if shape is not None and not 1.0 <= shape[1] / shape[0] <= 2.2:
         out.append(f"image is {shape[1]}x{shape[0]} px, unlike the landscape page renders the model was trained on")
     return out
@@ -457,7 +448,7 @@ def reconstruct_cmd(
     m = load_model(model)
     shapes = []
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.image_hw, shapes)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)

@@ -35,14 +35,14 @@ from ecg_scan.signals import (
     standardize,
     strip_zero_pad,
 )
+from .metrics import random_split
 
 # %% auto #0
 __all__ = ['SNOMED_EQUIVALENT', 'PTBXL_TASKS', 'CODE_CLASSES', 'CODE_TEST_MAP', 'CPSC_CLASSES', 'PAGE_EXTS', 'LAYOUTS', 'Record',
-           'ECGDataset', 'label_fraction', 'random_split', 'snomed_table', 'dx_labels', 'label_name',
-           'physionet_dataset', 'sample_dataset', 'ptbxl_task', 'ptbxl_dataset', 'wfdb_name', 'write_wfdb',
-           'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset', 'make_mimic_example', 'code_test_dataset',
-           'make_code_test_example', 'cpsc2018_dataset', 'glob_escape', 'page_images', 'pages_dataset', 'detect_layout',
-           'open_dataset']
+           'ECGDataset', 'snomed_table', 'dx_labels', 'label_name', 'physionet_dataset', 'sample_dataset', 'ptbxl_task',
+           'ptbxl_dataset', 'wfdb_name', 'write_wfdb', 'make_ptbxl_example', 'clean_report', 'mimic_ecg_dataset',
+           'make_mimic_example', 'code_test_dataset', 'make_code_test_example', 'cpsc2018_dataset', 'glob_escape',
+           'page_images', 'pages_dataset', 'detect_layout', 'open_dataset']
 
 # %% ../nbs/01_data.ipynb #9a5528c5
 @dataclass
@@ -201,37 +201,6 @@ def summary(self: ECGDataset, max_errors: int = 20) -> str:
 def __repr__(self: ECGDataset):
     "`summary`, naming at most 5 records left out"
     return self.summary(5)
-
-# %% ../nbs/01_data.ipynb #83b7f307
-def label_fraction(
-    idxs,  # indices of the full training set
-    frac: float,  # fraction to keep, in (0, 1]
-    seed: int = 0,
-) -> np.ndarray:
-    "A seeded, reproducible subset of `idxs` with `ceil(frac*n)` elements; smaller fractions are nested in larger ones"
-    idxs = np.asarray(idxs)
-    if not 0 < frac <= 1:
-        raise ECGScanError(f"label fraction must be in (0, 1], got {frac}")
-    perm = np.random.default_rng(seed).permutation(len(idxs))
-    return np.sort(idxs[perm[: max(1, math.ceil(frac * len(idxs)))]])
-
-# %% ../nbs/01_data.ipynb #04589fe4
-def random_split(
-    n: int,  # number of records
-    fracs=(0.7, 0.1, 0.2),  # train, val, test fractions
-    seed: int = 42,
-    groups: list = None,  # e.g. patient ids: records of one group land in the same split
-) -> list:
-    "Seeded assignment of 'train'/'val'/'test' to `n` records (grouped if `groups` is given)"
-    keys = list(range(n)) if groups is None else [g if g is not None else f"_rec{i}" for i, g in enumerate(groups)]
-    uniq = sorted(set(keys), key=str)
-    perm = np.random.default_rng(seed).permutation(len(uniq))
-    c = np.cumsum(fracs) / np.sum(fracs)
-    cut = [int(round(v * len(uniq))) for v in c]
-    split_of = {}
-    for r, j in enumerate(perm):
-        split_of[uniq[j]] = "train" if r < cut[0] else "val" if r < cut[1] else "test"
-    return [split_of[k] for k in keys]
 
 # %% ../nbs/01_data.ipynb #baa396bf
 SNOMED_EQUIVALENT = {

@@ -16,31 +16,31 @@ from . import __version__
 from .signals import ECGScanError, check_range, check_writable, show_ecg
 from .data import sample_dataset
 from .synth import synth_dataset, SYNTH_CLASSES, RHYTHMS
-from .render import digitize_all
-from .encoders import image_tensor
 from .model import ECGScan, get_config
 from .train import pretrain, plot_log
 from ecg_scan.evaluate import (
+    DIGITISER,
+    EvalData,
     FeatureCache,
     encoder_suite,
+    shown_samples,
     suite_features,
-    teacher_features,
-    probe_fractions,
-    linear_probe,
+    suite_reconstructions,
+    suite_scores,
     load_prompts,
     zero_shot,
     recon_metrics,
     plot_roc,
     plot_tsne,
-    md_table,
     variant_renders,
     invariance_table,
     FOREIGN_VARIANTS,
 )
 from .pages import EikEngine
+from .metrics import linear_probe, md_table
 
 # %% auto #0
-__all__ = ['VARIANTS', 'FRACS', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
+__all__ = ['VARIANTS', 'FRACS', 'REFERENCE', 'Demo', 'probe_table', 'report_html', 'run_demo', 'demo_cmd']
 
 # %% ../nbs/14_demo.ipynb #337b6fa3
 VARIANTS = ("clean", "augmented")  # the two renders of every evaluation record
@@ -67,7 +67,7 @@ class Demo:
         store_attr("n_synth,seed,workers,probe_epochs,progress")
         self.out, self.t0, self.tables = Path(out), time.time(), {}
         self.eik = EikEngine(eik_dir, eik_python, self.out / "cache" / "eik") if eik_dir or eik_python else None
-        self.cfg = get_config(config, **{k: v for k, v in dict(steps=steps, bs=bs).items() if v})
+        self.cfg = get_config(config, optim={k: v for k, v in dict(steps=steps, bs=bs).items() if v})
         (self.out / "figures").mkdir(parents=True, exist_ok=True)
 
     def say(self, m: str):
@@ -110,7 +110,7 @@ def pretrain_model(self: Demo) -> dict:
         self.cfg,
         self.corpus,
         run,
-        valid_every=max(1, self.cfg.steps // 6),
+        valid_every=max(1, self.cfg.optim.steps // 6),
         workers=self.workers,
         seed=self.seed,
         progress=self.progress,
@@ -120,7 +120,7 @@ def pretrain_model(self: Demo) -> dict:
     self.model = ECGScan.from_pretrained(run / "best")
     self.best = json.loads((run / "best" / "best.json").read_text())
     self.say(
-        f"pretrained {self.cfg.steps} steps in {self.pretrain_minutes:.1f} min; "
+        f"pretrained {self.cfg.optim.steps} steps in {self.pretrain_minutes:.1f} min; "
         f"best validation loss {self.best['valid']['total']:.4f} at step {self.best['step']}"
     )
     return dict(step=self.best["step"], **self.best["valid"])
@@ -135,7 +135,7 @@ def loss_figure(self: Demo):
 
 # %% ../nbs/14_demo.ipynb #cd809f93
 @patch
-def eval_data(self: Demo) -> pd.DataFrame:
+def eval_records(self: Demo) -> pd.DataFrame:
     """Stage 3: the splits and the real records, read once; positives per class, which classes are scored and which
     also transfer"""
     self.parts = {s: self.corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
@@ -145,27 +145,26 @@ def eval_data(self: Demo) -> pd.DataFrame:
     self.classes = [c for c in SYNTH_CLASSES if t.loc[c, "train"] > 0 and t.loc[c, "test"] > 0]
     self.rcls = [c for c in self.classes if 0 < t.loc[c, "real"] < len(self.real)]
     self.Y = {s: d.label_matrix(self.classes) for s, d in self.parts.items()}
+    self.fc = FeatureCache(self.out / "cache")
+    self.ev = EvalData("synth", self.parts, self.classes, self.Y, self.fc, self.seed, None, self.progress)
     return t.assign(scored=t.index.isin(self.classes), transfer=t.index.isin(self.rcls))
 
 # %% ../nbs/14_demo.ipynb #2cc9d988
+REFERENCE = "reference: signal teacher on the true signal"
+
+# %% ../nbs/14_demo.ipynb #c922b906
 @patch
 def encode(self: Demo) -> pd.DataFrame:
-    """Stage 3: features of every method on every split's renders and the real records' (clean and augmented); one
-    row per method"""
+    """Stage 3: features of every method on every split's renders and the real records' (clean and augmented), and of
+    the reference; one row per method"""
     self.suite = encoder_suite(self.model, baselines=True, seed=self.seed)
-    self.fc = fc = FeatureCache(self.out / "cache")
-    sd, pg = self.seed, self.progress
-    self.feats = {
-        v: {s: suite_features(self.suite, d, v, fc, f"synth:{s}", sd, pg) for s, d in self.parts.items()}
-        for v in VARIANTS
+    self.reference = {REFERENCE: ("signal", self.model.teacher)}
+    self.feats = {v: {s: self.ev.features(self.suite, s, v) for s in self.parts} for v in VARIANTS}
+    self.rfeats = {
+        v: suite_features(self.suite, self.real, v, self.fc, "real", self.seed, self.progress) for v in VARIANTS
     }
-    self.rfeats = {v: suite_features(self.suite, self.real, v, fc, "real", sd, pg) for v in VARIANTS}
     self.say("rendered and encoded SynthECG splits and the real records (clean and augmented)")
-    true = lambda d: np.stack([d.signal(i) for i in range(len(d))])
-    self.tsig = {
-        s: fc(("teacher-true", s), lambda d=d: teacher_features(self.model.teacher, true(d)))
-        for s, d in self.parts.items()
-    }
+    self.tsig = {s: self.ev.features(self.reference, s, "clean")[REFERENCE] for s in self.parts}
     self.methods = [k for k, v in self.suite.items() if v[0] != "n/a"]
     dims = lambda k: self.feats["clean"]["train"][k].shape[1] if k in self.methods else 0
     return pd.DataFrame(
@@ -179,17 +178,14 @@ def encode(self: Demo) -> pd.DataFrame:
 @patch
 def probe(self: Demo) -> pd.DataFrame:
     "Stage 4: linear probes at each label fraction for every method, render variant and the teacher on the true signals"
-    runs = [(k, v, {s: self.feats[v][s][k] for s in self.parts}) for k in self.methods for v in VARIANTS]
-    runs.append(("reference: signal teacher on the true signal", "-", self.tsig))
-    rows = []
-    for k, v, X in runs:
-        t = probe_fractions(X, self.Y, self.classes, FRACS, (self.seed,), epochs=self.probe_epochs)
-        rows += [
-            dict(method=k, renders=v, fraction=r.fraction, auroc=r.auroc, auroc_best_test=r.auroc_best_test)
-            for r in t.itertuples()
-        ]
+    sc = suite_scores({**self.suite, **self.reference}, self.ev, VARIANTS, FRACS, (self.seed,), self.probe_epochs)
+    sc = sc[(sc.score == "probe") & sc.method.isin([*self.methods, REFERENCE])]
+    sc = pd.concat(
+        [sc[sc.method == k] for k in [*self.methods, REFERENCE]]
+    )  # method by method, as the report lists them
+    t = sc.rename(columns=dict(value="auroc", best_test="auroc_best_test"))
     self.say("linear probes done")
-    return self.keep("probe", pd.DataFrame(rows))
+    return self.keep("probe", t[["method", "renders", "fraction", "auroc", "auroc_best_test"]].reset_index(drop=True))
 
 # %% ../nbs/14_demo.ipynb #6f15f0c0
 def probe_table(probe: pd.DataFrame, col: str = "auroc") -> pd.DataFrame:
@@ -284,20 +280,18 @@ _RECON = (
 
 @patch
 def reconstruction(self: Demo) -> pd.DataFrame:
-    """Stage 7: median SNR (dB) and Pearson r of the decoder and the classic digitiser on SynthECG test and the real
+    """Stage 7: median SNR (dB) and Pearson r of the decoder and the digitiser on SynthECG test and the real
     records"""
-    rows, m = [], self.model
+    rows, shown = [], shown_samples()
     for name, d, key in [("SynthECG test", self.parts["test"], "synth:test"), ("real records", self.real, "real")]:
         true = np.stack([d.signal(i) for i in range(len(d))])
         for v in VARIANTS:
-            imgs = variant_renders(d, v, self.seed, m.cfg.image_hw, self.progress, self.fc, key)
-            dec = np.concatenate(
-                [m.reconstruct(image_tensor(imgs[i : i + 64])).numpy() for i in range(0, len(imgs), 64)]
+            rec = suite_reconstructions(
+                self.suite, d, v, self.fc, key, self.seed, self.progress, ("ECG-Scan", DIGITISER)
             )
-            dig = digitize_all(imgs, progress=False)
-            shown = np.isfinite(dig)
-            for meth, rec, mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
-                r = recon_metrics(true, rec, mask)
+            dec, dig = rec["ECG-Scan"], rec[DIGITISER]
+            for meth, x, mask in zip(_RECON, (dec, dec, dig), (None, shown, shown)):
+                r = recon_metrics(true, x, mask)
                 rows.append(
                     dict(
                         data=name,
@@ -346,7 +340,7 @@ def examples_figure(self: Demo):
     import matplotlib.pyplot as plt
 
     d = self.parts["test"]
-    ex = variant_renders(d, "augmented", self.seed, self.model.cfg.image_hw, False, self.fc, "synth:test")[:4]
+    ex = variant_renders(d, "augmented", self.seed, self.model.cfg.model.image_hw, False, self.fc, "synth:test")[:4]
     fig, axs = plt.subplots(1, 4, figsize=(12, 3.2))
     for a, im, i in zip(axs, ex, range(4)):
         a.imshow(im)
@@ -372,19 +366,19 @@ def report_html(md: str, title: str = "ECG-Scan demo") -> str:
 # %% ../nbs/14_demo.ipynb #9f26ce92
 def _describe(cfg) -> str:
     "One line on the image tower and decoder of a config"
-    v = cfg.vision_cfg or {}
+    v = cfg.model.vision_cfg or {}
     tower = (
-        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.image_hw[0]} x "
-        f"{cfg.image_hw[1]} px, "
+        f"a {v.get('layers')}-block, {v.get('width')}-wide ViT (patch {v.get('patch_size')}) at {cfg.model.image_hw[0]} x "
+        f"{cfg.model.image_hw[1]} px, "
         f"random initialisation, "
         if v
-        else f"{cfg.arch} ({cfg.pretrained or 'random'} weights), "
+        else f"{cfg.model.arch} ({cfg.model.pretrained or 'random'} weights), "
     )
-    tower += (f"LoRA r={cfg.lora_r}" if cfg.lora_r else "no LoRA") + (
-        ", all tower weights trained" if cfg.train_tower else ", tower frozen"
+    tower += (f"LoRA r={cfg.model.lora_r}" if cfg.model.lora_r else "no LoRA") + (
+        ", all tower weights trained" if cfg.model.train_tower else ", tower frozen"
     )
-    dec = f"a {cfg.dec_layers}-layer, {cfg.dec_d}-wide decoder" + (
-        " reading the patch tokens" if cfg.dec_memory else " reading the global latent (as the paper)"
+    dec = f"a {cfg.model.dec_layers}-layer, {cfg.model.dec_d}-wide decoder" + (
+        " reading the patch tokens" if cfg.model.dec_memory else " reading the global latent (as the paper)"
     )
     return f"{tower}; {dec}"
 
@@ -434,10 +428,10 @@ def report_fields(self: Demo, R: dict) -> dict:
         describe=_describe(c),
         trainable_m=n["trainable"] / 1e6,
         total_m=n["total"] / 1e6,
-        epochs=c.steps * c.bs / self.sizes["train"],
-        render="the standard printout" if c.render == "standard" else "random print styles",
-        augment_pct=100 * c.augment_p,
-        image_size=self.model.cfg.image_size,
+        epochs=c.optim.steps * c.optim.bs / self.sizes["train"],
+        render="the standard printout" if c.render.style == "standard" else "random print styles",
+        augment_pct=100 * c.render.augment_p,
+        image_size=self.model.cfg.model.image_size,
         n_classes=len(self.classes),
         classes=", ".join(self.classes),
         probe_epochs=self.probe_epochs,
@@ -474,7 +468,7 @@ def run_demo(
     d.make_corpus()
     d.pretrain_model()
     d.loss_figure()
-    d.eval_data()
+    d.eval_records()
     d.encode()
     d.probe()
     d.transfer()
@@ -492,21 +486,21 @@ def run_demo(
 @call_parse
 def demo_cmd(
     out: str = "ecg_scan_demo",  # report folder (report.html, report.md, results.json, figures/, run/)
-    n_synth: int = 2000,  # SynthECG records
+    n: int = 2000,  # SynthECG records
     steps: int = None,  # pretraining steps (default: the preset's)
     bs: int = None,  # batch size (default: the preset's)
     seed: int = 0,  # random seed (corpus, training, renders and probes)
     workers: int = 0,  # DataLoader worker processes rendering images
-    probe_epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
+    epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     config: str = "small",  # the preset to pretrain: 'small' (learns on a CPU) or 'tiny' (a fast smoke test)
     eik_dir: str = None,  # ecg-image-kit's codes/ecg-image-generator checkout: also score on its pages (cached in OUT/cache)
     eik_python: str = None,  # the python of ecg-image-kit's environment
 ):
     """The offline end-to-end demo: SynthECG -> pretrain a CPU preset -> probe, zero-shot, reconstruction vs
     baselines -> report"""
-    if n_synth < 100:
-        raise ECGScanError(f"--n-synth must be at least 100 (got {n_synth})")
-    for k, v in dict(steps=steps, bs=bs, probe_epochs=probe_epochs).items():
+    if n < 100:
+        raise ECGScanError(f"--n must be at least 100 (got {n})")
+    for k, v in dict(steps=steps, bs=bs, epochs=epochs).items():
         if v is not None:
             check_range(f"--{k.replace('_', '-')}", v, 1, integer=True)
     check_range("--workers", workers, 0, integer=True)
@@ -515,12 +509,12 @@ def demo_cmd(
         EikEngine(eik_dir, eik_python, out)  # a missing checkout or environment is one line now, not after pretraining
     p = run_demo(
         out,
-        n_synth=n_synth,
+        n_synth=n,
         steps=steps,
         bs=bs,
         seed=seed,
         workers=workers,
-        probe_epochs=probe_epochs,
+        probe_epochs=epochs,
         config=config,
         eik_dir=eik_dir,
         eik_python=eik_python,

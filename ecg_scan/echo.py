@@ -28,9 +28,9 @@ from .synth import SynthECG
 __all__ = ['US_MULTIFRAME', 'US_IMAGE', 'SECONDARY_CAPTURE', 'REGION_TISSUE', 'REGION_ECG', 'HSV_LO', 'HSV_HI', 'ROI_FRAC',
            'MAX_FRAMES', 'ECG_FS', 'PX_PER_MV', 'RECORD_CSV', 'STUDY_CSV', 'DECODERS', 'NUISANCES', 'SUBJECT0',
            'STUDY0', 'SCAN_CSV', 'lv_state', 'contraction', 'lv_frames', 'draw_strip', 'echo_frames', 'us_region',
-           'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError', 'trace_mask',
-           'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips', 'EchoPairs',
-           'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd']
+           'write_dicom', 'echo_path', 'synth_echo_study', 'write_echo_synth', 'echo_file', 'TraceError',
+           'echo_trace_mask', 'trace_roi', 'echo_trace', 'trace_ecg', 'read_frames', 'sector_box', 'echo_clips',
+           'EchoPairs', 'check_frames', 'scan_file', 'echo_pairs', 'trace_agreement', 'echo_synth_cmd', 'echo_scan_cmd']
 
 # %% ../nbs/09_echo.ipynb #6d3da693
 US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"  # Ultrasound Multi-frame Image Storage: the cine loops EEE uses
@@ -514,7 +514,7 @@ class TraceError(RecordError):
         super().__init__(path, f"trace {check}: {detail}")
 
 # %% ../nbs/09_echo.ipynb #59f05954
-def trace_mask(
+def echo_trace_mask(
     rgb: np.ndarray,  # (h, w, 3) uint8
     close: int = 5,  # bridge vertical holes shorter than this many pixels (JPEG blurs the line's colour); 1: off
 ) -> np.ndarray:
@@ -559,7 +559,7 @@ def echo_trace(
 ) -> tuple:
     "The ECG drawn on `frame`: (mV per column, first column, last column + 1); raises `TraceError` naming the check"
     y0, y1, x0, x1 = trace_roi(*frame.shape[:2], region)
-    m = trace_mask(frame[y0:y1, x0:x1])
+    m = echo_trace_mask(frame[y0:y1, x0:x1])
     cols = np.flatnonzero(m.any(0))
     if len(cols) == 0:
         raise TraceError(path, "coverage", "no pixel in the HSV band")
@@ -849,7 +849,7 @@ SCAN_CSV = "echo_scan.csv"
 
 @call_parse
 def echo_synth_cmd(
-    out: str,  # folder to write the studies into (created if needed)
+    out: str = None,  # folder to write the studies into (required; created if needed)
     n: int = 100,  # number of studies
     seed: int = 0,  # SynthECG seed: the same seed gives the same studies
     start: int = 0,  # first SynthECG record (to write a corpus in parts)

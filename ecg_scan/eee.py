@@ -30,14 +30,15 @@ from ecg_scan.signals import (
 from .encoders import _check_teacher_folder
 from fastcore.script import call_parse, store_true
 from .echo import echo_pairs, echo_clips, read_frames
+from .losses import infonce, semi_hard
+from .metrics import auroc, label_fraction, linear_probe, macro_auroc, random_split
 
 # %% auto #0
-__all__ = ['EEE_PAPER', 'BIG_NEG', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
+__all__ = ['EEE_PAPER', 'CIR_ICD10', 'ICD10_CIR', 'BASELINES', 'EEEConfig', 'toy_studies', 'ecg_patches', 'ecg_tokens',
            'prepare_study', 'sinusoid', 'SeqEncoder', 'TubeletViT', 'EchoEncoder', 'EEE', 'eee_batch', 'similarity',
-           'dual_margin_mask', 'dual_margin_contrastive', 'masked_infonce', 'infonce', 'eee_loss', 'eee_pretrain',
-           'save_eee', 'load_eee', 'EEETeacher', 'load_eee_teacher', 'cir_labels', 'auroc', 'study_tokens',
-           'embed_studies', 'linear_probe', 'finetune', 'patient_split', 'eee_probe', 'eee_pretrain_cmd',
-           'eee_probe_cmd', 'echo_studies', 'echo_pretrain_cmd', 'probe_summary', 'echo_probe_cmd']
+           'dual_margin_contrastive', 'eee_loss', 'eee_pretrain', 'save_eee', 'load_eee', 'EEETeacher',
+           'load_eee_teacher', 'cir_labels', 'study_tokens', 'embed_studies', 'finetune', 'eee_probe',
+           'eee_pretrain_cmd', 'eee_probe_cmd', 'echo_studies', 'echo_pretrain_cmd', 'probe_summary', 'echo_probe_cmd']
 
 # %% ../nbs/10_eee.ipynb #06eb7cbf
 @dataclass
@@ -320,26 +321,7 @@ def similarity(
     "S (N, N): cosine similarities scaled by 1/tau"
     return F.normalize(fa, dim=-1) @ F.normalize(fb, dim=-1).T / tau
 
-# %% ../nbs/10_eee.ipynb #3ec21703
-@torch.no_grad()
-def dual_margin_mask(
-    S: torch.Tensor,  # (N, N) similarity matrix, positives on the diagonal
-    ids: torch.Tensor,  # (N,) identifiers I (study or patient)
-    m_same: float = 0.5,
-    m_other: float = 2.0,
-    keep_hard: bool = False,  # also keep the negatives above the positive (not the paper's)
-) -> torch.Tensor:
-    "M_final (N, N) bool: the diagonal, and the semi-hard negatives of both windows"
-    pos = S.diagonal()[:, None]
-    same = ids.view(-1, 1) == ids.view(1, -1)
-    eye = torch.eye(len(S), dtype=torch.bool, device=S.device)
-    lo = pos - torch.where(same, torch.full_like(S, m_same), torch.full_like(S, m_other))
-    return eye | ((S > lo) & ((S < pos) | keep_hard) & ~eye)
-
 # %% ../nbs/10_eee.ipynb #5bd06c96
-BIG_NEG = -1e4  # the "large negative value" given to logits outside M_final
-
-
 def dual_margin_contrastive(
     fa: torch.Tensor,
     fb: torch.Tensor,  # (N, d) paired features
@@ -347,30 +329,12 @@ def dual_margin_contrastive(
     tau: float = 0.1,
     m_same: float = 0.5,
     m_other: float = 2.0,
-    keep_hard: bool = False,
+    keep_hard: bool = False,  # also keep the negatives above the positive (not the paper's)
 ) -> torch.Tensor:
-    "L_contrastive: symmetric cross-entropy over S with the logits outside M_final set to `BIG_NEG`"
-    if len(fa) == 0:
-        return fa.sum() * 0.0
-    return masked_infonce(similarity(fa, fb, tau), ids, m_same, m_other, keep_hard)
-
-# %% ../nbs/10_eee.ipynb #fcf73ed9
-def masked_infonce(
-    S: torch.Tensor, ids: torch.Tensor, m_same: float = 0.5, m_other: float = 2.0, keep_hard: bool = False
-) -> torch.Tensor:
-    "The symmetric cross-entropy of S (N, N) with entries outside `dual_margin_mask` set to `BIG_NEG`"
-    Sm = S.masked_fill(~dual_margin_mask(S, ids, m_same, m_other, keep_hard), BIG_NEG)
-    y = torch.arange(len(S), device=S.device)
-    return (F.cross_entropy(Sm, y) + F.cross_entropy(Sm.T, y)) / 2
-
-# %% ../nbs/10_eee.ipynb #80fbc940
-def infonce(fa: torch.Tensor, fb: torch.Tensor, tau: float = 0.1) -> torch.Tensor:
-    "Plain symmetric InfoNCE over all pairs, no mining (`EEEConfig(mining=False)`, an ablation)"
-    if len(fa) == 0:
-        return fa.sum() * 0.0
+    "L_contrastive: symmetric InfoNCE over S with the logits outside M_final left out of the softmax"
     S = similarity(fa, fb, tau)
-    y = torch.arange(len(S), device=S.device)
-    return (F.cross_entropy(S, y) + F.cross_entropy(S.T, y)) / 2
+    keep = semi_hard(S.detach(), ids, m_same, m_other, keep_hard)
+    return infonce(S, ~keep & ~torch.eye(len(S), dtype=torch.bool, device=S.device))
 
 # %% ../nbs/10_eee.ipynb #006ece58
 def eee_loss(
@@ -384,7 +348,7 @@ def eee_loss(
     L = lambda fa, fb, ids: (
         dual_margin_contrastive(fa, fb, ids, c.tau, c.m_same, c.m_other, c.keep_hard)
         if c.mining
-        else infonce(fa, fb, c.tau)
+        else infonce(similarity(fa, fb, c.tau))
     )
     tok = keep[:, None] & ~b["pad"]
     r = dict(
@@ -547,27 +511,6 @@ def cir_labels(
     y = (y if y is not None else pd.DataFrame(index=idx)).reindex(index=idx, columns=list(CIR_ICD10), fill_value=0)
     return y.fillna(0).astype(np.int8)
 
-# %% ../nbs/10_eee.ipynb #1f9325aa
-def _auc(y: np.ndarray, p: np.ndarray) -> float:
-    from scipy.stats import rankdata
-
-    pos = y == 1
-    n1 = int(pos.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    return float((rankdata(p)[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-# %% ../nbs/10_eee.ipynb #0702ebb6
-def auroc(
-    y: np.ndarray,  # (n, C) 0/1 labels
-    p: np.ndarray,  # (n, C) scores
-) -> tuple:
-    "`(macro AUROC, micro AUROC, per-class AUROCs (NaN: one label value))`"
-    y, p = np.asarray(y), np.asarray(p)
-    per = np.array([_auc(y[:, j], p[:, j]) for j in range(y.shape[1])])
-    return (float(np.nanmean(per)) if np.isfinite(per).any() else float("nan")), _auc(y.ravel(), p.ravel()), per
-
 # %% ../nbs/10_eee.ipynb #9236a009
 def study_tokens(studies: list, cfg: EEEConfig, fs_in: float = 250) -> tuple:
     "`(tokens (n, T_max, patch), pad (n, T_max))`: each study's whole ECG, padded"
@@ -587,21 +530,6 @@ def embed_studies(enc: SeqEncoder, tok: torch.Tensor, pad: torch.Tensor, bs: int
     z = torch.cat([enc(tok[i : i + bs], pad[i : i + bs])[0] for i in range(0, len(tok), bs)])
     enc.train(was)
     return z
-
-# %% ../nbs/10_eee.ipynb #76c3021b
-def linear_probe(Xtr, Ytr, Xte, epochs: int = 300, lr: float = 1e-2, wd: float = 1e-3, seed: int = 0) -> np.ndarray:
-    "Test-set probabilities of a logistic-regression layer fitted on standardised frozen features"
-    torch.manual_seed(seed)
-    mu, sd = Xtr.mean(0), Xtr.std(0).clamp(min=1e-6)
-    Xtr, Xte, Ytr = (Xtr - mu) / sd, (Xte - mu) / sd, torch.as_tensor(Ytr, dtype=torch.float32)
-    lin = nn.Linear(Xtr.shape[1], Ytr.shape[1])
-    opt = torch.optim.Adam(lin.parameters(), lr, weight_decay=wd)
-    for _ in range(epochs):
-        opt.zero_grad()
-        F.binary_cross_entropy_with_logits(lin(Xtr), Ytr).backward()
-        opt.step()
-    with torch.no_grad():
-        return torch.sigmoid(lin(Xte)).numpy()
 
 # %% ../nbs/10_eee.ipynb #fd39fc12
 def finetune(
@@ -632,13 +560,6 @@ def finetune(
     with torch.no_grad():
         return torch.sigmoid(head(embed_studies(enc, *te))).numpy()
 
-# %% ../nbs/10_eee.ipynb #ea109428
-def patient_split(studies: list, test_frac: float = 0.3, seed: int = 0) -> np.ndarray:
-    "Bool (n,): True for the studies of a `test_frac` share of the patients"
-    pats = np.unique([s["patient"] for s in studies])
-    test = set(np.random.default_rng(seed).permutation(pats)[: max(1, round(test_frac * len(pats)))])
-    return np.array([s["patient"] in test for s in studies])
-
 # %% ../nbs/10_eee.ipynb #b2cee9a0
 def eee_probe(
     encoders: dict,  # name -> `EEE` model (or its `SeqEncoder`), all with the same `cfg`
@@ -647,7 +568,7 @@ def eee_probe(
     fracs=(0.1, 1.0),
     seeds=(0, 1, 2),
     modes=("linear", "finetune"),
-    test_frac: float = 0.3,
+    split=(0.6, 0.1, 0.3),  # train, validation, test shares of the patients
     fs_in: float = 250,
     ft_epochs: int = 20,
     resplit: bool = False,  # each seed also draws its own patient split (default: one split, seed 0)
@@ -656,27 +577,28 @@ def eee_probe(
     "Macro and micro test AUROC of each encoder, mode, label fraction and seed"
     labels = list(labels or studies[0]["labels"])
     Y = np.array([[s["labels"].get(l, 0) for l in labels] for s in studies], np.float32)
+    patients = [s["patient"] for s in studies]
     rows = []
     for name, m in encoders.items():
         t0 = time.time()
         enc = m.ecg if isinstance(m, EEE) else m
         cfg = m.cfg if isinstance(m, EEE) else None
         tok, pad = study_tokens(studies, cfg or EEEConfig(patch=enc.proj.in_features), fs_in)
-        X = embed_studies(enc, tok, pad)
+        X = embed_studies(enc, tok, pad).numpy()
         for frac in fracs:
             for seed in seeds:
-                test = patient_split(studies, test_frac, seed if resplit else 0)
-                tri = np.flatnonzero(~test)
-                sub = np.sort(np.random.default_rng(seed).permutation(tri)[: max(2, round(frac * len(tri)))])
+                sp = np.array(random_split(len(studies), split, seed if resplit else 0, patients))
+                tr, va, te = (np.flatnonzero(sp == k) for k in ("train", "val", "test"))
+                sub = label_fraction(tr, frac, seed)
                 for mode in modes:
                     p = (
-                        linear_probe(X[sub], Y[sub], X[test], seed=seed)
+                        linear_probe(X[sub], Y[sub], X[va], Y[va], X[te], Y[te], labels, seed=seed).test_scores
                         if mode == "linear"
                         else finetune(
-                            enc, (tok[sub], pad[sub]), Y[sub], (tok[test], pad[test]), epochs=ft_epochs, seed=seed
+                            enc, (tok[sub], pad[sub]), Y[sub], (tok[te], pad[te]), epochs=ft_epochs, seed=seed
                         )
                     )
-                    mac, mic, per = auroc(Y[test], p)
+                    mac, per, _ = macro_auroc(Y[te], p, labels)
                     rows.append(
                         dict(
                             encoder=name,
@@ -684,10 +606,10 @@ def eee_probe(
                             frac=frac,
                             seed=seed,
                             n_train=len(sub),
-                            n_test=int(test.sum()),
+                            n_test=len(te),
                             macro_auroc=mac,
-                            micro_auroc=mic,
-                            **{f"auroc_{l}": a for l, a in zip(labels, per)},
+                            micro_auroc=auroc(Y[te], p),
+                            **{f"auroc_{l}": per.get(l, float("nan")) for l in labels},
                         )
                     )
         if progress:
@@ -882,7 +804,9 @@ def echo_pretrain_cmd(
     cfg = EEEConfig(img=img, mining=not no_mining, keep_hard=keep_hard)
     out = check_writable(out)
     if not Path(folder).is_dir():
-        raise ECGScanError(f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth OUT` writes one)")
+        raise ECGScanError(
+            f"{folder}: no such folder; pass an echo folder (`ecg-scan echo synth --out OUT` writes one)"
+        )
     with RunLock(out):  # one process per run folder; an earlier run is kept unless --overwrite
         _echo_run_guard(out, overwrite)
         S = _read_echo(folder, cfg)
@@ -939,12 +863,12 @@ def probe_summary(t: pd.DataFrame) -> pd.DataFrame:
 def echo_probe_cmd(
     run: str,  # run folder of `ecg-scan echo pretrain`
     folder: str,  # echo folder with labels in echo-study-list.csv
-    fractions: str = "0.1,1",  # label fractions of the training studies
+    fracs: str = "0.1,1",  # label fractions of the training studies
     seeds: str = "0,1,2",  # probe seeds (training subset and head initialisation)
     modes: str = "linear,finetune",  # 'linear' and/or 'finetune'
     ft_epochs: int = 10,  # fine-tuning epochs
     resplit: store_true = False,  # each seed also draws its own test patients (default: one split for all seeds)
-    out: str = None,  # CSV of every row (default: RUN/probe.csv)
+    out: str = None,  # folder: write probe.csv (every row) into it (default: RUN)
 ):
     "Linear probe and fine-tune the ECG encoders of RUN (EEE, ECG-only, untrained) on FOLDER: macro/micro AUROC"
     r = Path(run)
@@ -956,15 +880,18 @@ def echo_probe_cmd(
     md = [m.strip() for m in modes.split(",") if m.strip()]
     if not md or set(md) - {"linear", "finetune"}:
         raise ECGScanError(f"--modes takes linear and/or finetune, got {modes!r}")
-    fr = _floats(fractions, "--fractions")
+    fr = _floats(fracs, "--fracs")
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     for f in fr:
-        check_range("--fractions", f, 0, 1, lo_open=True)
+        check_range("--fracs", f, 0, 1, lo_open=True)
     cfg = load_eee(runs["EEE"]).cfg
     if not Path(folder).is_dir():
         raise ECGScanError(f"{folder}: no such folder; pass the echo folder to probe on")
     S = _read_echo(folder, cfg, need_labels=True)
-    out = out or (r / "probe.csv" if r / "eee" in runs.values() else None)
+    if out:
+        out = check_writable(out) / "probe.csv"
+    else:
+        out = r / "probe.csv" if r / "eee" in runs.values() else None
     with RunLock(r) if (r / "eee").is_dir() else contextlib.nullcontext():  # not while `echo pretrain` works in RUN
         t = eee_probe_cmd(
             S,
@@ -979,7 +906,7 @@ def echo_probe_cmd(
             resplit=resplit,
         )
     print(
-        f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, test: 30 % of the patients "
+        f"labels {', '.join(S[0]['labels'])}; {len(S)} studies, patients split 60/10/30 into train/validation/test "
         f"({'drawn per seed' if resplit else 'one split'}); mean +- sd over seeds {seeds}"
     )
     print(probe_summary(t).to_string())

@@ -839,7 +839,7 @@ def _too_few(n: int, bs: int) -> str:
     "The message for a batch larger than the training records (no step would be taken)"
     return (
         f"only {n} training records for batch size {bs}: not one step would be taken; "
-        f"pass --bs {max(1, n)} or less, or more records (--n-synth)"
+        f"pass --bs {max(1, n)} or less, or more records (--n)"
     )
 
 # %% ../nbs/06_encoders.ipynb #c03278bf
@@ -974,7 +974,7 @@ def load_signal_teacher(
 @call_parse
 def teacher_cmd(
     out: str = "clear_teacher",  # folder to write model.safetensors and config.json to
-    n_synth: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
+    n: int = 4000,  # SynthECG records in the corpus (plus the real bundled records)
     steps: int = 2000,  # training steps (rounded up to whole epochs)
     bs: int = 32,  # batch size
     lr: float = 1e-3,  # learning rate
@@ -986,12 +986,12 @@ def teacher_cmd(
     for k, v in dict(steps=steps, bs=bs).items():
         check_range(f"--{k}", v, 1, integer=True)
     check_range("--lr", lr, 0, lo_open=True, fix="e.g. --lr 1e-3")
-    check_range("--n-synth", n_synth, 0, integer=True)
+    check_range("--n", n, 0, integer=True)
     out = check_writable(out)
     _check_teacher_folder(out)
     t0 = time.time()
-    sigs = teacher_corpus(n_synth, seed)
-    print(f"corpus: {len(sigs)} signals ({n_synth} SynthECG + real bundled records, repeated)")
+    sigs = teacher_corpus(n, seed)
+    print(f"corpus: {len(sigs)} signals ({n} SynthECG + real bundled records, repeated)")
     enc, learn, kinds = pretrain_clear(sigs, steps=steps, bs=bs, lr=lr, seed=seed)
     ran = int(learn.train_iter)  # whole epochs: --steps is rounded up to a multiple of the batches per epoch
     if ran != steps:
@@ -1009,7 +1009,7 @@ def teacher_cmd(
         bs=bs,
         lr=lr,
         seed=seed,
-        n_synth=n_synth,
+        n_synth=n,
         corpus=len(sigs),
         valid_loss=vl,
         tokeniser_policies=kinds,

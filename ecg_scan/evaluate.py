@@ -6,13 +6,14 @@ Docs: https://ecg-scan.github.io/ecg_scan/evaluate.html.md"""
 
 # %% ../nbs/13_evaluate.ipynb #d8d065a9
 from __future__ import annotations
-import os, sys, json, math, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
+import os, sys, json, time, shlex, tempfile, hashlib, dataclasses, importlib.resources, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.script import call_parse, store_true
 from ecg_scan.signals import (
     ECGScanError,
     LEADS,
+    N,
     atomic_write,
     check_range,
     check_writable,
@@ -20,20 +21,23 @@ from ecg_scan.signals import (
     progress_bar,
     snr_db,
 )
-from .data import ECGDataset, label_fraction, ptbxl_task
+from .data import ECGDataset, ptbxl_task
+from .metrics import linear_probe, macro_auroc, md_table, probe_fractions
 from .protocol import SPLITS, apply_splits, merl_fraction, merl_dataset_of
 from .encoders import image_tensor, teacher_embed, HUGHead, teacher_tokens, load_signal_teacher, TEACHER_DIRS
-from .render import digitize_all, render_ecg, RenderConfig
+from .render import render_ecg, standard_config, RenderConfig
 from .pages import EikEngine, dataset_pages, fit_image
+from .digitise import digitise
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE',
-           'ABLATIONS', 'eval_renders', 'foreign_renders', 'macro_auroc', 'ProbeResult', 'linear_probe',
-           'probe_fractions', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
-           'image_features', 'teacher_features', 'FeatureCache', 'plot_tsne', 'plot_roc', 'md_table', 'signal_features',
-           'variant_renders', 'medsiglip_features', 'encoder_suite', 'suite_features', 'paper_column', 'paper_table',
-           'probe_cmd', 'zeroshot_cmd', 'invariance_table', 'invariance_cmd', 'EvalSet', 'ablation_base', 'eval_set',
-           'score_features', 'score_model', 'score_baselines', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
+__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'DIGITISER', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2',
+           'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders', 'foreign_renders',
+           'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'shown_samples',
+           'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features', 'FeatureCache', 'model_key',
+           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
+           'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
+           'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
+           'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
            'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
@@ -43,22 +47,23 @@ def eval_renders(
     seed: int = 0,
     size=224,  # int (square) or (h, w)
     progress: bool = True,
+    idx=None,  # the records to draw (default: all); the augmentation stays seeded by the record's index in `ds`
 ) -> np.ndarray:
     """uint8 images (n, h, w, 3) of every record of `ds`, clean or with the default augmentation (seeded per record);
     a folder of pages: its pages"""
-    from ecg_scan.render import standard_config
     from ecg_scan.augment import default_augment
 
+    idx = range(len(ds)) if idx is None else list(idx)
     if len(ds) and all(
         it.get("image") for it in ds.items
     ):  # `pages_dataset`: the pages as drawn, read as a scan arrives
-        return dataset_pages(ds, size, progress)
+        return dataset_pages(ds if len(idx) == len(ds) else ds.subset(idx), size, progress)
     cfg, A = standard_config(size), default_augment()
     h, w = (size, size) if np.isscalar(size) else tuple(size)
-    out = np.zeros((len(ds), h, w, 3), np.uint8)
-    for i in progress_bar(range(len(ds)), desc="rendering", display=progress):
+    out = np.zeros((len(idx), h, w, 3), np.uint8)
+    for j, i in enumerate(progress_bar(idx, desc="rendering", display=progress)):
         img, _ = render_ecg(ds.signal(i), cfg)
-        out[i] = A(img, np.random.default_rng([seed, 7, i])) if augment else img
+        out[j] = A(img, np.random.default_rng([seed, 7, i])) if augment else img
     return out
 
 # %% ../nbs/13_evaluate.ipynb #5800c690
@@ -93,124 +98,8 @@ def foreign_renders(
         return eik.pages(ds, variant == "eik-distorted", seed, size, progress)
     raise ECGScanError(f"unknown test pages {variant!r}; use one of {', '.join(FOREIGN_VARIANTS)}")
 
-# %% ../nbs/13_evaluate.ipynb #feb50be2
-def macro_auroc(
-    y: np.ndarray,  # (n, C) 0/1 labels
-    p: np.ndarray,  # (n, C) scores
-    classes: list = None,
-) -> tuple:
-    "`(macro AUROC, {class: AUROC}, [classes left out: single label value])`"
-    from scipy.stats import rankdata
-
-    classes = list(classes) if classes is not None else list(range(y.shape[1]))
-    per, skip = {}, []
-    R = rankdata(p, axis=0)  # ties get their mean rank: the Mann-Whitney form of the AUROC
-    for j, c in enumerate(classes):
-        pos = y[:, j] == 1
-        n1 = int(pos.sum())
-        n0 = len(pos) - n1
-        if n1 == 0 or n0 == 0:
-            skip.append(c)
-            continue
-        per[c] = float((R[pos, j].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-    return (float(np.mean(list(per.values()))) if per else float("nan")), per, skip
-
-# %% ../nbs/13_evaluate.ipynb #7bc09d70
-@dataclasses.dataclass
-class ProbeResult:
-    "Outcome of one linear probe"
-
-    test_auc: float  # macro AUROC on test at the best validation epoch
-    best_test_auc: float  # best test macro AUROC over epochs (MERL-style, optimistic)
-    best_epoch: int
-    per_class: dict
-    skipped: list
-    val_curve: list
-    test_curve: list
-
-# %% ../nbs/13_evaluate.ipynb #f72caaca
-def linear_probe(
-    Xtr,
-    Ytr,
-    Xva,
-    Yva,
-    Xte,
-    Yte,  # features (n, d) and 0/1 labels (n, C) of the three splits
-    classes: list = None,
-    epochs: int = 100,
-    lr: float = 1e-3,
-    bs: int = 16,
-    wd: float = 1e-2,
-    seed: int = 0,
-    head: str = "linear",  # 'linear', or 'hug' on lead tokens (n, 12, d)
-) -> ProbeResult:
-    """Train a linear (or HUG) multi-label classifier on frozen features; report test macro AUROC
-    (validation-selected and best)"""
-    g = torch.Generator().manual_seed(seed)
-    mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
-    f = lambda X: torch.tensor((X - mu) / sd, dtype=torch.float32)
-    xtr, xva, xte, ytr = f(Xtr), f(Xva), f(Xte), torch.tensor(Ytr, dtype=torch.float32)
-    torch.manual_seed(seed)
-    if head not in ("linear", "hug") or (head == "hug") != (xtr.dim() == 3):
-        raise ECGScanError(
-            f"head {head!r} on features of shape {tuple(xtr.shape)}: use 'linear' on (n, d) or 'hug' on (n, 12, d)"
-        )
-    lin = HUGHead(xtr.shape[-1], ytr.shape[1]) if head == "hug" else nn.Linear(xtr.shape[1], ytr.shape[1])
-    opt = torch.optim.AdamW(lin.parameters(), lr=lr, weight_decay=wd)
-    vc, tc, best = [], [], (-1.0, 0, None)
-    for ep in range(epochs):
-        for b in torch.randperm(len(xtr), generator=g).split(bs):
-            loss = F.binary_cross_entropy_with_logits(lin(xtr[b]), ytr[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        with torch.no_grad():
-            pv, pt = lin(xva).numpy(), lin(xte).numpy()
-        v = macro_auroc(Yva, pv, classes)[0]
-        t = macro_auroc(Yte, pt, classes)
-        vc.append(v)
-        tc.append(t[0])
-        if (v if not math.isnan(v) else -1) > best[0]:
-            best = (v if not math.isnan(v) else -1, ep, t)
-    if best[2] is None:  # no validation AUROC at any epoch (too few records): the last epoch, said in the table's note
-        best = (-1.0, epochs - 1, t)
-    _, ep, t = best
-    best_test = float(np.nanmax(tc)) if np.isfinite(tc).any() else float("nan")  # no all-NaN warning
-    return ProbeResult(t[0], best_test, ep, t[1], t[2], vc, tc)
-
-# %% ../nbs/13_evaluate.ipynb #94c56763
-def probe_fractions(
-    X: dict,  # {'train': (n, d), 'val': ..., 'test': ...} features
-    Y: dict,  # same keys, (n, C) labels
-    classes: list,
-    fracs=(0.01, 0.1, 1.0),
-    seeds=(0,),
-    subsets=None,  # callable (fraction, seed) -> training indices; default: `label_fraction` (seeded, nested)
-    **kwargs,
-) -> pd.DataFrame:
-    "Linear probes at each label fraction and seed: one row each with both AUROCs"
-    rows = []
-    for fr in fracs:
-        for s in seeds:
-            idx = subsets(fr, s) if subsets else label_fraction(np.arange(len(X["train"])), fr, seed=s)
-            if not len(idx):
-                raise ECGScanError(f"no training record in the {fr:g} label subset; use a larger fraction (--fracs)")
-            r = linear_probe(
-                X["train"][idx], Y["train"][idx], X["val"], Y["val"], X["test"], Y["test"], classes, seed=s, **kwargs
-            )
-            rows.append(
-                dict(
-                    fraction=fr,
-                    seed=s,
-                    n_train=len(idx),
-                    auroc=r.test_auc,
-                    auroc_best_test=r.best_test_auc,
-                    best_epoch=r.best_epoch,
-                    n_classes=len(r.per_class),
-                    left_out=",".join(map(str, r.skipped)),
-                )
-            )
-    return pd.DataFrame(rows)
+# %% ../nbs/13_evaluate.ipynb #9ca8d503
+PROBE_HEADS = {"linear": None, "hug": HUGHead}  # --head -> `linear_probe`'s head (None: a linear layer on (n, d))
 
 # %% ../nbs/13_evaluate.ipynb #56986d98
 def load_prompts(path=None) -> dict:
@@ -269,10 +158,11 @@ def zero_shot(
 def recon_metrics(
     true: np.ndarray,
     rec: np.ndarray,  # (n, 12, T) mV
-    mask: np.ndarray = None,  # (n, 12, T) bool: samples to compare (default: all)
+    mask: np.ndarray = None,  # (n, 12, T) or (12, T) bool: samples to compare (default: all)
 ) -> pd.DataFrame:
-    "Median over records of per-lead SNR (dB) and Pearson r, with the overall median"
-    m = np.ones_like(true, bool) if mask is None else mask & np.isfinite(rec)
+    """Median over records of per-lead SNR (dB) and Pearson r, with the overall median; a sample of `mask` that `rec`
+    leaves NaN (not read) counts as 0 mV, as the PhysioNet Challenge scores a digitiser"""
+    m = np.ones_like(true, bool) if mask is None else np.broadcast_to(mask, true.shape)
     rec = np.nan_to_num(rec)
     snr, r = np.full(true.shape[:2], np.nan), np.full(true.shape[:2], np.nan)
     for i in range(len(true)):
@@ -290,6 +180,73 @@ def recon_metrics(
         d.loc["all"] = [np.nanmedian(snr), np.nanmedian(r)]
     return d
 
+# %% ../nbs/13_evaluate.ipynb #54bc21b6
+DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
+
+# %% ../nbs/13_evaluate.ipynb #258a0ed9
+DIGITISER = "classic digitiser + signal teacher"  # the baseline's name in every table
+
+# %% ../nbs/13_evaluate.ipynb #ed0c1fb4
+def shown_samples() -> np.ndarray:
+    """(12, 5000) bool: the samples the standard printout shows (2.5 s of each lead, 10 s of lead II): where a reading
+    of the page is scored"""
+    z = np.zeros((12, N), np.float32)
+    return np.isfinite(render_ecg(z, standard_config(224))[1].plotted(z))
+
+# %% ../nbs/13_evaluate.ipynb #7a3754c1
+def digitise_pages(
+    imgs: np.ndarray,  # uint8 (n, h, w, 3) RGB pages
+    progress: bool = True,
+) -> tuple:
+    """`(signals, refused)`: (n, 12, 5000) mV read from each page by `digitise.digitise` (NaN where the page shows
+    nothing or nothing was read; all NaN for a page it refuses) and the refused pages as (index, reason)"""
+    out = np.full((len(imgs), 12, N), np.nan, np.float32)
+    refused = []
+    for i in progress_bar(range(len(imgs)), desc="digitising", display=progress):
+        try:
+            out[i] = digitise(imgs[i]).sig
+        except ECGScanError as e:  # no trace rows found, ...: a flat reading, counted
+            refused.append((i, str(e)))
+    return out, refused
+
+# %% ../nbs/13_evaluate.ipynb #d73b10e6
+def digitised_signals(
+    ds: ECGDataset,
+    variant: str,  # 'clean', 'augmented' or a key of `FOREIGN_VARIANTS`
+    seed: int = 0,
+    progress: bool = True,
+    eik: EikEngine = None,  # ecg-image-kit, for the 'eik-*' variants
+    chunk: int = 64,  # pages drawn and read at a time (a page is 1.1 MB)
+    cache: FeatureCache = None,  # keep the readings (as float16, 120 kB a record) for the features and the scores
+) -> np.ndarray:
+    """(n, 12, 5000) mV: the records of `ds` drawn as `variant` at `DIGITISER_SIZE` and read back by `digitise_pages`;
+    a note says how many pages the reader refused"""
+    if cache is not None:
+        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE)
+        make = lambda: digitised_signals(ds, variant, seed, progress, eik, chunk).astype(np.float16)
+        return cache(key, make).astype(np.float32)
+    if variant in FOREIGN_VARIANTS:
+        sig, refused = digitise_pages(foreign_renders(ds, variant, DIGITISER_SIZE, seed, eik, progress), progress)
+    else:
+        parts = [
+            digitise_pages(
+                eval_renders(ds, variant == "augmented", seed, DIGITISER_SIZE, False, range(i, i + k)), False
+            )
+            for i, k in progress_bar(
+                [(i, min(chunk, len(ds) - i)) for i in range(0, len(ds), chunk)],
+                desc=f"digitising {variant}",
+                display=progress,
+            )
+        ]
+        sig = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, 12, N), np.float32)
+        refused = [(i * chunk + j, r) for i, p in enumerate(parts) for j, r in p[1]]
+    if refused:
+        print(
+            f"note: the digitiser refused {len(refused)} of {len(ds)} {variant} page(s) of {ds.name} (e.g. record "
+            f"{ds.ids[refused[0][0]]}: {refused[0][1]}); the teacher reads them as 0 mV"
+        )
+    return sig
+
 # %% ../nbs/13_evaluate.ipynb #15b4273a
 @torch.no_grad()
 def image_features(model, imgs: np.ndarray, kind: str = "proj", bs: int = 64) -> np.ndarray:
@@ -297,7 +254,10 @@ def image_features(model, imgs: np.ndarray, kind: str = "proj", bs: int = 64) ->
     model.eval()
     return (
         torch.cat(
-            [model.embed(image_tensor(imgs[i : i + bs], model.cfg.image_hw), kind) for i in range(0, len(imgs), bs)]
+            [
+                model.embed(image_tensor(imgs[i : i + bs], model.cfg.model.image_hw), kind)
+                for i in range(0, len(imgs), bs)
+            ]
         ).numpy()
         if len(imgs)
         else np.zeros((0, 0), np.float32)
@@ -333,6 +293,18 @@ class FeatureCache:
                 tmp.replace(f)
         self.mem[k] = x
         return x
+
+# %% ../nbs/13_evaluate.ipynb #af4b0ff9
+def model_key(m: nn.Module) -> str:
+    """A fingerprint of a model's weights (sha1 of its parameters and buffers, computed once): its features' cache key,
+    the same in every process"""
+    if getattr(m, "_eval_key", None) is None:
+        h = hashlib.sha1()
+        for k, t in m.state_dict().items():
+            h.update(k.encode())
+            h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        m._eval_key = h.hexdigest()[:16]
+    return m._eval_key
 
 # %% ../nbs/13_evaluate.ipynb #deaaa903
 def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int = 0):
@@ -371,20 +343,6 @@ def plot_roc(Y: np.ndarray, S: np.ndarray, classes: list, title: str = "", ax=No
     ax.legend(fontsize=6)
     ax.set_title(title, fontsize=9)
     return ax
-
-# %% ../nbs/13_evaluate.ipynb #5f4d32a0
-def md_table(df: pd.DataFrame, digits: int = 3) -> str:
-    "A DataFrame as a markdown table"
-    d = df.copy()
-    cols = [str(c) for c in d.columns]
-    fmt = lambda v: (
-        f"{v:.{digits}f}"
-        if isinstance(v, (float, np.floating)) and np.isfinite(v)
-        else ("–" if isinstance(v, (float, np.floating)) else str(v))
-    )
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(["---"] * len(cols)) + "|"]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in d.itertuples(index=False)]
-    return "\n".join(lines)
 
 # %% ../nbs/13_evaluate.ipynb #dd9400cd
 def _eval_data(
@@ -477,6 +435,12 @@ def medsiglip_features(name: str = MEDSIGLIP):
 
     return f
 
+# %% ../nbs/13_evaluate.ipynb #a32f39ad
+def random_encoder(model, seed: int = 0):
+    "The random-encoder baseline: `model`'s architecture with seeded random weights and no teachers, in eval mode"
+    torch.manual_seed(seed + 12345)
+    return type(model)(model.cfg, teachers=False, pretrained=None).eval()
+
 # %% ../nbs/13_evaluate.ipynb #ba70a1fc
 def encoder_suite(
     model,
@@ -484,31 +448,37 @@ def encoder_suite(
     seed: int = 0,
     clip: str = None,  # raw CLIP: 'ARCH:PRETRAINED' of any open_clip model whose weights are at hand (default: the model's arch, OpenAI weights)
     medsiglip: str = MEDSIGLIP,  # MedSigLIP's hub name or local folder
+    which: tuple = None,  # only these baselines (names of the suite), e.g. `("random encoder", DIGITISER)`
 ) -> dict:
-    """Name -> (kind, thing) of the methods to compare: ('image', model), ('fn', images -> features) or ('digitiser',
-    teacher); unavailable ones -> ('n/a', reason)"""
+    """Name -> (kind, thing) of the methods to compare: ('image', model), ('image-features', model), ('fn', images ->
+    features), ('digitiser', teacher) or ('signal', teacher) on the true signals; unavailable ones -> ('n/a', reason)"""
     from ecg_scan.model import ECGScan
 
     suite = {"ECG-Scan": ("image", model)}
     if not baselines:
         return suite
-    torch.manual_seed(seed + 12345)
-    suite["random encoder"] = ("image", ECGScan(model.cfg, teachers=False, pretrained=None).eval())
-    try:
-        arch, _, pre = (clip or "").partition(":")
-        arch = arch or (model.cfg.arch if model.cfg.vision_cfg is None else "ViT-B-16")
-        pre = pre or model.cfg.pretrained or "openai"
-        raw = ECGScan(
-            dataclasses.replace(model.cfg, arch=arch, vision_cfg=None, pretrained=pre, lora_r=0), teachers=False
-        )
-        suite["CLIP without adaptation"] = ("image-features", raw.eval())
-    except ECGScanError as e:
-        suite["CLIP without adaptation"] = ("n/a", str(e).split(" (")[0])
-    try:
-        suite["MedSigLIP"] = ("fn", medsiglip_features(medsiglip))
-    except ECGScanError as e:
-        suite["MedSigLIP"] = ("n/a", str(e))
-    suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
+    want = lambda k: which is None or k in which
+    if want("random encoder"):
+        suite["random encoder"] = ("image", random_encoder(model, seed))
+    if want("CLIP without adaptation"):
+        try:
+            arch, _, pre = (clip or "").partition(":")
+            arch = arch or (model.cfg.model.arch if model.cfg.model.vision_cfg is None else "ViT-B-16")
+            pre = pre or model.cfg.model.pretrained or "openai"
+            raw = ECGScan(
+                model.cfg.updated(dict(model=dict(arch=arch, vision_cfg=None, pretrained=pre, lora_r=0))),
+                teachers=False,
+            )
+            suite["CLIP without adaptation"] = ("image-features", raw.eval())
+        except ECGScanError as e:
+            suite["CLIP without adaptation"] = ("n/a", str(e).split(" (")[0])
+    if want("MedSigLIP"):
+        try:
+            suite["MedSigLIP"] = ("fn", medsiglip_features(medsiglip))
+        except ECGScanError as e:
+            suite["MedSigLIP"] = ("n/a", str(e))
+    if want(DIGITISER):
+        suite[DIGITISER] = ("digitiser", model.teacher)
     return suite
 
 # %% ../nbs/13_evaluate.ipynb #759e4960
@@ -525,13 +495,23 @@ def suite_features(
     progress: bool = True,
     features: str = "projected",  # of the ECG-Scan-style encoders: 'projected' (after Proj_ctr) or 'encoder' (the tower's own output)
     eik: EikEngine = None,  # ecg-image-kit, for the 'eik-*' variants
+    head: str = "linear",  # of a 'signal' method: 'hug' gives lead tokens (n, 12, d)
 ) -> dict:
-    "Features of every available method on the renders of `ds`"
-    size = next(v[1] for v in suite.values() if v[0] == "image").cfg.image_hw
-    imgs = variant_renders(ds, variant, seed, size, progress, cache, name, eik)
+    """Features of every available method on the records of `ds` drawn as `variant` (renders cached under `name`):
+    image encoders read the renders, the digitiser + teacher its reading of the page (0 mV where nothing was read)"""
+    size = next((m.cfg.model.image_hw for kind, m in suite.values() if kind in ("image", "image-features")), (224, 224))
+    kinds = {kind for kind, _ in suite.values()}
+    imgs = (
+        variant_renders(ds, variant, seed, size, progress, cache, name, eik)
+        if kinds & {"image", "image-features", "fn"}
+        else None
+    )
     out = {}
     for k, (kind, m) in suite.items():
-        key = (k, name, tuple(ds.ids), variant, seed, id(m) if kind != "digitiser" else "teacher", features)
+        if kind == "n/a":
+            continue
+        fp = model_key(m) if isinstance(m, nn.Module) else k
+        key = ("features", k, ds.name, tuple(ds.ids), variant, seed, fp, features if kind == "image" else kind)
         if kind == "image":
             out[k] = cache(key, lambda: image_features(m, imgs, FEATURES[features]))
         elif kind == "image-features":
@@ -539,7 +519,14 @@ def suite_features(
         elif kind == "fn":
             out[k] = cache(key, lambda: m(imgs))
         elif kind == "digitiser":
-            out[k] = cache(key, lambda: teacher_features(m, digitize_all(imgs, progress=progress)))
+            sig = lambda: np.nan_to_num(
+                digitised_signals(ds, variant, seed, progress, eik, cache=cache)
+            )  # unread: 0 mV
+            out[k] = cache(key + (DIGITISER_SIZE,), lambda: teacher_features(m, sig()))
+        elif kind == "signal":
+            out[k] = signal_features(m, ds, head, cache, f"{fp}:{ds.name}")
+        else:
+            raise ValueError(f"unknown method kind {kind!r} of {k!r}")
     return out
 
 # %% ../nbs/13_evaluate.ipynb #a37747ee
@@ -561,6 +548,167 @@ def _what(ds: ECGDataset, variant: str) -> str:
     return (
         "the folder's own pages, read as a scan arrives (--variant does not apply)" if pages else f"{variant} renders"
     )
+
+# %% ../nbs/13_evaluate.ipynb #e1029b2a
+@dataclasses.dataclass
+class EvalData:
+    "Evaluation records split and labelled once, with the cache their renders and features go to"
+
+    name: str
+    parts: dict  # 'train', 'val', 'test' -> ECGDataset
+    classes: list  # the classes scored: those with a positive in the training split
+    Y: dict  # split -> (n, C) 0/1 labels of `classes`
+    cache: FeatureCache
+    seed: int = 0  # of the augmentation and of ecg-image-kit's distortions
+    eik: EikEngine = None
+    progress: bool = True
+    subsets: object = None  # (fraction, seed) -> training indices (MERL's subsets); default `label_fraction`
+
+    def features(self, suite: dict, split: str, variant: str, features: str = "projected", head: str = "linear"):
+        "`suite_features` of one split"
+        d = self.parts[split]
+        a = (self.cache, f"{self.name}:{split}", self.seed, self.progress, features, self.eik, head)
+        return suite_features(suite, d, variant, *a)
+
+    def true(self, split: str = "test") -> np.ndarray:
+        "The true signals (n, 12, 5000) of a split"
+        d = self.parts[split]
+        return np.stack([d.signal(i) for i in range(len(d))])
+
+# %% ../nbs/13_evaluate.ipynb #ee9b1239
+def eval_data(
+    ds: ECGDataset,  # with train/val/test splits
+    cache: FeatureCache = None,
+    seed: int = 0,
+    eik: EikEngine = None,
+    progress: bool = True,
+    materialize: bool = False,  # read every signal once now (for data scored many times, as `ablate`)
+    test_positives: bool = False,  # score only the classes with a positive in the test split too (`ablate`'s rule)
+) -> EvalData:
+    "`ds` split three ways, its scored classes and labels, and MERL's label subsets when the split is MERL's"
+    parts = _split3(ds)
+    if materialize:
+        parts = {s: d.materialize(progress=False) for s, d in parts.items()}
+    need = ("train", "test") if test_positives else ("train",)
+    classes = [c for c in ds.classes if all(parts[s].label_matrix([c]).sum() > 0 for s in need)]
+    merl = bool(ds.items) and "merl_row" in ds.items[0].get("meta", {})
+    Y = {s: d.label_matrix(classes) for s, d in parts.items()}
+    sub = (lambda f, s: merl_fraction(ds, f)) if merl else None
+    return EvalData(ds.name, parts, classes, Y, cache or FeatureCache(), seed, eik, progress, sub)
+
+# %% ../nbs/13_evaluate.ipynb #dc980e07
+def suite_reconstructions(
+    suite: dict,
+    ds: ECGDataset,
+    variant: str,
+    cache: FeatureCache,
+    name: str,  # renders and readings are cached under this name
+    seed: int = 0,
+    progress: bool = True,
+    methods: tuple = None,  # default: every image model with a decoder and the digitiser
+) -> dict:
+    "Method -> (n, 12, 5000) mV read back from the records' pages: a model's decoder output, or the digitiser's reading"
+    out = {}
+    for k, (kind, m) in suite.items():
+        if methods is not None and k not in methods:
+            continue
+        if kind == "image" and getattr(m, "decoder", None) is not None:
+            x = variant_renders(ds, variant, seed, m.cfg.model.image_hw, progress, cache, name)
+            key = ("reconstruction", k, ds.name, tuple(ds.ids), variant, seed, model_key(m))
+            with torch.no_grad():
+                make = lambda: np.concatenate(
+                    [
+                        m.reconstruct(image_tensor(x[i : i + 64], m.cfg.model.image_hw)).numpy()
+                        for i in range(0, len(x), 64)
+                    ]
+                )
+                out[k] = cache(key, make)
+        elif kind == "digitiser":
+            out[k] = digitised_signals(ds, variant, seed, progress, cache=cache)
+    return out
+
+# %% ../nbs/13_evaluate.ipynb #027e2ea2
+def suite_scores(
+    suite: dict,  # `encoder_suite`
+    ev: EvalData,
+    variants=("clean", "augmented"),  # renders of all three splits
+    fracs=(0.01, 0.1, 1.0),  # label fractions of the probes
+    seeds=(0,),  # probe seeds (and label-subset seeds)
+    epochs: int = 100,  # probe epochs
+    features: str = "projected",  # of the ECG-Scan-style encoders
+    zeroshot: bool = False,  # also zero-shot on the test split, for the image models with a text tower
+    recon: tuple = (),  # methods whose reading of the test pages is scored (a model's decoder, the digitiser)
+    head: str = "linear",  # 'linear', or 'hug' on a signal teacher's lead tokens
+) -> pd.DataFrame:
+    """Every method of `suite` scored on `ev`: one row per method, renders, score ('probe', 'zero-shot', 'SNR', 'r'),
+    fraction and seed; a probe row also has its best-test-epoch AUROC (`best_test`) and training size"""
+    cols, nan = (
+        ["method", "renders", "score", "fraction", "seed", "value", "best_test", "n_train", "note"],
+        float("nan"),
+    )
+    rows = []
+    row = lambda **r: rows.append(dict(dict(fraction=nan, seed=nan, best_test=nan, n_train=0, note=""), **r))
+    for v in variants:
+        F = {s: ev.features(suite, s, v, features, head) for s in ev.parts}
+        for k, (kind, m) in suite.items():
+            rv = "-" if kind == "signal" else v  # a signal method reads no render
+            if kind == "n/a" or (kind == "signal" and v != variants[0]):  # unavailable; or the same at every variant
+                if kind == "n/a" and v == variants[0]:
+                    row(method=k, renders="-", score="probe", value=nan, note=m)
+                continue
+            X = {s: F[s][k] for s in ev.parts}
+            t = probe_fractions(X, ev.Y, ev.classes, fracs, seeds, ev.subsets, epochs=epochs, head=PROBE_HEADS[head])
+            for r in t.itertuples():
+                row(method=k, renders=rv, score="probe", fraction=r.fraction, seed=r.seed, value=r.auroc)
+                rows[-1].update(best_test=r.auroc_best_test, n_train=r.n_train, note=r.left_out)
+            if zeroshot and kind == "image" and m.text is not None:
+                row(method=k, renders=v, score="zero-shot", value=zero_shot(m, X["test"], ev.Y["test"], ev.classes)[0])
+        rec = suite_reconstructions(
+            suite, ev.parts["test"], v, ev.cache, f"{ev.name}:test", ev.seed, ev.progress, recon
+        )
+        true = ev.true("test") if rec else None
+        for k, x in rec.items():
+            m = recon_metrics(true, x, shown_samples())
+            row(method=k, renders=v, score="SNR", value=m.loc["all", "snr_db"])
+            row(method=k, renders=v, score="r", value=m.loc["all", "pearson_r"])
+    return pd.DataFrame(rows, columns=cols)
+
+# %% ../nbs/13_evaluate.ipynb #0f632197
+def foreign_scores(
+    suite: dict,
+    ev: EvalData,
+    variants: tuple,  # keys of `FOREIGN_VARIANTS`
+    seed: int = 0,
+    epochs: int = 100,
+) -> pd.DataFrame:
+    """`suite_scores`' rows for test pages drawn otherwise: a probe trained on the clean training renders (100 % of the
+    labels) tested on them, and zero-shot for the image models with a text tower"""
+    rows = []
+    C = {s: ev.features(suite, s, "clean") for s in ("train", "val")} if variants else {}
+    for v in variants:
+        te = ev.features(suite, "test", v)
+        for k, (kind, m) in suite.items():
+            if kind in ("n/a", "signal"):
+                continue
+            Xtr, Xva = C["train"][k], C["val"][k]
+            r = linear_probe(
+                Xtr, ev.Y["train"], Xva, ev.Y["val"], te[k], ev.Y["test"], ev.classes, epochs=epochs, seed=seed
+            )
+            rows.append(
+                dict(
+                    method=k,
+                    renders=v,
+                    score="probe",
+                    fraction=1.0,
+                    seed=seed,
+                    value=r.test_auc,
+                    best_test=r.best_test_auc,
+                )
+            )
+            if kind == "image" and m.text is not None:
+                zs = zero_shot(m, te[k], ev.Y["test"], ev.classes)[0]
+                rows.append(dict(method=k, renders=v, score="zero-shot", value=zs))
+    return pd.DataFrame(rows, columns=["method", "renders", "score", "fraction", "seed", "value", "best_test"])
 
 # %% ../nbs/13_evaluate.ipynb #e8e23dde
 PAPER_TABLE2 = {  # ECG-Scan's row of the paper's Table 2: linear probing AUROC % at 1/10/100 % of the labels
@@ -640,54 +788,34 @@ def _is_ptbxl(spec: str) -> bool:
     return Path(spec, "ptbxl_database.csv").exists()
 
 # %% ../nbs/13_evaluate.ipynb #e355b527
-def _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, features) -> pd.DataFrame:
-    "Probe every method of `suite` on `ds`: one row per method, fraction and seed"
-    parts = _split3(ds)
-    classes = [c for c in ds.classes if parts["train"].label_matrix([c]).sum() > 0]
-    merl = bool(ds.items) and "merl_row" in ds.items[0].get("meta", {})
-    subsets = (lambda f, s: merl_fraction(ds, f)) if merl else None
-    feats = {
-        s: {k: signal_features(suite[k][1], d, head, fc, f"{model}:{ds.name}:{s}") for k in suite}
-        if sig
-        else suite_features(suite, d, variant, fc, f"{ds.name}:{s}", features=features)
-        for s, d in parts.items()
-    }
-    Y = {s: d.label_matrix(classes) for s, d in parts.items()}
-    rows = []
-    for k, (kind, _) in suite.items():
-        if kind == "n/a":
-            rows.append(dict(method=k, fraction="", auroc=float("nan"), auroc_best_test=float("nan"), note=suite[k][1]))
-            continue
-        t = probe_fractions({s: feats[s][k] for s in parts}, Y, classes, fr, sd, subsets, epochs=epochs, head=head)
-        for r in t.itertuples():
+def _probe_one(ev: EvalData, suite: dict, variant: str, fr, sd, epochs: int, features: str, head: str) -> pd.DataFrame:
+    "`suite_scores` probes of every method on `ev` as `probe` prints them: one row per method, fraction and seed"
+    sc = suite_scores(suite, ev, (variant,), fr, sd, epochs, features, head=head)
+    merl, rows = ev.subsets is not None, []
+    for r in sc.itertuples():
+        if r.method in suite and suite[r.method][0] == "n/a":
             rows.append(
-                dict(
-                    method=k,
-                    fraction=f"{r.fraction:g}",
-                    auroc=r.auroc,
-                    auroc_best_test=r.auroc_best_test,
-                    note=f"seed {r.seed}, n={r.n_train}"
-                    + (" (MERL's subset)" if merl else "")
-                    + (
-                        ""
-                        if np.isfinite(r.auroc)
-                        else "; AUROC undefined: no class has both label values in the test split"
-                    ),
-                )
+                dict(method=r.method, fraction="", auroc=float("nan"), auroc_best_test=float("nan"), note=r.note)
             )
+            continue
+        note = f"seed {r.seed:g}, n={r.n_train}" + (" (MERL's subset)" if merl else "")
+        if not np.isfinite(r.value):
+            note += "; AUROC undefined: no class has both label values in the test split"
+        rows.append(
+            dict(method=r.method, fraction=f"{r.fraction:g}", auroc=r.value, auroc_best_test=r.best_test, note=note)
+        )
     out = pd.DataFrame(rows)
-    out.attrs["classes"] = len(classes)
-    yt = Y["test"]
+    out.attrs["classes"] = len(ev.classes)
+    yt, name = ev.Y["test"], ev.name
     both = int(((yt == 1).any(0) & (yt == 0).any(0)).sum())
     if not np.isfinite(out[out.fraction != ""].auroc.astype(float)).all():  # probed rows (not the n/a baselines)
         print(
-            f"note: – marks an AUROC that cannot be computed: {ds.name} is too small (too few records or positives "
-            "in the "
+            f"note: – marks an AUROC that cannot be computed: {name} is too small (too few records or positives in the "
             "test split for any class to have both label values); use more records"
         )
-    elif len(yt) < 50 or both < len(classes):
+    elif len(yt) < 50 or both < len(ev.classes):
         print(
-            f"note: the test split of {ds.name} holds {len(yt)} records and {both} of {len(classes)} classes have both "
+            f"note: the test split of {name} holds {len(yt)} records and {both} of {len(ev.classes)} classes have both "
             "label values there: the AUROCs rest on very few cases (the macro AUROC averages only those classes)"
         )
     return out
@@ -704,14 +832,14 @@ def probe_cmd(
     baselines: store_true = False,  # also probe the random encoder, CLIP without adaptation, MedSigLIP and the classic digitiser
     epochs: int = 100,  # epochs of each linear probe (the MERL protocol uses 100)
     cache: str = None,  # folder to cache renders and features in
-    out: str = None,  # also write the results to this CSV
+    out: str = None,  # folder: write probe.csv (every score) into it, and the paper's Table 2 with --table
     strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     head: str = "linear",  # 'linear' or 'hug' (per-lead tokens: a signal teacher, model teacher:KIND)
     splits: str = "merl",  # 'merl': MERL's split, labels and label subsets on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
     features: str = "projected",  # 'projected' (768-d after Proj_ctr, the default) or 'encoder' (the image tower's own output)
-    table: str = None,  # folder: write table2.csv and table2.md, shaped like the paper's Table 2, with its ECG-Scan numbers
+    table: store_true = False,  # also write table2.csv and table2.md into --out, shaped like the paper's Table 2, with its ECG-Scan numbers
     clip: str = None,  # with --baselines: raw CLIP as 'ARCH:PRETRAINED' (any open_clip model whose weights you have; default: the model's arch, openai)
     medsiglip: str = MEDSIGLIP,  # with --baselines: MedSigLIP's hub name (from the Hugging Face cache) or a local folder
 ):
@@ -728,7 +856,9 @@ def probe_cmd(
     fr = parse_numbers("--fracs", fracs, lo=0, hi=1, lo_open=True, example="0.01,0.1,1")
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     check_range("--epochs", epochs, 1, integer=True)
-    for o, kw in ((out, dict(folder=False)), (cache, dict(name="--cache")), (table, dict(name="--table"))):
+    if table and not out:
+        raise ECGScanError("--table writes table2.csv and table2.md into --out: pass --out FOLDER too")
+    for o, kw in ((out, {}), (cache, dict(name="--cache"))):
         if o:
             check_writable(o, **kw)
     sig = model.startswith("teacher:")
@@ -751,7 +881,7 @@ def probe_cmd(
     for spec in [d.strip() for d in data.split(",") if d.strip()]:
         for t in tasks if _is_ptbxl(spec) else tasks[:1]:
             ds = _eval_data(spec, t, strict=strict, pad=pad, splits=splits, split_seed=seed)
-            r = _probe_one(ds, suite, sig, model, head, variant, fc, fr, sd, epochs, features)
+            r = _probe_one(eval_data(ds, fc), suite, variant, fr, sd, epochs, features, head)
             res.append(r.assign(dataset=paper_column(ds, t)))
             print(
                 f"{head} probing on {ds.name} "
@@ -762,12 +892,12 @@ def probe_cmd(
             print(md_table(r))
     res = pd.concat(res, ignore_index=True)
     if out:
-        with atomic_write(out) as t:
+        with atomic_write(Path(out) / "probe.csv") as t:
             res.to_csv(t, index=False)
-        print(f"written to {out}")
+        print(f"written to {Path(out) / 'probe.csv'}")
     if table:
         _write_table(
-            res, table, "table2", "Table 2: linear probing, macro AUROC % (best test epoch, as MERL and the paper)"
+            res, out, "table2", "Table 2: linear probing, macro AUROC % (best test epoch, as MERL and the paper)"
         )
 
 # %% ../nbs/13_evaluate.ipynb #e2ba8cf2
@@ -779,12 +909,12 @@ def zeroshot_cmd(
     prompts: str = None,  # JSON file: class -> descriptions (a list, or one string as in MERL's CKEPE_prompt.json); default: the bundled prompts
     split: str = "test",  # which split to score ('all' for every record)
     variant: str = "augmented",  # 'clean' or 'augmented' renders
-    out: str = None,  # also write per-class AUROCs to this CSV
+    out: str = None,  # folder: write zeroshot.csv (per-class AUROCs) into it, and the paper's Table 3 with --table
     strict: store_true = False,  # stop at the first unusable record (default: leave it out, with the reason)
     pad: store_true = False,  # zero-pad records shorter than 10 s (default: leave them out)
     splits: str = "merl",  # 'merl': MERL's split and labels on PTB-XL, CPSC2018, CSN (other data keep their own); 'random'
     seed: int = 0,  # seed of --splits random
-    table: str = None,  # folder: write table3.csv and table3.md, shaped like the paper's Table 3, with its ECG-Scan numbers
+    table: store_true = False,  # also write table3.csv and table3.md into --out, shaped like the paper's Table 3, with its ECG-Scan numbers
 ):
     "Zero-shot classification of rendered ECG images with text prompts: macro AUROC"
     from ecg_scan.model import load_model
@@ -793,9 +923,10 @@ def zeroshot_cmd(
         raise ECGScanError(f"--variant must be clean or augmented, not {variant!r}")
     if splits not in SPLITS:
         raise ECGScanError(f"--splits must be merl or random, not {splits!r}")
-    for o, kw in ((out, dict(folder=False)), (table, dict(name="--table"))):
-        if o:
-            check_writable(o, **kw)
+    if table and not out:
+        raise ECGScanError("--table writes table3.csv and table3.md into --out: pass --out FOLDER too")
+    if out:
+        check_writable(out)
     tasks = [ptbxl_task(t.strip()) for t in task.split(",") if t.strip()]
     pr = load_prompts(prompts)
     m = load_model(model)
@@ -817,7 +948,7 @@ def zeroshot_cmd(
                 raise ECGScanError(
                     f"none of the dataset's classes ({', '.join(ds.classes[:8])}...) has prompts; pass --prompts"
                 )
-            imgs = eval_renders(ds, variant == "augmented", size=m.cfg.image_hw)
+            imgs = eval_renders(ds, variant == "augmented", size=m.cfg.model.image_hw)
             emb = image_features(m, imgs, "proj")
             mac, per, skip, _ = zero_shot(m, emb, ds.label_matrix(classes), classes, dp)
             col = paper_column(ds, t)
@@ -840,13 +971,13 @@ def zeroshot_cmd(
                 print(f"classes without prompts ({len(left)} of {len(ds.classes)}): {', '.join(left)}")
     res = pd.concat(res, ignore_index=True)
     if out:
-        with atomic_write(out) as t:
+        with atomic_write(Path(out) / "zeroshot.csv") as t:
             res.to_csv(t, index=False)
-        print(f"written to {out}")
+        print(f"written to {Path(out) / 'zeroshot.csv'}")
     if table:
         _write_table(
             pd.DataFrame(summary),
-            table,
+            out,
             "table3",
             "Table 3: zero-shot, macro AUROC %",
             value="auroc",
@@ -910,7 +1041,7 @@ def invariance_cmd(
     pages: str = None,  # test pages besides the 224-px ones (default: page, and eik-clean,eik-distorted with --eik-dir)
     epochs: int = 100,  # linear-probe epochs
     seed: int = 0,  # seed of the probe and of ecg-image-kit's distortions (the data is the corpus of seed 0)
-    out: str = None,  # also write the table to this file: .md (headed by the command, date and wall time) or .csv
+    out: str = None,  # folder: write invariance.md (headed by the command, date and wall time) and invariance.csv into it
 ):
     "Renderer invariance: a probe trained on this renderer's 224-px pages, tested on the same records drawn otherwise"
     from ecg_scan.model import load_model
@@ -922,7 +1053,7 @@ def invariance_cmd(
     if bad:
         raise ECGScanError(f"--pages {bad[0]!r}: use some of {', '.join(FOREIGN_VARIANTS)}")
     if out:
-        check_writable(out, folder=False)
+        check_writable(out)
     if cache:
         check_writable(cache, name="--cache")
     t0 = time.time()
@@ -954,7 +1085,7 @@ def invariance_cmd(
     if not eik and not pages:
         lines.append("ecg-image-kit rows left out: pass --eik-dir and --eik-python (see `ecg-scan render --help`).")
     print("\n".join(lines))
-    if out and Path(out).suffix == ".md":
+    if out:
         cmd = "ecg-scan invariance " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         head = [
             f"- command: `{cmd}`",
@@ -962,53 +1093,37 @@ def invariance_cmd(
             f"- wall time: {(time.time() - t0) / 60:.1f} min",
             "",
         ]
-        Path(out).write_text("\n".join([lines[0], "", *head, *lines[2:]]) + "\n")
-    elif out:
-        df.to_csv(out, index=False)
-    if out:
-        print(f"written to {out}")
+        with atomic_write(Path(out) / "invariance.md") as t:
+            t.write_text("\n".join([lines[0], "", *head, *lines[2:]]) + "\n")
+        with atomic_write(Path(out) / "invariance.csv") as t:
+            df.to_csv(t, index=False)
+        print(f"written to {Path(out) / 'invariance.md'} and invariance.csv")
 
 # %% ../nbs/13_evaluate.ipynb #0a1cbff9
-PAPER_OBJECTIVE = (
-    dict(  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
-        gram_form="volume",
-        w_ctr=0.1,
-        w_gram=0.05,
-        w_mse=1.0,
-        w_rule=0.1,
-        rule_form="paper",
-        dec_memory=False,
-        dec_readout="shared",
-    )
-)
-ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
-    "full objective": dict(gram_form="volume"),  # the paper's objective, whatever the base preset uses
-    "without L_rule": dict(gram_form="volume", w_rule=0.0),
-    "without L_gram": dict(gram_form="volume", w_gram=0.0),
-    "without image-text contrastive": dict(gram_form="volume", w_ctr=0.0),  # the paper's A.2 row
-    "image-text contrastive only": dict(gram_form="volume", w_gram=0.0, w_mse=0.0),
-    "reconstruction (MSE) only": dict(gram_form="volume", w_ctr=0.0, w_gram=0.0, w_rule=0.0),
-    "pairwise CLIP across modalities (no Gram volume)": dict(gram_form="pairwise"),
+PAPER_OBJECTIVE = {  # the paper's objective and decoder: the Gram volume, its loss weights (`LossWeights`), one linear readout
+    "loss.gram_form": "volume",
+    "loss.w_ctr": 0.1,
+    "loss.w_gram": 0.05,
+    "loss.w_mse": 1.0,
+    "loss.w_rule": 0.1,
+    "loss.rule_form": "paper",
+    "model.dec_memory": False,
+    "model.dec_readout": "shared",
 }
-
-
-@dataclasses.dataclass
-class EvalSet:
-    """Evaluation data rendered once: splits, classes, labels, renders (clean, augmented), true test signals and
-    their digitisation"""
-
-    name: str
-    parts: dict
-    classes: list
-    Y: dict
-    imgs: dict
-    true: np.ndarray
-    digitised: dict
-    cache: FeatureCache
-    foreign: tuple = ()  # keys of `FOREIGN_VARIANTS` whose test pages are in `imgs` too
-
-    def shown(self, v: str) -> np.ndarray:
-        return np.isfinite(self.digitised[v])  # the test samples each page shows
+ABLATIONS = {  # row -> config overrides; the paper's Table 6 (and A.2) at CPU scale
+    "full objective": {"loss.gram_form": "volume"},  # the paper's objective, whatever the base preset uses
+    "without L_rule": {"loss.gram_form": "volume", "loss.w_rule": 0.0},
+    "without L_gram": {"loss.gram_form": "volume", "loss.w_gram": 0.0},
+    "without image-text contrastive": {"loss.gram_form": "volume", "loss.w_ctr": 0.0},  # the paper's A.2 row
+    "image-text contrastive only": {"loss.gram_form": "volume", "loss.w_gram": 0.0, "loss.w_mse": 0.0},
+    "reconstruction (MSE) only": {
+        "loss.gram_form": "volume",
+        "loss.w_ctr": 0.0,
+        "loss.w_gram": 0.0,
+        "loss.w_rule": 0.0,
+    },
+    "pairwise CLIP across modalities (no Gram volume)": {"loss.gram_form": "pairwise"},
+}
 
 # %% ../nbs/13_evaluate.ipynb #da202fb5
 def ablation_base(config: str = None, **overrides):
@@ -1022,126 +1137,29 @@ def ablation_base(config: str = None, **overrides):
     cfg.name = "small towers, paper objective"
     return cfg
 
-# %% ../nbs/13_evaluate.ipynb #f8fc3cfe
-def eval_set(
-    corpus: ECGDataset,
-    size,
+# %% ../nbs/13_evaluate.ipynb #a904aaf5
+def ablation_scores(
+    suite: dict,
+    ev: EvalData,
     seed: int = 0,
-    cache: FeatureCache = None,
-    progress: bool = False,
-    eik: EikEngine = None,  # also ecg-image-kit's test pages (else only this renderer's full page)
-) -> EvalSet:
-    """Render the train/val/test splits of `corpus` (clean and augmented), the test split drawn otherwise, and note
-    which test samples each page shows"""
-    parts = {s: corpus.by_split(s).materialize(progress=False) for s in ("train", "val", "test")}
-    classes = [
-        c
-        for c in corpus.classes
-        if parts["train"].label_matrix([c]).sum() > 0 and parts["test"].label_matrix([c]).sum() > 0
-    ]
-    fc = cache or FeatureCache()
-    imgs = {
-        v: {s: variant_renders(d, v, seed, size, progress, fc, f"{corpus.name}:{s}") for s, d in parts.items()}
-        for v in ("clean", "augmented")
-    }
-    foreign = tuple(FOREIGN_VARIANTS) if eik else ("page",)
-    for v in foreign:
-        imgs[v] = {"test": variant_renders(parts["test"], v, seed, size, progress, fc, f"{corpus.name}:test", eik)}
-    true = np.stack([parts["test"].signal(i) for i in range(len(parts["test"]))])
-    dig = {
-        v: fc(("digitised", corpus.name, v, seed, str(size)), lambda v=v: digitize_all(imgs[v]["test"], progress=False))
-        for v in ("clean", "augmented")
-    }
-    return EvalSet(
-        f"{corpus.name}:{size}",
-        parts,
-        classes,
-        {s: d.label_matrix(classes) for s, d in parts.items()},
-        imgs,
-        true,
-        dig,
-        fc,
-        foreign,
-    )
-
-# %% ../nbs/13_evaluate.ipynb #5342f062
-def score_features(X: dict, es: EvalSet, fracs=(0.01, 0.1, 1.0), seed: int = 0, epochs: int = 100) -> dict:
-    "Linear-probe macro AUROC at each label fraction for features `X[split]`"
-    t = probe_fractions(X, es.Y, es.classes, fracs, (seed,), epochs=epochs)
-    return {f"probe {f:g}": a for f, a in zip(t.fraction, t.auroc)}
-
-# %% ../nbs/13_evaluate.ipynb #ae0a7ce5
-def score_model(
-    model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100, decoder: bool = True
+    fracs=(0.01, 0.1, 1.0),
+    epochs: int = 100,
+    recon: tuple = (),  # methods whose reading of the test pages is scored
+    foreign: tuple = (),  # keys of `FOREIGN_VARIANTS`: test pages drawn otherwise
 ) -> dict:
-    """Probe, zero-shot and (if `decoder`) reconstruction scores on clean and augmented renders; probe (100 %) and
-    zero-shot on `es.foreign` test pages, with the gap to clean"""
-    out, Xs = {}, {}
-    for v in ("clean", "augmented"):
-        X = Xs[v] = {s: image_features(model, es.imgs[v][s], "proj") for s in es.parts}
-        out.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
-        if model.text is not None:
-            out[f"zero-shot {v}"] = zero_shot(model, X["test"], es.Y["test"], es.classes)[0]
-        if decoder:
-            x = es.imgs[v]["test"]
-            rec = np.concatenate(
-                [
-                    model.reconstruct(image_tensor(x[i : i + 64], model.cfg.image_hw)).numpy()
-                    for i in range(0, len(x), 64)
-                ]
-            )
-            m = recon_metrics(es.true, rec, es.shown(v))
-            out[f"decoder SNR {v}"], out[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
-    X, Y = Xs["clean"], es.Y
-    probe = lambda xt: linear_probe(
-        X["train"], Y["train"], X["val"], Y["val"], xt, Y["test"], es.classes, epochs=epochs, seed=seed
-    )
-    ref = out.get("probe 1 clean") if 1 in fracs else probe(X["test"]).test_auc
-    for v in es.foreign:
-        xt = image_features(model, es.imgs[v]["test"], "proj")
-        out[f"probe 1 {v}"] = probe(xt).test_auc
-        out[f"gap probe {v}"] = ref - out[f"probe 1 {v}"]
-        if model.text is not None:
-            out[f"zero-shot {v}"] = zero_shot(model, xt, Y["test"], es.classes)[0]
-            out[f"gap zero-shot {v}"] = out["zero-shot clean"] - out[f"zero-shot {v}"]
+    """Method -> {score: value} as a row of the ablation table holds them ('probe 0.1 clean', 'zero-shot augmented',
+    'decoder r clean', 'probe 1 page', 'gap probe page', ...): `suite_scores` on clean and augmented renders, and on
+    the `foreign` test pages with the gap to the clean ones"""
+    sc = suite_scores(suite, ev, ("clean", "augmented"), fracs, (seed,), epochs, zeroshot=True, recon=recon)
+    sc = pd.concat([sc, foreign_scores(suite, ev, foreign, seed, epochs)], ignore_index=True)
+    out = {k: {} for k, (kind, _) in suite.items() if kind != "n/a"}
+    for r in sc.itertuples():
+        key = {"probe": f"probe {r.fraction:g}", "zero-shot": "zero-shot"}.get(r.score, f"decoder {r.score}")
+        out[r.method][f"{key} {r.renders}"] = r.value
+        gap = {"probe": "probe 1", "zero-shot": "zero-shot"}.get(r.score)
+        if r.renders in foreign and gap:
+            out[r.method][f"gap {r.score} {r.renders}"] = out[r.method][f"{gap} clean"] - r.value
     return out
-
-# %% ../nbs/13_evaluate.ipynb #652351f8
-def score_baselines(model, es: EvalSet, seed: int = 0, fracs=(0.01, 0.1, 1.0), epochs: int = 100) -> dict:
-    """Scores of the random encoder (same architecture) and of the classic digitiser + the model's signal teacher
-    (also on `es.foreign` test pages)"""
-    torch.manual_seed(seed + 12345)
-    rnd = type(model)(model.cfg, teachers=False, pretrained=None).eval()
-    res = {"random encoder": score_model(rnd, es, seed, fracs, epochs, decoder=False)}
-    dig, Xs = {}, {}
-    for v in ("clean", "augmented"):
-        X = Xs[v] = {
-            s: es.cache(
-                ("digitiser+teacher", model.cfg.teacher, model.cfg.teacher_path, es.name, s, v),
-                lambda s=s: teacher_features(
-                    model.teacher, es.digitised[v] if s == "test" else digitize_all(es.imgs[v][s], progress=False)
-                ),
-            )
-            for s in es.parts
-        }
-        dig.update({f"{k} {v}": a for k, a in score_features(X, es, fracs, seed, epochs).items()})
-        m = recon_metrics(es.true, es.digitised[v], es.shown(v))
-        dig[f"decoder SNR {v}"], dig[f"decoder r {v}"] = m.loc["all", "snr_db"], m.loc["all", "pearson_r"]
-    X, Y = Xs["clean"], es.Y
-    for v in es.foreign:
-        key = ("digitiser+teacher", model.cfg.teacher, model.cfg.teacher_path, es.name, "test", v)
-        xt = es.cache(
-            key, lambda v=v: teacher_features(model.teacher, digitize_all(es.imgs[v]["test"], progress=False))
-        )
-        r = linear_probe(
-            X["train"], Y["train"], X["val"], Y["val"], xt, Y["test"], es.classes, epochs=epochs, seed=seed
-        )
-        ref = linear_probe(
-            X["train"], Y["train"], X["val"], Y["val"], X["test"], Y["test"], es.classes, epochs=epochs, seed=seed
-        )
-        dig[f"probe 1 {v}"], dig[f"gap probe {v}"] = r.test_auc, ref.test_auc - r.test_auc
-    res["classic digitiser + signal teacher"] = dig
-    return res
 
 # %% ../nbs/13_evaluate.ipynb #86943675
 def _slug(s: str) -> str:
@@ -1165,14 +1183,15 @@ def ablation_runs(
     progress: bool = True,
     eik: EikEngine = None,  # ecg-image-kit: its test pages are scored too
 ) -> pd.DataFrame:
-    """Pretrain and score every row of `rows` (default `ABLATIONS`) for each seed, plus the two references; one row
-    per (method, seed)"""
+    """Pretrain and score (`ablation_scores`) every row of `rows` (default `ABLATIONS`) for each seed, plus the two
+    references; one row per (method, seed)"""
     from ecg_scan.train import pretrain
     from ecg_scan.model import ECGScan
 
     out = Path(out)
     rows = rows or ABLATIONS
-    es = eval_set(corpus, cfg.image_hw, 0, FeatureCache(out / "cache"), progress, eik)
+    ev = eval_data(corpus, FeatureCache(out / "cache"), 0, eik, progress, materialize=True, test_positives=True)
+    foreign = tuple(FOREIGN_VARIANTS) if eik else ("page",)
     recs, t0 = [], time.time()
     for seed in seeds:
         for name, ov in rows.items():
@@ -1180,19 +1199,20 @@ def ablation_runs(
             if (run / "scores.json").exists():
                 sc = json.loads((run / "scores.json").read_text())  # finished earlier: resume the table
             else:
-                c = dataclasses.replace(cfg, **ov)
+                c = cfg.updated(ov)
                 pretrain(
                     c,
                     corpus,
                     run,
-                    valid_every=max(1, c.steps // 5),
+                    valid_every=max(1, c.optim.steps // 5),
                     workers=workers,
                     seed=seed,
                     progress=False,
                     overwrite=True,
                 )  # an unfinished row starts again
                 m = ECGScan.from_pretrained(run / "best")
-                sc = score_model(m, es, seed, fracs, epochs, decoder=bool(c.w_mse))
+                recon = ("ECG-Scan",) if c.loss.w_mse else ()
+                sc = ablation_scores(encoder_suite(m, False), ev, seed, fracs, epochs, recon, foreign)["ECG-Scan"]
                 (run / "scores.json").write_text(json.dumps(sc))
             recs.append(dict(method=name, seed=seed, **sc, **{"pretrain minutes": _run_minutes(run)}))
             if progress:
@@ -1204,7 +1224,9 @@ def ablation_runs(
         bf = out / "runs" / f"references-seed{seed}.json"  # the random encoder and the digitiser, scored once per seed
         if not bf.exists():
             m = ECGScan.from_pretrained(out / "runs" / f"{_slug(next(iter(rows)))}-seed{seed}" / "best")
-            bf.write_text(json.dumps(score_baselines(m, es, seed, fracs, epochs)))
+            ref = encoder_suite(m, seed=seed, which=("random encoder", DIGITISER))
+            del ref["ECG-Scan"]
+            bf.write_text(json.dumps(ablation_scores(ref, ev, seed, fracs, epochs, (DIGITISER,), foreign)))
         for name, sc in json.loads(bf.read_text()).items():
             recs.append(dict(method=name, seed=seed, **sc))
     return pd.DataFrame(recs)
@@ -1287,8 +1309,8 @@ def ablate_cmd(
     data: str = "synth:2000",  # 'synth:N' (SynthECG) or a dataset folder with train/val/test splits
     seeds: str = "0,1,2",  # training seeds (comma-separated); the table shows mean ± sd over them
     steps: int = None,  # pretraining steps of every row (default: the config's)
-    set: str = None,  # overrides for every row, e.g. "bs=32 lr=5e-4"
-    extra: str = None,  # more rows: "token decoder: dec_memory=true; no augmentation: augment_p=0"
+    set: str = None,  # overrides for every row, e.g. "optim.bs=32 optim.lr=5e-4"
+    extra: str = None,  # more rows: "token decoder: model.dec_memory=true; no augmentation: render.augment_p=0"
     only: str = None,  # run only these rows of ABLATIONS (comma-separated names), plus --extra
     epochs: int = 100,  # linear-probe epochs
     workers: int = 0,  # DataLoader worker processes rendering images
@@ -1298,14 +1320,14 @@ def ablate_cmd(
     split_seed: int = 0,  # seed of --splits random
 ):
     """The paper's ablation table (Table 6, and A.2's row without image-text contrast) at CPU scale: every objective variant pretrained and scored on the same data.
-    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, w_ctr 0.1, w_gram 0.05, w_mse 1, w_rule 0.1, the paper's decoder (dec_memory=false, dec_readout=shared).
+    Base (unless --config): small's CPU-size towers with the paper's objective: Gram volume, loss.w_ctr 0.1, loss.w_gram 0.05, loss.w_mse 1, loss.w_rule 0.1, the paper's decoder (model.dec_memory=false, model.dec_readout=shared).
     Rows: full objective; without L_rule; without L_gram; without image-text contrastive; image-text contrastive only; reconstruction (MSE) only; pairwise CLIP across modalities (no Gram volume)."""
     from ecg_scan.model import parse_set
 
     t0 = time.time()
     sd = parse_numbers("--seeds", seeds, integer=True, distinct=True)
     ov = parse_set(set or "")
-    ov.update({"steps": steps} if steps else {})
+    ov.update({"optim.steps": steps} if steps else {})
     cfg = ablation_base(config, **ov)
     from ecg_scan.train import check_config
 
@@ -1337,7 +1359,7 @@ def ablate_cmd(
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
     cmd = "ecg-scan ablate " + " ".join(__import__("shlex").quote(a) for a in __import__("sys").argv[2:])
     md = (
-        f"# Ablation ({cfg.name}, {cfg.steps} steps of batch {cfg.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
+        f"# Ablation ({cfg.name}, {cfg.optim.steps} steps of batch {cfg.optim.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
         f"{(time.time() - t0) / 60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n"
         + md_table(tab)
         + "\n\n"

@@ -12,8 +12,9 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .signals import einthoven_projection, goldberger_residuals
 
 # %% auto #0
-__all__ = ['LogitScale', 'PatientAware', 'same_patient', 'dual_margin_loss', 'contrastive_loss', 'clip_loss', 'gram_volume',
-           'gram_loss', 'refined_limb_leads', 'soft_lead_loss', 'LossWeights', 'recon_loss', 'ecg_scan_loss']
+__all__ = ['LogitScale', 'PatientAware', 'same_patient', 'semi_hard', 'dual_margin_loss', 'infonce', 'contrastive_loss',
+           'clip_loss', 'gram_volume', 'gram_loss', 'refined_limb_leads', 'soft_lead_loss', 'LossWeights', 'recon_loss',
+           'ecg_scan_loss']
 
 # %% ../nbs/07_losses.ipynb #33e495a7
 class LogitScale(nn.Module):
@@ -44,6 +45,20 @@ def same_patient(patient: torch.Tensor) -> torch.Tensor:
     s = (p[:, None] == p[None, :]) & (p[:, None] >= 0)
     return s & ~torch.eye(len(p), dtype=torch.bool, device=p.device)
 
+# %% ../nbs/07_losses.ipynb #de08bad8
+def semi_hard(
+    sim: torch.Tensor,  # (B, B) similarities, positives on the diagonal
+    ids: torch.Tensor,  # (B,) patient (or study) ids, -1 unknown
+    margin_same: float = 0.05,
+    margin_other: float = 0.2,
+    keep_hard: bool = False,  # also keep the negatives at or above their positive
+) -> torch.Tensor:
+    "(B, B) bool: the dual-margin window, negatives with s_ii - m < s_ij < s_ii; m is `margin_same` for a shared id"
+    pos = sim.diagonal()[:, None]
+    m = torch.where(same_patient(ids), torch.full_like(sim, margin_same), torch.full_like(sim, margin_other))
+    neg = ~torch.eye(len(sim), dtype=torch.bool, device=sim.device)
+    return neg & (sim > pos - m) & ((sim < pos) | keep_hard)
+
 # %% ../nbs/07_losses.ipynb #64a5d678
 def dual_margin_loss(
     sim: torch.Tensor,  # (B, B) similarities, positives on the diagonal
@@ -52,12 +67,9 @@ def dual_margin_loss(
     margin_other: float = 0.2,
 ) -> torch.Tensor:
     "Mean hinge over semi-hard negatives (s_ii - m < s_ij < s_ii), with per-pair margins by patient"
-    B = len(sim)
     pos = sim.diagonal()[:, None]
-    same = same_patient(patient)
-    m = torch.where(same, torch.full_like(sim, margin_same), torch.full_like(sim, margin_other))
-    neg = ~torch.eye(B, dtype=torch.bool, device=sim.device)
-    semi = neg & (sim > pos - m) & (sim < pos)
+    m = torch.where(same_patient(patient), torch.full_like(sim, margin_same), torch.full_like(sim, margin_other))
+    semi = semi_hard(sim, patient, margin_same, margin_other)
     h = F.relu(sim - pos + m) * semi
     return h.sum() / semi.sum().clamp(min=1)
 
@@ -74,6 +86,18 @@ def _ce(logits: torch.Tensor, drop: torch.Tensor = None, ls: float = 0.0) -> tor
     smooth = -(logp.masked_fill(~keep, 0)).sum(-1) / keep.sum(-1)
     return ((1 - ls) * nll + ls * smooth).mean()
 
+# %% ../nbs/07_losses.ipynb #d4b06519
+def infonce(
+    logits: torch.Tensor,  # (B, B), positives on the diagonal
+    drop: torch.Tensor = None,  # (B, B) bool: pairs left out of the softmax (masked pairs, or all outside a window)
+    label_smoothing: float = 0.0,
+) -> torch.Tensor:
+    "Symmetric InfoNCE: the mean of the row-wise and column-wise cross-entropies with the diagonal as target"
+    if not len(logits):
+        return logits.sum() * 0.0
+    dt = None if drop is None else drop.T
+    return (_ce(logits, drop, label_smoothing) + _ce(logits.T, dt, label_smoothing)) / 2
+
 # %% ../nbs/07_losses.ipynb #cd7bf0e6
 def contrastive_loss(
     logits: torch.Tensor,  # (B, B), positives on the diagonal
@@ -85,7 +109,7 @@ def contrastive_loss(
     """Symmetric cross-entropy over rows and columns; returns `(loss, mined_hinge)` (hinge 0 without patient-aware
     mining)"""
     drop = same_patient(patient) if (pa is not None and pa.mask and patient is not None) else None
-    loss = (_ce(logits, drop, label_smoothing) + _ce(logits.T, None if drop is None else drop.T, label_smoothing)) / 2
+    loss = infonce(logits, drop, label_smoothing)
     hinge = logits.new_zeros(())
     if pa is not None and pa.weight and patient is not None:
         s = logits if sim is None else sim

@@ -8,13 +8,13 @@ Docs: https://ecg-scan.github.io/ecg_scan/measure.html.md"""
 from __future__ import annotations
 import math
 import numpy as np, pandas as pd
-from .signals import FS, LEADS, progress_bar
+from .signals import FS, LEADS, derived_lead_snr, progress_bar
 
 # %% auto #0
-__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'notch_lowpass', 'live_leads', 'detect_r_peaks', 'classify_beats',
-           'filtered_beats', 'rr_rhythm', 'spatial_velocity', 'qrs_bounds', 'median_beats', 'qrs_measures', 't_wave',
-           'p_wave', 'flutter_diastole', 'flutter_locked', 'measure_ecg', 'plot_median_beat', 'criteria',
-           'measured_labels', 'measure_dataset', 'agreement']
+__all__ = ['ST_GROUPS', 'T_GROUPS', 'MEASURED', 'EINTHOVEN_MIN_DB', 'MIN_MEDIAN_PTP_MV', 'notch_lowpass', 'live_leads',
+           'detect_r_peaks', 'classify_beats', 'filtered_beats', 'rr_rhythm', 'spatial_velocity', 'qrs_bounds',
+           'median_beats', 'qrs_measures', 't_wave', 'p_wave', 'flutter_diastole', 'flutter_locked', 'measure_ecg',
+           'plot_median_beat', 'criteria', 'measured_labels', 'measure_dataset', 'agreement', 'implausible_ecg']
 
 # %% ../nbs/02_measure.ipynb #580d0c19
 _IX = {l: i for i, l in enumerate(LEADS)}
@@ -573,3 +573,21 @@ def agreement(
             specificity=(~p[~y]).mean() if (~y).any() else np.nan,
         )
     return pd.DataFrame.from_dict(rows, orient="index")
+
+# %% ../nbs/02_measure.ipynb #513f0db0
+EINTHOVEN_MIN_DB = 20.0  # recorded ECGs: 30-50 dB (paper Table 1); below this the limb leads are not one heart's
+MIN_MEDIAN_PTP_MV = 0.3  # real leads: about 0.5-3 mV peak to peak
+
+# %% ../nbs/02_measure.ipynb #96c1dccc
+def implausible_ecg(
+    sig: np.ndarray,  # (12, n) in mV, `LEADS` order
+) -> list:
+    "Why `sig` is unlike a recorded 12-lead ECG (empty if it is not): limb leads of two hearts, near-flat leads"
+    out = []
+    snr = min(derived_lead_snr(sig).values())
+    if not snr >= EINTHOVEN_MIN_DB:
+        out.append(f"limb leads break Einthoven/Goldberger (derived-lead SNR {snr:.0f} dB; recorded ECGs: 30-50 dB)")
+    amp = float(np.median(np.ptp(sig, -1)))
+    if amp < MIN_MEDIAN_PTP_MV:
+        out.append(f"amplitudes implausibly small (median {amp:.2f} mV peak-to-peak; real leads: about 0.5-3 mV)")
+    return out

@@ -6,9 +6,9 @@ Docs: https://ecg-scan.github.io/ecg_scan/model.html.md"""
 
 # %% ../nbs/11_model.ipynb #bfabb1be
 from __future__ import annotations
-import json, sys, dataclasses, difflib, numbers, re, typing
-from dataclasses import dataclass, asdict
-from typing import Literal
+import json, sys, dataclasses, difflib, functools, numbers, re, typing
+from dataclasses import dataclass, asdict, field
+from typing import ClassVar, Literal
 from fastcore.basics import patch
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -29,36 +29,19 @@ from .eee import load_eee_teacher
 from .render import parse_layout, render_ecg, standard_config
 
 # %% auto #0
-__all__ = ['CONFIGS', 'RETIRED_KEYS', 'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route',
-           'signal_teacher', 'ECGScan', 'model_folder', 'load_model']
+__all__ = ['GROUPS', 'CONFIGS', 'RETIRED_KEYS', 'ModelSettings', 'RenderSettings', 'LossSettings', 'OptimSettings',
+           'ECGScanConfig', 'get_config', 'parse_overrides', 'parse_set', 'decoder_route', 'signal_teacher', 'ECGScan',
+           'model_folder', 'load_model']
 
 # %% ../nbs/11_model.ipynb #193c7274
-# the range of each numeric key: (low, high, low excluded, high excluded); None is unbounded
-_RANGES = dict(
-    image_size=(32, None),
-    image_width=(32, None),
-    lora_r=(0, None),
-    augment_p=(0, 1),
-    page_frac=(0, 1),
-    proj_dim=(1, None),
-    dec_d=(1, None),
-    dec_layers=(1, None),
-    dec_heads=(1, None),
-    dec_patch=(1, None),
-    w_ctr=(0, None),
-    w_gram=(0, None),
-    w_mse=(0, None),
-    w_rule=(0, None),
-    bs=(1, None),
-    lr=(0, None, True),
-    steps=(1, None),
-    warmup=(0, 1, False, True),
-    wd=(0, None),
-)
-
-
-def _check_key(k: str, v, t, default):
-    "Raise a one-line `ECGScanError` unless config key `k`'s value `v` has type `t` (and the key's range)"
+def _check_key(
+    k: str,  # the key as `--set` names it: 'group.key'
+    v,  # its value
+    t,  # its type hint
+    default,  # its default (shown in the fix)
+    rng: tuple = None,  # (low, high, low excluded, high excluded) for a number; None: unbounded
+):
+    "Raise a one-line `ECGScanError` unless config key `k`'s value `v` has type `t` (and lies in `rng`)"
     shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
     fix = f"e.g. --set {k}={shown}"
     args = typing.get_args(t)
@@ -87,17 +70,57 @@ def _check_key(k: str, v, t, default):
             dict="a JSON object",
         )[t.__name__]
         raise ECGScanError(f"config key {k} = {v!r} is not {kind}; {fix}")
-    if k in _RANGES:
-        lo, hi, lo_open, hi_open = (*_RANGES[k], False, False)[:4]
+    if rng is not None:
+        lo, hi, lo_open, hi_open = (*rng, False, False)[:4]
         check_range(f"config key {k}", v, lo, hi, lo_open, hi_open, integer=t is int, fix=fix)
+
+# %% ../nbs/11_model.ipynb #eecfeb05
+@functools.cache
+def _hints(cls) -> dict:
+    "Type hints of a config group's fields (resolved once)"
+    return {f.name: typing.get_type_hints(cls)[f.name] for f in dataclasses.fields(cls)}
+
+# %% ../nbs/11_model.ipynb #73456942
+class _ConfigGroup:
+    """Base of a group of config keys: checked when made (`__post_init__`, so also by `dataclasses.replace`), each key
+    by its type, its `Literal` choices and its range in `ranges`, then by the group's own `rules`"""
+
+    group: ClassVar[str] = ""  # the group's name in `ECGScanConfig` and in `--set group.key=value`
+    ranges: ClassVar[dict] = {}  # key -> (low, high, low excluded, high excluded); None is unbounded
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self):
+        "`self` if every key is valid; else one `ECGScanError` naming `group.key`, the value and the fix"
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):
+            _check_key(
+                f"{self.group}.{f.name}", getattr(self, f.name), hints[f.name], f.default, self.ranges.get(f.name)
+            )
+        self.rules()
+        return self
+
+    def rules(self):
+        "Rules between the group's keys (none by default)"
 
 # %% ../nbs/11_model.ipynb #c0f1c7a1
 @dataclass
-class ECGScanConfig:
-    "Everything that defines an ECG-Scan model and its pretraining run, checked key by key when it is made (`check`)"
+class ModelSettings(_ConfigGroup):
+    "The networks: image tower and its LoRA, the frozen text and signal teachers, the alignment space and the decoder"
 
-    name: str = "custom"
-    # image encoder: open_clip tower + LoRA
+    group: ClassVar[str] = "model"
+    ranges: ClassVar[dict] = dict(
+        image_size=(32, None),
+        image_width=(32, None),
+        lora_r=(0, None),
+        proj_dim=(1, None),
+        dec_d=(1, None),
+        dec_layers=(1, None),
+        dec_heads=(1, None),
+        dec_patch=(1, None),
+    )
+    # image encoder: an open_clip tower (`arch` with `pretrained` weights, or a custom ViT `vision_cfg`) + LoRA
     arch: str = "ViT-B-16"
     pretrained: str | None = None
     vision_cfg: dict | None = None
@@ -106,13 +129,6 @@ class ECGScanConfig:
     image_width: int | None = None
     lora_r: int = 16
     train_tower: bool = False  # also train the tower's own weights (not LoRA alone)
-    # training images: 'random' style (grid colour, ink, margins, header...) with `layout` ('3x4+II', the paper's
-    # default, or 'random'), or the fixed 'standard' printout; then the default print/scan/photo augmentation
-    render: Literal["random", "standard"] = "random"
-    layout: str = "3x4+II"
-    augment_p: float = 1.0  # share of training images that are augmented
-    # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
-    page_frac: float = 0.5
     # frozen teachers: a text model name or folder; the signal teacher 'clear' (bundled, or teacher_path = the folder
     # of `ecg-scan teacher`), 'dbeta' (teacher_path = checkpoint) or 'eee' (teacher_path = EEE run)
     text_model: str = "minilm"
@@ -129,7 +145,52 @@ class ECGScanConfig:
     dec_memory: bool = False
     # 'shared' (paper: one linear map from token to samples), 'per_query' or 'layout' (see the decoder notebook)
     dec_readout: Literal["shared", "per_query", "layout"] = "shared"
-    # loss, eq. (9): w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule); see `LossWeights`
+
+    def rules(self):
+        if self.dec_d % self.dec_heads:
+            raise ECGScanError(
+                f"config key model.dec_heads = {self.dec_heads} does not divide model.dec_d = {self.dec_d}: pick "
+                "model.dec_heads so that dec_d / dec_heads is whole (e.g. --set model.dec_d=64 model.dec_heads=4)"
+            )
+        if self.dec_readout == "layout" and not self.dec_memory:
+            raise ECGScanError(
+                "config key model.dec_readout = 'layout' reads the image tower's page columns: "
+                "--set model.dec_memory=true too"
+            )
+
+    @property
+    def image_hw(self) -> tuple:
+        "The input size (height, width) in px"
+        return (self.image_size, self.image_width or self.image_size)
+
+# %% ../nbs/11_model.ipynb #45d793ef
+@dataclass
+class RenderSettings(_ConfigGroup):
+    "The training images: print style and layout of the rendered pages, their augmentation, and a pages folder's share"
+
+    group: ClassVar[str] = "render"
+    ranges: ClassVar[dict] = dict(augment_p=(0, 1), page_frac=(0, 1))
+    # 'random' print style (grid colour, ink, margins, header...) or the fixed 'standard' printout
+    style: Literal["random", "standard"] = "random"
+    layout: str = "3x4+II"  # a layout for `render.parse_layout` (the paper's '3x4+II'), or 'random'
+    augment_p: float = 1.0  # share of training images that get the print/scan/photo augmentation
+    # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
+    page_frac: float = 0.5
+
+    def rules(self):
+        if self.layout != "random":
+            try:
+                parse_layout(self.layout)
+            except ECGScanError as e:
+                raise ECGScanError(f"config key render.layout: {e}, or 'random'") from None
+
+# %% ../nbs/11_model.ipynb #1023b6e5
+@dataclass
+class LossSettings(_ConfigGroup):
+    "The objective, eq. (9): w_ctr L_ctr + w_gram L_gram + w_mse (L_mse + w_rule L_rule), and its variants"
+
+    group: ClassVar[str] = "loss"
+    ranges: ClassVar[dict] = dict(w_ctr=(0, None), w_gram=(0, None), w_mse=(0, None), w_rule=(0, None))
     w_ctr: float = 0.1
     w_gram: float = 0.05
     w_mse: float = 1.0
@@ -137,39 +198,9 @@ class ECGScanConfig:
     gram_form: Literal["volume", "pairwise"] = "volume"
     rule_form: Literal["paper", "direct", "self"] = "paper"
     patient_aware: bool = False  # patient-aware contrast with `PatientAware`'s defaults
-    # optimisation
-    bs: int = 80
-    lr: float = 5e-4
-    steps: int = 50_000
-    warmup: float = 0.1
-    wd: float = 0.05
 
-    def __post_init__(self):
-        self.check()
-
-    def check(self) -> ECGScanConfig:
-        "`self` if every key has its type, choice and range; else one `ECGScanError` naming the key, value and fix"
-        for f in dataclasses.fields(self):
-            _check_key(f.name, getattr(self, f.name), _HINTS[f.name], f.default)
-        if self.layout != "random":
-            try:
-                parse_layout(self.layout)
-            except ECGScanError as e:
-                raise ECGScanError(f"config key layout: {e}, or 'random'") from None
-        if self.dec_d % self.dec_heads:
-            raise ECGScanError(
-                f"config key dec_heads = {self.dec_heads} does not divide dec_d = {self.dec_d}: "
-                "pick dec_heads so that dec_d / dec_heads is whole (e.g. dec_d=64 dec_heads=4)"
-            )
-        if self.dec_readout == "layout" and not self.dec_memory:
-            raise ECGScanError("dec_readout='layout' reads the image tower's page columns: set dec_memory=true too")
-        if self.dec_readout == "layout" and self.layout == "random":
-            raise ECGScanError(
-                "dec_readout='layout' needs a fixed printout layout: set layout (e.g. '3x4+II'), not 'random'"
-            )
-        return self
-
-    def loss_weights(self) -> LossWeights:
+    def weights(self) -> LossWeights:
+        "The `LossWeights` the loss takes"
         return LossWeights(
             ctr=self.w_ctr,
             gram=self.w_gram,
@@ -179,76 +210,172 @@ class ECGScanConfig:
             rule_form=self.rule_form,
         )
 
-    @property
-    def image_hw(self) -> tuple:
-        return (self.image_size, self.image_width or self.image_size)
-
-    def patient_aware_opts(self):
+    def patient_aware_opts(self) -> PatientAware | None:
+        "`PatientAware()` if the contrast is patient-aware, else None"
         return PatientAware() if self.patient_aware else None
 
+# %% ../nbs/11_model.ipynb #453ae201
+@dataclass
+class OptimSettings(_ConfigGroup):
+    "Optimisation: AdamW with linear warmup and cosine decay, over `steps` batches of `bs`"
+
+    group: ClassVar[str] = "optim"
+    ranges: ClassVar[dict] = dict(
+        bs=(1, None), lr=(0, None, True), steps=(1, None), warmup=(0, 1, False, True), wd=(0, None)
+    )
+    bs: int = 80
+    lr: float = 5e-4
+    steps: int = 50_000
+    warmup: float = 0.1  # share of the steps spent warming up
+    wd: float = 0.05
+
+# %% ../nbs/11_model.ipynb #2d928001
+GROUPS = dict(model=ModelSettings, render=RenderSettings, loss=LossSettings, optim=OptimSettings)  # name -> class
+
+# %% ../nbs/11_model.ipynb #a1db5db8
+@dataclass
+class ECGScanConfig:
+    """Everything that defines an ECG-Scan model and its pretraining run, in four groups (`GROUPS`), each checked key by
+    key when it is made"""
+
+    name: str = "custom"
+    model: ModelSettings = field(default_factory=ModelSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    loss: LossSettings = field(default_factory=LossSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> ECGScanConfig:
+        "`self` if every group and the rules between groups hold; else one `ECGScanError` naming the key and the fix"
+        _check_key("name", self.name, str, "custom")
+        for g, cls in GROUPS.items():
+            if not isinstance(getattr(self, g), cls):
+                raise ECGScanError(f"config group {g} = {getattr(self, g)!r} is not a {cls.__name__}")
+            getattr(self, g).check()
+        if self.model.dec_readout == "layout" and self.render.layout == "random":
+            raise ECGScanError(
+                "config key model.dec_readout = 'layout' needs a fixed printout layout: "
+                "--set render.layout=3x4+II (or another layout), not 'random'"
+            )
+        return self
+
     def to_dict(self) -> dict:
+        "The nested settings, as config.json holds them"
         return asdict(self)
 
+    def flat(self) -> dict:
+        "Every key under the name `--set` takes: `{'name': ..., 'model.arch': ..., ..., 'optim.wd': ...}`"
+        return {"name": self.name} | {f"{g}.{k}": v for g in GROUPS for k, v in asdict(getattr(self, g)).items()}
+
+    def updated(self, overrides: dict) -> ECGScanConfig:
+        "A checked copy with `overrides` (`{'optim.lr': 1e-4}` or `{'optim': {'lr': 1e-4}}`) applied"
+        d = self.to_dict()
+        for k, v in _dotted(overrides).items():
+            g, _, key = k.rpartition(".")
+            if g:
+                d[g][key] = v
+            else:
+                d[key] = v
+        return _from_nested(d)
+
     def save(self, path):
+        "Write the nested settings to `path` (JSON)"
         with atomic_write(path) as t:
             t.write_text(json.dumps(self.to_dict(), indent=2))
 
+# %% ../nbs/11_model.ipynb #00790b89
+_DEFAULTS = ECGScanConfig().flat()  # every key `--set` takes ('name', 'model.arch', ...) -> its default
+_TYPES = {"name": str} | {f"{g}.{k}": t for g, cls in GROUPS.items() for k, t in _hints(cls).items()}
+# each key of the flat config.json of earlier versions -> its key now (`render` was the print style)
+_OLD_KEYS = {k.rpartition(".")[2]: k for k in _TYPES} | {"render": "render.style"}
 
-_HINTS = typing.get_type_hints(ECGScanConfig)
+# %% ../nbs/11_model.ipynb #d56185a2
+def _unknown_key(k: str) -> ECGScanError:
+    "The error for a config key that does not exist, naming the closest one (`bs` -> `optim.bs`)"
+    leaf = k.rpartition(".")[2]
+    hint = _OLD_KEYS.get(k) or _OLD_KEYS.get(leaf)
+    if hint is None:
+        close = difflib.get_close_matches(k, _TYPES, n=1) or difflib.get_close_matches(leaf, _OLD_KEYS, n=1)
+        hint = close and _OLD_KEYS.get(close[0], close[0])
+    return ECGScanError(
+        f"unknown config key {k!r}"
+        + (f"; did you mean {hint!r}?" if hint else "")
+        + f" (keys are group.key, with groups {', '.join(GROUPS)}: e.g. --set optim.lr=1e-4)"
+    )
+
+# %% ../nbs/11_model.ipynb #e5f34998
+def _dotted(overrides: dict) -> dict:
+    "Overrides as `{'group.key': value}`, from dotted keys or `{'group': {key: value}}`; an unknown key is an error"
+    out = {}
+    for k, v in overrides.items():
+        if k in GROUPS and isinstance(v, dict):
+            out.update({f"{k}.{q}": x for q, x in v.items()})
+        else:
+            out[k] = v
+    for k in out:
+        if k not in _TYPES:
+            raise _unknown_key(k)
+    return out
+
+# %% ../nbs/11_model.ipynb #25132d76
+def _from_nested(d: dict) -> ECGScanConfig:
+    "An `ECGScanConfig` from nested settings `{'name': ..., 'model': {...}, ...}`; unknown keys are errors"
+    _dotted(d)
+    groups = {g: GROUPS[g](**v) for g, v in d.items() if g in GROUPS}
+    return ECGScanConfig(**({"name": d["name"]} if "name" in d else {}), **groups)
 
 # %% ../nbs/11_model.ipynb #d56ca198
 CONFIGS = {
     "paper": ECGScanConfig(
         name="paper",
-        arch="ViT-L-14",
-        pretrained="openai",
-        text_model="medcpt",
-        teacher="dbeta",
-        dec_d=768,
-        dec_layers=12,
-        dec_heads=12,
-        bs=80,
-        lr=5e-4,
-        steps=50_000,
+        model=ModelSettings(
+            arch="ViT-L-14",
+            pretrained="openai",
+            text_model="medcpt",
+            teacher="dbeta",
+            dec_d=768,
+            dec_layers=12,
+            dec_heads=12,
+        ),
+        optim=OptimSettings(bs=80, lr=5e-4, steps=50_000),
     ),
     "tiny": ECGScanConfig(
         name="tiny",
-        vision_cfg=dict(
-            image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2.0, pool_type="avg"
+        model=ModelSettings(
+            vision_cfg=dict(
+                image_size=224, layers=2, width=64, head_width=32, patch_size=32, mlp_ratio=2.0, pool_type="avg"
+            ),
+            text_model="minilm",
+            teacher="clear",
+            dec_d=64,
+            dec_layers=2,
+            dec_heads=4,
+            dec_patch=25,
         ),
-        render="standard",
-        augment_p=0.3,
-        text_model="minilm",
-        teacher="clear",
-        dec_d=64,
-        dec_layers=2,
-        dec_heads=4,
-        dec_patch=25,
-        bs=16,
-        lr=1e-3,
-        steps=1500,
+        render=RenderSettings(style="standard", augment_p=0.3),
+        optim=OptimSettings(bs=16, lr=1e-3, steps=1500),
     ),
     "small": ECGScanConfig(
         name="small",
-        vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2.0, pool_type="avg"),
-        image_size=224,
-        lora_r=0,
-        train_tower=True,
-        render="standard",
-        augment_p=0.3,
-        text_model="minilm",
-        teacher="clear",
-        dec_d=64,
-        dec_layers=2,
-        dec_heads=4,
-        dec_patch=25,
-        bs=16,
-        lr=1e-3,
-        steps=1500,
-        dec_memory=True,
-        dec_readout="layout",
-        w_mse=10.0,
-        gram_form="pairwise",
+        model=ModelSettings(
+            vision_cfg=dict(layers=3, width=96, head_width=32, patch_size=16, mlp_ratio=2.0, pool_type="avg"),
+            image_size=224,
+            lora_r=0,
+            train_tower=True,
+            text_model="minilm",
+            teacher="clear",
+            dec_d=64,
+            dec_layers=2,
+            dec_heads=4,
+            dec_patch=25,
+            dec_memory=True,
+            dec_readout="layout",
+        ),
+        render=RenderSettings(style="standard", augment_p=0.3),
+        loss=LossSettings(w_mse=10.0, gram_form="pairwise"),
+        optim=OptimSettings(bs=16, lr=1e-3, steps=1500),
     ),
 }
 
@@ -277,7 +404,7 @@ def _drop_retired(d: dict, path) -> dict:
     if d.get("teacher") == "clear_style":
         raise ECGScanError(
             f"{path}: teacher='clear_style' is no longer a signal teacher (ecg_scan has one CLEAR teacher): retrain "
-            "with teacher=clear, or load this model with the ecg_scan version that wrote it"
+            "with model.teacher=clear, or load this model with the ecg_scan version that wrote it"
         )
     retired = [k for k in d if k in RETIRED_KEYS]
     for k in retired:
@@ -294,55 +421,71 @@ def _drop_retired(d: dict, path) -> dict:
         )
     return {k: v for k, v in d.items() if k not in RETIRED_KEYS}
 
+# %% ../nbs/11_model.ipynb #6f645837
+def _settings(d):
+    """The settings a config.json holds: the file itself (a run's config.json), or the `model` entry of a model
+    folder's (which also holds `format` and the version)"""
+    if not isinstance(d, dict) or not isinstance(d.get("model"), dict):
+        return d
+    wrapped = set(d) - {"name", *GROUPS} or "name" in d["model"] or set(d["model"]) & set(GROUPS)
+    return d["model"] if wrapped else d
+
+# %% ../nbs/11_model.ipynb #ac84e2f0
+def _is_flat(d: dict) -> bool:
+    "Whether settings `d` are in the flat layout of earlier versions (a key outside the groups, or a group not a dict)"
+    return any(k not in ("name", *GROUPS) or (k in GROUPS and not isinstance(v, dict)) for k, v in d.items())
+
+# %% ../nbs/11_model.ipynb #700910b2
+def _from_flat(d: dict) -> dict:
+    "Nested settings from a flat config.json of earlier versions: each old key moved to its group (`lr` -> `optim.lr`)"
+    out = {}
+    for k, v in d.items():
+        if k not in _OLD_KEYS:
+            raise _unknown_key(k)
+        g, _, key = _OLD_KEYS[k].rpartition(".")
+        (out.setdefault(g, {}) if g else out)[key] = v
+    return out
+
 # %% ../nbs/11_model.ipynb #cb103d8f
 def get_config(
-    name: str = "tiny",  # a preset ('paper', 'small', 'tiny') or the path of a config.json
-    **overrides,
+    name: str = "tiny",  # a preset ('paper', 'small', 'tiny') or the path of a config.json (or of its folder)
+    **overrides,  # 'group.key' or a group name (a dict), e.g. `optim=dict(lr=1e-4)` or `**{'optim.lr': 1e-4}`
 ) -> ECGScanConfig:
     """A configuration by name or file, with `overrides`, checked (`ECGScanConfig.check`): an unknown key is an
     error naming the closest key"""
-    src = "--set"
     if name in CONFIGS:
         base = CONFIGS[name]
     elif Path(name).is_file() or Path(name, "config.json").is_file():
         p = Path(name) if Path(name).is_file() else Path(name, "config.json")
-        d = read_json_file(p, "pass an intact config.json (or a preset: 'tiny', 'small', 'paper')")
-        d = d.get("model", d) if isinstance(d, dict) else None
+        d = _settings(read_json_file(p, "pass an intact config.json (or a preset: 'tiny', 'small', 'paper')"))
         if not isinstance(d, dict):
             raise ECGScanError(f"{p}: not an ECG-Scan config (a JSON object of settings); pass a config.json it wrote")
-        base, src = ECGScanConfig(), str(p)
-        overrides = {**_drop_retired(d, p), **overrides}
+        if _is_flat(d):
+            d = _drop_retired(d, p)
+        try:
+            base = _from_nested(_from_flat(d) if _is_flat(d) else d)
+        except ECGScanError as e:
+            raise ECGScanError(f"{p}: {e}") from None
     else:
         raise ECGScanError(
             f"unknown configuration {name!r}: use {', '.join(map(repr, CONFIGS))} or the path of a config.json"
         )
-    bad = [k for k in overrides if k not in _HINTS]
-    if bad:
-        hint = difflib.get_close_matches(bad[0], _HINTS, n=1)
-        raise ECGScanError(
-            f"{src}: unknown config key {bad[0]!r}"
-            + (f"; did you mean {hint[0]!r}?" if hint else "")
-            + f" (keys: {', '.join(_HINTS)})"
-        )
-    try:
-        return dataclasses.replace(base, **overrides)
-    except ECGScanError as e:
-        raise ECGScanError(f"{src}: {e}" if src != "--set" else str(e)) from None
+    return base.updated(overrides)
 
 # %% ../nbs/11_model.ipynb #93a3ee16
 def parse_overrides(pairs: list) -> dict:
-    "`['lr=1e-4', 'patient_aware=true']` -> typed overrides (types from `ECGScanConfig`; values checked by `get_config`)"
+    """`['optim.lr=1e-4', 'loss.patient_aware=true']` -> typed overrides `{'optim.lr': 1e-4, ...}` (types from the
+    groups; values checked by `get_config`)"""
     out = {}
     for p in pairs or []:
         k, eq, v = p.partition("=")
         k = k.strip()
         if not eq:
-            raise ECGScanError(f"--set takes key=value pairs, got {p!r}")
-        if k not in _HINTS:
-            hint = difflib.get_close_matches(k, _HINTS, n=1)
-            raise ECGScanError(f"unknown config key {k!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""))
-        args = [a for a in typing.get_args(_HINTS[k]) if a is not type(None)]
-        t = args[0] if len(args) == 1 else _HINTS[k]
+            raise ECGScanError(f"--set takes group.key=value pairs, got {p!r}; e.g. --set optim.lr=1e-4")
+        if k not in _TYPES:
+            raise _unknown_key(k)
+        args = [a for a in typing.get_args(_TYPES[k]) if a is not type(None)]
+        t = args[0] if len(args) == 1 else _TYPES[k]
         t = str if typing.get_origin(t) is Literal else t
         try:
             if v.lower() in ("none", "null"):
@@ -363,23 +506,23 @@ def parse_overrides(pairs: list) -> dict:
             else:
                 out[k] = v
         except (ValueError, KeyError):
-            d = ECGScanConfig.__dataclass_fields__[k].default
+            d = _DEFAULTS[k]
             d = str(d).lower() if isinstance(d, bool) else d
             raise ECGScanError(f"config key {k!r} expects {t.__name__}, got {v!r}; e.g. --set {k}={d}") from None
     return out
 
 # %% ../nbs/11_model.ipynb #304230d9
 def parse_set(s: str) -> dict:
-    "`'lr=1e-4 bs=32, patient_aware=true'` (as `--set` takes it) -> typed overrides"
-    return parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_]\w*=)", (s or "").strip()) if o])
+    "`'optim.lr=1e-4 optim.bs=32, loss.patient_aware=true'` (as `--set` takes it) -> typed overrides"
+    return parse_overrides([o for o in re.split(r"[,\s]+(?=[A-Za-z_][\w.]*=)", (s or "").strip()) if o])
 
 # %% ../nbs/11_model.ipynb #3fc6e68d
 def decoder_route(cfg: ECGScanConfig) -> dict:
     """For `dec_readout='layout'`: `layout_route` of the page `cfg` trains on (its layout, drawn as the standard
     printout at its input size); else None"""
-    if cfg.dec_readout != "layout":
+    if cfg.model.dec_readout != "layout":
         return None
-    rc = dataclasses.replace(standard_config(cfg.image_hw), layout=cfg.layout)
+    rc = dataclasses.replace(standard_config(cfg.model.image_hw), layout=cfg.render.layout)
     return layout_route(render_ecg(np.zeros((12, N), np.float32), rc)[1], N)
 
 # %% ../nbs/11_model.ipynb #2a1cce75
@@ -387,9 +530,9 @@ def signal_teacher(cfg: ECGScanConfig) -> nn.Module:
     """The frozen signal teacher `cfg` names: 'clear' or 'dbeta' (notebook 06), or 'eee' (notebook 10; `teacher_path`
     = an EEE run)"""
     return (
-        load_eee_teacher(cfg.teacher_path)
-        if cfg.teacher == "eee"
-        else load_signal_teacher(cfg.teacher, cfg.teacher_path)
+        load_eee_teacher(cfg.model.teacher_path)
+        if cfg.model.teacher == "eee"
+        else load_signal_teacher(cfg.model.teacher, cfg.model.teacher_path)
     )
 
 # %% ../nbs/11_model.ipynb #61fd75d5
@@ -399,41 +542,41 @@ class ECGScan(nn.Module):
     def __init__(self, cfg: ECGScanConfig = None, teachers: bool = True, pretrained: str = "config"):
         super().__init__()
         self.cfg = cfg = (cfg or get_config("tiny")).check()
-        pre = cfg.pretrained if pretrained == "config" else pretrained
+        pre = cfg.model.pretrained if pretrained == "config" else pretrained
         vcfg = (
-            None if cfg.vision_cfg is None else {**cfg.vision_cfg, "image_size": list(cfg.image_hw)}
+            None if cfg.model.vision_cfg is None else {**cfg.model.vision_cfg, "image_size": list(cfg.model.image_hw)}
         )  # the config's size rules
         self.image = ImageEncoder(
-            cfg.arch,
+            cfg.model.arch,
             pre,
             vcfg,
-            cfg.lora_r,
-            proj_dim=cfg.proj_dim,
-            rec_dim=cfg.dec_d,
-            train_tower=cfg.train_tower,
+            cfg.model.lora_r,
+            proj_dim=cfg.model.proj_dim,
+            rec_dim=cfg.model.dec_d,
+            train_tower=cfg.model.train_tower,
         )
-        if cfg.dec_memory and self.image.d_tok is None:
-            raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.arch} has none")
+        if cfg.model.dec_memory and self.image.d_tok is None:
+            raise ECGScanError(f"dec_memory=True needs a tower with patch tokens (a ViT); {cfg.model.arch} has none")
         self.decoder = SignalDecoder(
-            cfg.dec_d,
-            cfg.dec_layers,
-            cfg.dec_heads,
+            cfg.model.dec_d,
+            cfg.model.dec_layers,
+            cfg.model.dec_heads,
             N,
-            cfg.dec_patch,
+            cfg.model.dec_patch,
             12,
-            readout=cfg.dec_readout,
-            d_mem=self.image.d_tok if cfg.dec_memory else None,
-            mem_grid=self.image.grid if cfg.dec_memory else None,
+            readout=cfg.model.dec_readout,
+            d_mem=self.image.d_tok if cfg.model.dec_memory else None,
+            mem_grid=self.image.grid if cfg.model.dec_memory else None,
             route=decoder_route(cfg),
         )
         self.scale_ctr, self.scale_gram = LogitScale(), LogitScale()
         self.text = self.teacher = None
         self.sig_proj = nn.Identity()
         if teachers:
-            self.text = TextEncoder(cfg.text_model, cfg.text_pooling, cfg.proj_dim)
+            self.text = TextEncoder(cfg.model.text_model, cfg.model.text_pooling, cfg.model.proj_dim)
             self.teacher = signal_teacher(cfg)
-            if self.teacher.d_out != cfg.proj_dim:
-                self.sig_proj = proj_head(self.teacher.d_out, cfg.proj_dim)
+            if self.teacher.d_out != cfg.model.proj_dim:
+                self.sig_proj = proj_head(self.teacher.d_out, cfg.model.proj_dim)
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -458,7 +601,7 @@ class ECGScan(nn.Module):
         z_img, z_rec, tok = self.image(img)
         out = dict(
             z_img=z_img,
-            rec=self.decoder(z_rec, tok if self.cfg.dec_memory else None),
+            rec=self.decoder(z_rec, tok if self.cfg.model.dec_memory else None),
             scale_ctr=self.scale_ctr(),
             scale_gram=self.scale_gram(),
             z_txt=None,
@@ -482,9 +625,9 @@ class ECGScan(nn.Module):
             sig,
             out["scale_ctr"],
             out["scale_gram"],
-            self.cfg.loss_weights(),
+            self.cfg.loss.weights(),
             patient,
-            self.cfg.patient_aware_opts(),
+            self.cfg.loss.patient_aware_opts(),
         )
 
 # %% ../nbs/11_model.ipynb #e04bf852
@@ -510,7 +653,7 @@ def reconstruct(self: ECGScan, img: torch.Tensor) -> torch.Tensor:
     _, z, tok = self.image(img)
     return self.decoder(
         z,
-        tok if self.cfg.dec_memory else None,
+        tok if self.cfg.model.dec_memory else None,
         mask=torch.zeros(len(z), self.decoder.n_p, dtype=torch.bool, device=z.device),
     )  # no query masking
 
@@ -541,7 +684,7 @@ def save_pretrained(self: ECGScan, path):
         json.dumps(
             dict(
                 model=self.cfg.to_dict(),
-                lora_merged=not self.image.lora and self.cfg.lora_r > 0,
+                lora_merged=not self.image.lora and self.cfg.model.lora_r > 0,
                 ecg_scan_version=__version__,
                 format="ecg_scan/1",
             ),
@@ -566,10 +709,9 @@ def from_pretrained(cls: ECGScan, path, teachers: bool = True, **overrides) -> E
         raise ECGScanError(f"{cj}: not an ECG-Scan model config (no 'model' settings); {fix}")
     shapes = safetensors_shapes(wf, fix)
     cfg = get_config(str(cj), **overrides)
-    if meta.get("lora_merged"):
-        cfg = dataclasses.replace(cfg, lora_r=0)
+    built = cfg.updated({"model.lora_r": 0}) if meta.get("lora_merged") else cfg  # the adapter is in the tower
     try:
-        m = cls(cfg, teachers=teachers, pretrained=None)
+        m = cls(built, teachers=teachers, pretrained=None)
     except ECGScanError:
         raise
     except Exception as e:
@@ -579,8 +721,7 @@ def from_pretrained(cls: ECGScan, path, teachers: bool = True, **overrides) -> E
         wf, shapes, want, f"the weights do not belong to {cj} (edited, or from another preset); {fix}", _FROZEN
     )
     m.load_state_dict(load_file(str(wf)), strict=False)
-    if meta.get("lora_merged"):
-        m.cfg = dataclasses.replace(m.cfg, lora_r=meta["model"]["lora_r"])
+    m.cfg = cfg
     return m.eval()
 
 # %% ../nbs/11_model.ipynb #19363978
@@ -615,7 +756,7 @@ def model_folder(path) -> Path:  # a saved model, or a run folder with best/ or 
 def load_model(
     path,  # a saved model, or a run folder with best/ or last/
     teachers: bool = True,  # also build the (frozen) teacher encoders
-    **overrides,  # `ECGScanConfig` fields to change, e.g. steps=10
+    **overrides,  # config keys to change, as `get_config` takes them, e.g. `optim=dict(steps=10)`
 ) -> ECGScan:
     "Load the model in `path` (see `model_folder`), in eval mode"
     return ECGScan.from_pretrained(model_folder(path), teachers=teachers, **overrides)

@@ -123,7 +123,7 @@ def render_eik(
 ) -> dict:
     "Pre-render the records of `src` with ecg-image-kit into a cached folder of pages; `{'drawn', 'cached', 'errors'}`"
     script, py = eik_check(eik_dir, eik_python)
-    out = check_writable(out, name="out_dir")
+    out = check_writable(out)
     opts = dict(options=" ".join(shlex.split(options or "")), seed=int(seed), dpi=int(dpi), script=script.name)
     cfg = out / "eik_render.json"
     if cfg.exists() and json.loads(cfg.read_text()) != opts:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .signals import ECGScanError, atomic_write, check_writable
-from .data import ECGDataset, detect_layout, open_dataset, ptbxl_task, random_split
+from .data import ECGDataset, detect_layout, open_dataset, ptbxl_task
+from .metrics import random_split
 
 # %% auto #0
 __all__ = ['MERL_CITATION', 'MERL_TABLES', 'MERL_ID', 'SPLITS', 'merl_name', 'merl_dir', 'build_merl_tables', 'merl_table',
@@ -212,11 +213,11 @@ def scan_cmd(
     pad: store_true = False,  # zero-pad records shorter than 10 s instead of leaving them out
     splits: str = None,  # 'merl' (MERL's split and labels on PTB-XL, CPSC2018, CSN) or 'random'; default: the folder's own
     seed: int = 0,  # seed of --splits random
-    out: str = None,  # write each record's id, split and labels to this CSV
+    out: str = None,  # folder: write records.csv (each record's id, split and labels) into it
 ):
     "Read a dataset folder and print its records, splits, labels and every record left out (with the reason)"
     if out:
-        check_writable(out, folder=False)
+        check_writable(out)
     lay = detect_layout(folder) if layout == "auto" else layout
     ds = open_dataset(folder, lay, validate, strict, task=task, pad=pad, drop_unlabelled=splits != "merl")
     print(f"layout: {lay}")
@@ -226,9 +227,9 @@ def scan_cmd(
     print(ds.summary(max_errors=1000))
     if out:
         table = pd.DataFrame(dict(id=ds.ids, split=ds.splits, labels=[";".join(l) for l in ds.labels]))
-        with atomic_write(out) as tmp:
+        with atomic_write(Path(out) / "records.csv") as tmp:
             table.to_csv(tmp, index=False)
-        print(f"written to {out}")
+        print(f"written to {Path(out) / 'records.csv'}")
     if not validate:
         print("signals not read: add --validate to check every record for NaN, flat leads and truncated files")
     if not len(ds):

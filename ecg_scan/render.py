@@ -1155,7 +1155,7 @@ _PAGE = dict(  # what changes from page to page
 N_STYLES = 48  # machine styles; with a few page-level choices each, they keep the grid and text caches small
 
 
-def _draw(rng, table: dict) -> dict:
+def _draw_choice(rng, table: dict) -> dict:
     "One value of each entry of `table` (name -> (values, probabilities)), drawn with one call to `rng`"
     u = rng.random(len(table)).tolist()
     return {
@@ -1167,7 +1167,7 @@ def _draw(rng, table: dict) -> dict:
 @lru_cache(maxsize=None)
 def _style(k: int) -> dict:
     "Machine style `k`: margins, lettering, label place, pulse, separators, which text blocks it prints"
-    c = _draw(np.random.default_rng(4000 + k), _STYLE)
+    c = _draw_choice(np.random.default_rng(4000 + k), _STYLE)
     n, foot = c.pop("header_lines"), c.pop("footer")
     c["header"] = tuple(_varied_header(8 * k + j, n) for j in range(4)) if n else ("",)
     c["footer"] = _varied_footer(k % 16) if foot else ""

@@ -125,6 +125,8 @@ def check_writable(
     name: str = "--out",
 ) -> Path:
     "`path`, after making sure it can be written: raise `ECGScanError` now rather than an `OSError` after the work"
+    if path is None:
+        raise ECGScanError(f"{name} is required: name the {'folder' if folder else 'file'} to write to")
     p = Path(path)
     if folder and p.exists() and not p.is_dir():
         raise ECGScanError(f"{name} {p} is a file; pass a folder (a new or existing directory)")
@@ -942,11 +944,11 @@ def dataset_snr(
 @call_parse
 def snr_cmd(
     folder: str,  # folder searched recursively for WFDB records (.hea + .mat/.dat)
-    csv: str = None,  # also write the per-record SNRs to this CSV file
+    out: str = None,  # folder: also write snr.csv, the per-record SNRs, into it
 ):
     "Table 1 of the paper: SNR (dB) of III, aVR, aVL, aVF derived from I and II against the recorded leads"
-    if csv:
-        check_writable(csv, folder=False, name="--csv")
+    if out:
+        check_writable(out)
     r = dataset_snr(folder)
     if not len(r.per_record):
         if not r.failures:
@@ -957,10 +959,10 @@ def snr_cmd(
             f"`ecg-scan scan {folder} --validate` lists every record with its problem"
         )
     print(r)
-    if csv:
-        with atomic_write(csv) as t:
+    if out:
+        with atomic_write(Path(out) / "snr.csv") as t:
             r.per_record.to_csv(t, index=False)
-        print(f"per-record SNR written to {csv}")
+        print(f"per-record SNR written to {Path(out) / 'snr.csv'}")
 
 # %% ../nbs/00_signals.ipynb #b7201950
 def show_results(

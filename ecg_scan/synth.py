@@ -11,7 +11,16 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
 from fastcore.script import call_parse
-from .signals import ECGScanError, FS, LEADS, N, check_dataset_folder, check_range, limb_from_I_II, progress_bar
+from ecg_scan.signals import (
+    ECGScanError,
+    FS,
+    LEADS,
+    N,
+    check_dataset_folder,
+    check_range,
+    limb_from_I_II,
+    progress_bar,
+)
 from .data import Record, ECGDataset, snomed_table, write_wfdb
 
 # %% auto #0
@@ -1118,11 +1127,11 @@ def record(self: SynthECG, i: int) -> Record:
     "Record `i` with its signal, labels, report, patient, split and simulated values"
     p = self.params(i)
     return Record(
-        f"synth{i:06d}", self.signal(i, p), p["report"], list(p["labels"]), p["P"]["id"], p["split"], _meta(p)
+        f"synth{i:06d}", self.signal(i, p), p["report"], list(p["labels"]), p["P"]["id"], p["split"], _record_meta(p)
     )
 
 # %% ../nbs/03_synth.ipynb #c1592985
-def _meta(p: dict) -> dict:
+def _record_meta(p: dict) -> dict:
     "The simulated values of a record (what `synth_dataset` keeps in `meta`)"
     tr, m, at, P = p["truth"], p["m"], p["sched"]["atrial"], p["P"]
     r = lambda v, k=1: None if v is None else round(float(v), k)
@@ -1172,7 +1181,7 @@ def synth_dataset(
                 report=p["report"],
                 patient=p["P"]["id"],
                 split=p["split"],
-                meta=_meta(p),
+                meta=_record_meta(p),
             )
         )
     return ECGDataset(
@@ -1220,7 +1229,7 @@ def write_synth(
     for i in progress_bar(range(start, start + n), total=n, desc="SynthECG", display=progress):
         p = g.params(i)
         rid = f"synth{i:06d}"
-        meta = _meta(p)
+        meta = _record_meta(p)
         try:
             write_wfdb(
                 out / rid,
@@ -1275,7 +1284,7 @@ def _parse_prevalence(s: str) -> dict:
 # %% ../nbs/03_synth.ipynb #cd0b08a6
 @call_parse
 def synth_cmd(
-    out: str,  # folder to write the records into (created if needed)
+    out: str = None,  # folder to write the records into (required; created if needed)
     n: int = 1000,  # number of records
     seed: int = 0,  # random seed: the same seed gives the same records
     start: int = 0,  # index of the first record (to write a corpus in parts)
@@ -1289,6 +1298,8 @@ def synth_cmd(
     if start < 0:
         raise ECGScanError(f"--start must be non-negative, got {start}")
     check_range("--noise", noise, 0, fix="0 gives clean signals, 1 the default nuisance")
+    if out is None:
+        raise ECGScanError("--out is required: the folder to write the records into")
     t = time.time()
     write_synth(out, n, seed, start, _parse_prevalence(prevalence), noise)
     print(f"wrote {n} SynthECG records (seed {seed}) and {SYNTH_CSV} to {out} in {time.time() - t:.1f} s")

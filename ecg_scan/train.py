@@ -22,17 +22,18 @@ from fastai.torch_core import rank_distrib, to_device
 from fastai.callback.schedule import SchedLin, SchedCos
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 from .signals import ECGScanError, RunLock, atomic_folder, check_range, check_writable, recover_folder
-from .data import ECGDataset, open_dataset, sample_dataset, random_split
+from .data import ECGDataset, open_dataset, sample_dataset
+from .metrics import random_split
 from .augment import ecg_image
 from .pages import page_image
 from .encoders import image_tensor, teacher_embed
 from .model import ECGScan, ECGScanConfig, get_config, parse_set
 
 # %% auto #0
-__all__ = ['TERMS', 'RUN_FILES', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData', 'prepare_data',
-           'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule', 'StopAtStep',
-           'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint', 'check_config',
-           'prepare_run', 'pretrain', 'pretrain_cmd', 'plot_log']
+__all__ = ['TERMS', 'RUN_FILES', 'PRECISIONS', 'ScanData', 'ScanDL', 'ScanDistributedDL', 'open_training_data', 'TrainData',
+           'prepare_data', 'ScanModel', 'ScanLoss', 'teacher_embeddings', 'TrainingDiverged', 'lr_at', 'StepSchedule',
+           'StopAtStep', 'NaNGuard', 'TermLogger', 'PeriodicValidate', 'save_state', 'load_state', 'Checkpoint',
+           'check_config', 'prepare_run', 'train_device', 'pretrain', 'pretrain_cmd', 'plot_log']
 
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
@@ -234,7 +235,7 @@ class ScanModel(nn.Module):
         return self.text_feats.device
 
     def forward(self, img, tidx, pidx, ridx):
-        x = image_tensor(img, self.model.cfg.image_hw)
+        x = image_tensor(img, self.model.cfg.model.image_hw)
         out = self.model(x, text=self.text_feats[tidx], sig_emb=None if self.sig_emb is None else self.sig_emb[ridx])
         out.update(pid=pidx)
         return out
@@ -356,7 +357,7 @@ class NaNGuard(Callback):
                 "CLI does) "
                 "so that unusable records are left out"
                 if not torch.isfinite(self.learn.yb[0]).all()
-                else "lower the learning rate (--set lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint"
+                else "lower the learning rate (--set optim.lr=...), clip gradients (--clip 1.0), or resume from the last checkpoint"
             )
             raise TrainingDiverged(
                 f"loss became non-finite at step {step} ({', '.join(f'{k}={v}' for k, v in bad.items())}); {why}"
@@ -662,15 +663,33 @@ def prepare_run(out, resume: bool = False, overwrite: bool = False) -> Path:
 def _extension_note(state: dict, cfg: ECGScanConfig):
     "Say what the schedule does when a resumed run's total steps changed"
     s, old = state["step"], state.get("total")
-    if old is None or old == cfg.steps or s >= cfg.steps:
+    if old is None or old == cfg.optim.steps or s >= cfg.optim.steps:
         return
     print(
-        f"note: extending the run from {old} to {cfg.steps} steps: the warmup-cosine schedule is recomputed for "
-        f"{cfg.steps} steps, "
-        f"so the learning rate goes from {lr_at(s - 1, old, cfg.lr, cfg.warmup):.3g} (step {s - 1} of the old "
+        f"note: extending the run from {old} to {cfg.optim.steps} steps: the warmup-cosine schedule is recomputed for "
+        f"{cfg.optim.steps} steps, "
+        f"so the learning rate goes from {lr_at(s - 1, old, cfg.optim.lr, cfg.optim.warmup):.3g} (step {s - 1} of the old "
         "schedule) to "
-        f"{lr_at(s, cfg.steps, cfg.lr, cfg.warmup):.3g} at step {s}, then decays to 0 at step {cfg.steps}"
+        f"{lr_at(s, cfg.optim.steps, cfg.optim.lr, cfg.optim.warmup):.3g} at step {s}, then decays to 0 at step {cfg.optim.steps}"
     )
+
+# %% ../nbs/12_train.ipynb #8e418168
+PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)  # --precision -> autocast dtype
+
+# %% ../nbs/12_train.ipynb #6e4ee69f
+def train_device(
+    device=None,  # 'cpu', 'cuda', 'cuda:1', a torch.device, or None: CUDA when there is one
+    precision: str = "fp32",  # a key of `PRECISIONS`; bf16 and fp16 need CUDA
+    need: str = None,  # what needs the GPU, for the error (default: '--precision P')
+    fix: str = "on a CPU train in fp32",  # what the error tells a user without a GPU to do
+) -> torch.device:
+    "The device to train on, checked against `precision`"
+    if precision not in PRECISIONS:
+        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
+    dev = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if precision != "fp32" and dev.type != "cuda":
+        raise ECGScanError(f"{need or '--precision ' + precision} needs a CUDA GPU, and there is none here; {fix}")
+    return dev
 
 # %% ../nbs/12_train.ipynb #fe53abf5
 def pretrain(
@@ -707,11 +726,7 @@ def pretrain(
     check_range("--accum", accum, 1, integer=True, fix="1 means no gradient accumulation")
     if clip is not None:
         check_range("--clip", clip, 0, lo_open=True, fix="e.g. --clip 1.0, or leave it out")
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
-    dev = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if precision != "fp32" and dev.type != "cuda":
-        raise ECGScanError(f"--precision {precision} needs a CUDA GPU; on a CPU train in fp32")
+    dev = train_device(device, precision)
     out = check_writable(out)
     with RunLock(out):
         if not rank_distrib():
@@ -752,19 +767,28 @@ def _seed_all(seed):
 def _asked_changes(out: Path, cfg: ECGScanConfig, run: ECGScanConfig, changes: dict = None) -> dict:
     """Settings a resume asks to change: `changes` (the CLI's --set; else where `cfg` differs) and edits of
     `out/config.json`"""
-    skip = ("steps", "name")
+    skip = ("optim.steps", "name")
+    had = run.flat()
     if changes is None:
-        changes = {k: v for k, v in cfg.to_dict().items() if k not in skip and v != getattr(run, k)}
-    asked = {k: v for k, v in changes.items() if k not in skip and v != getattr(run, k)}
+        changes = cfg.flat()
+    asked = {k: v for k, v in changes.items() if k not in skip and v != had[k]}
     if (out / "config.json").exists():  # the run's own config, edited by hand since the checkpoint
         edited = get_config(str(out / "config.json"))
-        for k, v in edited.to_dict().items():
-            if k not in skip and k not in asked and v != getattr(run, k):
+        for k, v in edited.flat().items():
+            if k not in skip and k not in asked and v != had[k]:
                 asked[k] = v
     return {k: tuple(v) if isinstance(v, list) else v for k, v in asked.items()}
 
 # %% ../nbs/12_train.ipynb #c405372f
-_ON_RESUME = ("lr", "warmup", "augment_p", "w_ctr", "w_gram", "w_mse", "w_rule")  # may change mid-run
+_ON_RESUME = (  # the keys a resumed run may change
+    "optim.lr",
+    "optim.warmup",
+    "render.augment_p",
+    "loss.w_ctr",
+    "loss.w_gram",
+    "loss.w_mse",
+    "loss.w_rule",
+)
 
 
 def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = None, changes: dict = None) -> tuple:
@@ -786,16 +810,16 @@ def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = N
         ECGScan.from_pretrained(last)  # an edited or damaged checkpoint is named before the request
         k = fixed[0]
         raise ECGScanError(
-            f"{out}: --resume cannot change {k} ({getattr(run, k)!r} in the run, {asked[k]!r} asked): it fixes the "
+            f"{out}: --resume cannot change {k} ({run.flat()[k]!r} in the run, {asked[k]!r} asked): it fixes the "
             "model "
             "or the data order; resume without changing it, or start a new run (--overwrite). On --resume you can "
             "change: "
             f"{', '.join(_ON_RESUME)}, --steps"
         )
-    cfg = get_config(str(last / "config.json"), **asked, **({"steps": steps} if steps else {}))
+    cfg = get_config(str(last / "config.json"), **asked, **({"optim.steps": steps} if steps else {}))
     if not rank_distrib():
         for k, v in asked.items():
-            print(f"note: --resume applies {k} = {v!r} from step {state['step']} (the run had {getattr(run, k)!r})")
+            print(f"note: --resume applies {k} = {v!r} from step {state['step']} (the run had {run.flat()[k]!r})")
         _extension_note(state, cfg)
     return state, cfg
 
@@ -818,22 +842,18 @@ def _model_and_data(
     ds = open_training_data(data, seed, strict, pad, progress) if isinstance(data, str) else data
     td = prepare_data(
         ds,
-        cfg.image_hw,
+        cfg.model.image_hw,
         seed,
         augment=augment,
-        layout=cfg.layout,
-        style=cfg.render,
-        augment_p=cfg.augment_p,
-        page_frac=cfg.page_frac,
+        layout=cfg.render.layout,
+        style=cfg.render.style,
+        augment_p=cfg.render.augment_p,
+        page_frac=cfg.render.page_frac,
     )
     if not rank_distrib():
         for n in td.notes:
             print(f"note: {n}")
-    m = (
-        ECGScan.from_pretrained(resume_from, **{k: getattr(cfg, k) for k in _ON_RESUME})
-        if resume_from
-        else ECGScan(cfg)
-    )
+    m = ECGScan.from_pretrained(resume_from, **{k: cfg.flat()[k] for k in _ON_RESUME}) if resume_from else ECGScan(cfg)
     m.train()
     m.to(device)
     feats = m.text.encode(td.texts, progress=progress)
@@ -844,7 +864,9 @@ def _model_and_data(
 def _loaders(td: TrainData, bs: int, seed: int, workers: int, accum: int, device) -> DataLoaders:
     "Step 3: the training loader (its order a function of `(seed, epoch)`) and the validation loader"
     if len(td.train) < bs:
-        raise ECGScanError(f"only {len(td.train)} training records for batch size {bs}; use more data or --set bs=...")
+        raise ECGScanError(
+            f"only {len(td.train)} training records for batch size {bs}; use more data or --set optim.bs=..."
+        )
     trdl = ScanDL(td.train, bs=bs, shuffle=True, seed=seed, num_workers=workers)
     vadl = ScanDL(td.valid, bs=bs, shuffle=False, seed=seed, num_workers=workers)
     dls = DataLoaders(trdl, vadl, device=device)
@@ -871,10 +893,10 @@ def _callbacks(
     data_spec: dict,
 ) -> list:
     "Step 4: the callbacks of the table above (`StepSchedule` first), with fastai's accumulation and clipping if asked"
-    total, start = cfg.steps, (state["step"] if state else 0)
+    total, start = cfg.optim.steps, (state["step"] if state else 0)
     valid_every = valid_every or max(1, total // 10)
     ckpt_every = ckpt_every or valid_every
-    sched = StepSchedule(total, cfg.lr, cfg.warmup, seed, until, start, accum)
+    sched = StepSchedule(total, cfg.optim.lr, cfg.optim.warmup, seed, until, start, accum)
     logger = TermLogger(out / "log.csv", lossf, tensorboard, wandb, start)
     val = PeriodicValidate(
         dls.valid,
@@ -890,7 +912,7 @@ def _callbacks(
     if accum > 1:
         from fastai.callback.training import GradientAccumulation
 
-        cbs.append(GradientAccumulation(n_acc=accum * cfg.bs))
+        cbs.append(GradientAccumulation(n_acc=accum * cfg.optim.bs))
     if clip:
         from fastai.callback.training import GradientClip
 
@@ -973,15 +995,12 @@ def _pretrain(
     "`pretrain` once the run folder is locked and checked (the arguments are `pretrain`'s), in the steps above"
     out = Path(out)
     spec = data if isinstance(data, str) else getattr(data, "name", "dataset")
-    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.image_hw), bs=cfg.bs, accum=accum)
+    data_spec = dict(data=spec, seed=seed, image_size=list(cfg.model.image_hw), bs=cfg.optim.bs, accum=accum)
     state, cfg = _resume_state(out, cfg, data_spec, steps, changes) if resume else (None, cfg)
-    device = (
-        torch.device(device) if device else (torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu"))
-    )
     td, m, sm, lossf = _model_and_data(
         cfg, data, seed, out / "last" if resume else None, augment, strict, pad, progress, device, cache_teacher
     )
-    dls = _loaders(td, cfg.bs, seed, workers, accum, device)
+    dls = _loaders(td, cfg.optim.bs, seed, workers, accum, device)
     cbs = _callbacks(
         cfg, lossf, dls, out, state, seed, until, accum, clip, valid_every, ckpt_every, tensorboard, wandb, data_spec
     )
@@ -991,8 +1010,8 @@ def _pretrain(
         sm,
         loss_func=lossf,
         opt_func=partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8),
-        lr=cfg.lr,
-        wd=cfg.wd,
+        lr=cfg.optim.lr,
+        wd=cfg.optim.wd,
         cbs=cbs,
         model_dir=out,
     )
@@ -1005,7 +1024,7 @@ def _pretrain(
     cfg.save(out / "config.json")
     start_epoch, skip = _resume_position(learn, state)
     learn.add_cb(_EpochStart(dls.train, start_epoch, skip))
-    total = cfg.steps
+    total = cfg.optim.steps
     if sched.start >= total:
         print(
             f"{out}: already trained for {sched.start} of {total} steps; pass a larger --steps with --resume to "
@@ -1013,7 +1032,7 @@ def _pretrain(
         )
         learn.already_trained = True  # nothing ran: the command does not report a training
         return learn
-    _fit(learn, math.ceil(total / (len(dls.train) // accum)) + 1, cfg.lr, start_epoch, progress, device)
+    _fit(learn, math.ceil(total / (len(dls.train) // accum)) + 1, cfg.optim.lr, start_epoch, progress, device)
     if not learn.interrupted and (until is None or sched.step >= total):
         val.validate_now()
         ck.save()
@@ -1025,8 +1044,8 @@ def pretrain_cmd(
     out: str = "runs/ecg_scan",  # run folder (log.csv, config.json, last/, best/)
     data: str = "synth:2000",  # 'synth:N' (SynthECG), 'samples' (bundled real records) or a dataset folder
     config: str = "tiny",  # 'tiny', 'small', 'paper' or the path of a config.json
-    set: str = None,  # config overrides as key=value pairs, e.g. "lr=1e-4 bs=32 patient_aware=true"
-    steps: int = None,  # optimizer steps (overrides the config's `steps`)
+    set: str = None,  # config overrides as group.key=value pairs, e.g. "optim.lr=1e-4 optim.bs=32 loss.patient_aware=true"
+    steps: int = None,  # optimizer steps (overrides the config's `optim.steps`)
     valid_every: int = None,  # validate every N steps (default: 10 times per run)
     ckpt_every: int = None,  # checkpoint every N steps (default: as --valid-every)
     workers: int = 0,  # DataLoader worker processes rendering images
@@ -1037,7 +1056,7 @@ def pretrain_cmd(
     accum: int = 1,  # gradient accumulation: micro-batches per optimizer step
     clip: float = None,  # clip the gradient norm to this value
     precision: str = "fp32",  # fp32, bf16 or fp16 (bf16/fp16 need a GPU)
-    teacher_path: str = None,  # D-BETA checkpoint (config teacher=dbeta) or a CLEAR teacher folder
+    teacher_path: str = None,  # D-BETA checkpoint (config model.teacher=dbeta) or a CLEAR teacher folder
     no_teacher_cache: store_true = False,  # run the signal teacher every step instead of caching its embeddings
     tensorboard: store_true = False,  # also log to TensorBoard
     wandb: store_true = False,  # also log to Weights & Biases
@@ -1046,13 +1065,11 @@ def pretrain_cmd(
 ):
     """Pretrain ECG-Scan on images rendered on the fly (fastai; resumable; multi-GPU with `accelerate launch -m
     ecg_scan pretrain`)"""
-    if precision not in ("fp32", "bf16", "fp16"):
-        raise ECGScanError(f"--precision must be fp32, bf16 or fp16, not {precision!r}")
     ov = parse_set(set)
     if steps is not None:
-        ov["steps"] = steps
+        ov["optim.steps"] = steps
     if teacher_path:
-        ov["teacher_path"] = teacher_path
+        ov["model.teacher_path"] = teacher_path
     cfg = get_config(config, **ov)
     t0 = time.time()
     learn = pretrain(
@@ -1075,7 +1092,7 @@ def pretrain_cmd(
         strict=strict,
         pad=pad,
         steps=steps if resume else None,
-        changes={k: v for k, v in ov.items() if k != "steps"} if resume else None,
+        changes={k: v for k, v in ov.items() if k != "optim.steps"} if resume else None,
     )
     val = learn.cbs.filter(lambda c: isinstance(c, PeriodicValidate))
     step = learn.scan_step

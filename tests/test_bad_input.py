@@ -18,7 +18,7 @@ import ecg_scan.signals, ecg_scan.train
 from ecg_scan.train import pretrain, load_state
 
 GOOD = ["E07500", "E07501", "E07502", "E07503", "E07504", "HR06000", "HR06001", "HR06002", "HR06003", "HR06004"]
-TINY = ["--data", "samples", "--set", "bs=8"]
+TINY = ["--data", "samples", "--set", "optim.bs=8"]
 
 
 @pytest.fixture(scope="module")
@@ -117,31 +117,35 @@ REFUSED = [
     ),
     (
         "pretrain bs=0",
-        ["pretrain", "--out", "{o}", "--data", "samples", "--set", "bs=0"],
+        ["pretrain", "--out", "{o}", "--data", "samples", "--set", "optim.bs=0"],
         ["bs 0 is out of range", ">= 1"],
     ),
     ("pretrain --accum 0", ["pretrain", "--out", "{o}", *TINY, "--accum", "0"], ["--accum 0 is out of range"]),
     (
         "pretrain image_size=0",
-        ["pretrain", "--out", "{o}", *TINY, "--set", "image_size=0"],
+        ["pretrain", "--out", "{o}", *TINY, "--set", "model.image_size=0"],
         ["image_size 0 is out of range", ">= 32"],
     ),
     ("pretrain --steps 0", ["pretrain", "--out", "{o}", *TINY, "--steps", "0"], ["steps 0 is out of range"]),
     (
         "pretrain lr=-1",
-        ["pretrain", "--out", "{o}", *TINY, "--set", "lr=-1"],
+        ["pretrain", "--out", "{o}", *TINY, "--set", "optim.lr=-1"],
         ["lr -1.0 is out of range", "number > 0"],
     ),
     ("pretrain --clip -1", ["pretrain", "--out", "{o}", *TINY, "--clip", "-1"], ["--clip -1.0 is out of range"]),
     (
         "pretrain augment_p=2",
-        ["pretrain", "--out", "{o}", *TINY, "--set", "augment_p=2"],
+        ["pretrain", "--out", "{o}", *TINY, "--set", "render.augment_p=2"],
         ["augment_p 2.0 is out of range", "[0, 1]"],
     ),
-    ("pretrain warmup=-1", ["pretrain", "--out", "{o}", *TINY, "--set", "warmup=-1"], ["warmup -1.0 is out of range"]),
+    (
+        "pretrain warmup=-1",
+        ["pretrain", "--out", "{o}", *TINY, "--set", "optim.warmup=-1"],
+        ["warmup -1.0 is out of range"],
+    ),
     (
         "pretrain layout=5x5",
-        ["pretrain", "--out", "{o}", *TINY, "--set", "layout=5x5"],
+        ["pretrain", "--out", "{o}", *TINY, "--set", "render.layout=5x5"],
         ["layout: unknown layout '5x5'"],
     ),
     (
@@ -164,12 +168,13 @@ REFUSED = [
     ("teacher --lr -1", ["teacher", "--out", "{o}", "--lr", "-1"], ["--lr -1.0 is out of range"]),
     ("teacher --steps 0", ["teacher", "--out", "{o}", "--steps", "0"], ["--steps 0 is out of range"]),
     ("embed --bs 0", ["embed", "{w}/model", "{w}/imgs/a", "--bs", "0", "--out", "{o}"], ["--bs 0 is out of range"]),
+    ("embed --out is a file", ["embed", "{w}/model", "{w}/imgs/a", "--out", "{w}/afile"], ["afile is a file"]),
+    ("embed --out read-only", ["embed", "{w}/model", "{w}/imgs/a", "--out", "{ro}"], ["cannot"]),
     (
-        "embed --out is a folder",
-        ["embed", "{w}/model", "{w}/imgs/a", "--out", "{w}/imgs"],
-        ["is a folder; pass a file name"],
+        "embed --fmt",
+        ["embed", "{w}/model", "{w}/imgs/a", "--out", "{o}", "--fmt", "h5"],
+        ["--fmt must be 'npz' or 'csv'"],
     ),
-    ("embed --out read-only", ["embed", "{w}/model", "{w}/imgs/a", "--out", "{ro}/e.npz"], ["cannot"]),
     (
         "reconstruct --bs 0",
         ["reconstruct", "{w}/model", "{w}/imgs/a", "--bs", "0", "--out", "{o}"],
@@ -192,11 +197,12 @@ REFUSED = [
         ["--seeds 'x': expected comma-separated integers"],
     ),
     ("probe --epochs 0", ["probe", "{w}/model", "--data", "samples", "--epochs", "0"], ["--epochs 0 is out of range"]),
-    ("probe --out read-only", ["probe", "{w}/model", "--data", "samples", "--out", "{ro}/p.csv"], ["cannot"]),
+    ("probe --out read-only", ["probe", "{w}/model", "--data", "samples", "--out", "{ro}"], ["cannot"]),
+    ("probe --table without --out", ["probe", "{w}/model", "--data", "samples", "--table"], ["pass --out FOLDER too"]),
     (
-        "zeroshot --out is a folder",
-        ["zeroshot", "{w}/model", "--data", "samples", "--out", "{w}/imgs"],
-        ["is a folder"],
+        "zeroshot --out is a file",
+        ["zeroshot", "{w}/model", "--data", "samples", "--out", "{w}/afile"],
+        ["afile is a file"],
     ),
     ("ablate --epochs 0", ["ablate", "--out", "{o}", "--epochs", "0"], ["--epochs 0 is out of range"]),
     ("demo --steps 0", ["demo", "--out", "{o}", "--steps", "0"], ["--steps 0 is out of range"]),
@@ -206,13 +212,19 @@ REFUSED = [
         ["--seeds '0,0' gives 0 twice"],
     ),
     ("ablate --seeds 0,0", ["ablate", "--out", "{o}", "--seeds", "0,0"], ["--seeds '0,0' gives 0 twice", "distinct"]),
-    ("synth --noise -1", ["synth", "{o}", "--noise", "-1"], ["--noise -1.0 is out of range", "number >= 0"]),
-    ("synth --out is a file", ["synth", "{w}/afile"], ["afile: exists and is not a folder"]),
-    ("render --dpi 0", ["render", "{w}/recs", "{o}", "--dpi", "0"], ["render setting dpi=0.0 is invalid", "positive"]),
-    ("render --out is a file", ["render", "{w}/recs", "{w}/afile"], ["afile is a file"]),
-    ("render all-NaN record", ["render", "{w}/allnan", "{o}"], ["no record could be rendered (1 skipped"]),
-    ("render --strict", ["render", "{w}/recs", "{o}", "--strict"], ["short.hea: record is 2.0 s long"]),
-    ("snr --csv read-only", ["snr", "{w}/recs", "--csv", "{ro}/s.csv"], ["cannot"]),
+    ("synth --noise -1", ["synth", "--out", "{o}", "--noise", "-1"], ["--noise -1.0 is out of range", "number >= 0"]),
+    ("synth --out is a file", ["synth", "--out", "{w}/afile"], ["afile: exists and is not a folder"]),
+    ("synth without --out", ["synth", "--n", "3"], ["--out is required"]),
+    (
+        "render --dpi 0",
+        ["render", "{w}/recs", "--out", "{o}", "--dpi", "0"],
+        ["render setting dpi=0.0 is invalid", "positive"],
+    ),
+    ("render --out is a file", ["render", "{w}/recs", "--out", "{w}/afile"], ["afile is a file"]),
+    ("render without --out", ["render", "{w}/recs"], ["--out is required"]),
+    ("render all-NaN record", ["render", "{w}/allnan", "--out", "{o}"], ["no record could be rendered (1 skipped"]),
+    ("render --strict", ["render", "{w}/recs", "--out", "{o}", "--strict"], ["short.hea: record is 2.0 s long"]),
+    ("snr --out read-only", ["snr", "{w}/recs", "--out", "{ro}"], ["cannot"]),
     (
         "snr no readable record",
         ["snr", "{w}/junkhea"],
@@ -223,7 +235,7 @@ REFUSED = [
     ("scan --strict", ["scan", "{w}/recs", "--validate", "--strict"], ["short.hea: record is 2.0 s long"]),
     (
         "pretrain --strict",
-        ["pretrain", "--out", "{o}", "--data", "{w}/recs", "--set", "bs=4", "--strict"],
+        ["pretrain", "--out", "{o}", "--data", "{w}/recs", "--set", "optim.bs=4", "--strict"],
         ["short.hea: record is 2.0 s long"],
     ),
     ("probe --strict", ["probe", "{w}/model", "--data", "{w}/recs", "--strict"], ["short.hea: record is 2.0 s long"]),
@@ -234,7 +246,7 @@ REFUSED = [
     ),
     (
         "pretrain no report text",
-        ["pretrain", "--out", "{o}", "--data", "{w}/nodx", "--set", "bs=2"],
+        ["pretrain", "--out", "{o}", "--data", "{w}/nodx", "--set", "optim.bs=2"],
         ["no record has a report", "'# Dx:' line"],
     ),
 ]
@@ -257,12 +269,10 @@ def test_refused_with_one_line(w, tmp_path, capsys, case, args, frags):
 # ---- silently wrong before, right now
 def test_images_bad_name_duplicates_and_spaces(w, tmp_path, capsys):
     "A non-UTF-8 name is skipped (no SIGSEGV); two x.png do not overwrite each other; 'my scan' gives a readable WFDB record"
-    code, out, err = run(
-        capsys, "embed", w / "model", w / "imgs", "--out", tmp_path / "sub" / "e.npz"
-    )  # missing parent: created
+    code, out, err = run(capsys, "embed", w / "model", w / "imgs", "--out", tmp_path / "sub")  # missing parent: created
     assert code == 0, err
     one_line(err, "bad\ufffdname.png: the file name is not valid UTF-8")
-    d = np.load(tmp_path / "sub" / "e.npz")
+    d = np.load(tmp_path / "sub" / "embeddings.npz")
     assert len(d["files"]) == 3 and d["embeddings"].shape == (3, 768)
     code, out, err = run(capsys, "reconstruct", w / "model", w / "imgs", "--out", tmp_path / "rec")
     assert code == 0, err
@@ -308,7 +318,7 @@ def test_record_name_not_utf8_is_reported_not_fatal(w, capsys):
 
 
 def test_render_skips_bad_records_keeps_good(w, tmp_path, capsys):
-    code, out, err = run(capsys, "render", w / "recs", tmp_path / "r", "--size", "64")
+    code, out, err = run(capsys, "render", w / "recs", "--out", tmp_path / "r", "--size", "64")
     assert code == 0, err
     assert sorted(p.stem for p in (tmp_path / "r").glob("*.png")) == sorted(GOOD)
     assert f"rendered {len(GOOD)} record(s)" in out and "3 skipped" in out and "all samples" not in out
@@ -324,7 +334,7 @@ def test_pretrain_leaves_out_nan_record_and_says_so(w, tmp_path, capsys):
         "--data",
         w / "recs",
         "--set",
-        "bs=4",
+        "optim.bs=4",
         "--steps",
         "2",
         "--valid-every",
@@ -472,7 +482,7 @@ KILLS = [
 @pytest.mark.parametrize("which,point,newest", KILLS, ids=[f"{a}-{b}" for a, b, _ in KILLS])
 def test_kill_inside_a_save_then_resume(tmp_path, which, point, newest):
     "The second save of last/ (step 4) or the first of best/ (step 4, after last/ at step 2) dies at `point`; --resume continues from the newest complete one"
-    o, cfg = tmp_path / "run", get_config("tiny", bs=8, steps=4)
+    o, cfg = tmp_path / "run", get_config("tiny", optim=dict(bs=8, steps=4))
     kw = dict(KW, valid_every=2 if which == "last" else 4)
     with mock.patch.object(ecg_scan.train, "atomic_folder", _killing(which, 2 if which == "last" else 1, point)):
         with pytest.raises(Killed):
@@ -536,7 +546,7 @@ def test_malicious_dbeta_teacher_runs_no_code(tmp_path, capsys):
         "--steps",
         "1",
         "--set",
-        "teacher=dbeta",
+        "model.teacher=dbeta",
         "--teacher-path",
         evil,
     )
@@ -583,7 +593,7 @@ def _damage(folder: Path, how: str):
         cj.write_text(json.dumps(meta))
     elif how == "config edited":
         meta = json.loads(cj.read_text())
-        meta["model"]["proj_dim"] = 64
+        meta["model"]["model"]["proj_dim"] = 64
         cj.write_text(json.dumps(meta))
     elif how == "weights random":
         wf.write_bytes(np.random.default_rng(0).bytes(4096))
@@ -609,10 +619,10 @@ def test_damaged_model_folder_embed_and_reconstruct(w, tmp_path, capsys, how, fr
     m = tmp_path / "model"
     shutil.copytree(w / "model", m)
     _damage(m, how)
-    code, out, err = run(capsys, "embed", m, w / "imgs" / "a", "--out", tmp_path / "e.npz")
+    code, out, err = run(capsys, "embed", m, w / "imgs" / "a", "--out", tmp_path / "emb")
     assert code == 2, err
     one_line(err, frag)
-    assert not (tmp_path / "e.npz").exists()
+    assert not (tmp_path / "emb" / "embeddings.npz").exists()
     code, out, err = run(capsys, "reconstruct", m, w / "imgs" / "a", "--out", tmp_path / "rec")
     assert code == 2, err
     one_line(err, frag)
@@ -697,14 +707,14 @@ def no_partial_files(d: Path):
 
 def test_full_disk_embed_keeps_earlier_output(w, tmp_path, capsys):
     with tiny_disk(tmp_path, 256) as d:
-        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "a", "--out", d / "e.npz")
+        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "a", "--out", d)
         assert code == 0, err
-        before = (d / "e.npz").read_bytes()
+        before = (d / "embeddings.npz").read_bytes()
         fill(d, 2048)
-        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "b", "--out", d / "e.npz")
+        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "b", "--out", d)
         assert code == 2
-        one_line(err, "e.npz: cannot be written: no space left on the disk", "free some space")
-        assert (d / "e.npz").read_bytes() == before
+        one_line(err, "embeddings.npz: cannot be written: no space left on the disk", "free some space")
+        assert (d / "embeddings.npz").read_bytes() == before
         no_partial_files(d)
 
 
@@ -726,7 +736,7 @@ def test_full_disk_reconstruct_leaves_no_empty_records(w, tmp_path, capsys):
 def test_full_disk_render(w, tmp_path, capsys):
     with tiny_disk(tmp_path, 512) as d:
         fill(d, 8192)
-        code, out, err = run(capsys, "render", w / "recs", d / "r", "--size", "64")
+        code, out, err = run(capsys, "render", w / "recs", "--out", d / "r", "--size", "64")
         assert code == 2, err
         one_line(err, "cannot be written: no space left on the disk")
         no_partial_files(d)
@@ -743,7 +753,7 @@ def test_full_disk_pretrain_checkpoint(tmp_path, capsys):
 
 def test_full_disk_simulated(w, tmp_path, capsys):
     "Without a tmpfs: np.savez dies halfway with ENOSPC; the earlier file stays, no temporary file is left"
-    o = tmp_path / "e.npz"
+    o = tmp_path / "embeddings.npz"
     o.write_bytes(b"earlier")
 
     def half(f, **kw):
@@ -751,10 +761,10 @@ def test_full_disk_simulated(w, tmp_path, capsys):
         raise OSError(28, "No space left on device")
 
     with mock.patch("numpy.savez", half):
-        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "a", "--out", o)
+        code, out, err = run(capsys, "embed", w / "model", w / "imgs" / "a", "--out", tmp_path)
     assert code == 2
-    one_line(err, "e.npz: cannot be written: no space left on the disk")
-    assert o.read_bytes() == b"earlier" and sorted(p.name for p in tmp_path.iterdir()) == ["e.npz"]
+    one_line(err, "embeddings.npz: cannot be written: no space left on the disk")
+    assert o.read_bytes() == b"earlier" and sorted(p.name for p in tmp_path.iterdir()) == ["embeddings.npz"]
 
 
 # ---- issue 22: header values that would read a record wrongly are reported per record (bad-record policy)
@@ -793,37 +803,57 @@ def test_resume_with_changed_settings_applies_or_refuses(tmp_path, capsys):
     o = tmp_path / "run"
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "1")
     assert code == 0, err
-    lr0 = json.loads((o / "config.json").read_text())["lr"]
+    lr0 = json.loads((o / "config.json").read_text())["optim"]["lr"]
     code, out, err = run(
-        capsys, "pretrain", "--out", o, "--data", "samples", "--set", "bs=8 lr=0.01", "--steps", "2", "--resume"
+        capsys,
+        "pretrain",
+        "--out",
+        o,
+        "--data",
+        "samples",
+        "--set",
+        "optim.bs=8 optim.lr=0.01",
+        "--steps",
+        "2",
+        "--resume",
     )
     assert code == 0, err
-    assert f"note: --resume applies lr = 0.01 from step 1 (the run had {lr0!r})" in out
-    assert json.loads((o / "config.json").read_text())["lr"] == 0.01  # recorded as run
+    assert f"note: --resume applies optim.lr = 0.01 from step 1 (the run had {lr0!r})" in out
+    assert json.loads((o / "config.json").read_text())["optim"]["lr"] == 0.01  # recorded as run
     code, out, err = run(
-        capsys, "pretrain", "--out", o, "--data", "samples", "--set", "bs=8 proj_dim=64", "--steps", "3", "--resume"
+        capsys,
+        "pretrain",
+        "--out",
+        o,
+        "--data",
+        "samples",
+        "--set",
+        "optim.bs=8 model.proj_dim=64",
+        "--steps",
+        "3",
+        "--resume",
     )
     assert code == 2
-    one_line(err, "--resume cannot change proj_dim", "in the run, 64 asked", "--overwrite")
+    one_line(err, "--resume cannot change model.proj_dim", "in the run, 64 asked", "--overwrite")
     cfg = json.loads((o / "config.json").read_text())  # an edited run config is a request too
-    cfg["w_mse"] = 3.0
+    cfg["loss"]["w_mse"] = 3.0
     (o / "config.json").write_text(json.dumps(cfg))
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "3", "--resume")
     assert code == 0, err
-    assert "note: --resume applies w_mse = 3.0" in out
-    cfg["dec_layers"] = 7
+    assert "note: --resume applies loss.w_mse = 3.0" in out
+    cfg["model"]["dec_layers"] = 7
     (o / "config.json").write_text(json.dumps(cfg))
     code, out, err = run(capsys, "pretrain", "--out", o, *TINY, "--steps", "4", "--resume")
     assert code == 2
-    one_line(err, "--resume cannot change dec_layers")
+    one_line(err, "--resume cannot change model.dec_layers")
 
 
 def test_teacher_batch_larger_than_data_refused_and_steps_recorded_as_run(tmp_path, capsys):
-    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n-synth", "0", "--bs", "5000", "--steps", "1")
+    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n", "0", "--bs", "5000", "--steps", "1")
     assert code == 2
     one_line(err, "training records for batch size 5000: not one step would be taken", "pass --bs")
     assert not (tmp_path / "t" / "model.safetensors").exists()
-    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n-synth", "0", "--bs", "16", "--steps", "1")
+    code, out, err = run(capsys, "teacher", "--out", tmp_path / "t", "--n", "0", "--bs", "16", "--steps", "1")
     assert code == 0, err
     cfg = json.loads((tmp_path / "t" / "config.json").read_text())
     assert cfg["info"]["steps_asked"] == 1 and cfg["info"]["steps"] > 1  # whole epochs, recorded as run
@@ -835,7 +865,7 @@ def test_teacher_batch_larger_than_data_refused_and_steps_recorded_as_run(tmp_pa
 def echo_dir(tmp_path_factory):
     "16 simulated studies (seed 6: both label values among the test patients)"
     d = tmp_path_factory.mktemp("echo") / "echo"
-    assert main(["echo", "synth", str(d), "--n", "16", "--frames", "20", "--seed", "6"]) == 0
+    assert main(["echo", "synth", "--out", str(d), "--n", "16", "--frames", "20", "--seed", "6"]) == 0
     return d
 
 
@@ -900,9 +930,9 @@ def test_probe_on_a_tiny_corpus_says_the_test_split_is_small(w, capsys):
 
 def test_echo_probe_on_six_studies_marks_undefined_auroc(tmp_path, capsys):
     e, r = tmp_path / "echo", tmp_path / "run"
-    assert run(capsys, "echo", "synth", e, "--n", "6", "--frames", "20")[0] == 0
+    assert run(capsys, "echo", "synth", "--out", e, "--n", "6", "--frames", "20")[0] == 0
     assert run(capsys, "echo", "pretrain", e, "--out", r, "--steps", "2", "--bs", "2", "--baseline", "none")[0] == 0
-    code, out, err = run(capsys, "echo", "probe", r, e, "--fractions", "1", "--seeds", "0,1", "--modes", "linear")
+    code, out, err = run(capsys, "echo", "probe", r, e, "--fracs", "1", "--seeds", "0,1", "--modes", "linear")
     assert code == 0, err
     assert "nan" not in out.lower()  # was "nan ± 0.000"
     assert "n/a (test split: one label value)" in out and "note: n/a marks an AUROC that cannot be computed" in out
@@ -931,15 +961,15 @@ def test_tiny_gif_pdf_and_comma_names(w, tmp_path, capsys):
     cv2.imwrite(str(d / "dot.png"), np.zeros((1, 1, 3), np.uint8))
     (d / "fax.gif").write_bytes(b"GIF89a")
     (d / "report.pdf").write_bytes(b"%PDF-1.4")
-    code, out, err = run(capsys, "embed", w / "model", d, "--out", tmp_path / "e.npz")
+    code, out, err = run(capsys, "embed", w / "model", d, "--out", tmp_path / "e")
     assert code == 0, err
     assert "dot.png: image is only 1x1 px: too small to hold an ECG" in err
     assert "fax.gif: GIF is not an image format ecg-scan reads: convert it to PNG" in err
     assert "report.pdf: PDF is not an image format" in err and "3 skipped" in out
-    assert list(np.load(tmp_path / "e.npz")["files"]) == [str(d / "scan, page 1.png")]
-    code, out, err = run(capsys, "embed", w / "model", d / "scan, page 1.png", "--out", tmp_path / "c.npz")
+    assert list(np.load(tmp_path / "e" / "embeddings.npz")["files"]) == [str(d / "scan, page 1.png")]
+    code, out, err = run(capsys, "embed", w / "model", d / "scan, page 1.png", "--out", tmp_path / "c")
     assert code == 0, err  # a name with a comma is taken whole when it exists
-    assert len(np.load(tmp_path / "c.npz")["files"]) == 1
+    assert len(np.load(tmp_path / "c" / "embeddings.npz")["files"]) == 1
 
 
 def test_resume_on_a_finished_run_does_not_claim_training(tmp_path, capsys):

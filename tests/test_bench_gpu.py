@@ -43,7 +43,7 @@ def test_budget_skips_what_does_not_fit():
 def test_bench_gpu_without_gpu_is_one_line_error(tmp_path):
     r = run_cli("bench", "gpu", "--out", tmp_path / "b", env={"CUDA_VISIBLE_DEVICES": ""})
     assert r.returncode == 2
-    assert_one_line_error(r, "no CUDA GPU", "--dry-run")
+    assert_one_line_error(r, "needs a CUDA GPU, and there is none here", "--dry-run")
     assert not (tmp_path / "b").exists()
 
 

@@ -1,5 +1,6 @@
 "Issue 14: CLEAR as published, the HUG head, and `ecg-scan probe --head linear|hug` on tiny data."
 
+import json
 import numpy as np, pandas as pd, pytest, torch
 from conftest import run_cli, assert_one_line_error
 from ecg_scan.signals import samples_path, load_ecg
@@ -19,21 +20,22 @@ def test_shipped_teacher(sig):
         assert c(sig).shape == (3, 768) and torch.isfinite(c(sig)).all()
         assert teacher_tokens(c, sig).shape == (3, 12, c.d)
     for name in ("tiny", "small"):  # every CPU preset uses the one CLEAR teacher
-        assert get_config(name).teacher == "clear"
+        assert get_config(name).model.teacher == "clear"
 
 
 def test_clear_style_is_gone(tmp_path):
     "One CLEAR teacher: the removed CLEAR-style teacher is refused in one line naming the fix, wherever it is named"
     assert_one_line_error(run_cli("probe", "teacher:clear_style", "--data", "samples"), "use the teacher 'clear'")
     assert_one_line_error(
-        run_cli("pretrain", "--config", "small", "--set", "teacher=clear_style", "--out", tmp_path / "run"),
-        "config key teacher = 'clear_style' is not one of 'clear', 'dbeta', 'eee'; e.g. --set teacher=clear",
+        run_cli("pretrain", "--config", "small", "--set", "model.teacher=clear_style", "--out", tmp_path / "run"),
+        "config key model.teacher = 'clear_style' is not one of 'clear', 'dbeta', 'eee'; e.g. --set model.teacher=clear",
     )
     assert not (tmp_path / "run").exists()
     cfg = tmp_path / "old" / "config.json"  # a model folder written while `small` used the CLEAR-style teacher
     cfg.parent.mkdir()
-    get_config("small").save(cfg)
-    cfg.write_text(cfg.read_text().replace('"teacher": "clear"', '"teacher": "clear_style"'))
+    flat = {k.rpartition(".")[2]: v for k, v in get_config("small").flat().items()}  # flat, as that version wrote it
+    flat["render"] = flat.pop("style")
+    cfg.write_text(json.dumps(dict(flat, teacher="clear_style")))
     assert_one_line_error(
         run_cli("pretrain", "--config", cfg, "--out", tmp_path / "run"), "teacher='clear_style' is no longer"
     )
@@ -52,7 +54,7 @@ def test_tokeniser_policy(sig):
 
 @pytest.mark.parametrize("head", ["linear", "hug"])
 def test_probe_cli_heads(tmp_path, head):
-    out = tmp_path / "t.csv"
+    out = tmp_path / "t"
     r = run_cli(
         "probe",
         "teacher:clear",
@@ -69,7 +71,7 @@ def test_probe_cli_heads(tmp_path, head):
     )
     assert r.returncode == 0, r.stderr
     assert f"{head} probing on" in r.stdout and "true signals" in r.stdout
-    t = pd.read_csv(out)
+    t = pd.read_csv(out / "probe.csv")
     assert list(t.fraction) == [0.1, 1.0] and t.auroc.between(0, 1).all()
 
 

@@ -33,7 +33,7 @@ def test_unknown_command_suggests():
 
 def test_snr_on_bundled_records(tmp_path):
     csv = tmp_path / "snr.csv"
-    r = run_cli("snr", samples_path(), "--csv", csv)
+    r = run_cli("snr", samples_path(), "--out", tmp_path)
     assert r.returncode == 0, r.stderr
     assert "measured 52 record(s); 0 could not be read" in r.stdout
     rows = {l.split()[0]: l.split()[1:] for l in r.stdout.splitlines()[2:7]}

@@ -71,3 +71,30 @@ def test_shared_line_is_caught():
 
     assert _shared_lines(f) == [["a", "b"]]
     assert _shared_lines(g) == []
+
+
+# options with one meaning across commands: the retired spellings, and what each shared name must be
+RETIRED_OPTIONS = {
+    "out_dir": "--out",
+    "csv": "--out",
+    "n_synth": "--n",
+    "fractions": "--fracs",
+    "probe_epochs": "--epochs",
+}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_one_vocabulary(name):
+    "`--out` is an output folder and never positional; `--n` a count; `--fracs`, `--epochs` one spelling each"
+    func = inspect.unwrap(_load(*COMMANDS[name][:2]))
+    ps = inspect.signature(func).parameters
+    old = [f"{p} (now {RETIRED_OPTIONS[p]})" for p in ps if p in RETIRED_OPTIONS]
+    assert not old, f"`ecg-scan {name}` still takes {', '.join(old)}"
+    acts = {a.dest: a for a in _options(func, name)}
+    if "out" in acts:
+        assert acts["out"].option_strings == ["--out"], f"`ecg-scan {name}`: OUT is positional; make it --out"
+        assert "folder" in _help_text(acts["out"]), f"`ecg-scan {name} --out`: not described as a folder"
+    if "n" in ps:
+        assert ps["n"].annotation in (int, "int"), f"`ecg-scan {name} --n` is not a count"
+    if "style" in ps:
+        assert "random" in _help_text(acts["style"]), f"`ecg-scan {name} --style` is not the print style"

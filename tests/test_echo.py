@@ -20,7 +20,7 @@ from ecg_scan.echo import (
 
 def _synth(tmp_path, n=10):
     root = tmp_path / "echo"
-    r = run_cli("echo", "synth", root, "--n", n, "--start", 40)
+    r = run_cli("echo", "synth", "--out", root, "--n", n, "--start", 40)
     assert r.returncode == 0, r.stderr
     assert f"wrote {n} simulated echo studies" in r.stdout
     return root
@@ -82,8 +82,8 @@ def test_scan_errors_are_one_line(tmp_path):
     assert_one_line_error(run_cli("echo", "scan", tmp_path / "missing"), "not a folder")
     (tmp_path / "empty").mkdir()
     assert_one_line_error(run_cli("echo", "scan", tmp_path / "empty"), "no usable ECG-echo pair")
-    assert_one_line_error(run_cli("echo", "synth", tmp_path / "x", "--n", 0), "--n must be at least 1")
-    assert_one_line_error(run_cli("echo", "synth", tmp_path / "x", "--frames", 500), "--frames")
+    assert_one_line_error(run_cli("echo", "synth", "--out", tmp_path / "x", "--n", 0), "--n must be at least 1")
+    assert_one_line_error(run_cli("echo", "synth", "--out", tmp_path / "x", "--frames", 500), "--frames")
     assert_one_line_error(run_cli("echo"), "choose one of: synth, scan")
 
 
@@ -100,7 +100,7 @@ def test_jpeg_folder_end_to_end(tmp_path):
     import pydicom
 
     root = tmp_path / "echo"
-    r = run_cli("echo", "synth", root, "--n", 8, "--start", 40, "--jpeg", 90)
+    r = run_cli("echo", "synth", "--out", root, "--n", 8, "--start", 40, "--jpeg", 90)
     assert r.returncode == 0, r.stderr
     assert "JPEG quality 90" in r.stdout
     recs = pd.read_csv(root / RECORD_CSV)
@@ -115,4 +115,4 @@ def test_jpeg_folder_end_to_end(tmp_path):
     assert len(table) == len(recs) and (table.status == "pair").sum() >= 4
     ag = trace_agreement(root, echo_pairs(root))
     assert ag.r.median() >= 0.95, ag
-    assert_one_line_error(run_cli("echo", "synth", tmp_path / "y", "--jpeg", 0), "--jpeg")
+    assert_one_line_error(run_cli("echo", "synth", "--out", tmp_path / "y", "--jpeg", 0), "--jpeg")

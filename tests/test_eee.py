@@ -42,11 +42,11 @@ def test_run_folder_teacher_and_probe(studies, tmp_path):
     assert load_eee(run).echo is not None and load_eee(base).echo is None
     # the EEE ECG encoder as ECG-Scan's signal teacher, on real 12-lead records (12, 5000) at 500 Hz
     sig = torch.tensor(np.stack([sample_dataset(validate=True).signal(i) for i in range(3)]))
-    t = signal_teacher(get_config("tiny", teacher="eee", teacher_path=str(run)))
+    t = signal_teacher(get_config("tiny", model=dict(teacher="eee", teacher_path=str(run))))
     e = t(sig)
     assert e.shape == (3, t.d_out) and torch.isfinite(e).all() and e.std(0).mean() > 0
     torch.testing.assert_close(e, load_eee_teacher(run)(sig))
-    m = ECGScan(get_config("tiny", teacher="eee", teacher_path=str(run)), pretrained=None)
+    m = ECGScan(get_config("tiny", model=dict(teacher="eee", teacher_path=str(run))), pretrained=None)
     assert m.signal_embed_raw(sig).shape == (3, t.d_out)
     # probing: AUROCs in [0, 1] for every encoder, mode and fraction
     tab = eee_probe_cmd(
@@ -60,9 +60,9 @@ def test_run_folder_teacher_and_probe(studies, tmp_path):
 
 def test_missing_teacher_run_is_a_clear_error(tmp_path):
     with pytest.raises(ECGScanError, match="teacher_path=RUN"):
-        signal_teacher(get_config("tiny", teacher="eee"))
+        signal_teacher(get_config("tiny", model=dict(teacher="eee")))
     with pytest.raises(ECGScanError, match="no EEE run"):
-        signal_teacher(get_config("tiny", teacher="eee", teacher_path=str(tmp_path)))
+        signal_teacher(get_config("tiny", model=dict(teacher="eee", teacher_path=str(tmp_path))))
 
 
 def test_cir_labels_from_diagnoses_csv(tmp_path):
@@ -89,13 +89,13 @@ def test_echo_cli_end_to_end(tmp_path, capsys):
         return rc, o.out, o.err
 
     rc, out, err = cli(
-        "echo", "synth", echo, "--n", 16, "--frames", 20, "--seed", 6
+        "echo", "synth", "--out", echo, "--n", 16, "--frames", 20, "--seed", 6
     )  # seed 6: both label values among the test patients; assert rc == 0, err
     rc, out, err = cli("echo", "pretrain", echo, "--out", run, "--steps", 6, "--bs", 4)
     assert rc == 0, err
     assert "saved EEE" in out and "saved the ECG-only baseline" in out and "pairs from" in out
     assert load_eee(run).echo is not None and load_eee(run / "ecg_only").echo is None  # RUN means RUN/eee
-    rc, out, err = cli("echo", "probe", run, echo, "--fractions", "1", "--seeds", "0,1", "--ft-epochs", 1)
+    rc, out, err = cli("echo", "probe", run, echo, "--fracs", "1", "--seeds", "0,1", "--ft-epochs", 1)
     assert rc == 0, err
     t = pd.read_csv(run / "probe.csv")
     assert (
@@ -115,14 +115,14 @@ def test_echo_cli_end_to_end(tmp_path, capsys):
         "--data",
         "samples",
         "--set",
-        f"bs=8 teacher=eee teacher_path={run}",
+        f"optim.bs=8 model.teacher=eee model.teacher_path={run}",
         "--steps",
         2,
         "--valid-every",
         2,
     )
     assert rc == 0, err
-    assert json.loads((tmp_path / "scan" / "config.json").read_text())["teacher"] == "eee"
+    assert json.loads((tmp_path / "scan" / "config.json").read_text())["model"]["teacher"] == "eee"
     # one-line errors: missing folder, a folder without pairs, a missing run
     (tmp_path / "empty").mkdir()
     for a, frag in [
@@ -130,7 +130,7 @@ def test_echo_cli_end_to_end(tmp_path, capsys):
         (("echo", "pretrain", tmp_path / "empty", "--out", tmp_path / "r3"), "no ECG-echo pair found"),
         (("echo", "pretrain", echo), "--out RUN is required"),
         (("echo", "probe", tmp_path / "norun", echo), "no such run folder"),
-        (("echo", "probe", run, echo, "--fractions", "x"), "--fractions takes"),
+        (("echo", "probe", run, echo, "--fracs", "x"), "--fracs takes"),
     ]:
         rc, out, err = cli(*a)
         assert rc == 2 and frag in err and len(err.strip().splitlines()) == 1, (a, err)

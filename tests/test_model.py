@@ -22,7 +22,7 @@ def test_tiny_trains_and_loss_goes_down(batch):
     m = ECGScan(get_config("tiny")).train()
     opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-3)
     pid = torch.tensor([0, 0, 1, 2, 3, -1])
-    m.cfg.patient_aware = True
+    m.cfg.loss.patient_aware = True
     losses = []
     for _ in range(8):
         L = m.loss(m(img, sig, texts), sig, pid)
@@ -37,10 +37,10 @@ def test_tiny_trains_and_loss_goes_down(batch):
 
 def test_save_load_roundtrip_and_adapter(tmp_path, batch):
     img, sig, texts = batch
-    m = ECGScan(get_config("tiny", lr=2e-3)).eval()
+    m = ECGScan(get_config("tiny", optim=dict(lr=2e-3))).eval()
     m.save_pretrained(tmp_path / "ck")
     cfg = json.loads((tmp_path / "ck" / "config.json").read_text())
-    assert cfg["model"]["lr"] == 2e-3 and cfg["format"] == "ecg_scan/1"
+    assert cfg["model"]["optim"]["lr"] == 2e-3 and cfg["format"] == "ecg_scan/1"
     assert (tmp_path / "ck" / "adapter" / "adapter_config.json").exists()
     m2 = ECGScan.from_pretrained(tmp_path / "ck")
     assert torch.allclose(m.embed(img), m2.embed(img), atol=1e-5)
@@ -48,18 +48,18 @@ def test_save_load_roundtrip_and_adapter(tmp_path, batch):
 
 
 def test_bad_config_and_missing_weights_are_clear():
-    with pytest.raises(ECGScanError, match="did you mean 'warmup'"):
-        get_config("tiny", warmpu=0.2)
+    with pytest.raises(ECGScanError, match="did you mean 'optim.warmup'"):
+        get_config("tiny", optim=dict(warmpu=0.2))
     with pytest.raises(ECGScanError, match="unknown configuration"):
         get_config("huge")
     with pytest.raises(ECGScanError, match="expects float"):
-        parse_overrides(["lr=fast"])
+        parse_overrides(["optim.lr=fast"])
     # the paper configuration is real code that needs hub weights: offline it fails with a message naming the fix
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     with pytest.raises(ECGScanError, match="could not load pretrained weights"):
         ECGScan(get_config("paper"))
     with pytest.raises(ECGScanError, match="not available offline"):
-        ECGScan(get_config("paper", pretrained=None))
+        ECGScan(get_config("paper", model=dict(pretrained=None)))
     with pytest.raises(ECGScanError, match="not bundled"):
         load_signal_teacher("dbeta", "/no/dbeta.pt")
 

@@ -37,26 +37,36 @@ def test_eik_folder_pretrains_probes_and_embeds(tmp_path):
 
     run = tmp_path / "run"
     r = run_cli(
-        "pretrain", "--config", "tiny", "--data", pages, "--steps", "3", "--set", "bs=4 page_frac=0.75", "--out", run
+        "pretrain",
+        "--config",
+        "tiny",
+        "--data",
+        pages,
+        "--steps",
+        "3",
+        "--set",
+        "optim.bs=4 render.page_frac=0.75",
+        "--out",
+        run,
     )
     assert r.returncode == 0, r.stderr
     assert "come with their own page: 75% of their training images" in r.stdout, r.stdout
     cfg = json.loads((run / "config.json").read_text())
-    assert cfg.get("model", cfg)["page_frac"] == 0.75
+    assert cfg["render"]["page_frac"] == 0.75
 
-    r = run_cli("probe", run, "--data", pages, "--fracs", "1", "--epochs", "3", "--out", tmp_path / "p.csv")
+    r = run_cli("probe", run, "--data", pages, "--fracs", "1", "--epochs", "3", "--out", tmp_path / "p")
     assert r.returncode == 0, r.stderr
     assert "the folder's own pages" in r.stdout
-    p = pd.read_csv(tmp_path / "p.csv")
+    p = pd.read_csv(tmp_path / "p" / "probe.csv")
     assert p.auroc.between(0, 1).all() and len(p) == 1
 
     r = run_cli("zeroshot", run, "--data", pages, "--split", "all")
     assert r.returncode == 0, r.stderr
     assert "48 records, the folder's own pages" in r.stdout
 
-    r = run_cli("embed", run, pages, "--out", tmp_path / "e.npz")
+    r = run_cli("embed", run, pages, "--out", tmp_path / "e")
     assert r.returncode == 0, r.stderr
-    z = np.load(tmp_path / "e.npz")
+    z = np.load(tmp_path / "e" / "embeddings.npz")
     assert z["embeddings"].shape[0] == 50 and np.isfinite(z["embeddings"]).all()
     assert len({Path(f).name for f in z["files"]}) == 50
 
@@ -77,14 +87,17 @@ def test_bad_pairs_follow_the_bad_record_policy(tmp_path):
 def test_render_eik_needs_checkout_and_environment(tmp_path):
     "`render --engine ecg-image-kit` without a checkout or an environment: one line naming the options and the fix"
     src = _records(tmp_path / "src")
-    r = run_cli("render", src, tmp_path / "o", "--engine", "ecg-image-kit")
+    r = run_cli("render", src, "--out", tmp_path / "o", "--engine", "ecg-image-kit")
     assert_one_line_error(r, "--eik-dir", "--eik-python", "README.ecg_scan.md")
-    r = run_cli("render", src, tmp_path / "o", "--engine", "ecg-image-kit", "--eik-dir", src, "--eik-python", "python")
+    r = run_cli(
+        "render", src, "--out", tmp_path / "o", "--engine", "ecg-image-kit", "--eik-dir", src, "--eik-python", "python"
+    )
     assert_one_line_error(r, "no gen_ecg_images_from_data_batch.py")
     if EIK_DIR is not None:
         r = run_cli(
             "render",
             src,
+            "--out",
             tmp_path / "o",
             "--engine",
             "ecg-image-kit",
@@ -94,7 +107,7 @@ def test_render_eik_needs_checkout_and_environment(tmp_path):
             "/no/python",
         )
         assert_one_line_error(r, "/no/python: no such Python")
-    assert_one_line_error(run_cli("render", src, tmp_path / "o", "--engine", "inkscape"), "--engine must be")
+    assert_one_line_error(run_cli("render", src, "--out", tmp_path / "o", "--engine", "inkscape"), "--engine must be")
 
 
 @pytest.mark.skipif(
@@ -105,7 +118,7 @@ def test_render_eik_needs_checkout_and_environment(tmp_path):
 def test_render_eik_engine_draws_and_caches(tmp_path):
     "ecg-image-kit draws the records (distorted, seeded) into a folder of pages that is a dataset; a second call draws nothing"
     src, out = _records(tmp_path / "src"), tmp_path / "eik"
-    args = ("render", src, out, "--engine", "ecg-image-kit", "--eik-dir", EIK_DIR, "--eik-python", EIK_PY)
+    args = ("render", src, "--out", out, "--engine", "ecg-image-kit", "--eik-dir", EIK_DIR, "--eik-python", EIK_PY)
     r = run_cli(*args, "--dpi", "100", "--augment", "--seed", "1")
     assert r.returncode == 0, r.stderr
     assert "drew 3 page(s)" in r.stdout

@@ -30,7 +30,7 @@ def _trace_from_json(img, d, panel):
 
 def test_render_record_writes_png_json_wfdb_and_mapping_recovers_trace(tmp_path):
     src = samples_path("cinc2021", "E07500.hea")
-    r = run_cli("render", src, tmp_path / "out", "--dpi", "150")
+    r = run_cli("render", src, "--out", tmp_path / "out", "--dpi", "150")
     assert r.returncode == 0, r.stderr
     assert "rendered 1 record(s)" in r.stdout
     out = tmp_path / "out"
@@ -67,7 +67,16 @@ def test_metadata_roundtrip_and_resolution_bound(tmp_path):
         e = extraction_errors(sig, cfg)
         assert e["flat_max"] <= e["flat_bound"] and e["outside_range_max"] == 0, e
     r = run_cli(
-        "render", samples_path("cinc2021", "HR06000.hea"), tmp_path, "--size", "224", "--fmt", "jpg", "--layout", "6x2"
+        "render",
+        samples_path("cinc2021", "HR06000.hea"),
+        "--out",
+        tmp_path,
+        "--size",
+        "224",
+        "--fmt",
+        "jpg",
+        "--layout",
+        "6x2",
     )
     assert r.returncode == 0, r.stderr
     img, meta, plotted = load_render(tmp_path / "HR06000")
@@ -87,7 +96,7 @@ def test_folder_with_broken_record_renders_the_others(tmp_path):
         shutil.copy(f, src)
     (src / "E07501.mat").unlink()  # signal file missing
     (src / "bad.hea").write_text("bad twelve 500\n")  # unreadable header
-    r = run_cli("render", src, tmp_path / "out", "--size", "300x420", "--grid", "blue", "--style", "dots")
+    r = run_cli("render", src, "--out", tmp_path / "out", "--size", "300x420", "--grid", "blue", "--grid-style", "dots")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["E07500.png", "E07502.png"]
     skipped = [l for l in r.stdout.splitlines() if l.startswith("skipped ")]
@@ -101,7 +110,7 @@ def test_dataset_folder_layout(tmp_path):
     from ecg_scan.data import make_ptbxl_example
 
     root = make_ptbxl_example(tmp_path / "ptbxl")
-    r = run_cli("render", root, tmp_path / "out", "--size", "224", "--limit", "3")
+    r = run_cli("render", root, "--out", tmp_path / "out", "--size", "224", "--limit", "3")
     assert r.returncode == 0, r.stderr
     assert len(list((tmp_path / "out").glob("*.png"))) == 3
 
@@ -109,13 +118,13 @@ def test_dataset_folder_layout(tmp_path):
 @pytest.mark.parametrize(
     "args,frag",
     [
-        (["nowhere/X.hea", "out"], "not found"),
-        (["nowhere_dir", "out"], "not found"),
-        ([str(samples_path("cinc2021", "E07500.hea")), "out", "--layout", "4x3"], "unknown layout '4x3'"),
-        ([str(samples_path("cinc2021", "E07500.hea")), "out", "--size", "big"], "size 'big' is invalid"),
-        ([str(samples_path("cinc2021", "E07500.hea")), "out", "--grid", "purple"], "grid='purple' is invalid"),
-        ([str(samples_path("cinc2021", "E07500.hea")), "out", "--fmt", "gif"], "unknown image format 'gif'"),
-        ([str(samples_path("cinc2021", "E07500.hea")), "out", "--speed", "0"], "speed=0.0 is invalid"),
+        (["nowhere/X.hea", "--out", "out"], "not found"),
+        (["nowhere_dir", "--out", "out"], "not found"),
+        ([str(samples_path("cinc2021", "E07500.hea")), "--out", "out", "--layout", "4x3"], "unknown layout '4x3'"),
+        ([str(samples_path("cinc2021", "E07500.hea")), "--out", "out", "--size", "big"], "size 'big' is invalid"),
+        ([str(samples_path("cinc2021", "E07500.hea")), "--out", "out", "--grid", "purple"], "grid='purple' is invalid"),
+        ([str(samples_path("cinc2021", "E07500.hea")), "--out", "out", "--fmt", "gif"], "unknown image format 'gif'"),
+        ([str(samples_path("cinc2021", "E07500.hea")), "--out", "out", "--speed", "0"], "speed=0.0 is invalid"),
     ],
 )
 def test_bad_inputs_one_line_errors(tmp_path, args, frag):
@@ -126,7 +135,7 @@ def test_augmentation_is_deterministic_by_seed(tmp_path):
     src = samples_path("cinc2021", "E07503.hea")
     outs = []
     for k, seed in enumerate([3, 3, 4]):
-        r = run_cli("render", src, tmp_path / f"o{k}", "--size", "224", "--augment", "--seed", seed)
+        r = run_cli("render", src, "--out", tmp_path / f"o{k}", "--size", "224", "--augment", "--seed", seed)
         assert r.returncode == 0, r.stderr
         outs.append(cv2.imread(str(tmp_path / f"o{k}" / "E07503.png")))
     assert np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[0], outs[2])
@@ -159,7 +168,7 @@ def test_render_vary_writes_varied_pages_with_masks_and_exact_geometry(tmp_path)
     for f in samples_path("cinc2021").glob("E0750[0-5].*"):
         shutil.copy(f, src)
     for k, seed in enumerate([5, 5]):
-        r = run_cli("render", src, tmp_path / f"v{k}", "--size", "400x560", "--vary", "--seed", seed)
+        r = run_cli("render", src, "--out", tmp_path / f"v{k}", "--size", "400x560", "--vary", "--seed", seed)
         assert r.returncode == 0, r.stderr
     names = sorted(p.stem for p in (tmp_path / "v0").glob("*.png") if not p.stem.endswith("_mask"))
     assert len(names) == 6

@@ -18,7 +18,7 @@ from ecg_scan.measure import measure_dataset, agreement
 
 def test_cli_writes_records_that_read_back(tmp_path):
     out = tmp_path / "corpus"
-    r = run_cli("synth", out, "--n", 24, "--seed", 3)
+    r = run_cli("synth", "--out", out, "--n", 24, "--seed", 3)
     assert r.returncode == 0, r.stderr
     assert "wrote 24 SynthECG records" in r.stdout
     assert len(list(out.glob("*.hea"))) == 24 and len(list(out.glob("*.dat"))) == 24
@@ -42,28 +42,32 @@ def test_cli_writes_records_that_read_back(tmp_path):
 
 def test_cli_options_and_overwrite(tmp_path):
     out = tmp_path / "c"
-    assert run_cli("synth", out, "--n", 3, "--prevalence", "AF=1,NSR=0,SB=0,STach=0,AFL=0").returncode == 0
+    assert run_cli("synth", "--out", out, "--n", 3, "--prevalence", "AF=1,NSR=0,SB=0,STach=0,AFL=0").returncode == 0
     assert all(l.startswith("AF") for l in pd.read_csv(out / SYNTH_CSV).labels)
-    r = run_cli("synth", out, "--n", 2, "--noise", 0)  # an earlier SynthECG folder may be overwritten
+    r = run_cli("synth", "--out", out, "--n", 2, "--noise", 0)  # an earlier SynthECG folder may be overwritten
     assert r.returncode == 0, r.stderr
     h = run_cli("synth", "--help")
     assert h.returncode == 0 and "usage: ecg-scan synth" in h.stdout and "--prevalence" in h.stdout
 
 
 def test_cli_bad_input(tmp_path):
-    assert_one_line_error(run_cli("synth", tmp_path / "a", "--n", 0), "--n must be at least 1")
+    assert_one_line_error(run_cli("synth", "--out", tmp_path / "a", "--n", 0), "--n must be at least 1")
     f = tmp_path / "file.txt"
     f.write_text("x")
-    assert_one_line_error(run_cli("synth", f, "--n", 2), "file.txt", "exists and is not a folder")
+    assert_one_line_error(run_cli("synth", "--out", f, "--n", 2), "file.txt", "exists and is not a folder")
     d = tmp_path / "other"
     d.mkdir()
     (d / "notes.txt").write_text("x")
-    assert_one_line_error(run_cli("synth", d, "--n", 2), "other", "not empty")
-    assert_one_line_error(run_cli("synth", tmp_path / "b", "--n", 2, "--prevalence", "XYZ=0.5"), "unknown label(s) XYZ")
+    assert_one_line_error(run_cli("synth", "--out", d, "--n", 2), "other", "not empty")
     assert_one_line_error(
-        run_cli("synth", tmp_path / "b", "--n", 2, "--prevalence", "AF"), "--prevalence", "LABEL=PROBABILITY"
+        run_cli("synth", "--out", tmp_path / "b", "--n", 2, "--prevalence", "XYZ=0.5"), "unknown label(s) XYZ"
     )
-    assert_one_line_error(run_cli("synth", tmp_path / "b", "--n", 2, "--prevalence", "AF=2"), "must be in [0, 1]")
+    assert_one_line_error(
+        run_cli("synth", "--out", tmp_path / "b", "--n", 2, "--prevalence", "AF"), "--prevalence", "LABEL=PROBABILITY"
+    )
+    assert_one_line_error(
+        run_cli("synth", "--out", tmp_path / "b", "--n", 2, "--prevalence", "AF=2"), "must be in [0, 1]"
+    )
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 

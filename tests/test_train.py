@@ -8,7 +8,7 @@ from ecg_scan.data import ECGDataset
 from ecg_scan.model import get_config, ECGScan
 from ecg_scan.train import pretrain, TrainingDiverged, TERMS, load_state
 
-ARGS = ["--data", "samples", "--set", "bs=8", "--steps", "12", "--valid-every", "4", "--ckpt-every", "3"]
+ARGS = ["--data", "samples", "--set", "optim.bs=8", "--steps", "12", "--valid-every", "4", "--ckpt-every", "3"]
 
 
 def test_pretrain_resume_gives_same_losses(tmp_path):
@@ -29,7 +29,7 @@ def test_pretrain_resume_gives_same_losses(tmp_path):
     for d in ("best", "last"):
         assert (tmp_path / "full" / d / "model.safetensors").exists()
     m = ECGScan.from_pretrained(tmp_path / "full" / "best")  # loads as a model-hub-style checkpoint
-    assert m.cfg.steps == 12
+    assert m.cfg.optim.steps == 12
 
 
 def test_ctrl_c_saves_and_resumes(tmp_path):
@@ -43,7 +43,7 @@ def test_ctrl_c_saves_and_resumes(tmp_path):
             "--data",
             "samples",
             "--set",
-            "bs=8",
+            "optim.bs=8",
             "--steps",
             "400",
             "--valid-every",
@@ -74,7 +74,7 @@ def test_ctrl_c_saves_and_resumes(tmp_path):
         "--data",
         "samples",
         "--set",
-        "bs=8",
+        "optim.bs=8",
         "--steps",
         "400",
         "--valid-every",
@@ -102,7 +102,9 @@ def test_nan_guard_stops_with_clear_message(tmp_path):
     ]
     ds = ECGDataset(items, lambda it: bad if it["bad"] else sig, "nan-test")
     with pytest.raises(TrainingDiverged, match="loss became non-finite at step"):
-        pretrain(get_config("tiny", bs=4, steps=8), ds, tmp_path / "nan", progress=False, cache_teacher=False)
+        pretrain(
+            get_config("tiny", optim=dict(bs=4, steps=8)), ds, tmp_path / "nan", progress=False, cache_teacher=False
+        )
 
 
 def test_pretrain_bad_input(tmp_path):
@@ -112,7 +114,7 @@ def test_pretrain_bad_input(tmp_path):
     assert_one_line_error(
         run_cli("pretrain", "--out", tmp_path / "x", "--data", "samples", "--set", "lrr=1"),
         "unknown config key 'lrr'",
-        "did you mean 'lr'",
+        "did you mean 'optim.lr'",
     )
     assert_one_line_error(
         run_cli("pretrain", "--out", tmp_path / "x", "--data", "samples", "--config", "huge"),
@@ -132,12 +134,13 @@ def test_pretrain_bad_input(tmp_path):
     "kv,frags",
     [
         (
-            "dec_readout=foo",
-            ["dec_readout = 'foo' is not one of 'shared', 'per_query', 'layout'", "--set dec_readout="],
+            "model.dec_readout=foo",
+            ["model.dec_readout = 'foo' is not one of 'shared', 'per_query', 'layout'", "--set model.dec_readout="],
         ),
-        ("dec_redout=shared", ["unknown config key 'dec_redout'", "did you mean 'dec_readout'?"]),
-        ("bs=abc", ["config key 'bs' expects int, got 'abc'", "--set bs="]),
-        ("file", ["config.json: config key lr = 'fast' is not a number", "--set lr="]),
+        ("model.dec_redout=shared", ["unknown config key 'model.dec_redout'", "did you mean 'model.dec_readout'?"]),
+        ("optim.bs=abc", ["config key 'optim.bs' expects int, got 'abc'", "--set optim.bs="]),
+        ("bs=8", ["unknown config key 'bs'", "did you mean 'optim.bs'?"]),  # a flat key of earlier versions
+        ("file", ["config.json: config key optim.lr = 'fast' is not a number", "--set optim.lr="]),
     ],
 )
 def test_pretrain_bad_config_stops_before_any_work(tmp_path, kv, frags):

@@ -8,7 +8,7 @@ clean standard printouts at 224 px; 336 train, 64 held out (`--n N`: N - 64 trai
   oracle        the paper decoder given the true signal at 25 Hz, linearly projected to 64 d (600 steps)
   token         `small` with the token-reading decoder, shared readout
   token_pq      `small` with the token-reading decoder, per-query readout
---set "k=v ..." changes the config of the model rows (e.g. "dec_d=256").
+--set "k=v ..." changes the config of the model rows (e.g. "model.dec_d=256").
   global_pq     `small` with the paper's pooled latent and a per-query readout
   token_layout  `small` with the token-reading decoder and the layout readout (one map shared by all page columns)
   ridge         ridge regression from each page column's raw pixels to its samples
@@ -64,14 +64,14 @@ def model_row(ov, sig, imgs, mask, ntr, steps, extra=None):
     I = torch.from_numpy(imgs)
 
     def f(idx):
-        _, z, tok = m.image(image_tensor(I[idx], cfg.image_hw))
-        return m.decoder(z, tok if cfg.dec_memory else None)
+        _, z, tok = m.image(image_tensor(I[idx], cfg.model.image_hw))
+        return m.decoder(z, tok if cfg.model.dec_memory else None)
 
     fit([p for p in m.parameters() if p.requires_grad], f, sig, ntr, steps)
     m.eval()
     with torch.no_grad():
         rec = lambda sl: torch.cat(
-            [m.reconstruct(image_tensor(I[sl][i : i + 32], cfg.image_hw)) for i in range(0, len(I[sl]), 32)]
+            [m.reconstruct(image_tensor(I[sl][i : i + 32], cfg.model.image_hw)) for i in range(0, len(I[sl]), 32)]
         ).numpy()
     return r_of(rec(slice(ntr, None)), sig[ntr:], mask), r_of(
         rec(slice(0, len(sig) - ntr)), sig[: len(sig) - ntr], mask
@@ -113,7 +113,9 @@ if __name__ == "__main__":
     )
     ap.add_argument("--steps", type=int, default=800)
     ap.add_argument("--n", type=int, default=400, help="SynthECG records (64 held out)")
-    ap.add_argument("--set", default="", help='config overrides for the model rows, e.g. "dec_d=256 dec_layers=4"')
+    ap.add_argument(
+        "--set", default="", help='config overrides for the model rows, e.g. "model.dec_d=256 model.dec_layers=4"'
+    )
     a = ap.parse_args()
     from ecg_scan.model import parse_set
 

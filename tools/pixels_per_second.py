@@ -11,13 +11,14 @@ as clean standard printouts at 160, 224, 320, 448 and 672 px:
   digitiser       the classic digitiser (grid removal, per-panel trace extraction; it knows the format);
   digitiser, HP   the same after a 0.7 Hz high-pass of truth and reading (is r carried by baseline wander?).
 r is the median Pearson r over records and leads on the samples the page shows (as everywhere in ecg_scan).
-`--runs` adds the ECG-Scan points of `ecg-scan ablate` folders pretrained at other sizes (`--set image_size=S`).
+`--runs` adds the ECG-Scan points of `ecg-scan ablate` folders pretrained at other sizes (`--set model.image_size=S`).
 About a minute on an idle core (without --runs)."""
 
 import argparse, json, numpy as np, pandas as pd, scipy.signal as ss
 from pathlib import Path
-from ecg_scan.evaluate import _eval_data, digitize_all, recon_metrics, md_table
-from ecg_scan.render import standard_config, render_ecg
+from ecg_scan.evaluate import _eval_data, recon_metrics
+from ecg_scan.metrics import md_table
+from ecg_scan.render import digitize_all, standard_config, render_ecg
 from ecg_scan.decoder import column_oracle
 
 SIZES = (160, 224, 320, 448, 672)
