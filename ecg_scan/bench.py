@@ -6,7 +6,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/bench.html.md"""
 
 # %% ../nbs/14b_bench.ipynb #42d96217
 from __future__ import annotations
-import contextlib, csv, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
+import contextlib, csv, dataclasses, gc, io, json, math, os, platform, re, resource, string, subprocess, sys
 import tempfile, time, traceback, warnings
 from contextlib import nullcontext
 from pathlib import Path

@@ -46,12 +46,12 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
+__all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
            'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
-           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'PageGeometry', 'find_geometry', 'follow_trace',
-           'read_signals', 'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net',
-           'net_coverage', 'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
-           'score_pages']
+           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
+           'find_geometry', 'follow_trace', 'read_signals', 'einthoven_correct', 'trace_net', 'training_page',
+           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'digitise',
+           'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -204,16 +204,18 @@ def find_rotation(
 
 # %% ../nbs/05b_digitise.ipynb #3dc64c1c
 def grid_period(
-    profile: np.ndarray,  # column (or row) sums of a line map
+    profile: np.ndarray,  # column (or row) sums of a line map; or several such profiles (k, n), e.g. one per band
     lo: float,  # shortest period to consider, px
     hi: float,  # longest period, px
 ) -> tuple:
-    "`(period px, strength 0-1)`: the repeat of `profile` between `lo` and `hi` px; `(None, 0)` if none fits"
-    p = cv2.GaussianBlur(profile.astype(np.float32)[:, None], (1, 5), 1.0)[:, 0]
-    p = p - p.mean()
-    n = len(p)
-    ac = np.fft.irfft(np.abs(np.fft.rfft(p, 2 * n)) ** 2)[:n]
-    ac = ac / max(ac[0], 1e-9)
+    """`(period px, strength 0-1)`: the repeat of `profile` between `lo` and `hi` px (of the mean autocorrelation of
+    several profiles); `(None, 0)` if none fits"""
+    P2 = np.atleast_2d(np.asarray(profile, np.float32))
+    p = cv2.GaussianBlur(P2.T.copy(), (1, 5), 1.0).T
+    p = p - p.mean(1, keepdims=True)
+    n = p.shape[1]
+    ac = np.fft.irfft(np.abs(np.fft.rfft(p, 2 * n, axis=1)) ** 2, axis=1)[:, :n]
+    ac = (ac / np.maximum(ac[:, :1], 1e-9)).mean(0)
     a, b = int(math.floor(lo)), min(int(math.ceil(hi)), n // 3)
     if b <= a + 2:
         return None, 0.0
@@ -232,7 +234,7 @@ def grid_period(
         y0, y1, y2 = ac[j - 1], ac[j], ac[j + 1]
         d = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) if (y0 - 2 * y1 + y2) < 0 else 0.0
         P = (j + d) / m
-    return P, strength
+    return (P, strength) if lo <= P <= hi else (None, 0.0)  # a refinement that strayed: no period
 
 # %% ../nbs/05b_digitise.ipynb #786227d4
 def _periodic(profile: np.ndarray, period: float) -> np.ndarray:
@@ -313,6 +315,18 @@ def _row_extent(cov, y, half, mm):
     runs = [r for r in np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1) if len(r) > 2 * mm] if len(xs) else []
     return (int(runs[0][0]), int(runs[-1][-1])) if runs else None
 
+# %% ../nbs/05b_digitise.ipynb #8a1c0d21
+def _longest_runs(m: np.ndarray) -> np.ndarray:
+    "Per column of the boolean `m` (h, w): `(length, first row)` of its longest vertical run of True, shape (2, w)"
+    out = np.zeros((2, m.shape[1]), int)
+    for j in range(m.shape[1]):
+        ys = np.flatnonzero(m[:, j])
+        if len(ys):
+            parts = np.split(ys, np.flatnonzero(np.diff(ys) > 1) + 1)
+            r = max(parts, key=len)
+            out[:, j] = len(r), r[0]
+    return out
+
 # %% ../nbs/05b_digitise.ipynb #53fe8405
 def find_pulse(
     cov: np.ndarray,  # `ink_coverage`, level
@@ -322,14 +336,47 @@ def find_pulse(
     half: int,  # half the row's height, px
     mm: float,  # px per mm
 ) -> tuple:
-    "`(height px, right edge x)` of a calibration pulse at the start of a row, or None"
+    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two unbroken vertical strokes
+    at least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height; the height is their
+    longest run, so ink of the neighbouring rows in the same columns does not count"""
     y0 = max(0, y - half)
     seg = cov[y0 : y + half, x0 : min(x0 + int(12 * mm), x1)] > 0.25
-    tall = np.flatnonzero(seg.sum(0) > 4 * mm) if seg.size else []
-    if len(tall) < 2 or not (2.5 * mm < tall[-1] - tall[0] < 11 * mm):
+    if not seg.size:
         return None
-    ha, hb = np.flatnonzero(seg[:, tall[0]]), np.flatnonzero(seg[:, tall[-1]])
-    return float(max(ha[-1], hb[-1]) - min(ha[0], hb[0])), int(x0 + tall[-1])
+    seg = cv2.morphologyEx(seg.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0  # 1 px breaks
+    run = _longest_runs(seg)[0]
+    tall = np.flatnonzero(run > 3 * mm)
+    if len(tall) < 2:
+        return None
+    a = tall[0]
+    ha = run[a : a + 3].max()
+    same = [b for b in tall if 2.5 * mm < b - a < 11 * mm and abs(run[b] - ha) <= 0.2 * ha]  # the falling edge
+    if not same:
+        return None
+    b = same[-1]
+    return float(max(ha, run[b])), int(x0 + b)
+
+# %% ../nbs/05b_digitise.ipynb #9d2e61aa
+def row_amplitude(
+    cov: np.ndarray,  # `ink_coverage`, level
+    rows: list,  # baselines, px
+    ext: list,  # `(x_first, x_last)` of each row's ink, or None
+    half: int,  # half the row pitch, px
+) -> float:
+    """Median over rows of the trace's vertical extent, px: per row, the span between the 5th and 95th percentile of
+    the ink's centre in each pixel column of its band (so a label, a separator or a neighbour's spike, which fill few
+    columns, do not set it); NaN without ink"""
+    amps = []
+    for y, e in zip(rows, ext):
+        if e is None:
+            continue
+        b = cov[max(0, y - half) : y + half, e[0] : e[1] + 1] > 0.25
+        n = b.sum(0)
+        if (n > 0).sum() > 20:
+            centre = (b * np.arange(b.shape[0])[:, None]).sum(0)[n > 0] / n[n > 0]
+            lo, hi = np.percentile(centre, [5, 95])
+            amps.append(hi - lo)
+    return float(np.median(amps)) if amps else float("nan")
 
 # %% ../nbs/05b_digitise.ipynb #aaf2e978
 def _tick_score(cov, y, xs, mm) -> float:
@@ -352,7 +399,7 @@ class PageGeometry:
     size: tuple  # (h, w) of the image
     rotation: float  # degrees the image was turned (counter-clockwise) to make it level; panels are in that frame
     px_per_mm: tuple  # (x, y)
-    scale_from: str  # 'grid', 'pulse' (no grid: a 10 mm/mV pulse) or 'page' (neither: a letter-width page)
+    scale_from: str  # 'grid', 'rows' (no grid: the rows taken as 10 s) or 'page' (no rows either: a letter-width page)
     speed: float  # mm/s (assumed: not read from the page)
     gain: float  # mm/mV
     px_per_mV: float
@@ -366,18 +413,54 @@ class PageGeometry:
         d["panels"] = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()} for p in self.panels]
         return d
 
+# %% ../nbs/05b_digitise.ipynb #6b3e9f10
+def find_sheet(
+    img: np.ndarray,  # uint8 (h, w, 3) RGB, level
+) -> tuple:
+    """`(x0, y0, x1, y1)` px: the box of the paper sheet, the largest bright region (a dark table, a scanner lid or a
+    shadowed border outside it); the whole image when no region stands out"""
+    h, w = img.shape[:2]
+    s = min(1.0, 400 / max(h, w))
+    v = cv2.resize(img.max(-1), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    v = cv2.medianBlur(v, 5)
+    t, m = cv2.threshold(v, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    n, lab, st, _ = cv2.connectedComponentsWithStats(m, connectivity=4)
+    if n < 2:
+        return 0, 0, w, h
+    k = 1 + int(np.argmax(st[1:, 4]))
+    x, y, bw, bh, area = st[k]
+    if area < 0.25 * v.size or bw * bh > 0.97 * v.size:
+        return 0, 0, w, h
+    pad = 0.01 * max(bw, bh)  # inside the sheet's edge
+    x0, y0 = max(0, int((x + pad) / s)), max(0, int((y + pad) / s))
+    return x0, y0, min(w, int((x + bw - pad) / s)), min(h, int((y + bh - pad) / s))
+
+# %% ../nbs/05b_digitise.ipynb #4f7a2c55
+def _grid_profiles(g: np.ndarray, axis: int, bands: int = 4) -> np.ndarray:
+    """`(bands, n)`: per band of `g` across `axis`, the median of the line map along `axis`: grid lines cross the whole
+    band, so they keep their darkness; traces, beats, labels and text cover a small part of it and drop out"""
+    parts = np.array_split(g, bands, axis=axis)
+    return np.stack([np.median(b, axis=axis) for b in parts if b.shape[axis] > 8])
+
 # %% ../nbs/05b_digitise.ipynb #f415689d
-def _page_scale(g: np.ndarray, notes: list) -> tuple:
-    "`(mmx, mmy, source, strength)` from the grid of the level line map `g`, or a letter-width page when there is none"
+def _page_scale(g: np.ndarray, notes: list, sheet: tuple = None) -> tuple:
+    """`(mmx, mmy, source, strength)` from the grid of the level line map `g` inside the `sheet` box, or a letter-width
+    page when there is none"""
+    x0, y0, x1, y1 = sheet or (0, 0, g.shape[1], g.shape[0])
+    g = g[y0:y1, x0:x1]
     h, w = g.shape
-    px, sx = grid_period(g.sum(0), 5 * w / 450, 5 * w / 100)
+    prx, pry = _grid_profiles(g, 0), _grid_profiles(g, 1)
+    px, sx = grid_period(prx, 5 * w / 450, 5 * w / 100)
+    if px and np.std(_periodic(prx.mean(0), px)) < 0.002:  # too faint for grid lines: beats, rows, paper texture
+        px, sx = None, 0.0
     near = (0.85 * px, 1.15 * px) if px and sx > 0.2 else (5 * h / 330, 5 * h / 70)
-    py, sy = grid_period(g.sum(1), *near)
+    py, sy = grid_period(pry, *near)
     if px and py and min(sx, sy) > 0.2 and abs(px / py - 1) < 0.1:
         return px / 5, py / 5, "grid", min(sx, sy)
     if px and sx > 0.3:
         return px / 5, px / 5, "grid", sx
-    notes.append("no grid found: scale from a calibration pulse, else a letter-width page")
+    notes.append("no grid found: time scale from the row length taken as 10 s, else a letter-width page")
     return w / 279.4, w / 279.4, "page", 0.3
 
 # %% ../nbs/05b_digitise.ipynb #3270a04b
@@ -413,7 +496,35 @@ def _time_axis(ext, pulses, pps, mm) -> tuple:
     a, b = float(np.median(starts)), float(np.median(ends))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
     right = b - (secs * FS - 1) / FS * pps  # anchored at the end of the rows: where the last sample is drawn
-    return (right if abs(right - a) < 3 * mm else a), secs  # a row cut off on the right: anchored after the pulse
+    tol = (3 if any(pulses) else 12) * mm  # a pulse not found (up to 12 mm with its flanks) is part of the row's ink
+    return (right if abs(right - a) < tol else a), secs  # a row cut off on the right: anchored after the pulse
+
+# %% ../nbs/05b_digitise.ipynb #5e0c41d7
+def _row_span(ext, pulses) -> float:
+    "Median length (px) of the rows' traces after their calibration pulses: 10 s on every standard layout"
+    return float(np.median([e[1] - (p[1] + 1 if p else e[0]) for e, p in zip(ext, pulses) if e]))
+
+# %% ../nbs/05b_digitise.ipynb #c2b7f7f0
+GAINS = (5.0, 10.0, 20.0)  # mm/mV a printout may use
+
+# %% ../nbs/05b_digitise.ipynb #0e4b8f3d
+def _read_gain(cov, rows, ext, pulses, half, mmy, notes) -> tuple:
+    """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
+    (on a log scale), unless the traces would then be implausibly large or small (median row extent over 8 mV or
+    under 0.05 mV); 10 mm/mV when there is no pulse"""
+    ph = [p[0] for p in pulses if p]
+    after = [(p[1] + 1, e[1]) if p and e else e for e, p in zip(ext, pulses)]  # the traces, not the pulses
+    amp = row_amplitude(cov, rows, after, half)
+    if ph:
+        h = float(np.median(ph))
+        gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
+        mv = amp / (gain * mmy)
+        if not 0.05 <= mv <= 8:
+            notes.append(f"calibration pulse of {h / mmy:.1f} mm ignored: the traces would span {mv:.2f} mV")
+            return 10.0, None
+        return gain, h
+    notes.append("no calibration pulse found: 10 mm/mV assumed")
+    return 10.0, None
 
 # %% ../nbs/05b_digitise.ipynb #7c794c01
 def find_geometry(
@@ -429,8 +540,12 @@ def find_geometry(
     rot, notes = round(find_rotation(g), 2), []
     if abs(rot) > 0.05:
         g, img = _rotate(g, rot), _rotate(img, rot, fill=(255, 255, 255))
-    mmx, mmy, src, strength = _page_scale(g, notes)
+    sheet = find_sheet(img)
+    mmx, mmy, src, strength = _page_scale(g, notes, sheet)
     cov = ink_coverage(ink_darkness(img, (mmx + mmy) / 2, (5 * mmx, 5 * mmy) if src == "grid" else None), mmx)
+    outside = np.ones(cov.shape, bool)
+    outside[sheet[1] : sheet[3], sheet[0] : sheet[2]] = False
+    cov[outside] = 0  # the table, a lid or the sheet's edge are no trace
     rows = find_rows(cov, mmy)
     if not rows:
         raise ECGScanError("no ECG trace rows found on the page; is it an ECG printout?")
@@ -438,16 +553,11 @@ def find_geometry(
     half = int(min(pitch * 0.5, 30 * mmy))
     ext = [_row_extent(cov, y, half, mmx) for y in rows]
     pulses = [find_pulse(cov, y, e[0], e[1], half, mmx) if e else None for y, e in zip(rows, ext)]
-    ph = [p[0] for p in pulses if p]
-    gain = 10.0
-    if ph and src == "grid":
-        gain = min((5.0, 10.0, 20.0), key=lambda o: abs(np.median(ph) / mmy - o))
-    elif ph:
-        mmx = mmy = float(np.median(ph)) / gain
-        src = "pulse"
-        notes[-1:] = ["no grid found: scale from the calibration pulse, taken as 10 mm/mV"]
-    else:
-        notes.append("no calibration pulse found: 10 mm/mV assumed")
+    if src != "grid" and any(ext):
+        mmx = mmy = _row_span(ext, pulses) / ((N - 1) / FS * speed)
+        src = "rows"
+    gain, ph = _read_gain(cov, rows, ext, pulses, half, mmy, notes)
+    ppmv, pps = gain * mmy, speed * mmx
     ppmv, pps = gain * mmy, speed * mmx
     if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
@@ -480,7 +590,7 @@ def find_geometry(
                     cell,
                 )
             )
-    sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "pulse": 0.6, "page": 0.3}[src]  # of the scale
+    sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "rows": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
     geo = PageGeometry((h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes)
     return geo, cov

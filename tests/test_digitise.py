@@ -154,3 +154,49 @@ def test_digitise_train_writes_a_loadable_reader_and_guards_overwrite(tmp_path, 
     d = digitise(img, reader="unet", net=net)
     assert d.sig.shape == (12, N) and [p.lead for p in d.geometry.panels] == [p.lead for p in meta.panels]
     assert_one_line_error(run_cli("digitise-train", "--out", out, "--minutes", "0.1"), "--overwrite")
+
+
+def test_cli_reads_the_scale_of_a_shaded_page_on_a_dark_table(tmp_path, sig):
+    "The grid pitch is measured inside the sheet: a dark table around it and shading across it do not move it"
+    img, meta = _page(sig, page="letter", grid="pink", grid_style="dots")
+    table = np.full((1050, 1400, 3), (35, 50, 80), np.uint8)
+    table[90 : 90 + img.shape[0], 160 : 160 + img.shape[1]] = img
+    table = (table * np.linspace(1.0, 0.5, table.shape[0])[:, None, None]).astype(np.uint8)  # shadow at the bottom
+    _write(tmp_path / "table.jpg", table)
+    r = run_cli("digitise", tmp_path / "table.jpg", "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    g = json.loads((tmp_path / "out" / "table.json").read_text())["geometry"]
+    assert g["scale_from"] == "grid" and g["gain"] == 10.0, g["notes"]
+    assert (
+        abs(g["px_per_mm"][0] / meta.px_per_mm[0] - 1) < 0.02 and abs(g["px_per_mm"][1] / meta.px_per_mm[1] - 1) < 0.02
+    )
+    back, *_ = read_wfdb(tmp_path / "out" / "table.hea")
+    assert np.median(challenge_snr(sig, back, np.isfinite(meta.plotted(sig)))["snr"]) > 5
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(grid="none", layout="6x2"),  # no grid: the time scale from the rows, the gain from the pulse
+        dict(grid="none", gain=5.0),
+        dict(grid="red", gain=20.0, layout="3x4"),
+        dict(grid="grey", gain=5.0, layout="12x1"),  # tight rows: the neighbours' ink is in the pulse's columns
+    ],
+)
+def test_gain_and_scale_with_and_without_a_grid(sig, kw):
+    img, meta = _page(sig, page="a4", **kw)
+    d = digitise(img, layout=kw.get("layout"))
+    g = d.geometry
+    assert g.gain == meta.cfg.gain, (g.gain, g.notes)
+    assert g.scale_from == ("rows" if kw["grid"] == "none" else "grid")
+    assert abs(g.px_per_mm[0] / meta.px_per_mm[0] - 1) < 0.03, (g.px_per_mm, meta.px_per_mm)
+    assert abs(g.px_per_mV / meta.panels[0].px_per_mV - 1) < 0.05
+    s = challenge_snr(sig, d.sig, np.isfinite(meta.plotted(sig)))
+    assert np.median(s["snr"]) > 5, s["snr"]
+
+
+def test_a_pulse_that_would_make_the_traces_implausible_is_not_believed(sig):
+    "A page whose traces are drawn at 1/100 of the pulse's scale: the pulse would make them span under 0.1 mV"
+    img, meta = _page(sig * 0.01, page="letter", grid="red")
+    g = digitise(img).geometry
+    assert g.gain == 10.0 and any("calibration pulse" in n and "ignored" in n for n in g.notes), g.notes
