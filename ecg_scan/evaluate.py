@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -241,19 +243,35 @@ def shown_samples() -> np.ndarray:
     return np.isfinite(render_ecg(z, standard_config(224))[1].plotted(z))
 
 # %% ../nbs/13_evaluate.ipynb #7a3754c1
+def _read_page(img: np.ndarray) -> tuple:
+    "`(signal, None)` read from one page by `digitise.digitise`, or `(None, reason)` when it refuses the page"
+    try:
+        return digitise(img).sig, None
+    except ECGScanError as e:  # no trace rows found, ...
+        return None, str(e)
+
+# %% ../nbs/13_evaluate.ipynb #7fb27b941602401d91542211134fc71a
 def digitise_pages(
     imgs: np.ndarray,  # uint8 (n, h, w, 3) RGB pages
     progress: bool = True,
+    workers: int = None,  # processes reading pages side by side (default: one a core, 4 pages each at least; 0: here)
 ) -> tuple:
     """`(signals, refused)`: (n, 12, 5000) mV read from each page by `digitise.digitise` (NaN where the page shows
     nothing or nothing was read; all NaN for a page it refuses) and the refused pages as (index, reason)"""
+    workers = min(os.cpu_count() or 1, len(imgs) // 4) if workers is None else workers  # a pool pays from 4 pages each
     out = np.full((len(imgs), 12, N), np.nan, np.float32)
     refused = []
-    for i in progress_bar(range(len(imgs)), desc="digitising", display=progress):
-        try:
-            out[i] = digitise(imgs[i]).sig
-        except ECGScanError as e:  # no trace rows found, ...: a flat reading, counted
-            refused.append((i, str(e)))
+    with ExitStack() as stack:
+        if workers > 1:  # a page takes about 0.4 s and pages do not depend on each other
+            ex = stack.enter_context(ProcessPoolExecutor(workers))
+            read = ex.map(_read_page, imgs, chunksize=max(1, min(8, len(imgs) // (4 * workers))))
+        else:
+            read = map(_read_page, imgs)
+        for i, (s, why) in enumerate(progress_bar(read, total=len(imgs), desc="digitising", display=progress)):
+            if why is None:
+                out[i] = s
+            else:  # a flat reading, counted
+                refused.append((i, why))
     return out, refused
 
 # %% ../nbs/13_evaluate.ipynb #d73b10e6
@@ -705,7 +723,8 @@ def foreign_scores(
 ) -> pd.DataFrame:
     """`suite_scores`' rows for test pages drawn otherwise: a probe trained on the clean training renders (100 % of the
     labels) tested on them, and zero-shot for the image models with a text tower"""
-    rows = []
+    rows, prompts = [], load_prompts()
+    zc = [c for c in ev.classes if c in prompts]  # zero-shot scores the classes that have descriptions
     C = {s: ev.features(suite, s, "clean") for s in ("train", "val")} if variants else {}
     for v in variants:
         te = ev.features(suite, "test", v)
@@ -728,7 +747,7 @@ def foreign_scores(
                 )
             )
             if kind == "image" and m.text is not None:
-                zs = zero_shot(m, te[k], ev.Y["test"], ev.classes)[0]
+                zs = zero_shot(m, te[k], ev.Y["test"][:, [ev.classes.index(c) for c in zc]], zc, prompts)[0]
                 rows.append(dict(method=k, renders=v, score="zero-shot", value=zs))
     return pd.DataFrame(rows, columns=["method", "renders", "score", "fraction", "seed", "value", "best_test"])
 
@@ -1014,29 +1033,25 @@ def invariance_table(
     baselines: bool = True,  # also the classic digitiser + signal teacher on the same pages
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way; `loss` against
-    the 224-px pages"""
-    fc = cache or FeatureCache()
+    """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way (`foreign_scores`,
+    one row per method and kind of page); `loss` against the 224-px pages"""
     suite = {"ECG-Scan": ("image", model)}
     if baselines:
         suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
-    classes = [
-        c
-        for c in parts["train"].classes
-        if parts["train"].label_matrix([c]).sum() and parts["test"].label_matrix([c]).sum()
-    ]
+    classes = [c for c in parts["train"].classes if all(parts[s].label_matrix([c]).sum() for s in ("train", "test"))]
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}
-    F_ = lambda s, v: suite_features(suite, parts[s], v, fc, f"invariance:{s}", seed, progress, eik=eik)
-    tr, va = F_("train", "clean"), F_("val", "clean")
-    pr = load_prompts()
-    zc = [c for c in classes if c in pr]
-    rows = []
-    for v in ("clean", *variants):
-        te = F_("test", v)
-        for k in suite:
-            r = linear_probe(tr[k], Y["train"], va[k], Y["val"], te[k], Y["test"], classes, epochs=epochs, seed=seed)
-            zs = zero_shot(model, te[k], parts["test"].label_matrix(zc), zc, pr)[0] if k == "ECG-Scan" else float("nan")
-            rows.append(dict(method=k, test_pages=v, probe_auroc=r.test_auc, zero_shot_auroc=zs))
+    ev = EvalData("invariance", parts, classes, Y, cache or FeatureCache(), seed, eik, progress)
+    val = foreign_scores(suite, ev, ("clean", *variants), seed, epochs).set_index(["method", "renders", "score"]).value
+    rows = [
+        dict(
+            method=k,
+            test_pages=v,
+            probe_auroc=val[k, v, "probe"],
+            zero_shot_auroc=val.get((k, v, "zero-shot"), float("nan")),
+        )
+        for v in ("clean", *variants)
+        for k in suite
+    ]
     df = pd.DataFrame(rows)
     ref = df[df.test_pages == "clean"].set_index("method")
     df["probe_loss"] = ref.loc[df.method, "probe_auroc"].values - df.probe_auroc
