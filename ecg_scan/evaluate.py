@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.resources
+import inspect
 import json
 import os
 import shlex
@@ -55,15 +56,15 @@ from ecg_scan.signals import (
 from .train import check_config, open_training_data, pretrain
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'DIGITISER', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2',
-           'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders', 'foreign_renders',
-           'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'FeatureCache',
-           'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features', 'model_key',
-           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
-           'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
-           'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
-           'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
-           'plot_ablation', 'ablate_cmd']
+__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'READER_KEY', 'DIGITISER', 'MEDSIGLIP', 'FEATURES',
+           'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
+           'foreign_renders', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
+           'FeatureCache', 'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features',
+           'model_key', 'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features',
+           'random_encoder', 'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions',
+           'suite_scores', 'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd',
+           'invariance_table', 'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table',
+           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -231,6 +232,8 @@ class FeatureCache:
 
 # %% ../nbs/13_evaluate.ipynb #54bc21b6
 DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
+# the reader's own source: readings cached by an earlier version of `digitise` are not reused
+READER_KEY = hashlib.sha1(Path(inspect.getsourcefile(digitise)).read_bytes()).hexdigest()[:12]
 
 # %% ../nbs/13_evaluate.ipynb #258a0ed9
 DIGITISER = "classic digitiser + signal teacher"  # the baseline's name in every table
@@ -287,7 +290,7 @@ def digitised_signals(
     """(n, 12, 5000) mV: the records of `ds` drawn as `variant` at `DIGITISER_SIZE` and read back by `digitise_pages`;
     a note says how many pages the reader refused"""
     if cache is not None:
-        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE)
+        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE, READER_KEY)
         make = lambda: digitised_signals(ds, variant, seed, progress, eik, chunk).astype(np.float16)
         return cache(key, make).astype(np.float32)
     if variant in FOREIGN_VARIANTS:
@@ -562,7 +565,7 @@ def suite_features(
             sig = lambda: np.nan_to_num(
                 digitised_signals(ds, variant, seed, progress, eik, cache=cache)
             )  # unread: 0 mV
-            out[k] = cache(key + (DIGITISER_SIZE,), lambda: teacher_features(m, sig()))
+            out[k] = cache(key + (DIGITISER_SIZE, READER_KEY), lambda: teacher_features(m, sig()))
         elif kind == "signal":
             out[k] = signal_features(m, ds, head, cache, f"{fp}:{ds.name}")
         else:
