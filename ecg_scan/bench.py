@@ -254,6 +254,7 @@ def bench_digitise(
         real = str(shared / "real_printouts") if shared and (shared / "real_printouts").is_dir() else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
+    readers.append(("classic sharpened", lambda im: digitise(im, sharpen=True).sig))  # `column_points`
     if (NET_DIR / "model.safetensors").exists():
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
