@@ -136,10 +136,11 @@ def test_digitise_errors_splits_geometry_from_ink(tmp_path, sig):
     side = dict(width=img.shape[1], height=img.shape[0], x_grid=5 * meta.px_per_mm[0], y_grid=5 * meta.px_per_mm[1])
     (tmp_path / "R1.json").write_text(json.dumps(dict(side, leads=leads)))
     rows = {k: med for k, med, _ in digitise_errors(tmp_path)}
-    assert len(rows) == 5
-    reader, true_geo, mean, mid, ext = rows.values()
+    assert len(rows) == 8
+    reader, reader_sharp, true_geo, true_sharp, mean, mean_sharp, mid, ext = rows.values()
     assert reader > 5 and abs(true_geo - reader) < 3, rows  # the geometry found is close to the true one
     assert mean > 12 and mid > 12 and ext < mid and mean > reader + 1, rows
+    assert mean_sharp > mean and true_sharp > true_geo, rows  # `column_points` raises the reader and the bound
 
 
 def test_digitise_train_writes_a_loadable_reader_and_guards_overwrite(tmp_path, sig):
