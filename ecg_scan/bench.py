@@ -380,9 +380,13 @@ def digitise_errors(
             "found geometry, classic ink (the reader)": read_signals(geo, cov)[0],
             "found geometry, classic ink, sharpened": read_signals(geo, cov, sharpen=True)[0],
             "true geometry, classic ink": read_signals(dataclasses.replace(geo, panels=true), cov)[0],
-            "true geometry, classic ink, sharpened": read_signals(dataclasses.replace(geo, panels=true), cov, sharpen=True)[0],
+            "true geometry, classic ink, sharpened": read_signals(
+                dataclasses.replace(geo, panels=true), cov, sharpen=True
+            )[0],
             "true geometry, per-column oracle: mean of the samples": _column_oracle(tr.sig, true, "mean"),
-            "true geometry, per-column oracle: mean of the samples, sharpened": _column_oracle(tr.sig, true, "sharpened"),
+            "true geometry, per-column oracle: mean of the samples, sharpened": _column_oracle(
+                tr.sig, true, "sharpened"
+            ),
             "true geometry, per-column oracle: centre of their span": _column_oracle(tr.sig, true, "midrange"),
             "true geometry, per-column oracle: extreme of their span": _column_oracle(tr.sig, true, "extreme"),
         }

@@ -329,24 +329,12 @@ def _longest_runs(m: np.ndarray) -> np.ndarray:
     return out
 
 # %% ../nbs/05b_digitise.ipynb #53fe8405
-def find_pulse(
-    cov: np.ndarray,  # `ink_coverage`, level
-    y: int,  # the row's baseline
-    x0: int,  # where the row's ink starts
-    x1: int,  # where it ends
-    half: int,  # half the row's height, px
+def _stroke_pair(
+    seg: np.ndarray,  # bool ink of the window at the start of a row
     mm: float,  # px per mm
+    aligned: bool,  # also require the strokes to start at the same top and a flat top joining them
 ) -> tuple:
-    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two vertical strokes at
-    least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height from the same top, joined
-    by a flat top; the height is their longest run (gaps under 1 mm closed, a slant of a pixel joined), so ink of the
-    neighbouring rows in the same columns does not count"""
-    y0 = max(0, y - half)
-    seg = (cov[y0 : y + half, x0 : min(x0 + int(12 * mm), x1)] > 0.1).astype(np.uint8)
-    if not seg.size:
-        return None
-    seg = cv2.dilate(seg, np.ones((1, 3), np.uint8))  # a slanted stroke: its neighbouring columns joined
-    seg = cv2.morphologyEx(seg, cv2.MORPH_CLOSE, np.ones((_odd(mm), 1), np.uint8)) > 0  # gaps under 1 mm
+    "`(height px, falling edge column)` of two tall strokes 2.5 to 11 mm apart and of about the same height, or None"
     run, top = _longest_runs(seg)
     tall = np.flatnonzero(run > 3 * mm)
     if len(tall) < 2:
@@ -356,16 +344,45 @@ def find_pulse(
     same = [
         b
         for b in tall
-        if 2.5 * mm < b - a < 11 * mm and abs(run[b] - ha) <= 0.2 * ha and abs(top[b] - top[a]) <= max(2, 0.1 * ha)
+        if 2.5 * mm < b - a < 11 * mm
+        and abs(run[b] - ha) <= 0.2 * ha
+        and (not aligned or abs(top[b] - top[a]) <= max(2, 0.1 * ha))
     ]
     if not same:
         return None
     b = same[-1]  # the falling edge
-    t, r = min(top[a], top[b]), int(0.5 * mm) + 1
-    flat = seg[max(0, t - r) : t + r + 1, a + 2 : b - 1].any(0)  # ink along the top between the strokes
-    if flat.size and flat.mean() < 0.8:
+    if aligned:
+        t, r = min(top[a], top[b]), int(0.5 * mm) + 1
+        flat = seg[max(0, t - r) : t + r + 1, a + 2 : b - 1].any(0)  # ink along the top between the strokes
+        if flat.size and flat.mean() < 0.8:
+            return None
+    return float(max(ha, run[b])), int(b)
+
+# %% ../nbs/05b_digitise.ipynb #53fe8406
+def find_pulse(
+    cov: np.ndarray,  # `ink_coverage`, level
+    y: int,  # the row's baseline
+    x0: int,  # where the row's ink starts
+    x1: int,  # where it ends
+    half: int,  # half the row's height, px
+    mm: float,  # px per mm
+) -> tuple:
+    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two vertical strokes at
+    least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height. First read tolerantly
+    (gaps under 1 mm closed, a slant of a pixel joined; the strokes from one top, joined by a flat top), else as two
+    unbroken strokes (a wrinkle may bend the top); the height is their longest run, so ink of the neighbouring rows
+    in the same columns does not count"""
+    win = cov[max(0, y - half) : y + half, x0 : min(x0 + int(12 * mm), x1)]
+    if not win.size:
         return None
-    return float(max(ha, run[b])), int(x0 + b - 1)  # -1: the column the dilation added
+    loose = cv2.dilate((win > 0.1).astype(np.uint8), np.ones((1, 3), np.uint8))  # a slanted stroke: columns joined
+    loose = cv2.morphologyEx(loose, cv2.MORPH_CLOSE, np.ones((_odd(mm), 1), np.uint8)) > 0  # gaps under 1 mm
+    p = _stroke_pair(loose, mm, True)
+    if p and p[0] <= 25 * mm:  # taller than a 20 mm/mV pulse: joined to other ink
+        return p[0], int(x0 + p[1] - 1)  # -1: the column the dilation added
+    unbroken = cv2.morphologyEx((win > 0.25).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0
+    p = _stroke_pair(unbroken, mm, False)
+    return (p[0], int(x0 + p[1])) if p else None
 
 # %% ../nbs/05b_digitise.ipynb #9d2e61aa
 def row_amplitude(
