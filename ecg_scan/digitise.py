@@ -368,10 +368,10 @@ def find_pulse(
     mm: float,  # px per mm
 ) -> tuple:
     """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two vertical strokes at
-    least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height. First read tolerantly
-    (gaps under 1 mm closed, a slant of a pixel joined; the strokes from one top, joined by a flat top), else as two
-    unbroken strokes (a wrinkle may bend the top); the height is their longest run, so ink of the neighbouring rows
-    in the same columns does not count"""
+    least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height, read tolerantly (gaps
+    under 1 mm closed, a slant of a pixel joined; the strokes from one top, joined by a flat top); the height is their
+    longest run, so ink of the neighbouring rows in the same columns does not count. Failing that, two unbroken
+    strokes (a wrinkle may bend the top) give `(NaN, right edge x)`: where the trace starts, not a trusted height"""
     win = cov[max(0, y - half) : y + half, x0 : min(x0 + int(12 * mm), x1)]
     if not win.size:
         return None
@@ -382,7 +382,7 @@ def find_pulse(
         return p[0], int(x0 + p[1] - 1)  # -1: the column the dilation added
     unbroken = cv2.morphologyEx((win > 0.25).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0
     p = _stroke_pair(unbroken, mm, False)
-    return (p[0], int(x0 + p[1])) if p else None
+    return (float("nan"), int(x0 + p[1])) if p else None
 
 # %% ../nbs/05b_digitise.ipynb #9d2e61aa
 def row_amplitude(
@@ -540,7 +540,7 @@ def _read_gain(cov, rows, ext, pulses, half, mmy, notes, tol: float = 0.25) -> t
     """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
     (on a log scale) when within `tol` of it, unless the traces would then be implausibly large or small (median row
     extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
-    ph = [p[0] for p in pulses if p]
+    ph = [p[0] for p in pulses if p and np.isfinite(p[0])]  # NaN: a pulse's edge found, its height not trusted
     after = [(p[1] + 1, e[1]) if p and e else e for e, p in zip(ext, pulses)]  # the traces, not the pulses
     amp = row_amplitude(cov, rows, after, half)
     if ph:
