@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib.resources
+import inspect
 import json
 import os
 import shlex
@@ -17,6 +18,8 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -53,15 +56,15 @@ from ecg_scan.signals import (
 from .train import check_config, open_training_data, pretrain
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'DIGITISER', 'MEDSIGLIP', 'FEATURES', 'PAPER_TABLE2',
-           'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders', 'foreign_renders',
-           'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics', 'FeatureCache',
-           'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features', 'model_key',
-           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
-           'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
-           'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
-           'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
-           'plot_ablation', 'ablate_cmd']
+__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'READER_KEY', 'DIGITISER', 'MEDSIGLIP', 'FEATURES',
+           'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
+           'foreign_renders', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
+           'FeatureCache', 'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features',
+           'model_key', 'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features',
+           'random_encoder', 'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions',
+           'suite_scores', 'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd',
+           'invariance_table', 'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table',
+           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -229,6 +232,8 @@ class FeatureCache:
 
 # %% ../nbs/13_evaluate.ipynb #54bc21b6
 DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
+# the reader's own source: readings cached by an earlier version of `digitise` are not reused
+READER_KEY = hashlib.sha1(Path(inspect.getsourcefile(digitise)).read_bytes()).hexdigest()[:12]
 
 # %% ../nbs/13_evaluate.ipynb #258a0ed9
 DIGITISER = "classic digitiser + signal teacher"  # the baseline's name in every table
@@ -241,19 +246,35 @@ def shown_samples() -> np.ndarray:
     return np.isfinite(render_ecg(z, standard_config(224))[1].plotted(z))
 
 # %% ../nbs/13_evaluate.ipynb #7a3754c1
+def _read_page(img: np.ndarray) -> tuple:
+    "`(signal, None)` read from one page by `digitise.digitise`, or `(None, reason)` when it refuses the page"
+    try:
+        return digitise(img).sig, None
+    except ECGScanError as e:  # no trace rows found, ...
+        return None, str(e)
+
+# %% ../nbs/13_evaluate.ipynb #7fb27b941602401d91542211134fc71a
 def digitise_pages(
     imgs: np.ndarray,  # uint8 (n, h, w, 3) RGB pages
     progress: bool = True,
+    workers: int = None,  # processes reading pages side by side (default: one a core, 4 pages each at least; 0: here)
 ) -> tuple:
     """`(signals, refused)`: (n, 12, 5000) mV read from each page by `digitise.digitise` (NaN where the page shows
     nothing or nothing was read; all NaN for a page it refuses) and the refused pages as (index, reason)"""
+    workers = min(os.cpu_count() or 1, len(imgs) // 4) if workers is None else workers  # a pool pays from 4 pages each
     out = np.full((len(imgs), 12, N), np.nan, np.float32)
     refused = []
-    for i in progress_bar(range(len(imgs)), desc="digitising", display=progress):
-        try:
-            out[i] = digitise(imgs[i]).sig
-        except ECGScanError as e:  # no trace rows found, ...: a flat reading, counted
-            refused.append((i, str(e)))
+    with ExitStack() as stack:
+        if workers > 1:  # a page takes about 0.4 s and pages do not depend on each other
+            ex = stack.enter_context(ProcessPoolExecutor(workers))
+            read = ex.map(_read_page, imgs, chunksize=max(1, min(8, len(imgs) // (4 * workers))))
+        else:
+            read = map(_read_page, imgs)
+        for i, (s, why) in enumerate(progress_bar(read, total=len(imgs), desc="digitising", display=progress)):
+            if why is None:
+                out[i] = s
+            else:  # a flat reading, counted
+                refused.append((i, why))
     return out, refused
 
 # %% ../nbs/13_evaluate.ipynb #d73b10e6
@@ -269,7 +290,7 @@ def digitised_signals(
     """(n, 12, 5000) mV: the records of `ds` drawn as `variant` at `DIGITISER_SIZE` and read back by `digitise_pages`;
     a note says how many pages the reader refused"""
     if cache is not None:
-        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE)
+        key = ("digitised", ds.name, tuple(ds.ids), variant, seed, DIGITISER_SIZE, READER_KEY)
         make = lambda: digitised_signals(ds, variant, seed, progress, eik, chunk).astype(np.float16)
         return cache(key, make).astype(np.float32)
     if variant in FOREIGN_VARIANTS:
@@ -544,7 +565,7 @@ def suite_features(
             sig = lambda: np.nan_to_num(
                 digitised_signals(ds, variant, seed, progress, eik, cache=cache)
             )  # unread: 0 mV
-            out[k] = cache(key + (DIGITISER_SIZE,), lambda: teacher_features(m, sig()))
+            out[k] = cache(key + (DIGITISER_SIZE, READER_KEY), lambda: teacher_features(m, sig()))
         elif kind == "signal":
             out[k] = signal_features(m, ds, head, cache, f"{fp}:{ds.name}")
         else:
@@ -705,7 +726,8 @@ def foreign_scores(
 ) -> pd.DataFrame:
     """`suite_scores`' rows for test pages drawn otherwise: a probe trained on the clean training renders (100 % of the
     labels) tested on them, and zero-shot for the image models with a text tower"""
-    rows = []
+    rows, prompts = [], load_prompts()
+    zc = [c for c in ev.classes if c in prompts]  # zero-shot scores the classes that have descriptions
     C = {s: ev.features(suite, s, "clean") for s in ("train", "val")} if variants else {}
     for v in variants:
         te = ev.features(suite, "test", v)
@@ -728,7 +750,7 @@ def foreign_scores(
                 )
             )
             if kind == "image" and m.text is not None:
-                zs = zero_shot(m, te[k], ev.Y["test"], ev.classes)[0]
+                zs = zero_shot(m, te[k], ev.Y["test"][:, [ev.classes.index(c) for c in zc]], zc, prompts)[0]
                 rows.append(dict(method=k, renders=v, score="zero-shot", value=zs))
     return pd.DataFrame(rows, columns=["method", "renders", "score", "fraction", "seed", "value", "best_test"])
 
@@ -1014,29 +1036,25 @@ def invariance_table(
     baselines: bool = True,  # also the classic digitiser + signal teacher on the same pages
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way; `loss` against
-    the 224-px pages"""
-    fc = cache or FeatureCache()
+    """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way (`foreign_scores`,
+    one row per method and kind of page); `loss` against the 224-px pages"""
     suite = {"ECG-Scan": ("image", model)}
     if baselines:
         suite["classic digitiser + signal teacher"] = ("digitiser", model.teacher)
-    classes = [
-        c
-        for c in parts["train"].classes
-        if parts["train"].label_matrix([c]).sum() and parts["test"].label_matrix([c]).sum()
-    ]
+    classes = [c for c in parts["train"].classes if all(parts[s].label_matrix([c]).sum() for s in ("train", "test"))]
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}
-    F_ = lambda s, v: suite_features(suite, parts[s], v, fc, f"invariance:{s}", seed, progress, eik=eik)
-    tr, va = F_("train", "clean"), F_("val", "clean")
-    pr = load_prompts()
-    zc = [c for c in classes if c in pr]
-    rows = []
-    for v in ("clean", *variants):
-        te = F_("test", v)
-        for k in suite:
-            r = linear_probe(tr[k], Y["train"], va[k], Y["val"], te[k], Y["test"], classes, epochs=epochs, seed=seed)
-            zs = zero_shot(model, te[k], parts["test"].label_matrix(zc), zc, pr)[0] if k == "ECG-Scan" else float("nan")
-            rows.append(dict(method=k, test_pages=v, probe_auroc=r.test_auc, zero_shot_auroc=zs))
+    ev = EvalData("invariance", parts, classes, Y, cache or FeatureCache(), seed, eik, progress)
+    val = foreign_scores(suite, ev, ("clean", *variants), seed, epochs).set_index(["method", "renders", "score"]).value
+    rows = [
+        dict(
+            method=k,
+            test_pages=v,
+            probe_auroc=val[k, v, "probe"],
+            zero_shot_auroc=val.get((k, v, "zero-shot"), float("nan")),
+        )
+        for v in ("clean", *variants)
+        for k in suite
+    ]
     df = pd.DataFrame(rows)
     ref = df[df.test_pages == "clean"].set_index("method")
     df["probe_loss"] = ref.loc[df.method, "probe_auroc"].values - df.probe_auroc

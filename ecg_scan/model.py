@@ -184,13 +184,16 @@ class RenderSettings(_ConfigGroup):
     "The training images: print style and layout of the rendered pages, their augmentation, and a pages folder's share"
 
     group: ClassVar[str] = "render"
-    ranges: ClassVar[dict] = dict(augment_p=(0, 1), page_frac=(0, 1))
+    ranges: ClassVar[dict] = dict(augment_p=(0, 1), page_frac=(0, 1), varied_frac=(0, 1))
     # 'random' print style (grid colour, ink, margins, header...) or the fixed 'standard' printout
     style: Literal["random", "standard"] = "random"
     layout: str = "3x4+II"  # a layout for `render.parse_layout` (the paper's '3x4+II'), or 'random'
     augment_p: float = 1.0  # share of training images that get the print/scan/photo augmentation
     # a folder of pages (`data.pages_dataset`): share of training images that are its own pages, the rest rendered
     page_frac: float = 0.5
+    # share of rendered training images drawn as a whole page with the variety of real printouts
+    # (`augment.varied_page`) and brought to the input by `canonical.canonical_page`, as a user's scan is
+    varied_frac: float = 0.0
 
     def rules(self):
         if self.layout != "random":

@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
+import cv2
 import fastai.callback.progress  # noqa: F401 (patches Learner.no_bar)
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,7 +44,7 @@ from fastcore.foundation import L
 from fastcore.script import call_parse, store_true
 from safetensors.torch import load_file, save_file
 
-from .augment import ecg_image
+from .augment import ecg_image, varied_page
 from .canonical import canonical_page
 from .data import ECGDataset, open_dataset, sample_dataset
 from .encoders import image_tensor, teacher_embed
@@ -62,7 +63,7 @@ __all__ = ['TERMS', 'RUN_FILES', 'PRECISIONS', 'ScanData', 'ScanDL', 'ScanDistri
 # %% ../nbs/12_train.ipynb #55de62e8
 class ScanData(torch.utils.data.Dataset):
     """Records of an `ECGDataset` rendered on the fly into augmented ECG images, or their own pages mixed in at
-    `page_frac`"""
+    `page_frac`, or whole varied pages (`varied_page` read by `canonical_page`) at `varied_frac`"""
 
     def __init__(
         self,
@@ -77,11 +78,13 @@ class ScanData(torch.utils.data.Dataset):
         style: str = "random",  # 'random' print styles or the 'standard' printout
         augment_p: float = 1.0,  # share of images that are augmented
         page_frac: float = 0.5,  # records with their own page (`pages_dataset`): share of images that are that page
+        varied_frac: float = 0.0,  # share of rendered images that are a whole varied page, read as a scan would be
     ):
-        store_attr("ds,size,augment,seed,offset,layout,style,augment_p,page_frac")
+        store_attr("ds,size,augment,seed,offset,layout,style,augment_p,page_frac,varied_frac")
         self.tidx, self.pidx = torch.as_tensor(tidx, dtype=torch.long), torch.as_tensor(pidx, dtype=torch.long)
         self.epoch = 0
         self.pages = {}  # record -> its page as the model's input (`canonical_page` reads it with the digitiser: once)
+        self.varied = {}  # record -> its varied page as the model's input (drawn and read once: 0.4 s a page)
 
     def __len__(self):
         return len(self.ds)
@@ -96,11 +99,26 @@ class ScanData(torch.utils.data.Dataset):
                 if len(self.pages) < 4096:  # a bounded cache: 600 MB of 224-px pages at most
                     self.pages[i] = img
             return self._out(i, img, sig)
+        if self.varied_frac and rng.random() < self.varied_frac:
+            return self._out(i, self._varied(i, sig), sig)
         aug = self.augment if rng.random() < self.augment_p else False
         img = ecg_image(
             sig, rng, self.size, aug, self.style, **({} if self.layout == "random" else dict(layout=self.layout))
         )
         return self._out(i, img, sig)
+
+    def _varied(self, i, sig):
+        "Record `i` on its own varied page (seeded by the record alone, so a resumed run draws the same page)"
+        img = self.varied.get(i)
+        if img is None:
+            rng = np.random.default_rng([self.seed, 7_919, int(i)])
+            lay = {} if self.layout == "random" else dict(layout=self.layout)
+            dpi = float(rng.choice([75.0, 100.0, 100.0, 150.0]))
+            page, _, _ = varied_page(sig, rng, size=None, augment=self.augment is not False, mask=False, dpi=dpi, **lay)
+            img = canonical_page(cv2.cvtColor(page, cv2.COLOR_RGB2BGR), self.size)
+            if len(self.varied) < 4096:
+                self.varied[i] = img
+        return img
 
     def _out(self, i, img, sig):
         return (
@@ -190,6 +208,7 @@ def prepare_data(
     style: str = "random",
     augment_p: float = 1.0,
     page_frac: float = 0.5,  # a folder of pages: share of training images that are its pages (see `ScanData`)
+    varied_frac: float = 0.0,  # share of rendered images that are whole varied pages (see `ScanData`)
 ) -> TrainData:
     "Training/validation `ScanData` from `ds`, with report and patient indices"
     notes = list(ds.notes)
@@ -242,6 +261,7 @@ def prepare_data(
         style,
         augment_p,
         page_frac,
+        varied_frac,
     )
     return TrainData(mk(tr, 0, augment), mk(va, len(tr), augment), texts, notes)
 
@@ -870,6 +890,7 @@ def _model_and_data(
         style=cfg.render.style,
         augment_p=cfg.render.augment_p,
         page_frac=cfg.render.page_frac,
+        varied_frac=cfg.render.varied_frac,
     )
     if not rank_distrib():
         for n in td.notes:
