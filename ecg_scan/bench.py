@@ -26,6 +26,7 @@ from ecg_scan.digitise import (
     NET_DIR,
     _page_files,
     challenge_snr,
+    column_points,
     digitise,
     einthoven_check,
     find_geometry,
@@ -241,8 +242,8 @@ def bench_digitise(
     real: str = None,  # a folder of real scans and photos (no truth: Einthoven check); default: ../shared/real_printouts
     out: str = None,  # also write digitise.md (this table) and digitise_errors.md (`digitise_errors`) to this folder
 ):
-    """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic and U-Net
-    ink) and `render.classic_digitize` on own and foreign pages, and the Einthoven check on real ones"""
+    """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic ink, plain and
+    sharpened, and U-Net ink) and `render.classic_digitize` on own and foreign pages, and the Einthoven check on real ones"""
     t0 = time.time()
     cv2.setNumThreads(1)
     tmp = Path(tempfile.mkdtemp())
@@ -254,6 +255,7 @@ def bench_digitise(
         real = str(shared / "real_printouts") if shared and (shared / "real_printouts").is_dir() else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
+    readers.append(("classic sharpened", lambda im: digitise(im, sharpen=True).sig))  # `column_points`
     if (NET_DIR / "model.safetensors").exists():
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
@@ -331,8 +333,9 @@ def bench_digitise(
 def _column_oracle(
     sig: np.ndarray,  # (12, 5000) mV, the truth
     panels: list,  # `render.Panel`s where the page draws each lead
-    how: str = "mean",  # per pixel column: 'mean' of the samples drawn there, 'midrange' (centre of their span) or
-    # 'extreme' (the end of their span away from the local median, where the span is over 0.1 mV)
+    how: str = "mean",  # per pixel column: 'mean' of the samples drawn there, 'sharpened' (those means placed by
+    # `digitise.column_points`), 'midrange' (centre of their span) or 'extreme' (the end of their span away from the
+    # local median, where the span is over 0.1 mV)
 ) -> np.ndarray:
     "(12, 5000) mV that a perfect per-column reader of `panels` could read: one value per pixel column, interpolated"
     out = np.full(sig.shape, np.nan, np.float32)
@@ -344,7 +347,7 @@ def _column_oracle(
         hi, lo = np.full(len(u), -np.inf), np.full(len(u), np.inf)
         np.maximum.at(hi, inv, v)
         np.minimum.at(lo, inv, v)
-        val = {"mean": mean, "midrange": (hi + lo) / 2}.get(how)
+        val = {"mean": mean, "sharpened": column_points(mean), "midrange": (hi + lo) / 2}.get(how)
         if val is None:
             up = (hi + lo) / 2 > median_filter(mean, 51, mode="nearest")
             val = np.where(hi - lo > 0.1, np.where(up, hi, lo), (hi + lo) / 2)
@@ -375,8 +378,15 @@ def digitise_errors(
             true.append(Panel(q["lead"], 0, 0, False, q["start"], q["end"], x0, y0, pps, ppmv, None, cell))
         reads = {
             "found geometry, classic ink (the reader)": read_signals(geo, cov)[0],
+            "found geometry, classic ink, sharpened": read_signals(geo, cov, sharpen=True)[0],
             "true geometry, classic ink": read_signals(dataclasses.replace(geo, panels=true), cov)[0],
+            "true geometry, classic ink, sharpened": read_signals(
+                dataclasses.replace(geo, panels=true), cov, sharpen=True
+            )[0],
             "true geometry, per-column oracle: mean of the samples": _column_oracle(tr.sig, true, "mean"),
+            "true geometry, per-column oracle: mean of the samples, sharpened": _column_oracle(
+                tr.sig, true, "sharpened"
+            ),
             "true geometry, per-column oracle: centre of their span": _column_oracle(tr.sig, true, "midrange"),
             "true geometry, per-column oracle: extreme of their span": _column_oracle(tr.sig, true, "extreme"),
         }

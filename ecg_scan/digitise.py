@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 from fastcore.script import call_parse, store_true
+from scipy.linalg import solve_banded
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -49,9 +50,9 @@ from .synth import SynthECG
 __all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
            'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
            'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
-           'find_geometry', 'follow_trace', 'read_signals', 'einthoven_correct', 'trace_net', 'training_page',
-           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'digitise',
-           'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'einthoven_correct', 'trace_net',
+           'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised',
+           'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -328,6 +329,36 @@ def _longest_runs(m: np.ndarray) -> np.ndarray:
     return out
 
 # %% ../nbs/05b_digitise.ipynb #53fe8405
+def _stroke_pair(
+    seg: np.ndarray,  # bool ink of the window at the start of a row
+    mm: float,  # px per mm
+    aligned: bool,  # also require the strokes to start at the same top and a flat top joining them
+) -> tuple:
+    "`(height px, falling edge column)` of two tall strokes 2.5 to 11 mm apart and of about the same height, or None"
+    run, top = _longest_runs(seg)
+    tall = np.flatnonzero(run > 3 * mm)
+    if len(tall) < 2:
+        return None
+    a = tall[0] + int(np.argmax(run[tall[0] : tall[0] + 3]))  # the rising edge
+    ha = run[a]
+    same = [
+        b
+        for b in tall
+        if 2.5 * mm < b - a < 11 * mm
+        and abs(run[b] - ha) <= 0.2 * ha
+        and (not aligned or abs(top[b] - top[a]) <= max(2, 0.1 * ha))
+    ]
+    if not same:
+        return None
+    b = same[-1]  # the falling edge
+    if aligned:
+        t, r = min(top[a], top[b]), int(0.5 * mm) + 1
+        flat = seg[max(0, t - r) : t + r + 1, a + 2 : b - 1].any(0)  # ink along the top between the strokes
+        if flat.size and flat.mean() < 0.8:
+            return None
+    return float(max(ha, run[b])), int(b)
+
+# %% ../nbs/05b_digitise.ipynb #53fe8406
 def find_pulse(
     cov: np.ndarray,  # `ink_coverage`, level
     y: int,  # the row's baseline
@@ -336,25 +367,22 @@ def find_pulse(
     half: int,  # half the row's height, px
     mm: float,  # px per mm
 ) -> tuple:
-    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two unbroken vertical strokes
-    at least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height; the height is their
-    longest run, so ink of the neighbouring rows in the same columns does not count"""
-    y0 = max(0, y - half)
-    seg = cov[y0 : y + half, x0 : min(x0 + int(12 * mm), x1)] > 0.25
-    if not seg.size:
+    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two vertical strokes at
+    least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height, read tolerantly (gaps
+    under 1 mm closed, a slant of a pixel joined; the strokes from one top, joined by a flat top); the height is their
+    longest run, so ink of the neighbouring rows in the same columns does not count. Failing that, two unbroken
+    strokes (a wrinkle may bend the top) give `(NaN, right edge x)`: where the trace starts, not a trusted height"""
+    win = cov[max(0, y - half) : y + half, x0 : min(x0 + int(12 * mm), x1)]
+    if not win.size:
         return None
-    seg = cv2.morphologyEx(seg.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0  # 1 px breaks
-    run = _longest_runs(seg)[0]
-    tall = np.flatnonzero(run > 3 * mm)
-    if len(tall) < 2:
-        return None
-    a = tall[0]
-    ha = run[a : a + 3].max()
-    same = [b for b in tall if 2.5 * mm < b - a < 11 * mm and abs(run[b] - ha) <= 0.2 * ha]  # the falling edge
-    if not same:
-        return None
-    b = same[-1]
-    return float(max(ha, run[b])), int(x0 + b)
+    loose = cv2.dilate((win > 0.1).astype(np.uint8), np.ones((1, 3), np.uint8))  # a slanted stroke: columns joined
+    loose = cv2.morphologyEx(loose, cv2.MORPH_CLOSE, np.ones((_odd(mm), 1), np.uint8)) > 0  # gaps under 1 mm
+    p = _stroke_pair(loose, mm, True)
+    if p and p[0] <= 25 * mm:  # taller than a 20 mm/mV pulse: joined to other ink
+        return p[0], int(x0 + p[1] - 1)  # -1: the column the dilation added
+    unbroken = cv2.morphologyEx((win > 0.25).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0
+    p = _stroke_pair(unbroken, mm, False)
+    return (float("nan"), int(x0 + p[1])) if p else None
 
 # %% ../nbs/05b_digitise.ipynb #9d2e61aa
 def row_amplitude(
@@ -508,16 +536,19 @@ def _row_span(ext, pulses) -> float:
 GAINS = (5.0, 10.0, 20.0)  # mm/mV a printout may use
 
 # %% ../nbs/05b_digitise.ipynb #0e4b8f3d
-def _read_gain(cov, rows, ext, pulses, half, mmy, notes) -> tuple:
+def _read_gain(cov, rows, ext, pulses, half, mmy, notes, tol: float = 0.25) -> tuple:
     """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
-    (on a log scale), unless the traces would then be implausibly large or small (median row extent over 8 mV or
-    under 0.05 mV); 10 mm/mV when there is no pulse"""
-    ph = [p[0] for p in pulses if p]
+    (on a log scale) when within `tol` of it, unless the traces would then be implausibly large or small (median row
+    extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
+    ph = [p[0] for p in pulses if p and np.isfinite(p[0])]  # NaN: a pulse's edge found, its height not trusted
     after = [(p[1] + 1, e[1]) if p and e else e for e, p in zip(ext, pulses)]  # the traces, not the pulses
     amp = row_amplitude(cov, rows, after, half)
     if ph:
         h = float(np.median(ph))
         gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
+        if abs(math.log(h / mmy / gain)) > math.log(1 + tol):  # a letter or a QRS taken for a pulse
+            notes.append(f"calibration pulse of {h / mmy:.1f} mm ignored: not within {tol:.0%} of 5, 10 or 20 mm")
+            return 10.0, None
         mv = amp / (gain * mmy)
         if not 0.05 <= mv <= 8:
             notes.append(f"calibration pulse of {h / mmy:.1f} mm ignored: the traces would span {mv:.2f} mV")
@@ -649,11 +680,31 @@ def follow_trace(
     out[y1 : y2 + 1, x1 : x2 + 1] = sub * keep
     return out, lo, hi
 
+# %% ../nbs/05b_digitise.ipynb #c3a4d7e2
+def column_points(
+    v: np.ndarray,  # per pixel column, the mean level of the trace there (NaN where unread)
+) -> np.ndarray:
+    """Values at the column centres whose straight-line interpolation has `v` as its mean over each column: the
+    (1/8, 3/4, 1/8) smear of linear interpolation undone on every run of read columns (NaN kept)"""
+    out = np.array(v, np.float64)
+    idx = np.flatnonzero(np.isfinite(out))
+    for seg in np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1):
+        n = len(seg)
+        if n < 3:
+            continue
+        ab = np.zeros((3, n))
+        ab[0, 1:] = ab[2, :-1] = 1 / 8
+        ab[1] = 3 / 4
+        ab[1, [0, -1]] = 7 / 8  # at the ends the line is held flat
+        out[seg] = solve_banded((1, 1), ab, out[seg])
+    return out
+
 # %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
     geo: PageGeometry,
     cov: np.ndarray,  # trace ink coverage in the geometry's level frame (`ink_coverage` or `net_coverage`)
     thr: float = 0.02,  # coverage that counts as ink when following the trace
+    sharpen: bool = False,  # place the points so that the line through them has each column's mean (`column_points`)
 ) -> tuple:
     """`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead
     the fraction of its shown samples that were read"""
@@ -663,6 +714,8 @@ def read_signals(
         shown[LEADS.index(p.lead), p.start : p.end] = True
         own, _, _ = follow_trace(cov, p, thr)
         t, v = extract_panel(own, p, 0.3)
+        if sharpen:
+            v = column_points(v)
         ok = np.isfinite(v)
         if ok.sum() < 2:
             continue
@@ -908,6 +961,7 @@ def digitise(
     einthoven: bool = False,  # project I, II, III onto II = I + III (reported in the result)
     reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the learned reader)
     net=None,  # the U-Net for reader='unet' (default: the shipped one)
+    sharpen: bool = False,  # keep each pixel column's mean on the line through the points (`column_points`)
 ) -> Digitised:
     "Read a 12-lead ECG page back into signals, finding its geometry from the image alone"
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
@@ -924,7 +978,7 @@ def digitise(
         cov = np.zeros(img.shape[:2], np.float32)
         cov[y1:y2, x1:x2] = net_coverage(level[y1:y2, x1:x2], net)
         thr = 0.3
-    sig, read = read_signals(geo, cov, thr)
+    sig, read = read_signals(geo, cov, thr, sharpen)
     shown = {p.lead for p in geo.panels}
     conf = {l: float(read[i]) * geo.confidence if l in shown else 0.0 for i, l in enumerate(LEADS)}
     before = einthoven_check(sig)
@@ -998,6 +1052,7 @@ def digitise_cmd(
     plot: store_true = False,  # also write NAME.readback.png: the read-back drawn in red over the level page
     reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the shipped learned reader)
     strict: store_true = False,  # stop at the first page that cannot be read
+    sharpen: store_true = False,  # keep each pixel column's mean on the line through the points: narrow QRS peaks keep their height on well-read pages (CHANGELOG has its cost elsewhere)
 ):
     "ECG page images in, 12-lead WFDB records out: the page geometry is found from each image"
     if not out:
@@ -1014,7 +1069,7 @@ def digitise_cmd(
     for f in progress_bar(files, desc="digitising"):
         try:
             img, notes = read_page(f)
-            d = digitise(img, speed, layout, einthoven, reader, net)
+            d = digitise(img, speed, layout, einthoven, reader, net, sharpen)
             d.geometry.notes[:0] = notes
             write_digitised(dest / f.stem, d, f, plot)
         except ECGScanError as e:

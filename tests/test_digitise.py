@@ -136,10 +136,11 @@ def test_digitise_errors_splits_geometry_from_ink(tmp_path, sig):
     side = dict(width=img.shape[1], height=img.shape[0], x_grid=5 * meta.px_per_mm[0], y_grid=5 * meta.px_per_mm[1])
     (tmp_path / "R1.json").write_text(json.dumps(dict(side, leads=leads)))
     rows = {k: med for k, med, _ in digitise_errors(tmp_path)}
-    assert len(rows) == 5
-    reader, true_geo, mean, mid, ext = rows.values()
+    assert len(rows) == 8
+    reader, reader_sharp, true_geo, true_sharp, mean, mean_sharp, mid, ext = rows.values()
     assert reader > 5 and abs(true_geo - reader) < 3, rows  # the geometry found is close to the true one
     assert mean > 12 and mid > 12 and ext < mid and mean > reader + 1, rows
+    assert mean_sharp > mean and true_sharp > true_geo, rows  # `column_points` raises the reader and the bound
 
 
 def test_digitise_train_writes_a_loadable_reader_and_guards_overwrite(tmp_path, sig):
@@ -200,3 +201,31 @@ def test_a_pulse_that_would_make_the_traces_implausible_is_not_believed(sig):
     img, meta = _page(sig * 0.01, page="letter", grid="red")
     g = digitise(img).geometry
     assert g.gain == 10.0 and any("calibration pulse" in n and "ignored" in n for n in g.notes), g.notes
+
+
+def test_a_broken_calibration_pulse_keeps_its_height(sig):
+    "Both strokes of every 10 mm/mV pulse cut twice by 3 px gaps (noise, a crease): the longest piece alone reads as 5"
+    img, meta = _page(sig, page="a4", grid="grey")
+    img = img.copy()
+    ppmv = meta.panels[0].px_per_mV
+    for y0 in sorted({p.y0 for p in meta.panels}):
+        x0 = int(min(p.x0 for p in meta.panels if p.y0 == y0))  # the pulse is drawn before the row's first panel
+        for f in (0.3, 0.65):
+            y = int(round(y0 - f * ppmv))
+            img[y : y + 3, : x0 - 1] = 255
+    g = digitise(img).geometry
+    assert g.gain == 10.0 and not any("calibration pulse" in n for n in g.notes), (g.gain, g.notes)
+
+
+def test_sharpened_reading_keeps_qrs_height():
+    "R waves 50 ms wide at their base on a 100 dpi page: sharpened above 12 dB, the plain centroids (11.8 dB) not"
+    t = np.arange(N) / 500
+    sig = np.zeros((12, N), np.float32)
+    for b in np.arange(0.3, 10, 0.8):
+        sig += (1.5 * np.clip(1 - np.abs(t - b) / 0.025, 0, None)).astype(np.float32)
+    sig += 0.2 * np.sin(2 * np.pi * 1.2 * t)[None].astype(np.float32)
+    img, meta = render_ecg(sig, RenderConfig(dpi=100, line_mm=0.2, page="letter", grid="red"))
+    shown = np.isfinite(meta.plotted(sig))
+    plain = np.median(challenge_snr(sig, digitise(img).sig, shown)["snr"])
+    sharp = np.median(challenge_snr(sig, digitise(img, sharpen=True).sig, shown)["snr"])
+    assert sharp > 12 > plain, (plain, sharp)
