@@ -628,15 +628,46 @@ def find_geometry(
 
 # %% ../nbs/05b_digitise.ipynb #5573b01a
 def _runs(mask: np.ndarray) -> list:
-    "Per column of `mask` (h, w): the (first, last) rows of its runs of True"
+    "Per column of `mask` (h, w): the (first, last) rows of its runs of True, as plain ints"
     m = np.zeros((mask.shape[0] + 2, mask.shape[1]), np.int8)
     m[1:-1] = mask
     d = np.diff(m, axis=0).T
     (sc, sr), (_, er) = np.nonzero(d == 1), np.nonzero(d == -1)
     out = [[] for _ in range(mask.shape[1])]
-    for c, a, b in zip(sc, sr, er):
+    for c, a, b in zip(sc.tolist(), sr.tolist(), er.tolist()):
         out[c].append((a, b - 1))
     return out
+
+# %% ../nbs/05b_digitise.ipynb #acae54e37e7d407bbb7b55eff062a284
+def _trace_step(
+    cost: list,  # cheapest cost of a path ending at each run of the previous column
+    A: list,  # (first, last) rows of the previous column's runs
+    B: list,  # (first, last) rows of this column's runs
+    skipped: int,  # columns without ink between the two
+    b0: float,  # the panel's baseline row
+) -> tuple:
+    "`(cost, back)`: per run of `B`, the cheapest path's cost and the run of `A` it came from"
+    if len(A) * len(B) > 16:  # many runs: as arrays
+        a, b, c = np.array(A, float), np.array(B, float), np.array(cost)
+        gap = np.maximum(np.maximum(b[None, :, 0] - a[:, None, 1], a[:, None, 0] - b[None, :, 1]) - 1, 0)
+        ma, mb = a.sum(1) / 2, b.sum(1) / 2
+        t = c[:, None] + gap + 0.02 * np.abs(mb[None] - ma[:, None]) + 0.3 * skipped + 0.01 * np.abs(mb - b0)[None]
+        return t.min(0).tolist(), t.argmin(0).tolist()
+    new, back = [], []
+    for b1, b2 in B:
+        mb = (b1 + b2) / 2
+        t = [
+            ci
+            + max(max(b1 - a2, a1 - b2) - 1, 0)
+            + 0.02 * abs(mb - (a1 + a2) / 2)
+            + 0.3 * skipped
+            + 0.01 * abs(mb - b0)
+            for ci, (a1, a2) in zip(cost, A)
+        ]
+        i = min(range(len(t)), key=t.__getitem__)
+        new.append(t[i])
+        back.append(i)
+    return new, back
 
 # %% ../nbs/05b_digitise.ipynb #f093ed22
 def follow_trace(
@@ -656,26 +687,17 @@ def follow_trace(
     keep = np.zeros(sub.shape, bool)
     if cols:
         b0 = p.y0 - y1
-        R = [np.array(runs[c], float) for c in cols]
-        cost, back = 0.05 * np.abs(R[0].mean(1) - b0), []
+        cost = [0.05 * abs((a + b) / 2 - b0) for a, b in runs[cols[0]]]
+        back = []
         for k in range(1, len(cols)):
-            a, b = R[k - 1], R[k]
-            gap = np.maximum(np.maximum(b[None, :, 0] - a[:, None, 1], a[:, None, 0] - b[None, :, 1]) - 1, 0)
-            t = (
-                cost[:, None]
-                + gap
-                + 0.02 * np.abs(b.mean(1)[None] - a.mean(1)[:, None])
-                + 0.3 * (cols[k] - cols[k - 1] - 1)
-                + 0.01 * np.abs(b.mean(1) - b0)[None]
-            )
-            back.append(t.argmin(0))
-            cost = t.min(0)
-        j = int(cost.argmin())
+            cost, came = _trace_step(cost, runs[cols[k - 1]], runs[cols[k]], cols[k] - cols[k - 1] - 1, b0)
+            back.append(came)
+        j = min(range(len(cost)), key=cost.__getitem__)
         for k in range(len(cols) - 1, -1, -1):
-            a, b = R[k][j].astype(int)
+            a, b = runs[cols[k]][j]
             keep[a : b + 1, cols[k]] = True
             lo[cols[k]], hi[cols[k]] = a + y1, b + y1
-            j = int(back[k - 1][j]) if k else j
+            j = back[k - 1][j] if k else j
     out = np.zeros_like(cov)
     out[y1 : y2 + 1, x1 : x2 + 1] = sub * keep
     return out, lo, hi
