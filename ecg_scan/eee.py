@@ -372,7 +372,7 @@ def eee_loss(
     r["total"] = sum(r.values())
     return r
 
-# %% ../nbs/10_eee.ipynb #ba386ed2
+# %% ../nbs/10_eee.ipynb #195ddeb6
 class _EEEBatches(torch.utils.data.Dataset):
     "`n` pretraining batches of `eee_batch`, batch `k` drawn with the generator seeded by `(seed, k)`"
 
@@ -386,7 +386,7 @@ class _EEEBatches(torch.utils.data.Dataset):
         b = eee_batch(self.studies, np.random.default_rng([self.seed, k]), self.cfg, self.bs, echo=self.echo)
         return b, b  # fastai's (input, target): the loss reads the batch as well
 
-# %% ../nbs/10_eee.ipynb #c7aba30b
+# %% ../nbs/10_eee.ipynb #513f778f
 class _EEELoss:
     "fastai's loss function for EEE: the total of `eee_loss`; every step's terms are kept in `.hist`"
 
