@@ -22,6 +22,7 @@ from ecg_scan.signals import (
     progress_bar,
 )
 from .data import Record, ECGDataset, snomed_table, write_wfdb
+from .measure import MEASURED
 
 # %% auto #0
 __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER', 'CONFLICTS', 'DOWER', 'QRS_NORMAL', 'QRS_RBBB',
@@ -30,25 +31,7 @@ __all__ = ['SYNTH_CLASSES', 'RHYTHMS', 'DEFAULT_PREVALENCE', 'PERSIST', 'ORDER',
            'report_labels', 'synth_dataset', 'write_synth', 'synth_cmd']
 
 # %% ../nbs/03_synth.ipynb #3d1b5150
-SYNTH_CLASSES = [
-    "NSR",
-    "SB",
-    "STach",
-    "AF",
-    "AFL",
-    "IAVB",
-    "RBBB",
-    "LBBB",
-    "LAD",
-    "RAD",
-    "LVH",
-    "LQRSV",
-    "STE",
-    "STD",
-    "TInv",
-    "PVC",
-    "PAC",
-]
+SYNTH_CLASSES = MEASURED  # exactly the conditions `measure` decides from a signal: every drawn label can be checked
 RHYTHMS = ["NSR", "SB", "STach", "AF", "AFL"]
 
 # %% ../nbs/03_synth.ipynb #cd2e5df0
