@@ -316,6 +316,35 @@ def _row_extent(cov, y, half, mm):
     runs = [r for r in np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1) if len(r) > 2 * mm] if len(xs) else []
     return (int(runs[0][0]), int(runs[-1][-1])) if runs else None
 
+# %% ../nbs/05b_digitise.ipynb #07b3122g
+def _trace_rows(cov, rows, ext, mm, notes) -> list:
+    """The rows of `rows` that hold traces: a row whose ink has no unbroken run of 2 mm (grid dots, specks) is
+    dropped, then rows at either end whose ink spans less than 85 % of the median row (a header or footer text line,
+    a label) or whose distance to the next row is 30 % off the rows' pitch (on 4 rows or more) are peeled off"""
+    def longest(y):
+        col = cov[max(0, y - int(2 * mm)) : y + int(2 * mm)].max(0) > 0.25
+        d = np.diff(np.concatenate([[0], col.astype(np.int8), [0]]))
+        return float(np.max(np.flatnonzero(d == -1) - np.flatnonzero(d == 1), initial=0)) / mm
+
+    keep = [(y, e) for y, e in zip(rows, ext) if e and longest(y) >= 2]
+    if not keep:
+        return rows
+    span = float(np.median([e[1] - e[0] for _, e in keep]))
+    while len(keep) > 1:
+        pitch = float(np.median(np.diff([y for y, _ in keep])))
+        stray = lambda i, j: keep[i][1][1] - keep[i][1][0] < 0.85 * span or (
+            len(keep) >= 4 and abs(abs(keep[i][0] - keep[j][0]) - pitch) > 0.3 * pitch
+        )
+        if stray(0, 1):
+            keep = keep[1:]
+        elif stray(-1, -2):
+            keep = keep[:-1]
+        else:
+            break
+    if len(keep) < len(rows):
+        notes.append(f"{len(rows) - len(keep)} band(s) of ink taken for text, a grid or a mark, not a trace row")
+    return [y for y, _ in keep]
+
 # %% ../nbs/05b_digitise.ipynb #8a1c0d21
 def _longest_runs(m: np.ndarray) -> np.ndarray:
     "Per column of the boolean `m` (h, w): `(length, first row)` of its longest vertical run of True, shape (2, w)"
@@ -610,6 +639,8 @@ def find_geometry(
     rows = find_rows(cov, mmy)
     if not rows:
         raise ECGScanError("no ECG trace rows found on the page; is it an ECG printout?")
+    half = int(min(float(np.median(np.diff(rows))) * 0.5 if len(rows) > 1 else 20 * mmy, 30 * mmy))
+    rows = _trace_rows(cov, rows, [_row_extent(cov, y, half, mmx) for y in rows], mmx, notes)
     pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * mmy
     half = int(min(pitch * 0.5, 30 * mmy))
     ext = [_row_extent(cov, y, half, mmx) for y in rows]
