@@ -12,7 +12,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -50,9 +50,9 @@ from .synth import SynthECG
 __all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
            'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
            'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
-           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'einthoven_correct', 'trace_net',
-           'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised',
-           'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct',
+           'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page',
+           'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -321,6 +321,7 @@ def _trace_rows(cov, rows, ext, mm, notes) -> list:
     """The rows of `rows` that hold traces: a row whose ink has no unbroken run of 2 mm (grid dots, specks) is
     dropped, then rows at either end whose ink spans less than 85 % of the median row (a header or footer text line,
     a label) or whose distance to the next row is 30 % off the rows' pitch (on 4 rows or more) are peeled off"""
+
     def longest(y):
         col = cov[max(0, y - int(2 * mm)) : y + int(2 * mm)].max(0) > 0.25
         d = np.diff(np.concatenate([[0], col.astype(np.int8), [0]]))
@@ -332,8 +333,9 @@ def _trace_rows(cov, rows, ext, mm, notes) -> list:
     span = float(np.median([e[1] - e[0] for _, e in keep]))
     while len(keep) > 1:
         pitch = float(np.median(np.diff([y for y, _ in keep])))
-        stray = lambda i, j: keep[i][1][1] - keep[i][1][0] < 0.85 * span or (
-            len(keep) >= 4 and abs(abs(keep[i][0] - keep[j][0]) - pitch) > 0.3 * pitch
+        stray = lambda i, j: (
+            keep[i][1][1] - keep[i][1][0] < 0.85 * span
+            or (len(keep) >= 4 and abs(abs(keep[i][0] - keep[j][0]) - pitch) > 0.3 * pitch)
         )
         if stray(0, 1):
             keep = keep[1:]
@@ -791,6 +793,20 @@ def column_points(
         out[seg] = solve_banded((1, 1), ab, out[seg])
     return out
 
+# %% ../nbs/05b_digitise.ipynb #c3a4d7e4
+def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarray:
+    """mV at each sample panel `p` shows, read along its own trace and relative to the trace's median level (its
+    baseline); NaN where not found; None when under two columns were read"""
+    own, _, _ = follow_trace(cov, p, thr)
+    t, v = extract_panel(own, p, 0.3)
+    if sharpen:
+        v = column_points(v)
+    ok = np.isfinite(v)
+    if ok.sum() < 2:
+        return None
+    v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
+    return np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
+
 # %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
     geo: PageGeometry,
@@ -804,20 +820,84 @@ def read_signals(
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
         shown[LEADS.index(p.lead), p.start : p.end] = True
-        own, _, _ = follow_trace(cov, p, thr)
-        t, v = extract_panel(own, p, 0.3)
-        if sharpen:
-            v = column_points(v)
-        ok = np.isfinite(v)
-        if ok.sum() < 2:
+        r = _panel_values(cov, p, thr, sharpen)
+        if r is None:
             continue
-        v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
-        r = np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
         row = out[LEADS.index(p.lead), p.start : p.end]
         row[np.isnan(row)] = r[np.isnan(row)]
     with np.errstate(invalid="ignore"):
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2cf
+def _agreement(a: np.ndarray, b: np.ndarray) -> float:
+    "SNR (dB) of trace `b` against trace `a` over the samples both read, each less its median; -inf under 0.2 s"
+    if a is None or b is None:
+        return -math.inf
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < FS // 5:
+        return -math.inf
+    u, v = a[ok] - np.median(a[ok]), b[ok] - np.median(b[ok])
+    return float(10 * np.log10(max((u**2).sum(), 1e-12) / max(((u - v) ** 2).sum(), 1e-12)))
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2d0
+def _name_strips(geo: PageGeometry, cov, min_db: float, margin: float) -> tuple:
+    """`(geometry, sure)`: each rhythm strip named by the grid panel it agrees with best (see `layout_from_traces`),
+    and whether any strip agrees with a panel by `min_db` and by `margin` more than with any other"""
+    vals = [_panel_values(cov, p) for p in geo.panels]
+    grid = [(v, q) for v, q in zip(vals, geo.panels) if not q.rhythm]
+    panels, sure = list(geo.panels), False
+    for i, p in enumerate(geo.panels):
+        if not p.rhythm or vals[i] is None:
+            continue
+        sc = (
+            sorted(
+                (
+                    (_agreement(v, vals[i][q.start - p.start : q.end - p.start]), q.lead)
+                    for v, q in grid
+                    if p.start <= q.start and q.end <= p.end
+                ),
+                reverse=True,
+            )
+            + [(-math.inf, None)] * 2
+        )
+        ok = sc[0][0] >= min_db and sc[0][0] - sc[1][0] >= margin
+        sure |= ok
+        if ok and sc[0][1] != p.lead:
+            panels[i] = replace(p, lead=sc[0][1])
+    lay = geo.layout.split("+")[0] + "".join(
+        ("+" if k == 0 else ",") + p.lead for k, p in enumerate(q for q in panels if q.rhythm)
+    )
+    notes = list(geo.notes)
+    if lay != geo.layout:
+        notes.append(f"rhythm strips named by the panels they repeat: {lay} (not {geo.layout})")
+    return replace(geo, panels=panels, layout=lay, notes=notes), sure
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2d1
+def layout_from_traces(
+    img: np.ndarray,  # the page (for a second look at a six-row page)
+    geo: PageGeometry,  # as `find_geometry` found it
+    cov: np.ndarray,  # its classic ink coverage
+    min_db: float = 12.0,  # a strip repeats a panel when it agrees with it this well (SNR, dB) ...
+    margin: float = 8.0,  # ... and this much better than with any other panel
+) -> PageGeometry:
+    """`geo` with its rhythm strips named by the panels they repeat, and a six-row page settled as 3x4 + three strips
+    or 6x2: a strip shows its lead for the whole record, so over the samples of that lead's panel in the grid rows it
+    draws the same trace at the same scale (other leads share the beats, not the amplitudes). Six rows none of whose
+    lower three repeats a panel so are 6x2"""
+    rows = sorted({p.y0 for p in geo.panels})
+    if len(rows) == 6:
+        other = "3x4+II,V1,V5" if geo.layout == "6x2" else "6x2"
+        strips = geo if other == "6x2" else find_geometry(img, geo.speed, other)[0]
+        strips, sure = _name_strips(strips, cov, min_db, margin)
+        if sure:
+            return strips
+        if geo.layout == "6x2":
+            return geo
+        g6 = find_geometry(img, geo.speed, "6x2")[0]
+        g6.notes.append("six rows whose lower three repeat no panel above them: read as 6x2")
+        return g6
+    return _name_strips(geo, cov, min_db, margin)[0] if any(p.rhythm for p in geo.panels) else geo
 
 # %% ../nbs/05b_digitise.ipynb #8eefce77
 def einthoven_correct(
@@ -1061,6 +1141,8 @@ def digitise(
     if reader not in ("classic", "unet"):
         raise ECGScanError(f"unknown reader {reader!r}; use classic or unet")
     geo, cov = find_geometry(img, speed, layout)
+    if layout is None:
+        geo = layout_from_traces(img, geo, cov)
     level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
     thr = 0.02
     if reader == "unet":  # the net reads only the band of the page that holds the panels
