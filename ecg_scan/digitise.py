@@ -8,6 +8,7 @@ Docs: https://ecg-scan.github.io/ecg_scan/digitise.html.md"""
 from __future__ import annotations
 
 import importlib.resources
+import functools
 import json
 import math
 import sys
@@ -166,12 +167,18 @@ def _odd(k) -> int:
     k = max(3, int(round(k)))
     return k + 1 - k % 2
 
+# %% ../nbs/05b_digitise.ipynb #f3557b6f
+def _channels(op, a: np.ndarray) -> np.ndarray:
+    """`op` (`np.maximum` or `np.minimum`) across the colour channels of `a` (h, w, c): the same as `a.max(-1)` or
+    `a.min(-1)`, a few times faster on a page (numpy reduces a short last axis slowly)"""
+    return functools.reduce(op, [a[..., i] for i in range(a.shape[-1])])
+
 # %% ../nbs/05b_digitise.ipynb #a31bb91c
 def page_maps(img: np.ndarray) -> tuple:
     """`(dark, chroma)` float32 maps in [0, 1]: darkness against the local paper level, and colour saturation above
     the paper's"""
     f = cv2.GaussianBlur(img, (3, 3), 0).astype(np.float32)
-    mx, mn = f.max(-1), f.min(-1)
+    mx, mn = _channels(np.maximum, f), _channels(np.minimum, f)
     k = max(3, _odd(min(img.shape[:2]) / 25) // 4)
     small = cv2.resize(mx, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
     paper = cv2.blur(cv2.dilate(small, np.ones((k, k), np.uint8)), (k, k))  # the light level around each pixel
@@ -271,7 +278,7 @@ def ink_darkness(
     small = cv2.resize(cv2.GaussianBlur(img, (0, 0), 2.0), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     paper = cv2.medianBlur(small, _odd(2 * mm))
     paper = cv2.resize(paper, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    d = np.clip((paper - f) / np.maximum(paper, 32), 0, 1).min(-1)
+    d = _channels(np.minimum, np.clip((paper - f) / np.maximum(paper, 32), 0, 1))
     if not period:
         return d
     g = grid_darkness(d, period)
@@ -489,7 +496,7 @@ def find_sheet(
     shadowed border outside it); the whole image when no region stands out"""
     h, w = img.shape[:2]
     s = min(1.0, 400 / max(h, w))
-    v = cv2.resize(img.max(-1), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    v = cv2.resize(_channels(np.maximum, img), None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
     v = cv2.medianBlur(v, 5)
     t, m = cv2.threshold(v, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import importlib.resources
 import itertools
 import json
@@ -52,8 +53,8 @@ from .synth import synth_dataset
 __all__ = ['CLIP_MEAN', 'CLIP_STD', 'TEXT_MODELS', 'BEATS', 'BEAT_FS', 'BEAT_LEN', 'TEACHER_DIR', 'TEACHER_DIRS', 'LEAD_GROUPS',
            'GROUP_PAIRS', 'load_torch_file', 'image_tensor', 'proj_head', 'ImageEncoder', 'TextEncoder', 'DBETAEncoder',
            'qrs_peaks', 'BeatTokens', 'beat_tokens', 'tokenize', 'clear_masks', 'CLEAR', 'CLEARPretrain', 'clear_loss',
-           'teacher_corpus', 'beat_corpus', 'teacher_embed', 'standardize_head', 'pretrain_clear', 'save_teacher',
-           'teacher_path', 'load_signal_teacher', 'teacher_cmd', 'HUGHead', 'teacher_tokens']
+           'teacher_corpus', 'beat_corpus', 'teacher_embed', 'model_key', 'standardize_head', 'pretrain_clear',
+           'save_teacher', 'teacher_path', 'load_signal_teacher', 'teacher_cmd', 'HUGHead', 'teacher_tokens']
 
 # %% ../nbs/06_encoders.ipynb #7a5d6251
 def load_torch_file(
@@ -838,6 +839,18 @@ def teacher_embed(
             x = np.nan_to_num(x, nan=nan)
         out.append(teacher(torch.from_numpy(x).to(dev)).cpu())
     return torch.cat(out)
+
+# %% ../nbs/06_encoders.ipynb #af4b0ff9
+def model_key(m: nn.Module) -> str:
+    """A fingerprint of a model's weights (sha1 of its parameters and buffers, computed once): its features' cache key,
+    the same in every process"""
+    if getattr(m, "_eval_key", None) is None:
+        h = hashlib.sha1()
+        for k, t in m.state_dict().items():
+            h.update(k.encode())
+            h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        m._eval_key = h.hexdigest()[:16]
+    return m._eval_key
 
 # %% ../nbs/06_encoders.ipynb #8187d4f7
 @torch.no_grad()

@@ -36,7 +36,15 @@ from .augment import default_augment
 from .canonical import canonical_page
 from .data import ECGDataset, ptbxl_task
 from .digitise import digitise
-from .encoders import TEACHER_DIRS, HUGHead, image_tensor, load_signal_teacher, teacher_embed, teacher_tokens
+from ecg_scan.encoders import (
+    TEACHER_DIRS,
+    HUGHead,
+    image_tensor,
+    load_signal_teacher,
+    model_key,
+    teacher_embed,
+    teacher_tokens,
+)
 from .metrics import linear_probe, macro_auroc, md_table, probe_fractions
 from .model import ECGScan, get_config, load_model, parse_set
 from .pages import EikEngine, dataset_pages, fit_image
@@ -60,11 +68,11 @@ __all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'READER_KEY', 'D
            'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
            'foreign_renders', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
            'FeatureCache', 'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features',
-           'model_key', 'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features',
-           'random_encoder', 'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions',
-           'suite_scores', 'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd',
-           'invariance_table', 'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table',
-           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
+           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
+           'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
+           'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
+           'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
+           'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -338,18 +346,6 @@ def teacher_features(teacher, sigs: np.ndarray, bs: int = 64) -> np.ndarray:
     """Signal-teacher embeddings (n, d) of signals (n, 12, 5000) as numpy, through `teacher_embed`; NaN samples count
     as 0"""
     return teacher_embed(teacher, sigs, bs=bs).numpy()
-
-# %% ../nbs/13_evaluate.ipynb #af4b0ff9
-def model_key(m: nn.Module) -> str:
-    """A fingerprint of a model's weights (sha1 of its parameters and buffers, computed once): its features' cache key,
-    the same in every process"""
-    if getattr(m, "_eval_key", None) is None:
-        h = hashlib.sha1()
-        for k, t in m.state_dict().items():
-            h.update(k.encode())
-            h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-        m._eval_key = h.hexdigest()[:16]
-    return m._eval_key
 
 # %% ../nbs/13_evaluate.ipynb #deaaa903
 def plot_tsne(X: np.ndarray, labels: list, title: str = "", ax=None, seed: int = 0):

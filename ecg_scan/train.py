@@ -47,7 +47,7 @@ from safetensors.torch import load_file, save_file
 from .augment import ecg_image, varied_page
 from .canonical import canonical_page
 from .data import ECGDataset, open_dataset, sample_dataset
-from .encoders import image_tensor, teacher_embed
+from .encoders import image_tensor, model_key, teacher_embed
 from .metrics import random_split
 from .model import ECGScan, ECGScanConfig, get_config, parse_set
 from .pages import page_image
@@ -864,6 +864,16 @@ def _resume_state(out: Path, cfg: ECGScanConfig, data_spec: dict, steps: int = N
         _extension_note(state, cfg)
     return state, cfg
 
+# %% ../nbs/12_train.ipynb #c786030f
+_FROZEN = {}  # what -> (key, value): the latest output of each frozen tower in this process
+
+
+def _frozen_once(what: str, key: tuple, make):
+    "`make()`, or the value it gave in this process for the same `what` and `key`"
+    if _FROZEN.get(what, (None,))[0] != key:
+        _FROZEN[what] = (key, make())
+    return _FROZEN[what][1]
+
 # %% ../nbs/12_train.ipynb #2e9fac75
 def _model_and_data(
     cfg: ECGScanConfig,
@@ -898,8 +908,12 @@ def _model_and_data(
     m = ECGScan.from_pretrained(resume_from, **{k: cfg.flat()[k] for k in _ON_RESUME}) if resume_from else ECGScan(cfg)
     m.train()
     m.to(device)
-    feats = m.text.encode(td.texts, progress=progress)
-    emb = teacher_embeddings(m, td.train, td.valid, progress=progress) if cache_teacher else None
+    key = ("text", model_key(m.text.bert), m.text.name, m.text.pooling, m.text.max_len, tuple(td.texts))
+    feats = _frozen_once("text", key, lambda: m.text.encode(td.texts, progress=progress))
+    emb = None
+    if cache_teacher:
+        key = (model_key(m.teacher), td.train.ds.name, tuple(td.train.ds.ids), tuple(td.valid.ds.ids))
+        emb = _frozen_once("teacher", key, lambda: teacher_embeddings(m, td.train, td.valid, progress=progress))
     return td, m, ScanModel(m, feats, emb).to(device), ScanLoss(m)
 
 # %% ../nbs/12_train.ipynb #4f3e58b9

@@ -16,6 +16,8 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 os.chdir(root)
+# nbdev-test and pytest run one notebook / test per core: one torch thread each, or they fight over the cores
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 bindir = Path(sys.executable).parent
 
 
