@@ -592,11 +592,11 @@ def _row_span(spans) -> float:
 
 # %% ../nbs/05b_digitise.ipynb #5e0c41d8
 def _read_speed(pulses, mmx, notes) -> float:
-    """Paper speed, mm/s, from a page with a grid: 50 when the calibration pulses are wider than 7.5 mm (200 ms is
-    5 mm at 25 mm/s, 10 mm at 50), else 25. (The rows' length cannot tell: a page at 50 mm/s shows 5 s across the
-    width that holds 10 s at 25)"""
+    """Paper speed, mm/s, from a page with a grid: 50 when the calibration pulses (of a believed height, on at least
+    half of the rows) are wider than 7.5 mm (200 ms is 5 mm at 25 mm/s, 10 mm at 50), else 25. (The rows' length
+    cannot tell: a page at 50 mm/s shows 5 s across the width that holds 10 s at 25)"""
     w = [p[2] / mmx for p in pulses if p and np.isfinite(p[0])]
-    if w and np.median(w) > 7.5:
+    if w and len(w) * 2 >= len(pulses) and np.median(w) > 7.5:
         notes.append(f"calibration pulses {np.median(w):.1f} mm wide: read at 50 mm/s")
         return 50.0
     return 25.0
@@ -611,6 +611,9 @@ def _read_gain(cov, rows, spans, pulses, half, mmy, notes, tol: float = 0.25) ->
     implausibly large or small (median row extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
     ph = [p[0] for p in pulses if p and np.isfinite(p[0])]  # NaN: a pulse's edge found, its height not trusted
     amp = row_amplitude(cov, rows, spans, half)
+    if ph and len(ph) * 3 < len(rows):  # a pulse on few rows: a letter or a stroke of the trace, not the page's pulse
+        notes.append(f"calibration pulse on {len(ph)} of {len(rows)} rows ignored")
+        ph = []
     if ph:
         h = float(np.median(ph))
         gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
