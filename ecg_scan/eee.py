@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import store_attr
 from fastcore.script import call_parse, store_true
 from safetensors.torch import load_file, save_file
 
@@ -371,6 +372,40 @@ def eee_loss(
     r["total"] = sum(r.values())
     return r
 
+# %% ../nbs/10_eee.ipynb #195ddeb6
+class _EEEBatches(torch.utils.data.Dataset):
+    "`n` pretraining batches of `eee_batch`, batch `k` drawn with the generator seeded by `(seed, k)`"
+
+    def __init__(self, studies: list, cfg: EEEConfig, bs: int, echo: bool, seed: int, n: int):
+        store_attr("studies,cfg,bs,echo,seed,n")
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, k):
+        b = eee_batch(self.studies, np.random.default_rng([self.seed, k]), self.cfg, self.bs, echo=self.echo)
+        return b, b  # fastai's (input, target): the loss reads the batch as well
+
+# %% ../nbs/10_eee.ipynb #513f778f
+class _EEELoss:
+    "fastai's loss function for EEE: the total of `eee_loss`; every step's terms are kept in `.hist`"
+
+    def __init__(self, cfg: EEEConfig, name: str = "", steps: int = 0, progress: bool = False):
+        store_attr()
+        self.hist, self.t0 = [], time.time()
+
+    def __call__(self, out: dict, b: dict) -> torch.Tensor:
+        r = eee_loss(out, b, self.cfg)
+        self.hist.append({k: float(v.detach()) for k, v in r.items()})
+        k = max(1, self.steps // 10)
+        if self.progress and len(self.hist) % k == 0:
+            print(
+                f"{self.name} step {len(self.hist)}/{self.steps}: loss "
+                f"{np.mean([x['total'] for x in self.hist[-k:]]):.3f} ({time.time() - self.t0:.0f} s)",
+                flush=True,
+            )
+        return r["total"]
+
 # %% ../nbs/10_eee.ipynb #8d3c0627
 def eee_pretrain(
     studies: list,  # study dicts (data side) or prepared studies
@@ -385,33 +420,26 @@ def eee_pretrain(
     progress: bool = True,
 ) -> tuple:
     "Pretrain `EEE` on `studies`; returns `(model in eval mode, DataFrame of per-step losses)`"
+    # lazy: fastai (~5 s) is not otherwise loaded by eee, which the model imports for its teacher
+    from fastai.callback.training import GradientClip
+    from fastai.data.core import DataLoaders
+    from fastai.data.load import DataLoader
+    from fastai.learner import Learner
+    from fastai.torch_core import set_seed
+    import fastai.callback.progress, fastai.callback.schedule  # noqa: F401 (they patch Learner: no_bar, fit_one_cycle)
+
     cfg = cfg or EEEConfig()
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
     P = [s if "tok" in s else prepare_study(s, cfg, fs_in) for s in studies]
     if not P:
         raise ECGScanError("eee_pretrain: no studies")
+    set_seed(seed, reproducible=True)
     m = EEE(cfg, echo).train()
-    opt = torch.optim.AdamW(m.parameters(), lr, weight_decay=wd)
-    sch = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
-    hist = []
-    name, t0 = "EEE" if echo else "ECG-only", time.time()
-    for it in progress_bar(range(steps), desc=f"{name} pretraining", display=progress):
-        b = eee_batch(P, rng, cfg, bs, echo=echo)
-        r = eee_loss(m(b), b, cfg)
-        opt.zero_grad()
-        r["total"].backward()
-        nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-        opt.step()
-        sch.step()
-        hist.append({k: float(v.detach()) for k, v in r.items()})
-        if progress and (it + 1) % max(1, steps // 10) == 0:  # a line per tenth: progress in logs, where the bar is off
-            print(
-                f"{name} step {it + 1}/{steps}: loss "
-                f"{np.mean([x['total'] for x in hist[-max(1, steps // 10) :]]):.3f} ({time.time() - t0:.0f} s)",
-                flush=True,
-            )
-    h = pd.DataFrame(hist)
+    batches = lambda n: DataLoader(_EEEBatches(P, cfg, bs, echo, seed, n), bs=None)  # bs=None: items are batches
+    lossf = _EEELoss(cfg, "EEE" if echo else "ECG-only", steps, progress)
+    learn = Learner(DataLoaders(batches(steps), batches(0)), m, loss_func=lossf, wd=wd, cbs=GradientClip(1.0))
+    with learn.no_bar(), learn.no_logging():  # progress: `_EEELoss`'s lines
+        learn.fit_one_cycle(1, lr, pct_start=0.1)
+    h = pd.DataFrame(lossf.hist)
     if not np.isfinite(h["total"]).all():
         raise ECGScanError(f"EEE pretraining diverged (loss {h['total'].iloc[-1]}); lower lr (it was {lr:g})")
     return m.eval(), h

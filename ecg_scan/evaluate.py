@@ -1375,7 +1375,7 @@ def ablate_cmd(
     out = Path(out)
     df.to_csv(out / "ablation.csv", index=False)
     tab, verd = ablation_table(df), ablation_verdicts(df, next(iter(rows)))
-    cmd = "ecg-scan ablate " + " ".join(__import__("shlex").quote(a) for a in __import__("sys").argv[2:])
+    cmd = "ecg-scan ablate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     md = (
         f"# Ablation ({cfg.name}, {cfg.optim.steps} steps of batch {cfg.optim.bs}, data {data}, seeds {sd})\n\n`{cmd}`: this call "
         f"{(time.time() - t0) / 60:.1f} min; pretraining of all rows {df['pretrain minutes'].sum():.0f} min\n\n"

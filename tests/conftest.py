@@ -31,3 +31,13 @@ def assert_one_line_error(r, *fragments):
     assert len(lines) == 1, r.stderr
     for f in fragments:
         assert f in lines[0], lines[0]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: a test of a minute or more, started first (see below)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long tests first: pytest-xdist hands them out while every worker is free, and the short ones fill the gaps,
+    instead of one worker finishing a long test alone at the end"""
+    items.sort(key=lambda it: it.get_closest_marker("long") is None)  # a stable sort: otherwise collection order

@@ -372,6 +372,7 @@ def test_run_folder_refuses_overwrite_extends_and_overwrites(tmp_path, capsys):
     assert log[log.phase == "train"].step.tolist() == [0]
 
 
+@pytest.mark.long
 def test_second_process_stops_at_once_and_stale_lock_is_no_obstacle(tmp_path):
     o = tmp_path / "run"
     a = subprocess.Popen(

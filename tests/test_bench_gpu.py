@@ -1,9 +1,11 @@
 "Integration tests for issue 13: `ecg-scan bench gpu` (its --dry-run on this CPU, and the one-line error without a GPU)."
 
 import json
+import pytest
 from conftest import run_cli, assert_one_line_error
 
 
+@pytest.mark.long
 def test_bench_gpu_dry_run_writes_report(tmp_path):
     out = tmp_path / "bench"
     r = run_cli("bench", "gpu", "--dry-run", "--out", out, "--minutes", "5")

@@ -123,6 +123,7 @@ def test_digitiser_baseline_uses_the_reader_that_finds_the_page(monkeypatch):
     assert not refused and r_new > 0.5 and r_new > r_old + 0.3, (r_new, r_old)
 
 
+@pytest.mark.long
 def test_demo_small(tmp_path):
     r = run_cli("demo", "--out", tmp_path / "demo", "--n", "120", "--steps", "6", "--epochs", "3", timeout=1200)
     assert r.returncode == 0, r.stderr
@@ -206,6 +207,7 @@ def test_demo_small(tmp_path):
     )
 
 
+@pytest.mark.long
 def test_ablate_table_and_resume(tmp_path):
     "`ecg-scan ablate`: every row and both references, mean ± sd over seeds, a verdict per row; a second call reuses the finished runs"
     out = tmp_path / "abl"

@@ -73,6 +73,7 @@ def test_bundled_teacher_embeds_real_records(batch):
     assert not any(p.requires_grad for p in t.parameters())
 
 
+@pytest.mark.long
 def test_bench_model_cli(cli):
     r = cli("bench", "model")
     assert r.returncode == 0, r.stderr

@@ -26,6 +26,7 @@ def _records(dest: Path, ids=("E07500", "E07501", "HR06000")) -> Path:
 
 
 @pytest.mark.skipif(FOREIGN is None, reason="the shared ecg-image-kit pages (shared/foreign/eik-clean) are not here")
+@pytest.mark.long
 def test_eik_folder_pretrains_probes_and_embeds(tmp_path):
     "A folder of 50 ecg-image-kit pages beside their records: scanned, pretrained on (pages mixed with renders), probed, zero-shot, embedded"
     pages = tmp_path / "eik-clean"
@@ -115,6 +116,7 @@ def test_render_eik_needs_checkout_and_environment(tmp_path):
     reason=f"no ecg-image-kit environment at {EIK_PY} (build it as shared/tools/ecg-image-kit/README.ecg_scan.md says, "
     "or set ECG_SCAN_EIK_PYTHON)",
 )
+@pytest.mark.long
 def test_render_eik_engine_draws_and_caches(tmp_path):
     "ecg-image-kit draws the records (distorted, seeded) into a folder of pages that is a dataset; a second call draws nothing"
     src, out = _records(tmp_path / "src"), tmp_path / "eik"

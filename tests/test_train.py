@@ -11,6 +11,7 @@ from ecg_scan.train import pretrain, TrainingDiverged, TERMS, load_state
 ARGS = ["--data", "samples", "--set", "optim.bs=8", "--steps", "12", "--valid-every", "4", "--ckpt-every", "3"]
 
 
+@pytest.mark.long
 def test_pretrain_resume_gives_same_losses(tmp_path):
     r = run_cli("pretrain", "--out", tmp_path / "full", *ARGS, "--tensorboard")
     assert r.returncode == 0, r.stderr
@@ -32,6 +33,7 @@ def test_pretrain_resume_gives_same_losses(tmp_path):
     assert m.cfg.optim.steps == 12
 
 
+@pytest.mark.long
 def test_ctrl_c_saves_and_resumes(tmp_path):
     out = tmp_path / "run"
     p = subprocess.Popen(
