@@ -235,12 +235,25 @@ def _own_pages(dest: Path, n: int, augment: bool, dpi: float = 100.0) -> Path:
         save_render(dest / f"p{k:03d}", img, meta, sig, "jpg", 90)
     return dest
 
+# %% ../nbs/14b_bench.ipynb #773913e6
+def _varied_pages(dest: Path, n: int, augment: bool) -> Path:
+    """Write `n` pages drawn by `augment.varied_page` from `synth` records (layouts, page sizes, headers, fonts, pulse
+    shapes and places, 25 or 50 mm/s; with its distortions if `augment`), with their truth: the stand-in for pages
+    from a renderer the digitiser was not tuned on (the seeds of issue 21's held-out check)"""
+    ds = synth_dataset(n, seed=7)
+    for k in range(n):
+        sig = ds.signal(k)
+        img, meta, _ = varied_page(sig, np.random.default_rng([99, k]), size=None, augment=augment, mask=False, dpi=100)
+        save_render(dest / f"v{k:03d}", img, meta, sig, "png")
+    return dest
+
 # %% ../nbs/14b_bench.ipynb #0aafc153
 def bench_digitise(
     n: int = 24,  # own pages per kind (clean, augmented)
     foreign: str = None,  # folders of foreign pages with truth, comma-separated; default: ../shared/foreign/eik-* if present
     real: str = None,  # a folder of real scans and photos (no truth: Einthoven check); default: ../shared/real_printouts
     out: str = None,  # also write digitise.md (this table) and digitise_errors.md (`digitise_errors`) to this folder
+    varied: int = 30,  # pages per kind (clean, distorted) drawn by `augment.varied_page`: styles the reader was not tuned on
 ):
     """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic ink, plain and
     sharpened, and U-Net ink) and `render.classic_digitize` on own and foreign pages, and the Einthoven check on real ones"""
@@ -248,6 +261,9 @@ def bench_digitise(
     cv2.setNumThreads(1)
     tmp = Path(tempfile.mkdtemp())
     sets = {"own clean": _own_pages(tmp / "clean", n, False), "own augmented": _own_pages(tmp / "aug", n, True)}
+    if varied:
+        sets |= {"varied clean": _varied_pages(tmp / "vclean", varied, False)}
+        sets |= {"varied distorted": _varied_pages(tmp / "vaug", varied, True)}
     shared = next((p / "shared" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()), None)
     if foreign is None:
         foreign = ",".join(str(p) for p in sorted(shared.glob("foreign/eik-*")) if p.is_dir()) if shared else ""

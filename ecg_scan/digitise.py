@@ -13,7 +13,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -51,9 +51,9 @@ from .synth import SynthECG
 __all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
            'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
            'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
-           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'einthoven_correct', 'trace_net',
-           'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised',
-           'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct',
+           'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page',
+           'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -323,6 +323,37 @@ def _row_extent(cov, y, half, mm):
     runs = [r for r in np.split(xs, np.flatnonzero(np.diff(xs) > 1) + 1) if len(r) > 2 * mm] if len(xs) else []
     return (int(runs[0][0]), int(runs[-1][-1])) if runs else None
 
+# %% ../nbs/05b_digitise.ipynb #07b3122g
+def _trace_rows(cov, rows, ext, mm, notes) -> list:
+    """The rows of `rows` that hold traces: a row whose ink has no unbroken run of 2 mm (grid dots, specks) is
+    dropped, then rows at either end whose ink spans less than 85 % of the median row (a header or footer text line,
+    a label) or whose distance to the next row is 30 % off the rows' pitch (on 4 rows or more) are peeled off"""
+
+    def longest(y):
+        col = cov[max(0, y - int(2 * mm)) : y + int(2 * mm)].max(0) > 0.25
+        d = np.diff(np.concatenate([[0], col.astype(np.int8), [0]]))
+        return float(np.max(np.flatnonzero(d == -1) - np.flatnonzero(d == 1), initial=0)) / mm
+
+    keep = [(y, e) for y, e in zip(rows, ext) if e and longest(y) >= 2]
+    if not keep:
+        return rows
+    span = float(np.median([e[1] - e[0] for _, e in keep]))
+    while len(keep) > 1:
+        pitch = float(np.median(np.diff([y for y, _ in keep])))
+        stray = lambda i, j: (
+            keep[i][1][1] - keep[i][1][0] < 0.85 * span
+            or (len(keep) >= 4 and abs(abs(keep[i][0] - keep[j][0]) - pitch) > 0.3 * pitch)
+        )
+        if stray(0, 1):
+            keep = keep[1:]
+        elif stray(-1, -2):
+            keep = keep[:-1]
+        else:
+            break
+    if len(keep) < len(rows):
+        notes.append(f"{len(rows) - len(keep)} band(s) of ink taken for text, a grid or a mark, not a trace row")
+    return [y for y, _ in keep]
+
 # %% ../nbs/05b_digitise.ipynb #8a1c0d21
 def _longest_runs(m: np.ndarray) -> np.ndarray:
     "Per column of the boolean `m` (h, w): `(length, first row)` of its longest vertical run of True, shape (2, w)"
@@ -341,7 +372,8 @@ def _stroke_pair(
     mm: float,  # px per mm
     aligned: bool,  # also require the strokes to start at the same top and a flat top joining them
 ) -> tuple:
-    "`(height px, falling edge column)` of two tall strokes 2.5 to 11 mm apart and of about the same height, or None"
+    """`(height px, falling edge column, rising edge column)` of two tall strokes 2.5 to 11 mm apart and of about the
+    same height, or None"""
     run, top = _longest_runs(seg)
     tall = np.flatnonzero(run > 3 * mm)
     if len(tall) < 2:
@@ -363,7 +395,7 @@ def _stroke_pair(
         flat = seg[max(0, t - r) : t + r + 1, a + 2 : b - 1].any(0)  # ink along the top between the strokes
         if flat.size and flat.mean() < 0.8:
             return None
-    return float(max(ha, run[b])), int(b)
+    return float(max(ha, run[b])), int(b), int(a)
 
 # %% ../nbs/05b_digitise.ipynb #53fe8406
 def find_pulse(
@@ -373,23 +405,31 @@ def find_pulse(
     x1: int,  # where it ends
     half: int,  # half the row's height, px
     mm: float,  # px per mm
+    side: str = "start",  # look at the 'start' of the row or at its 'end' (some machines print the pulse last)
 ) -> tuple:
-    """`(height px, right edge x)` of a calibration pulse at the start of a row, or None: two vertical strokes at
+    """`(height px, edge x, width px)` of a calibration pulse at the `side` of a row, or None: two vertical strokes at
     least 3 mm tall (a 5 mm/mV pulse is 5 mm), 2.5 to 11 mm apart, of about the same height, read tolerantly (gaps
     under 1 mm closed, a slant of a pixel joined; the strokes from one top, joined by a flat top); the height is their
-    longest run, so ink of the neighbouring rows in the same columns does not count. Failing that, two unbroken
-    strokes (a wrinkle may bend the top) give `(NaN, right edge x)`: where the trace starts, not a trusted height"""
-    win = cov[max(0, y - half) : y + half, x0 : min(x0 + int(12 * mm), x1)]
+    longest run, so ink of the neighbouring rows in the same columns does not count. The edge is the stroke next to
+    the trace (the falling one at the start, the rising one at the end) and the width the strokes' distance (200 ms).
+    Failing that, two unbroken strokes (a wrinkle may bend the top) give a NaN height: where the trace starts or ends,
+    not a trusted height. A pulse at the end is found as one at the start of the row mirrored"""
+    # the window: 12 mm at the start, 15 mm at the end (where a longer flank may follow the 10 mm of a 50 mm/s pulse)
+    lo, hi = (x0, min(x0 + int(12 * mm), x1)) if side == "start" else (max(x0, x1 + 1 - int(15 * mm)), x1 + 1)
+    win = cov[max(0, y - half) : y + half, lo:hi]
     if not win.size:
         return None
+    if side == "end":
+        win = np.ascontiguousarray(win[:, ::-1])
+    to_x = (lambda j: lo + j) if side == "start" else (lambda j: hi - 1 - j)
     loose = cv2.dilate((win > 0.1).astype(np.uint8), np.ones((1, 3), np.uint8))  # a slanted stroke: columns joined
     loose = cv2.morphologyEx(loose, cv2.MORPH_CLOSE, np.ones((_odd(mm), 1), np.uint8)) > 0  # gaps under 1 mm
     p = _stroke_pair(loose, mm, True)
     if p and p[0] <= 25 * mm:  # taller than a 20 mm/mV pulse: joined to other ink
-        return p[0], int(x0 + p[1] - 1)  # -1: the column the dilation added
+        return p[0], int(to_x(p[1] - 1)), float(p[1] - p[2])  # -1: the column the dilation added
     unbroken = cv2.morphologyEx((win > 0.25).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0
     p = _stroke_pair(unbroken, mm, False)
-    return (float("nan"), int(x0 + p[1])) if p else None
+    return (float("nan"), int(to_x(p[1])), float(p[1] - p[2])) if p else None
 
 # %% ../nbs/05b_digitise.ipynb #9d2e61aa
 def row_amplitude(
@@ -435,7 +475,7 @@ class PageGeometry:
     rotation: float  # degrees the image was turned (counter-clockwise) to make it level; panels are in that frame
     px_per_mm: tuple  # (x, y)
     scale_from: str  # 'grid', 'rows' (no grid: the rows taken as 10 s) or 'page' (no rows either: a letter-width page)
-    speed: float  # mm/s (assumed: not read from the page)
+    speed: float  # mm/s (read from the pulse width or row length on a page with a grid, else given or 25)
     gain: float  # mm/mV
     px_per_mV: float
     layout: str  # as `render.parse_layout` reads it
@@ -499,8 +539,8 @@ def _page_scale(g: np.ndarray, notes: list, sheet: tuple = None) -> tuple:
     return w / 279.4, w / 279.4, "page", 0.3
 
 # %% ../nbs/05b_digitise.ipynb #3270a04b
-def _row_layout(cov, rows, ext, pulses, mm, layout, notes) -> tuple:
-    "`(layout, leads per row)` for the rows found (see `LAYOUTS`), or as `layout` says"
+def _row_layout(cov, rows, spans, mm, layout, notes) -> tuple:
+    "`(layout, leads per row)` for the rows found (see `LAYOUTS`), or as `layout` says; `spans`: the rows' traces"
     n = len(rows)
     lay = layout or LAYOUTS.get(n)
     if lay is None:
@@ -508,9 +548,9 @@ def _row_layout(cov, rows, ext, pulses, mm, layout, notes) -> tuple:
         notes.append(f"{n} trace rows: layout not recognised, read as {lay}")
     if n == 6 and layout is None:  # 3x4 + 3 strips, or 6x2: a separator at the middle but not at the quarters says 6x2
         votes = []
-        for y, e, pu in zip(rows[:3], ext, pulses):
-            if e:
-                a, b = (pu[1] if pu else e[0]), e[1]  # the trace, after the calibration pulse
+        for y, s in zip(rows[:3], spans):
+            if s:
+                a, b = s
                 half = _tick_score(cov, y, [(a + b) / 2], mm)
                 quarter = min(_tick_score(cov, y, [a + f * (b - a)], mm) for f in (0.25, 0.75))
                 votes.append(half >= 2 and quarter < 0.6 * half)
@@ -523,33 +563,57 @@ def _row_layout(cov, rows, ext, pulses, mm, layout, notes) -> tuple:
         leads = (leads + [["II"]] * n)[:n]
     return lay, leads, len(grid)
 
+# %% ../nbs/05b_digitise.ipynb #3270a04c
+def _trace_span(e, p, side: str):
+    "`(x_first, x_last)` of a row's trace without its calibration pulse: the row's ink `e` less the pulse `p` at `side`"
+    if not e or not p:
+        return e
+    return (p[1] + 1, e[1]) if side == "start" else (e[0], p[1] - 1)
+
 # %% ../nbs/05b_digitise.ipynb #424bd093
-def _time_axis(ext, pulses, pps, mm) -> tuple:
-    "`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout)"
-    ends = [e[1] for e in ext if e]
-    starts = [p[1] + 1 for p in pulses if p] or [e[0] for e in ext if e]
-    a, b = float(np.median(starts)), float(np.median(ends))
+def _time_axis(ext, spans, pulses, side, pps, mm) -> tuple:
+    """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
+    `spans` are the rows' traces without the pulses, found at the rows' `side`"""
+    a = float(
+        np.median([p[1] + 1 for p in pulses if p] if side == "start" and any(pulses) else [s[0] for s in spans if s])
+    )
+    b = float(np.median([s[1] for s in spans if s]))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
+    if side == "end" and any(pulses):  # the ink starts where the first sample is drawn
+        return a, secs
     right = b - (secs * FS - 1) / FS * pps  # anchored at the end of the rows: where the last sample is drawn
     tol = (3 if any(pulses) else 12) * mm  # a pulse not found (up to 12 mm with its flanks) is part of the row's ink
     return (right if abs(right - a) < tol else a), secs  # a row cut off on the right: anchored after the pulse
 
 # %% ../nbs/05b_digitise.ipynb #5e0c41d7
-def _row_span(ext, pulses) -> float:
-    "Median length (px) of the rows' traces after their calibration pulses: 10 s on every standard layout"
-    return float(np.median([e[1] - (p[1] + 1 if p else e[0]) for e, p in zip(ext, pulses) if e]))
+def _row_span(spans) -> float:
+    "Median length (px) of the rows' traces without their calibration pulses: 10 s on every standard layout"
+    return float(np.median([s[1] - s[0] for s in spans if s]))
+
+# %% ../nbs/05b_digitise.ipynb #5e0c41d8
+def _read_speed(pulses, mmx, notes) -> float:
+    """Paper speed, mm/s, from a page with a grid: 50 when the calibration pulses (of a believed height, on at least
+    half of the rows) are wider than 7.5 mm (200 ms is 5 mm at 25 mm/s, 10 mm at 50), else 25. (The rows' length
+    cannot tell: a page at 50 mm/s shows 5 s across the width that holds 10 s at 25)"""
+    w = [p[2] / mmx for p in pulses if p and np.isfinite(p[0])]
+    if w and len(w) * 2 >= len(pulses) and np.median(w) > 7.5:
+        notes.append(f"calibration pulses {np.median(w):.1f} mm wide: read at 50 mm/s")
+        return 50.0
+    return 25.0
 
 # %% ../nbs/05b_digitise.ipynb #c2b7f7f0
 GAINS = (5.0, 10.0, 20.0)  # mm/mV a printout may use
 
 # %% ../nbs/05b_digitise.ipynb #0e4b8f3d
-def _read_gain(cov, rows, ext, pulses, half, mmy, notes, tol: float = 0.25) -> tuple:
+def _read_gain(cov, rows, spans, pulses, half, mmy, notes, tol: float = 0.25) -> tuple:
     """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
-    (on a log scale) when within `tol` of it, unless the traces would then be implausibly large or small (median row
-    extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
+    (on a log scale) when within `tol` of it, unless the traces (`spans`, without the pulses) would then be
+    implausibly large or small (median row extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
     ph = [p[0] for p in pulses if p and np.isfinite(p[0])]  # NaN: a pulse's edge found, its height not trusted
-    after = [(p[1] + 1, e[1]) if p and e else e for e, p in zip(ext, pulses)]  # the traces, not the pulses
-    amp = row_amplitude(cov, rows, after, half)
+    amp = row_amplitude(cov, rows, spans, half)
+    if ph and len(ph) * 3 < len(rows):  # a pulse on few rows: a letter or a stroke of the trace, not the page's pulse
+        notes.append(f"calibration pulse on {len(ph)} of {len(rows)} rows ignored")
+        ph = []
     if ph:
         h = float(np.median(ph))
         gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
@@ -567,7 +631,7 @@ def _read_gain(cov, rows, ext, pulses, half, mmy, notes, tol: float = 0.25) -> t
 # %% ../nbs/05b_digitise.ipynb #7c794c01
 def find_geometry(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
-    speed: float = 25.0,  # paper speed, mm/s (not read from the page)
+    speed: float = None,  # paper speed, mm/s; default: read from the page (`_read_speed`), 25 without a grid
     layout: str = None,  # force a layout (e.g. '6x2', '3x4+II,V1,V5'); default: from the rows found
 ) -> tuple:
     """`(geometry, coverage)`: the page's `PageGeometry` from the image alone, and the trace ink coverage in its
@@ -587,31 +651,42 @@ def find_geometry(
     rows = find_rows(cov, mmy)
     if not rows:
         raise ECGScanError("no ECG trace rows found on the page; is it an ECG printout?")
+    half = int(min(float(np.median(np.diff(rows))) * 0.5 if len(rows) > 1 else 20 * mmy, 30 * mmy))
+    rows = _trace_rows(cov, rows, [_row_extent(cov, y, half, mmx) for y in rows], mmx, notes)
     pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * mmy
     half = int(min(pitch * 0.5, 30 * mmy))
     ext = [_row_extent(cov, y, half, mmx) for y in rows]
     pulses = [find_pulse(cov, y, e[0], e[1], half, mmx) if e else None for y, e in zip(rows, ext)]
+    side = "start"
+    if sum(map(bool, pulses)) * 2 <= len(rows):  # most rows without a pulse at the start: is it at the end?
+        ends = [find_pulse(cov, y, e[0], e[1], half, mmx, "end") if e else None for y, e in zip(rows, ext)]
+        if sum(bool(p) and np.isfinite(p[0]) for p in ends) > sum(map(bool, pulses)):  # pulses of a trusted height
+            side, pulses = "end", ends
+    spans = [_trace_span(e, p, side) for e, p in zip(ext, pulses)]
     if src != "grid" and any(ext):
-        mmx = mmy = _row_span(ext, pulses) / ((N - 1) / FS * speed)
+        speed = speed or 25.0
+        mmx = mmy = _row_span(spans) / ((N - 1) / FS * speed)
         src = "rows"
-    gain, ph = _read_gain(cov, rows, ext, pulses, half, mmy, notes)
-    ppmv, pps = gain * mmy, speed * mmx
+    gain, ph = _read_gain(cov, rows, spans, pulses, half, mmy, notes)
+    if speed is None:  # from the pulses' width, when their height was believed
+        speed = _read_speed(pulses, mmx, notes) if ph else 25.0
     ppmv, pps = gain * mmy, speed * mmx
     if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
-    lay, row_leads, n_grid = _row_layout(cov, rows, ext, pulses, mmy, layout, notes)
-    x0, secs = _time_axis(ext, pulses, pps, mmx)
+    lay, row_leads, n_grid = _row_layout(cov, rows, spans, mmy, layout, notes)
+    x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx)
     panels = []
-    for r, (y, e, pu, leads) in enumerate(zip(rows, ext, pulses, row_leads)):
-        if e is None:
+    for r, (y, s, pu, leads) in enumerate(zip(rows, spans, pulses, row_leads)):
+        if s is None:
             continue
         L = int(round(secs * FS)) // len(leads)
         yt = (rows[r - 1] + y) / 2 if r else y - pitch / 2
         yb = (rows[r + 1] + y) / 2 if r + 1 < len(rows) else y + pitch / 2
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
-            x_first = max(xs, pu[1] + 1) if pu and c == 0 else xs  # not the calibration pulse
-            cell = (float(x_first), float(yt + 0.1 * pitch), float(xs + L / FS * pps), float(yb + 0.1 * pitch))
+            x_first = max(xs, s[0]) if c == 0 and pu and side == "start" else xs  # not the calibration pulse
+            x_last = min(xs + L / FS * pps, s[1]) if c == len(leads) - 1 and pu and side == "end" else xs + L / FS * pps
+            cell = (float(x_first), float(yt + 0.1 * pitch), float(x_last), float(yb + 0.1 * pitch))
             panels.append(
                 Panel(
                     lead,
@@ -728,6 +803,20 @@ def column_points(
         out[seg] = solve_banded((1, 1), ab, out[seg])
     return out
 
+# %% ../nbs/05b_digitise.ipynb #c3a4d7e4
+def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarray:
+    """mV at each sample panel `p` shows, read along its own trace and relative to the trace's median level (its
+    baseline); NaN where not found; None when under two columns were read"""
+    own, _, _ = follow_trace(cov, p, thr)
+    t, v = extract_panel(own, p, 0.3)
+    if sharpen:
+        v = column_points(v)
+    ok = np.isfinite(v)
+    if ok.sum() < 2:
+        return None
+    v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
+    return np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
+
 # %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
     geo: PageGeometry,
@@ -741,20 +830,84 @@ def read_signals(
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
         shown[LEADS.index(p.lead), p.start : p.end] = True
-        own, _, _ = follow_trace(cov, p, thr)
-        t, v = extract_panel(own, p, 0.3)
-        if sharpen:
-            v = column_points(v)
-        ok = np.isfinite(v)
-        if ok.sum() < 2:
+        r = _panel_values(cov, p, thr, sharpen)
+        if r is None:
             continue
-        v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
-        r = np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
         row = out[LEADS.index(p.lead), p.start : p.end]
         row[np.isnan(row)] = r[np.isnan(row)]
     with np.errstate(invalid="ignore"):
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2cf
+def _agreement(a: np.ndarray, b: np.ndarray) -> float:
+    "SNR (dB) of trace `b` against trace `a` over the samples both read, each less its median; -inf under 0.2 s"
+    if a is None or b is None:
+        return -math.inf
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < FS // 5:
+        return -math.inf
+    u, v = a[ok] - np.median(a[ok]), b[ok] - np.median(b[ok])
+    return float(10 * np.log10(max((u**2).sum(), 1e-12) / max(((u - v) ** 2).sum(), 1e-12)))
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2d0
+def _name_strips(geo: PageGeometry, cov, min_db: float, margin: float) -> tuple:
+    """`(geometry, sure)`: each rhythm strip named by the grid panel it agrees with best (see `layout_from_traces`),
+    and whether any strip agrees with a panel by `min_db` and by `margin` more than with any other"""
+    vals = [_panel_values(cov, p) for p in geo.panels]
+    grid = [(v, q) for v, q in zip(vals, geo.panels) if not q.rhythm]
+    panels, sure = list(geo.panels), False
+    for i, p in enumerate(geo.panels):
+        if not p.rhythm or vals[i] is None:
+            continue
+        sc = (
+            sorted(
+                (
+                    (_agreement(v, vals[i][q.start - p.start : q.end - p.start]), q.lead)
+                    for v, q in grid
+                    if p.start <= q.start and q.end <= p.end
+                ),
+                reverse=True,
+            )
+            + [(-math.inf, None)] * 2
+        )
+        ok = sc[0][0] >= min_db and sc[0][0] - sc[1][0] >= margin
+        sure |= ok
+        if ok and sc[0][1] != p.lead:
+            panels[i] = replace(p, lead=sc[0][1])
+    lay = geo.layout.split("+")[0] + "".join(
+        ("+" if k == 0 else ",") + p.lead for k, p in enumerate(q for q in panels if q.rhythm)
+    )
+    notes = list(geo.notes)
+    if lay != geo.layout:
+        notes.append(f"rhythm strips named by the panels they repeat: {lay} (not {geo.layout})")
+    return replace(geo, panels=panels, layout=lay, notes=notes), sure
+
+# %% ../nbs/05b_digitise.ipynb #4ddcd2d1
+def layout_from_traces(
+    img: np.ndarray,  # the page (for a second look at a six-row page)
+    geo: PageGeometry,  # as `find_geometry` found it
+    cov: np.ndarray,  # its classic ink coverage
+    min_db: float = 12.0,  # a strip repeats a panel when it agrees with it this well (SNR, dB) ...
+    margin: float = 8.0,  # ... and this much better than with any other panel
+) -> PageGeometry:
+    """`geo` with its rhythm strips named by the panels they repeat, and a six-row page settled as 3x4 + three strips
+    or 6x2: a strip shows its lead for the whole record, so over the samples of that lead's panel in the grid rows it
+    draws the same trace at the same scale (other leads share the beats, not the amplitudes). Six rows none of whose
+    lower three repeats a panel so are 6x2"""
+    rows = sorted({p.y0 for p in geo.panels})
+    if len(rows) == 6:
+        other = "3x4+II,V1,V5" if geo.layout == "6x2" else "6x2"
+        strips = geo if other == "6x2" else find_geometry(img, geo.speed, other)[0]
+        strips, sure = _name_strips(strips, cov, min_db, margin)
+        if sure:
+            return strips
+        if geo.layout == "6x2":
+            return geo
+        g6 = find_geometry(img, geo.speed, "6x2")[0]
+        g6.notes.append("six rows whose lower three repeat no panel above them: read as 6x2")
+        return g6
+    return _name_strips(geo, cov, min_db, margin)[0] if any(p.rhythm for p in geo.panels) else geo
 
 # %% ../nbs/05b_digitise.ipynb #8eefce77
 def einthoven_correct(
@@ -985,7 +1138,7 @@ class Digitised:
 # %% ../nbs/05b_digitise.ipynb #cad54675
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
-    speed: float = 25.0,  # paper speed, mm/s
+    speed: float = None,  # paper speed, mm/s; default: read from the page (25 without a grid)
     layout: str = None,  # force a layout; default: from the rows found
     einthoven: bool = False,  # project I, II, III onto II = I + III (reported in the result)
     reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the learned reader)
@@ -998,6 +1151,8 @@ def digitise(
     if reader not in ("classic", "unet"):
         raise ECGScanError(f"unknown reader {reader!r}; use classic or unet")
     geo, cov = find_geometry(img, speed, layout)
+    if layout is None:
+        geo = layout_from_traces(img, geo, cov)
     level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
     thr = 0.02
     if reader == "unet":  # the net reads only the band of the page that holds the panels
@@ -1075,7 +1230,7 @@ def write_digitised(
 def digitise_cmd(
     images: Annotated[str, "ECG page images, or folders searched for them (several, space-separated)", {"nargs": "+"}],
     out: str = None,  # output folder (required): NAME.hea/.dat (WFDB, mV, NaN where not shown) and NAME.json per image
-    speed: float = 25.0,  # paper speed in mm/s (the page's printed speed is not read)
+    speed: float = None,  # paper speed in mm/s; default: read from the page's grid, pulses and rows (25 without a grid)
     layout: str = None,  # force a layout (3x4+II, 3x4+II,V1,V5, 6x2, 12x1, a lead name); default: from the rows found
     einthoven: store_true = False,  # project I, II, III onto II = I + III (recorded in each JSON, with the check before and after)
     plot: store_true = False,  # also write NAME.readback.png: the read-back drawn in red over the level page
@@ -1086,7 +1241,8 @@ def digitise_cmd(
     "ECG page images in, 12-lead WFDB records out: the page geometry is found from each image"
     if not out:
         raise ECGScanError("--out is required: the folder to write one WFDB record and JSON per image to")
-    check_range("--speed", speed, 1, 200)
+    if speed is not None:
+        check_range("--speed", speed, 1, 200)
     if layout:
         parse_layout(layout)
     if reader not in ("classic", "unet"):

@@ -9,6 +9,8 @@ from ecg_scan.render import RenderConfig, render_ecg
 from ecg_scan.data import write_wfdb
 from ecg_scan.digitise import challenge_snr, digitise, load_trace_net, load_truth, score_pages
 from ecg_scan.bench import digitise_errors
+from ecg_scan.augment import varied_page
+from ecg_scan.synth import synth_dataset
 
 
 @pytest.fixture(scope="module")
@@ -229,3 +231,28 @@ def test_sharpened_reading_keeps_qrs_height():
     plain = np.median(challenge_snr(sig, digitise(img).sig, shown)["snr"])
     sharp = np.median(challenge_snr(sig, digitise(img, sharpen=True).sig, shown)["snr"])
     assert sharp > 12 > plain, (plain, sharp)
+
+
+@pytest.mark.parametrize(
+    "k, what",
+    [
+        (21, "3x4+II under a 4-line header"),
+        (18, "6x2 under a 4-line header, pulses at the end of the rows"),
+        (9, "3x4+II at 50 mm/s"),
+        (29, "12x1, pulses at the end"),
+        (12, "3x4+II,V1,V5, pulses at the end"),
+    ],
+)
+def test_varied_pages_of_styles_the_reader_was_not_tuned_on(k, what):
+    """Clean pages of `augment.varied_page` (seeds not used in tuning): the reader before round 4 read them at -2 to
+    0.1 dB (header lines taken for trace rows, the time origin a pulse's width late, 50 mm/s read at 25)"""
+    sig = synth_dataset(k + 1, seed=5).signal(k)
+    img, meta, _ = varied_page(sig, np.random.default_rng([77, k]), size=None, augment=False, mask=False, dpi=100)
+    d = digitise(img)
+    g, c = d.geometry, meta.cfg
+    assert (g.layout, g.speed, g.gain) == (c.layout, c.speed, c.gain), (what, g.layout, g.speed, g.gain, g.notes)
+    assert [(p.lead, p.start, p.end) for p in g.panels] == [(p.lead, p.start, p.end) for p in meta.panels], what
+    first = lambda ps: np.median([p.x0 for p in ps if p.col == 0])
+    assert abs(first(g.panels) - first(meta.panels)) < 1.5 * meta.px_per_mm[0], what  # the time origin within 1.5 mm
+    s = challenge_snr(sig, d.sig, np.isfinite(meta.plotted(sig)))
+    assert np.median(s["snr"]) > 7, (what, s["snr"])
