@@ -18,7 +18,7 @@ from ecg_scan.data import (
 
 
 def test_help_lists_commands():
-    r = run_cli("--help")
+    r = run_cli("--help", fresh=True)  # the installed console script itself (other tests fork the test process)
     assert r.returncode == 0
     for c in ("snr", "scan", "bench", "demo"):
         assert f"\n  {c} " in r.stdout
@@ -29,6 +29,7 @@ def test_help_lists_commands():
 
 def test_unknown_command_suggests():
     assert_one_line_error(run_cli("snrr"), "unknown command 'snrr'", "did you mean 'snr'")
+    assert_one_line_error(run_cli("scan", "/no/such/folder", fresh=True), "/no/such/folder")  # and a fresh process
 
 
 def test_snr_on_bundled_records(tmp_path):
