@@ -236,6 +236,13 @@ def run_cmd(
         return 1
     return res if isinstance(res, int) else 0
 
+# %% ../nbs/15_cli.ipynb #19daebed
+def _no_probe(*args, end: str = "\n", **kwargs):
+    """`print` for fastprogress when the output is a log: a print that ends in a carriage return (the encoding probe
+    fastprogress writes before every bar, a `█` that would start the next line of the log) is dropped"""
+    if end != "\r":
+        print(*args, end=end, **kwargs)
+
 # %% ../nbs/15_cli.ipynb #7c8c3d07
 def main(argv: list = None) -> int:
     "Entry point of the `ecg-scan` console script"
@@ -243,6 +250,7 @@ def main(argv: list = None) -> int:
     # fastprogress tests `stdout.isatty` without calling it, so it would draw
     if not sys.stdout.isatty():
         fp.printing = lambda: False  # carriage-return bars into log files; logs keep a line per epoch
+        fp.print = _no_probe  # nor the fill character and carriage return it prints before every bar
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())

@@ -13,7 +13,11 @@ ARGS = ["--data", "samples", "--set", "optim.bs=8", "--steps", "12", "--valid-ev
 
 @pytest.mark.long
 def test_pretrain_resume_gives_same_losses(tmp_path):
-    r = run_cli("pretrain", "--out", tmp_path / "full", *ARGS, "--tensorboard")
+    raw = subprocess.run(
+        [CLI, "pretrain", "--out", str(tmp_path / "full"), *ARGS, "--tensorboard"], capture_output=True
+    )
+    assert b"\r" not in raw.stdout  # the console script's bytes: text mode would turn a carriage return into a newline
+    r = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(), raw.stderr.decode())
     assert r.returncode == 0, r.stderr
     assert "trained to step 12 of 12" in r.stdout
     assert (
