@@ -20,9 +20,7 @@ def test_pretrain_resume_gives_same_losses(tmp_path):
     r = subprocess.CompletedProcess(raw.args, raw.returncode, raw.stdout.decode(), raw.stderr.decode())
     assert r.returncode == 0, r.stderr
     assert "trained to step 12 of 12" in r.stdout
-    assert (
-        "\r" not in r.stdout and "train_loss" in r.stdout
-    )  # piped output: the per-epoch table, no carriage-return bars
+    assert "train_loss" in r.stdout  # piped output: the per-epoch table (no bars: checked on the bytes above)
     assert list((tmp_path / "full" / "tensorboard").glob("events.out.tfevents.*"))
     r1 = run_cli("pretrain", "--out", tmp_path / "cut", *ARGS, "--until", "5")
     assert r1.returncode == 0, r1.stderr
