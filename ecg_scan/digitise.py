@@ -571,14 +571,23 @@ def _trace_span(e, p, side: str):
     return (p[1] + 1, e[1]) if side == "start" else (e[0], p[1] - 1)
 
 # %% ../nbs/05b_digitise.ipynb #424bd093
-def _time_axis(ext, spans, pulses, side, pps, mm) -> tuple:
+def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None) -> tuple:
     """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
-    `spans` are the rows' traces without the pulses, found at the rows' `side`"""
+    `spans` are the rows' traces without the pulses, found at the rows' `side`. Rows over 7 s long that run off one
+    edge of the image (`w` px wide), 10 s of them reaching a quarter second past it, were cut by a crop: they show the
+    full 10 s, anchored at the edge they keep"""
     a = float(
         np.median([p[1] + 1 for p in pulses if p] if side == "start" and any(pulses) else [s[0] for s in spans if s])
     )
     b = float(np.median([s[1] for s in spans if s]))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
+    if w and secs >= 7:
+        cut_left, cut_right = np.median([s[0] for s in spans if s]) <= 1, b >= w - 2
+        full = (N - 1) / FS * pps  # 10 s
+        if cut_left and not cut_right and b - full < -pps / 4:  # the first samples are off the page
+            return b - full, N / FS
+        if cut_right and not cut_left and a + full > w - 1 + pps / 4:
+            return a, N / FS
     if side == "end" and any(pulses):  # the ink starts where the first sample is drawn
         return a, secs
     right = b - (secs * FS - 1) / FS * pps  # anchored at the end of the rows: where the last sample is drawn
@@ -674,7 +683,7 @@ def find_geometry(
     if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
     lay, row_leads, n_grid = _row_layout(cov, rows, spans, mmy, layout, notes)
-    x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx)
+    x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx, w)
     panels = []
     for r, (y, s, pu, leads) in enumerate(zip(rows, spans, pulses, row_leads)):
         if s is None:
