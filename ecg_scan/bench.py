@@ -271,6 +271,7 @@ def bench_digitise(
         real = str(shared / "real_printouts") if shared and (shared / "real_printouts").is_dir() else ""
     sets |= {Path(f).name: Path(f) for f in foreign.split(",") if f}
     readers = [("classic", lambda im: digitise(im).sig)]
+    readers.append(("classic plain", lambda im: digitise(im, sharpen=False).sig))
     readers.append(("classic sharpened", lambda im: digitise(im, sharpen=True).sig))  # `column_points`
     if (NET_DIR / "model.safetensors").exists():
         net = load_trace_net()
@@ -393,7 +394,7 @@ def digitise_errors(
             cell = (max(bx0, x0), by0 - 3, bx1, by1 + 3)
             true.append(Panel(q["lead"], 0, 0, False, q["start"], q["end"], x0, y0, pps, ppmv, None, cell))
         reads = {
-            "found geometry, classic ink (the reader)": read_signals(geo, cov)[0],
+            "found geometry, classic ink": read_signals(geo, cov)[0],
             "found geometry, classic ink, sharpened": read_signals(geo, cov, sharpen=True)[0],
             "true geometry, classic ink": read_signals(dataclasses.replace(geo, panels=true), cov)[0],
             "true geometry, classic ink, sharpened": read_signals(

@@ -48,12 +48,12 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
-           'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
-           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
-           'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct',
-           'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page',
-           'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+__all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth',
+           'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period',
+           'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry',
+           'find_sheet', 'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces',
+           'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage',
+           'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -613,18 +613,27 @@ def _read_speed(pulses, mmx, notes) -> float:
 # %% ../nbs/05b_digitise.ipynb #c2b7f7f0
 GAINS = (5.0, 10.0, 20.0)  # mm/mV a printout may use
 
+# %% ../nbs/05b_digitise.ipynb #0e4b8f3c
+def _line_width(cov, rows, spans, half) -> float:
+    "The trace line's width, px: the median over the rows' pixel columns of their ink (most columns are flat trace)"
+    n = [(cov[max(0, y - half) : y + half, s[0] : s[1] + 1] > 0.25).sum(0) for y, s in zip(rows, spans) if s]
+    n = np.concatenate(n) if n else np.zeros(0)
+    return float(np.median(n[n > 0])) if (n > 0).any() else 0.0
+
 # %% ../nbs/05b_digitise.ipynb #0e4b8f3d
 def _read_gain(cov, rows, spans, pulses, half, mmy, notes, tol: float = 0.25) -> tuple:
-    """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height read as the nearest of `GAINS`
-    (on a log scale) when within `tol` of it, unless the traces (`spans`, without the pulses) would then be
-    implausibly large or small (median row extent over 8 mV or under 0.05 mV); 10 mm/mV when there is no such pulse"""
+    """`(gain mm/mV, pulse height px or None)`: the calibration pulses' median height, less the width of the line
+    (the strokes run from the bottom edge of the baseline to the top edge of the top: a blurred or thick line adds
+    to them), read as the nearest of `GAINS` (on a log scale) when within `tol` of it, unless the traces (`spans`,
+    without the pulses) would then be implausibly large or small (median row extent over 8 mV or under 0.05 mV);
+    10 mm/mV when there is no such pulse"""
     ph = [p[0] for p in pulses if p and np.isfinite(p[0])]  # NaN: a pulse's edge found, its height not trusted
     amp = row_amplitude(cov, rows, spans, half)
     if ph and len(ph) * 3 < len(rows):  # a pulse on few rows: a letter or a stroke of the trace, not the page's pulse
         notes.append(f"calibration pulse on {len(ph)} of {len(rows)} rows ignored")
         ph = []
     if ph:
-        h = float(np.median(ph))
+        h = float(np.median(ph)) - _line_width(cov, rows, spans, half)
         gain = min(GAINS, key=lambda o: abs(math.log(h / mmy / o)))
         if abs(math.log(h / mmy / gain)) > math.log(1 + tol):  # a letter or a QRS taken for a pulse
             notes.append(f"calibration pulse of {h / mmy:.1f} mm ignored: not within {tol:.0%} of 5, 10 or 20 mm")
@@ -884,9 +893,8 @@ def _name_strips(geo: PageGeometry, cov, min_db: float, margin: float) -> tuple:
         sure |= ok
         if ok and sc[0][1] != p.lead:
             panels[i] = replace(p, lead=sc[0][1])
-    lay = geo.layout.split("+")[0] + "".join(
-        ("+" if k == 0 else ",") + p.lead for k, p in enumerate(q for q in panels if q.rhythm)
-    )
+    grid_part = geo.layout.split("+")[0] if any(not q.rhythm for q in panels) else ""  # '' on a single strip
+    lay = "+".join(o for o in (grid_part, ",".join(q.lead for q in panels if q.rhythm)) if o)
     notes = list(geo.notes)
     if lay != geo.layout:
         notes.append(f"rhythm strips named by the panels they repeat: {lay} (not {geo.layout})")
@@ -1144,6 +1152,9 @@ class Digitised:
             else round(self.einthoven_before_db, 2),
         )
 
+# %% ../nbs/05b_digitise.ipynb #cad54674
+SHARPEN_CONF = 0.7  # `digitise` sharpens the pages whose geometry is this sure: a clear grid and a known layout
+
 # %% ../nbs/05b_digitise.ipynb #cad54675
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
@@ -1152,7 +1163,8 @@ def digitise(
     einthoven: bool = False,  # project I, II, III onto II = I + III (reported in the result)
     reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the learned reader)
     net=None,  # the U-Net for reader='unet' (default: the shipped one)
-    sharpen: bool = False,  # keep each pixel column's mean on the line through the points (`column_points`)
+    sharpen: bool = None,  # keep each pixel column's mean on the line through the points (`column_points`); None:
+    # where the geometry's confidence is at least `SHARPEN_CONF`
 ) -> Digitised:
     "Read a 12-lead ECG page back into signals, finding its geometry from the image alone"
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
@@ -1171,6 +1183,8 @@ def digitise(
         cov = np.zeros(img.shape[:2], np.float32)
         cov[y1:y2, x1:x2] = net_coverage(level[y1:y2, x1:x2], net)
         thr = 0.3
+    if sharpen is None:  # only where the geometry is sure: sharpening a misread trace sharpens its errors
+        sharpen = geo.confidence >= SHARPEN_CONF
     sig, read = read_signals(geo, cov, thr, sharpen)
     shown = {p.lead for p in geo.panels}
     conf = {l: float(read[i]) * geo.confidence if l in shown else 0.0 for i, l in enumerate(LEADS)}
@@ -1245,7 +1259,7 @@ def digitise_cmd(
     plot: store_true = False,  # also write NAME.readback.png: the read-back drawn in red over the level page
     reader: str = "classic",  # trace ink from 'classic' (darkness, grid removed) or 'unet' (the shipped learned reader)
     strict: store_true = False,  # stop at the first page that cannot be read
-    sharpen: store_true = False,  # keep each pixel column's mean on the line through the points: narrow QRS peaks keep their height on well-read pages (CHANGELOG has its cost elsewhere)
+    sharpen: str = "auto",  # keep each pixel column's mean on the line through the points, so narrow QRS peaks keep their height: 'auto' (on pages whose geometry is sure, see `SHARPEN_CONF`), 'yes' or 'no'
 ):
     "ECG page images in, 12-lead WFDB records out: the page geometry is found from each image"
     if not out:
@@ -1256,6 +1270,9 @@ def digitise_cmd(
         parse_layout(layout)
     if reader not in ("classic", "unet"):
         raise ECGScanError(f"unknown --reader {reader!r}; use classic or unet")
+    if sharpen not in ("auto", "yes", "no"):
+        raise ECGScanError(f"unknown --sharpen {sharpen!r}; use auto, yes or no")
+    sharpen = {"auto": None, "yes": True, "no": False}[sharpen]
     net = load_trace_net() if reader == "unet" else None
     files = _page_files([images] if isinstance(images, (str, Path)) else list(images))
     dest = check_writable(out, name="--out")
