@@ -10,10 +10,10 @@ from functools import lru_cache
 import numpy as np, cv2
 from .signals import ECGScanError
 from .render import render_ecg, standard_config
-from .digitise import find_geometry, page_maps
+from .digitise import digitise, find_geometry, page_maps
 
 # %% auto #0
-__all__ = ['WORK_PX', 'canonical_page']
+__all__ = ['WORK_PX', 'canonical_page', 'redraw_signal', 'redraw_page']
 
 # %% ../nbs/05c_canonical.ipynb #eeff2575
 @lru_cache(8)
@@ -93,3 +93,24 @@ def canonical_page(
         band = cv2.warpAffine(small, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out[cuts[r] : cuts[r + 1]] = band[cuts[r] : cuts[r + 1]]
     return out
+
+# %% ../nbs/05c_canonical.ipynb #06934621
+def redraw_signal(
+    sig: np.ndarray,  # (12, 5000) mV, NaN where nothing was read
+    size=224,  # the model's input: int (square) or (h, w)
+) -> np.ndarray:
+    "RGB uint8 (h, w, 3): the training page (`render.standard_config`) of `sig`, unread samples drawn at 0 mV"
+    return render_ecg(np.nan_to_num(np.asarray(sig, np.float32)), standard_config(size))[0]
+
+# %% ../nbs/05c_canonical.ipynb #e1ca517b
+def redraw_page(
+    im: np.ndarray,  # BGR page as `pages.read_image` reads it, any size
+    size=224,  # the model's input: int (square) or (h, w)
+) -> np.ndarray:
+    """RGB uint8 (h, w, 3): the page read by `digitise.digitise` and drawn again as the training page; `ECGScanError`
+    when the digitiser finds no trace rows on it. An image already at (or under twice) the input size is a model input
+    already: it is only resized, as `canonical_page` does"""
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
+    if min(im.shape[0] / h, im.shape[1] / w) < 2:
+        return canonical_page(im, (h, w))
+    return redraw_signal(digitise(cv2.cvtColor(im, cv2.COLOR_BGR2RGB)).sig, (h, w))

@@ -346,12 +346,13 @@ def load_images(
     files: list,
     size,
     shapes: list = None,  # if given, the original (h, w) of each readable image is appended to it
+    redraw: bool = False,  # bring pages to the input by `canonical.redraw_page` (read, drawn again) instead of `canonical_page`
 ) -> tuple:
-    """RGB uint8 arrays (n, h, w, 3) of the readable `files` resized to `size` (int or (h, w)), and `(file, reason)`
+    """RGB uint8 arrays (n, h, w, 3) of the readable `files` brought to `size` (int or (h, w)), and `(file, reason)`
     for the others"""
     # lazy: cli starts every `ecg-scan` call; what only this command needs is imported here
     from ecg_scan.pages import read_image
-    from ecg_scan.canonical import canonical_page
+    from ecg_scan.canonical import canonical_page, redraw_page
 
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     ims, ok, bad = [], [], []
@@ -372,9 +373,14 @@ def load_images(
                 )
             )
             continue
+        try:
+            x = redraw_page(im, (h, w)) if redraw else canonical_page(im, (h, w))
+        except ECGScanError as e:  # --redraw: the digitiser found no ECG to draw again
+            bad.append((str(f), f"--redraw: {e}"))
+            continue
         if shapes is not None:
             shapes.append(im.shape[:2])
-        ims.append(canonical_page(im, (h, w)))
+        ims.append(x)
         ok.append(f)
     return (np.stack(ims) if ims else np.zeros((0, h, w, 3), np.uint8)), ok, bad
 
@@ -391,6 +397,7 @@ def embed_cmd(
     fmt: str = "npz",  # 'npz' or 'csv' (one row per image, its file name first)
     kind: str = "proj",  # 'proj' (L2-normalised aligned embedding) or 'features' (pooled tower features)
     bs: int = 32,  # images per forward pass
+    redraw: store_true = False,  # read each page with the digitiser and embed it drawn again as the training page (any layout or style; a page without an ECG is skipped)
 ):
     "ECG images in, embeddings out"
     check_range("--bs", bs, 1, integer=True)
@@ -406,7 +413,7 @@ def embed_cmd(
     o = check_writable(out) / f"embeddings.{fmt}"
     m = load_model(model)
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, redraw=redraw)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)

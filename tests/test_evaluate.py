@@ -3,7 +3,7 @@
 import json
 import numpy as np, pytest, torch
 from conftest import run_cli, assert_one_line_error
-from ecg_scan.model import ECGScan, get_config
+from ecg_scan.model import ECGScan, get_config, load_model
 from ecg_scan.evaluate import eval_renders, load_prompts
 from ecg_scan.data import sample_dataset
 from ecg_scan.render import classic_digitize
@@ -78,6 +78,31 @@ def test_zeroshot_code_test_layout(model_dir, tmp_path):
     for c in ("RBBB", "SB", "ST"):
         assert f"| {c} |" in r.stdout  # CODE-test's class names have prompts
     assert {"1dAVb", "LBBB", "AF"} <= set(load_prompts())
+
+
+def test_embed_redraw_reads_pages_and_skips_blank_ones(model_dir, tmp_path):
+    import cv2
+    from ecg_scan.render import RenderConfig, render_ecg
+    from ecg_scan.canonical import redraw_page
+
+    d = tmp_path / "pages"
+    d.mkdir()
+    page = render_ecg(sample_dataset().signal(0), RenderConfig())[0][..., ::-1]  # A4 at 200 dpi, BGR
+    cv2.imwrite(str(d / "page.png"), page)
+    cv2.imwrite(str(d / "blank.png"), np.full_like(page, 255))
+    r = run_cli("embed", model_dir, d, "--out", tmp_path / "e", "--redraw")
+    assert r.returncode == 0, r.stderr
+    assert "blank.png: --redraw: no ECG trace rows found on the page" in r.stderr
+    assert "1 image(s)" in r.stdout and "1 skipped" in r.stdout
+    got = np.load(tmp_path / "e" / "embeddings.npz")
+    assert [f.endswith("page.png") for f in got["files"]] == [True]
+    r = run_cli("embed", model_dir, d / "page.png", "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    plain = np.load(tmp_path / "c" / "embeddings.npz")["embeddings"]
+    assert not np.allclose(got["embeddings"], plain, atol=1e-3)  # the redrawn page, not the page as it is
+    m = load_model(model_dir)
+    x = E.image_features(m, redraw_page(page, m.cfg.model.image_hw)[None])
+    np.testing.assert_allclose(got["embeddings"], x, atol=1e-4)
 
 
 def test_embed_and_reconstruct(model_dir, images, tmp_path):
