@@ -467,6 +467,7 @@ def reconstruct_cmd(
     out: str = "reconstructed",  # folder for one WFDB record (+ PNG plot) per image
     no_plot: store_true = False,  # do not write the PNG plot of each reconstruction
     bs: int = 16,  # images per forward pass
+    redraw: store_true = False,  # read each page with the digitiser and decode it drawn again as the training page (any layout or style; a page without an ECG is skipped)
 ):
     """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
     real ECG"""
@@ -480,7 +481,7 @@ def reconstruct_cmd(
     m = load_model(model)
     shapes = []
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes, redraw)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)

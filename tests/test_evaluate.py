@@ -80,7 +80,7 @@ def test_zeroshot_code_test_layout(model_dir, tmp_path):
     assert {"1dAVb", "LBBB", "AF"} <= set(load_prompts())
 
 
-def test_embed_redraw_reads_pages_and_skips_blank_ones(model_dir, tmp_path):
+def test_embed_and_reconstruct_redraw_read_pages_and_skip_blank_ones(model_dir, tmp_path):
     import cv2
     from ecg_scan.render import RenderConfig, render_ecg
     from ecg_scan.canonical import redraw_page
@@ -103,6 +103,10 @@ def test_embed_redraw_reads_pages_and_skips_blank_ones(model_dir, tmp_path):
     m = load_model(model_dir)
     x = E.image_features(m, redraw_page(page, m.cfg.model.image_hw)[None])
     np.testing.assert_allclose(got["embeddings"], x, atol=1e-4)
+    r = run_cli("reconstruct", model_dir, d, "--out", tmp_path / "rec", "--redraw", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "blank.png: --redraw: no ECG trace rows found on the page" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["page.dat", "page.hea"]
 
 
 def test_embed_and_reconstruct(model_dir, images, tmp_path):
