@@ -294,3 +294,18 @@ def test_ablate_table_and_resume(tmp_path):
         run_cli("ablate", "--only", "no such row", "--out", tmp_path / "x"), "--only 'no such row': not a row"
     )
     assert_one_line_error(run_cli("ablate", "--seeds", "x", "--out", tmp_path / "x"), "--seeds 'x'")
+
+
+def test_bench_digitise_scores_a_models_decoder(model_dir, capsys):
+    from ecg_scan.bench import bench_digitise
+
+    bench_digitise(n=2, foreign="", real="", varied=0, model=str(model_dir))
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in capsys.readouterr().out.splitlines()]
+    dec = [r for r in rows if len(r) > 4 and r[1].startswith("ECG-Scan decoder")]
+    assert [(r[0], r[1]) for r in dec] == [
+        ("own clean", "ECG-Scan decoder"),
+        ("own clean", "ECG-Scan decoder, redrawn"),
+        ("own augmented", "ECG-Scan decoder"),
+        ("own augmented", "ECG-Scan decoder, redrawn"),
+    ]
+    assert all(r[2] == "2" and np.isfinite(float(r[3])) for r in dec)  # two pages each, an SNR read
