@@ -36,12 +36,13 @@ from ecg_scan.digitise import (
     read_signals,
     score_pages,
 )
-from .encoders import DBETAEncoder, ImageEncoder, proj_head
+from .encoders import DBETAEncoder, ImageEncoder, image_tensor, proj_head
 from .losses import gram_volume
 from .metrics import md_table
 from .decoder import SignalDecoder
 from .echo import echo_pairs, write_echo_synth
-from .model import ECGScan, ECGScanConfig, get_config
+from .model import ECGScan, ECGScanConfig, get_config, load_model
+from .canonical import canonical_page, redraw_page
 from ecg_scan.train import (
     TERMS,
     ScanData,
@@ -254,9 +255,11 @@ def bench_digitise(
     real: str = None,  # a folder of real scans and photos (no truth: Einthoven check); default: ../shared/real_printouts
     out: str = None,  # also write digitise.md (this table) and digitise_errors.md (`digitise_errors`) to this folder
     varied: int = 30,  # pages per kind (clean, distorted) drawn by `augment.varied_page`: styles the reader was not tuned on
+    model: str = None,  # a pretrained model folder: also its decoder, on each page brought to the input by `canonical_page` and by `redraw_page`
 ):
     """Print median/mean Challenge SNR, r, coverage, Einthoven check and CPU s/page of `digitise` (classic ink, plain and
-    sharpened, and U-Net ink) and `render.classic_digitize` on own and foreign pages, and the Einthoven check on real ones"""
+    sharpened, and U-Net ink), of a model's decoder if given, and of `render.classic_digitize` on own and foreign pages,
+    and the Einthoven check on real ones"""
     t0 = time.time()
     cv2.setNumThreads(1)
     tmp = Path(tempfile.mkdtemp())
@@ -276,6 +279,14 @@ def bench_digitise(
     if (NET_DIR / "model.safetensors").exists():
         net = load_trace_net()
         readers.append(("unet", lambda im: digitise(im, reader="unet", net=net).sig))
+    if model:  # the decoder reads the page as `ecg-scan reconstruct` does, and with `--redraw`
+        m = load_model(model)
+        hw = m.cfg.model.image_hw
+        dec = torch.no_grad()(lambda x: m.reconstruct(image_tensor(x[None])).numpy()[0])
+        readers.append(("ECG-Scan decoder", lambda im: dec(canonical_page(np.ascontiguousarray(im[..., ::-1]), hw))))
+        readers.append(
+            ("ECG-Scan decoder, redrawn", lambda im: dec(redraw_page(np.ascontiguousarray(im[..., ::-1]), hw)))
+        )
     readers.append(("old", classic_digitize))  # render.classic_digitize: this project's A4 positions assumed
     cols = ["set", "reader", "pages", "SNR median dB", "SNR mean dB", "r median", "coverage", "Einthoven dB"]
     cols += ["CPU s/page", "failed"]
@@ -321,7 +332,7 @@ def bench_digitise(
     if out:
         dest = check_writable(out, name="--out")
         stamp = [
-            "- command: `ecg-scan bench digitise --out " + str(out) + "`",
+            f"- command: `ecg-scan bench digitise --out {out}" + (f" --model {model}`" if model else "`"),
             f"- date: {time.strftime('%Y-%m-%d')}",
             f"- wall time: {(time.time() - t0) / 60:.1f} min",
             "",

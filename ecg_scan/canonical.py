@@ -107,10 +107,11 @@ def redraw_page(
     im: np.ndarray,  # BGR page as `pages.read_image` reads it, any size
     size=224,  # the model's input: int (square) or (h, w)
 ) -> np.ndarray:
-    """RGB uint8 (h, w, 3): the page read by `digitise.digitise` and drawn again as the training page; `ECGScanError`
-    when the digitiser finds no trace rows on it. An image already at (or under twice) the input size is a model input
-    already: it is only resized, as `canonical_page` does"""
+    """RGB uint8 (h, w, 3): the page read by `digitise.digitise` at its own size (sharpened: narrow QRS peaks keep
+    their height) and drawn again as the training page; `ECGScanError` when the digitiser finds no trace rows on it.
+    An image already at (or under twice) the input size is a model input already: it is only resized, as
+    `canonical_page` does"""
     h, w = (size, size) if np.isscalar(size) else tuple(size)
     if min(im.shape[0] / h, im.shape[1] / w) < 2:
         return canonical_page(im, (h, w))
-    return redraw_signal(digitise(cv2.cvtColor(im, cv2.COLOR_BGR2RGB)).sig, (h, w))
+    return redraw_signal(digitise(cv2.cvtColor(im, cv2.COLOR_BGR2RGB), sharpen=True).sig, (h, w))

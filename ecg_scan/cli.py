@@ -291,6 +291,7 @@ def bench_cmd(
     minutes: float = None,  # time budget, for benchmarks that take one (gpu)
     out: str = None,  # output folder, for benchmarks that write one (gpu)
     dry_run: store_true = False,  # run on this CPU with a tiny model, for benchmarks that need a GPU (gpu)
+    model: str = None,  # a pretrained model folder, for benchmarks that can score one (digitise: its decoder beside the digitiser)
 ):
     "Run a benchmark and print what it measured"
     listing = "benchmarks:\n" + "\n".join(f"  {k:<8} {v[2]}" for k, v in BENCHES.items())
@@ -302,7 +303,8 @@ def bench_cmd(
     mod, fn, _ = BENCHES[name]
     f = _load(mod, fn)
 
-    kw = {k: v for k, v in dict(minutes=minutes, out=out, dry_run=dry_run).items() if v is not None and v is not False}
+    kw = dict(minutes=minutes, out=out, dry_run=dry_run, model=model)
+    kw = {k: v for k, v in kw.items() if v is not None and v is not False}
     bad = [k for k in kw if k not in inspect.signature(f).parameters]
     if bad:
         raise ECGScanError(f"`ecg-scan bench {name}` takes no --{bad[0].replace('_', '-')}")
@@ -467,6 +469,7 @@ def reconstruct_cmd(
     out: str = "reconstructed",  # folder for one WFDB record (+ PNG plot) per image
     no_plot: store_true = False,  # do not write the PNG plot of each reconstruction
     bs: int = 16,  # images per forward pass
+    redraw: store_true = False,  # read each page with the digitiser and decode it drawn again as the training page (any layout or style; a page without an ECG is skipped)
 ):
     """ECG image in, 12-lead WFDB signal out (10 s, 500 Hz, mV), with a warning for each output that looks unlike a
     real ECG"""
@@ -480,7 +483,7 @@ def reconstruct_cmd(
     m = load_model(model)
     shapes = []
     skipped = []
-    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes)
+    arr, files, bad = load_images(_image_files(images, skipped), m.cfg.model.image_hw, shapes, redraw)
     bad = skipped + bad
     for f, r in bad:
         print(f"skipped {f}: {r}", file=sys.stderr)

@@ -270,7 +270,7 @@ def foreign(self: Demo) -> pd.DataFrame:
     224-px pages"""
     variants = tuple(FOREIGN_VARIANTS) if self.eik else ("page",)
     t = invariance_table(
-        self.model, self.parts, variants, self.eik, self.seed, self.probe_epochs, self.fc, True, self.progress
+        self.model, self.parts, variants, self.eik, self.seed, self.probe_epochs, self.fc, True, self.progress, False
     )
     if self.eik is None:
         na = [

@@ -33,7 +33,7 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from .augment import default_augment
-from .canonical import canonical_page, redraw_signal
+from .canonical import canonical_page, redraw_page, redraw_signal
 from .data import ECGDataset, ptbxl_task
 from .digitise import digitise
 from ecg_scan.encoders import (
@@ -64,15 +64,15 @@ from ecg_scan.signals import (
 from .train import check_config, open_training_data, pretrain
 
 # %% auto #0
-__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'READER_KEY', 'DIGITISER', 'REDRAWN', 'MEDSIGLIP', 'FEATURES',
-           'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS', 'eval_renders',
-           'foreign_renders', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot', 'recon_metrics',
-           'FeatureCache', 'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features', 'teacher_features',
-           'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features', 'random_encoder',
-           'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions', 'suite_scores',
-           'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd', 'invariance_table',
-           'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table', 'ablation_verdicts',
-           'plot_ablation', 'ablate_cmd']
+__all__ = ['FOREIGN_VARIANTS', 'PROBE_HEADS', 'DIGITISER_SIZE', 'READER_KEY', 'REDRAW_KEY', 'DIGITISER', 'REDRAWN', 'MEDSIGLIP',
+           'FEATURES', 'PAPER_TABLE2', 'PAPER_ZEROSHOT', 'PAPER_DATASETS', 'PAPER_OBJECTIVE', 'ABLATIONS',
+           'eval_renders', 'foreign_renders', 'load_prompts', 'dataset_prompts', 'class_embeddings', 'zero_shot',
+           'recon_metrics', 'FeatureCache', 'shown_samples', 'digitise_pages', 'digitised_signals', 'image_features',
+           'teacher_features', 'plot_tsne', 'plot_roc', 'signal_features', 'variant_renders', 'medsiglip_features',
+           'random_encoder', 'encoder_suite', 'suite_features', 'EvalData', 'eval_data', 'suite_reconstructions',
+           'suite_scores', 'foreign_scores', 'paper_column', 'paper_table', 'probe_cmd', 'zeroshot_cmd',
+           'invariance_table', 'invariance_cmd', 'ablation_base', 'ablation_scores', 'ablation_runs', 'ablation_table',
+           'ablation_verdicts', 'plot_ablation', 'ablate_cmd']
 
 # %% ../nbs/13_evaluate.ipynb #1d11aee8
 def eval_renders(
@@ -100,7 +100,7 @@ def eval_renders(
 
 # %% ../nbs/13_evaluate.ipynb #5800c690
 FOREIGN_VARIANTS = {  # test pages drawn otherwise than the 224-px training render -> what they are
-    "page": "this renderer at page size (A4, 200 dpi), brought to 224 px by canonical_page",
+    "page": "this renderer at page size (A4, 200 dpi)",
     "eik-clean": "ecg-image-kit, clean",
     "eik-distorted": "ecg-image-kit, wrinkles + noise + colour + rotation",
 }
@@ -242,6 +242,10 @@ class FeatureCache:
 DIGITISER_SIZE = (512, 724)  # (h, w) px of the page the digitiser reads: A4 landscape at about 62 dpi
 # the reader's own source: readings cached by an earlier version of `digitise` are not reused
 READER_KEY = hashlib.sha1(Path(inspect.getsourcefile(digitise)).read_bytes()).hexdigest()[:12]
+
+# %% ../nbs/13_evaluate.ipynb #2f8cdd90
+# the redrawing's own source: pages redrawn by an earlier version of `canonical.redraw_page` are not reused
+REDRAW_KEY = hashlib.sha1(Path(inspect.getsourcefile(redraw_page)).read_bytes()).hexdigest()[:12]
 
 # %% ../nbs/13_evaluate.ipynb #258a0ed9
 DIGITISER = "classic digitiser + signal teacher"  # the baseline's name in every table
@@ -526,6 +530,16 @@ def encoder_suite(
 # %% ../nbs/13_evaluate.ipynb #759e4960
 FEATURES = {"projected": "proj", "encoder": "features"}  # --features -> `ECGScan.embed` kind
 
+# %% ../nbs/13_evaluate.ipynb #4c19de1a
+def _redraw_or_flat(im: np.ndarray, size) -> np.ndarray:
+    """`canonical.redraw_page` of the BGR page `im`; a flat training page when the digitiser finds no ECG on it (the
+    digitiser + teacher reads such a page as 0 mV too)"""
+    try:
+        return redraw_page(im, size)
+    except ECGScanError as e:
+        print(f"note: redraw_page: {e}; the page is read as a flat one")
+        return redraw_signal(np.full((12, N), np.nan, np.float32), size)
+
 # %% ../nbs/13_evaluate.ipynb #e07a8b50
 def suite_features(
     suite: dict,
@@ -541,8 +555,8 @@ def suite_features(
 ) -> dict:
     """Features of every available method on the records of `ds` drawn as `variant` (renders cached under `name`):
     image encoders read the renders, the digitiser + teacher its reading of the page (0 mV where nothing was read);
-    'redrawn' reads a page drawn elsewhere as the digitiser + teacher does and draws it again as the training page
-    (`canonical.redraw_signal`), and reads this renderer's training pages as they are"""
+    'redrawn' reads a page drawn elsewhere with the digitiser at the page's own size and draws it again as the training
+    page (`canonical.redraw_page`), and reads this renderer's training pages as they are"""
     size = next((m.cfg.model.image_hw for kind, m in suite.values() if kind in ("image", "image-features")), (224, 224))
     kinds = {kind for kind, _ in suite.values()}
     imgs = (
@@ -560,10 +574,14 @@ def suite_features(
         key += _page_input(ds, variant)
         if own:
             out[k] = cache(key, lambda: image_features(m, imgs, FEATURES[features]))
-        elif kind == "redrawn":
-            sig = lambda: digitised_signals(ds, variant, seed, progress, eik, cache=cache)
-            redrawn = lambda: np.stack([redraw_signal(s, size) for s in sig()]) if len(ds) else imgs[:0]
-            out[k] = cache(key + (DIGITISER_SIZE, READER_KEY), lambda: image_features(m, redrawn(), FEATURES[features]))
+        elif (
+            kind == "redrawn"
+        ):  # each page at its own size through `redraw_page`, as `ecg-scan embed --redraw` reads it
+            rkey = ("renders", name, tuple(ds.ids), variant, seed, size, "redraw_page", READER_KEY, REDRAW_KEY)
+            pages = lambda: cache(
+                rkey, lambda: foreign_renders(ds, variant, size, seed, eik, progress, _redraw_or_flat)
+            )
+            out[k] = cache(key + (READER_KEY, REDRAW_KEY), lambda: image_features(m, pages(), FEATURES[features]))
         elif kind == "image-features":
             out[k] = cache(key, lambda: image_features(m, imgs, "features"))
         elif kind == "fn":
@@ -1040,14 +1058,16 @@ def invariance_table(
     seed: int = 0,
     epochs: int = 100,
     cache: FeatureCache = None,
-    baselines: bool = True,  # also the classic digitiser + signal teacher, and ECG-Scan on the pages it reads, redrawn
+    baselines: bool = True,  # also the classic digitiser + signal teacher on the same pages
     progress: bool = True,
+    redrawn: bool = True,  # also ECG-Scan on the pages the digitiser read, drawn again (`REDRAWN`; about 1 s a page)
 ) -> pd.DataFrame:
     """Probe (trained on 224-px pages) and zero-shot macro AUROC on the test records drawn each way (`foreign_scores`,
     one row per method and kind of page); `loss` against the 224-px pages"""
     suite = {"ECG-Scan": ("image", model)}
     if baselines:
         suite[DIGITISER] = ("digitiser", model.teacher)
+    if redrawn:
         suite[REDRAWN] = ("redrawn", model)
     classes = [c for c in parts["train"].classes if all(parts[s].label_matrix([c]).sum() for s in ("train", "test"))]
     Y = {s: d.label_matrix(classes) for s, d in parts.items()}

@@ -44,7 +44,7 @@ def test_bench_options_have_help(name):
     assert listing.strip(), f"BENCHES[{name!r}] has no description for `ecg-scan bench list`"
     bench = _load(mod, fn)
     documented = {a.dest: _help_text(a) for a in _options(bench_cmd, "bench")}
-    passed = [k for k in inspect.signature(bench).parameters if k in ("minutes", "out", "dry_run")]
+    passed = [k for k in inspect.signature(bench).parameters if k in ("minutes", "out", "dry_run", "model")]
     assert all(documented[k] for k in passed), f"bench {name}: {passed} not all documented in bench_cmd"
 
 

@@ -80,7 +80,7 @@ def test_zeroshot_code_test_layout(model_dir, tmp_path):
     assert {"1dAVb", "LBBB", "AF"} <= set(load_prompts())
 
 
-def test_embed_redraw_reads_pages_and_skips_blank_ones(model_dir, tmp_path):
+def test_embed_and_reconstruct_redraw_read_pages_and_skip_blank_ones(model_dir, tmp_path):
     import cv2
     from ecg_scan.render import RenderConfig, render_ecg
     from ecg_scan.canonical import redraw_page
@@ -103,6 +103,10 @@ def test_embed_redraw_reads_pages_and_skips_blank_ones(model_dir, tmp_path):
     m = load_model(model_dir)
     x = E.image_features(m, redraw_page(page, m.cfg.model.image_hw)[None])
     np.testing.assert_allclose(got["embeddings"], x, atol=1e-4)
+    r = run_cli("reconstruct", model_dir, d, "--out", tmp_path / "rec", "--redraw", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "blank.png: --redraw: no ECG trace rows found on the page" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["page.dat", "page.hea"]
 
 
 def test_embed_and_reconstruct(model_dir, images, tmp_path):
@@ -290,3 +294,18 @@ def test_ablate_table_and_resume(tmp_path):
         run_cli("ablate", "--only", "no such row", "--out", tmp_path / "x"), "--only 'no such row': not a row"
     )
     assert_one_line_error(run_cli("ablate", "--seeds", "x", "--out", tmp_path / "x"), "--seeds 'x'")
+
+
+def test_bench_digitise_scores_a_models_decoder(model_dir, capsys):
+    from ecg_scan.bench import bench_digitise
+
+    bench_digitise(n=2, foreign="", real="", varied=0, model=str(model_dir))
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in capsys.readouterr().out.splitlines()]
+    dec = [r for r in rows if len(r) > 4 and r[1].startswith("ECG-Scan decoder")]
+    assert [(r[0], r[1]) for r in dec] == [
+        ("own clean", "ECG-Scan decoder"),
+        ("own clean", "ECG-Scan decoder, redrawn"),
+        ("own augmented", "ECG-Scan decoder"),
+        ("own augmented", "ECG-Scan decoder, redrawn"),
+    ]
+    assert all(r[2] == "2" and np.isfinite(float(r[3])) for r in dec)  # two pages each, an SNR read
