@@ -13,6 +13,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 from fastcore.script import call_parse, store_true
 from scipy.linalg import solve_banded
+from scipy.ndimage import median_filter
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -48,12 +50,13 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'GAINS', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth',
-           'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period',
-           'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry',
-           'find_sheet', 'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces',
-           'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage',
-           'read_page', 'Digitised', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF',
+           'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps',
+           'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse',
+           'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry', 'follow_trace',
+           'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page',
+           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'digitise',
+           'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -482,6 +485,7 @@ class PageGeometry:
     panels: list  # `render.Panel`s in the level frame (`cell` is the part of the page searched for the trace)
     confidence: float  # 0-1: grid strength, pulse found, layout recognised
     notes: list = field(default_factory=list)  # what was assumed or looked wrong, one line each
+    dewarp: dict = None  # the grid's displacement per row (`grid_shifts`) when the page was rectified (`dewarp_maps`)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -646,6 +650,106 @@ def _read_gain(cov, rows, spans, pulses, half, mmy, notes, tol: float = 0.25) ->
     notes.append("no calibration pulse found: 10 mm/mV assumed")
     return 10.0, None
 
+# %% ../nbs/05b_digitise.ipynb #409b5df0
+def _phase_offset(
+    p: np.ndarray,  # a profile across grid lines
+    period: float,  # the lines' repeat, px
+) -> tuple:
+    """`(offset px, strength 0-1)`: where the lines of `p` sit in their repeat (lines at offset + k * period), from the
+    phase of the profile's Fourier component at that period under a Hann window; strength near 0.6 for a clear grid"""
+    q = (p - p.mean()) * np.hanning(len(p))
+    c = (q * np.exp(-2j * np.pi * np.arange(len(p)) / period)).sum()
+    return float(-np.angle(c) / (2 * np.pi) * period), float(abs(c) / max(np.abs(q).sum(), 1e-9))
+
+# %% ../nbs/05b_digitise.ipynb #86957c78
+DEWARP_MIN_PX, DEWARP_MIN_GRID = 3.0, 0.45  # a row's displacement curve used when it moves this much, from windows
+# whose grid is at least this strong (`_phase_offset`; a clear grid gives about 0.6)
+
+# %% ../nbs/05b_digitise.ipynb #fa9c9b92
+def _unwrap_shift(
+    d: np.ndarray,  # per window, offset from the page's lattice wrapped into [-period/2, period/2), NaN where unread
+    amp: np.ndarray,  # per window, the grid's strength there
+    period: float,
+    max_mad: float = 0.5,  # px: windows this far off the curve's running median (median over the row) mean noise
+) -> np.ndarray:
+    """The row's displacement curve (px per window), unwrapped, smoothed and zero at the lattice near the page's
+    centre; None where under 60 % of the windows have a strong grid or the curve is noisy"""
+    ok = np.isfinite(d) & (amp >= DEWARP_MIN_GRID)
+    if ok.mean() < 0.6:
+        return None
+    i, v = np.flatnonzero(ok), d[ok]
+    u = np.unwrap(v, period=period)
+    for _ in range(3):  # each window onto the branch nearest its neighbours' median: one bad window breaks no chain
+        u = v + period * np.round((median_filter(u, 5, mode="nearest") - v) / period)
+    dev = np.abs(u - median_filter(u, 5, mode="nearest"))
+    mad = float(np.median(dev))
+    if mad > max_mad:
+        return None
+    keep = dev <= max(3 * mad, 1.0)
+    i, u = i[keep], u[keep]
+    u = u - period * np.round(u[np.argmin(np.abs(i - len(d) / 2))] / period)
+    u = np.convolve(np.pad(u, 1, mode="edge"), np.ones(3) / 3, "valid")
+    return np.interp(np.arange(len(d)), i, u)
+
+# %% ../nbs/05b_digitise.ipynb #23652bbd
+def grid_shifts(
+    g: np.ndarray,  # line map of the level page (dark + chroma, as for the rotation)
+    cov: np.ndarray,  # `ink_coverage`: the traces, masked out
+    rows: list,  # trace rows' baselines, px
+    half: int,  # half a row's band, px
+    period: tuple,  # (x, y) size of a 5 mm square, px
+    step_mm: float = 5.0,  # windows every this many mm ...
+    win_mm: float = 20.0,  # ... this wide
+) -> tuple:
+    """`(xs, fields)`: window centres (px) and per row `(dx, dy)`, the displacement (px) of the grid at each window
+    from the page's lattice (content meant at x sits at x + dx); None for a component too weak or too small to use"""
+    P, Q = period
+    m = cv2.dilate((cov > 0.02).astype(np.uint8), np.ones((_odd(P / 5),) * 2, np.uint8)) > 0
+    gm = np.where(m, np.nan, g).astype(np.float32)
+    h, w = g.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns under the traces
+        phx = _phase_offset(np.nan_to_num(np.nanmean(gm, 0)), P)[0]
+        phy = _phase_offset(np.nan_to_num(np.nanmean(gm, 1)), Q)[0]
+        W = int(win_mm / 5 * P)
+        xs = np.arange(W / 2, w - W / 2, step_mm / 5 * P)
+        fields = []
+        for y in rows:
+            y1, band = max(0, y - half), gm[max(0, y - half) : y + half]
+            cp = np.nanmean(band, 0)
+            sh = np.full((4, len(xs)), np.nan)
+            for k, xc in enumerate(xs):
+                a = int(xc - W / 2)
+                for j, (prof, per, ph, at) in enumerate(
+                    ((cp[a : a + W], P, phx, a), (np.nanmean(band[:, a : a + W], 1), Q, phy, y1))
+                ):
+                    ok = np.isfinite(prof)
+                    if ok.mean() >= 0.5:
+                        o, amp = _phase_offset(np.where(ok, prof, np.nanmean(prof)), per)
+                        sh[2 * j : 2 * j + 2, k] = (o + at - ph + per / 2) % per - per / 2, amp
+            f = [_unwrap_shift(sh[0], sh[1], P), _unwrap_shift(sh[2], sh[3], Q)]
+            f[1] = None if f[1] is None else f[1] - np.median(f[1])  # a row's height is its baseline's business
+            fields.append(tuple(None if c is None or np.ptp(c) < DEWARP_MIN_PX else c for c in f))
+    return xs, fields
+
+# %% ../nbs/05b_digitise.ipynb #99bb3569
+def dewarp_maps(
+    shape: tuple,  # (h, w) of the level page
+    rows: list,  # baselines, px
+    xs: np.ndarray,  # window centres, px
+    fields: list,  # per row (dx, dy) or None each (`grid_shifts`)
+) -> tuple:
+    """`(map_x, map_y)` for `cv2.remap`: the rectified page shows at (x, y) the level page's x + dx, y + dy, taken
+    from the rows' curves and interpolated linearly between the rows' baselines (constant beyond them)"""
+    h, w = shape
+    X, Y = np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
+    D = [np.stack([np.interp(X, xs, f[j]) if f[j] is not None else np.zeros(w) for f in fields]) for j in (0, 1)]
+    r = np.asarray(rows, np.float32)
+    k = np.clip(np.searchsorted(r, Y) - 1, 0, max(len(r) - 2, 0))
+    t = np.clip((Y - r[k]) / np.maximum(r[np.minimum(k + 1, len(r) - 1)] - r[k], 1), 0, 1)[:, None]
+    dx, dy = (d[k] * (1 - t) + d[np.minimum(k + 1, len(r) - 1)] * t for d in D)
+    return (X[None] + dx).astype(np.float32), (Y[:, None] + dy).astype(np.float32)
+
 # %% ../nbs/05b_digitise.ipynb #7c794c01
 def find_geometry(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
@@ -673,6 +777,18 @@ def find_geometry(
     rows = _trace_rows(cov, rows, [_row_extent(cov, y, half, mmx) for y in rows], mmx, notes)
     pitch = float(np.median(np.diff(rows))) if len(rows) > 1 else 40 * mmy
     half = int(min(pitch * 0.5, 30 * mmy))
+    dewarp = None
+    if src == "grid":  # a sheet that is not flat: the trace ink moved into the grid's lattice (`grid_shifts`)
+        xs, fields = grid_shifts(g, cov, rows, half, (5 * mmx, 5 * mmy))
+        if any(c is not None for f in fields for c in f):
+            dewarp = dict(
+                rows=list(rows),
+                xs=xs.round(2).tolist(),
+                fields=[[None if c is None else c.round(2).tolist() for c in f] for f in fields],
+            )
+            cov = cv2.remap(cov, *dewarp_maps(cov.shape, rows, xs, fields), cv2.INTER_LINEAR, borderValue=0)
+            moved = max(float(np.abs(c).max()) for f in fields for c in f if c is not None)
+            notes.append(f"paper not flat: rectified by the grid (moves up to {moved:.1f} px)")
     ext = [_row_extent(cov, y, half, mmx) for y in rows]
     pulses = [find_pulse(cov, y, e[0], e[1], half, mmx) if e else None for y, e in zip(rows, ext)]
     side = "start"
@@ -723,7 +839,9 @@ def find_geometry(
             )
     sure = {"grid": float(np.clip(strength / 0.25, 0, 1)), "rows": 0.6, "page": 0.3}[src]  # of the scale
     conf = sure * (1.0 if ph else 0.7) * (1.0 if lay == LAYOUTS.get(len(rows)) else 0.6)
-    geo = PageGeometry((h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes)
+    geo = PageGeometry(
+        (h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes, dewarp
+    )
     return geo, cov
 
 # %% ../nbs/05b_digitise.ipynb #5573b01a
@@ -1175,6 +1293,15 @@ def digitise(
     if layout is None:
         geo = layout_from_traces(img, geo, cov)
     level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
+    if geo.dewarp:  # the page as its coverage was read: rectified by the grid
+        dw = geo.dewarp
+        maps = dewarp_maps(
+            level.shape[:2],
+            dw["rows"],
+            np.asarray(dw["xs"]),
+            [[None if c is None else np.asarray(c) for c in f] for f in dw["fields"]],
+        )
+        level = cv2.remap(level, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     thr = 0.02
     if reader == "unet":  # the net reads only the band of the page that holds the panels
         c = np.array([p.cell for p in geo.panels])
