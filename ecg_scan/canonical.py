@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np, cv2
 from .signals import ECGScanError
 from .render import render_ecg, standard_config
-from .digitise import digitise, find_geometry, page_maps
+from .digitise import digitise, find_geometry, level_page, page_maps
 
 # %% auto #0
 __all__ = ['WORK_PX', 'canonical_page', 'redraw_signal', 'redraw_page']
@@ -69,9 +69,8 @@ def canonical_page(
     except ECGScanError:  # no trace rows found: not read, only shrunk
         geo, cov = None, None
     Hp, Wp = page.shape[:2]
-    if geo is not None and abs(geo.rotation) > 0.05:  # the geometry and the trace coverage are in the levelled frame
-        M = cv2.getRotationMatrix2D((Wp / 2 - 0.5, Hp / 2 - 0.5), geo.rotation, 1.0)
-        page = cv2.warpAffine(page, M, (Wp, Hp), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if geo is not None:  # the geometry and the trace coverage are in the level (and rectified) frame
+        page = level_page(page, geo, fill=None)
     if (
         geo is None
         or geo.layout != layout

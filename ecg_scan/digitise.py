@@ -55,7 +55,7 @@ __all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'NET_DIR', 'M
            'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse',
            'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry', 'follow_trace',
            'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page',
-           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'digitise',
+           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'level_page', 'digitise',
            'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
@@ -1273,6 +1273,25 @@ class Digitised:
 # %% ../nbs/05b_digitise.ipynb #cad54674
 SHARPEN_CONF = 0.7  # `digitise` sharpens the pages whose geometry is this sure: a clear grid and a known layout
 
+# %% ../nbs/05b_digitise.ipynb #578ca8cc
+def level_page(
+    img: np.ndarray,  # the page `geo` was found on (any channels)
+    geo: PageGeometry,
+    fill=(255, 255, 255),  # colour of the corners the rotation brings in; None: the nearest edge's
+) -> np.ndarray:
+    "`img` in the frame of `geo`'s panels: turned level by its rotation, then rectified by the grid if it was"
+    if abs(geo.rotation) > 0.05:
+        h, w = img.shape[:2]
+        M = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), geo.rotation, 1.0)
+        border = dict(borderMode=cv2.BORDER_REPLICATE) if fill is None else dict(borderValue=fill)
+        img = cv2.warpAffine(img, M, (w, h), flags=cv2.INTER_LINEAR, **border)
+    if geo.dewarp:
+        dw = geo.dewarp
+        fields = [[None if c is None else np.asarray(c) for c in f] for f in dw["fields"]]
+        maps = dewarp_maps(img.shape[:2], dw["rows"], np.asarray(dw["xs"]), fields)
+        img = cv2.remap(img, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return img
+
 # %% ../nbs/05b_digitise.ipynb #cad54675
 def digitise(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
@@ -1292,16 +1311,7 @@ def digitise(
     geo, cov = find_geometry(img, speed, layout)
     if layout is None:
         geo = layout_from_traces(img, geo, cov)
-    level = _rotate(img, geo.rotation, fill=(255, 255, 255)) if abs(geo.rotation) > 0.05 else img
-    if geo.dewarp:  # the page as its coverage was read: rectified by the grid
-        dw = geo.dewarp
-        maps = dewarp_maps(
-            level.shape[:2],
-            dw["rows"],
-            np.asarray(dw["xs"]),
-            [[None if c is None else np.asarray(c) for c in f] for f in dw["fields"]],
-        )
-        level = cv2.remap(level, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    level = level_page(img, geo)  # the page as its coverage was read
     thr = 0.02
     if reader == "unet":  # the net reads only the band of the page that holds the panels
         c = np.array([p.cell for p in geo.panels])
