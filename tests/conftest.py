@@ -1,6 +1,6 @@
 import functools, importlib, io, os, select, signal, subprocess, sys, time, traceback
 from pathlib import Path
-import pytest
+import cv2, pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -8,6 +8,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # pytest-xdist runs one test per core and most tests start an `ecg-scan` process: one torch thread each, or the
 # threads of parallel tests fight over the same cores (the suite ran about 40 % slower on 2 cores)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# OpenCV's own thread pool, likewise; and a pool started here would hang a forked `ecg-scan` call (`run_cli`) that
+# calls `cv2.setNumThreads` (the pool's threads do not exist in the child)
+cv2.setNumThreads(1)
 
 CLI = str(Path(sys.executable).parent / "ecg-scan")
 
