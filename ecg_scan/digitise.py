@@ -888,6 +888,59 @@ def line_tilts(
             out.append(row)
     return np.array(out)
 
+# %% ../nbs/05b_digitise.ipynb #fa570002
+def _coarse_tilts(
+    g: np.ndarray,  # line map (dark + chroma) of the page as photographed
+    box: tuple = None,  # the sheet (`find_sheet`); default: the whole image
+    tiles: tuple = (6, 4),  # tiles across and down, as `line_tilts`
+    max_deg: float = 10.0,  # tilts searched, degrees each way
+    n: int = 17,  # tilts tried
+    r: int = 4,  # rows a strip, at half size
+) -> np.ndarray:
+    """`(n_tiles, 2)`: the tilts of each tile's vertical and horizontal lines, as `line_tilts` finds them at its first
+    step (`n` tilts on the half-size page, refined by a parabola) but for all tiles at once: the page is cut into
+    strips of `r` rows, each strip's column means shifted by the tilt, and the sharpness summed over each tile"""
+    x0, y0, x1, y1 = box or (0, 0, g.shape[1], g.shape[0])
+    nx, ny = tiles
+    a = cv2.resize(
+        np.ascontiguousarray(g[y0:y1, x0:x1], np.float32), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA
+    )
+    h, w = a.shape
+    T = min(w / nx, h / ny) * 1.5
+    ts = np.linspace(-1, 1, n) * math.tan(math.radians(max_deg))
+    cx, cy = np.linspace(T / 2, w - T / 2, nx), np.linspace(T / 2, h - T / 2, ny)
+    out = []
+    for axis in (0, 1):
+        b = a if axis == 0 else a.T  # lines along axis 0
+        u, v = (cx, cy) if axis == 0 else (cy, cx)  # tile centres across the lines, along them
+        A, L = b.shape
+        nb = A // r
+        P = b[: nb * r].reshape(nb, r, L).mean(1)  # strips of r rows
+        yb = (np.arange(nb) + 0.5) * r - A / 2
+        x = np.arange(L) + ts[:, None, None] * yb[None, :, None]  # (n, nb, L): where each strip's column lands
+        i = np.clip(np.floor(x).astype(int), 0, L - 2)
+        f = np.clip(x - i, 0, 1)
+        S = (
+            np.take_along_axis(P[None].repeat(n, 0), i, 2) * (1 - f)
+            + np.take_along_axis(P[None].repeat(n, 0), i + 1, 2) * f
+        )
+        W = (np.abs(yb[None] + A / 2 - v[:, None]) <= T / 3).astype(np.float32)  # (len(v), nb) strips in each tile
+        prof = np.einsum("vb,nbl->nvl", W / W.sum(1, keepdims=True), S)
+        d = np.concatenate([np.zeros(prof.shape[:2] + (1,)), np.cumsum(np.square(np.diff(prof, axis=2)), 2)], 2)
+        ctr = u[None, None, :] - ts[:, None, None] * (v[None, :, None] - A / 2)  # (n, len(v), len(u))
+        l0 = np.clip((ctr - T / 3).astype(int), 0, L - 1)
+        l1 = np.clip((ctr + T / 3).astype(int), 0, L - 1)
+        sc = np.take_along_axis(d, l1, 2) - np.take_along_axis(d, l0, 2)
+        sc = sc if axis == 0 else sc.transpose(0, 2, 1)
+        sc = sc.reshape(n, -1)
+        j = sc.argmax(0)
+        jj = np.clip(j, 1, n - 2)
+        s0, s1, s2 = (np.take_along_axis(sc, (jj + o)[None], 0)[0] for o in (-1, 0, 1))
+        den = s0 - 2 * s1 + s2
+        dd = np.where((j == jj) & (den < 0), 0.5 * (s0 - s2) / np.where(den < 0, den, -1), 0)
+        out.append(ts[j] + dd * (ts[1] - ts[0]))
+    return np.stack(out, 1)
+
 # %% ../nbs/05b_digitise.ipynb #e731756e
 def _vanishing_point(
     c: np.ndarray,  # (n, 2) tile centres, normalised
@@ -916,6 +969,18 @@ def _vanishing_point(
 PERSPECTIVE_MIN_PX, PERSPECTIVE_MIN_GRID = 6.0, 0.3  # a page is rectified when its lines' vanishing points move the
 # sheet this far (px) from an affine image of it, measured on the tiles whose grid is this strong (`line_tilts`)
 
+# %% ../nbs/05b_digitise.ipynb #fa570005
+def _looks_flat(
+    g: np.ndarray,  # line map (dark + chroma) of the page as photographed
+    box: tuple,  # the sheet (x0, y0, x1, y1)
+    min_px: float = PERSPECTIVE_MIN_PX,  # the perspective `find_perspective` corrects
+    tiles: tuple = (6, 4),
+) -> bool:
+    "The tiles' lines (`_coarse_tilts`) too parallel for a perspective that moves the sheet `min_px`: 5/6 of them agree"
+    ct = np.arctan(_coarse_tilts(g, box, tiles))
+    near = np.abs(ct - np.median(ct, 0)) <= 0.39 * min_px / max(box[2] - box[0], box[3] - box[1])
+    return bool(near.all(1).sum() >= len(ct) * 5 / 6)
+
 # %% ../nbs/05b_digitise.ipynb #5c7880aa
 def _affine_residual(H: np.ndarray, box: tuple, n: int = 5) -> float:
     "px: the most that `H` moves a point of `box` (an n x n lattice) away from the best affine map of them"
@@ -932,6 +997,7 @@ def find_perspective(
     g: np.ndarray,  # line map (dark + chroma) of the page as photographed
     box: tuple = None,  # the sheet (`find_sheet`); default: the whole image
     min_px: float = PERSPECTIVE_MIN_PX,
+    quick: bool = True,  # return None at once when the tiles' coarse tilts show the page flat (`_looks_flat`)
 ) -> np.ndarray:
     """3x3 homography (image px -> rectified px, the same frame) that makes the grid's vertical lines parallel and
     vertical and its horizontal lines parallel and level, from the two vanishing points of the lines (`line_tilts`)
@@ -939,6 +1005,8 @@ def find_perspective(
     page is within `min_px` of an affine image of itself (flat pages are read as before)"""
     h, w = g.shape
     box = box or (0, 0, w, h)
+    if quick and _looks_flat(g, box, min_px):
+        return None
     tt = line_tilts(g, box)
     grid = tt[:, 4] >= PERSPECTIVE_MIN_GRID
     if grid.sum() < 8:
