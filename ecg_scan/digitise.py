@@ -916,16 +916,14 @@ def _coarse_tilts(
         A, L = b.shape
         nb = A // r
         P = b[: nb * r].reshape(nb, r, L).mean(1)  # strips of r rows
-        yb = (np.arange(nb) + 0.5) * r - A / 2
-        x = np.arange(L) + ts[:, None, None] * yb[None, :, None]  # (n, nb, L): where each strip's column lands
-        i = np.clip(np.floor(x).astype(int), 0, L - 2)
+        yb = ((np.arange(nb) + 0.5) * r - A / 2).astype(np.float32)
+        x = np.arange(L, dtype=np.float32) + ts[:, None, None].astype(np.float32) * yb[None, :, None]  # (n, nb, L)
+        i = np.clip(np.floor(x), 0, L - 2).astype(np.int32)  # where each strip's column lands
         f = np.clip(x - i, 0, 1)
-        S = (
-            np.take_along_axis(P[None].repeat(n, 0), i, 2) * (1 - f)
-            + np.take_along_axis(P[None].repeat(n, 0), i + 1, 2) * f
-        )
+        i += (np.arange(nb, dtype=np.int32) * L)[None, :, None]  # into the flattened strips
+        S = P.ravel().take(i) * (1 - f) + P.ravel().take(i + 1) * f
         W = (np.abs(yb[None] + A / 2 - v[:, None]) <= T / 3).astype(np.float32)  # (len(v), nb) strips in each tile
-        prof = np.einsum("vb,nbl->nvl", W / W.sum(1, keepdims=True), S)
+        prof = np.matmul(W / W.sum(1, keepdims=True), S)  # (n, len(v), L)
         d = np.concatenate([np.zeros(prof.shape[:2] + (1,)), np.cumsum(np.square(np.diff(prof, axis=2)), 2)], 2)
         ctr = u[None, None, :] - ts[:, None, None] * (v[None, :, None] - A / 2)  # (n, len(v), len(u))
         l0 = np.clip((ctr - T / 3).astype(int), 0, L - 1)
