@@ -843,13 +843,16 @@ def _best_tilt(a: np.ndarray, axis: int, ts: np.ndarray) -> float:
             M = np.float32([[1, t, t * (m - n / 2)], [0, 1, m]])
             s = cv2.warpAffine(
                 a, M, (n, n - 2 * m), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
-            ).mean(0)
+            )
+            s = cv2.reduce(s, 0, cv2.REDUCE_AVG).ravel()
         else:
             M = np.float32([[1, 0, m], [t, 1, t * (m - n / 2)]])
             s = cv2.warpAffine(
                 a, M, (n - 2 * m, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
-            ).mean(1)
-        sc.append(float(np.square(np.diff(s)).sum()))
+            )
+            s = cv2.reduce(s, 1, cv2.REDUCE_AVG).ravel()
+        d = s[1:] - s[:-1]
+        sc.append(float(d @ d))
     j = int(np.argmax(sc))
     d = 0.0
     if 0 < j < len(ts) - 1 and sc[j - 1] - 2 * sc[j] + sc[j + 1] < 0:
