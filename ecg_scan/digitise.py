@@ -50,13 +50,13 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF',
-           'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps',
-           'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse',
-           'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry', 'follow_trace',
-           'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page',
-           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'level_page', 'digitise',
-           'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PANEL_HOLD_PX', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE',
+           'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check',
+           'page_maps', 'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows',
+           'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry',
+           'follow_trace', 'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net',
+           'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised',
+           'level_page', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -939,10 +939,17 @@ def column_points(
         out[seg] = solve_banded((1, 1), ab, out[seg])
     return out
 
+# %% ../nbs/05b_digitise.ipynb #b7d41c20
+PANEL_HOLD_PX = (
+    2.0  # a panel's samples up to this many px beyond its first or last column read take that column's value
+)
+
 # %% ../nbs/05b_digitise.ipynb #c3a4d7e4
 def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarray:
     """mV at each sample panel `p` shows, read along its own trace and relative to the trace's median level (its
-    baseline); NaN where not found; None when under two columns were read"""
+    baseline); samples within `PANEL_HOLD_PX` of the first or last column read take its value (the column that
+    straddles the panel's edge, a start drawn on the calibration pulse's stroke); NaN farther out or where not found;
+    None when under two columns were read"""
     own, _, _ = follow_trace(cov, p, thr)
     t, v = extract_panel(own, p, 0.3)
     if sharpen:
@@ -950,8 +957,11 @@ def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarra
     ok = np.isfinite(v)
     if ok.sum() < 2:
         return None
-    v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
-    return np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
+    t, v = t[ok], v[ok] - np.median(v[ok])  # the baseline: the trace's median level in the panel
+    out = np.interp(p.times, t, v)
+    far = PANEL_HOLD_PX / p.px_per_s
+    out[(p.times < t[0] - far) | (p.times > t[-1] + far)] = np.nan
+    return out
 
 # %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
@@ -961,17 +971,26 @@ def read_signals(
     sharpen: bool = False,  # place the points so that the line through them has each column's mean (`column_points`)
 ) -> tuple:
     """`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead
-    the fraction of its shown samples that were read"""
-    out = np.full((12, N), np.nan, np.float32)
+    the fraction of its shown samples that were read. Where two panels show the same samples of a lead (a grid panel
+    and its rhythm strip), the later one is moved to the earlier one's level over the samples both read, and the two
+    readings are averaged"""
+    acc, cnt = np.zeros((12, N)), np.zeros((12, N))
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
-        shown[LEADS.index(p.lead), p.start : p.end] = True
+        k = LEADS.index(p.lead)
+        shown[k, p.start : p.end] = True
         r = _panel_values(cov, p, thr, sharpen)
         if r is None:
             continue
-        row = out[LEADS.index(p.lead), p.start : p.end]
-        row[np.isnan(row)] = r[np.isnan(row)]
+        a, n = acc[k, p.start : p.end], cnt[k, p.start : p.end]  # views
+        ok = np.isfinite(r)
+        both = ok & (n > 0)
+        if both.sum() >= FS // 10:  # each panel's level is its own median: one level for the lead
+            r = r + np.median(a[both] / n[both] - r[both])
+        a[ok] += r[ok]
+        n[ok] += 1
     with np.errstate(invalid="ignore"):
+        out = np.where(cnt > 0, acc / np.maximum(cnt, 1), np.nan).astype(np.float32)
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
 
