@@ -50,13 +50,14 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PANEL_HOLD_PX', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE',
-           'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check',
-           'page_maps', 'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows',
-           'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry',
-           'follow_trace', 'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net',
-           'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised',
-           'level_page', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PANEL_HOLD_PX', 'UNCLIP_REACH', 'NET_DIR', 'MAX_BYTES',
+           'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr',
+           'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness',
+           'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts',
+           'dewarp_maps', 'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces',
+           'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage',
+           'read_page', 'Digitised', 'level_page', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
+           'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -944,13 +945,47 @@ PANEL_HOLD_PX = (
     2.0  # a panel's samples up to this many px beyond its first or last column read take that column's value
 )
 
+# %% ../nbs/05b_digitise.ipynb #b7d41c25
+UNCLIP_REACH = 0.3  # a stroke cut by its panel's cell is followed if it ends within this fraction of the cell's height
+
+# %% ../nbs/05b_digitise.ipynb #b7d41c26
+def _unclip(
+    cov: np.ndarray,  # the coverage the trace was followed in
+    own: np.ndarray,  # `follow_trace`'s coverage of the panel's own trace (changed in place)
+    p: Panel,
+    lo: np.ndarray,  # `follow_trace`'s top and bottom row of the path per column of the cell
+    hi: np.ndarray,
+    thr: float,  # coverage that counts as ink
+    reach: float,  # px: how far beyond the cell a stroke may be followed
+) -> bool:
+    """Where the path's run reaches the top or bottom row of `p`'s cell (a tall R or S wave cut by it), the unbroken
+    ink that continues it beyond the cell joins `own` if it ends within `reach` px (ink that runs on is another row's
+    or the page's, not a peak); whether the path reached the cell's edge anywhere"""
+    h = cov.shape[0]
+    x1 = max(int(math.ceil(p.cell[0])), 0)
+    y1, y2, r = max(int(math.ceil(p.cell[1])), 0), min(int(math.floor(p.cell[3])), h - 1), int(reach)
+    with np.errstate(invalid="ignore"):
+        tops, bots = np.flatnonzero(lo <= y1), np.flatnonzero(hi >= y2)
+    for j in tops:
+        col = cov[max(y1 - r, 0) : y1, x1 + j][::-1] > thr
+        n = 0 if col.all() else int(np.argmin(col))  # the first gap
+        own[y1 - n : y1, x1 + j] = cov[y1 - n : y1, x1 + j]
+    for j in bots:
+        col = cov[y2 + 1 : y2 + 1 + r, x1 + j] > thr
+        n = 0 if col.all() else int(np.argmin(col))
+        own[y2 + 1 : y2 + 1 + n, x1 + j] = cov[y2 + 1 : y2 + 1 + n, x1 + j]
+    return len(tops) + len(bots) > 0
+
 # %% ../nbs/05b_digitise.ipynb #c3a4d7e4
 def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarray:
     """mV at each sample panel `p` shows, read along its own trace and relative to the trace's median level (its
-    baseline); samples within `PANEL_HOLD_PX` of the first or last column read take its value (the column that
-    straddles the panel's edge, a start drawn on the calibration pulse's stroke); NaN farther out or where not found;
-    None when under two columns were read"""
-    own, _, _ = follow_trace(cov, p, thr)
+    baseline); a stroke cut by the cell is followed beyond it (`_unclip`); samples within `PANEL_HOLD_PX` of the first
+    or last column read take its value (the column that straddles the panel's edge, a start drawn on the calibration
+    pulse's stroke); NaN farther out or where not found; None when under two columns were read"""
+    own, lo, hi = follow_trace(cov, p, thr)
+    reach = UNCLIP_REACH * (p.cell[3] - p.cell[1])
+    if _unclip(cov, own, p, lo, hi, thr, reach):
+        p = replace(p, cell=(p.cell[0], p.cell[1] - reach, p.cell[2], p.cell[3] + reach))
     t, v = extract_panel(own, p, 0.3)
     if sharpen:
         v = column_points(v)
