@@ -1500,7 +1500,9 @@ def score_pages(
 ) -> dict:
     "Per (page, lead): Challenge SNR, Pearson r, coverage; plus the Einthoven check per page and CPU seconds per page"
     reader = reader or (lambda im: digitise(im).sig)
-    pages = sorted(Path(folder).rglob("*.json"))[:limit]
+    # a page is a JSON with its image: a renderer's own settings file (ecg-image-kit's eik_render.json) is none
+    pages = [p for p in sorted(Path(folder).rglob("*.json")) if any(p.with_suffix(s).exists() for s in IMAGE_SUFFIXES)]
+    pages = pages[:limit]
     if not pages:
         raise ECGScanError(f"{folder}: no page JSON sidecars found; pass a folder of rendered pages with their truth")
     snr, r, cov, ein, secs, failed = [], [], [], [], 0.0, []

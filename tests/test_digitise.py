@@ -113,6 +113,7 @@ def test_score_pages_reads_ecg_image_kit_sidecars(tmp_path, sig):
         for p in meta.panels
     ]
     (tmp_path / "R1.json").write_text(json.dumps(dict(width=img.shape[1], height=img.shape[0], leads=leads)))
+    (tmp_path / "eik_render.json").write_text(json.dumps(dict(seed=0, dpi=100)))  # the settings `ecg-scan render` notes
     tr = load_truth(tmp_path / "R1.json")
     assert tr.shown.sum() == 11 * 1250 + 5000 and tr.panels[0]["bbox"][0] == pytest.approx(meta.panels[0].cell[0])
     s = score_pages(tmp_path, progress=False)
