@@ -50,14 +50,14 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PANEL_HOLD_PX', 'UNCLIP_REACH', 'NET_DIR', 'MAX_BYTES',
-           'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr',
-           'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness',
-           'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts',
-           'dewarp_maps', 'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces',
-           'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage',
-           'read_page', 'Digitised', 'level_page', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
-           'score_pages']
+__all__ = ['LAYOUTS', 'FLAT_TOL', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PANEL_HOLD_PX', 'UNCLIP_REACH', 'NET_DIR',
+           'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
+           'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
+           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
+           'grid_shifts', 'dewarp_maps', 'find_geometry', 'follow_trace', 'column_points', 'read_signals',
+           'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd',
+           'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'level_page', 'digitise', 'plot_readback',
+           'write_digitised', 'digitise_cmd', 'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -575,6 +575,68 @@ def _trace_span(e, p, side: str):
         return e
     return (p[1] + 1, e[1]) if side == "start" else (e[0], p[1] - 1)
 
+# %% ../nbs/05b_digitise.ipynb #5f9022f9
+FLAT_TOL = 0.5  # px: a pulse's baseline flank is a straight line; its centre moves less than this from column to column
+
+# %% ../nbs/05b_digitise.ipynb #8fc9a6d6
+def _flat_run(
+    cov: np.ndarray,  # `ink_coverage`, level
+    y: int,  # the row's baseline
+    x: int,  # the pulse's edge next to the trace (its falling edge at the start of a row, its rising edge at the end)
+    half: int,  # half the row's height, px
+    mm: float,  # px per mm
+    step: int = 1,  # 1: the trace lies right of the edge (a pulse at the start); -1: left of it (a pulse at the end)
+) -> int:
+    """Columns from the pulse's edge `x` to the trace's first column: past the stroke's own columns, a baseline the
+    pulse draws (one straight horizontal line at the stroke's foot, its centre within `FLAT_TOL` px of where it
+    began; its last column is the trace's first), or a blank gap (the trace starts at the next ink); None when the
+    edge holds no stroke or no trace follows within 6 mm. A trace that begins flat at the pulse's level counts as
+    baseline too: `_trace_spans` takes the rows' shortest run"""
+    band = cov[max(0, y - half) : y + half] > 0.25
+    w, lim = band.shape[1], int(round(6 * mm))  # printed flanks are 0-3 mm long; ink farther out is trace
+    inside = lambda c: 0 <= c < w and abs(c - x) < lim
+    if not inside(x) or not band[:, x].any():
+        return None
+    n, top = _longest_runs(band[:, x : x + 1])[:, 0]
+    foot, tall = top + n - 1, max(3, 1.5 * mm)  # the stroke's lower end: the pulse's baseline
+    c = x + step
+    while inside(c) and _longest_runs(band[:, c : c + 1])[0, 0] > tall:  # the stroke's own width
+        c += step
+    ref, near_px, thin = None, max(2.0, 0.5 * mm), max(3.0, 0.5 * mm)
+    while inside(c):
+        ys = np.flatnonzero(band[:, c])
+        near = ys[np.abs(ys - foot) <= near_px]
+        if not len(near) or near[-1] - near[0] > thin:  # no ink at the pulse's level, or a steep stroke there
+            break
+        v = cov[max(0, y - half) + near[0] : max(0, y - half) + near[-1] + 1, c]
+        m = float((v * np.arange(len(v))).sum() / v.sum()) + near[0]
+        ref = m if ref is None else ref
+        if abs(m - ref) > FLAT_TOL:
+            break
+        c += step
+    if ref is not None:  # a baseline: it ends in the trace's first column
+        return abs(c - step - x) if inside(c) else None
+    while inside(c) and not band[:, c].any():  # a gap before the trace
+        c += step
+    return abs(c - x) if inside(c) else None
+
+# %% ../nbs/05b_digitise.ipynb #91ecf97f
+def _trace_spans(cov, rows, ext, pulses, side, half, mm) -> list:
+    """`(x_first, x_last)` of each row's trace: its ink `ext` less the pulse at `side` and the pulse's baseline or gap
+    (`_flat_run`). The run is the rows' shortest (their traces start in one column; a trace may start flat on some)"""
+    sure = [p[1] for p in pulses if p and np.isfinite(p[0])]
+    if sure:  # a pulse of untrusted height off the trusted pulses' edge by over 1 mm: strokes of the trace, not a pulse
+        m = int(np.median(sure))
+        pulses = [p if not p or np.isfinite(p[0]) or abs(p[1] - m) <= mm else (p[0], m, p[2]) for p in pulses]
+    spans = [_trace_span(e, p, side) for e, p in zip(ext, pulses)]
+    step = 1 if side == "start" else -1
+    runs = [r for r in (_flat_run(cov, y, p[1], half, mm, step) for y, p in zip(rows, pulses) if p) if r]
+    k = min(runs, default=1)
+    return [
+        (s if not (s and p) else (p[1] + k, s[1]) if side == "start" else (s[0], p[1] - k))
+        for s, p in zip(spans, pulses)
+    ]
+
 # %% ../nbs/05b_digitise.ipynb #424bd093
 def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None) -> tuple:
     """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
@@ -582,7 +644,11 @@ def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None) -> tuple:
     edge of the image (`w` px wide), 10 s of them reaching a quarter second past it, were cut by a crop: they show the
     full 10 s, anchored at the edge they keep"""
     a = float(
-        np.median([p[1] + 1 for p in pulses if p] if side == "start" and any(pulses) else [s[0] for s in spans if s])
+        np.median(
+            [s[0] for s, p in zip(spans, pulses) if s and p]
+            if side == "start" and any(pulses)
+            else [s[0] for s in spans if s]
+        )
     )
     b = float(np.median([s[1] for s in spans if s]))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
@@ -797,7 +863,7 @@ def find_geometry(
         ends = [find_pulse(cov, y, e[0], e[1], half, mmx, "end") if e else None for y, e in zip(rows, ext)]
         if sum(bool(p) and np.isfinite(p[0]) for p in ends) > sum(map(bool, pulses)):  # pulses of a trusted height
             side, pulses = "end", ends
-    spans = [_trace_span(e, p, side) for e, p in zip(ext, pulses)]
+    spans = _trace_spans(cov, rows, ext, pulses, side, half, mmx)  # without the pulses and what they draw
     if src != "grid" and any(ext):
         speed = speed or 25.0
         mmx = mmy = _row_span(spans) / ((N - 1) / FS * speed)
