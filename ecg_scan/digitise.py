@@ -885,8 +885,11 @@ def find_geometry(
         yb = (rows[r + 1] + y) / 2 if r + 1 < len(rows) else y + pitch / 2
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
-            x_first = max(xs, s[0]) if c == 0 and pu and side == "start" else xs  # not the calibration pulse
-            x_last = min(xs + L / FS * pps, s[1]) if c == len(leads) - 1 and pu and side == "end" else xs + L / FS * pps
+            # not the pulse; what it draws after its edge is the time axis' business (x0)
+            x_first = max(xs, pu[1] + 1) if c == 0 and pu and side == "start" else xs
+            x_last = xs + L / FS * pps
+            if c == len(leads) - 1 and pu and side == "end":
+                x_last = min(x_last, pu[1] - 1)
             cell = (float(x_first), float(yt + 0.1 * pitch), float(x_last), float(yb + 0.1 * pitch))
             panels.append(
                 Panel(
