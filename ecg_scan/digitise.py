@@ -51,13 +51,14 @@ from .synth import SynthECG
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'FLAT_TOL', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PERSPECTIVE_MIN_PX', 'PERSPECTIVE_MIN_GRID',
-           'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
-           'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
-           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
-           'grid_shifts', 'dewarp_maps', 'line_tilts', 'find_perspective', 'find_geometry', 'follow_trace',
-           'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page',
-           'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'level_page', 'digitise',
-           'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
+           'PANEL_HOLD_PX', 'UNCLIP_REACH', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF',
+           'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps',
+           'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse',
+           'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'line_tilts',
+           'find_perspective', 'find_geometry', 'follow_trace', 'column_points', 'read_signals', 'layout_from_traces',
+           'einthoven_correct', 'trace_net', 'training_page', 'digitise_train_cmd', 'load_trace_net', 'net_coverage',
+           'read_page', 'Digitised', 'level_page', 'digitise', 'plot_readback', 'write_digitised', 'digitise_cmd',
+           'score_pages']
 
 # %% ../nbs/05b_digitise.ipynb #b8fe2af9
 @dataclass
@@ -1122,8 +1123,11 @@ def find_geometry(
         yb = (rows[r + 1] + y) / 2 if r + 1 < len(rows) else y + pitch / 2
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
-            x_first = max(xs, s[0]) if c == 0 and pu and side == "start" else xs  # not the calibration pulse
-            x_last = min(xs + L / FS * pps, s[1]) if c == len(leads) - 1 and pu and side == "end" else xs + L / FS * pps
+            # not the pulse; what it draws after its edge is the time axis' business (x0)
+            x_first = max(xs, pu[1] + 1) if c == 0 and pu and side == "start" else xs
+            x_last = xs + L / FS * pps
+            if c == len(leads) - 1 and pu and side == "end":
+                x_last = min(x_last, pu[1] - 1)
             cell = (float(x_first), float(yt + 0.1 * pitch), float(x_last), float(yb + 0.1 * pitch))
             panels.append(
                 Panel(
@@ -1244,19 +1248,63 @@ def column_points(
         out[seg] = solve_banded((1, 1), ab, out[seg])
     return out
 
+# %% ../nbs/05b_digitise.ipynb #b7d41c20
+PANEL_HOLD_PX = (
+    2.0  # a panel's samples up to this many px beyond its first or last column read take that column's value
+)
+
+# %% ../nbs/05b_digitise.ipynb #b7d41c25
+UNCLIP_REACH = 0.3  # a stroke cut by its panel's cell is followed if it ends within this fraction of the cell's height
+
+# %% ../nbs/05b_digitise.ipynb #b7d41c26
+def _unclip(
+    cov: np.ndarray,  # the coverage the trace was followed in
+    own: np.ndarray,  # `follow_trace`'s coverage of the panel's own trace (changed in place)
+    p: Panel,
+    lo: np.ndarray,  # `follow_trace`'s top and bottom row of the path per column of the cell
+    hi: np.ndarray,
+    thr: float,  # coverage that counts as ink
+    reach: float,  # px: how far beyond the cell a stroke may be followed
+) -> bool:
+    """Where the path's run reaches the top or bottom row of `p`'s cell (a tall R or S wave cut by it), the unbroken
+    ink that continues it beyond the cell joins `own` if it ends within `reach` px (ink that runs on is another row's
+    or the page's, not a peak); whether the path reached the cell's edge anywhere"""
+    h = cov.shape[0]
+    x1 = max(int(math.ceil(p.cell[0])), 0)
+    y1, y2, r = max(int(math.ceil(p.cell[1])), 0), min(int(math.floor(p.cell[3])), h - 1), int(reach)
+    with np.errstate(invalid="ignore"):
+        tops, bots = np.flatnonzero(lo <= y1), np.flatnonzero(hi >= y2)
+    for j in tops:
+        col = cov[max(y1 - r, 0) : y1, x1 + j][::-1] > thr
+        n = 0 if col.all() else int(np.argmin(col))  # the first gap
+        own[y1 - n : y1, x1 + j] = cov[y1 - n : y1, x1 + j]
+    for j in bots:
+        col = cov[y2 + 1 : y2 + 1 + r, x1 + j] > thr
+        n = 0 if col.all() else int(np.argmin(col))
+        own[y2 + 1 : y2 + 1 + n, x1 + j] = cov[y2 + 1 : y2 + 1 + n, x1 + j]
+    return len(tops) + len(bots) > 0
+
 # %% ../nbs/05b_digitise.ipynb #c3a4d7e4
 def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarray:
     """mV at each sample panel `p` shows, read along its own trace and relative to the trace's median level (its
-    baseline); NaN where not found; None when under two columns were read"""
-    own, _, _ = follow_trace(cov, p, thr)
+    baseline); a stroke cut by the cell is followed beyond it (`_unclip`); samples within `PANEL_HOLD_PX` of the first
+    or last column read take its value (the column that straddles the panel's edge, a start drawn on the calibration
+    pulse's stroke); NaN farther out or where not found; None when under two columns were read"""
+    own, lo, hi = follow_trace(cov, p, thr)
+    reach = UNCLIP_REACH * (p.cell[3] - p.cell[1])
+    if _unclip(cov, own, p, lo, hi, thr, reach):
+        p = replace(p, cell=(p.cell[0], p.cell[1] - reach, p.cell[2], p.cell[3] + reach))
     t, v = extract_panel(own, p, 0.3)
     if sharpen:
         v = column_points(v)
     ok = np.isfinite(v)
     if ok.sum() < 2:
         return None
-    v = v - np.nanmedian(v)  # the baseline: the trace's median level in the panel
-    return np.interp(p.times, t[ok], v[ok], left=np.nan, right=np.nan)
+    t, v = t[ok], v[ok] - np.median(v[ok])  # the baseline: the trace's median level in the panel
+    out = np.interp(p.times, t, v)
+    far = PANEL_HOLD_PX / p.px_per_s
+    out[(p.times < t[0] - far) | (p.times > t[-1] + far)] = np.nan
+    return out
 
 # %% ../nbs/05b_digitise.ipynb #415c35e6
 def read_signals(
@@ -1266,17 +1314,26 @@ def read_signals(
     sharpen: bool = False,  # place the points so that the line through them has each column's mean (`column_points`)
 ) -> tuple:
     """`(sig, read)`: (12, 5000) mV read along the panels of `geo` (NaN where not shown or not found), and per lead
-    the fraction of its shown samples that were read"""
-    out = np.full((12, N), np.nan, np.float32)
+    the fraction of its shown samples that were read. Where two panels show the same samples of a lead (a grid panel
+    and its rhythm strip), the later one is moved to the earlier one's level over the samples both read, and the two
+    readings are averaged"""
+    acc, cnt = np.zeros((12, N)), np.zeros((12, N))
     shown = np.zeros((12, N), bool)
     for p in geo.panels:
-        shown[LEADS.index(p.lead), p.start : p.end] = True
+        k = LEADS.index(p.lead)
+        shown[k, p.start : p.end] = True
         r = _panel_values(cov, p, thr, sharpen)
         if r is None:
             continue
-        row = out[LEADS.index(p.lead), p.start : p.end]
-        row[np.isnan(row)] = r[np.isnan(row)]
+        a, n = acc[k, p.start : p.end], cnt[k, p.start : p.end]  # views
+        ok = np.isfinite(r)
+        both = ok & (n > 0)
+        if both.sum() >= FS // 10:  # each panel's level is its own median: one level for the lead
+            r = r + np.median(a[both] / n[both] - r[both])
+        a[ok] += r[ok]
+        n[ok] += 1
     with np.errstate(invalid="ignore"):
+        out = np.where(cnt > 0, acc / np.maximum(cnt, 1), np.nan).astype(np.float32)
         read = np.isfinite(out).sum(1) / np.maximum(shown.sum(1), 1)
     return out, read
 
@@ -1755,7 +1812,9 @@ def score_pages(
 ) -> dict:
     "Per (page, lead): Challenge SNR, Pearson r, coverage; plus the Einthoven check per page and CPU seconds per page"
     reader = reader or (lambda im: digitise(im).sig)
-    pages = sorted(Path(folder).rglob("*.json"))[:limit]
+    # a page is a JSON with its image: a renderer's own settings file (ecg-image-kit's eik_render.json) is none
+    pages = [p for p in sorted(Path(folder).rglob("*.json")) if any(p.with_suffix(s).exists() for s in IMAGE_SUFFIXES)]
+    pages = pages[:limit]
     if not pages:
         raise ECGScanError(f"{folder}: no page JSON sidecars found; pass a folder of rendered pages with their truth")
     snr, r, cov, ein, secs, failed = [], [], [], [], 0.0, []
