@@ -50,10 +50,11 @@ from ecg_scan.signals import (
 from .synth import SynthECG
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'FLAT_TOL', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE',
-           'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth', 'challenge_snr', 'einthoven_check', 'page_maps',
-           'find_rotation', 'grid_period', 'grid_darkness', 'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse',
-           'row_amplitude', 'PageGeometry', 'find_sheet', 'grid_shifts', 'dewarp_maps', 'find_geometry', 'follow_trace',
+__all__ = ['LAYOUTS', 'FLAT_TOL', 'GAINS', 'DEWARP_MIN_PX', 'DEWARP_MIN_GRID', 'PERSPECTIVE_MIN_PX', 'PERSPECTIVE_MIN_GRID',
+           'NET_DIR', 'MAX_BYTES', 'MAX_SIDE', 'MIN_SIDE', 'SHARPEN_CONF', 'IMAGE_SUFFIXES', 'PageTruth', 'load_truth',
+           'challenge_snr', 'einthoven_check', 'page_maps', 'find_rotation', 'grid_period', 'grid_darkness',
+           'ink_darkness', 'ink_coverage', 'find_rows', 'find_pulse', 'row_amplitude', 'PageGeometry', 'find_sheet',
+           'grid_shifts', 'dewarp_maps', 'line_tilts', 'find_perspective', 'find_geometry', 'follow_trace',
            'column_points', 'read_signals', 'layout_from_traces', 'einthoven_correct', 'trace_net', 'training_page',
            'digitise_train_cmd', 'load_trace_net', 'net_coverage', 'read_page', 'Digitised', 'level_page', 'digitise',
            'plot_readback', 'write_digitised', 'digitise_cmd', 'score_pages']
@@ -486,6 +487,7 @@ class PageGeometry:
     confidence: float  # 0-1: grid strength, pulse found, layout recognised
     notes: list = field(default_factory=list)  # what was assumed or looked wrong, one line each
     dewarp: dict = None  # the grid's displacement per row (`grid_shifts`) when the page was rectified (`dewarp_maps`)
+    perspective: list = None  # 3x3 homography (image px -> rectified px) applied first when the page was in perspective
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -666,11 +668,12 @@ def _trace_spans(cov, rows, ext, pulses, side, half, mm) -> list:
     ]
 
 # %% ../nbs/05b_digitise.ipynb #424bd093
-def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None, x_lo: float = 0) -> tuple:
+def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None, edges: tuple = None) -> tuple:
     """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
     `spans` are the rows' traces without the pulses, found at the rows' `side`. Rows over 7 s long that run off one
-    edge of the sheet (from `x_lo` to `w` px: the image, or the paper inside it), 10 s of them reaching a quarter second
-    past it, were cut by a crop: they show the full 10 s, anchored at the edge they keep"""
+    edge of the image (`w` px wide; its left and right `edges` in the level frame when a rectification moved them, or
+    the sheet's inside it, x px), 10 s of them reaching a quarter second past it, were cut by a crop: they show the full 10 s, anchored at the
+    edge they keep"""
     a = float(
         np.median(
             [s[0] for s, p in zip(spans, pulses) if s and p]
@@ -681,11 +684,12 @@ def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None, x_lo: float = 0
     b = float(np.median([s[1] for s in spans if s]))
     secs = min(N / FS, max(0.5, round((b - a) / pps * 2) / 2))
     if w and secs >= 7:
-        cut_left, cut_right = np.median([s[0] for s in spans if s]) <= x_lo + 1, b >= w - 2
+        left, right = edges or (0, w - 1)
+        cut_left, cut_right = np.median([s[0] for s in spans if s]) <= left + 1, b >= right - 1
         full = (N - 1) / FS * pps  # 10 s
-        if cut_left and not cut_right and b - full < x_lo - pps / 4:  # the first samples are off the page
+        if cut_left and not cut_right and b - full < left - pps / 4:  # the first samples are off the page
             return b - full, N / FS
-        if cut_right and not cut_left and a + full > w - 1 + pps / 4:
+        if cut_right and not cut_left and a + full > right + pps / 4:
             return a, N / FS
     if side == "end" and any(pulses):  # the ink starts where the first sample is drawn
         return a, secs
@@ -845,6 +849,158 @@ def dewarp_maps(
     dx, dy = (d[k] * (1 - t) + d[np.minimum(k + 1, len(r) - 1)] * t for d in D)
     return (X[None] + dx).astype(np.float32), (Y[:, None] + dy).astype(np.float32)
 
+# %% ../nbs/05b_digitise.ipynb #09e09a00
+def _sheared(
+    a: np.ndarray,  # float32 tile
+    t: float,  # tilt of the lines to straighten: dx/dy of vertical lines (axis 0) or dy/dx of horizontal ones (axis 1)
+    axis: int,
+) -> np.ndarray:
+    "`a` sheared about its centre so that lines of tilt `t` run along its columns (axis 0) or rows (axis 1)"
+    h, w = a.shape
+    M = np.float32([[1, t, -t * h / 2], [0, 1, 0]] if axis == 0 else [[1, 0, 0], [t, 1, -t * w / 2]])
+    return cv2.warpAffine(a, M, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT)
+
+# %% ../nbs/05b_digitise.ipynb #e2ec22c4
+def _best_tilt(a: np.ndarray, axis: int, ts: np.ndarray) -> float:
+    """The tilt among `ts` (refined between its neighbours) at which the profile across the lines of `a` (square) is
+    sharpest (its squared differences largest), the sheared tile's middle two thirds averaged along the lines"""
+    n = a.shape[0]
+    m = n // 6  # rows (columns) the shear fills from the edge
+    sc = []
+    for t in ts:
+        if axis == 0:
+            M = np.float32([[1, t, t * (m - n / 2)], [0, 1, m]])
+            s = cv2.warpAffine(
+                a, M, (n, n - 2 * m), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            ).mean(0)
+        else:
+            M = np.float32([[1, 0, m], [t, 1, t * (m - n / 2)]])
+            s = cv2.warpAffine(
+                a, M, (n - 2 * m, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            ).mean(1)
+        sc.append(float(np.square(np.diff(s)).sum()))
+    j = int(np.argmax(sc))
+    d = 0.0
+    if 0 < j < len(ts) - 1 and sc[j - 1] - 2 * sc[j] + sc[j + 1] < 0:
+        d = 0.5 * (sc[j - 1] - sc[j + 1]) / (sc[j - 1] - 2 * sc[j] + sc[j + 1])
+    return float(ts[j] + d * (ts[1] - ts[0]))
+
+# %% ../nbs/05b_digitise.ipynb #67d336d4
+def line_tilts(
+    g: np.ndarray,  # line map (dark + chroma) of the page as photographed
+    box: tuple = None,  # (x0, y0, x1, y1): the sheet (`find_sheet`); default: the whole image
+    tiles: tuple = (6, 4),  # tiles across and down (overlapping by half)
+    max_deg: float = 10.0,  # tilts searched, degrees each way
+) -> np.ndarray:
+    """`(n, 5)`: per tile its centre x, y (px), the tilt of its vertical lines (dx/dy), of its horizontal lines (dy/dx),
+    and the strength of its grid (`grid_period` of the straightened tile's column medians; about 0.8 on a clear grid,
+    under 0.2 on blank paper with traces)"""
+    x0, y0, x1, y1 = box or (0, 0, g.shape[1], g.shape[0])
+    nx, ny = tiles
+    T = int(min((x1 - x0) / nx, (y1 - y0) / ny) * 1.5)
+    tm = math.tan(math.radians(max_deg))
+    out = []
+    for cy in np.linspace(y0 + T / 2, y1 - T / 2, ny):
+        for cx in np.linspace(x0 + T / 2, x1 - T / 2, nx):
+            a = np.ascontiguousarray(
+                g[int(cy - T / 2) : int(cy + T / 2), int(cx - T / 2) : int(cx + T / 2)], np.float32
+            )
+            small = cv2.resize(a, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+            row = [cx, cy]
+            for axis in (0, 1):
+                t = _best_tilt(small, axis, np.linspace(-tm, tm, 17))
+                t = _best_tilt(small, axis, np.linspace(t - tm / 8 * 3, t + tm / 8 * 3, 7))  # 0.4 degree steps
+                row.append(_best_tilt(a, axis, np.linspace(t - tm / 48 * 3, t + tm / 48 * 3, 7)))  # 0.07, full size
+            s = _sheared(a, row[2], 0)[T // 6 : -(T // 6)]
+            prof = np.stack([np.median(b, 0) for b in np.array_split(s, 3, axis=0)])
+            row.append(grid_period(prof, 3, T / 4)[1])
+            out.append(row)
+    return np.array(out)
+
+# %% ../nbs/05b_digitise.ipynb #e731756e
+def _vanishing_point(
+    c: np.ndarray,  # (n, 2) tile centres, normalised
+    t: np.ndarray,  # (n,) tilts of the lines through them
+    vertical: bool,  # the lines are vertical ones (t = dx/dy) or horizontal (t = dy/dx)
+) -> tuple:
+    """`(v, used, off)`: the homogeneous point the lines through `c` with tilts `t` meet at (least squares, lines more
+    than 0.3 degrees or 3 median deviations off it dropped, twice), which lines it kept, and each line's angle off it
+    (radians)"""
+    u, p = (c[:, 0], c[:, 1]) if vertical else (c[:, 1], c[:, 0])
+    ok = np.ones(len(t), bool)
+    for _ in range(3):
+        L = np.stack([np.ones(ok.sum()), -t[ok], -(u[ok] - t[ok] * p[ok])], 1) / np.sqrt(1 + t[ok, None] ** 2)
+        v = np.linalg.svd(L)[2][-1]
+        v = v if vertical else v[[1, 0, 2]]
+        d = v[:2][None] - c * v[2]  # from each centre towards v
+        pred = np.arctan2(d[:, 0], d[:, 1]) if vertical else np.arctan2(d[:, 1], d[:, 0])
+        r = np.abs((np.arctan(t) - pred + np.pi / 2) % np.pi - np.pi / 2)
+        keep = r <= max(3 * float(np.median(r[ok])), math.radians(0.3))
+        if (keep == ok).all() or keep.sum() < 6:
+            break
+        ok = keep
+    return v, ok, r
+
+# %% ../nbs/05b_digitise.ipynb #b4fcf1c9
+PERSPECTIVE_MIN_PX, PERSPECTIVE_MIN_GRID = 6.0, 0.3  # a page is rectified when its lines' vanishing points move the
+# sheet this far (px) from an affine image of it, measured on the tiles whose grid is this strong (`line_tilts`)
+
+# %% ../nbs/05b_digitise.ipynb #5c7880aa
+def _affine_residual(H: np.ndarray, box: tuple, n: int = 5) -> float:
+    "px: the most that `H` moves a point of `box` (an n x n lattice) away from the best affine map of them"
+    x0, y0, x1, y1 = box
+    xs, ys = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    P = np.stack([xs.ravel(), ys.ravel(), np.ones(xs.size)])
+    Q = H @ P
+    Q = (Q[:2] / Q[2]).T
+    A = np.linalg.lstsq(P.T, Q, rcond=None)[0]
+    return float(np.abs(P.T @ A - Q).max())
+
+# %% ../nbs/05b_digitise.ipynb #4de7846c
+def find_perspective(
+    g: np.ndarray,  # line map (dark + chroma) of the page as photographed
+    box: tuple = None,  # the sheet (`find_sheet`); default: the whole image
+    min_px: float = PERSPECTIVE_MIN_PX,
+) -> np.ndarray:
+    """3x3 homography (image px -> rectified px, the same frame) that makes the grid's vertical lines parallel and
+    vertical and its horizontal lines parallel and level, from the two vanishing points of the lines (`line_tilts`)
+    on the tiles that show a grid, scaled to keep the sheet in the frame; None without a grid on 8 tiles, or when the
+    page is within `min_px` of an affine image of itself (flat pages are read as before)"""
+    h, w = g.shape
+    box = box or (0, 0, w, h)
+    tt = line_tilts(g, box)
+    grid = tt[:, 4] >= PERSPECTIVE_MIN_GRID
+    if grid.sum() < 8:
+        return None
+    S = max(h, w) / 2
+    N = np.array([[1 / S, 0, -w / 2 / S], [0, 1 / S, -h / 2 / S], [0, 0, 1]])  # px -> about [-1, 1]
+    c = (tt[grid, :2] - [w / 2, h / 2]) / S
+    (v1, ok1, r1), (v2, ok2, r2) = _vanishing_point(c, tt[grid, 2], True), _vanishing_point(c, tt[grid, 3], False)
+    off = max(float(np.median(r1)), float(np.median(r2)))  # radians: how far the tiles' lines scatter about the fit
+    l = np.cross(v1, v2)  # the horizon: the image of the line at infinity
+    if abs(l[2]) < 1e-9 or np.hypot(*l[:2]) > 0.5 * abs(l[2]):  # no horizon, or one inside the page: not a photo
+        return None
+    l = l / l[2]
+    Hp = np.array([[1, 0, 0], [0, 1, 0], [l[0], l[1], 1.0]])  # sends the horizon to infinity
+    d1, d2 = (Hp @ v1)[:2], (Hp @ v2)[:2]  # the lines' directions, now parallel
+    d1 = d1 / np.linalg.norm(d1) * np.sign(d1[1] or 1)
+    d2 = d2 / np.linalg.norm(d2) * np.sign(d2[0] or 1)
+    A = np.eye(3)
+    A[:2, :2] = np.linalg.inv(np.stack([d2, d1], 1))  # ... made level and vertical
+    H = np.linalg.inv(N) @ A @ Hp @ N
+    if _affine_residual(H, box) < max(min_px, math.tan(off) * max(box[2] - box[0], box[3] - box[1]) / 2):
+        return None
+    r = cv2.warpPerspective(g, H, (w, h), flags=cv2.INTER_LINEAR)[box[1] : box[3], box[0] : box[2]]
+    px, sx = grid_period(_grid_profiles(r, 0), 5 * w / 450, 5 * w / 100)
+    py, sy = grid_period(_grid_profiles(r, 1), 0.8 * px, 1.25 * px) if px else (None, 0.0)
+    if px and py and min(sx, sy) > 0.2:  # the grid's squares made square again (the view foreshortens one way)
+        H = np.diag([1.0, px / py, 1.0]) @ H
+    Q = H @ np.array([[0, w, w, 0], [0, 0, h, h], [1, 1, 1, 1]], float)
+    Q = Q[:2] / Q[2]
+    lo, hi = Q.min(1), Q.max(1)
+    k = min(1.0, w / (hi[0] - lo[0]), h / (hi[1] - lo[1]))  # the whole image kept inside the frame
+    return np.array([[k, 0, w / 2 - k * (lo[0] + hi[0]) / 2], [0, k, h / 2 - k * (lo[1] + hi[1]) / 2], [0, 0, 1]]) @ H
+
 # %% ../nbs/05b_digitise.ipynb #7c794c01
 def find_geometry(
     img: np.ndarray,  # uint8 (h, w, 3) RGB page
@@ -856,7 +1012,12 @@ def find_geometry(
     h, w = img.shape[:2]
     dark, chroma = page_maps(img)
     g = np.minimum(dark, 0.5) + chroma
-    rot, notes = round(find_rotation(g), 2), []
+    notes, Hp = [], find_perspective(g, find_sheet(img))
+    if Hp is not None:  # a photo at an angle: rectified by its lines' vanishing points before anything is read
+        img = cv2.warpPerspective(img, Hp, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+        g = cv2.warpPerspective(g, Hp, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+        notes.append("page in perspective: rectified by the vanishing points of its grid lines")
+    rot = round(find_rotation(g), 2)
     if abs(rot) > 0.05:
         g, img = _rotate(g, rot), _rotate(img, rot, fill=(255, 255, 255))
     sheet = find_sheet(img)
@@ -907,10 +1068,22 @@ def find_geometry(
     if speed is None:  # from the pulses' width, when their height was believed
         speed = _read_speed(pulses, mmx, notes) if ph else 25.0
     ppmv, pps = gain * mmy, speed * mmx
-    if any(e and (e[0] <= 1 or e[1] >= w - 2) for e in ext):
+    edges = None
+    if Hp is not None:  # the image's own edges, where the rectification moved them (x px, median over the rows)
+        inside = cv2.warpPerspective(np.ones((h, w), np.uint8), Hp, (w, h), flags=cv2.INTER_NEAREST)
+        inside = _rotate(inside, rot, cv2.INTER_NEAREST) if abs(rot) > 0.05 else inside
+        cols = [np.flatnonzero(inside[min(max(y, 0), h - 1)]) for y in rows]
+        cols = [c for c in cols if len(c)]
+        edges = (float(np.median([c[0] for c in cols])), float(np.median([c[-1] for c in cols]))) if cols else None
+    left, right = edges or (0, w - 1)
+    if any(e and (e[0] <= left + 1 or e[1] >= right - 1) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
     lay, row_leads, n_grid = _row_layout(cov, rows, spans, mmy, layout, notes)
-    x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx, sheet[2], sheet[0])
+    edges = (
+        max(left, sheet[0]),
+        min(right, sheet[2] - 1),
+    )  # the sheet's edges inside the image's: a row cut by either is cut
+    x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx, w, edges)
     panels = []
     for r, (y, s, pu, leads) in enumerate(zip(rows, spans, pulses, row_leads)):
         if s is None:
@@ -944,6 +1117,7 @@ def find_geometry(
     geo = PageGeometry(
         (h, w), rot, (float(mmx), float(mmy)), src, speed, gain, float(ppmv), lay, panels, conf, notes, dewarp
     )
+    geo.perspective = None if Hp is None else Hp.round(8).tolist()
     return geo, cov
 
 # %% ../nbs/05b_digitise.ipynb #5573b01a
@@ -1382,6 +1556,10 @@ def level_page(
     fill=(255, 255, 255),  # colour of the corners the rotation brings in; None: the nearest edge's
 ) -> np.ndarray:
     "`img` in the frame of `geo`'s panels: turned level by its rotation, then rectified by the grid if it was"
+    if geo.perspective is not None:
+        h, w = img.shape[:2]
+        border = dict(borderMode=cv2.BORDER_REPLICATE) if fill is None else dict(borderValue=fill)
+        img = cv2.warpPerspective(img, np.asarray(geo.perspective), (w, h), flags=cv2.INTER_LINEAR, **border)
     if abs(geo.rotation) > 0.05:
         h, w = img.shape[:2]
         M = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), geo.rotation, 1.0)
