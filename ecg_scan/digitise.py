@@ -672,8 +672,8 @@ def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None, edges: tuple = 
     """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
     `spans` are the rows' traces without the pulses, found at the rows' `side`. Rows over 7 s long that run off one
     edge of the image (`w` px wide; its left and right `edges` in the level frame when a rectification moved them, or
-    the sheet's inside it, x px), 10 s of them reaching a quarter second past it, were cut by a crop: they show the full 10 s, anchored at the
-    edge they keep"""
+    the sheet's inside it, x px), 10 s of them reaching a quarter second past it, were cut by a crop: they show the
+    full 10 s, anchored at the edge they keep"""
     a = float(
         np.median(
             [s[0] for s, p in zip(spans, pulses) if s and p]
@@ -1079,10 +1079,8 @@ def find_geometry(
     if any(e and (e[0] <= left + 1 or e[1] >= right - 1) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
     lay, row_leads, n_grid = _row_layout(cov, rows, spans, mmy, layout, notes)
-    edges = (
-        max(left, sheet[0]),
-        min(right, sheet[2] - 1),
-    )  # the sheet's edges inside the image's: a row cut by either is cut
+    # the sheet's edges inside the image's: a row cut by either was cut by a crop
+    edges = (max(left, sheet[0]), min(right, sheet[2] - 1))
     x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx, w, edges)
     panels = []
     for r, (y, s, pu, leads) in enumerate(zip(rows, spans, pulses, row_leads)):
