@@ -545,6 +545,35 @@ def _page_scale(g: np.ndarray, notes: list, sheet: tuple = None) -> tuple:
     notes.append("no grid found: time scale from the row length taken as 10 s, else a letter-width page")
     return w / 279.4, w / 279.4, "page", 0.3
 
+# %% ../nbs/05b_digitise.ipynb #a9f3c2e1
+def _grid_near(
+    g: np.ndarray,  # level line map (dark + chroma)
+    sheet: tuple,  # (x0, y0, x1, y1) box of the paper
+    mm: float,  # px per mm the rows' length gives (rows of 250 mm)
+    tol: float = 0.12,  # how far (relative) the grid's pitch may lie from `mm`
+    min_strength: float = 0.2,  # least autocorrelation peak of the grid's repeat
+) -> tuple:
+    """`(mmx, mmy, strength)` of a grid in `g` whose 5 mm pitch lies within `tol` of `5 * mm`, or None. Its profiles are
+    taken in 16 short pieces (8 bands, each in 2 halves): a perspective changes the pitch across the page, which
+    blurs the repeat of `_page_scale`'s long profiles. A grid whose squares are not square (5 % apart) is none"""
+    x0, y0, x1, y1 = sheet
+    g = g[y0:y1, x0:x1]
+
+    def pieces(axis):
+        bands = [np.median(b, axis=axis) for b in np.array_split(g, 8, axis=axis) if b.shape[axis] > 8]
+        ps = [q for b in bands for q in np.array_split(b, 2)]
+        n = min(len(q) for q in ps)
+        return np.stack([q[:n] for q in ps])
+
+    lo, hi = 5 * mm * (1 - tol), 5 * mm * (1 + tol)
+    px, sx = grid_period(pieces(0), lo, hi)
+    if not px or sx < min_strength:
+        return None
+    py, sy = grid_period(pieces(1), lo, hi)
+    if py and sy >= min_strength and abs(py / px - 1) > 0.05:  # not square: a distorted page, or no grid at all
+        return None
+    return px / 5, (py if py and sy >= min_strength else px) / 5, sx
+
 # %% ../nbs/05b_digitise.ipynb #3270a04b
 def _row_layout(cov, rows, spans, mm, layout, notes) -> tuple:
     "`(layout, leads per row)` for the rows found (see `LAYOUTS`), or as `layout` says; `spans`: the rows' traces"
@@ -643,9 +672,9 @@ def _trace_spans(cov, rows, ext, pulses, side, half, mm) -> list:
 def _time_axis(ext, spans, pulses, side, pps, mm, w: int = None, edges: tuple = None) -> tuple:
     """`(x0, secs)`: pixel x of the first sample and seconds shown, shared by all rows (columns line up on a printout);
     `spans` are the rows' traces without the pulses, found at the rows' `side`. Rows over 7 s long that run off one
-    edge of the image (`w` px wide; its left and right `edges` in the level frame when a rectification moved them, x
-    px), 10 s of them reaching a quarter second past it, were cut by a crop: they show the full 10 s, anchored at the
-    edge they keep"""
+    edge of the image (`w` px wide; its left and right `edges` in the level frame when a rectification moved them, or
+    the sheet's inside it, x px), 10 s of them reaching a quarter second past it, were cut by a crop: they show the
+    full 10 s, anchored at the edge they keep"""
     a = float(
         np.median(
             [s[0] for s, p in zip(spans, pulses) if s and p]
@@ -1095,9 +1124,16 @@ def find_geometry(
             side, pulses = "end", ends
     spans = _trace_spans(cov, rows, ext, pulses, side, half, mmx)  # without the pulses and what they draw
     if src != "grid" and any(ext):
-        speed = speed or 25.0
-        mmx = mmy = _row_span(spans) / ((N - 1) / FS * speed)
-        src = "rows"
+        cut = any(e and (e[0] <= sheet[0] + 1 or e[1] >= sheet[2] - 2) for e in ext)  # a row cut by the sheet's edge
+        near = _grid_near(g, sheet, _row_span(spans) / ((N - 1) / FS * 25.0)) if cut else None  # rows of 250 mm
+        if near:  # a cut row must not set the scale: a faint or distorted grid does
+            mmx, mmy, strength = near
+            src = "grid"
+            notes.append("a faint or distorted grid found near the rows' scale: time scale from it")
+        else:
+            speed = speed or 25.0
+            mmx = mmy = _row_span(spans) / ((N - 1) / FS * speed)
+            src = "rows"
     gain, ph = _read_gain(cov, rows, spans, pulses, half, mmy, notes)
     if speed is None:  # from the pulses' width, when their height was believed
         speed = _read_speed(pulses, mmx, notes) if ph else 25.0
@@ -1113,6 +1149,8 @@ def find_geometry(
     if any(e and (e[0] <= left + 1 or e[1] >= right - 1) for e in ext):
         notes.append("a trace row runs off the image edge: the page looks cropped; samples beyond it are NaN")
     lay, row_leads, n_grid = _row_layout(cov, rows, spans, mmy, layout, notes)
+    # the sheet's edges inside the image's: a row cut by either was cut by a crop
+    edges = (max(left, sheet[0]), min(right, sheet[2] - 1))
     x0, secs = _time_axis(ext, spans, pulses, side, pps, mmx, w, edges)
     panels = []
     for r, (y, s, pu, leads) in enumerate(zip(rows, spans, pulses, row_leads)):
