@@ -1162,7 +1162,9 @@ def find_geometry(
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
             # not the pulse; what it draws after its edge is the time axis' business (x0)
-            x_first = max(xs, pu[1] + 1) if c == 0 and pu and side == "start" else xs
+            # a "pulse" edge far past the panel's start is the trace's own stroke (a flat start read as the pulse's baseline)
+            own_pulse = c == 0 and pu and side == "start" and pu[1] < xs + 3 * mmx
+            x_first = max(xs, pu[1] + 1) if own_pulse else xs
             x_last = xs + L / FS * pps
             if c == len(leads) - 1 and pu and side == "end":
                 x_last = min(x_last, pu[1] - 1)
@@ -1328,6 +1330,8 @@ def _panel_values(cov, p, thr: float = 0.02, sharpen: bool = False) -> np.ndarra
     baseline); a stroke cut by the cell is followed beyond it (`_unclip`); samples within `PANEL_HOLD_PX` of the first
     or last column read take its value (the column that straddles the panel's edge, a start drawn on the calibration
     pulse's stroke); NaN farther out or where not found; None when under two columns were read"""
+    if p.cell[2] - p.cell[0] < 2:  # a cell under two columns wide: nothing to follow
+        return None
     own, lo, hi = follow_trace(cov, p, thr)
     reach = UNCLIP_REACH * (p.cell[3] - p.cell[1])
     if _unclip(cov, own, p, lo, hi, thr, reach):

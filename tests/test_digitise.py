@@ -11,6 +11,7 @@ from ecg_scan.digitise import challenge_snr, digitise, load_trace_net, load_trut
 from ecg_scan.bench import digitise_errors
 from ecg_scan.augment import default_augment, varied_page
 from ecg_scan.synth import synth_dataset
+from ecg_scan.evaluate import DIGITISER_SIZE, eval_renders
 
 
 @pytest.fixture(scope="module")
@@ -380,3 +381,15 @@ def test_a_faint_grid_sets_the_time_scale_of_rows_cut_by_a_crop(jpeg):
     assert abs(g.panels[0].px_per_s / true_pps - 1) < 0.01, (g.panels[0].px_per_s, true_pps)
     shown = np.isfinite(meta.plotted(sig))
     assert np.median(challenge_snr(sig, d.sig, shown)["snr"]) > 4
+
+
+def test_a_trace_that_starts_flat_keeps_its_first_panel():
+    """A page of the demo (SynthECG seed 0, train record 75, augmented, at the size the baseline reads) whose lead I
+    starts flat for about 2 s: a pulse edge found at the end of the flat run put panel I's cell start past its end, and
+    OpenCV raised on the empty cell, which stopped the demo"""
+    img = eval_renders(synth_dataset(2000, seed=0).by_split("train"), True, 0, DIGITISER_SIZE, False, [75])[0]
+    d = digitise(img)
+    widths = [p.cell[2] - p.cell[0] for p in d.geometry.panels]
+    assert min(widths) > 100, widths  # every panel about 2.5 s (150 px) wide, the rhythm strip 10 s
+    read = np.isfinite(d.sig).mean(1)
+    assert (read > 0.2).sum() >= 10, read  # the leads read over most of their 2.5 s (lead I's faint flat start is not)
