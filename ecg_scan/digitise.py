@@ -1162,7 +1162,8 @@ def find_geometry(
         for c, lead in enumerate(leads):
             xs = x0 + c * L / FS * pps
             # not the pulse; what it draws after its edge is the time axis' business (x0)
-            # a "pulse" edge far past the panel's start is the trace's own stroke (a flat start read as the pulse's baseline)
+            # a "pulse" edge far past the panel's start is the trace's own stroke
+            # (a flat start read as the pulse's baseline)
             own_pulse = c == 0 and pu and side == "start" and pu[1] < xs + 3 * mmx
             x_first = max(xs, pu[1] + 1) if own_pulse else xs
             x_last = xs + L / FS * pps
